@@ -1,0 +1,168 @@
+/* ast.h — the syntax tree of a .mmg file.
+ *
+ * All nodes live in one Arena (the Program's); lists are arena arrays.
+ * Every node keeps its source location. The grammar (parser.y) builds the
+ * tree only through the ast_* functions below.
+ */
+#ifndef MMGC_AST_H
+#define MMGC_AST_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "arena.h"
+#include "ir.h"
+
+typedef struct Expr Expr;
+
+/* A growable list of pointers in arena memory. */
+typedef struct {
+    void **items;
+    int n, cap;
+} List;
+
+void list_push(Arena *a, List *l, void *item);
+
+typedef enum {
+    EX_NAME,     /* foo, op.conv2d                     */
+    EX_INT,      /* 42                                 */
+    EX_FLOAT,    /* 1e-3                               */
+    EX_STRING,   /* "data/digits"                      */
+    EX_BOOL,     /* true, false                        */
+    EX_ELLIPSIS, /* ... (only inside a shape pattern)  */
+    EX_UNARY,    /* -x                                 */
+    EX_BINARY,   /* a + b, a @ b                       */
+    EX_CALL,     /* f(x, out: 10)                      */
+    EX_LIST,     /* [B, 2 * n]                         */
+    EX_RECORD,   /* { monitor: val_loss, patience: 5 } */
+} ExprKind;
+
+/* A call argument or a record field; name is NULL for a positional one. */
+typedef struct {
+    const char *name;
+    Expr *value;
+    Loc loc;
+} Arg;
+
+struct Expr {
+    ExprKind kind;
+    Loc loc;
+    const char *name; /* EX_NAME; EX_STRING's text                 */
+    int64_t i;        /* EX_INT; EX_BOOL (0/1)                     */
+    double f;         /* EX_FLOAT                                   */
+    int op;           /* EX_UNARY / EX_BINARY: '+' '-' '*' '/' '@'  */
+    Expr *a, *b;      /* operands; EX_CALL: a is the callee         */
+    List items;       /* EX_CALL, EX_RECORD: Arg*; EX_LIST: Expr*   */
+};
+
+/* A shape pattern: [B, n], [B, 2 * n], [..., n] with an optional dtype. */
+typedef struct {
+    List dims;         /* Expr*: EX_NAME binds or checks, others are checked */
+    const char *dtype; /* "f32", "i64" or NULL (f32)                        */
+    Loc loc;
+} Pattern;
+
+/* The type of a block parameter. */
+typedef enum { TY_TENSOR, TY_INT, TY_FLOAT, TY_BOOL, TY_BLOCK, TY_STRING } TypeKind;
+
+typedef struct {
+    const char *name;
+    TypeKind type;
+    Pattern *pattern; /* TY_TENSOR */
+    Expr *dflt;       /* default value or NULL */
+    Loc loc;
+} ParamDecl;
+
+typedef enum { ST_PARAM, ST_ASSIGN, ST_RETURN } StmtKind;
+
+typedef struct {
+    StmtKind kind;
+    const char *name;  /* ST_PARAM, ST_ASSIGN  */
+    Pattern *pattern;  /* ST_PARAM             */
+    Expr *value;       /* init, value, result  */
+    Loc loc;
+} Stmt;
+
+typedef enum { BK_DEF, BK_FUSION, BK_LOSS } BlockKind;
+
+typedef struct {
+    BlockKind kind;
+    const char *name;
+    List params;      /* ParamDecl* */
+    Pattern *result;  /* or NULL    */
+    List body;        /* Stmt*      */
+    Loc loc;
+} BlockDef;
+
+typedef enum { MS_DATA, MS_INPUT, MS_LABEL, MS_ASSIGN, MS_TRAIN } ModelStmtKind;
+
+/* One input or label declaration: image: [B, 1, 28, 28] */
+typedef struct {
+    const char *name;
+    Pattern *pattern;
+    Loc loc;
+} Decl;
+
+typedef struct {
+    ModelStmtKind kind;
+    const char *name; /* MS_ASSIGN; MS_DATA's path */
+    List decls;       /* MS_INPUT, MS_LABEL: Decl* */
+    Expr *value;      /* MS_ASSIGN; MS_TRAIN (an EX_RECORD) */
+    Loc loc;
+} ModelStmt;
+
+typedef struct {
+    const char *name;
+    const char *parent; /* "extends NAME", or NULL */
+    Loc parent_loc;
+    List stmts;         /* ModelStmt* */
+    Loc loc;
+} ModelDef;
+
+typedef struct {
+    const char *path; /* as written */
+    Loc loc;
+} Import;
+
+/* One parsed file. */
+typedef struct {
+    int file;         /* id in Sources */
+    List imports;     /* Import*   */
+    List blocks;      /* BlockDef* */
+    List models;      /* ModelDef* */
+} Module;
+
+/* ---- builders, called by the grammar ------------------------------------ */
+Expr *ast_name(Arena *a, Loc loc, const char *name);
+Expr *ast_int(Arena *a, Loc loc, int64_t v);
+Expr *ast_float(Arena *a, Loc loc, double v);
+Expr *ast_string(Arena *a, Loc loc, const char *s);
+Expr *ast_bool(Arena *a, Loc loc, int v);
+Expr *ast_ellipsis(Arena *a, Loc loc);
+Expr *ast_unary(Arena *a, Loc loc, int op, Expr *x);
+Expr *ast_binary(Arena *a, Loc loc, int op, Expr *l, Expr *r);
+Expr *ast_call(Arena *a, Loc loc, Expr *callee, List args);
+Expr *ast_list(Arena *a, Loc loc, List items);
+Expr *ast_record(Arena *a, Loc loc, List fields);
+Arg *ast_arg(Arena *a, Loc loc, const char *name, Expr *value);
+Pattern *ast_pattern(Arena *a, Loc loc, List dims, const char *dtype);
+ParamDecl *ast_param_decl(Arena *a, Loc loc, const char *name, TypeKind type, Pattern *p, Expr *dflt);
+Stmt *ast_stmt(Arena *a, Loc loc, StmtKind kind, const char *name, Pattern *p, Expr *value);
+BlockDef *ast_block(Arena *a, Loc loc, BlockKind kind, const char *name, List params, Pattern *result,
+                    List body);
+Decl *ast_decl(Arena *a, Loc loc, const char *name, Pattern *p);
+ModelStmt *ast_model_stmt(Arena *a, Loc loc, ModelStmtKind kind, const char *name, List decls,
+                          Expr *value);
+ModelDef *ast_model(Arena *a, Loc loc, const char *name, const char *parent, Loc parent_loc,
+                    List stmts);
+Import *ast_import(Arena *a, Loc loc, const char *path);
+
+/* ---- ast_print.c --------------------------------------------------------- */
+/* Prints a module as an indented tree (--emit=ast). */
+void ast_print_module(const Module *m, const char *path, FILE *out);
+/* Prints an expression in .mmg syntax. */
+void ast_print_expr(const Expr *e, FILE *out);
+const char *ast_block_kind_name(BlockKind k);
+const char *ast_type_name(TypeKind t);
+
+#endif

@@ -1,0 +1,154 @@
+/* elab.h — what elaborate.c, builtins.c and settings.c share: values,
+ * scopes and the elaborator's state. Not for use outside frontend/.
+ */
+#ifndef MMGC_ELAB_H
+#define MMGC_ELAB_H
+
+#include "ast.h"
+#include "elaborate.h"
+
+typedef enum {
+    V_NONE,    /* the result of an error; absorbs further errors silently */
+    V_TENSOR,
+    V_INT,
+    V_FLOAT,
+    V_BOOL,
+    V_STRING,
+    V_SYMBOL,  /* a bare word in a setting, like val_loss */
+    V_LIST,
+    V_BLOCK,   /* a .mmg block, maybe bound to an instance */
+    V_BUILTIN, /* a primitive */
+    V_INIT,    /* a parameter initializer */
+} ValueKind;
+
+typedef struct Builtin Builtin;
+typedef struct Instance Instance;
+typedef struct Value Value;
+
+/* Initializers whose bounds depend on the parameter's shape. */
+typedef enum { IK_FIXED, IK_XAVIER_UNIFORM, IK_FAN_IN_UNIFORM } InitRule;
+
+struct Value {
+    ValueKind kind;
+    Loc loc;                 /* where the value was made          */
+    int node;                /* V_TENSOR                          */
+    int64_t i;               /* V_INT, V_BOOL                     */
+    double f;                /* V_FLOAT; V_INIT: gain             */
+    const char *s;           /* V_STRING, V_SYMBOL                */
+    const BlockDef *block;   /* V_BLOCK                           */
+    int file;                /* V_BLOCK: the file defining it     */
+    Instance *inst;          /* V_BLOCK bound by a partial call   */
+    const Builtin *builtin;  /* V_BUILTIN                         */
+    Value *items;            /* V_LIST                            */
+    int n;
+    Init init;               /* V_INIT (IK_FIXED)                 */
+    InitRule rule;           /* V_INIT                            */
+};
+
+/* A name bound in a scope. Scopes chain to their parent. */
+typedef struct Binding {
+    const char *name;
+    Value value;
+    struct Binding *next;
+} Binding;
+
+typedef struct Scope {
+    Binding *head;
+    struct Scope *parent;
+} Scope;
+
+/* A block bound to a name by a call without tensors: it owns its params. */
+struct Instance {
+    const BlockDef *block;
+    int file;
+    const char *path;
+    Value *args;    /* per block param; V_NONE where not bound */
+    char *set;      /* per block param: bound?                 */
+    Scope params;   /* param name -> tensor, shared by all its calls */
+};
+
+/* Counters that make call-site path segments unique within one frame. */
+typedef struct Segment {
+    const char *name;
+    int count;
+    struct Segment *next;
+} Segment;
+
+/* One activation: a block body (or the model section) being elaborated. */
+typedef struct {
+    Scope *scope;
+    const char *path;  /* "" for the model, else "multimodal.fusion" */
+    int file;          /* whose definitions are visible              */
+    Scope *params;     /* where `param` declarations go              */
+    Segment *segments;
+} Frame;
+
+/* A --set value that names a block argument: "multimodal.fusion". */
+typedef struct {
+    const char *key;
+    Expr *value;
+    Loc loc;
+    int used;
+} Override;
+
+typedef struct {
+    Program *prog;
+    Diag *diag;
+    Arena *arena;      /* values, scopes, strings: freed after elaboration */
+    Graph *g;
+    Override *overrides;
+    int noverrides;
+    Frame *model_frame;
+    int depth;         /* call depth, to stop runaway recursion */
+    int streams;       /* random streams handed out so far       */
+} Elab;
+
+/* ---- elaborate.c -------------------------------------------------------- */
+Value elab_eval(Elab *E, Frame *f, const Expr *e);
+/* Describes a value for messages: "a tensor f32[64, 128]", "block 'concat'". */
+const char *elab_describe(Elab *E, const Value *v);
+/* Makes an IR node; on a shape error reports it at loc and returns V_NONE. */
+Value elab_node(Elab *E, Op op, const int *in, int nin, const int64_t *attr, int nattr, double value,
+                const TType *given, Loc loc);
+/* A scalar f32 constant node. */
+Value elab_const(Elab *E, double v, Loc loc);
+/* Converts a number to a tensor (scalar constant); a tensor passes through. */
+Value elab_as_tensor(Elab *E, Value v, Loc loc);
+const TType *elab_type(Elab *E, const Value *v);
+
+/* ---- builtins.c ---------------------------------------------------------- */
+typedef struct {
+    const char *name;
+    int kind;          /* 't' tensor, 'n' number, 'i' int, 'b' bool, 'l' list of ints or int, 'a' any */
+    const char *dflt;  /* default as .mmg text, or NULL if required */
+} BuiltinParam;
+
+/* A primitive: `args` holds one value per declared param (defaults filled). */
+struct Builtin {
+    const char *name;
+    Value (*fn)(Elab *E, const Builtin *b, Value *args, int nargs, Loc loc);
+    int variadic;      /* all positional arguments form args[0] as a V_LIST */
+    int op;            /* the Op for simple elementwise builtins, else -1   */
+    BuiltinParam params[6];
+};
+
+/* Looks up a primitive by bare name (without "op."); NULL if none. */
+const Builtin *builtin_find(const char *name);
+int builtin_nparams(const Builtin *b);
+
+/* ---- settings.c ----------------------------------------------------------- */
+/* A flattened train setting: "early_stopping.patience" -> expression. */
+typedef struct {
+    const char *key;
+    const Expr *value;
+    Loc loc;
+} Setting;
+
+/* Flattens a train record into settings, later ones replacing earlier ones. */
+void settings_collect(Elab *E, const Expr *record, const char *prefix, Setting **list, int *n, int *cap);
+/* Is key a train setting mmgc knows? */
+int settings_known(const char *key);
+/* Reads the settings into t (defaults first). Returns 0 or -1 after errors. */
+int settings_read(Elab *E, const Setting *list, int n, TrainSettings *t);
+
+#endif

@@ -1,0 +1,57 @@
+/* elaborate.h — from a loaded Program to a model's forward graph.
+ *
+ * Elaboration resolves names, instantiates blocks (each call site owns its
+ * parameters, named by path like "multimodal.fusion.wa"), binds and checks
+ * shapes, applies --set overrides, and reads the train settings.
+ */
+#ifndef MMGC_ELABORATE_H
+#define MMGC_ELABORATE_H
+
+#include "ir.h"
+#include "program.h"
+
+typedef enum { OPT_SGD, OPT_MOMENTUM, OPT_ADAM, OPT_ADAMW } OptimizerKind;
+
+typedef struct {
+    OptimizerKind kind;
+    double lr, momentum, beta1, beta2, eps, weight_decay;
+} OptimizerSpec;
+
+typedef struct {
+    int batch;
+    int max_epochs;
+    double val_split;
+    long long seed;
+    OptimizerSpec optimizer;
+    const char *monitor; /* "val_loss" or "val_accuracy" */
+    int patience;
+    double min_delta;
+} TrainSettings;
+
+/* One --set KEY=VALUE from the command line, as typed. */
+typedef struct {
+    const char *text;
+} SetOption;
+
+typedef struct {
+    const char *name; /* "image"  */
+    int node;         /* its INPUT or LABEL node */
+} ModelIO;
+
+typedef struct {
+    Graph *graph;       /* forward graph; outputs "loss" and, if bound, "logits" */
+    const char *model;  /* model name                    */
+    const char *data;   /* data directory, or NULL       */
+    ModelIO *inputs, *labels;
+    int ninputs, nlabels;
+    TrainSettings train;
+    int cmdline_error;  /* an error was in a --set (exit status 2) */
+} Elaborated;
+
+/* Elaborates model `model` (NULL: the main file's only model). Returns 0, or
+ * -1 after recording diagnostics in p->diag. out->graph is owned by the
+ * caller (elaborated_free). */
+int elaborate(Program *p, const char *model, const SetOption *sets, int nsets, Elaborated *out);
+void elaborated_free(Elaborated *e);
+
+#endif

@@ -1,0 +1,48 @@
+/* program.h — one compilation: its sources, diagnostics, and parsed modules.
+ *
+ * program_load reads the main file and, depth first, every file it imports.
+ * An import is looked up relative to the importing file, then in each
+ * library directory (models/lib and models/ by default, then MMGC_PATH and
+ * -I directories). Cycles and missing files are diagnostics.
+ */
+#ifndef MMGC_PROGRAM_H
+#define MMGC_PROGRAM_H
+
+#include "arena.h"
+#include "ast.h"
+#include "diag.h"
+#include "source.h"
+
+typedef struct {
+    int *ids;
+    int n, cap;
+} IdList;
+
+typedef struct {
+    Arena arena;         /* AST and strings            */
+    Sources src;
+    Diag diag;
+    Module **modules;    /* by source id; NULL for non-module sources */
+    int nmodules, modcap;
+    char **real;         /* canonical path by source id, for identity */
+    int realcap;
+    IdList *deps;        /* direct imports by source id */
+    int depcap;
+    const char **libdirs;
+    int nlib, libcap;
+    int main_file;       /* source id of the main file, or -1 */
+} Program;
+
+void program_init(Program *p);
+void program_add_libdir(Program *p, const char *dir);
+/* Adds $MMGC_PATH's directories, then the installed models/lib and models/. */
+void program_default_libdirs(Program *p);
+/* Registers a source that is not a module (a --set value); returns its id. */
+int program_add_text(Program *p, const char *name, const char *text);
+/* Loads path and its imports; returns 0, or -1 after recording errors. */
+int program_load(Program *p, const char *path);
+/* Is module `to` visible from module `from` (itself or imported, transitively)? */
+int program_sees(const Program *p, int from, int to);
+void program_free(Program *p);
+
+#endif

@@ -1,0 +1,174 @@
+/* ir.h — the dataflow graph IR.
+ *
+ * A Graph is a list of nodes in topological order (SSA): every node is one
+ * tensor value with a dtype and a static shape, made by one op from nodes
+ * with smaller ids. Sources (inputs, labels, params, constants, random
+ * numbers) have no inputs. Every node keeps the source location it came
+ * from, so a pass can point back into the .mmg file.
+ *
+ * The ops are declared once, in ops.def. The shape rule of every op is
+ * ir_infer(); ir_verify() re-runs it on every node.
+ */
+#ifndef MMGC_IR_H
+#define MMGC_IR_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "arena.h"
+
+#define IR_MAX_RANK 6
+#define IR_MAX_ATTR 8
+
+typedef enum { DT_F32, DT_I64 } DType;
+
+typedef enum {
+#define X(e, name, arity, cls, attrs) OP_##e,
+#include "ops.def"
+#undef X
+    OP_COUNT
+} Op;
+
+typedef enum { OC_SOURCE, OC_EW, OC_REDUCE, OC_SHAPE, OC_CONTRACT, OC_INDEX } OpClass;
+
+typedef struct {
+    const char *name;  /* printed name, e.g. "conv2d"                    */
+    int arity;         /* tensor inputs; -1 = one or more                 */
+    OpClass cls;
+    const char *attrs; /* space-separated attribute names (see ops.def)   */
+} OpInfo;
+
+extern const OpInfo ir_op_info[OP_COUNT];
+
+/* An op's attribute schema, read from its ops.def string. An INT entry is
+ * attr[slot]; a LIST entry takes attr[slot..nattr); VALUE is Node.value.  */
+typedef enum { ATTR_INT, ATTR_LIST, ATTR_VALUE } AttrKind;
+
+typedef struct {
+    char name[16]; /* without the "[]" of a list */
+    AttrKind kind;
+    int slot; /* index into Node.attr; -1 for VALUE */
+} AttrSpec;
+
+typedef struct {
+    int n;      /* entries in at[]                                  */
+    int nfixed; /* integer attributes before the list (if any)      */
+    int has_list, has_value;
+    AttrSpec at[IR_MAX_ATTR + 1];
+} AttrSchema;
+
+/* Source location. file indexes Graph.files; line 0 means "unknown". */
+typedef struct {
+    int file, line, col;
+} Loc;
+
+typedef struct {
+    int rank;
+    int64_t dim[IR_MAX_RANK];
+} Shape;
+
+typedef struct {
+    DType dtype;
+    Shape shape;
+} TType;
+
+/* How a PARAM is initialized. uniform: U[a, b); normal: N(a, b^2). */
+typedef enum { INIT_NONE, INIT_ZEROS, INIT_ONES, INIT_UNIFORM, INIT_NORMAL } InitKind;
+
+typedef struct {
+    InitKind kind;
+    double a, b;
+} Init;
+
+typedef struct {
+    Op op;
+    TType type;
+    int nin;
+    int *in;                   /* ids of input nodes, each < this node's id   */
+    int nattr;
+    int64_t attr[IR_MAX_ATTR]; /* meaning per ops.def                         */
+    double value;              /* the one float attribute ("value")           */
+    Init init;                 /* PARAM only                                  */
+    const char *name;          /* source path ("multimodal.fusion.wa"), or NULL */
+    Loc loc;
+} Node;
+
+typedef struct {
+    const char *name; /* "logits", "loss", ...  */
+    int node;
+} Output;
+
+typedef struct Graph {
+    Arena arena; /* owns every string and input array of the graph */
+    const char *name;
+    Node *nodes;
+    int nnodes, cap;
+    Output *outs;
+    int nouts, outcap;
+    const char **files;
+    int nfiles, filecap;
+} Graph;
+
+/* ---- graph.c ------------------------------------------------------------ */
+Graph *ir_graph_new(const char *name);
+void ir_graph_free(Graph *g);
+/* Interns a file name; returns its index in g->files. */
+int ir_file(Graph *g, const char *path);
+/* Appends a node without checking it; returns its id. in and name are copied. */
+int ir_add(Graph *g, Op op, TType type, const int *in, int nin, const int64_t *attr, int nattr,
+           double value, Loc loc);
+/* ir_infer, then ir_add. Returns the id, or -1 with a message in err. */
+int ir_build(Graph *g, Op op, const int *in, int nin, const int64_t *attr, int nattr, double value,
+             const TType *given, Loc loc, char *err, size_t errlen);
+void ir_set_name(Graph *g, int node, const char *name);
+/* A copy of s owned by the graph. */
+const char *ir_intern(Graph *g, const char *s);
+void ir_add_output(Graph *g, const char *name, int node);
+/* Returns the node id of the named output, or -1. */
+int ir_output(const Graph *g, const char *name);
+/* Looks an op up by printed name; returns OP_COUNT if there is none. */
+Op ir_op_by_name(const char *name);
+/* Fills *s with the attribute schema of op (a valid op). */
+void ir_attr_schema(Op op, AttrSchema *s);
+/* Sets the init of a PARAM node. */
+void ir_set_init(Graph *g, int node, Init init);
+
+/* ---- shape.c ------------------------------------------------------------ */
+int64_t ir_numel(const Shape *s);
+int ir_shape_eq(const Shape *a, const Shape *b);
+/* Numpy broadcasting; returns 0, or -1 if the shapes do not broadcast. */
+int ir_broadcast(const Shape *a, const Shape *b, Shape *out);
+/* Writes "[64, 1, 28, 28]"; returns buf. */
+char *ir_shape_str(const Shape *s, char *buf, size_t n);
+/* Writes "f32[64, 1, 28, 28]"; returns buf. */
+char *ir_type_str(const TType *t, char *buf, size_t n);
+const char *ir_dtype_name(DType d);
+
+/* ---- infer.c ------------------------------------------------------------
+ * The shape rule of every op. For ops whose result type is not a function
+ * of their inputs (sources, reshape, broadcast, cast, scatter, the conv
+ * input/weight gradients) the type comes in `given` and is checked.
+ * Returns 0 and fills *out, or -1 with a message (no location) in err.   */
+int ir_infer(const Graph *g, Op op, const int *in, int nin, const int64_t *attr, int nattr,
+             const TType *given, TType *out, char *err, size_t errlen);
+
+/* ---- verify.c ----------------------------------------------------------- */
+/* Checks every invariant of the graph; returns 0 or -1 with a message. */
+int ir_verify(const Graph *g, char *err, size_t errlen);
+/* The per-node part of ir_verify (everything but name and output checks). */
+int ir_verify_node(const Graph *g, int id, char *err, size_t errlen);
+
+/* ---- print.c / parse.c / dot.c ------------------------------------------ */
+/* The text form; ir_parse reads back exactly what ir_print writes. */
+void ir_print(const Graph *g, FILE *out);
+Graph *ir_parse(const char *text, const char *filename, char *err, size_t errlen);
+void ir_print_dot(const Graph *g, FILE *out);
+/* The name ir_print uses for a node: its path if unique, else "%<id>". */
+const char *ir_node_label(const Graph *g, int id, char *buf, size_t n);
+
+/* ---- stats.c ------------------------------------------------------------ */
+/* Floating-point operations of one node (multiply-add = 2). */
+double ir_node_flops(const Graph *g, int id);
+
+#endif

@@ -1,0 +1,106 @@
+/* cli.c — option parsing for mmgc; see cli.h and cli_usage. */
+#include "cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+void cli_usage(FILE *out) {
+    fputs("usage: mmgc FILE.mmg [options]\n"
+          "\n"
+          "Compiles a multimodal model written in .mmg. Without an --emit option it\n"
+          "prints the model's summary.\n"
+          "\n"
+          "options:\n"
+          "  --summary            one row per parameter (path, shape, count), the total,\n"
+          "                       and forward FLOPs per sample\n"
+          "  --emit=ast           print the syntax tree of FILE\n"
+          "  --emit=ir            print the forward graph in mmgc's text IR\n"
+          "  --emit=dot           print the forward graph for Graphviz (dot -Tsvg)\n"
+          "  --set KEY=VALUE      override a model binding (--set fusion=gated), a train\n"
+          "                       setting (--set batch=128, --set early_stopping.patience=3)\n"
+          "                       or a block argument by path (--set multimodal.fusion=add);\n"
+          "                       VALUE is a .mmg expression; may be repeated\n"
+          "  --model NAME         the model to use when FILE defines several\n"
+          "  -I DIR               also look for imports in DIR (searched before the\n"
+          "                       built-in models/lib and models/; so is $MMGC_PATH)\n"
+          "  -o FILE              write output to FILE instead of standard output\n"
+          "  --version            print the version\n"
+          "  -h, --help           print this help\n"
+          "\n"
+          "exit status: 0 success, 1 an error in the program, 2 bad command-line use\n",
+          out);
+}
+
+/* Takes the value of an option given as "--opt=V" or "--opt V". */
+static const char *value(int argc, char **argv, int *i, const char *opt, char *err, size_t n) {
+    size_t len = strlen(opt);
+    if (argv[*i][len] == '=') return argv[*i] + len + 1;
+    if (*i + 1 >= argc) {
+        snprintf(err, n, "option %s needs a value", opt);
+        return NULL;
+    }
+    return argv[++*i];
+}
+
+/* Does argv[i] name option opt (alone or as opt=...)? */
+static int is(const char *arg, const char *opt) {
+    size_t len = strlen(opt);
+    return !strncmp(arg, opt, len) && (arg[len] == 0 || arg[len] == '=');
+}
+
+int cli_parse(int argc, char **argv, Options *o, char *err, size_t n) {
+    memset(o, 0, sizeof *o);
+    o->sets = xcalloc((size_t)argc, sizeof *o->sets);
+    o->libdirs = xcalloc((size_t)argc, sizeof *o->libdirs);
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) o->help = 1;
+        else if (!strcmp(a, "--version")) o->version = 1;
+        else if (!strcmp(a, "--summary")) o->summary = 1;
+        else if (is(a, "--emit")) {
+            if (!(v = value(argc, argv, &i, "--emit", err, n))) return -1;
+            if (!strcmp(v, "ast")) o->emit = EMIT_AST;
+            else if (!strcmp(v, "ir")) o->emit = EMIT_IR;
+            else if (!strcmp(v, "dot")) o->emit = EMIT_DOT;
+            else {
+                snprintf(err, n, "unknown --emit kind '%s' (expected ast, ir or dot)", v);
+                return -1;
+            }
+        } else if (is(a, "--set")) {
+            if (!(v = value(argc, argv, &i, "--set", err, n))) return -1;
+            o->sets[o->nsets++].text = v;
+        } else if (is(a, "--model")) {
+            if (!(v = value(argc, argv, &i, "--model", err, n))) return -1;
+            o->model = v;
+        } else if (!strcmp(a, "-o")) {
+            if (!(v = value(argc, argv, &i, "-o", err, n))) return -1;
+            o->output = v;
+        } else if (!strncmp(a, "-I", 2)) {
+            if (a[2]) o->libdirs[o->nlib++] = a + 2;
+            else if (i + 1 < argc) o->libdirs[o->nlib++] = argv[++i];
+            else {
+                snprintf(err, n, "option -I needs a directory");
+                return -1;
+            }
+        } else if (a[0] == '-' && a[1]) {
+            snprintf(err, n, "unknown option '%s'", a);
+            return -1;
+        } else if (o->file) {
+            snprintf(err, n, "more than one input file ('%s' and '%s')", o->file, a);
+            return -1;
+        } else
+            o->file = a;
+    }
+    if (!o->file && !o->help && !o->version) {
+        snprintf(err, n, "no input file");
+        return -1;
+    }
+    return 0;
+}
+
+void cli_free(Options *o) {
+    free(o->sets);
+    free(o->libdirs);
+}

@@ -1,0 +1,29 @@
+/* cli.h — the command line of mmgc. */
+#ifndef MMGC_CLI_H
+#define MMGC_CLI_H
+
+#include <stdio.h>
+
+#include "elaborate.h"
+
+typedef enum { EMIT_NONE, EMIT_AST, EMIT_IR, EMIT_DOT } EmitKind;
+
+typedef struct {
+    const char *file;     /* the .mmg file                    */
+    EmitKind emit;
+    int summary;
+    const char *model;    /* --model NAME                     */
+    const char *output;   /* -o FILE, or NULL for stdout      */
+    SetOption *sets;      /* --set KEY=VALUE, in order        */
+    int nsets;
+    const char **libdirs; /* -I DIR                           */
+    int nlib;
+    int help, version;
+} Options;
+
+/* Parses argv. Returns 0, or -1 with a message in err (bad usage). */
+int cli_parse(int argc, char **argv, Options *o, char *err, size_t errlen);
+void cli_usage(FILE *out);
+void cli_free(Options *o);
+
+#endif

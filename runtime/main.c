@@ -1,0 +1,77 @@
+/* main.c — the mmgc command: parse options, load, elaborate, report.
+ * The only place that prints diagnostics and chooses the exit status. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "elaborate.h"
+#include "program.h"
+#include "summary.h"
+
+enum { EXIT_PROGRAM_ERROR = 1, EXIT_USAGE = 2 };
+
+/* Prints the diagnostics; returns the exit status for them. */
+static int fail(Program *p, int status) {
+    diag_print(&p->diag, stderr);
+    return status;
+}
+
+/* Produces what the options ask for, into out. */
+static void emit(const Options *o, Program *p, const Elaborated *m, FILE *out) {
+    switch (o->emit) {
+    case EMIT_AST: ast_print_module(p->modules[p->main_file], p->src.files[p->main_file].path, out); break;
+    case EMIT_IR: ir_print(m->graph, out); break;
+    case EMIT_DOT: ir_print_dot(m->graph, out); break;
+    case EMIT_NONE: summary_print(m, out); break;
+    }
+    if (o->summary && o->emit != EMIT_NONE && o->emit != EMIT_AST) summary_print(m, out);
+}
+
+static int run(const Options *o) {
+    Program p;
+    program_init(&p);
+    for (int i = 0; i < o->nlib; i++) program_add_libdir(&p, o->libdirs[i]);
+    program_default_libdirs(&p);
+    int status = 0;
+    Elaborated m = {0};
+    if (program_load(&p, o->file)) {
+        status = fail(&p, EXIT_PROGRAM_ERROR);
+        goto done;
+    }
+    if (o->emit != EMIT_AST && elaborate(&p, o->model, o->sets, o->nsets, &m)) {
+        status = fail(&p, m.cmdline_error ? EXIT_USAGE : EXIT_PROGRAM_ERROR);
+        goto done;
+    }
+    FILE *out = o->output ? fopen(o->output, "w") : stdout;
+    if (!out) {
+        fprintf(stderr, "mmgc: error: cannot write '%s': %s\n", o->output, strerror(errno));
+        status = EXIT_PROGRAM_ERROR;
+        goto done;
+    }
+    emit(o, &p, &m, out);
+    if (o->output && fclose(out)) {
+        fprintf(stderr, "mmgc: error: cannot write '%s': %s\n", o->output, strerror(errno));
+        status = EXIT_PROGRAM_ERROR;
+    }
+done:
+    if (m.graph) elaborated_free(&m);
+    program_free(&p);
+    return status;
+}
+
+int main(int argc, char **argv) {
+    Options o;
+    char err[256];
+    if (cli_parse(argc, argv, &o, err, sizeof err)) {
+        fprintf(stderr, "mmgc: error: %s\nusage: mmgc FILE.mmg [options]; try 'mmgc --help'\n", err);
+        cli_free(&o);
+        return EXIT_USAGE;
+    }
+    int status = 0;
+    if (o.help) cli_usage(stdout);
+    else if (o.version) printf("mmgc %s\n", MMGC_VERSION);
+    else status = run(&o);
+    cli_free(&o);
+    return status;
+}

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs every Debian package mmgc needs to build, test and run, skipping
+# those already present. Safe to run again. Needs root or sudo for apt-get.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config
+  flex bison
+  llvm-19-dev
+  libopenblas-dev
+  libcunit1-dev
+  zlib1g-dev libzstd-dev libxml2-utils
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"

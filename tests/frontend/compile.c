@@ -1,0 +1,35 @@
+/* compile.c — see compile.h. */
+#include "compile.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+
+void compile_file(Compiled *c, const char *path, const char *const *sets, int nsets) {
+    memset(c, 0, sizeof *c);
+    program_init(&c->prog);
+    program_add_libdir(&c->prog, MMGC_SOURCE_DIR "/models/lib");
+    program_add_libdir(&c->prog, MMGC_SOURCE_DIR "/models");
+    if (program_load(&c->prog, path)) {
+        c->status = 1;
+        return;
+    }
+    SetOption *opts = calloc((size_t)nsets + 1, sizeof *opts);
+    for (int i = 0; i < nsets; i++) opts[i].text = sets[i];
+    if (elaborate(&c->prog, NULL, opts, nsets, &c->model)) c->status = c->model.cmdline_error ? 2 : 1;
+    free(opts);
+}
+
+void compile_free(Compiled *c) {
+    if (c->model.graph) elaborated_free(&c->model);
+    program_free(&c->prog);
+}
+
+long long compiled_params(const Compiled *c) {
+    long long total = 0;
+    const Graph *g = c->model.graph;
+    for (int i = 0; g && i < g->nnodes; i++)
+        if (g->nodes[i].op == OP_PARAM) total += ir_numel(&g->nodes[i].type.shape);
+    return total;
+}

@@ -1,0 +1,21 @@
+/* compile.h — frontend test helper: load and elaborate one file the way
+ * the mmgc command does, with the source tree's models/ as the library. */
+#ifndef MMGC_TEST_COMPILE_H
+#define MMGC_TEST_COMPILE_H
+
+#include "elaborate.h"
+#include "program.h"
+
+typedef struct {
+    Program prog;
+    Elaborated model;
+    int status; /* 0 ok, 1 program error, 2 command-line error */
+} Compiled;
+
+/* Compiles path with the given --set texts (may be NULL). */
+void compile_file(Compiled *c, const char *path, const char *const *sets, int nsets);
+void compile_free(Compiled *c);
+/* Number of trainable scalars in the compiled model. */
+long long compiled_params(const Compiled *c);
+
+#endif
