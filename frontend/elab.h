@@ -65,6 +65,7 @@ struct Instance {
     Value *args;    /* per block param; V_NONE where not bound */
     char *set;      /* per block param: bound?                 */
     Scope params;   /* param name -> tensor, shared by all its calls */
+    int named;      /* path taken from the name it was bound to */
 };
 
 /* Counters that make call-site path segments unique within one frame. */

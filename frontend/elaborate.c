@@ -92,8 +92,15 @@ static const char *join(Elab *E, const char *path, const char *name) {
     return *path ? arena_printf(E->arena, "%s.%s", path, name) : name;
 }
 
-/* Names an unnamed tensor after the binding that holds it. */
+static const char *segment(Elab *E, Frame *f, const char *name);
+
+/* Names an unnamed tensor after the binding that holds it; a new instance
+ * (attend = multihead_attention(heads: 4)) owns its params under that name. */
 static void name_value(Elab *E, Frame *f, const char *name, Value v) {
+    if (v.kind == V_BLOCK && v.inst && !v.inst->named) {
+        v.inst->path = join(E, f->path, segment(E, f, name));
+        v.inst->named = 1;
+    }
     if (v.kind != V_TENSOR || E->g->nodes[v.node].name) return;
     ir_set_name(E->g, v.node, unique_name(E, join(E, f->path, name)));
 }
@@ -488,7 +495,7 @@ static Value call_block(Elab *E, Frame *f, Value callee, const Expr *e) {
     if (ntensor && !given_tensor && !callee.inst) {
         /* A partial call: bind the configuration, own the parameters. */
         Instance *inst = arena_alloc(E->arena, sizeof *inst);
-        *inst = (Instance){b, callee.file, path, vals, set, {0}};
+        *inst = (Instance){b, callee.file, path, vals, set, {0}, 0};
         return (Value){.kind = V_BLOCK, .loc = e->loc, .block = b, .file = callee.file, .inst = inst};
     }
 
@@ -582,7 +589,7 @@ static const char *builtin_kind_word(int kind) {
 /* Calls a primitive. */
 static Value call_builtin(Elab *E, Frame *f, const Builtin *bi, const Expr *e) {
     int np = builtin_nparams(bi);
-    const char *formals[8];
+    const char *formals[8] = {0};
     Value vals[8] = {0};
     Loc locs[8];
     char set[8] = {0};

@@ -1,0 +1,63 @@
+#!/bin/sh
+# test_cli.sh MMGC — the command line: exit statuses, help, emit kinds, -o.
+# Prints "N passed, N failed" and exits non-zero on any failure.
+mmgc=$1
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0
+fail=0
+
+# expect STATUS DESCRIPTION -- ARGS...: runs mmgc, checks the exit status.
+expect() {
+    want=$1 what=$2
+    shift 3
+    "$mmgc" "$@" >"$tmp/out" 2>"$tmp/err"
+    got=$?
+    if [ "$got" -eq "$want" ]; then pass=$((pass + 1)); else
+        fail=$((fail + 1)); echo "FAIL: $what: exit $got, expected $want"; cat "$tmp/err"; fi
+}
+
+# contains FILE TEXT DESCRIPTION: checks the last run's output.
+contains() {
+    if grep -qF -- "$2" "$tmp/$1"; then pass=$((pass + 1)); else
+        fail=$((fail + 1)); echo "FAIL: $3: '$2' not in $1"; cat "$tmp/$1"; fi
+}
+
+expect 0 "help" -- --help
+contains out "usage: mmgc FILE.mmg [options]" "help text"
+expect 0 "version" -- --version
+contains out "mmgc 0." "version text"
+expect 2 "no input" --
+contains err "mmgc: error: no input file" "no input message"
+expect 2 "unknown option" -- models/image_conv2net.mmg --frobnicate
+contains err "mmgc: error: unknown option '--frobnicate'" "unknown option message"
+expect 2 "bad emit" -- models/image_conv2net.mmg --emit=llvm-bitcode
+contains err "unknown --emit kind 'llvm-bitcode'" "bad emit message"
+expect 1 "missing file" -- no/such/model.mmg
+contains err "error: cannot open 'no/such/model.mmg'" "missing file message"
+expect 2 "bad --set" -- models/multimodal_concat.mmg --set fusion=nosuchfusion
+contains err "<command line>:1:8: error: unknown name 'nosuchfusion'" "bad --set value points into the option"
+expect 1 "program error" -- tests/frontend/errors/unknown_name/unknown_block.mmg
+contains err "unknown_block.mmg:7:26: error: unknown name 'lineer'" "file:line:col"
+contains err "                         ^" "caret under the column"
+
+expect 0 "summary" -- models/image_conv2net.mmg --summary
+contains out "total" "summary total row"
+contains out "225,034" "Conv2Net parameter count"
+contains out "forward FLOPs per sample" "summary flops"
+expect 0 "bilinear via --set" -- models/multimodal_concat.mmg --summary --set fusion=bilinear
+contains out "multimodal.fusion.w" "bilinear weight"
+contains out "[128, 128, 128]" "bilinear weight shape"
+expect 0 "emit ir" -- models/multimodal_gated.mmg --emit=ir
+contains out "graph multimodal_gated {" "ir header"
+contains out "%multimodal.fusion.wa = param f32[128, 128]" "ir names values by path"
+contains out "output loss = " "ir output"
+expect 0 "emit dot" -- models/image_conv2net.mmg --emit=dot
+contains out "digraph" "dot"
+expect 0 "emit ast" -- models/multimodal_gated.mmg --emit=ast
+contains out "model multimodal_gated extends multimodal" "ast"
+expect 0 "-o" -- models/image_conv2net.mmg -o "$tmp/summary.txt"
+if grep -qF "225,034" "$tmp/summary.txt"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: -o"; fi
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
