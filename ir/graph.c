@@ -34,6 +34,7 @@ void ir_graph_free(Graph *g) {
 
 /* Interns a file path: returns the index of an equal path, or appends it. */
 int ir_file(Graph *g, const char *path) {
+    if (!path) die("ir_file: NULL path");
     for (int i = 0; i < g->nfiles; i++)
         if (strcmp(g->files[i], path) == 0) return i;
     xgrow((void **)&g->files, &g->filecap, g->nfiles + 1, sizeof *g->files);
@@ -81,6 +82,9 @@ void ir_set_name(Graph *g, int node, const char *name) {
 
 const char *ir_intern(Graph *g, const char *s) { return arena_strdup(&g->arena, s); }
 
+/* A copy of s in the graph's arena (NULL stays NULL). */
+const char *ir_intern(Graph *g, const char *s) { return s ? arena_strdup(&g->arena, s) : NULL; }
+
 /* Sets how a PARAM node is initialized. */
 void ir_set_init(Graph *g, int node, Init init) {
     if (node < 0 || node >= g->nnodes) die("ir_set_init: no node %d", node);
@@ -89,6 +93,7 @@ void ir_set_init(Graph *g, int node, Init init) {
 
 /* Declares node as the graph output `name` (copied). */
 void ir_add_output(Graph *g, const char *name, int node) {
+    if (!name) die("ir_add_output: output without a name");
     xgrow((void **)&g->outs, &g->outcap, g->nouts + 1, sizeof *g->outs);
     g->outs[g->nouts].name = arena_strdup(&g->arena, name);
     g->outs[g->nouts].node = node;
@@ -97,8 +102,8 @@ void ir_add_output(Graph *g, const char *name, int node) {
 
 /* The node of the first output called name, or -1. */
 int ir_output(const Graph *g, const char *name) {
-    for (int i = 0; i < g->nouts; i++)
-        if (strcmp(g->outs[i].name, name) == 0) return g->outs[i].node;
+    for (int i = 0; name && i < g->nouts; i++)
+        if (g->outs[i].name && strcmp(g->outs[i].name, name) == 0) return g->outs[i].node;
     return -1;
 }
 
