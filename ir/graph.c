@@ -80,8 +80,6 @@ void ir_set_name(Graph *g, int node, const char *name) {
     g->nodes[node].name = name ? arena_strdup(&g->arena, name) : NULL;
 }
 
-const char *ir_intern(Graph *g, const char *s) { return arena_strdup(&g->arena, s); }
-
 /* A copy of s in the graph's arena (NULL stays NULL). */
 const char *ir_intern(Graph *g, const char *s) { return s ? arena_strdup(&g->arena, s) : NULL; }
 

@@ -115,7 +115,8 @@ Graph *ir_graph_new(const char *name);
 void ir_graph_free(Graph *g);
 /* Interns a file name; returns its index in g->files. */
 int ir_file(Graph *g, const char *path);
-/* Appends a node without checking it; returns its id. in and name are copied. */
+/* Appends a node without checking it; returns its id. in is copied (names
+ * are set with ir_set_name, which copies too). */
 int ir_add(Graph *g, Op op, TType type, const int *in, int nin, const int64_t *attr, int nattr,
            double value, Loc loc);
 /* ir_infer, then ir_add. Returns the id, or -1 with a message in err. */
@@ -164,7 +165,8 @@ int ir_verify_node(const Graph *g, int id, char *err, size_t errlen);
 void ir_print(const Graph *g, FILE *out);
 Graph *ir_parse(const char *text, const char *filename, char *err, size_t errlen);
 void ir_print_dot(const Graph *g, FILE *out);
-/* The name ir_print uses for a node: its path if unique, else "%<id>". */
+/* The name ir_print uses for a node: "%<path>" if the path is an identifier
+ * no other node has, else "%<id>". */
 const char *ir_node_label(const Graph *g, int id, char *buf, size_t n);
 
 /* ---- stats.c ------------------------------------------------------------ */

@@ -104,6 +104,7 @@ static char *dot_str(const Graph *g) {
 
 /* ---- op table and shapes -------------------------------------------------- */
 
+/* The op table, name lookup and attribute schemas match ops.def. */
 static void test_op_table(void) {
     for (int i = 0; i < OP_COUNT; i++) CU_ASSERT_EQUAL(ir_op_by_name(ir_op_info[i].name), (Op)i);
     CU_ASSERT_EQUAL(ir_op_by_name("conv2d"), OP_CONV2D);
@@ -123,6 +124,7 @@ static void test_op_table(void) {
     CU_ASSERT_EQUAL(s.n, 0);
 }
 
+/* numel, shape equality and the printed forms of shapes and types. */
 static void test_shape_basics(void) {
     char buf[160];
     TType t = T(DT_F32, 4, 64, 1, 28, 28), r0 = T(DT_I64, 0);
@@ -148,6 +150,7 @@ static const char *bcast(TType a, TType b, char *buf, size_t n) {
     return ir_shape_str(&s, buf, n);
 }
 
+/* Numpy broadcasting, right-aligned, and the pairs that do not broadcast. */
 static void test_broadcast(void) {
     char buf[160];
     ASSERT_STR(bcast(T(DT_F32, 3, 64, 1, 28), T(DT_F32, 2, 5, 1), buf, sizeof buf), "[64, 5, 28]");
@@ -161,6 +164,7 @@ static void test_broadcast(void) {
 
 /* ---- shape rules ---------------------------------------------------------- */
 
+/* Elementwise ops broadcast; comparisons give f32; cast takes its dtype. */
 static void test_infer_elementwise(void) {
     char buf[256];
     Graph *g = ir_graph_new("t");
@@ -177,6 +181,7 @@ static void test_infer_elementwise(void) {
     ir_graph_free(g);
 }
 
+/* Reductions drop or keep the axes; no axes means all. */
 static void test_infer_reduce(void) {
     char buf[256];
     Graph *g = ir_graph_new("t");
@@ -189,6 +194,7 @@ static void test_infer_reduce(void) {
     ir_graph_free(g);
 }
 
+/* reshape, broadcast, transpose, concat, slice and pad. */
 static void test_infer_data_movement(void) {
     char buf[256];
     Graph *g = ir_graph_new("t");
@@ -206,6 +212,7 @@ static void test_infer_data_movement(void) {
     ir_graph_free(g);
 }
 
+/* The audio stem (8000 -> 2000 -> 500), its gradients and 1-d pooling. */
 static void test_infer_conv1d(void) {
     char buf[256];
     Graph *g = ir_graph_new("t");
@@ -225,6 +232,7 @@ static void test_infer_conv1d(void) {
     ir_graph_free(g);
 }
 
+/* The image stem (28 -> 26 -> 13), its gradients and 2-d pooling. */
 static void test_infer_conv2d_pool(void) {
     char buf[256];
     Graph *g = ir_graph_new("t");
@@ -241,6 +249,7 @@ static void test_infer_conv2d_pool(void) {
     ir_graph_free(g);
 }
 
+/* matmul with ta/tb and broadcast batch dims. */
 static void test_infer_matmul(void) {
     char buf[256];
     Graph *g = ir_graph_new("t");
@@ -258,6 +267,7 @@ static void test_infer_matmul(void) {
     ir_graph_free(g);
 }
 
+/* gather, scatter and the given types of sources. */
 static void test_infer_index_and_sources(void) {
     char buf[256];
     Graph *g = ir_graph_new("t");
@@ -272,6 +282,7 @@ static void test_infer_index_and_sources(void) {
     ir_graph_free(g);
 }
 
+/* The exact message of each kind of shape error. */
 static void test_infer_errors(void) {
     char buf[256];
     Graph *g = ir_graph_new("t");
@@ -345,6 +356,7 @@ static const char *verify_str(const Graph *g, char *buf, size_t n) {
     return buf;
 }
 
+/* A well-formed graph with files, names, an init and an output verifies. */
 static void test_verify_accepts(void) {
     char buf[256];
     Graph *g = ir_graph_new("t");
@@ -363,6 +375,7 @@ static void test_verify_accepts(void) {
     ir_graph_free(g);
 }
 
+/* Each broken invariant gives its exact message, naming the node. */
 static void test_verify_rejects(void) {
     char buf[256];
     TType t = T(DT_F32, 1, 3), t2 = T(DT_F32, 1, 2);
@@ -453,6 +466,7 @@ static const char small_text[] =
     "  output logits = %logits\n"
     "}\n";
 
+/* The format description example: exact text, and it parses back. */
 static void test_print_exact(void) {
     Graph *g = small_graph();
     char *s = print_str(g), err[256];
@@ -469,6 +483,7 @@ static void test_print_exact(void) {
     ir_graph_free(g);
 }
 
+/* %NAME only for unique identifier names, else %ID. */
 static void test_node_label(void) {
     char buf[64];
     Graph *g = ir_graph_new("t");
@@ -573,6 +588,7 @@ static void assert_same_graph(const Graph *a, const Graph *b) {
     }
 }
 
+/* Every op of ops.def: print -> parse -> print gives the same text and graph. */
 static void test_roundtrip_every_op(void) {
     char err[512];
     Graph *g = all_ops_graph();
@@ -618,6 +634,7 @@ static const char *parse_err(const char *text, char *buf, size_t n) {
     return "ok";
 }
 
+/* Parse errors come as "file:line:col: message", exactly. */
 static void test_parse_errors(void) {
     char b[512];
     ASSERT_STR(parse_err("graph g {\n  %x = input f32[2, 3 @0:1:1\n}\n", b, sizeof b), "t.ir:2:23: expected ']'");
@@ -665,6 +682,7 @@ static void test_parse_errors(void) {
 
 /* ---- dot and flops -------------------------------------------------------- */
 
+/* The whole DOT output of a small graph. */
 static void test_dot(void) {
     Graph *g = ir_graph_new("g");
     TType tx = T(DT_F32, 2, 4, 3), tw = T(DT_F32, 2, 3, 2), tl = T(DT_I64, 1, 4);
@@ -689,6 +707,7 @@ static void test_dot(void) {
     ir_graph_free(g);
 }
 
+/* Flop counts of matmul, convolutions, pooling and cheap ops. */
 static void test_flops(void) {
     Graph *g = ir_graph_new("t");
     int a = src(g, T(DT_F32, 2, 64, 128)), b = src(g, T(DT_F32, 2, 128, 10));
