@@ -10,7 +10,7 @@
 #include "util.h"
 
 const OpInfo ir_op_info[OP_COUNT] = {
-#define X(e, name, arity, cls, attrs) [OP_##e] = {name, arity, OC_##cls, attrs},
+#define X(e, name, arity, cls, attrs, grad) [OP_##e] = {name, arity, OC_##cls, attrs},
 #include "ops.def"
 #undef X
 };

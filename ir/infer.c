@@ -603,7 +603,7 @@ static int rule_scatter(Ctx *c) {
 static Rule rule_of(Op op) {
     switch (op) {
     case OP_INPUT: case OP_LABEL: case OP_CONST: return rule_source;
-    case OP_PARAM: case OP_RANDOM_UNIFORM: case OP_DROPOUT_MASK: return rule_source_f32;
+    case OP_PARAM: case OP_STATE: case OP_RANDOM_UNIFORM: case OP_DROPOUT_MASK: return rule_source_f32;
     case OP_NEG: case OP_EXP: case OP_LOG: case OP_SQRT: case OP_RSQRT: case OP_TANH:
     case OP_SIGMOID: case OP_RELU: case OP_ABS: case OP_STEP: return rule_arith;
     case OP_CAST: return rule_cast;

@@ -24,7 +24,7 @@
 typedef enum { DT_F32, DT_I64 } DType;
 
 typedef enum {
-#define X(e, name, arity, cls, attrs) OP_##e,
+#define X(e, name, arity, cls, attrs, grad) OP_##e,
 #include "ops.def"
 #undef X
     OP_COUNT

@@ -344,7 +344,7 @@ static void test_infer_errors(void) {
                "error: gather: expected x f32[N, C] and idx i64[N], got f32[64, 128] and f32[10]");
     ASSERT_STR(INFER(OP_BROADCAST, IN(w), NONE, &r), "error: broadcast: cannot broadcast f32[256, 10] to f32[64, 100]");
     ASSERT_STR(INFER(OP_PARAM, NONE, NONE, &ir), "error: param: the type is i64[64, 1600], expected f32");
-    ASSERT_STR(INFER((Op)OP_COUNT, NONE, NONE, NULL), "error: unknown op 49");
+    ASSERT_STR(INFER((Op)OP_COUNT, NONE, NONE, NULL), "error: unknown op 50");
     ir_graph_free(g);
 }
 
@@ -517,6 +517,7 @@ static Graph *all_ops_graph(void) {
     B(g, OP_CONST, NONE, NONE, -INFINITY, &ts);
     B(g, OP_RANDOM_UNIFORM, NONE, AT(7), 0, &tr);
     B(g, OP_DROPOUT_MASK, NONE, AT(8), 0.25, &tr);
+    B(g, OP_STATE, NONE, NONE, 0, &tr);
     ir_set_name(g, x, "x");
     ir_set_name(g, lbl, "y.label");
     ir_set_name(g, w1, "enc.conv.w");
