@@ -910,7 +910,7 @@ static int parse_sets(Elab *E, const SetOption *sets, int nsets, SetValue *out) 
         const char *t = sets[i].text;
         const char *eq = strchr(t, '=');
         int id = program_add_text(E->prog, "<command line>", t);
-        ir_file(E->g, "<command line>");
+        ir_file(E->g, arena_printf(E->arena, "<--set %d>", i + 1)); /* ids stay aligned with sources */
         if (!eq || eq == t || !eq[1]) {
             diag_error(E->diag, (Loc){id, 1, 1}, "invalid --set '%s': expected KEY=VALUE", t);
             ok = -1;

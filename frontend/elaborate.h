@@ -8,14 +8,8 @@
 #define MMGC_ELABORATE_H
 
 #include "ir.h"
+#include "passes.h"
 #include "program.h"
-
-typedef enum { OPT_SGD, OPT_MOMENTUM, OPT_ADAM, OPT_ADAMW } OptimizerKind;
-
-typedef struct {
-    OptimizerKind kind;
-    double lr, momentum, beta1, beta2, eps, weight_decay;
-} OptimizerSpec;
 
 typedef struct {
     int batch;

@@ -18,6 +18,10 @@ void cli_usage(FILE *out) {
           "  --emit=ast           print the syntax tree of FILE\n"
           "  --emit=ir            print the forward graph in mmgc's text IR\n"
           "  --emit=dot           print the forward graph for Graphviz (dot -Tsvg)\n"
+          "  --stage=forward|train  the graph to emit: the forward pass (default) or the\n"
+          "                       whole training step (forward, loss, backward, update)\n"
+          "  --dump-after=PASS    print the graph after a pass of the training pipeline\n"
+          "                       (autodiff, optimizer)\n"
           "  --set KEY=VALUE      override a model binding (--set fusion=gated), a train\n"
           "                       setting (--set batch=128, --set early_stopping.patience=3)\n"
           "                       or a block argument by path (--set multimodal.fusion=add);\n"
@@ -68,6 +72,21 @@ int cli_parse(int argc, char **argv, Options *o, char *err, size_t n) {
                 snprintf(err, n, "unknown --emit kind '%s' (expected ast, ir or dot)", v);
                 return -1;
             }
+        } else if (is(a, "--stage")) {
+            if (!(v = value(argc, argv, &i, "--stage", err, n))) return -1;
+            if (!strcmp(v, "forward")) o->stage = STAGE_FORWARD;
+            else if (!strcmp(v, "train")) o->stage = STAGE_TRAIN;
+            else {
+                snprintf(err, n, "unknown --stage '%s' (expected forward or train)", v);
+                return -1;
+            }
+        } else if (is(a, "--dump-after")) {
+            if (!(v = value(argc, argv, &i, "--dump-after", err, n))) return -1;
+            if (!pipeline_has_pass(v)) {
+                snprintf(err, n, "unknown pass '%s' for --dump-after (passes: %s)", v, pipeline_pass_names());
+                return -1;
+            }
+            o->dump_after = v;
         } else if (is(a, "--set")) {
             if (!(v = value(argc, argv, &i, "--set", err, n))) return -1;
             o->sets[o->nsets++].text = v;

@@ -12,6 +12,8 @@ typedef struct {
     const char *file;     /* the .mmg file                    */
     EmitKind emit;
     int summary;
+    Stage stage;          /* --stage: forward (default) or train */
+    const char *dump_after; /* --dump-after=PASS              */
     const char *model;    /* --model NAME                     */
     const char *output;   /* -o FILE, or NULL for stdout      */
     SetOption *sets;      /* --set KEY=VALUE, in order        */

@@ -49,7 +49,19 @@ static int run(const Options *o) {
         status = EXIT_PROGRAM_ERROR;
         goto done;
     }
+    if (o->emit != EMIT_AST && (o->stage == STAGE_TRAIN || o->dump_after)) {
+        PassConfig cfg = {STAGE_TRAIN, m.train.optimizer, 0, o->dump_after, out};
+        PassError err = {{0, 0, 0}, ""};
+        if (pipeline_run(m.graph, &cfg, &err)) {
+            diag_error(&p.diag, err.loc, "%s", err.msg);
+            status = fail(&p, EXIT_PROGRAM_ERROR);
+            if (o->output) fclose(out);
+            goto done;
+        }
+        if (o->dump_after && o->emit == EMIT_NONE && !o->summary) goto close;
+    }
     emit(o, &p, &m, out);
+close:
     if (o->output && fclose(out)) {
         fprintf(stderr, "mmgc: error: cannot write '%s': %s\n", o->output, strerror(errno));
         status = EXIT_PROGRAM_ERROR;

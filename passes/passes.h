@@ -1,0 +1,56 @@
+/* passes.h — graph-to-graph passes and the pipeline that runs them.
+ *
+ * Every pass has the same shape: it rewrites the graph in place and returns
+ * 0, or -1 with a PassError pointing into the source. The pipeline
+ * (pipeline.c) lists them in order and verifies the graph after each.
+ */
+#ifndef MMGC_PASSES_H
+#define MMGC_PASSES_H
+
+#include <stdio.h>
+
+#include "ir.h"
+
+/* An error found by a pass: where, and what. */
+typedef struct {
+    Loc loc;
+    char msg[512];
+} PassError;
+
+typedef enum { OPT_SGD, OPT_MOMENTUM, OPT_ADAM, OPT_ADAMW } OptimizerKind;
+
+/* An optimizer and its hyper-parameters (as PyTorch defines them). */
+typedef struct {
+    OptimizerKind kind;
+    double lr, momentum, beta1, beta2, eps, weight_decay;
+} OptimizerSpec;
+
+typedef enum { STAGE_FORWARD, STAGE_TRAIN } Stage;
+
+typedef struct {
+    Stage stage;           /* forward: no pass runs; train: the whole step    */
+    OptimizerSpec optimizer;
+    int input_grads;       /* autodiff also differentiates f32 inputs         */
+    const char *dump_after; /* print the graph after this pass (or NULL)      */
+    FILE *dump;
+} PassConfig;
+
+typedef int (*PassFn)(Graph *g, const PassConfig *cfg, PassError *err);
+
+/* Reverse-mode differentiation of output "loss" with respect to every PARAM
+ * (and f32 INPUT if cfg->input_grads): adds outputs "grad:NAME". */
+int pass_autodiff(Graph *g, const PassConfig *cfg, PassError *err);
+/* Does op have a vector-Jacobian product (not NOGRAD, not ZEROGRAD)? */
+int autodiff_has_rule(Op op);
+/* Appends the optimizer update: outputs "update:NAME" for every PARAM and
+ * STATE node (new STATE nodes hold moments and the step count). */
+int pass_optimizer(Graph *g, const PassConfig *cfg, PassError *err);
+
+/* Runs the passes of cfg->stage in order. */
+int pipeline_run(Graph *g, const PassConfig *cfg, PassError *err);
+/* Is name a pass (for --dump-after)? */
+int pipeline_has_pass(const char *name);
+/* "autodiff, optimizer" — the pass names, for messages. */
+const char *pipeline_pass_names(void);
+
+#endif
