@@ -37,6 +37,11 @@ typedef struct {
  */
 typedef int (*Vjp)(AD *ad, int y, int k, int dy);
 
+/* The shape of input k of node y, by value: a function call is never
+ * interleaved with the builds of other arguments, so the copy is taken
+ * from a live node array. */
+static Shape shape_in(AD *ad, int y, int k) { return ad->b.g->nodes[ad->b.g->nodes[y].in[k]].type.shape; }
+
 /* Copies node y's attributes (building nodes may move the node array). */
 static int attrs_of(AD *ad, int y, int64_t *out) {
     const Node *n = &ad->b.g->nodes[y];
@@ -45,7 +50,7 @@ static int attrs_of(AD *ad, int y, int64_t *out) {
 }
 
 #define IN(k) (ad->b.g->nodes[y].in[k])
-#define SHAPE_IN(k) shape_of(ad, IN(k))
+#define SHAPE_IN(k) shape_in(ad, y, k)
 
 static int vjp_add(AD *ad, int y, int k, int dy) { return sum_to(ad, dy, SHAPE_IN(k)); }
 
@@ -147,7 +152,7 @@ static Shape kept_shape(AD *ad, int y) {
 
 static int vjp_reduce_sum(AD *ad, int y, int k, int dy) {
     Shape kept = kept_shape(ad, y);
-    return broadcast(ad, reshape(ad, dy, &kept), SHAPE_IN(k));
+    return broadcast(ad, reshape(ad, dy, kept), SHAPE_IN(k));
 }
 
 /* The gradient is shared equally among the maxima, as in torch.amax. */
@@ -156,9 +161,9 @@ static int vjp_reduce_max(AD *ad, int y, int k, int dy) {
     int nattr = attrs_of(ad, y, attr);
     attr[0] = 1;
     Shape kept = kept_shape(ad, y);
-    int mask = ew2(ad, OP_EQ, IN(k), broadcast(ad, reshape(ad, y, &kept), SHAPE_IN(k)));
+    int mask = ew2(ad, OP_EQ, IN(k), broadcast(ad, reshape(ad, y, kept), SHAPE_IN(k)));
     int count = build(ad, OP_REDUCE_SUM, &mask, 1, attr, nattr, 0, NULL);
-    int share = ew2(ad, OP_DIV, reshape(ad, dy, &kept), count);
+    int share = ew2(ad, OP_DIV, reshape(ad, dy, kept), count);
     return ew2(ad, OP_MUL, broadcast(ad, share, SHAPE_IN(k)), mask);
 }
 
@@ -178,19 +183,19 @@ static int vjp_concat(AD *ad, int y, int k, int dy) {
     const Node *n = &ad->b.g->nodes[y];
     int64_t axis = n->attr[0], start = 0;
     for (int i = 0; i < k; i++) start += shape_of(ad, n->in[i])->dim[axis];
-    int64_t attr[3] = {axis, start, start + SHAPE_IN(k)->dim[axis]};
+    int64_t attr[3] = {axis, start, start + SHAPE_IN(k).dim[axis]};
     return build(ad, OP_SLICE, &dy, 1, attr, 3, 0, NULL);
 }
 
 static int vjp_slice(AD *ad, int y, int k, int dy) {
     const Node *n = &ad->b.g->nodes[y];
-    int64_t attr[3] = {n->attr[0], n->attr[1], SHAPE_IN(k)->dim[n->attr[0]] - n->attr[2]};
+    int64_t attr[3] = {n->attr[0], n->attr[1], SHAPE_IN(k).dim[n->attr[0]] - n->attr[2]};
     return build(ad, OP_PAD, &dy, 1, attr, 3, 0, NULL);
 }
 
 static int vjp_pad(AD *ad, int y, int k, int dy) {
     const Node *n = &ad->b.g->nodes[y];
-    int64_t attr[3] = {n->attr[0], n->attr[1], n->attr[1] + SHAPE_IN(k)->dim[n->attr[0]]};
+    int64_t attr[3] = {n->attr[0], n->attr[1], n->attr[1] + SHAPE_IN(k).dim[n->attr[0]]};
     return build(ad, OP_SLICE, &dy, 1, attr, 3, 0, NULL);
 }
 
@@ -332,7 +337,7 @@ static void add_outputs(AD *ad, int n, const char *want, const int *adj) {
         if (g->nodes[i].nin || !want[i] || !g->nodes[i].name) continue;
         ad->b.loc = g->nodes[i].loc;
         Shape shape = g->nodes[i].type.shape;
-        int grad = adj[i] >= 0 ? adj[i] : broadcast(ad, scalar(ad, 0), &shape);
+        int grad = adj[i] >= 0 ? adj[i] : broadcast(ad, scalar(ad, 0), shape);
         const char *dname = arena_printf(&g->arena, "d.%s", g->nodes[i].name);
         if (!g->nodes[grad].name && !name_taken(g, dname)) ir_set_name(g, grad, dname);
         ir_add_output(g, arena_printf(&g->arena, "grad:%s", g->nodes[i].name), grad);

@@ -29,25 +29,25 @@ int b_state(Builder *b, const TType *t, const char *name) {
     return id;
 }
 
-int b_reshape(Builder *b, int x, const Shape *s) {
-    if (ir_shape_eq(b_shape(b, x), s)) return x;
-    TType t = {b_type(b, x)->dtype, *s};
+int b_reshape(Builder *b, int x, Shape s) {
+    if (ir_shape_eq(b_shape(b, x), &s)) return x;
+    TType t = {b_type(b, x)->dtype, s};
     return b_op(b, OP_RESHAPE, &x, 1, NULL, 0, 0, &t);
 }
 
-int b_broadcast(Builder *b, int x, const Shape *s) {
-    if (ir_shape_eq(b_shape(b, x), s)) return x;
-    TType t = {b_type(b, x)->dtype, *s};
+int b_broadcast(Builder *b, int x, Shape s) {
+    if (ir_shape_eq(b_shape(b, x), &s)) return x;
+    TType t = {b_type(b, x)->dtype, s};
     return b_op(b, OP_BROADCAST, &x, 1, NULL, 0, 0, &t);
 }
 
-int b_sum_to(Builder *b, int x, const Shape *s) {
-    const Shape *xs = b_shape(b, x);
-    if (ir_shape_eq(xs, s)) return x;
+int b_sum_to(Builder *b, int x, Shape s) {
+    Shape xs = *b_shape(b, x);
+    if (ir_shape_eq(&xs, &s)) return x;
     int64_t attr[1 + IR_MAX_RANK] = {1};
-    int n = 1, lead = xs->rank - s->rank;
-    for (int i = 0; i < xs->rank; i++)
-        if (i < lead || (s->dim[i - lead] == 1 && xs->dim[i] != 1)) attr[n++] = i;
+    int n = 1, lead = xs.rank - s.rank;
+    for (int i = 0; i < xs.rank; i++)
+        if (i < lead || (s.dim[i - lead] == 1 && xs.dim[i] != 1)) attr[n++] = i;
     int r = n > 1 ? b_op(b, OP_REDUCE_SUM, &x, 1, attr, n, 0, NULL) : x;
     return b_reshape(b, r, s);
 }

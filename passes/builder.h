@@ -21,10 +21,12 @@ int b_ew2(Builder *b, Op op, int a, int c);
 int b_scalar(Builder *b, double v);
 /* A new STATE node of this type, named. */
 int b_state(Builder *b, const TType *t, const char *name);
-int b_reshape(Builder *b, int x, const Shape *s);
-int b_broadcast(Builder *b, int x, const Shape *s);
+/* Shapes are taken by value: building a node may move the node array, so a
+ * pointer to a node's shape must not be held across a build. */
+int b_reshape(Builder *b, int x, Shape s);
+int b_broadcast(Builder *b, int x, Shape s);
 /* Sums x over the dimensions broadcasting added or stretched to get shape s. */
-int b_sum_to(Builder *b, int x, const Shape *s);
+int b_sum_to(Builder *b, int x, Shape s);
 
 static inline const TType *b_type(Builder *b, int id) { return &b->g->nodes[id].type; }
 static inline const Shape *b_shape(Builder *b, int id) { return &b->g->nodes[id].type.shape; }

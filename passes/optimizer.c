@@ -34,7 +34,8 @@ static int sgd(Builder *b, const OptimizerSpec *o, int p, int g) {
     const char *name = b->g->nodes[p].name;
     if (o->kind == OPT_MOMENTUM) {
         const char *sname = arena_printf(&b->g->arena, "%s.buf", name);
-        int buf = b_state(b, &b->g->nodes[p].type, sname);
+        TType type = b->g->nodes[p].type;
+        int buf = b_state(b, &type, sname);
         int nbuf = lerp(b, o->momentum, buf, 1.0, g);
         update(b, sname, nbuf);
         g = nbuf;
@@ -48,10 +49,10 @@ static int sgd(Builder *b, const OptimizerSpec *o, int p, int g) {
  * AdamW first decays p by lr * wd; Adam adds wd * p to g. */
 static int adam(Builder *b, const OptimizerSpec *o, int p, int g, int t) {
     const char *name = b->g->nodes[p].name;
-    const TType *type = &b->g->nodes[p].type;
+    TType type = b->g->nodes[p].type; /* a copy: building moves the node array */
     const char *mname = arena_printf(&b->g->arena, "%s.m", name);
     const char *vname = arena_printf(&b->g->arena, "%s.v", name);
-    int m = b_state(b, type, mname), v = b_state(b, type, vname);
+    int m = b_state(b, &type, mname), v = b_state(b, &type, vname);
     int nm = lerp(b, o->beta1, m, 1 - o->beta1, g);
     int nv = lerp(b, o->beta2, v, 1 - o->beta2, b_ew2(b, OP_MUL, g, g));
     update(b, mname, nm);

@@ -1,0 +1,270 @@
+/* interp.c — the interpreter's lifecycle, sources, dispatch and updates.
+ *
+ * interp_new verifies the graph, pairs every "update:X" output with the
+ * PARAM or STATE node X, and gives every node a zeroed, 64-byte aligned
+ * buffer. interp_run walks the nodes in id order (a topological order) and
+ * runs one kernel per node, chosen by the one switch over every op below.
+ */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "interp_impl.h"
+#include "rng.h"
+#include "util.h"
+
+#define UPDATE_PREFIX "update:"
+
+/* Formats a message into err; returns -1 (for `return interp_fail(...)`). */
+int interp_fail(char *err, size_t errlen, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+/* ---- lifecycle ---------------------------------------------------------------- */
+
+/* The node named name, or -1. */
+static int node_named(const Graph *g, const char *name) {
+    for (int i = 0; i < g->nnodes; i++)
+        if (g->nodes[i].name && strcmp(g->nodes[i].name, name) == 0) return i;
+    return -1;
+}
+
+/* Pairs each "update:X" output with the PARAM or STATE X of the same type. */
+static int find_updates(Interp *in, char *err, size_t errlen) {
+    const Graph *g = in->g;
+    size_t plen = strlen(UPDATE_PREFIX);
+    in->upd_src = xcalloc((size_t)g->nouts + 1, sizeof *in->upd_src);
+    in->upd_dst = xcalloc((size_t)g->nouts + 1, sizeof *in->upd_dst);
+    for (int i = 0; i < g->nouts; i++) {
+        const Output *o = &g->outs[i];
+        if (strncmp(o->name, UPDATE_PREFIX, plen) != 0) continue;
+        int dst = node_named(g, o->name + plen);
+        if (dst < 0 || (g->nodes[dst].op != OP_PARAM && g->nodes[dst].op != OP_STATE))
+            return interp_fail(err, errlen, "output '%s': there is no param or state named '%s'",
+                               o->name, o->name + plen);
+        const TType *a = &g->nodes[o->node].type, *b = &g->nodes[dst].type;
+        if (a->dtype != b->dtype || !ir_shape_eq(&a->shape, &b->shape)) {
+            char sa[160], sb[160];
+            return interp_fail(err, errlen, "output '%s' is %s but '%s' is %s", o->name,
+                               ir_type_str(a, sa, sizeof sa), o->name + plen,
+                               ir_type_str(b, sb, sizeof sb));
+        }
+        in->upd_src[in->nupd] = o->node;
+        in->upd_dst[in->nupd++] = dst;
+    }
+    return 0;
+}
+
+/* Allocates a zeroed buffer for every node (at least 64 bytes each). */
+static int alloc_buffers(Interp *in, char *err, size_t errlen) {
+    in->buf = xcalloc((size_t)in->g->nnodes + 1, sizeof *in->buf);
+    for (int id = 0; id < in->g->nnodes; id++) {
+        size_t bytes = (size_t)ir_numel(shape_of(in, id)) * esize_of(in, id);
+        size_t padded = (bytes + 63) / 64 * 64;
+        in->buf[id] = aligned_alloc(64, padded ? padded : 64);
+        if (!in->buf[id])
+            return interp_fail(err, errlen, "out of memory: node %%%d needs %zu bytes", id, bytes);
+        memset(in->buf[id], 0, padded ? padded : 64);
+    }
+    return 0;
+}
+
+/* Verifies g, pairs the updates, allocates the buffers; see interp.h. */
+Interp *interp_new(const Graph *g, char *err, size_t errlen) {
+    if (ir_verify(g, err, errlen)) return NULL;
+    Interp *in = xcalloc(1, sizeof *in);
+    in->g = g;
+    if (find_updates(in, err, errlen) || alloc_buffers(in, err, errlen)) {
+        interp_free(in);
+        return NULL;
+    }
+    return in;
+}
+
+/* Frees every buffer and the Interp (not the graph). NULL is fine. */
+void interp_free(Interp *in) {
+    if (!in) return;
+    for (int id = 0; in->buf && id < in->g->nnodes; id++) free(in->buf[id]);
+    free(in->buf);
+    free(in->upd_src);
+    free(in->upd_dst);
+    free(in);
+}
+
+/* The graph given to interp_new. */
+const Graph *interp_graph(const Interp *in) { return in->g; }
+
+/* The buffer of node, if it exists and has dtype d. */
+static void *buffer(Interp *in, int node, DType d) {
+    if (!in || node < 0 || node >= in->g->nnodes || in->g->nodes[node].type.dtype != d) return NULL;
+    return in->buf[node];
+}
+
+/* A node's buffer, typed; NULL for a missing node or the other dtype. */
+float *interp_f32(Interp *in, int node) { return buffer(in, node, DT_F32); }
+int64_t *interp_i64(Interp *in, int node) { return buffer(in, node, DT_I64); }
+
+/* ---- initialization ------------------------------------------------------------- */
+
+/* A param [..] by its init; stream rng_hash(name) (or the id), step 0. */
+static void init_param(Interp *in, int id, uint64_t seed) {
+    const Node *n = node_of(in, id);
+    float *x = out_f32(in, id);
+    int64_t count = ir_numel(&n->type.shape);
+    uint32_t key[2];
+    rng_key(seed, n->name ? rng_hash(n->name) : (uint64_t)id, key);
+    double a = n->init.a, b = n->init.b;
+    float fa = (float)a, fb = (float)b;
+    for (int64_t i = 0; i < count; i++) {
+        switch (n->init.kind) {
+        case INIT_NONE:
+        case INIT_ZEROS: x[i] = 0.0f; break;
+        case INIT_ONES: x[i] = 1.0f; break;
+        case INIT_UNIFORM:
+            x[i] = (float)(a + (b - a) * rng_uniform_key(key, 0, (uint64_t)i));
+            if (x[i] >= fb && fa < fb) x[i] = nextafterf(fb, fa); /* rounded up to b */
+            break;
+        case INIT_NORMAL: x[i] = (float)(a + b * rng_normal_key(key, 0, (uint64_t)i)); break;
+        }
+    }
+}
+
+/* Every PARAM by its init, every STATE zeroed; see interp.h. */
+void interp_init(Interp *in, uint64_t seed) {
+    for (int id = 0; id < in->g->nnodes; id++) {
+        if (node_of(in, id)->op == OP_PARAM) init_param(in, id, seed);
+        if (node_of(in, id)->op == OP_STATE)
+            memset(in->buf[id], 0, (size_t)ir_numel(shape_of(in, id)) * sizeof(float));
+    }
+}
+
+/* ---- sources made here ---------------------------------------------------------- */
+
+/* const: every element = value; for i64 truncated toward zero, NaN gives 0
+ * and values beyond the i64 range saturate (as cast does). */
+static void k_const(Interp *in, int id) {
+    const Node *n = node_of(in, id);
+    int64_t count = ir_numel(&n->type.shape);
+    double v = n->value;
+    int64_t iv = isnan(v) ? 0 : v >= 0x1p63 ? INT64_MAX : v < -0x1p63 ? INT64_MIN : (int64_t)v;
+    for (int64_t i = 0; i < count; i++) {
+        if (n->type.dtype == DT_I64) out_i64(in, id)[i] = iv;
+        else out_f32(in, id)[i] = (float)v;
+    }
+}
+
+/* random_uniform: y[i] = rng_uniform(seed, stream attr[0], step, i). */
+static void k_random_uniform(Interp *in, int id) {
+    float *y = out_f32(in, id);
+    int64_t count = ir_numel(shape_of(in, id));
+    uint32_t key[2];
+    rng_key(in->seed, (uint64_t)node_of(in, id)->attr[0], key);
+    for (int64_t i = 0; i < count; i++) y[i] = rng_uniform_key(key, in->step, (uint64_t)i);
+}
+
+/* dropout_mask: training ? (u >= p ? 1/(1-p) : 0) : 1, u as in random_uniform. */
+static void k_dropout_mask(Interp *in, int id) {
+    float *y = out_f32(in, id);
+    int64_t count = ir_numel(shape_of(in, id));
+    double p = node_of(in, id)->value;
+    float keep = (float)(1.0 / (1.0 - p));
+    uint32_t key[2];
+    rng_key(in->seed, (uint64_t)node_of(in, id)->attr[0], key);
+    for (int64_t i = 0; i < count; i++) {
+        if (!in->training) y[i] = 1.0f;
+        else y[i] = rng_uniform_key(key, in->step, (uint64_t)i) >= p ? keep : 0.0f;
+    }
+}
+
+/* ---- dispatch ------------------------------------------------------------------- */
+
+_Static_assert(OP_COUNT == 50, "a new op needs a case in run_node (and a kernel)");
+
+/* Computes node id: one case per op (-Wswitch-enum checks the list). */
+static int run_node(Interp *in, int id, char *err, size_t errlen) {
+    switch (node_of(in, id)->op) {
+    case OP_INPUT: case OP_LABEL: case OP_PARAM: case OP_STATE: return 0; /* filled from outside */
+    case OP_CONST: k_const(in, id); return 0;
+    case OP_RANDOM_UNIFORM: k_random_uniform(in, id); return 0;
+    case OP_DROPOUT_MASK: k_dropout_mask(in, id); return 0;
+    case OP_NEG: k_unary(in, id, ew_neg); return 0;
+    case OP_EXP: k_unary(in, id, ew_exp); return 0;
+    case OP_LOG: k_unary(in, id, ew_log); return 0;
+    case OP_SQRT: k_unary(in, id, ew_sqrt); return 0;
+    case OP_RSQRT: k_unary(in, id, ew_rsqrt); return 0;
+    case OP_TANH: k_unary(in, id, ew_tanh); return 0;
+    case OP_SIGMOID: k_unary(in, id, ew_sigmoid); return 0;
+    case OP_RELU: k_unary(in, id, ew_relu); return 0;
+    case OP_ABS: k_unary(in, id, ew_abs); return 0;
+    case OP_STEP: k_unary(in, id, ew_step); return 0;
+    case OP_CAST: k_cast(in, id); return 0;
+    case OP_ADD: k_binary(in, id, ew_add); return 0;
+    case OP_SUB: k_binary(in, id, ew_sub); return 0;
+    case OP_MUL: k_binary(in, id, ew_mul); return 0;
+    case OP_DIV: k_binary(in, id, ew_div); return 0;
+    case OP_MAX: k_binary(in, id, ew_max); return 0;
+    case OP_MIN: k_binary(in, id, ew_min); return 0;
+    case OP_POW: k_binary(in, id, ew_pow); return 0;
+    case OP_GT: k_binary(in, id, ew_gt); return 0;
+    case OP_GE: k_binary(in, id, ew_ge); return 0;
+    case OP_EQ: k_eq(in, id); return 0;
+    case OP_SELECT: k_select(in, id); return 0;
+    case OP_REDUCE_SUM: return k_reduce_sum(in, id, err, errlen);
+    case OP_REDUCE_MAX: return k_reduce_max(in, id, err, errlen);
+    case OP_RESHAPE: k_reshape(in, id); return 0;
+    case OP_BROADCAST: k_broadcast(in, id); return 0;
+    case OP_TRANSPOSE: k_transpose(in, id); return 0;
+    case OP_CONCAT: k_concat(in, id); return 0;
+    case OP_SLICE: k_slice(in, id); return 0;
+    case OP_PAD: k_pad(in, id); return 0;
+    case OP_MATMUL: return k_matmul(in, id, err, errlen);
+    case OP_CONV1D: case OP_CONV2D: return k_conv(in, id, err, errlen);
+    case OP_CONV1D_GRAD_INPUT: case OP_CONV2D_GRAD_INPUT:
+        return k_conv_grad_input(in, id, err, errlen);
+    case OP_CONV1D_GRAD_WEIGHT: case OP_CONV2D_GRAD_WEIGHT:
+        return k_conv_grad_weight(in, id, err, errlen);
+    case OP_MAX_POOL1D: case OP_MAX_POOL2D: k_max_pool(in, id); return 0;
+    case OP_MAX_POOL1D_GRAD: case OP_MAX_POOL2D_GRAD: k_max_pool_grad(in, id); return 0;
+    case OP_GATHER: return k_gather(in, id, err, errlen);
+    case OP_SCATTER: return k_scatter(in, id, err, errlen);
+    case OP_COUNT: break;
+    }
+    return interp_fail(err, errlen, "node %%%d: invalid op %d", id, (int)node_of(in, id)->op);
+}
+
+/* Runs every node in id order; stops at the first error. */
+int interp_run(Interp *in, int training, uint64_t seed, uint64_t step, char *err, size_t errlen) {
+    in->training = training, in->seed = seed, in->step = step;
+    for (int id = 0; id < in->g->nnodes; id++)
+        if (run_node(in, id, err, errlen)) return -1;
+    return 0;
+}
+
+/* ---- updates -------------------------------------------------------------------- */
+
+/* Copies in two phases: an update whose source is itself a PARAM or STATE
+ * (which another update may overwrite) is read into a copy first. */
+void interp_apply_updates(Interp *in) {
+    void **staged = xcalloc((size_t)in->nupd + 1, sizeof *staged);
+    for (int u = 0; u < in->nupd; u++) {
+        int src = in->upd_src[u];
+        Op op = node_of(in, src)->op;
+        if (op != OP_PARAM && op != OP_STATE) continue;
+        size_t bytes = (size_t)ir_numel(shape_of(in, src)) * esize_of(in, src);
+        staged[u] = xmalloc(bytes ? bytes : 1);
+        memcpy(staged[u], in->buf[src], bytes);
+    }
+    for (int u = 0; u < in->nupd; u++) {
+        int src = in->upd_src[u], dst = in->upd_dst[u];
+        size_t bytes = (size_t)ir_numel(shape_of(in, dst)) * esize_of(in, dst);
+        memcpy(in->buf[dst], staged[u] ? staged[u] : in->buf[src], bytes);
+        free(staged[u]);
+    }
+    free(staged);
+}

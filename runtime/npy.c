@@ -1,0 +1,511 @@
+/* npy.c — see npy.h.
+ *
+ * The file format (numpy.lib.format):
+ *
+ *   "\x93NUMPY" major minor         8 bytes; version 1.0, 2.0 or 3.0
+ *   header length                   uint16 LE (1.0) or uint32 LE (2.0, 3.0)
+ *   header                          a Python dict literal, padded with spaces
+ *                                   and ended by '\n' so the data is aligned:
+ *                                   {'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }
+ *   data                            numel * itemsize bytes, nothing after
+ *
+ * 3.0 differs from 2.0 only in allowing UTF-8 in the header, which this
+ * reader, seeing bytes, takes as it comes.
+ */
+#include "npy.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char MAGIC[6] = {'\x93', 'N', 'U', 'M', 'P', 'Y'};
+
+/* Writes a message to err (if any); returns -1 so callers can `return fail(...)`. */
+__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen, const char *fmt, ...) {
+    if (err && errlen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, errlen, fmt, ap);
+        va_end(ap);
+    }
+    return -1;
+}
+
+size_t npy_itemsize(char dtype) {
+    switch (dtype) {
+    case 'f': case 'i': return 4;
+    case 'd': case 'l': return 8;
+    case 'b': return 1;
+    default: return 0;
+    }
+}
+
+const char *npy_descr(char dtype) {
+    switch (dtype) {
+    case 'f': return "<f4";
+    case 'd': return "<f8";
+    case 'i': return "<i4";
+    case 'l': return "<i8";
+    case 'b': return "|u1";
+    default: return NULL;
+    }
+}
+
+int64_t npy_numel(const NpyArray *a) {
+    int64_t n = 1;
+    for (int i = 0; i < a->rank; i++) n *= a->shape[i];
+    return n;
+}
+
+void npy_free(NpyArray *a) {
+    if (!a) return;
+    free(a->data);
+    memset(a, 0, sizeof *a);
+}
+
+/* Checks rank and shape and computes the byte size; what names the file or
+ * function for messages. */
+static int checked_nbytes(char dtype, int rank, const int64_t *shape, size_t *nbytes,
+                          const char *what, char *err, size_t errlen) {
+    size_t item = npy_itemsize(dtype);
+    if (!item) return fail(err, errlen, "%s: unknown dtype code '%c'", what, dtype);
+    if (rank < 0 || rank > NPY_MAX_RANK)
+        return fail(err, errlen, "%s: rank %d is out of range (0 to %d)", what, rank, NPY_MAX_RANK);
+    int64_t numel = 1;
+    for (int i = 0; i < rank; i++) {
+        if (shape[i] < 0) return fail(err, errlen, "%s: dimension %d is negative (%lld)", what, i, (long long)shape[i]);
+        if (shape[i] && numel > INT64_MAX / shape[i])
+            return fail(err, errlen, "%s: shape is too large (more than 2^63 elements)", what);
+        numel *= shape[i];
+    }
+    if ((uint64_t)numel > SIZE_MAX / item || (uint64_t)numel > (uint64_t)INT64_MAX / item)
+        return fail(err, errlen, "%s: shape is too large (%lld elements of %zu bytes)", what, (long long)numel, item);
+    *nbytes = (size_t)numel * item;
+    return 0;
+}
+
+/* ---- reading the header dict --------------------------------------------- */
+
+typedef struct {
+    const char *s;
+    size_t n, i;
+    const char *path;
+    char *err;
+    size_t errlen;
+} Scan;
+
+static void skip_ws(Scan *c) {
+    while (c->i < c->n && (c->s[c->i] == ' ' || c->s[c->i] == '\t' || c->s[c->i] == '\n' || c->s[c->i] == '\r'))
+        c->i++;
+}
+
+static int at_end(Scan *c) { return c->i >= c->n; }
+
+/* Copies up to max bytes of s[from, to) into buf as printable text. */
+static const char *excerpt(const Scan *c, size_t from, size_t to, char *buf, size_t size) {
+    size_t k = 0, max = size - 4;
+    for (size_t j = from; j < to && j < c->n && c->s[j] != '\n'; j++) {
+        if (k == max) {
+            memcpy(buf + k, "...", 3);
+            k += 3;
+            break;
+        }
+        unsigned char ch = (unsigned char)c->s[j];
+        buf[k++] = ch >= 32 && ch < 127 ? (char)ch : '?';
+    }
+    buf[k] = 0;
+    return buf;
+}
+
+/* An error at the scan position: "PATH: bad header at byte N: WHAT". */
+static int syntax(Scan *c, const char *what) {
+    if (at_end(c)) return fail(c->err, c->errlen, "%s: header ends before its dict is closed", c->path);
+    char buf[48];
+    return fail(c->err, c->errlen, "%s: bad header at byte %zu: %s, found \"%s\"", c->path, c->i, what,
+                excerpt(c, c->i, c->n, buf, sizeof buf));
+}
+
+/* A quoted string without escapes: 'abc' or "abc". Longer than size - 1 is
+ * truncated (the caller then sees an unknown value). */
+static int scan_string(Scan *c, char *buf, size_t size) {
+    if (at_end(c) || (c->s[c->i] != '\'' && c->s[c->i] != '"')) return 1;
+    char q = c->s[c->i++];
+    size_t k = 0;
+    while (!at_end(c) && c->s[c->i] != q) {
+        if (k + 1 < size) buf[k++] = c->s[c->i];
+        c->i++;
+    }
+    if (at_end(c)) return syntax(c, "unterminated string");
+    c->i++;
+    buf[k] = 0;
+    return 0;
+}
+
+/* True or False. */
+static int scan_bool(Scan *c, int *v) {
+    if (c->n - c->i >= 4 && memcmp(c->s + c->i, "True", 4) == 0) {
+        c->i += 4, *v = 1;
+        return 0;
+    }
+    if (c->n - c->i >= 5 && memcmp(c->s + c->i, "False", 5) == 0) {
+        c->i += 5, *v = 0;
+        return 0;
+    }
+    return fail(c->err, c->errlen, "%s: 'fortran_order' is not True or False", c->path);
+}
+
+/* A non-negative decimal integer (Python 2 numpy wrote a trailing L). */
+static int scan_dim(Scan *c, int64_t *v) {
+    if (at_end(c) || c->s[c->i] < '0' || c->s[c->i] > '9') return -1;
+    *v = 0;
+    while (!at_end(c) && c->s[c->i] >= '0' && c->s[c->i] <= '9') {
+        int d = c->s[c->i++] - '0';
+        if (*v > (INT64_MAX - d) / 10) return -1;
+        *v = *v * 10 + d;
+    }
+    if (!at_end(c) && c->s[c->i] == 'L') c->i++;
+    return 0;
+}
+
+/* A tuple of non-negative ints: (), (3,), (2, 3), (2, 3,). */
+static int scan_shape(Scan *c, int *rank, int64_t *shape) {
+    size_t start = c->i;
+    int n = 0, ok = !at_end(c) && c->s[c->i] == '(';
+    if (ok) {
+        c->i++;
+        skip_ws(c);
+        if (!at_end(c) && c->s[c->i] == ')') {
+            c->i++;
+        } else {
+            for (;;) {
+                int64_t d;
+                if (scan_dim(c, &d) != 0) { ok = 0; break; }
+                if (n < NPY_MAX_RANK) shape[n] = d;
+                n++;
+                skip_ws(c);
+                if (at_end(c)) { ok = 0; break; }
+                if (c->s[c->i] == ')') { ok = n > 1; c->i++; break; } /* (3) is an int */
+                if (c->s[c->i] != ',') { ok = 0; break; }
+                c->i++;
+                skip_ws(c);
+                if (!at_end(c) && c->s[c->i] == ')') { c->i++; break; }
+            }
+        }
+    }
+    if (!ok) {
+        size_t end = start;
+        while (end < c->n && !strchr(")]}", c->s[end])) end++;
+        if (end < c->n && c->s[end] != '}') end++; /* show the closing bracket */
+        char buf[64];
+        return fail(c->err, c->errlen, "%s: bad shape tuple \"%s\" (expected a tuple of non-negative integers)",
+                    c->path, excerpt(c, start, end, buf, sizeof buf));
+    }
+    if (n > NPY_MAX_RANK)
+        return fail(c->err, c->errlen, "%s: shape has %d dimensions; at most %d are supported", c->path, n, NPY_MAX_RANK);
+    *rank = n;
+    return 0;
+}
+
+/* Maps a descr to a dtype code. */
+static int parse_descr(const char *path, const char *descr, char *dtype, char *err, size_t errlen) {
+    static const struct { const char *descr; char dtype; } known[] = {
+        {"<f4", 'f'}, {"<f8", 'd'}, {"<i4", 'i'}, {"<i8", 'l'}, {"|u1", 'b'}, {"<u1", 'b'},
+    };
+    for (size_t k = 0; k < sizeof known / sizeof known[0]; k++)
+        if (strcmp(descr, known[k].descr) == 0) {
+            *dtype = known[k].dtype;
+            return 0;
+        }
+    if (descr[0] == '>')
+        return fail(err, errlen, "%s: big-endian dtype '%s' is not supported (little-endian only)", path, descr);
+    return fail(err, errlen, "%s: unsupported dtype '%s' (supported: '<f4', '<f8', '<i4', '<i8', '|u1')", path, descr);
+}
+
+/* Parses the header dict into out's dtype, rank and shape. */
+static int parse_header(const char *path, const char *text, size_t len, NpyArray *out, char *err, size_t errlen) {
+    Scan c = {text, len, 0, path, err, errlen};
+    enum { DESCR = 1, FORTRAN = 2, SHAPE = 4 };
+    int seen = 0, fortran = 0;
+    char descr[32] = "";
+    skip_ws(&c);
+    if (at_end(&c) || text[c.i] != '{') {
+        char buf[48];
+        return fail(err, errlen, "%s: header is not a dict: \"%s\"", path, excerpt(&c, c.i, len, buf, sizeof buf));
+    }
+    c.i++;
+    for (;;) {
+        skip_ws(&c);
+        if (!at_end(&c) && text[c.i] == '}') break;
+        char key[32];
+        int r = scan_string(&c, key, sizeof key);
+        if (r < 0) return r;
+        if (r > 0) return syntax(&c, "expected a quoted key or '}'");
+        int bit = !strcmp(key, "descr") ? DESCR : !strcmp(key, "fortran_order") ? FORTRAN : !strcmp(key, "shape") ? SHAPE : 0;
+        if (!bit) return fail(err, errlen, "%s: header has an unexpected key '%s'", path, key);
+        if (seen & bit) return fail(err, errlen, "%s: header repeats the key '%s'", path, key);
+        seen |= bit;
+        skip_ws(&c);
+        if (at_end(&c) || text[c.i] != ':') return syntax(&c, "expected ':' after a key");
+        c.i++;
+        skip_ws(&c);
+        if (bit == DESCR) {
+            if (!at_end(&c) && text[c.i] == '[')
+                return fail(err, errlen, "%s: structured dtypes are not supported", path);
+            r = scan_string(&c, descr, sizeof descr);
+            if (r < 0) return r;
+            if (r > 0) return fail(err, errlen, "%s: 'descr' is not a string", path);
+        } else if (bit == FORTRAN) {
+            if (scan_bool(&c, &fortran) != 0) return -1;
+        } else if (scan_shape(&c, &out->rank, out->shape) != 0) {
+            return -1;
+        }
+        skip_ws(&c);
+        if (!at_end(&c) && text[c.i] == ',') {
+            c.i++;
+            continue;
+        }
+        if (!at_end(&c) && text[c.i] == '}') break;
+        return syntax(&c, "expected ',' or '}'");
+    }
+    c.i++;
+    skip_ws(&c);
+    if (!at_end(&c)) {
+        char buf[48];
+        return fail(err, errlen, "%s: unexpected text after the header dict: \"%s\"", path,
+                    excerpt(&c, c.i, len, buf, sizeof buf));
+    }
+    static const char *names[] = {"descr", "fortran_order", "shape"};
+    for (int k = 0; k < 3; k++)
+        if (!(seen & (1 << k))) return fail(err, errlen, "%s: header has no '%s' key", path, names[k]);
+    if (parse_descr(path, descr, &out->dtype, err, errlen) != 0) return -1;
+    if (fortran) return fail(err, errlen, "%s: fortran_order is True; only C order is supported", path);
+    return 0;
+}
+
+/* ---- reading ---------------------------------------------------------------- */
+
+/* Reads n bytes; returns how many it got, or -1 (with err set) on a read error. */
+static long long read_bytes(FILE *f, void *buf, size_t n, const char *path, char *err, size_t errlen) {
+    size_t got = fread(buf, 1, n, f);
+    if (got < n && ferror(f)) return fail(err, errlen, "%s: read error: %s", path, strerror(errno));
+    return (long long)got;
+}
+
+static int read_stream(FILE *f, const char *path, NpyArray *out, char *err, size_t errlen) {
+    unsigned char pre[12];
+    long long got = read_bytes(f, pre, 8, path, err, errlen);
+    if (got < 0) return -1;
+    if (got < 6 || memcmp(pre, MAGIC, 6) != 0)
+        return fail(err, errlen, "%s: not an NPY file (it does not start with \"\\x93NUMPY\")", path);
+    if (got < 8) return fail(err, errlen, "%s: file ends inside the header (after %lld bytes)", path, got);
+    int major = pre[6], minor = pre[7];
+    if (!(minor == 0 && major >= 1 && major <= 3))
+        return fail(err, errlen, "%s: unsupported NPY format version %d.%d (supported: 1.0, 2.0, 3.0)", path, major, minor);
+    size_t lenbytes = major == 1 ? 2 : 4;
+    got = read_bytes(f, pre + 8, lenbytes, path, err, errlen);
+    if (got < 0) return -1;
+    if ((size_t)got < lenbytes)
+        return fail(err, errlen, "%s: file ends inside the header (after %lld bytes)", path, 8 + got);
+    uint32_t hlen = pre[8] | (uint32_t)pre[9] << 8;
+    if (lenbytes == 4) hlen |= (uint32_t)pre[10] << 16 | (uint32_t)pre[11] << 24;
+    if (hlen > NPY_MAX_HEADER)
+        return fail(err, errlen, "%s: header length %lu is too long (limit %d)", path, (unsigned long)hlen, NPY_MAX_HEADER);
+    char *header = malloc(hlen + 1);
+    if (!header) return fail(err, errlen, "%s: out of memory", path);
+    got = read_bytes(f, header, hlen, path, err, errlen);
+    int rc = got < 0 ? -1
+           : (size_t)got < hlen
+               ? fail(err, errlen, "%s: header truncated: its length field says %lu bytes, found %lld", path,
+                      (unsigned long)hlen, got)
+               : parse_header(path, header, hlen, out, err, errlen);
+    free(header);
+    if (rc != 0) return -1;
+
+    size_t nbytes;
+    if (checked_nbytes(out->dtype, out->rank, out->shape, &nbytes, path, err, errlen) != 0) return -1;
+    /* For a regular file, compare sizes before allocating anything. */
+    struct stat st;
+    long pos = ftell(f);
+    if (pos >= 0 && fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode)) {
+        long long avail = (long long)st.st_size - pos;
+        if (avail < 0) avail = 0;
+        if ((unsigned long long)avail < nbytes)
+            return fail(err, errlen, "%s: data truncated: expected %zu bytes, found %lld", path, nbytes, avail);
+    }
+    out->data = malloc(nbytes ? nbytes : 1);
+    if (!out->data) return fail(err, errlen, "%s: out of memory (%zu bytes of data)", path, nbytes);
+    out->nbytes = nbytes;
+    got = read_bytes(f, out->data, nbytes, path, err, errlen);
+    if (got < 0) return -1;
+    if ((size_t)got < nbytes)
+        return fail(err, errlen, "%s: data truncated: expected %zu bytes, found %lld", path, nbytes, got);
+    unsigned long long extra = 0;
+    char tail[4096];
+    while ((got = read_bytes(f, tail, sizeof tail, path, err, errlen)) > 0) extra += (unsigned long long)got;
+    if (got < 0) return -1;
+    if (extra)
+        return fail(err, errlen, "%s: %llu bytes of trailing garbage after the %zu bytes of data", path, extra, nbytes);
+    return 0;
+}
+
+int npy_read(const char *path, NpyArray *out, char *err, size_t errlen) {
+    memset(out, 0, sizeof *out);
+    FILE *f = fopen(path, "rb");
+    if (!f) return fail(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+    int rc = read_stream(f, path, out, err, errlen);
+    fclose(f);
+    if (rc != 0) npy_free(out);
+    return rc;
+}
+
+/* ---- writing ---------------------------------------------------------------- */
+
+/* The header numpy writes, padded with spaces and '\n' so that the prefix
+ * (magic, version, length) plus header is a multiple of 64 bytes. Returns
+ * the header length; *version is 1, or 2 if it does not fit in 1.0. */
+static size_t make_header(const NpyArray *a, int *version, char *buf, size_t size) {
+    char shape[NPY_MAX_RANK * 22 + 4];
+    size_t k = 0;
+    shape[k++] = '(';
+    for (int i = 0; i < a->rank; i++)
+        k += (size_t)snprintf(shape + k, sizeof shape - k, "%s%lld", i ? ", " : "", (long long)a->shape[i]);
+    if (a->rank == 1) shape[k++] = ',';
+    shape[k++] = ')';
+    shape[k] = 0;
+    size_t n = (size_t)snprintf(buf, size, "{'descr': '%s', 'fortran_order': False, 'shape': %s, }",
+                                npy_descr(a->dtype), shape);
+    if (*version == 0) *version = n + 64 <= 65535 ? 1 : 2; /* always 1 for rank <= 6 */
+    size_t prefix = *version == 1 ? 10 : 12;
+    while ((prefix + n + 1) % 64) buf[n++] = ' ';
+    buf[n++] = '\n';
+    return n;
+}
+
+int npy_write_version(const char *path, const NpyArray *a, int version, char *err, size_t errlen) {
+    size_t nbytes;
+    if (version < 0 || version > 2) return fail(err, errlen, "%s: cannot write NPY version %d", path, version);
+    if (checked_nbytes(a->dtype, a->rank, a->shape, &nbytes, path, err, errlen) != 0) return -1;
+    if (a->nbytes != nbytes)
+        return fail(err, errlen, "%s: nbytes is %zu but the shape needs %zu", path, a->nbytes, nbytes);
+    if (nbytes && !a->data) return fail(err, errlen, "%s: data is NULL", path);
+
+    char header[512];
+    size_t hlen = make_header(a, &version, header, sizeof header);
+    unsigned char pre[12];
+    memcpy(pre, MAGIC, 6);
+    pre[6] = (unsigned char)version, pre[7] = 0;
+    for (int i = 0; i < 4; i++) pre[8 + i] = (unsigned char)(hlen >> (8 * i));
+
+    size_t plen = strlen(path);
+    char *tmp = malloc(plen + 5);
+    if (!tmp) return fail(err, errlen, "%s: out of memory", path);
+    memcpy(tmp, path, plen);
+    memcpy(tmp + plen, ".tmp", 5);
+    FILE *f = fopen(tmp, "wb");
+    if (!f) {
+        fail(err, errlen, "%s: cannot write %s: %s", path, tmp, strerror(errno));
+        free(tmp);
+        return -1;
+    }
+    int ok = fwrite(pre, 1, version == 1 ? 10 : 12, f) == (version == 1 ? 10u : 12u) &&
+             fwrite(header, 1, hlen, f) == hlen && fwrite(a->data, 1, nbytes, f) == nbytes &&
+             fflush(f) == 0 && fsync(fileno(f)) == 0;
+    int saved = errno;
+    if (fclose(f) != 0 && ok) ok = 0, saved = errno;
+    if (ok && rename(tmp, path) != 0) ok = 0, saved = errno;
+    if (!ok) {
+        fail(err, errlen, "%s: cannot write %s: %s", path, tmp, strerror(saved));
+        remove(tmp);
+    }
+    free(tmp);
+    return ok ? 0 : -1;
+}
+
+int npy_write(const char *path, const NpyArray *a, char *err, size_t errlen) {
+    return npy_write_version(path, a, 0, err, errlen);
+}
+
+/* ---- making and converting -------------------------------------------------- */
+
+int npy_alloc(NpyArray *out, char dtype, int rank, const int64_t *shape, char *err, size_t errlen) {
+    size_t nbytes;
+    memset(out, 0, sizeof *out);
+    if (checked_nbytes(dtype, rank, shape, &nbytes, "npy_alloc", err, errlen) != 0) return -1;
+    out->data = calloc(nbytes ? nbytes : 1, 1);
+    if (!out->data) return fail(err, errlen, "npy_alloc: out of memory (%zu bytes)", nbytes);
+    out->dtype = dtype;
+    out->rank = rank;
+    for (int i = 0; i < rank; i++) out->shape[i] = shape[i];
+    out->nbytes = nbytes;
+    return 0;
+}
+
+static int is_int(char dtype) { return dtype == 'i' || dtype == 'l' || dtype == 'b'; }
+
+static int64_t get_int(const NpyArray *a, int64_t k) {
+    switch (a->dtype) {
+    case 'i': return ((const int32_t *)a->data)[k];
+    case 'l': return ((const int64_t *)a->data)[k];
+    default: return ((const uint8_t *)a->data)[k];
+    }
+}
+
+static double get_float(const NpyArray *a, int64_t k) {
+    return a->dtype == 'f' ? ((const float *)a->data)[k] : ((const double *)a->data)[k];
+}
+
+/* Whether v fits the integer dtype. */
+static int int_fits(char dtype, int64_t v) {
+    return dtype == 'l' || (dtype == 'i' ? v >= INT32_MIN && v <= INT32_MAX : v >= 0 && v <= 255);
+}
+
+/* Whether v is finite, integral and within the integer dtype. */
+static int float_fits(char dtype, double v) {
+    if (!isfinite(v) || v != floor(v)) return 0;
+    double lo = dtype == 'l' ? -0x1p63 : dtype == 'i' ? -0x1p31 : 0;
+    double end = dtype == 'l' ? 0x1p63 : dtype == 'i' ? 0x1p31 : 256; /* exclusive */
+    return v >= lo && v < end;
+}
+
+static void put(NpyArray *a, int64_t k, int64_t iv, double fv, int from_int) {
+    switch (a->dtype) {
+    case 'f': ((float *)a->data)[k] = from_int ? (float)iv : (float)fv; break;
+    case 'd': ((double *)a->data)[k] = from_int ? (double)iv : fv; break;
+    case 'i': ((int32_t *)a->data)[k] = (int32_t)(from_int ? iv : (int64_t)fv); break;
+    case 'l': ((int64_t *)a->data)[k] = from_int ? iv : (int64_t)fv; break;
+    default: ((uint8_t *)a->data)[k] = (uint8_t)(from_int ? iv : (int64_t)fv); break;
+    }
+}
+
+int npy_convert(const NpyArray *in, char dtype, NpyArray *out, char *err, size_t errlen) {
+    size_t nbytes;
+    memset(out, 0, sizeof *out);
+    if (checked_nbytes(in->dtype, in->rank, in->shape, &nbytes, "npy_convert", err, errlen) != 0) return -1;
+    if (in->nbytes != nbytes) return fail(err, errlen, "npy_convert: nbytes is %zu but the shape needs %zu", in->nbytes, nbytes);
+    if (npy_alloc(out, dtype, in->rank, in->shape, err, errlen) != 0) return -1;
+    int64_t n = npy_numel(in);
+    int from_int = is_int(in->dtype);
+    for (int64_t k = 0; k < n; k++) {
+        int64_t iv = from_int ? get_int(in, k) : 0;
+        double fv = from_int ? 0 : get_float(in, k);
+        int fits = !is_int(dtype) || (from_int ? int_fits(dtype, iv) : float_fits(dtype, fv));
+        if (!fits) {
+            char v[40];
+            if (from_int) snprintf(v, sizeof v, "%lld", (long long)iv);
+            else snprintf(v, sizeof v, "%.17g", fv);
+            npy_free(out);
+            return fail(err, errlen, "npy_convert: element %lld (%s) does not fit in %s", (long long)k, v, npy_descr(dtype));
+        }
+        put(out, k, iv, fv, from_int);
+    }
+    return 0;
+}
+
+int npy_to_f32(const NpyArray *in, NpyArray *out, char *err, size_t errlen) {
+    return npy_convert(in, 'f', out, err, errlen);
+}

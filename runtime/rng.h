@@ -1,0 +1,52 @@
+/* rng.h — counter-based random numbers (Philox4x32-10).
+ *
+ * Every random number is a pure function of four integers, so a value never
+ * depends on the order in which values are drawn or on the thread count:
+ *
+ *   seed    the run's seed (command line, checkpoint)
+ *   stream  which consumer draws: a graph node's "stream" attribute, or
+ *           rng_hash(name) for a parameter's initializer
+ *   step    the training step (0 for initialization)
+ *   index   the element's row-major index in its tensor
+ *
+ * They map onto Philox like this:
+ *
+ *   key     = rng_key(seed, stream)
+ *           = words 0 and 1 of philox4x32({lo(stream), hi(stream), 0, 0},
+ *                                         {lo(seed), hi(seed)})
+ *   counter = {lo(index), hi(index), lo(step), hi(step)}
+ *   r       = philox4x32(counter, key)
+ *
+ * where lo/hi are the low and high 32 bits. Deriving the key with one Philox
+ * call keeps distinct (seed, stream) pairs from sharing a key by accident
+ * (seed ^ stream would collide). rng_uniform uses r[0]; rng_normal uses
+ * r[0] and r[1] (so a normal and a uniform drawn at the same four integers
+ * are not independent: give them different streams).
+ */
+#ifndef MMGC_RNG_H
+#define MMGC_RNG_H
+
+#include <stdint.h>
+
+/* Philox4x32 with 10 rounds (Salmon et al., SC 2011; Random123). */
+void philox4x32(const uint32_t ctr[4], const uint32_t key[2], uint32_t out[4]);
+
+/* The Philox key of (seed, stream); see the top of this file. */
+void rng_key(uint64_t seed, uint64_t stream, uint32_t key[2]);
+
+/* U[0, 1) with 24 random bits: (r[0] >> 8) * 2^-24. */
+float rng_uniform(uint64_t seed, uint64_t stream, uint64_t step, uint64_t index);
+/* rng_uniform with the key already derived (one Philox call, not two). */
+float rng_uniform_key(const uint32_t key[2], uint64_t step, uint64_t index);
+
+/* N(0, 1) by Box–Muller on two uniforms made from r[0] and r[1]:
+ * u1 = (r[0] + 1) * 2^-32 in (0, 1], u2 = r[1] * 2^-32 in [0, 1),
+ * z = sqrt(-2 ln u1) cos(2 pi u2). */
+double rng_normal(uint64_t seed, uint64_t stream, uint64_t step, uint64_t index);
+double rng_normal_key(const uint32_t key[2], uint64_t step, uint64_t index);
+
+/* FNV-1a, 64 bits, of the bytes of s (NULL hashes like ""): keys a random
+ * stream by a name, e.g. a parameter's path. */
+uint64_t rng_hash(const char *s);
+
+#endif

@@ -1,0 +1,176 @@
+/* test_golden.c — mmgc against PyTorch, on fixtures tests/golden/gen.py wrote.
+ *
+ * For every tests/golden/NAME.mmg: compile the training step (autodiff with
+ * input gradients, Adam at lr 1e-3), load param.* and input.* from
+ * tests/golden/NAME/, run one step on the interpreter, and compare the
+ * loss, logits, every grad.* and, after the update, every adam.* with
+ * PyTorch's values: max |mmgc - torch| <= 1e-4 * max(|torch|) per tensor
+ * (with |torch| counted as at least 1e-3, so a tensor that is zero up to
+ * rounding noise, like the gradient of a key bias in attention, compares
+ * equal to mmgc's own rounding noise).
+ *
+ * Adam divides by |g|: where a gradient is rounding noise (|g| below 1e-6
+ * of its tensor's largest, or of 1), torch and mmgc may step by up to lr in
+ * opposite directions; there the tolerance is 2 lr.
+ */
+#include <dirent.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "frontend/compile.h"
+#include "harness.h"
+#include "interp.h"
+#include "npy.h"
+
+#define DIR_ "tests/golden"
+#define RTOL 1e-4
+
+/* Loads DIR_/case/prefix.name.npy as f32 (or i64 when want_i64). */
+static int load(const char *cs, const char *prefix, const char *name, NpyArray *out, int want_i64) {
+    char path[512], err[512];
+    snprintf(path, sizeof path, DIR_ "/%s/%s.%s.npy", cs, prefix, name);
+    NpyArray raw;
+    if (npy_read(path, &raw, err, sizeof err)) {
+        fprintf(stderr, "\n%s\n", err);
+        return -1;
+    }
+    int rc = npy_convert(&raw, want_i64 ? 'l' : 'f', out, err, sizeof err);
+    npy_free(&raw);
+    if (rc) fprintf(stderr, "\n%s\n", err);
+    return rc;
+}
+
+#define LR 1e-3
+
+/* Compares n floats with a reference; prints the worst element on failure.
+ * noise (or NULL) marks elements where Adam's step is noise: tolerance 2 LR. */
+static int close_enough(const char *what, const float *got, const float *want, const char *noise, int64_t n) {
+    double scale = 0, worst = 0;
+    int64_t at = 0;
+    for (int64_t i = 0; i < n; i++) scale = fmax(scale, fabs(want[i]));
+    double tol = RTOL * fmax(scale, 1e-3);
+    for (int64_t i = 0; i < n; i++) {
+        double d = fabs((double)got[i] - want[i]);
+        if (noise && noise[i]) d = d <= 2 * LR * 1.001 ? 0 : d;
+        if (d > worst) worst = d, at = i;
+    }
+    int ok = worst <= tol;
+    if (!ok)
+        fprintf(stderr, "\n%s: element %lld is %.8g, torch %.8g (max |torch| %.4g)\n", what, (long long)at,
+                got[at], want[at], scale);
+    return ok;
+}
+
+/* Marks the elements of torch's gradient of `name` that are rounding noise. */
+static char *noise_of(const char *cs, const char *name) {
+    NpyArray g;
+    if (load(cs, "grad", name, &g, 0)) return NULL;
+    const float *v = g.data;
+    int64_t n = npy_numel(&g);
+    double top = 0;
+    for (int64_t i = 0; i < n; i++) top = fmax(top, fabs(v[i]));
+    char *mask = calloc((size_t)n + 1, 1);
+    for (int64_t i = 0; i < n; i++) mask[i] = fabs(v[i]) < 1e-6 * fmax(top, 1.0);
+    npy_free(&g);
+    return mask;
+}
+
+/* Compares the buffer of node id with DIR_/case/prefix.name.npy. */
+static int compare(Interp *in, int id, const char *cs, const char *prefix, const char *name) {
+    NpyArray ref;
+    if (load(cs, prefix, name, &ref, 0)) return 0;
+    char *noise = !strcmp(prefix, "adam") ? noise_of(cs, name) : NULL;
+    const Graph *g = interp_graph(in);
+    int64_t n = ir_numel(&g->nodes[id].type.shape);
+    int ok = npy_numel(&ref) == n;
+    char what[512];
+    snprintf(what, sizeof what, "%s: %s.%s", cs, prefix, name);
+    if (!ok) fprintf(stderr, "\n%s: %lld elements, torch has %lld\n", what, (long long)n, (long long)npy_numel(&ref));
+    else ok = close_enough(what, interp_f32(in, id), ref.data, noise, n);
+    free(noise);
+    npy_free(&ref);
+    return ok;
+}
+
+/* Fills the sources (params, inputs, labels) of the step from the case's files. */
+static int feed(Interp *in, const char *cs) {
+    const Graph *g = interp_graph(in);
+    for (int i = 0; i < g->nnodes; i++) {
+        const Node *n = &g->nodes[i];
+        if (n->op != OP_PARAM && n->op != OP_INPUT && n->op != OP_LABEL) continue;
+        NpyArray a;
+        int i64 = n->type.dtype == DT_I64;
+        if (load(cs, n->op == OP_PARAM ? "param" : "input", n->name, &a, i64)) return -1;
+        if (npy_numel(&a) != ir_numel(&n->type.shape)) {
+            fprintf(stderr, "\n%s: %s has %lld elements, the model wants %lld\n", cs, n->name,
+                    (long long)npy_numel(&a), (long long)ir_numel(&n->type.shape));
+            npy_free(&a);
+            return -1;
+        }
+        memcpy(i64 ? (void *)interp_i64(in, i) : (void *)interp_f32(in, i), a.data, a.nbytes);
+        npy_free(&a);
+    }
+    return 0;
+}
+
+/* Runs one golden case; returns 1 if everything matches PyTorch. */
+static int run_case(const char *cs) {
+    char path[512], err[512];
+    snprintf(path, sizeof path, DIR_ "/%s.mmg", cs);
+    Compiled c;
+    compile_file(&c, path, NULL, 0);
+    if (c.status) {
+        diag_print(&c.prog.diag, stderr);
+        compile_free(&c);
+        return 0;
+    }
+    Graph *g = c.model.graph;
+    PassConfig cfg = {STAGE_TRAIN, {OPT_ADAM, 1e-3, 0, 0.9, 0.999, 1e-8, 0}, 1, NULL, NULL};
+    PassError perr;
+    Interp *in = NULL;
+    int ok = pipeline_run(g, &cfg, &perr) == 0;
+    if (!ok) fprintf(stderr, "\n%s: %s\n", cs, perr.msg);
+    if (ok && !(in = interp_new(g, err, sizeof err))) fprintf(stderr, "\n%s: %s\n", cs, err), ok = 0;
+    if (ok) ok = feed(in, cs) == 0;
+    if (ok && interp_run(in, 1, 0, 0, err, sizeof err)) fprintf(stderr, "\n%s: %s\n", cs, err), ok = 0;
+    if (ok) {
+        ok &= compare(in, ir_output(g, "loss"), cs, "out", "loss");
+        if (ir_output(g, "logits") >= 0) ok &= compare(in, ir_output(g, "logits"), cs, "out", "logits");
+        for (int i = 0; i < g->nouts; i++)
+            if (!strncmp(g->outs[i].name, "grad:", 5)) ok &= compare(in, g->outs[i].node, cs, "grad", g->outs[i].name + 5);
+        interp_apply_updates(in);
+        for (int i = 0; i < g->nnodes; i++)
+            if (g->nodes[i].op == OP_PARAM) ok &= compare(in, i, cs, "adam", g->nodes[i].name);
+    }
+    interp_free(in);
+    compile_free(&c);
+    return ok;
+}
+
+static void test_all_cases(void) {
+    DIR *d = opendir(DIR_);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+    struct dirent *e;
+    int cases = 0;
+    while ((e = readdir(d))) {
+        size_t len = strlen(e->d_name);
+        if (len < 5 || strcmp(e->d_name + len - 4, ".mmg")) continue;
+        char cs[256];
+        snprintf(cs, sizeof cs, "%.*s", (int)(len - 4), e->d_name);
+        cases++;
+        int ok = run_case(cs);
+        if (!ok) fprintf(stderr, "FAILED: golden case %s\n", cs);
+        CU_ASSERT_TRUE(ok);
+    }
+    closedir(d);
+    CU_ASSERT_TRUE(cases >= 11);
+}
+
+static CU_TestInfo tests[] = {
+    {"one training step of every golden case matches PyTorch", test_all_cases},
+    CU_TEST_INFO_NULL,
+};
+
+int main(void) { return harness_run("golden", tests); }
