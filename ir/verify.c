@@ -66,6 +66,8 @@ static int check_init_loc(const Graph *g, int id, char *err, size_t errlen) {
         return node_fail(g, id, err, errlen, "invalid init kind %d", (int)n->init.kind);
     if (n->op == OP_PARAM && n->init.kind == INIT_NONE)
         return node_fail(g, id, err, errlen, "param has no init");
+    if (n->op == OP_DROPOUT_MASK && !(n->value >= 0 && n->value < 1))
+        return node_fail(g, id, err, errlen, "dropout probability %g is not in [0, 1)", n->value);
     if (n->loc.line == 0) return 0;
     if (n->loc.line < 0 || n->loc.col < 0)
         return node_fail(g, id, err, errlen, "invalid location %d:%d", n->loc.line, n->loc.col);
