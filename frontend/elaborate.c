@@ -988,6 +988,35 @@ static int apply_sets(Elab *E, SetValue *sv, int nsets, List *stmts, Setting **s
     return ok;
 }
 
+/* The model's loss as a scalar. A loss of one value per sample ([B]) becomes
+ * its mean over the real samples of the batch, weighted by a new input
+ * "sample_weight" [B] (1 for a sample, 0 for padding in a short last batch),
+ * and is kept as the output "sample_loss"; a scalar is used as it is. */
+static Value batch_loss(Elab *E, Value v, Loc loc, Elaborated *out) {
+    const TType *t = elab_type(E, &v);
+    char buf[128];
+    if (t->shape.rank == 0) return v;
+    if (t->shape.rank != 1 || t->shape.dim[0] != out->train.batch) {
+        diag_error(E->diag, loc, "the loss must be a scalar or one value per sample ([B] = [%d]), got %s",
+                   out->train.batch, ir_type_str(t, buf, sizeof buf));
+        return none();
+    }
+    ir_add_output(E->g, "sample_loss", v.node);
+    TType wt = *t;
+    Value w = elab_node(E, OP_INPUT, NULL, 0, NULL, 0, 0, &wt, loc);
+    ir_set_name(E->g, w.node, unique_name(E, "sample_weight"));
+    out->weight_node = w.node;
+    int64_t all[2] = {0, 0};
+    int prod[2] = {v.node, w.node};
+    Value wl = elab_node(E, OP_MUL, prod, 2, NULL, 0, 0, NULL, loc);
+    Value num = elab_node(E, OP_REDUCE_SUM, &wl.node, 1, all, 2, 0, NULL, loc);
+    Value den = elab_node(E, OP_REDUCE_SUM, &w.node, 1, all, 2, 0, NULL, loc);
+    int q[2] = {num.node, den.node};
+    Value mean = elab_node(E, OP_DIV, q, 2, NULL, 0, 0, NULL, loc);
+    ir_set_name(E->g, mean.node, unique_name(E, "loss"));
+    return mean;
+}
+
 /* Evaluates the model's bindings in order and records its outputs. */
 static void run_model(Elab *E, Frame *f, List *stmts, Elaborated *out) {
     Loc loss_loc = NO_LOC;
@@ -1000,6 +1029,8 @@ static void run_model(Elab *E, Frame *f, List *stmts, Elaborated *out) {
         case MS_TRAIN: break;
         case MS_ASSIGN: {
             Value v = elab_eval(E, f, s->value);
+            if (!strcmp(s->name, "loss") && v.kind == V_TENSOR && elab_type(E, &v)->shape.rank == 1)
+                name_value(E, f, "sample_loss", v);
             name_value(E, f, s->name, v);
             scope_bind(E, f->scope, s->name, v);
             if (!strcmp(s->name, "loss")) loss_loc = s->loc;
@@ -1009,11 +1040,9 @@ static void run_model(Elab *E, Frame *f, List *stmts, Elaborated *out) {
                                elab_describe(E, &v));
                     break;
                 }
-                if (!strcmp(s->name, "loss") && E->g->nodes[v.node].type.shape.rank != 0) {
-                    char buf[128];
-                    diag_error(E->diag, s->value->loc, "the loss must be a scalar, got %s",
-                               ir_type_str(elab_type(E, &v), buf, sizeof buf));
-                    break;
+                if (!strcmp(s->name, "loss")) {
+                    v = batch_loss(E, v, s->value->loc, out);
+                    if (v.kind == V_NONE) break;
                 }
                 ir_add_output(E->g, s->name, v.node);
             }
@@ -1039,6 +1068,7 @@ static int only_cmdline_errors(const Program *p, int before_errors) {
 
 int elaborate(Program *p, const char *model, const SetOption *sets, int nsets, Elaborated *out) {
     memset(out, 0, sizeof *out);
+    out->weight_node = -1;
     Arena arena = {0};
     Elab E = {.prog = p, .diag = &p->diag, .arena = &arena};
     int before = p->diag.nerrors;

@@ -33,12 +33,14 @@ typedef struct {
 } ModelIO;
 
 typedef struct {
-    Graph *graph;       /* forward graph; outputs "loss" and, if bound, "logits" */
+    Graph *graph;       /* forward graph; outputs "loss" and, if bound, "logits"
+                           and "sample_loss" (see weight_node)                  */
     const char *model;  /* model name                    */
     const char *data;   /* data directory, or NULL       */
     ModelIO *inputs, *labels;
     int ninputs, nlabels;
     TrainSettings train;
+    int weight_node;    /* INPUT sample_weight [B] of a per-sample loss, or -1 */
     int cmdline_error;  /* an error was in a --set (exit status 2) */
 } Elaborated;
 

@@ -10,8 +10,9 @@
 #include "harness.h"
 #include "interp.h"
 
-/* Fills inputs with U(-1, 1)-ish values and labels with classes 0..9. */
-static void feed(Interp *in, const Graph *g) {
+/* Fills inputs with U(-1, 1)-ish values, labels with classes 0..9, and
+ * sample weights with ones. */
+static void feed(Interp *in, const Graph *g, int weight) {
     unsigned s = 7;
     for (int i = 0; i < g->nnodes; i++) {
         const Node *n = &g->nodes[i];
@@ -20,6 +21,7 @@ static void feed(Interp *in, const Graph *g) {
             s = s * 1664525u + 1013904223u;
             if (n->op == OP_INPUT) interp_f32(in, i)[k] = (float)((s >> 8) / 8388608.0 - 1.0);
             if (n->op == OP_LABEL) interp_i64(in, i)[k] = (int64_t)((s >> 8) % 10);
+            if (i == weight) interp_f32(in, i)[k] = 1;
         }
     }
 }
@@ -39,7 +41,7 @@ static int check_model(const char *path) {
     if (ok && !in) fprintf(stderr, "\n%s: %s\n", path, err), ok = 0;
     if (ok) {
         interp_init(in, 42);
-        feed(in, g);
+        feed(in, g, c.model.weight_node);
         int p0 = -1;
         for (int i = 0; i < g->nnodes && p0 < 0; i++)
             if (g->nodes[i].op == OP_PARAM) p0 = i;
