@@ -147,3 +147,20 @@ void ir_attr_schema(Op op, AttrSchema *s) {
         p += len;
     }
 }
+
+/* A deep copy: same files, nodes (ids, names, inits, locations) and outputs. */
+Graph *ir_clone(const Graph *g) {
+    Graph *c = ir_graph_new(g->name);
+    for (int i = 0; i < g->nfiles; i++) {
+        xgrow((void **)&c->files, &c->filecap, c->nfiles + 1, sizeof *c->files);
+        c->files[c->nfiles++] = arena_strdup(&c->arena, g->files[i]);
+    }
+    for (int i = 0; i < g->nnodes; i++) {
+        const Node *n = &g->nodes[i];
+        int id = ir_add(c, n->op, n->type, n->in, n->nin, n->attr, n->nattr, n->value, n->loc);
+        c->nodes[id].init = n->init;
+        if (n->name) ir_set_name(c, id, n->name);
+    }
+    for (int i = 0; i < g->nouts; i++) ir_add_output(c, g->outs[i].name, g->outs[i].node);
+    return c;
+}

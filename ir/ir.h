@@ -113,6 +113,9 @@ typedef struct Graph {
 /* ---- graph.c ------------------------------------------------------------ */
 Graph *ir_graph_new(const char *name);
 void ir_graph_free(Graph *g);
+/* A deep copy with the same node ids, e.g. to build a training step while
+ * keeping the forward graph for evaluation. */
+Graph *ir_clone(const Graph *g);
 /* Interns a file name; returns its index in g->files. */
 int ir_file(Graph *g, const char *path);
 /* Appends a node without checking it; returns its id. in is copied (names

@@ -9,10 +9,28 @@
 void cli_usage(FILE *out) {
     fputs("usage: mmgc FILE.mmg [options]\n"
           "\n"
-          "Compiles a multimodal model written in .mmg. Without an --emit option it\n"
-          "prints the model's summary.\n"
+          "Compiles a multimodal model written in .mmg, and trains or evaluates it.\n"
+          "Without --train, --eval or --emit it prints the model's summary.\n"
           "\n"
-          "options:\n"
+          "training and evaluation:\n"
+          "  --train              train on the model's data set (its `data` directory):\n"
+          "                       validation split, early stopping, best weights restored,\n"
+          "                       then test loss, accuracy, confusion matrix\n"
+          "  --eval               evaluate the weights of --checkpoint on the test split\n"
+          "  --data DIR           read the data set from DIR instead\n"
+          "  --save FILE          write a checkpoint (safetensors: weights, optimizer state,\n"
+          "                       best weights) after every epoch and on Ctrl-C\n"
+          "  --resume FILE        continue training from a checkpoint written by --save\n"
+          "  --checkpoint FILE    the checkpoint --eval reads (its best weights)\n"
+          "  --log FILE.csv       per-epoch losses and accuracy as CSV, and as JSON lines\n"
+          "                       in FILE.jsonl\n"
+          "  --metrics-json FILE  the final test metrics, best epoch and confusion matrix\n"
+          "  --report DIR         DIR/index.html: loss and accuracy curves, confusion matrix,\n"
+          "                       sample inputs with their logits\n"
+          "  --backend=interp     the engine that runs the graph (the reference interpreter)\n"
+          "  --time               print the time of each phase\n"
+          "\n"
+          "compiling:\n"
           "  --summary            one row per parameter (path, shape, count), the total,\n"
           "                       and forward FLOPs per sample\n"
           "  --emit=ast           print the syntax tree of FILE\n"
@@ -63,6 +81,30 @@ int cli_parse(int argc, char **argv, Options *o, char *err, size_t n) {
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) o->help = 1;
         else if (!strcmp(a, "--version")) o->version = 1;
         else if (!strcmp(a, "--summary")) o->summary = 1;
+        else if (!strcmp(a, "--train")) o->train = 1;
+        else if (!strcmp(a, "--eval")) o->eval = 1;
+        else if (!strcmp(a, "--time")) o->time = 1;
+        else if (is(a, "--data")) {
+            if (!(o->data_dir = value(argc, argv, &i, "--data", err, n))) return -1;
+        } else if (is(a, "--log")) {
+            if (!(o->log_path = value(argc, argv, &i, "--log", err, n))) return -1;
+        } else if (is(a, "--metrics-json")) {
+            if (!(o->metrics_json = value(argc, argv, &i, "--metrics-json", err, n))) return -1;
+        } else if (is(a, "--report")) {
+            if (!(o->report_dir = value(argc, argv, &i, "--report", err, n))) return -1;
+        } else if (is(a, "--save")) {
+            if (!(o->save_path = value(argc, argv, &i, "--save", err, n))) return -1;
+        } else if (is(a, "--resume")) {
+            if (!(o->resume_path = value(argc, argv, &i, "--resume", err, n))) return -1;
+        } else if (is(a, "--checkpoint")) {
+            if (!(o->checkpoint = value(argc, argv, &i, "--checkpoint", err, n))) return -1;
+        } else if (is(a, "--backend")) {
+            if (!(o->backend = value(argc, argv, &i, "--backend", err, n))) return -1;
+            if (strcmp(o->backend, "interp")) {
+                snprintf(err, n, "unknown backend '%s' (available: interp)", o->backend);
+                return -1;
+            }
+        }
         else if (is(a, "--emit")) {
             if (!(v = value(argc, argv, &i, "--emit", err, n))) return -1;
             if (!strcmp(v, "ast")) o->emit = EMIT_AST;
@@ -114,6 +156,18 @@ int cli_parse(int argc, char **argv, Options *o, char *err, size_t n) {
     }
     if (!o->file && !o->help && !o->version) {
         snprintf(err, n, "no input file");
+        return -1;
+    }
+    if (o->train && o->eval) {
+        snprintf(err, n, "--train and --eval exclude each other");
+        return -1;
+    }
+    if (o->eval && !o->checkpoint) {
+        snprintf(err, n, "--eval needs --checkpoint FILE (the weights to evaluate)");
+        return -1;
+    }
+    if (o->resume_path && !o->train) {
+        snprintf(err, n, "--resume only makes sense with --train");
         return -1;
     }
     return 0;

@@ -20,6 +20,10 @@ typedef struct {
     int nsets;
     const char **libdirs; /* -I DIR                           */
     int nlib;
+    int train, eval;      /* --train / --eval */
+    const char *data_dir, *log_path, *metrics_json, *report_dir, *save_path, *resume_path, *checkpoint;
+    const char *backend;  /* "interp" */
+    int time;
     int help, version;
 } Options;
 

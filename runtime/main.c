@@ -8,6 +8,7 @@
 #include "elaborate.h"
 #include "program.h"
 #include "summary.h"
+#include "train.h"
 
 enum { EXIT_PROGRAM_ERROR = 1, EXIT_USAGE = 2 };
 
@@ -59,6 +60,18 @@ static int run(const Options *o) {
             goto done;
         }
         if (o->dump_after && o->emit == EMIT_NONE && !o->summary) goto close;
+    }
+    if (o->train || o->eval) {
+        RunOptions ro = {o->data_dir, o->log_path, o->metrics_json, o->report_dir, o->save_path, o->resume_path,
+                         o->checkpoint, &engine_interp, o->time, out};
+        char err[1024];
+        int rc = o->train ? train_model(&m, &ro, err, sizeof err) : eval_model(&m, &ro, err, sizeof err);
+        if (rc == TRAIN_ERROR) {
+            fprintf(stderr, "mmgc: error: %s\n", err);
+            status = EXIT_PROGRAM_ERROR;
+        } else if (rc == TRAIN_INTERRUPTED)
+            status = 130;
+        goto close;
     }
     emit(o, &p, &m, out);
 close:

@@ -28,6 +28,8 @@
 
 #include <stdint.h>
 
+#include "ir.h"
+
 /* Philox4x32 with 10 rounds (Salmon et al., SC 2011; Random123). */
 void philox4x32(const uint32_t ctr[4], const uint32_t key[2], uint32_t out[4]);
 
@@ -48,5 +50,10 @@ double rng_normal_key(const uint32_t key[2], uint64_t step, uint64_t index);
 /* FNV-1a, 64 bits, of the bytes of s (NULL hashes like ""): keys a random
  * stream by a name, e.g. a parameter's path. */
 uint64_t rng_hash(const char *s);
+
+/* Fills a parameter of n elements as its Init says (zeros, ones, U[a, b),
+ * N(a, b^2)) from stream `stream` at step 0, element i from counter i. The
+ * one place parameters get their first values, for every backend. */
+void rng_init_tensor(float *x, int64_t n, const Init *init, uint64_t seed, uint64_t stream);
 
 #endif

@@ -64,6 +64,7 @@ static int find_updates(Interp *in, char *err, size_t errlen) {
 /* Allocates a zeroed buffer for every node (at least 64 bytes each). */
 static int alloc_buffers(Interp *in, char *err, size_t errlen) {
     in->buf = xcalloc((size_t)in->g->nnodes + 1, sizeof *in->buf);
+    in->bound = xcalloc((size_t)in->g->nnodes + 1, 1);
     for (int id = 0; id < in->g->nnodes; id++) {
         size_t bytes = (size_t)ir_numel(shape_of(in, id)) * esize_of(in, id);
         size_t padded = (bytes + 63) / 64 * 64;
@@ -90,11 +91,23 @@ Interp *interp_new(const Graph *g, char *err, size_t errlen) {
 /* Frees every buffer and the Interp (not the graph). NULL is fine. */
 void interp_free(Interp *in) {
     if (!in) return;
-    for (int id = 0; in->buf && id < in->g->nnodes; id++) free(in->buf[id]);
+    for (int id = 0; in->buf && id < in->g->nnodes; id++)
+        if (!in->bound[id]) free(in->buf[id]);
     free(in->buf);
+    free(in->bound);
     free(in->upd_src);
     free(in->upd_dst);
     free(in);
+}
+
+/* Makes a source node use the caller's memory; see interp.h. */
+int interp_bind(Interp *in, int node, void *memory) {
+    if (node < 0 || node >= in->g->nnodes || !memory || ir_op_info[node_of(in, node)->op].cls != OC_SOURCE)
+        return -1;
+    if (!in->bound[node]) free(in->buf[node]);
+    in->buf[node] = memory;
+    in->bound[node] = 1;
+    return 0;
 }
 
 /* The graph given to interp_new. */
@@ -115,24 +128,8 @@ int64_t *interp_i64(Interp *in, int node) { return buffer(in, node, DT_I64); }
 /* A param [..] by its init; stream rng_hash(name) (or the id), step 0. */
 static void init_param(Interp *in, int id, uint64_t seed) {
     const Node *n = node_of(in, id);
-    float *x = out_f32(in, id);
-    int64_t count = ir_numel(&n->type.shape);
-    uint32_t key[2];
-    rng_key(seed, n->name ? rng_hash(n->name) : (uint64_t)id, key);
-    double a = n->init.a, b = n->init.b;
-    float fa = (float)a, fb = (float)b;
-    for (int64_t i = 0; i < count; i++) {
-        switch (n->init.kind) {
-        case INIT_NONE:
-        case INIT_ZEROS: x[i] = 0.0f; break;
-        case INIT_ONES: x[i] = 1.0f; break;
-        case INIT_UNIFORM:
-            x[i] = (float)(a + (b - a) * rng_uniform_key(key, 0, (uint64_t)i));
-            if (x[i] >= fb && fa < fb) x[i] = nextafterf(fb, fa); /* rounded up to b */
-            break;
-        case INIT_NORMAL: x[i] = (float)(a + b * rng_normal_key(key, 0, (uint64_t)i)); break;
-        }
-    }
+    rng_init_tensor(out_f32(in, id), ir_numel(&n->type.shape), &n->init, seed,
+                    n->name ? rng_hash(n->name) : (uint64_t)id);
 }
 
 /* Every PARAM by its init, every STATE zeroed; see interp.h. */

@@ -45,6 +45,11 @@ int64_t *interp_i64(Interp *in, int node);
  * if it has none) at step 0, the counter its element index; a uniform
  * value that rounds up to b is moved just below it. */
 void interp_init(Interp *in, uint64_t seed);
+/* Makes source node `node` (input, label, param, state) read and write the
+ * caller's memory, which must hold its elements and outlive the Interp:
+ * two interpreters (a training step and an evaluation) can share one set
+ * of parameters this way. Returns 0, or -1 for a node that is no source. */
+int interp_bind(Interp *in, int node, void *memory);
 
 /* Computes every non-source node in id order, and CONST, RANDOM_UNIFORM
  * and DROPOUT_MASK: random_uniform is rng_uniform(seed, stream, step, i);

@@ -1,0 +1,790 @@
+/* checkpoint.c — see checkpoint.h.
+ *
+ * Writing builds the header in memory, then writes path.tmp and renames it.
+ * Reading parses the header with the small JSON parser below into a tree,
+ * checks the tree against the safetensors schema, then reads the data into
+ * one block in which every tensor starts at a multiple of 8 bytes (offsets
+ * in the file need not be aligned, pointers handed out must be).
+ */
+#include "checkpoint.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "checkpoint.c writes and reads tensor data in host order, which must be little-endian"
+#endif
+
+/* Writes a message to err (if any); returns -1 so callers can `return fail(...)`. */
+__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen, const char *fmt, ...) {
+    if (err && errlen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, errlen, fmt, ap);
+        va_end(ap);
+    }
+    return -1;
+}
+
+/* The safetensors name of a dtype, or NULL. */
+static const char *dtype_name(DType d) {
+    switch (d) {
+    case DT_F32: return "F32";
+    case DT_I64: return "I64";
+    }
+    return NULL;
+}
+
+/* Bytes per element of a (valid) dtype. */
+static size_t dtype_size(DType d) { return d == DT_F32 ? 4 : 8; }
+
+/* Whether s[0, n) is well-formed UTF-8 (no overlongs, surrogates or values past U+10FFFF). */
+static int utf8_valid(const unsigned char *s, size_t n) {
+    for (size_t i = 0; i < n;) {
+        unsigned c = s[i];
+        size_t len = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+        if (!len || i + len > n) return 0;
+        unsigned cp = len == 1 ? c : c & (0x7F >> len);
+        for (size_t k = 1; k < len; k++) {
+            if ((s[i + k] & 0xC0) != 0x80) return 0;
+            cp = cp << 6 | (s[i + k] & 0x3F);
+        }
+        static const unsigned min[] = {0, 0, 0x80, 0x800, 0x10000};
+        if (cp < min[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+        i += len;
+    }
+    return 1;
+}
+
+/* numel * itemsize of a shape, or -1 if a dimension is negative or the size overflows. */
+static int64_t shape_bytes(const Shape *s, DType d) {
+    int64_t n = (int64_t)dtype_size(d);
+    for (int i = 0; i < s->rank; i++) {
+        if (s->dim[i] < 0) return -1;
+        if (s->dim[i] && n > INT64_MAX / s->dim[i]) return -1;
+        n *= s->dim[i];
+    }
+    return n;
+}
+
+/* "F32 [2, 3]" for messages. */
+static const char *type_str(DType d, const Shape *s, char *buf, size_t size) {
+    char shape[IR_MAX_RANK * 22 + 4];
+    snprintf(buf, size, "%s %s", dtype_name(d), ir_shape_str(s, shape, sizeof shape));
+    return buf;
+}
+
+/* ---- a growable byte buffer ------------------------------------------------ */
+
+typedef struct {
+    char *s;
+    size_t n, cap;
+    int oom;
+} Buf;
+
+/* Appends n bytes (keeping a NUL after them); on allocation failure sets oom. */
+static void buf_add(Buf *b, const void *p, size_t n) {
+    if (b->oom) return;
+    if (b->n + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (cap < b->n + n + 1) cap *= 2;
+        char *s = realloc(b->s, cap);
+        if (!s) {
+            b->oom = 1;
+            return;
+        }
+        b->s = s, b->cap = cap;
+    }
+    memcpy(b->s + b->n, p, n);
+    b->n += n;
+    b->s[b->n] = 0;
+}
+
+/* Appends a NUL-terminated string. */
+static void buf_str(Buf *b, const char *s) { buf_add(b, s, strlen(s)); }
+
+/* s as a JSON string literal, escaped as serde_json does. */
+static void buf_json_str(Buf *b, const char *s) {
+    buf_add(b, "\"", 1);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        char tmp[8];
+        switch (*p) {
+        case '"': buf_str(b, "\\\""); break;
+        case '\\': buf_str(b, "\\\\"); break;
+        case '\b': buf_str(b, "\\b"); break;
+        case '\f': buf_str(b, "\\f"); break;
+        case '\n': buf_str(b, "\\n"); break;
+        case '\r': buf_str(b, "\\r"); break;
+        case '\t': buf_str(b, "\\t"); break;
+        default:
+            if (*p < 0x20) {
+                snprintf(tmp, sizeof tmp, "\\u%04x", *p);
+                buf_str(b, tmp);
+            } else {
+                buf_add(b, p, 1);
+            }
+        }
+    }
+    buf_add(b, "\"", 1);
+}
+
+/* ---- writing ------------------------------------------------------------------ */
+
+/* Checks the tensors and metadata; fills bytes[i] with each tensor's size. */
+static int check_input(const char *path, const CkptTensor *t, int n, const char *const *keys,
+                       const char *const *values, int nmeta, int64_t *bytes, char *err, size_t errlen) {
+    for (int i = 0; i < n; i++) {
+        const char *name = t[i].name;
+        if (!name || !*name) return fail(err, errlen, "%s: tensor %d has no name", path, i);
+        if (!utf8_valid((const unsigned char *)name, strlen(name)))
+            return fail(err, errlen, "%s: tensor %d: name is not valid UTF-8", path, i);
+        if (!strcmp(name, "__metadata__")) return fail(err, errlen, "%s: a tensor cannot be named '__metadata__'", path);
+        for (int j = 0; j < i; j++)
+            if (!strcmp(name, t[j].name)) return fail(err, errlen, "%s: duplicate tensor name '%s'", path, name);
+        if (!dtype_name(t[i].dtype)) return fail(err, errlen, "%s: tensor '%s': unknown dtype %d", path, name, (int)t[i].dtype);
+        if (t[i].shape.rank < 0 || t[i].shape.rank > IR_MAX_RANK)
+            return fail(err, errlen, "%s: tensor '%s': rank %d is out of range (0 to %d)", path, name, t[i].shape.rank, IR_MAX_RANK);
+        for (int k = 0; k < t[i].shape.rank; k++)
+            if (t[i].shape.dim[k] < 0)
+                return fail(err, errlen, "%s: tensor '%s': dimension %d is negative (%lld)", path, name, k,
+                            (long long)t[i].shape.dim[k]);
+        bytes[i] = shape_bytes(&t[i].shape, t[i].dtype);
+        if (bytes[i] < 0) return fail(err, errlen, "%s: tensor '%s': shape is too large", path, name);
+        if (bytes[i] && !t[i].data) return fail(err, errlen, "%s: tensor '%s': data is NULL", path, name);
+    }
+    for (int i = 0; i < nmeta; i++) {
+        if (!keys[i] || !values[i]) return fail(err, errlen, "%s: metadata entry %d has a NULL key or value", path, i);
+        if (!utf8_valid((const unsigned char *)keys[i], strlen(keys[i])) ||
+            !utf8_valid((const unsigned char *)values[i], strlen(values[i])))
+            return fail(err, errlen, "%s: metadata entry %d is not valid UTF-8", path, i);
+        for (int j = 0; j < i; j++)
+            if (!strcmp(keys[i], keys[j])) return fail(err, errlen, "%s: duplicate metadata key '%s'", path, keys[i]);
+    }
+    return 0;
+}
+
+/* The header, padded with spaces to a multiple of 8 bytes. */
+static void make_header(Buf *b, const CkptTensor *t, int n, const int64_t *bytes, const char *const *keys,
+                        const char *const *values, int nmeta) {
+    buf_str(b, "{");
+    if (nmeta > 0) {
+        buf_str(b, "\"__metadata__\":{");
+        for (int i = 0; i < nmeta; i++) {
+            if (i) buf_str(b, ",");
+            buf_json_str(b, keys[i]);
+            buf_str(b, ":");
+            buf_json_str(b, values[i]);
+        }
+        buf_str(b, "}");
+    }
+    int64_t offset = 0;
+    for (int i = 0; i < n; i++) {
+        char num[48];
+        if (i || nmeta > 0) buf_str(b, ",");
+        buf_json_str(b, t[i].name);
+        buf_str(b, ":{\"dtype\":\"");
+        buf_str(b, dtype_name(t[i].dtype));
+        buf_str(b, "\",\"shape\":[");
+        for (int k = 0; k < t[i].shape.rank; k++) {
+            snprintf(num, sizeof num, "%s%lld", k ? "," : "", (long long)t[i].shape.dim[k]);
+            buf_str(b, num);
+        }
+        snprintf(num, sizeof num, "],\"data_offsets\":[%lld,%lld]}", (long long)offset, (long long)(offset + bytes[i]));
+        buf_str(b, num);
+        offset += bytes[i];
+    }
+    buf_str(b, "}");
+    while (b->n % 8) buf_str(b, " ");
+}
+
+/* fsync of the directory holding path, so the rename itself is durable (best effort). */
+static void sync_dir(const char *path) {
+    const char *slash = strrchr(path, '/');
+    char *dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
+    if (!dir) return;
+    int fd = open(dir, O_RDONLY | O_DIRECTORY);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+    free(dir);
+}
+
+int ckpt_write(const char *path, const CkptTensor *tensors, int n, const char *const *meta_keys,
+               const char *const *meta_values, int nmeta, char *err, size_t errlen) {
+    if (n < 0 || nmeta < 0) return fail(err, errlen, "%s: negative tensor or metadata count", path);
+    if ((n && !tensors) || (nmeta && (!meta_keys || !meta_values)))
+        return fail(err, errlen, "%s: tensors or metadata arrays are NULL", path);
+    int64_t *bytes = calloc((size_t)n + 1, sizeof *bytes);
+    if (!bytes) return fail(err, errlen, "%s: out of memory", path);
+    if (check_input(path, tensors, n, meta_keys, meta_values, nmeta, bytes, err, errlen) != 0) {
+        free(bytes);
+        return -1;
+    }
+    Buf h = {0};
+    make_header(&h, tensors, n, bytes, meta_keys, meta_values, nmeta);
+    size_t plen = strlen(path);
+    char *tmp = malloc(plen + 5);
+    if (h.oom || !tmp) {
+        free(bytes), free(h.s), free(tmp);
+        return fail(err, errlen, "%s: out of memory", path);
+    }
+    memcpy(tmp, path, plen);
+    memcpy(tmp + plen, ".tmp", 5);
+
+    int ok = 0, saved = 0;
+    FILE *f = fopen(tmp, "wb");
+    if (f) {
+        unsigned char len[8];
+        for (int i = 0; i < 8; i++) len[i] = (unsigned char)((uint64_t)h.n >> (8 * i));
+        ok = fwrite(len, 1, 8, f) == 8 && fwrite(h.s, 1, h.n, f) == h.n;
+        for (int i = 0; ok && i < n; i++)
+            ok = !bytes[i] || fwrite(tensors[i].data, 1, (size_t)bytes[i], f) == (size_t)bytes[i];
+        ok = ok && fflush(f) == 0 && fsync(fileno(f)) == 0;
+        saved = errno;
+        if (fclose(f) != 0 && ok) ok = 0, saved = errno;
+        if (ok && rename(tmp, path) != 0) ok = 0, saved = errno;
+        if (!ok) remove(tmp);
+    } else {
+        saved = errno;
+    }
+    if (ok) sync_dir(path);
+    else fail(err, errlen, "%s: cannot write %s: %s", path, tmp, strerror(saved));
+    free(tmp), free(h.s), free(bytes);
+    return ok ? 0 : -1;
+}
+
+/* ---- a small JSON parser ------------------------------------------------------- */
+
+typedef enum { J_NULL, J_BOOL, J_NUM, J_STR, J_ARR, J_OBJ } JType;
+
+typedef struct Json Json;
+struct Json {
+    JType type;
+    size_t pos;     /* where the value starts, as a byte offset in the file */
+    char *str;      /* J_STR: the decoded string (no NULs inside)             */
+    int is_int;     /* J_NUM: an integer literal (no '.', no exponent) that fits int64 */
+    int64_t ival;   /* J_NUM when is_int                                     */
+    int n, cap;     /* J_ARR, J_OBJ: the number of elements                  */
+    Json *items;    /* J_ARR, J_OBJ: the elements (values)                   */
+    char **keys;    /* J_OBJ: the keys, keys[i] for items[i]                 */
+};
+
+#define JSON_MAX_DEPTH 64
+
+typedef struct {
+    const char *s; /* the header, NUL-terminated */
+    size_t n, i;
+    int depth;
+    const char *path;
+    char *err;
+    size_t errlen;
+} JParse;
+
+/* Frees what v owns (not v itself). */
+static void json_free(Json *v) {
+    free(v->str);
+    for (int i = 0; i < v->n; i++) {
+        json_free(&v->items[i]);
+        if (v->keys) free(v->keys[i]);
+    }
+    free(v->items);
+    free(v->keys);
+}
+
+/* A JSON syntax error at the parse position: "PATH: header is not valid JSON: WHAT at byte N". */
+static int jerr(JParse *p, const char *what) {
+    if (p->i >= p->n) return fail(p->err, p->errlen, "%s: header is not valid JSON: %s at the end of the header", p->path, what);
+    return fail(p->err, p->errlen, "%s: header is not valid JSON: %s at byte %zu", p->path, what, p->i + 8);
+}
+
+/* Skips JSON white space. */
+static void jskip(JParse *p) {
+    while (p->i < p->n && strchr(" \t\r\n", p->s[p->i]) && p->s[p->i]) p->i++;
+}
+
+/* Four hex digits at s into *v; -1 if they are not. */
+static int hex4(const char *s, unsigned *v) {
+    *v = 0;
+    for (int k = 0; k < 4; k++) {
+        char c = s[k];
+        int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+        if (d < 0) return -1;
+        *v = *v << 4 | (unsigned)d;
+    }
+    return 0;
+}
+
+/* Appends code point cp as UTF-8. */
+static void put_utf8(Buf *b, unsigned cp) {
+    unsigned char u[4];
+    size_t n = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+    if (n == 1) u[0] = (unsigned char)cp;
+    else {
+        for (size_t k = n - 1; k > 0; k--, cp >>= 6) u[k] = (unsigned char)(0x80 | (cp & 0x3F));
+        u[0] = (unsigned char)((0xF00 >> n) | cp);
+    }
+    buf_add(b, u, n);
+}
+
+/* A string literal at p->i (which is '"'), decoded into *out (malloc'd). */
+static int jstring(JParse *p, char **out) {
+    Buf b = {0};
+    size_t start = ++p->i;
+    buf_add(&b, "", 0);
+    for (;;) {
+        if (p->i >= p->n) {
+            free(b.s);
+            return jerr(p, "unterminated string");
+        }
+        unsigned char c = (unsigned char)p->s[p->i];
+        if (c == '"') break;
+        if (c < 0x20) {
+            free(b.s);
+            return jerr(p, "control character in a string");
+        }
+        if (c != '\\') {
+            buf_add(&b, &c, 1), p->i++;
+            continue;
+        }
+        const char *e = p->i + 1 < p->n ? strchr("\"\\/bfnrtu", p->s[p->i + 1]) : NULL;
+        if (!e || !*e) {
+            free(b.s);
+            return jerr(p, "bad escape in a string");
+        }
+        if (*e != 'u') {
+            static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
+            buf_add(&b, &to[strchr(from, *e) - from], 1);
+            p->i += 2;
+            continue;
+        }
+        unsigned cp, lo;
+        if (p->i + 6 > p->n || hex4(p->s + p->i + 2, &cp) != 0) {
+            free(b.s);
+            return jerr(p, "bad \\u escape in a string");
+        }
+        size_t len = 6;
+        if (cp >= 0xD800 && cp <= 0xDBFF) { /* a surrogate pair: \uD83D\uDE00 */
+            if (p->i + 12 > p->n || p->s[p->i + 6] != '\\' || p->s[p->i + 7] != 'u' ||
+                hex4(p->s + p->i + 8, &lo) != 0 || lo < 0xDC00 || lo > 0xDFFF) {
+                free(b.s);
+                return jerr(p, "unpaired surrogate in a string");
+            }
+            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+            len = 12;
+        } else if ((cp >= 0xDC00 && cp <= 0xDFFF) || cp == 0) {
+            free(b.s);
+            return jerr(p, cp ? "unpaired surrogate in a string" : "\\u0000 in a string");
+        }
+        put_utf8(&b, cp);
+        p->i += len;
+    }
+    p->i++;
+    if (b.oom) return fail(p->err, p->errlen, "%s: out of memory", p->path);
+    if (!utf8_valid((const unsigned char *)b.s, b.n)) {
+        p->i = start - 1;
+        free(b.s);
+        return jerr(p, "string is not valid UTF-8");
+    }
+    *out = b.s;
+    return 0;
+}
+
+/* A number: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? */
+static int jnumber(JParse *p, Json *v) {
+    size_t i = p->i;
+    const char *s = p->s;
+    int neg = s[i] == '-', digits = 0, overflow = 0;
+    if (neg) i++;
+    if (s[i] == '0' && s[i + 1] >= '0' && s[i + 1] <= '9') return jerr(p, "number with a leading zero");
+    int64_t acc = 0;
+    while (s[i] >= '0' && s[i] <= '9') {
+        int d = s[i++] - '0';
+        if (acc > (INT64_MAX - d) / 10) overflow = 1;
+        else acc = acc * 10 + d;
+        digits++;
+    }
+    if (!digits) return jerr(p, "bad number");
+    int integral = 1;
+    if (s[i] == '.') {
+        integral = 0, i++;
+        if (!(s[i] >= '0' && s[i] <= '9')) return jerr(p, "bad number");
+        while (s[i] >= '0' && s[i] <= '9') i++;
+    }
+    if (s[i] == 'e' || s[i] == 'E') {
+        integral = 0, i++;
+        if (s[i] == '+' || s[i] == '-') i++;
+        if (!(s[i] >= '0' && s[i] <= '9')) return jerr(p, "bad number");
+        while (s[i] >= '0' && s[i] <= '9') i++;
+    }
+    v->type = J_NUM;
+    v->is_int = integral && !overflow;
+    v->ival = neg ? -acc : acc;
+    p->i = i;
+    return 0;
+}
+
+static int jvalue(JParse *p, Json *v);
+
+/* Appends item (and key, which it takes) to an array or object. */
+static int jpush(JParse *p, Json *v, Json *item, char *key) {
+    if (v->n == v->cap) {
+        int cap = v->cap ? 2 * v->cap : 4;
+        Json *items = realloc(v->items, (size_t)cap * sizeof *items);
+        if (items) v->items = items;
+        char **keys = v->type == J_OBJ ? realloc(v->keys, (size_t)cap * sizeof *keys) : NULL;
+        if (keys) v->keys = keys;
+        if (!items || (v->type == J_OBJ && !keys)) {
+            json_free(item);
+            free(key);
+            return fail(p->err, p->errlen, "%s: out of memory", p->path);
+        }
+        v->cap = cap;
+    }
+    if (v->type == J_OBJ) v->keys[v->n] = key;
+    v->items[v->n++] = *item;
+    return 0;
+}
+
+/* [v, ...] or {"k": v, ...} at p->i. */
+static int jcontainer(JParse *p, Json *v) {
+    char close = p->s[p->i] == '[' ? ']' : '}';
+    v->type = close == ']' ? J_ARR : J_OBJ;
+    if (++p->depth > JSON_MAX_DEPTH) return jerr(p, "nesting too deep");
+    p->i++;
+    jskip(p);
+    if (p->i < p->n && p->s[p->i] == close) {
+        p->i++, p->depth--;
+        return 0;
+    }
+    for (;;) {
+        char *key = NULL;
+        jskip(p);
+        if (v->type == J_OBJ) {
+            if (p->i >= p->n || p->s[p->i] != '"') return jerr(p, "expected a string key");
+            if (jstring(p, &key) != 0) return -1;
+            jskip(p);
+            if (p->i >= p->n || p->s[p->i] != ':') {
+                free(key);
+                return jerr(p, "expected ':' after a key");
+            }
+            p->i++;
+        }
+        Json item = {0};
+        if (jvalue(p, &item) != 0) {
+            json_free(&item);
+            free(key);
+            return -1;
+        }
+        if (jpush(p, v, &item, key) != 0) return -1;
+        jskip(p);
+        if (p->i < p->n && p->s[p->i] == ',') {
+            p->i++;
+            continue;
+        }
+        if (p->i < p->n && p->s[p->i] == close) break;
+        return jerr(p, close == ']' ? "expected ',' or ']'" : "expected ',' or '}'");
+    }
+    p->i++, p->depth--;
+    return 0;
+}
+
+/* Any value at p->i (after white space). On error *v may hold a partial tree to free. */
+static int jvalue(JParse *p, Json *v) {
+    jskip(p);
+    if (p->i >= p->n) return jerr(p, "expected a value");
+    v->pos = p->i + 8;
+    char c = p->s[p->i];
+    if (c == '{' || c == '[') return jcontainer(p, v);
+    if (c == '"') {
+        v->type = J_STR;
+        return jstring(p, &v->str);
+    }
+    if (c == '-' || (c >= '0' && c <= '9')) return jnumber(p, v);
+    static const char *words[] = {"null", "true", "false"};
+    for (int k = 0; k < 3; k++) {
+        size_t len = strlen(words[k]);
+        if (p->n - p->i >= len && !memcmp(p->s + p->i, words[k], len)) {
+            v->type = k ? J_BOOL : J_NULL;
+            p->i += len;
+            return 0;
+        }
+    }
+    return jerr(p, "expected a value");
+}
+
+/* ---- reading ------------------------------------------------------------------ */
+
+struct Checkpoint {
+    int n, nmeta;
+    CkptTensor *t;     /* names are owned (malloc'd)          */
+    char **mkeys, **mvals;
+    unsigned char *block; /* all tensor data, 8-byte aligned slots */
+};
+
+/* Frees the names, metadata, data block and c. */
+void ckpt_free(Checkpoint *c) {
+    if (!c) return;
+    for (int i = 0; i < c->n; i++) free((char *)c->t[i].name);
+    for (int i = 0; i < c->nmeta; i++) free(c->mkeys[i]), free(c->mvals[i]);
+    free(c->t), free(c->mkeys), free(c->mvals), free(c->block);
+    free(c);
+}
+
+/* The number of tensors. */
+int ckpt_count(const Checkpoint *c) { return c->n; }
+
+/* Tensor i, or NULL out of range. */
+const CkptTensor *ckpt_get(const Checkpoint *c, int i) { return i >= 0 && i < c->n ? &c->t[i] : NULL; }
+
+/* A linear search: checkpoints hold hundreds of tensors, not millions. */
+const CkptTensor *ckpt_find(const Checkpoint *c, const char *name) {
+    for (int i = 0; i < c->n; i++)
+        if (!strcmp(c->t[i].name, name)) return &c->t[i];
+    return NULL;
+}
+
+/* The value of a metadata key, or NULL. */
+const char *ckpt_meta(const Checkpoint *c, const char *key) {
+    for (int i = 0; i < c->nmeta; i++)
+        if (!strcmp(c->mkeys[i], key)) return c->mvals[i];
+    return NULL;
+}
+
+/* The number of metadata entries. */
+int ckpt_meta_count(const Checkpoint *c) { return c->nmeta; }
+
+/* Metadata entry i (NULLs out of range). */
+void ckpt_meta_get(const Checkpoint *c, int i, const char **key, const char **value) {
+    int ok = i >= 0 && i < c->nmeta;
+    *key = ok ? c->mkeys[i] : NULL;
+    *value = ok ? c->mvals[i] : NULL;
+}
+
+/* Fills c's metadata from the "__metadata__" object m. */
+static int read_meta(Checkpoint *c, const Json *m, const char *path, char *err, size_t errlen) {
+    if (m->type != J_OBJ) return fail(err, errlen, "%s: '__metadata__' is not an object", path);
+    c->mkeys = calloc((size_t)m->n + 1, sizeof *c->mkeys);
+    c->mvals = calloc((size_t)m->n + 1, sizeof *c->mvals);
+    if (!c->mkeys || !c->mvals) return fail(err, errlen, "%s: out of memory", path);
+    for (int i = 0; i < m->n; i++) {
+        if (m->items[i].type != J_STR)
+            return fail(err, errlen, "%s: '__metadata__' value of '%s' is not a string", path, m->keys[i]);
+        for (int j = 0; j < i; j++)
+            if (!strcmp(m->keys[i], m->keys[j])) return fail(err, errlen, "%s: metadata key '%s' appears twice", path, m->keys[i]);
+        c->mkeys[i] = strdup(m->keys[i]);
+        c->mvals[i] = strdup(m->items[i].str);
+        c->nmeta++;
+        if (!c->mkeys[i] || !c->mvals[i]) return fail(err, errlen, "%s: out of memory", path);
+    }
+    return 0;
+}
+
+/* Whether v is an array of n non-negative integers (any n if n < 0); copies them to out. */
+static int int_array(const Json *v, int n, int max, int64_t *out) {
+    if (v->type != J_ARR || (n >= 0 && v->n != n) || v->n > max) return 0;
+    for (int i = 0; i < v->n; i++) {
+        if (v->items[i].type != J_NUM || !v->items[i].is_int || v->items[i].ival < 0) return 0;
+        out[i] = v->items[i].ival;
+    }
+    return 1;
+}
+
+/* Checks one tensor entry e named name; fills t and its offsets [begin, end). */
+static int read_entry(const char *name, const Json *e, int64_t data_len, CkptTensor *t, int64_t *off,
+                      const char *path, char *err, size_t errlen) {
+    if (e->type != J_OBJ) return fail(err, errlen, "%s: tensor '%s': entry is not an object", path, name);
+    static const char *fields[] = {"dtype", "shape", "data_offsets"};
+    const Json *f[3] = {NULL, NULL, NULL};
+    for (int i = 0; i < e->n; i++) {
+        int k = 0;
+        while (k < 3 && strcmp(e->keys[i], fields[k])) k++;
+        if (k == 3) return fail(err, errlen, "%s: tensor '%s': unexpected key '%s'", path, name, e->keys[i]);
+        if (f[k]) return fail(err, errlen, "%s: tensor '%s': key '%s' appears twice", path, name, fields[k]);
+        f[k] = &e->items[i];
+    }
+    for (int k = 0; k < 3; k++)
+        if (!f[k]) return fail(err, errlen, "%s: tensor '%s': no '%s'", path, name, fields[k]);
+
+    if (f[0]->type != J_STR) return fail(err, errlen, "%s: tensor '%s': 'dtype' is not a string", path, name);
+    const char *d = f[0]->str;
+    static const char *other[] = {"F16", "BF16", "F64", "F8_E4M3", "F8_E5M2", "I8", "I16", "I32", "U8",
+                                  "U16", "U32", "U64", "BOOL", "C64", "F4", "F6_E2M3", "F6_E3M2", "F8_E8M0"};
+    if (!strcmp(d, "F32")) t->dtype = DT_F32;
+    else if (!strcmp(d, "I64")) t->dtype = DT_I64;
+    else {
+        for (size_t k = 0; k < sizeof other / sizeof other[0]; k++)
+            if (!strcmp(d, other[k]))
+                return fail(err, errlen, "%s: tensor '%s': unsupported dtype '%s' (supported: F32, I64)", path, name, d);
+        return fail(err, errlen, "%s: tensor '%s': unknown dtype '%s'", path, name, d);
+    }
+
+    if (f[1]->type == J_ARR && f[1]->n > IR_MAX_RANK)
+        return fail(err, errlen, "%s: tensor '%s': shape has %d dimensions; at most %d are supported", path, name,
+                    f[1]->n, IR_MAX_RANK);
+    if (!int_array(f[1], -1, IR_MAX_RANK, t->shape.dim))
+        return fail(err, errlen, "%s: tensor '%s': 'shape' is not an array of non-negative integers", path, name);
+    t->shape.rank = f[1]->n;
+    int64_t need = shape_bytes(&t->shape, t->dtype);
+    if (need < 0) return fail(err, errlen, "%s: tensor '%s': shape is too large", path, name);
+
+    if (!int_array(f[2], 2, 2, off))
+        return fail(err, errlen, "%s: tensor '%s': 'data_offsets' is not [begin, end] with non-negative integers", path, name);
+    if (off[1] < off[0])
+        return fail(err, errlen, "%s: tensor '%s': data_offsets [%lld, %lld] end before they begin", path, name,
+                    (long long)off[0], (long long)off[1]);
+    if (off[1] > data_len)
+        return fail(err, errlen, "%s: tensor '%s': data_offsets [%lld, %lld] go past the end of the data (%lld bytes)",
+                    path, name, (long long)off[0], (long long)off[1], (long long)data_len);
+    if (off[1] - off[0] != need) {
+        char ty[IR_MAX_RANK * 22 + 16];
+        return fail(err, errlen, "%s: tensor '%s': data_offsets [%lld, %lld] hold %lld bytes, but %s needs %lld", path,
+                    name, (long long)off[0], (long long)off[1], (long long)(off[1] - off[0]),
+                    type_str(t->dtype, &t->shape, ty, sizeof ty), (long long)need);
+    }
+    return 0;
+}
+
+typedef struct {
+    int64_t begin, end;
+    int index;
+} Span;
+
+/* Orders spans by begin, then end. */
+static int by_offset(const void *a, const void *b) {
+    const Span *x = a, *y = b;
+    return x->begin != y->begin ? (x->begin < y->begin ? -1 : 1) : x->end != y->end ? (x->end < y->end ? -1 : 1) : 0;
+}
+
+/* Checks that the tensors, sorted by offset, tile [0, data_len) exactly; order gets the sorted indices. */
+static int check_tiling(const Checkpoint *c, const int64_t *off, int64_t data_len, int *order, const char *path,
+                        char *err, size_t errlen) {
+    Span *s = malloc(((size_t)c->n + 1) * sizeof *s);
+    if (!s) return fail(err, errlen, "%s: out of memory", path);
+    for (int i = 0; i < c->n; i++) s[i] = (Span){off[2 * i], off[2 * i + 1], i};
+    qsort(s, (size_t)c->n, sizeof *s, by_offset);
+    s[c->n] = (Span){data_len, data_len, -1};
+    int rc = 0;
+    for (int k = 0; rc == 0 && k <= c->n; k++) {
+        int64_t end = k ? s[k - 1].end : 0;
+        if (k < c->n) order[k] = s[k].index;
+        if (k > 0 && s[k].begin < end)
+            rc = fail(err, errlen, "%s: tensors '%s' and '%s' overlap: bytes [%lld, %lld) and [%lld, %lld)", path,
+                      c->t[s[k - 1].index].name, c->t[s[k].index].name, (long long)s[k - 1].begin,
+                      (long long)s[k - 1].end, (long long)s[k].begin, (long long)s[k].end);
+        else if (s[k].begin > end)
+            rc = fail(err, errlen, "%s: bytes [%lld, %lld) of the data belong to no tensor", path, (long long)end,
+                      (long long)s[k].begin);
+    }
+    free(s);
+    return rc;
+}
+
+/* Builds c from the parsed header root, then reads the data from f. */
+static int read_body(Checkpoint *c, const Json *root, FILE *f, int64_t data_len, const char *path, char *err,
+                     size_t errlen) {
+    if (root->type != J_OBJ) return fail(err, errlen, "%s: header is not a JSON object", path);
+    int ntensors = 0;
+    for (int i = 0; i < root->n; i++) {
+        const char *name = root->keys[i];
+        for (int j = 0; j < i; j++)
+            if (!strcmp(name, root->keys[j]))
+                return fail(err, errlen, !strcmp(name, "__metadata__") ? "%s: '%s' appears twice"
+                                                                        : "%s: duplicate tensor name '%s'", path, name);
+        if (!*name) return fail(err, errlen, "%s: a tensor has an empty name", path);
+        ntensors += strcmp(name, "__metadata__") != 0;
+    }
+    c->t = calloc((size_t)ntensors + 1, sizeof *c->t);
+    int64_t *off = calloc(2 * (size_t)ntensors + 2, sizeof *off);
+    int *order = calloc((size_t)ntensors + 1, sizeof *order);
+    int rc = !c->t || !off || !order ? fail(err, errlen, "%s: out of memory", path) : 0;
+    for (int i = 0; rc == 0 && i < root->n; i++) {
+        if (!strcmp(root->keys[i], "__metadata__")) {
+            rc = read_meta(c, &root->items[i], path, err, errlen);
+            continue;
+        }
+        CkptTensor *t = &c->t[c->n];
+        rc = read_entry(root->keys[i], &root->items[i], data_len, t, off + 2 * c->n, path, err, errlen);
+        if (rc == 0 && !(t->name = strdup(root->keys[i]))) rc = fail(err, errlen, "%s: out of memory", path);
+        if (rc == 0) c->n++;
+    }
+    if (rc == 0) rc = check_tiling(c, off, data_len, order, path, err, errlen);
+    /* One block; tensor i gets an 8-aligned slot. Read in file order (the tiling makes it sequential). */
+    size_t total = 8;
+    for (int i = 0; rc == 0 && i < c->n; i++) total += ((size_t)(off[2 * i + 1] - off[2 * i]) + 7) & ~(size_t)7;
+    if (rc == 0 && !(c->block = malloc(total))) rc = fail(err, errlen, "%s: out of memory (%zu bytes of data)", path, total);
+    size_t at = 0;
+    for (int k = 0; rc == 0 && k < c->n; k++) {
+        int i = order[k];
+        size_t len = (size_t)(off[2 * i + 1] - off[2 * i]);
+        c->t[i].data = c->block + at;
+        if (fread(c->block + at, 1, len, f) != len)
+            rc = fail(err, errlen, "%s: read error in the data of tensor '%s'%s%s", path, c->t[i].name,
+                      ferror(f) ? ": " : "", ferror(f) ? strerror(errno) : "");
+        at += (len + 7) & ~(size_t)7;
+    }
+    free(off), free(order);
+    return rc;
+}
+
+/* The 8-byte length, the header and its JSON tree; then read_body. */
+static int read_file(Checkpoint *c, FILE *f, const char *path, char *err, size_t errlen) {
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0) return fail(err, errlen, "%s: cannot stat: %s", path, strerror(errno));
+    if (!S_ISREG(st.st_mode)) return fail(err, errlen, "%s: not a regular file", path);
+    int64_t size = (int64_t)st.st_size;
+    unsigned char len[8];
+    if (size < 8 || fread(len, 1, 8, f) != 8)
+        return fail(err, errlen, "%s: file is too short (%lld bytes) to be a safetensors file", path, (long long)size);
+    uint64_t n = 0;
+    for (int i = 7; i >= 0; i--) n = n << 8 | len[i];
+    if (n > (uint64_t)(size - 8))
+        return fail(err, errlen, "%s: header length %llu goes past the end of the file (%lld bytes)", path,
+                    (unsigned long long)n, (long long)size);
+    if (n > CKPT_MAX_HEADER)
+        return fail(err, errlen, "%s: header length %llu is too long (limit %d)", path, (unsigned long long)n, CKPT_MAX_HEADER);
+    char *text = malloc(n + 1);
+    if (!text) return fail(err, errlen, "%s: out of memory", path);
+    if (fread(text, 1, n, f) != n) {
+        free(text);
+        return fail(err, errlen, "%s: read error in the header", path);
+    }
+    text[n] = 0;
+    JParse p = {text, n, 0, 0, path, err, errlen};
+    Json root = {0};
+    int rc = 0;
+    jskip(&p);
+    if (p.i >= p.n) rc = fail(err, errlen, "%s: header is empty", path);
+    else if (text[p.i] != '{') rc = fail(err, errlen, "%s: header is not a JSON object", path);
+    else if ((rc = jvalue(&p, &root)) == 0) {
+        jskip(&p);
+        if (p.i < p.n) rc = jerr(&p, "text after the JSON object");
+    }
+    if (rc == 0) rc = read_body(c, &root, f, size - 8 - (int64_t)n, path, err, errlen);
+    json_free(&root);
+    free(text);
+    return rc;
+}
+
+/* Opens path and reads it whole; NULL (and nothing to free) on error. */
+Checkpoint *ckpt_read(const char *path, char *err, size_t errlen) {
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fail(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        return NULL;
+    }
+    Checkpoint *c = calloc(1, sizeof *c);
+    int rc = c ? read_file(c, f, path, err, errlen) : fail(err, errlen, "%s: out of memory", path);
+    fclose(f);
+    if (rc != 0) {
+        ckpt_free(c);
+        return NULL;
+    }
+    return c;
+}

@@ -1,0 +1,46 @@
+/* engine.h — the one interface between the runtime and a backend.
+ *
+ * An Engine runs one compiled graph (a training step or an evaluation)
+ * once per batch. Sources can be bound to memory the runtime owns, so the
+ * training step and the evaluation share one block of parameters. The
+ * reference interpreter implements it (backend/interp/engine_interp.c).
+ */
+#ifndef MMGC_ENGINE_H
+#define MMGC_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ir.h"
+
+typedef struct {
+    const char *name;
+    /* Prepares g (which must outlive the engine); NULL with a message on failure. */
+    void *(*create)(const Graph *g, char *err, size_t errlen);
+    /* Makes source node `node` use `memory`; 0 or -1. */
+    int (*bind)(void *impl, int node, void *memory);
+    /* The buffer of a node (inputs are written here before a run, outputs read after). */
+    void *(*buffer)(void *impl, int node);
+    /* One pass over the graph; training selects dropout; 0 or -1 with a message. */
+    int (*run)(void *impl, int training, uint64_t seed, uint64_t step, char *err, size_t errlen);
+    /* Writes every update:NAME output into the PARAM or STATE NAME. */
+    void (*apply_updates)(void *impl);
+    void (*destroy)(void *impl);
+} EngineOps;
+
+typedef struct {
+    const EngineOps *ops;
+    void *impl;
+    const Graph *g;
+} Engine;
+
+/* The reference interpreter. */
+extern const EngineOps engine_interp;
+
+int engine_open(Engine *e, const EngineOps *ops, const Graph *g, char *err, size_t errlen);
+void engine_close(Engine *e);
+
+static inline float *engine_f32(Engine *e, int node) { return (float *)e->ops->buffer(e->impl, node); }
+static inline int64_t *engine_i64(Engine *e, int node) { return (int64_t *)e->ops->buffer(e->impl, node); }
+
+#endif

@@ -1,0 +1,71 @@
+/* report.h — one run's report: a self-contained HTML page with the study's figures.
+ *
+ * dir/index.html holds, as inline SVG (no scripts, no external resources;
+ * well-formed XML, so `xmllint --noout` parses it):
+ *
+ *   Figure 1  training and validation loss per epoch, and validation accuracy
+ *             per epoch, the chosen (best) epoch marked by a dashed line
+ *   Figure 2  the test confusion matrix as a heat map (true class down,
+ *             predicted class across, counts in the cells, shade = share of
+ *             the true class's samples)
+ *   Figure 3  the training samples, each input drawn (images as greyscale
+ *             BMP pictures, waveforms as min/max envelopes) beside its logits
+ *             as a bar chart: predicted class filled (green if right, red if
+ *             wrong), true class outlined
+ *   Figure 4  the same for the test samples
+ *   Table 1   test loss, test accuracy, per-class precision, recall, support
+ *   Notes     free text lines
+ *
+ * NaN and infinite values are skipped in the curves; every string is escaped
+ * (and invalid UTF-8 replaced), so any model or class name is safe.
+ * Accuracies are fractions in [0, 1] and are shown as percentages.
+ *
+ * report_write returns 0, or -1 with "DIR: what is wrong" in err (when not
+ * NULL), e.g. "runs/gated: best_epoch 31 is out of range (0 to 30)".
+ */
+#ifndef MMGC_REPORT_H
+#define MMGC_REPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* One input of a sample, C order:
+ *   rank 3 [C, H, W]  an image (pixels scaled from the image's own min..max to black..white)
+ *   rank 2 [C, L]     a waveform (drawn as a min/max envelope of about 800 points)
+ * Only the first channel is drawn (C is 1 for the study's inputs); H and W are 1 to 1024. */
+typedef struct {
+    const char *name; /* "image", "audio" */
+    int rank;
+    int64_t shape[4];
+    const float *data;
+} ReportView;
+
+typedef struct {
+    ReportView views[4];
+    int nviews;
+    int label;            /* the true class, or -1 if unknown  */
+    const float *logits;  /* [nclasses], or NULL                */
+} ReportSample;
+
+typedef struct {
+    const char *model;    /* the page's title                             */
+    const char *subtitle; /* a line under it (fusion, settings), or NULL  */
+    int nepochs;
+    const double *train_loss, *val_loss, *val_accuracy; /* [nepochs] each, or NULL */
+    int best_epoch;       /* 1-based, 0 = none                            */
+    int nclasses;
+    const char *const *class_names; /* [nclasses], or NULL for "0", "1", ... */
+    const int64_t *confusion;       /* [true * nclasses + predicted], test set, or NULL */
+    double test_loss, test_accuracy;   /* NaN = not known                */
+    const double *precision, *recall;  /* [nclasses] each, or NULL: then computed from confusion */
+    ReportSample train_samples[5], test_samples[5];
+    int ntrain_samples, ntest_samples;
+    const char *const *notes;
+    int nnotes;
+} ReportData;
+
+/* Creates dir (and its parents) if needed and writes dir/index.html
+ * atomically (index.html.tmp, fsync, rename). */
+int report_write(const char *dir, const ReportData *r, char *err, size_t errlen);
+
+#endif

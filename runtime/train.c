@@ -1,0 +1,338 @@
+/* train.c — the training loop and evaluation; see train.h.
+ *
+ * One Session holds everything a run needs: the data, the training-step
+ * graph (the forward graph plus backward and update), one engine for the
+ * step and one for evaluation, both bound to one ParamStore. Logs,
+ * checkpoints and the report are in train_io.c.
+ */
+#include "train.h"
+
+#include <math.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "passes.h"
+#include "train_impl.h"
+#include "util.h"
+
+/* Streams of the run's random numbers (rng.h), one per purpose. */
+enum { STREAM_SPLIT = 1, STREAM_EPOCH = 2, STREAM_SAMPLES = 3 };
+
+static volatile sig_atomic_t interrupted;
+
+static void on_sigint(int sig) {
+    (void)sig;
+    interrupted = 1;
+}
+
+double session_now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* ---- setup --------------------------------------------------------------------- */
+
+/* Cuts the validation split from train: the first val_split of a seeded
+ * permutation validates, the rest trains. */
+static void split(Session *s) {
+    int64_t n = s->data.count[SPLIT_TRAIN];
+    int64_t *perm = xmalloc((size_t)n * sizeof *perm);
+    dataset_permutation(perm, n, s->seed, STREAM_SPLIT);
+    s->nval = (int64_t)llround(s->m->train.val_split * (double)n);
+    if (s->nval >= n) s->nval = n - 1;
+    s->nfit = n - s->nval;
+    s->val = xmalloc((size_t)(s->nval + 1) * sizeof *s->val);
+    s->fit = xmalloc((size_t)s->nfit * sizeof *s->fit);
+    memcpy(s->val, perm, (size_t)s->nval * sizeof *perm);
+    memcpy(s->fit, perm + s->nval, (size_t)s->nfit * sizeof *perm);
+    free(perm);
+    s->ntest = s->data.count[SPLIT_TEST];
+    s->test = xmalloc((size_t)(s->ntest + 1) * sizeof *s->test);
+    for (int64_t i = 0; i < s->ntest; i++) s->test[i] = i;
+}
+
+/* Opens an engine on g and binds it to the parameters. */
+static int open_engine(Session *s, Engine *e, const Graph *g, char *err, size_t n) {
+    return engine_open(e, s->o->engine, g, err, n) || params_bind(&s->ps, e, err, n);
+}
+
+int session_open(Session *s, const Elaborated *m, const RunOptions *o, int training, char *err, size_t n) {
+    memset(s, 0, sizeof *s);
+    s->m = m;
+    s->o = o;
+    s->seed = (uint64_t)m->train.seed;
+    s->B = m->train.batch;
+    s->tty = isatty(2);
+    const Graph *g = m->graph;
+    s->logits = ir_output(g, "logits");
+    s->loss = ir_output(g, "loss");
+    s->sample_loss = ir_output(g, "sample_loss");
+    const char *dir = o->data_dir ? o->data_dir : m->data;
+    if (!dir) {
+        snprintf(err, n, "model '%s' names no data directory; add 'data \"DIR\"' to it or pass --data DIR", m->model);
+        return -1;
+    }
+    double t0 = session_now();
+    if (dataset_load(&s->data, dir, m, err, n)) return -1;
+    s->time_load = session_now() - t0;
+    split(s);
+    t0 = session_now();
+    s->step_graph = ir_clone(g);
+    PassConfig cfg = {training ? STAGE_TRAIN : STAGE_FORWARD, m->train.optimizer, 0, NULL, NULL};
+    PassError perr;
+    if (pipeline_run(s->step_graph, &cfg, &perr)) {
+        snprintf(err, n, "%s", perr.msg);
+        return -1;
+    }
+    if (params_init(&s->ps, s->step_graph, err, n)) return -1;
+    params_reset(&s->ps, s->step_graph, s->seed);
+    if ((training && open_engine(s, &s->train, s->step_graph, err, n)) || open_engine(s, &s->eval, g, err, n))
+        return -1;
+    s->time_compile = session_now() - t0;
+    s->best = xmalloc((s->ps.nfloats + 1) * sizeof *s->best);
+    metrics_init(&s->metrics, s->data.nclasses);
+    return 0;
+}
+
+void session_close(Session *s) {
+    engine_close(&s->train);
+    engine_close(&s->eval);
+    params_free(&s->ps);
+    ir_graph_free(s->step_graph);
+    dataset_free(&s->data);
+    metrics_free(&s->metrics);
+    free(s->val);
+    free(s->fit);
+    free(s->test);
+    free(s->best);
+    free(s->hist.train_loss);
+    free(s->hist.val_loss);
+    free(s->hist.val_accuracy);
+}
+
+/* ---- batches ----------------------------------------------------------------------- */
+
+/* Copies samples idx[0..count) of a split into the engine's inputs and
+ * labels; rows past count repeat the first sample with weight 0. */
+void session_fill(Session *s, Engine *e, int split, const int64_t *idx, int count) {
+    for (int t = 0; t < s->data.n; t++) {
+        const DataTensor *d = &s->data.t[t];
+        size_t esize = d->is_label ? sizeof(int64_t) : sizeof(float), row = (size_t)d->sample * esize;
+        char *dst = e->ops->buffer(e->impl, d->node);
+        const char *src = d->split[split].data;
+        for (int r = 0; r < s->B; r++) memcpy(dst + (size_t)r * row, src + (size_t)idx[r < count ? r : 0] * row, row);
+    }
+    if (s->m->weight_node >= 0) {
+        float *w = engine_f32(e, s->m->weight_node);
+        for (int r = 0; r < s->B; r++) w[r] = r < count ? 1.0f : 0.0f;
+    }
+}
+
+/* The label tensor's values in the engine (the first label), or NULL. */
+static const int64_t *labels_of(Session *s, Engine *e) {
+    for (int t = 0; t < s->data.n; t++)
+        if (s->data.t[t].is_label) return engine_i64(e, s->data.t[t].node);
+    return NULL;
+}
+
+/* Runs evaluation over idx[0..n) of a split into s->metrics. */
+int session_evaluate(Session *s, int split, const int64_t *idx, int64_t n, char *err, size_t errlen) {
+    metrics_reset(&s->metrics);
+    Engine *e = &s->eval;
+    for (int64_t at = 0; at < n; at += s->B) {
+        int count = (int)(n - at < s->B ? n - at : s->B);
+        session_fill(s, e, split, idx + at, count);
+        if (e->ops->run(e->impl, 0, s->seed, 0, err, errlen)) return -1;
+        const float *sl = s->sample_loss >= 0 ? engine_f32(e, s->sample_loss) : NULL;
+        const float *lg = s->logits >= 0 ? engine_f32(e, s->logits) : NULL;
+        metrics_add(&s->metrics, sl, engine_f32(e, s->loss)[0], lg, labels_of(s, e), count);
+    }
+    return 0;
+}
+
+/* ---- the loop ------------------------------------------------------------------- */
+
+/* The progress line of a terminal: epoch, batch, samples/s, loss. */
+static void progress(Session *s, int epoch, int64_t batch, int64_t nbatches, double rate, double loss) {
+    if (!s->tty) return;
+    fprintf(stderr, "\r\033[Kepoch %d/%d  batch %lld/%lld  %.0f samples/s  loss %.4f", epoch, s->m->train.max_epochs,
+            (long long)batch, (long long)nbatches, rate, loss);
+    fflush(stderr);
+}
+
+/* One epoch of training from batch s->batch on; the mean training loss in
+ * *loss. Returns 0, -1 on error, 1 when interrupted. */
+static int train_epoch(Session *s, int epoch, double *loss, char *err, size_t errlen) {
+    int64_t *order = xmalloc((size_t)s->nfit * sizeof *order);
+    dataset_permutation(order, s->nfit, s->seed + (uint64_t)epoch, STREAM_EPOCH);
+    for (int64_t i = 0; i < s->nfit; i++) order[i] = s->fit[order[i]];
+    int64_t nbatches = (s->nfit + s->B - 1) / s->B;
+    double sum = s->epoch_loss_sum, t0 = session_now();
+    int64_t seen = s->epoch_samples, start = s->batch;
+    Engine *e = &s->train;
+    int rc = 0;
+    for (int64_t b = s->batch; b < nbatches; b++) {
+        int count = (int)(s->nfit - b * s->B < s->B ? s->nfit - b * s->B : s->B);
+        session_fill(s, e, SPLIT_TRAIN, order + b * s->B, count);
+        if (e->ops->run(e->impl, 1, s->seed, s->step, err, errlen)) {
+            rc = -1;
+            break;
+        }
+        e->ops->apply_updates(e->impl);
+        s->step++;
+        sum += (double)engine_f32(e, s->loss)[0] * count;
+        seen += count;
+        s->batch = b + 1;
+        s->epoch_loss_sum = sum;
+        s->epoch_samples = seen;
+        double dt = session_now() - t0;
+        progress(s, epoch, b + 1, nbatches, dt > 0 ? (double)(b + 1 - start) * s->B / dt : 0, sum / (double)seen);
+        if (interrupted) {
+            rc = s->batch < nbatches ? 1 : 0;
+            break;
+        }
+    }
+    if (s->tty) fputs("\r\033[K", stderr);
+    s->time_train += session_now() - t0;
+    free(order);
+    *loss = seen ? sum / (double)seen : NAN;
+    return rc;
+}
+
+/* Appends an epoch's numbers to the history. */
+static void remember(Session *s, double train_loss, double val_loss, double val_acc) {
+    int n = s->hist.n + 1;
+    s->hist.train_loss = xrealloc(s->hist.train_loss, (size_t)n * sizeof(double));
+    s->hist.val_loss = xrealloc(s->hist.val_loss, (size_t)n * sizeof(double));
+    s->hist.val_accuracy = xrealloc(s->hist.val_accuracy, (size_t)n * sizeof(double));
+    s->hist.train_loss[n - 1] = train_loss;
+    s->hist.val_loss[n - 1] = val_loss;
+    s->hist.val_accuracy[n - 1] = val_acc;
+    s->hist.n = n;
+}
+
+/* Validates after an epoch, logs it, and tracks the best weights. */
+static int end_epoch(Session *s, int epoch, double train_loss, char *err, size_t errlen) {
+    double t0 = session_now();
+    double vloss = train_loss, vacc = NAN;
+    if (s->nval > 0) {
+        if (session_evaluate(s, SPLIT_TRAIN, s->val, s->nval, err, errlen)) return -1;
+        vloss = metrics_loss(&s->metrics);
+        if (s->data.nclasses) vacc = metrics_accuracy(&s->metrics);
+    }
+    s->time_eval += session_now() - t0;
+    remember(s, train_loss, vloss, vacc);
+    int by_acc = !strcmp(s->m->train.monitor, "val_accuracy") && !isnan(vacc);
+    int best = early_stop_update(&s->stop, epoch, by_acc ? vacc : vloss);
+    if (best) params_save(&s->ps, s->best);
+    fprintf(s->o->out, "epoch %3d  train_loss %.4f  val_loss %.4f", epoch, train_loss, vloss);
+    if (!isnan(vacc)) fprintf(s->o->out, "  val_accuracy %.4f", vacc);
+    fprintf(s->o->out, "  %.1f s%s\n", session_now() - s->epoch_start, best ? "  *" : "");
+    fflush(s->o->out);
+    return log_epoch(s, epoch, train_loss, vloss, vacc);
+}
+
+/* Prints the test metrics and the confusion matrix. */
+static void print_test(Session *s) {
+    FILE *out = s->o->out;
+    fprintf(out, "test: loss %.4f", metrics_loss(&s->metrics));
+    if (!s->data.nclasses) {
+        fputc('\n', out);
+        return;
+    }
+    int c = s->data.nclasses;
+    fprintf(out, "  accuracy %.2f%% (%lld of %lld)\n", 100 * metrics_accuracy(&s->metrics),
+            (long long)s->metrics.correct, (long long)s->metrics.samples);
+    fprintf(out, "confusion matrix (rows: true class, columns: predicted)\n      ");
+    for (int j = 0; j < c; j++) fprintf(out, "%6d", j);
+    fputc('\n', out);
+    for (int i = 0; i < c; i++) {
+        fprintf(out, "%6d", i);
+        for (int j = 0; j < c; j++) fprintf(out, "%6lld", (long long)s->metrics.confusion[i * c + j]);
+        fprintf(out, "   precision %.3f  recall %.3f\n", metrics_precision(&s->metrics, i), metrics_recall(&s->metrics, i));
+    }
+}
+
+/* Evaluates the (restored) weights on test; logs, report, metrics file. */
+static int finish(Session *s, char *err, size_t errlen) {
+    double t0 = session_now();
+    if (session_evaluate(s, SPLIT_TEST, s->test, s->ntest, err, errlen)) return -1;
+    s->time_eval += session_now() - t0;
+    print_test(s);
+    if (write_metrics_json(s, err, errlen) || write_report(s, err, errlen)) return -1;
+    if (s->o->time)
+        fprintf(s->o->out, "time: load %.2f s, compile %.2f s, train %.2f s, evaluate %.2f s (%s backend)\n", s->time_load,
+                s->time_compile, s->time_train, s->time_eval, s->o->engine->name);
+    return 0;
+}
+
+/* Runs epochs until max_epochs or early stopping. */
+static int loop(Session *s, char *err, size_t errlen) {
+    for (int epoch = s->epoch + 1; epoch <= s->m->train.max_epochs; epoch++) {
+        s->epoch_start = session_now();
+        double loss;
+        int rc = train_epoch(s, epoch, &loss, err, errlen);
+        if (rc < 0) return -1;
+        if (rc > 0) {
+            save_checkpoint(s, epoch - 1, err, errlen);
+            return TRAIN_INTERRUPTED;
+        }
+        if (end_epoch(s, epoch, loss, err, errlen)) return -1;
+        s->epoch = epoch;
+        s->batch = 0;
+        s->epoch_loss_sum = 0;
+        s->epoch_samples = 0;
+        if (save_checkpoint(s, epoch, err, errlen)) return -1;
+        if (interrupted) return TRAIN_INTERRUPTED;
+        if (early_stop_done(&s->stop)) {
+            fprintf(s->o->out, "early stopping: no improvement of %s for %d epochs\n", s->m->train.monitor,
+                    s->stop.wait);
+            break;
+        }
+    }
+    return 0;
+}
+
+int train_model(const Elaborated *m, const RunOptions *o, char *err, size_t errlen) {
+    Session s;
+    int rc = session_open(&s, m, o, 1, err, errlen);
+    int by_acc = !strcmp(m->train.monitor, "val_accuracy");
+    early_stop_init(&s.stop, by_acc, m->train.patience, m->train.min_delta);
+    if (!rc && o->resume_path) rc = load_checkpoint(&s, o->resume_path, 1, err, errlen);
+    if (!rc) rc = open_logs(&s, err, errlen);
+    if (!rc) {
+        fprintf(o->out, "training %s: %lld samples (%lld for validation), batch %d, %s backend\n", m->model,
+                (long long)s.nfit, (long long)s.nval, s.B, o->engine->name);
+        struct sigaction sa = {0}, old;
+        sa.sa_handler = on_sigint;
+        sigaction(SIGINT, &sa, &old);
+        interrupted = 0;
+        rc = loop(&s, err, errlen);
+        sigaction(SIGINT, &old, NULL);
+        if (rc == TRAIN_INTERRUPTED)
+            fprintf(o->out, "interrupted: %s%s\n", o->save_path ? "state saved to " : "nothing saved (no --save)",
+                    o->save_path ? o->save_path : "");
+    }
+    if (!rc && s.stop.best_epoch > 0) {
+        params_restore(&s.ps, s.best);
+        fprintf(o->out, "best epoch %d (%s %.4f): its weights are restored\n", s.stop.best_epoch, m->train.monitor,
+                s.stop.best);
+        rc = finish(&s, err, errlen);
+    }
+    close_logs(&s);
+    session_close(&s);
+    return rc;
+}
+
+int eval_model(const Elaborated *m, const RunOptions *o, char *err, size_t errlen) {
+    Session s;
+    int rc = session_open(&s, m, o, 0, err, errlen);
+    if (!rc && o->checkpoint) rc = load_checkpoint(&s, o->checkpoint, 0, err, errlen);
+    if (!rc) rc = finish(&s, err, errlen);
+    session_close(&s);
+    return rc;
+}

@@ -1,0 +1,38 @@
+/* train.h — the study's protocol: train with early stopping, evaluate, report.
+ *
+ * train_model: a validation split cut from train (val_split), seeded
+ * shuffling each epoch, batches of the compiled size (a short last batch
+ * padded and masked), early stopping on the monitored metric with the best
+ * weights restored, then test metrics, confusion matrix, per-class
+ * precision and recall, logs, a checkpoint and a report.
+ */
+#ifndef MMGC_TRAIN_H
+#define MMGC_TRAIN_H
+
+#include <stdio.h>
+
+#include "elaborate.h"
+#include "engine.h"
+
+typedef struct {
+    const char *data_dir;      /* NULL: the model's `data` */
+    const char *log_path;      /* CSV per epoch; JSON lines beside it (.jsonl) */
+    const char *metrics_json;  /* final metrics */
+    const char *report_dir;    /* HTML report */
+    const char *save_path;     /* checkpoint, rewritten every epoch; NULL: none */
+    const char *resume_path;   /* continue from this checkpoint */
+    const char *checkpoint;    /* --eval: the weights to evaluate */
+    const EngineOps *engine;   /* the backend */
+    int time;                  /* print timings */
+    FILE *out;                 /* results */
+} RunOptions;
+
+enum { TRAIN_OK = 0, TRAIN_ERROR = -1, TRAIN_INTERRUPTED = 130 };
+
+/* Trains m on its data set; TRAIN_OK, TRAIN_ERROR (message in err) or
+ * TRAIN_INTERRUPTED (Ctrl-C: the batch finished, the checkpoint saved). */
+int train_model(const Elaborated *m, const RunOptions *o, char *err, size_t errlen);
+/* Evaluates the weights of o->checkpoint on the test split. */
+int eval_model(const Elaborated *m, const RunOptions *o, char *err, size_t errlen);
+
+#endif

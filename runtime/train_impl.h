@@ -1,0 +1,64 @@
+/* train_impl.h — the Session that train.c and train_io.c share (not an API). */
+#ifndef MMGC_TRAIN_IMPL_H
+#define MMGC_TRAIN_IMPL_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "dataset.h"
+#include "early_stop.h"
+#include "engine.h"
+#include "metrics.h"
+#include "params.h"
+#include "train.h"
+
+typedef struct {
+    double *train_loss, *val_loss, *val_accuracy; /* per finished epoch */
+    int n;
+} History;
+
+typedef struct {
+    const Elaborated *m;
+    const RunOptions *o;
+    Dataset data;
+    Graph *step_graph;     /* training step (or a copy of the forward graph for --eval) */
+    ParamStore ps;         /* every parameter and optimizer state, bound into both engines */
+    Engine train, eval;
+    int64_t *fit, *val, *test; /* sample indices: train and validation (of the train split), test */
+    int64_t nfit, nval, ntest;
+    int B;
+    int logits, loss, sample_loss; /* forward-graph outputs (-1 if absent) */
+    uint64_t seed;
+    int tty;
+    /* where training is: epochs finished, batches done in the next, steps taken */
+    int epoch;
+    int64_t batch;
+    uint64_t step;
+    double epoch_loss_sum;
+    int64_t epoch_samples;
+    double epoch_start;
+    EarlyStop stop;
+    float *best;           /* the best epoch's parameters (ParamStore layout) */
+    History hist;
+    Metrics metrics;       /* of the last evaluation */
+    FILE *csv, *jsonl;
+    double time_load, time_compile, time_train, time_eval;
+} Session;
+
+double session_now(void);
+int session_open(Session *s, const Elaborated *m, const RunOptions *o, int training, char *err, size_t errlen);
+void session_close(Session *s);
+void session_fill(Session *s, Engine *e, int split, const int64_t *idx, int count);
+int session_evaluate(Session *s, int split, const int64_t *idx, int64_t n, char *err, size_t errlen);
+
+/* train_io.c */
+int open_logs(Session *s, char *err, size_t errlen);
+int log_epoch(Session *s, int epoch, double train_loss, double val_loss, double val_accuracy);
+void close_logs(Session *s);
+int save_checkpoint(Session *s, int epoch, char *err, size_t errlen);
+/* Loads a checkpoint: for training, the whole state; else the best weights. */
+int load_checkpoint(Session *s, const char *path, int training, char *err, size_t errlen);
+int write_metrics_json(Session *s, char *err, size_t errlen);
+int write_report(Session *s, char *err, size_t errlen);
+
+#endif

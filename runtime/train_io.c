@@ -1,0 +1,300 @@
+/* train_io.c — what a run leaves on disk: per-epoch logs (CSV and JSON
+ * lines), checkpoints (safetensors: weights, optimizer state, the best
+ * weights and where training stood), the final metrics as JSON, and the
+ * HTML report. */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "checkpoint.h"
+#include "report.h"
+#include "train_impl.h"
+#include "util.h"
+
+/* ---- logs ------------------------------------------------------------------------ */
+
+/* "run.csv" -> "run.jsonl"; other names get ".jsonl" appended. */
+static char *jsonl_path(const char *csv) {
+    size_t n = strlen(csv);
+    char *p = xmalloc(n + 8);
+    if (n > 4 && !strcmp(csv + n - 4, ".csv")) snprintf(p, n + 8, "%.*s.jsonl", (int)(n - 4), csv);
+    else snprintf(p, n + 8, "%s.jsonl", csv);
+    return p;
+}
+
+int open_logs(Session *s, char *err, size_t errlen) {
+    const char *path = s->o->log_path;
+    if (!path) return 0;
+    const char *mode = s->o->resume_path ? "a" : "w";
+    char *jpath = jsonl_path(path);
+    s->csv = fopen(path, mode);
+    s->jsonl = s->csv ? fopen(jpath, mode) : NULL;
+    if (!s->csv || !s->jsonl) {
+        snprintf(err, errlen, "cannot write '%s': %s", s->csv ? jpath : path, strerror(errno));
+        free(jpath);
+        return -1;
+    }
+    free(jpath);
+    if (ftell(s->csv) == 0) fprintf(s->csv, "epoch,train_loss,val_loss,val_accuracy,seconds\n");
+    return 0;
+}
+
+/* A number for JSON: NaN and infinities become null. */
+static void json_num(FILE *f, double v) {
+    if (isfinite(v)) fprintf(f, "%.6g", v);
+    else fputs("null", f);
+}
+
+int log_epoch(Session *s, int epoch, double train_loss, double val_loss, double val_accuracy) {
+    if (!s->csv) return 0;
+    double secs = session_now() - s->epoch_start;
+    fprintf(s->csv, "%d,%.6g,%.6g,%.6g,%.3f\n", epoch, train_loss, val_loss, val_accuracy, secs);
+    fprintf(s->jsonl, "{\"epoch\": %d, \"train_loss\": ", epoch);
+    json_num(s->jsonl, train_loss);
+    fputs(", \"val_loss\": ", s->jsonl);
+    json_num(s->jsonl, val_loss);
+    fputs(", \"val_accuracy\": ", s->jsonl);
+    json_num(s->jsonl, val_accuracy);
+    fprintf(s->jsonl, ", \"seconds\": %.3f, \"best\": %s}\n", secs, s->stop.best_epoch == epoch ? "true" : "false");
+    fflush(s->csv);
+    fflush(s->jsonl);
+    return 0;
+}
+
+void close_logs(Session *s) {
+    if (s->csv) fclose(s->csv);
+    if (s->jsonl) fclose(s->jsonl);
+    s->csv = s->jsonl = NULL;
+}
+
+/* ---- checkpoints -------------------------------------------------------------------- */
+
+/* A list of doubles as "1.5,2.25,..." (NaN as "nan"). */
+static char *join(const double *v, int n) {
+    size_t cap = (size_t)n * 24 + 2, len = 0;
+    char *out = xmalloc(cap);
+    out[0] = 0;
+    for (int i = 0; i < n; i++) len += (size_t)snprintf(out + len, cap - len, "%s%.9g", i ? "," : "", v[i]);
+    return out;
+}
+
+/* Reads "1.5,2.25" into a new array; returns the count. */
+static int split_doubles(const char *s, double **out) {
+    int n = 0, cap = 0;
+    *out = NULL;
+    for (const char *p = s; p && *p;) {
+        char *end;
+        double v = strtod(p, &end);
+        if (end == p) break;
+        xgrow((void **)out, &cap, n + 1, sizeof **out);
+        (*out)[n++] = v;
+        p = *end == ',' ? end + 1 : end;
+    }
+    return n;
+}
+
+int save_checkpoint(Session *s, int epoch, char *err, size_t errlen) {
+    const char *path = s->o->save_path;
+    if (!path) return 0;
+    const ParamStore *ps = &s->ps;
+    CkptTensor *t = xcalloc((size_t)(2 * ps->n + 1), sizeof *t);
+    char **names = xcalloc((size_t)(ps->n + 1), sizeof *names);
+    int n = 0;
+    for (int i = 0; i < ps->n; i++) {
+        const ParamSlot *p = &ps->slots[i];
+        t[n++] = (CkptTensor){p->name, DT_F32, p->shape, ps->block + p->offset};
+        if (p->is_state || s->stop.best_epoch == 0) continue;
+        size_t len = strlen(p->name) + 6;
+        names[i] = xmalloc(len);
+        snprintf(names[i], len, "best:%s", p->name);
+        t[n++] = (CkptTensor){names[i], DT_F32, p->shape, s->best + p->offset};
+    }
+    char num[8][32];
+    snprintf(num[0], 32, "%d", epoch);
+    snprintf(num[1], 32, "%lld", (long long)s->batch);
+    snprintf(num[2], 32, "%llu", (unsigned long long)s->step);
+    snprintf(num[3], 32, "%llu", (unsigned long long)s->seed);
+    snprintf(num[4], 32, "%d", s->stop.best_epoch);
+    snprintf(num[5], 32, "%.17g", s->stop.best);
+    snprintf(num[6], 32, "%d", s->stop.wait);
+    snprintf(num[7], 32, "%.17g", s->epoch_loss_sum);
+    char *hist[3] = {join(s->hist.train_loss, s->hist.n), join(s->hist.val_loss, s->hist.n),
+                     join(s->hist.val_accuracy, s->hist.n)};
+    const char *keys[] = {"format", "model", "epoch", "batch", "step", "seed", "best_epoch", "best",
+                          "wait", "epoch_loss_sum", "train_loss", "val_loss", "val_accuracy"};
+    const char *values[] = {"mmgc-checkpoint-1", s->m->model, num[0], num[1], num[2], num[3], num[4], num[5],
+                            num[6], num[7], hist[0], hist[1], hist[2]};
+    int rc = ckpt_write(path, t, n, keys, values, (int)(sizeof keys / sizeof keys[0]), err, errlen);
+    for (int i = 0; i < ps->n; i++) free(names[i]);
+    for (int i = 0; i < 3; i++) free(hist[i]);
+    free(names);
+    free(t);
+    return rc;
+}
+
+/* Copies a checkpoint tensor into a slot after checking its shape. */
+static int take(const Checkpoint *c, const char *path, const char *name, const ParamSlot *p, float *dst, char *err,
+                size_t errlen) {
+    const CkptTensor *t = ckpt_find(c, name);
+    char a[128], b[128];
+    if (!t) {
+        snprintf(err, errlen, "%s: no tensor '%s' (was it saved from another model?)", path, name);
+        return -1;
+    }
+    if (t->dtype != DT_F32 || !ir_shape_eq(&t->shape, &p->shape)) {
+        snprintf(err, errlen, "%s: '%s' is %s but the model's is %s", path, name,
+                 ir_shape_str(&t->shape, a, sizeof a), ir_shape_str(&p->shape, b, sizeof b));
+        return -1;
+    }
+    memcpy(dst, t->data, (size_t)ir_numel(&p->shape) * sizeof(float));
+    return 0;
+}
+
+/* Restores where training stood from the metadata. */
+static void restore_progress(Session *s, const Checkpoint *c) {
+    const char *v;
+    if ((v = ckpt_meta(c, "epoch"))) s->epoch = atoi(v);
+    if ((v = ckpt_meta(c, "batch"))) s->batch = atoll(v);
+    if ((v = ckpt_meta(c, "step"))) s->step = strtoull(v, NULL, 10);
+    if ((v = ckpt_meta(c, "best_epoch"))) s->stop.best_epoch = atoi(v);
+    if ((v = ckpt_meta(c, "best"))) s->stop.best = strtod(v, NULL);
+    if ((v = ckpt_meta(c, "wait"))) s->stop.wait = atoi(v);
+    if ((v = ckpt_meta(c, "epoch_loss_sum"))) s->epoch_loss_sum = strtod(v, NULL);
+    s->epoch_samples = s->batch * s->B < s->nfit ? s->batch * s->B : s->nfit;
+    s->hist.n = split_doubles(ckpt_meta(c, "train_loss"), &s->hist.train_loss);
+    split_doubles(ckpt_meta(c, "val_loss"), &s->hist.val_loss);
+    split_doubles(ckpt_meta(c, "val_accuracy"), &s->hist.val_accuracy);
+}
+
+int load_checkpoint(Session *s, const char *path, int training, char *err, size_t errlen) {
+    Checkpoint *c = ckpt_read(path, err, errlen);
+    if (!c) return -1;
+    int rc = 0;
+    for (int i = 0; i < s->ps.n && !rc; i++) {
+        const ParamSlot *p = &s->ps.slots[i];
+        float *dst = s->ps.block + p->offset;
+        char best[600];
+        snprintf(best, sizeof best, "best:%s", p->name);
+        if (training) {
+            rc = take(c, path, p->name, p, dst, err, errlen);
+            if (!rc && !p->is_state) rc = take(c, path, ckpt_find(c, best) ? best : p->name, p, s->best + p->offset, err, errlen);
+        } else
+            rc = take(c, path, ckpt_find(c, best) ? best : p->name, p, dst, err, errlen);
+    }
+    if (!rc && training) restore_progress(s, c);
+    ckpt_free(c);
+    return rc;
+}
+
+/* ---- final metrics and report ---------------------------------------------------------- */
+
+int write_metrics_json(Session *s, char *err, size_t errlen) {
+    const char *path = s->o->metrics_json;
+    if (!path) return 0;
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        snprintf(err, errlen, "cannot write '%s': %s", path, strerror(errno));
+        return -1;
+    }
+    const Metrics *m = &s->metrics;
+    fprintf(f, "{\n  \"model\": \"%s\",\n  \"epochs\": %d,\n  \"best_epoch\": %d,\n  \"monitor\": \"%s\",\n  \"best\": ",
+            s->m->model, s->hist.n, s->stop.best_epoch, s->m->train.monitor);
+    json_num(f, s->stop.best);
+    fprintf(f, ",\n  \"test_samples\": %lld,\n  \"test_loss\": ", (long long)m->samples);
+    json_num(f, metrics_loss(m));
+    if (m->nclasses) {
+        fputs(",\n  \"test_accuracy\": ", f);
+        json_num(f, metrics_accuracy(m));
+        fputs(",\n  \"confusion\": [", f);
+        for (int i = 0; i < m->nclasses; i++) {
+            fprintf(f, "%s\n    [", i ? "," : "");
+            for (int j = 0; j < m->nclasses; j++) fprintf(f, "%s%lld", j ? ", " : "", (long long)m->confusion[i * m->nclasses + j]);
+            fputc(']', f);
+        }
+        fputs("\n  ],\n  \"precision\": [", f);
+        for (int i = 0; i < m->nclasses; i++) fprintf(f, "%s%.6f", i ? ", " : "", metrics_precision(m, i));
+        fputs("],\n  \"recall\": [", f);
+        for (int i = 0; i < m->nclasses; i++) fprintf(f, "%s%.6f", i ? ", " : "", metrics_recall(m, i));
+        fputc(']', f);
+    }
+    fputs("\n}\n", f);
+    if (fclose(f)) {
+        snprintf(err, errlen, "cannot write '%s': %s", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* Five samples of a split drawn at random: their views and their logits. */
+static int pick_samples(Session *s, int split, const int64_t *pool, int64_t npool, ReportSample *out, float *logits,
+                        char *err, size_t errlen) {
+    int n = npool < 5 ? (int)npool : 5;
+    if (n > s->B) n = s->B;
+    int64_t *perm = xmalloc((size_t)(npool + 1) * sizeof *perm), idx[5];
+    dataset_permutation(perm, npool, s->seed, 3 + (uint64_t)split);
+    for (int i = 0; i < n; i++) idx[i] = pool[perm[i]];
+    free(perm);
+    session_fill(s, &s->eval, split, idx, n);
+    if (n && s->eval.ops->run(s->eval.impl, 0, s->seed, 0, err, errlen)) return -1;
+    int c = s->data.nclasses;
+    for (int i = 0; i < n; i++) {
+        ReportSample *r = &out[i];
+        memset(r, 0, sizeof *r);
+        for (int t = 0; t < s->data.n; t++) {
+            const DataTensor *d = &s->data.t[t];
+            if (d->is_label) {
+                r->label = (int)((const int64_t *)d->split[split].data)[idx[i]];
+                continue;
+            }
+            if (r->nviews == 4) continue;
+            ReportView *v = &r->views[r->nviews++];
+            const Shape *shape = &s->m->graph->nodes[d->node].type.shape;
+            v->name = d->name;
+            v->rank = shape->rank - 1;
+            for (int k = 1; k < shape->rank && k <= 4; k++) v->shape[k - 1] = shape->dim[k];
+            if (v->rank == 1) /* a feature vector: drawn as a curve, like a waveform */
+                v->rank = 2, v->shape[1] = v->shape[0], v->shape[0] = 1;
+            if (v->rank != 2 && v->rank != 3) r->nviews--; /* nothing to draw */
+            v->data = (const float *)d->split[split].data + idx[i] * d->sample;
+        }
+        if (c) {
+            memcpy(logits + i * c, engine_f32(&s->eval, s->logits) + i * c, (size_t)c * sizeof *logits);
+            r->logits = logits + i * c;
+        }
+    }
+    return n;
+}
+
+int write_report(Session *s, char *err, size_t errlen) {
+    if (!s->o->report_dir) return 0;
+    int c = s->data.nclasses;
+    ReportData r;
+    memset(&r, 0, sizeof r);
+    r.model = s->m->model;
+    r.subtitle = s->o->engine->name;
+    r.nepochs = s->hist.n;
+    r.train_loss = s->hist.train_loss;
+    r.val_loss = s->hist.val_loss;
+    r.val_accuracy = s->hist.val_accuracy;
+    r.best_epoch = s->stop.best_epoch;
+    r.nclasses = c;
+    r.confusion = s->metrics.confusion;
+    r.test_loss = metrics_loss(&s->metrics);
+    r.test_accuracy = metrics_accuracy(&s->metrics);
+    double *pr = xcalloc((size_t)(2 * c + 1), sizeof *pr);
+    for (int i = 0; i < c; i++) pr[i] = metrics_precision(&s->metrics, i), pr[c + i] = metrics_recall(&s->metrics, i);
+    r.precision = pr;
+    r.recall = pr + c;
+    Metrics keep = s->metrics; /* the sample runs below do not touch metrics */
+    float *logits = xcalloc((size_t)(10 * (c ? c : 1) + 1), sizeof *logits);
+    int rc = 0;
+    r.ntrain_samples = pick_samples(s, SPLIT_TRAIN, s->fit, s->nfit, r.train_samples, logits, err, errlen);
+    r.ntest_samples = pick_samples(s, SPLIT_TEST, s->test, s->ntest, r.test_samples, logits + 5 * c, err, errlen);
+    if (r.ntrain_samples < 0 || r.ntest_samples < 0) rc = -1;
+    if (!rc) rc = report_write(s->o->report_dir, &r, err, errlen);
+    s->metrics = keep;
+    free(logits);
+    free(pr);
+    return rc;
+}

@@ -1,0 +1,271 @@
+/* test_train.c — the runtime: early stopping, metrics, data checks, and
+ * end-to-end training of a tiny model on a data set written here (it must
+ * learn; runs are reproducible; resuming equals not stopping). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "checkpoint.h"
+#include "dataset.h"
+#include "early_stop.h"
+#include "frontend/compile.h"
+#include "harness.h"
+#include "metrics.h"
+#include "npy.h"
+#include "train.h"
+#include "util.h"
+
+static char tmp[256];
+
+/* ---- early stopping and metrics ----------------------------------------------------- */
+
+static void test_early_stopping(void) {
+    EarlyStop s;
+    early_stop_init(&s, 0, 2, 0.01);
+    const double loss[] = {1.0, 0.8, 0.795, 0.7, 0.71, 0.705, 0.6};
+    int best[] = {1, 1, 0, 1, 0, 0};
+    for (int e = 0; e < 6; e++) CU_ASSERT_EQUAL(early_stop_update(&s, e + 1, loss[e]), best[e]);
+    CU_ASSERT_EQUAL(s.best_epoch, 4);
+    CU_ASSERT_DOUBLE_EQUAL(s.best, 0.7, 1e-12);
+    CU_ASSERT_TRUE(early_stop_done(&s)); /* epochs 5 and 6 did not improve by 0.01 */
+    early_stop_init(&s, 1, 0, 0);        /* accuracy, patience 0: stop at the first non-improvement */
+    CU_ASSERT_EQUAL(early_stop_update(&s, 1, 0.5), 1);
+    CU_ASSERT_FALSE(early_stop_done(&s));
+    CU_ASSERT_EQUAL(early_stop_update(&s, 2, 0.6), 1);
+    CU_ASSERT_EQUAL(early_stop_update(&s, 3, 0.6), 0);
+    CU_ASSERT_TRUE(early_stop_done(&s));
+}
+
+static void test_metrics(void) {
+    Metrics m;
+    metrics_init(&m, 3);
+    /* 4 samples in a batch of 5 (the fifth is padding and must not count) */
+    const float logits[] = {2, 1, 0, 0, 3, 1, 0, 1, 2, 5, 0, 0, 9, 9, 9};
+    const int64_t labels[] = {0, 1, 1, 2, 0};
+    const float loss[] = {0.5f, 1.0f, 1.5f, 2.0f, 100.0f};
+    metrics_add(&m, loss, 0, logits, labels, 4);
+    CU_ASSERT_EQUAL(m.samples, 4);
+    CU_ASSERT_DOUBLE_EQUAL(metrics_loss(&m), 1.25, 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(metrics_accuracy(&m), 0.5, 1e-12); /* predictions 0, 1, 2, 0 */
+    CU_ASSERT_EQUAL(m.confusion[0 * 3 + 0], 1);
+    CU_ASSERT_EQUAL(m.confusion[1 * 3 + 1], 1);
+    CU_ASSERT_EQUAL(m.confusion[1 * 3 + 2], 1);
+    CU_ASSERT_EQUAL(m.confusion[2 * 3 + 0], 1);
+    CU_ASSERT_DOUBLE_EQUAL(metrics_precision(&m, 0), 0.5, 1e-12); /* predicted 0 twice, right once */
+    CU_ASSERT_DOUBLE_EQUAL(metrics_recall(&m, 1), 0.5, 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(metrics_precision(&m, 2), 0.0, 1e-12);
+    metrics_free(&m);
+}
+
+static void test_permutation(void) {
+    int64_t p[1000], q[1000];
+    char seen[1000] = {0};
+    dataset_permutation(p, 1000, 7, 1);
+    dataset_permutation(q, 1000, 7, 1);
+    int moved = 0;
+    for (int i = 0; i < 1000; i++) {
+        CU_ASSERT_TRUE(p[i] >= 0 && p[i] < 1000 && !seen[p[i]]);
+        seen[p[i]] = 1;
+        moved += p[i] != i;
+        CU_ASSERT_EQUAL(p[i], q[i]);
+    }
+    CU_ASSERT_TRUE(moved > 900);
+}
+
+/* ---- a tiny data set -------------------------------------------------------------------- */
+
+/* Writes NAME_SPLIT.npy. */
+static void write_npy(const char *dir, const char *file, char dtype, int rank, const int64_t *shape, const void *data) {
+    char path[512], err[256];
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    NpyArray a = {0};
+    CU_ASSERT_EQUAL_FATAL(npy_alloc(&a, dtype, rank, shape, err, sizeof err), 0);
+    memcpy(a.data, data, a.nbytes);
+    CU_ASSERT_EQUAL(npy_write(path, &a, err, sizeof err), 0);
+    npy_free(&a);
+}
+
+/* 200 train and 100 test samples: x = prototype[y] + noise. */
+static void make_data(const char *dir) {
+    mkdir(dir, 0755);
+    const char *split[2] = {"train", "test"};
+    int64_t count[2] = {200, 100};
+    unsigned s = 99;
+    for (int k = 0; k < 2; k++) {
+        float *x = xmalloc((size_t)count[k] * 8 * sizeof *x);
+        int64_t *y = xmalloc((size_t)count[k] * sizeof *y);
+        for (int64_t i = 0; i < count[k]; i++) {
+            y[i] = i % 3;
+            for (int j = 0; j < 8; j++) {
+                s = s * 1664525u + 1013904223u;
+                double noise = ((s >> 8) / 16777216.0 - 0.5) * 1.6;
+                x[i * 8 + j] = (float)((j % 3 == y[i] ? 1.0 : 0.0) + noise);
+            }
+        }
+        char name[64];
+        int64_t xs[2] = {count[k], 8};
+        snprintf(name, sizeof name, "x_%s.npy", split[k]);
+        write_npy(dir, name, 'f', 2, xs, x);
+        snprintf(name, sizeof name, "y_%s.npy", split[k]);
+        write_npy(dir, name, 'l', 1, xs, y);
+        free(x);
+        free(y);
+    }
+}
+
+/* Trains tiny.mmg with the given --set values; returns the exit code. */
+static int train(const char *const *sets, int nsets, RunOptions *ro, char *err) {
+    Compiled c;
+    compile_file(&c, "tests/runtime/tiny.mmg", sets, nsets);
+    CU_ASSERT_EQUAL_FATAL(c.status, 0);
+    int rc = train_model(&c.model, ro, err, 512);
+    compile_free(&c);
+    return rc;
+}
+
+static char *slurp(const char *path) { return read_file(path, NULL); }
+
+static void test_end_to_end(void) {
+    char data[300], log[300], json[300], report[300], save[300], err[512] = "";
+    snprintf(data, sizeof data, "%s/data", tmp);
+    make_data(data);
+    snprintf(log, sizeof log, "%s/run.csv", tmp);
+    snprintf(json, sizeof json, "%s/metrics.json", tmp);
+    snprintf(report, sizeof report, "%s/report", tmp);
+    snprintf(save, sizeof save, "%s/tiny.safetensors", tmp);
+    FILE *out = fopen("/dev/null", "w");
+    RunOptions ro = {data, log, json, report, save, NULL, NULL, &engine_interp, 0, out};
+    int rc = train(NULL, 0, &ro, err);
+    if (rc) fprintf(stderr, "\n%s\n", err);
+    CU_ASSERT_EQUAL_FATAL(rc, 0);
+    char *metrics = slurp(json);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(metrics);
+    const char *acc = strstr(metrics, "\"test_accuracy\": ");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(acc);
+    double accuracy = atof(acc + 17);
+    if (accuracy < 0.8) fprintf(stderr, "\ntest accuracy %.3f\n%s", accuracy, metrics);
+    CU_ASSERT_TRUE(accuracy >= 0.8); /* chance is 1/3 */
+    CU_ASSERT_PTR_NOT_NULL(strstr(metrics, "\"test_samples\": 100,")); /* each test sample once */
+    char *csv = slurp(log);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(csv);
+    CU_ASSERT_EQUAL(strncmp(csv, "epoch,train_loss,val_loss,val_accuracy,seconds\n1,", 49), 0);
+    char cmd[700];
+    snprintf(cmd, sizeof cmd, "xmllint --noout '%s/index.html'", report);
+    CU_ASSERT_EQUAL(system(cmd), 0);
+    /* the same seed gives the same run */
+    char json2[300];
+    snprintf(json2, sizeof json2, "%s/metrics2.json", tmp);
+    RunOptions again = ro;
+    again.metrics_json = json2;
+    again.log_path = NULL;
+    again.report_dir = NULL;
+    again.save_path = NULL;
+    CU_ASSERT_EQUAL(train(NULL, 0, &again, err), 0);
+    char *metrics2 = slurp(json2);
+    CU_ASSERT_STRING_EQUAL(metrics, metrics2);
+    /* evaluating the saved best weights gives the same test metrics */
+    Compiled c;
+    compile_file(&c, "tests/runtime/tiny.mmg", NULL, 0);
+    char json3[300];
+    snprintf(json3, sizeof json3, "%s/metrics3.json", tmp);
+    RunOptions ev = {data, NULL, json3, NULL, NULL, NULL, save, &engine_interp, 0, out};
+    CU_ASSERT_EQUAL(eval_model(&c.model, &ev, err, sizeof err), 0);
+    compile_free(&c);
+    char *metrics3 = slurp(json3);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(metrics3);
+    CU_ASSERT_STRING_EQUAL(strstr(metrics3, "\"test_loss\""), strstr(metrics, "\"test_loss\""));
+    free(metrics);
+    free(metrics2);
+    free(metrics3);
+    free(csv);
+    fclose(out);
+}
+
+/* Training 3 epochs, then resuming to 6, ends where 6 epochs straight do. */
+static void test_resume(void) {
+    char data[300], a[300], b[300], err[512] = "";
+    snprintf(data, sizeof data, "%s/data", tmp);
+    snprintf(a, sizeof a, "%s/straight.safetensors", tmp);
+    snprintf(b, sizeof b, "%s/resumed.safetensors", tmp);
+    FILE *out = fopen("/dev/null", "w");
+    const char *six[] = {"max_epochs=6", "early_stopping.patience=100"};
+    const char *three[] = {"max_epochs=3", "early_stopping.patience=100"};
+    RunOptions ro = {data, NULL, NULL, NULL, a, NULL, NULL, &engine_interp, 0, out};
+    CU_ASSERT_EQUAL(train(six, 2, &ro, err), 0);
+    ro.save_path = b;
+    CU_ASSERT_EQUAL(train(three, 2, &ro, err), 0);
+    ro.resume_path = b;
+    CU_ASSERT_EQUAL(train(six, 2, &ro, err), 0);
+    Checkpoint *x = ckpt_read(a, err, sizeof err), *y = ckpt_read(b, err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(x);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(y);
+    CU_ASSERT_EQUAL(ckpt_count(x), ckpt_count(y));
+    CU_ASSERT_STRING_EQUAL(ckpt_meta(x, "epoch"), "6");
+    CU_ASSERT_STRING_EQUAL(ckpt_meta(y, "epoch"), "6");
+    for (int i = 0; i < ckpt_count(x); i++) {
+        const CkptTensor *t = ckpt_get(x, i), *u = ckpt_find(y, t->name);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(u);
+        size_t bytes = (size_t)ir_numel(&t->shape) * sizeof(float);
+        if (memcmp(t->data, u->data, bytes)) fprintf(stderr, "\n%s differs after resuming\n", t->name);
+        CU_ASSERT_EQUAL(memcmp(t->data, u->data, bytes), 0);
+    }
+    ckpt_free(x);
+    ckpt_free(y);
+    fclose(out);
+}
+
+/* Every malformed data set is an error naming the file and the problem. */
+static void test_bad_data(void) {
+    char dir[300], err[512] = "";
+    snprintf(dir, sizeof dir, "%s/bad", tmp);
+    mkdir(dir, 0755);
+    Compiled c;
+    compile_file(&c, "tests/runtime/tiny.mmg", NULL, 0);
+    Dataset d;
+    char want[700];
+    CU_ASSERT_EQUAL(dataset_load(&d, dir, &c.model, err, sizeof err), -1);
+    snprintf(want, sizeof want, "%s/x_train.npy: cannot open: No such file or directory", dir);
+    CU_ASSERT_STRING_EQUAL(err, want);
+    dataset_free(&d);
+    float x[2 * 7] = {0};
+    int64_t s27[2] = {2, 7}, s28[2] = {2, 8}, s2[1] = {2}, y[2] = {0, 3};
+    write_npy(dir, "x_train.npy", 'f', 2, s27, x);
+    CU_ASSERT_EQUAL(dataset_load(&d, dir, &c.model, err, sizeof err), -1);
+    snprintf(want, sizeof want,
+             "%s/x_train.npy: shape [2, 7] does not match the model's input 'x' ([-1, 8], any sample count)", dir);
+    CU_ASSERT_STRING_EQUAL(err, want);
+    dataset_free(&d);
+    float x8[16] = {0};
+    write_npy(dir, "x_train.npy", 'f', 2, s28, x8);
+    write_npy(dir, "x_test.npy", 'f', 2, s28, x8);
+    write_npy(dir, "y_train.npy", 'l', 1, s2, y);
+    write_npy(dir, "y_test.npy", 'l', 1, s2, y);
+    CU_ASSERT_EQUAL(dataset_load(&d, dir, &c.model, err, sizeof err), -1);
+    snprintf(want, sizeof want, "%s/y_train.npy: label 3 of sample 1 is out of range for 3 classes", dir);
+    CU_ASSERT_STRING_EQUAL(err, want);
+    dataset_free(&d);
+    compile_free(&c);
+}
+
+static CU_TestInfo tests[] = {
+    {"early stopping on a scripted loss sequence", test_early_stopping},
+    {"metrics against hand-computed values, padding excluded", test_metrics},
+    {"seeded permutations", test_permutation},
+    {"end to end: learns, logs, reports, reproduces, evaluates a checkpoint", test_end_to_end},
+    {"resuming from a checkpoint equals training straight through", test_resume},
+    {"malformed data sets", test_bad_data},
+    CU_TEST_INFO_NULL,
+};
+
+int main(void) {
+    snprintf(tmp, sizeof tmp, "%s/mmgc-train-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    if (!mkdtemp(tmp)) return 2;
+    int rc = harness_run("train", tests);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
+    if (system(cmd)) rc = rc ? rc : 2;
+    return rc;
+}
