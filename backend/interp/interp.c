@@ -95,6 +95,7 @@ void interp_free(Interp *in) {
         if (!in->bound[id]) free(in->buf[id]);
     free(in->buf);
     free(in->bound);
+    free(in->scratch);
     free(in->upd_src);
     free(in->upd_dst);
     free(in);

@@ -141,23 +141,28 @@ static void col2im(const Conv *c, const float *col, float *dx) {
             }
 }
 
-/* Checks the GEMM sizes of c and allocates one col matrix; NULL + message. */
-static float *col_alloc(const Conv *c, const char *what, char *err, size_t errlen) {
+/* Checks the GEMM sizes of c and returns the interpreter's scratch, grown
+ * to one col matrix; NULL + message. */
+static float *col_alloc(Interp *in, const Conv *c, const char *what, char *err, size_t errlen) {
     int64_t d[3] = {c->Co, c->Ci * c->Kh * c->Kw, c->Ho * c->Wo};
     if (blas_dims(what, d, 3, err, errlen)) return NULL;
-    int64_t n = d[1] * d[2];
-    float *col = malloc((size_t)(n > 0 ? n : 1) * sizeof *col);
-    if (!col)
+    size_t n = (size_t)(d[1] * d[2] > 0 ? d[1] * d[2] : 1);
+    if (n > in->scratch_n) {
+        free(in->scratch);
+        in->scratch = malloc(n * sizeof *in->scratch);
+        in->scratch_n = in->scratch ? n : 0;
+    }
+    if (!in->scratch)
         interp_fail(err, errlen, "%s: out of memory for a %" PRId64 " x %" PRId64 " im2col matrix",
                     what, d[1], d[2]);
-    return col;
+    return in->scratch;
 }
 
 /* conv1d / conv2d: x, w -> y [B, Co, (Ho,) Wo]. */
 int k_conv(Interp *in, int id, char *err, size_t errlen) {
     Conv c;
     conv_geom(in, id, arg(in, id, 0), arg(in, id, 1), id, &c);
-    float *col = col_alloc(&c, ir_op_info[node_of(in, id)->op].name, err, errlen);
+    float *col = col_alloc(in, &c, ir_op_info[node_of(in, id)->op].name, err, errlen);
     if (!col) return -1;
     const float *x = arg_f32(in, id, 0), *w = arg_f32(in, id, 1);
     float *y = out_f32(in, id);
@@ -166,7 +171,6 @@ int k_conv(Interp *in, int id, char *err, size_t errlen) {
         im2col(&c, x + b * c.Ci * c.H * c.W, col);
         gemm(0, 0, c.Co, hw, ckk, w, ckk, col, hw, 0, y + b * c.Co * hw);
     }
-    free(col);
     return 0;
 }
 
@@ -174,7 +178,7 @@ int k_conv(Interp *in, int id, char *err, size_t errlen) {
 int k_conv_grad_input(Interp *in, int id, char *err, size_t errlen) {
     Conv c;
     conv_geom(in, id, id, arg(in, id, 1), arg(in, id, 0), &c);
-    float *col = col_alloc(&c, ir_op_info[node_of(in, id)->op].name, err, errlen);
+    float *col = col_alloc(in, &c, ir_op_info[node_of(in, id)->op].name, err, errlen);
     if (!col) return -1;
     const float *dy = arg_f32(in, id, 0), *w = arg_f32(in, id, 1);
     float *dx = out_f32(in, id);
@@ -184,7 +188,6 @@ int k_conv_grad_input(Interp *in, int id, char *err, size_t errlen) {
         gemm(1, 0, ckk, hw, c.Co, w, ckk, dy + b * c.Co * hw, hw, 0, col); /* w^T @ dy[b] */
         col2im(&c, col, dx + b * chw);
     }
-    free(col);
     return 0;
 }
 
@@ -192,7 +195,7 @@ int k_conv_grad_input(Interp *in, int id, char *err, size_t errlen) {
 int k_conv_grad_weight(Interp *in, int id, char *err, size_t errlen) {
     Conv c;
     conv_geom(in, id, arg(in, id, 0), id, arg(in, id, 1), &c);
-    float *col = col_alloc(&c, ir_op_info[node_of(in, id)->op].name, err, errlen);
+    float *col = col_alloc(in, &c, ir_op_info[node_of(in, id)->op].name, err, errlen);
     if (!col) return -1;
     const float *x = arg_f32(in, id, 0), *dy = arg_f32(in, id, 1);
     float *dw = out_f32(in, id);
@@ -202,6 +205,5 @@ int k_conv_grad_weight(Interp *in, int id, char *err, size_t errlen) {
         im2col(&c, x + b * c.Ci * c.H * c.W, col);
         gemm(0, 1, c.Co, ckk, hw, dy + b * c.Co * hw, hw, col, hw, 1, dw); /* dw += dy[b] @ col^T */
     }
-    free(col);
     return 0;
 }

@@ -25,6 +25,8 @@ struct Interp {
     const Graph *g;
     void **buf;           /* buf[id]: the node's elements, float or int64_t */
     char *bound;          /* bound[id]: buf[id] belongs to the caller (interp_bind) */
+    float *scratch;       /* im2col matrices, reused across calls (no fresh pages per call) */
+    size_t scratch_n;
     int nupd;             /* "update:X" outputs */
     int *upd_src;         /* the output's node  */
     int *upd_dst;         /* the PARAM or STATE node named X */

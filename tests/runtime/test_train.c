@@ -5,7 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "checkpoint.h"
@@ -217,6 +220,45 @@ static void test_resume(void) {
     fclose(out);
 }
 
+/* Ctrl-C: the batch finishes, the checkpoint is saved, the run stops with
+ * status 130, and --resume goes on from there. */
+static void test_interrupt(void) {
+    char data[300], save[300], err[512] = "";
+    snprintf(data, sizeof data, "%s/data", tmp);
+    snprintf(save, sizeof save, "%s/interrupted.safetensors", tmp);
+    const char *forever[] = {"max_epochs=100000", "early_stopping.patience=100000"};
+    fflush(NULL);
+    pid_t child = fork();
+    CU_ASSERT_TRUE_FATAL(child >= 0);
+    if (child == 0) {
+        FILE *out = fopen("/dev/null", "w");
+        RunOptions ro = {data, NULL, NULL, NULL, save, NULL, NULL, &engine_interp, 0, out};
+        _exit(train(forever, 2, &ro, err));
+    }
+    nanosleep(&(struct timespec){0, 700 * 1000 * 1000}, NULL);
+    kill(child, SIGINT);
+    int status = 0;
+    waitpid(child, &status, 0);
+    CU_ASSERT_TRUE(WIFEXITED(status));
+    CU_ASSERT_EQUAL(WEXITSTATUS(status), 130);
+    Checkpoint *c = ckpt_read(save, err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+    int epoch = atoi(ckpt_meta(c, "epoch"));
+    CU_ASSERT_TRUE(epoch >= 0); /* finished epochs; the batch within the next one is saved too */
+    ckpt_free(c);
+    char more[64];
+    snprintf(more, sizeof more, "max_epochs=%d", epoch + 2);
+    const char *sets[] = {more, "early_stopping.patience=100000"};
+    FILE *out = fopen("/dev/null", "w");
+    RunOptions ro = {data, NULL, NULL, NULL, save, save, NULL, &engine_interp, 0, out};
+    CU_ASSERT_EQUAL(train(sets, 2, &ro, err), 0);
+    fclose(out);
+    c = ckpt_read(save, err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+    CU_ASSERT_EQUAL(atoi(ckpt_meta(c, "epoch")), epoch + 2);
+    ckpt_free(c);
+}
+
 /* Every malformed data set is an error naming the file and the problem. */
 static void test_bad_data(void) {
     char dir[300], err[512] = "";
@@ -256,6 +298,7 @@ static CU_TestInfo tests[] = {
     {"seeded permutations", test_permutation},
     {"end to end: learns, logs, reports, reproduces, evaluates a checkpoint", test_end_to_end},
     {"resuming from a checkpoint equals training straight through", test_resume},
+    {"Ctrl-C saves and stops; --resume goes on", test_interrupt},
     {"malformed data sets", test_bad_data},
     CU_TEST_INFO_NULL,
 };
