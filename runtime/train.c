@@ -303,6 +303,7 @@ int train_model(const Elaborated *m, const RunOptions *o, char *err, size_t errl
     int by_acc = !strcmp(m->train.monitor, "val_accuracy");
     early_stop_init(&s.stop, by_acc, m->train.patience, m->train.min_delta);
     if (!rc && o->resume_path) rc = load_checkpoint(&s, o->resume_path, 1, err, errlen);
+    if (!rc) rc = prepare_outputs(&s, err, errlen);
     if (!rc) rc = open_logs(&s, err, errlen);
     if (!rc) {
         fprintf(o->out, "training %s: %lld samples (%lld for validation), batch %d, %s backend\n", m->model,
@@ -332,6 +333,7 @@ int eval_model(const Elaborated *m, const RunOptions *o, char *err, size_t errle
     Session s;
     int rc = session_open(&s, m, o, 0, err, errlen);
     if (!rc && o->checkpoint) rc = load_checkpoint(&s, o->checkpoint, 0, err, errlen);
+    if (!rc) rc = prepare_outputs(&s, err, errlen);
     if (!rc) rc = finish(&s, err, errlen);
     session_close(&s);
     return rc;

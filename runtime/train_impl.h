@@ -52,6 +52,8 @@ void session_fill(Session *s, Engine *e, int split, const int64_t *idx, int coun
 int session_evaluate(Session *s, int split, const int64_t *idx, int64_t n, char *err, size_t errlen);
 
 /* train_io.c */
+/* Creates the directories the output files go in. */
+int prepare_outputs(Session *s, char *err, size_t errlen);
 int open_logs(Session *s, char *err, size_t errlen);
 int log_epoch(Session *s, int epoch, double train_loss, double val_loss, double val_accuracy);
 void close_logs(Session *s);

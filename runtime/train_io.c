@@ -6,6 +6,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "checkpoint.h"
 #include "report.h"
@@ -13,6 +14,29 @@
 #include "util.h"
 
 /* ---- logs ------------------------------------------------------------------------ */
+
+/* Creates the directories above path (like mkdir -p of its dirname). */
+static int make_parents(const char *path, char *err, size_t errlen) {
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s", path);
+    for (char *p = dir + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = 0;
+        if (mkdir(dir, 0755) && errno != EEXIST) {
+            snprintf(err, errlen, "cannot create directory '%s': %s", dir, strerror(errno));
+            return -1;
+        }
+        *p = '/';
+    }
+    return 0;
+}
+
+int prepare_outputs(Session *s, char *err, size_t errlen) {
+    const char *paths[] = {s->o->log_path, s->o->metrics_json, s->o->save_path};
+    for (int i = 0; i < 3; i++)
+        if (paths[i] && make_parents(paths[i], err, errlen)) return -1;
+    return 0;
+}
 
 /* "run.csv" -> "run.jsonl"; other names get ".jsonl" appended. */
 static char *jsonl_path(const char *csv) {

