@@ -16,7 +16,9 @@ static int load_split(DataTensor *t, const char *dir, int split, const Shape *mo
     snprintf(path, sizeof path, "%s/%s_%s.npy", dir, t->name, split_name[split]);
     NpyArray raw;
     if (npy_read(path, &raw, err, n)) return -1;
-    int rc = npy_convert(&raw, t->is_label ? 'l' : 'f', &t->split[split], err, n);
+    char why[512] = "";
+    int rc = npy_convert(&raw, t->is_label ? 'l' : 'f', &t->split[split], why, sizeof why);
+    if (rc) snprintf(err, n, "%s: as %s: %s", path, t->is_label ? "labels (int64)" : "an input (float32)", why);
     int rank = raw.rank;
     int64_t shape[NPY_MAX_RANK];
     memcpy(shape, raw.shape, sizeof shape);

@@ -37,6 +37,9 @@ typedef struct {
 /* The reference interpreter. */
 extern const EngineOps engine_interp;
 
+/* The backend named `name` ("interp", "llvm"), or NULL. */
+const EngineOps *engine_find(const char *name);
+
 int engine_open(Engine *e, const EngineOps *ops, const Graph *g, char *err, size_t errlen);
 void engine_close(Engine *e);
 

@@ -280,7 +280,15 @@ static void test_bad_data(void) {
              "%s/x_train.npy: shape [2, 7] does not match the model's input 'x' ([-1, 8], any sample count)", dir);
     CU_ASSERT_STRING_EQUAL(err, want);
     dataset_free(&d);
+    float y_float[2] = {0.0f, 1.5f};
     float x8[16] = {0};
+    write_npy(dir, "x_train.npy", 'f', 2, s28, x8);
+    write_npy(dir, "x_test.npy", 'f', 2, s28, x8);
+    write_npy(dir, "y_train.npy", 'f', 1, s2, y_float);
+    write_npy(dir, "y_test.npy", 'f', 1, s2, y_float);
+    CU_ASSERT_EQUAL(dataset_load(&d, dir, &c.model, err, sizeof err), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "/y_train.npy: as labels (int64): "));
+    dataset_free(&d);
     write_npy(dir, "x_train.npy", 'f', 2, s28, x8);
     write_npy(dir, "x_test.npy", 'f', 2, s28, x8);
     write_npy(dir, "y_train.npy", 'l', 1, s2, y);
