@@ -9,28 +9,16 @@
 #include "checkpoint.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
+
+#include "io_util.h"
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "checkpoint.c writes and reads tensor data in host order, which must be little-endian"
 #endif
-
-/* Writes a message to err (if any); returns -1 so callers can `return fail(...)`. */
-__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen, const char *fmt, ...) {
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
 
 /* The safetensors name of a dtype, or NULL. */
 static const char *dtype_name(DType d) {
@@ -43,24 +31,6 @@ static const char *dtype_name(DType d) {
 
 /* Bytes per element of a (valid) dtype. */
 static size_t dtype_size(DType d) { return d == DT_F32 ? 4 : 8; }
-
-/* Whether s[0, n) is well-formed UTF-8 (no overlongs, surrogates or values past U+10FFFF). */
-static int utf8_valid(const unsigned char *s, size_t n) {
-    for (size_t i = 0; i < n;) {
-        unsigned c = s[i];
-        size_t len = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
-        if (!len || i + len > n) return 0;
-        unsigned cp = len == 1 ? c : c & (0x7F >> len);
-        for (size_t k = 1; k < len; k++) {
-            if ((s[i + k] & 0xC0) != 0x80) return 0;
-            cp = cp << 6 | (s[i + k] & 0x3F);
-        }
-        static const unsigned min[] = {0, 0, 0x80, 0x800, 0x10000};
-        if (cp < min[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-        i += len;
-    }
-    return 1;
-}
 
 /* numel * itemsize of a shape, or -1 if a dimension is negative or the size overflows. */
 static int64_t shape_bytes(const Shape *s, DType d) {
@@ -80,58 +50,29 @@ static const char *type_str(DType d, const Shape *s, char *buf, size_t size) {
     return buf;
 }
 
-/* ---- a growable byte buffer ------------------------------------------------ */
-
-typedef struct {
-    char *s;
-    size_t n, cap;
-    int oom;
-} Buf;
-
-/* Appends n bytes (keeping a NUL after them); on allocation failure sets oom. */
-static void buf_add(Buf *b, const void *p, size_t n) {
-    if (b->oom) return;
-    if (b->n + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->n + n + 1) cap *= 2;
-        char *s = realloc(b->s, cap);
-        if (!s) {
-            b->oom = 1;
-            return;
-        }
-        b->s = s, b->cap = cap;
-    }
-    memcpy(b->s + b->n, p, n);
-    b->n += n;
-    b->s[b->n] = 0;
-}
-
-/* Appends a NUL-terminated string. */
-static void buf_str(Buf *b, const char *s) { buf_add(b, s, strlen(s)); }
-
 /* s as a JSON string literal, escaped as serde_json does. */
-static void buf_json_str(Buf *b, const char *s) {
-    buf_add(b, "\"", 1);
+static void buf_json_str(RBuf *b, const char *s) {
+    rb_add(b, "\"", 1);
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
         char tmp[8];
         switch (*p) {
-        case '"': buf_str(b, "\\\""); break;
-        case '\\': buf_str(b, "\\\\"); break;
-        case '\b': buf_str(b, "\\b"); break;
-        case '\f': buf_str(b, "\\f"); break;
-        case '\n': buf_str(b, "\\n"); break;
-        case '\r': buf_str(b, "\\r"); break;
-        case '\t': buf_str(b, "\\t"); break;
+        case '"': rb_str(b, "\\\""); break;
+        case '\\': rb_str(b, "\\\\"); break;
+        case '\b': rb_str(b, "\\b"); break;
+        case '\f': rb_str(b, "\\f"); break;
+        case '\n': rb_str(b, "\\n"); break;
+        case '\r': rb_str(b, "\\r"); break;
+        case '\t': rb_str(b, "\\t"); break;
         default:
             if (*p < 0x20) {
                 snprintf(tmp, sizeof tmp, "\\u%04x", *p);
-                buf_str(b, tmp);
+                rb_str(b, tmp);
             } else {
-                buf_add(b, p, 1);
+                rb_add(b, p, 1);
             }
         }
     }
-    buf_add(b, "\"", 1);
+    rb_add(b, "\"", 1);
 }
 
 /* ---- writing ------------------------------------------------------------------ */
@@ -141,123 +82,93 @@ static int check_input(const char *path, const CkptTensor *t, int n, const char 
                        const char *const *values, int nmeta, int64_t *bytes, char *err, size_t errlen) {
     for (int i = 0; i < n; i++) {
         const char *name = t[i].name;
-        if (!name || !*name) return fail(err, errlen, "%s: tensor %d has no name", path, i);
-        if (!utf8_valid((const unsigned char *)name, strlen(name)))
-            return fail(err, errlen, "%s: tensor %d: name is not valid UTF-8", path, i);
-        if (!strcmp(name, "__metadata__")) return fail(err, errlen, "%s: a tensor cannot be named '__metadata__'", path);
+        if (!name || !*name) return io_fail(err, errlen, "%s: tensor %d has no name", path, i);
+        if (!io_utf8_valid((const unsigned char *)name, strlen(name)))
+            return io_fail(err, errlen, "%s: tensor %d: name is not valid UTF-8", path, i);
+        if (!strcmp(name, "__metadata__")) return io_fail(err, errlen, "%s: a tensor cannot be named '__metadata__'", path);
         for (int j = 0; j < i; j++)
-            if (!strcmp(name, t[j].name)) return fail(err, errlen, "%s: duplicate tensor name '%s'", path, name);
-        if (!dtype_name(t[i].dtype)) return fail(err, errlen, "%s: tensor '%s': unknown dtype %d", path, name, (int)t[i].dtype);
+            if (!strcmp(name, t[j].name)) return io_fail(err, errlen, "%s: duplicate tensor name '%s'", path, name);
+        if (!dtype_name(t[i].dtype)) return io_fail(err, errlen, "%s: tensor '%s': unknown dtype %d", path, name, (int)t[i].dtype);
         if (t[i].shape.rank < 0 || t[i].shape.rank > IR_MAX_RANK)
-            return fail(err, errlen, "%s: tensor '%s': rank %d is out of range (0 to %d)", path, name, t[i].shape.rank, IR_MAX_RANK);
+            return io_fail(err, errlen, "%s: tensor '%s': rank %d is out of range (0 to %d)", path, name, t[i].shape.rank, IR_MAX_RANK);
         for (int k = 0; k < t[i].shape.rank; k++)
             if (t[i].shape.dim[k] < 0)
-                return fail(err, errlen, "%s: tensor '%s': dimension %d is negative (%lld)", path, name, k,
-                            (long long)t[i].shape.dim[k]);
+                return io_fail(err, errlen, "%s: tensor '%s': dimension %d is negative (%lld)", path, name, k,
+                               (long long)t[i].shape.dim[k]);
         bytes[i] = shape_bytes(&t[i].shape, t[i].dtype);
-        if (bytes[i] < 0) return fail(err, errlen, "%s: tensor '%s': shape is too large", path, name);
-        if (bytes[i] && !t[i].data) return fail(err, errlen, "%s: tensor '%s': data is NULL", path, name);
+        if (bytes[i] < 0) return io_fail(err, errlen, "%s: tensor '%s': shape is too large", path, name);
+        if (bytes[i] && !t[i].data) return io_fail(err, errlen, "%s: tensor '%s': data is NULL", path, name);
     }
     for (int i = 0; i < nmeta; i++) {
-        if (!keys[i] || !values[i]) return fail(err, errlen, "%s: metadata entry %d has a NULL key or value", path, i);
-        if (!utf8_valid((const unsigned char *)keys[i], strlen(keys[i])) ||
-            !utf8_valid((const unsigned char *)values[i], strlen(values[i])))
-            return fail(err, errlen, "%s: metadata entry %d is not valid UTF-8", path, i);
+        if (!keys[i] || !values[i]) return io_fail(err, errlen, "%s: metadata entry %d has a NULL key or value", path, i);
+        if (!io_utf8_valid((const unsigned char *)keys[i], strlen(keys[i])) ||
+            !io_utf8_valid((const unsigned char *)values[i], strlen(values[i])))
+            return io_fail(err, errlen, "%s: metadata entry %d is not valid UTF-8", path, i);
         for (int j = 0; j < i; j++)
-            if (!strcmp(keys[i], keys[j])) return fail(err, errlen, "%s: duplicate metadata key '%s'", path, keys[i]);
+            if (!strcmp(keys[i], keys[j])) return io_fail(err, errlen, "%s: duplicate metadata key '%s'", path, keys[i]);
     }
     return 0;
 }
 
 /* The header, padded with spaces to a multiple of 8 bytes. */
-static void make_header(Buf *b, const CkptTensor *t, int n, const int64_t *bytes, const char *const *keys,
+static void make_header(RBuf *b, const CkptTensor *t, int n, const int64_t *bytes, const char *const *keys,
                         const char *const *values, int nmeta) {
-    buf_str(b, "{");
+    rb_str(b, "{");
     if (nmeta > 0) {
-        buf_str(b, "\"__metadata__\":{");
+        rb_str(b, "\"__metadata__\":{");
         for (int i = 0; i < nmeta; i++) {
-            if (i) buf_str(b, ",");
+            if (i) rb_str(b, ",");
             buf_json_str(b, keys[i]);
-            buf_str(b, ":");
+            rb_str(b, ":");
             buf_json_str(b, values[i]);
         }
-        buf_str(b, "}");
+        rb_str(b, "}");
     }
     int64_t offset = 0;
     for (int i = 0; i < n; i++) {
         char num[48];
-        if (i || nmeta > 0) buf_str(b, ",");
+        if (i || nmeta > 0) rb_str(b, ",");
         buf_json_str(b, t[i].name);
-        buf_str(b, ":{\"dtype\":\"");
-        buf_str(b, dtype_name(t[i].dtype));
-        buf_str(b, "\",\"shape\":[");
+        rb_str(b, ":{\"dtype\":\"");
+        rb_str(b, dtype_name(t[i].dtype));
+        rb_str(b, "\",\"shape\":[");
         for (int k = 0; k < t[i].shape.rank; k++) {
             snprintf(num, sizeof num, "%s%lld", k ? "," : "", (long long)t[i].shape.dim[k]);
-            buf_str(b, num);
+            rb_str(b, num);
         }
         snprintf(num, sizeof num, "],\"data_offsets\":[%lld,%lld]}", (long long)offset, (long long)(offset + bytes[i]));
-        buf_str(b, num);
+        rb_str(b, num);
         offset += bytes[i];
     }
-    buf_str(b, "}");
-    while (b->n % 8) buf_str(b, " ");
-}
-
-/* fsync of the directory holding path, so the rename itself is durable (best effort). */
-static void sync_dir(const char *path) {
-    const char *slash = strrchr(path, '/');
-    char *dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
-    if (!dir) return;
-    int fd = open(dir, O_RDONLY | O_DIRECTORY);
-    if (fd >= 0) {
-        fsync(fd);
-        close(fd);
-    }
-    free(dir);
+    rb_str(b, "}");
+    while (b->n % 8) rb_str(b, " ");
 }
 
 int ckpt_write(const char *path, const CkptTensor *tensors, int n, const char *const *meta_keys,
                const char *const *meta_values, int nmeta, char *err, size_t errlen) {
-    if (n < 0 || nmeta < 0) return fail(err, errlen, "%s: negative tensor or metadata count", path);
+    if (n < 0 || nmeta < 0) return io_fail(err, errlen, "%s: negative tensor or metadata count", path);
     if ((n && !tensors) || (nmeta && (!meta_keys || !meta_values)))
-        return fail(err, errlen, "%s: tensors or metadata arrays are NULL", path);
+        return io_fail(err, errlen, "%s: tensors or metadata arrays are NULL", path);
     int64_t *bytes = calloc((size_t)n + 1, sizeof *bytes);
-    if (!bytes) return fail(err, errlen, "%s: out of memory", path);
+    if (!bytes) return io_fail(err, errlen, "%s: out of memory", path);
     if (check_input(path, tensors, n, meta_keys, meta_values, nmeta, bytes, err, errlen) != 0) {
         free(bytes);
         return -1;
     }
-    Buf h = {0};
+    RBuf h = {0};
     make_header(&h, tensors, n, bytes, meta_keys, meta_values, nmeta);
-    size_t plen = strlen(path);
-    char *tmp = malloc(plen + 5);
-    if (h.oom || !tmp) {
-        free(bytes), free(h.s), free(tmp);
-        return fail(err, errlen, "%s: out of memory", path);
+    IoPart *parts = h.oom ? NULL : calloc((size_t)n + 2, sizeof *parts);
+    if (!parts) {
+        free(bytes), free(h.s);
+        return io_fail(err, errlen, "%s: out of memory", path);
     }
-    memcpy(tmp, path, plen);
-    memcpy(tmp + plen, ".tmp", 5);
-
-    int ok = 0, saved = 0;
-    FILE *f = fopen(tmp, "wb");
-    if (f) {
-        unsigned char len[8];
-        for (int i = 0; i < 8; i++) len[i] = (unsigned char)((uint64_t)h.n >> (8 * i));
-        ok = fwrite(len, 1, 8, f) == 8 && fwrite(h.s, 1, h.n, f) == h.n;
-        for (int i = 0; ok && i < n; i++)
-            ok = !bytes[i] || fwrite(tensors[i].data, 1, (size_t)bytes[i], f) == (size_t)bytes[i];
-        ok = ok && fflush(f) == 0 && fsync(fileno(f)) == 0;
-        saved = errno;
-        if (fclose(f) != 0 && ok) ok = 0, saved = errno;
-        if (ok && rename(tmp, path) != 0) ok = 0, saved = errno;
-        if (!ok) remove(tmp);
-    } else {
-        saved = errno;
-    }
-    if (ok) sync_dir(path);
-    else fail(err, errlen, "%s: cannot write %s: %s", path, tmp, strerror(saved));
-    free(tmp), free(h.s), free(bytes);
-    return ok ? 0 : -1;
+    unsigned char len[8];
+    for (int i = 0; i < 8; i++) len[i] = (unsigned char)((uint64_t)h.n >> (8 * i));
+    parts[0] = (IoPart){len, 8}, parts[1] = (IoPart){h.s, h.n};
+    for (int i = 0; i < n; i++) parts[2 + i] = (IoPart){tensors[i].data, (size_t)bytes[i]};
+    int rc = io_write_atomic(path, path, parts, n + 2, err, errlen);
+    free(parts), free(h.s), free(bytes);
+    return rc;
 }
 
 /* ---- a small JSON parser ------------------------------------------------------- */
@@ -300,8 +211,8 @@ static void json_free(Json *v) {
 
 /* A JSON syntax error at the parse position: "PATH: header is not valid JSON: WHAT at byte N". */
 static int jerr(JParse *p, const char *what) {
-    if (p->i >= p->n) return fail(p->err, p->errlen, "%s: header is not valid JSON: %s at the end of the header", p->path, what);
-    return fail(p->err, p->errlen, "%s: header is not valid JSON: %s at byte %zu", p->path, what, p->i + 8);
+    if (p->i >= p->n) return io_fail(p->err, p->errlen, "%s: header is not valid JSON: %s at the end of the header", p->path, what);
+    return io_fail(p->err, p->errlen, "%s: header is not valid JSON: %s at byte %zu", p->path, what, p->i + 8);
 }
 
 /* Skips JSON white space. */
@@ -322,7 +233,7 @@ static int hex4(const char *s, unsigned *v) {
 }
 
 /* Appends code point cp as UTF-8. */
-static void put_utf8(Buf *b, unsigned cp) {
+static void put_utf8(RBuf *b, unsigned cp) {
     unsigned char u[4];
     size_t n = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
     if (n == 1) u[0] = (unsigned char)cp;
@@ -330,14 +241,14 @@ static void put_utf8(Buf *b, unsigned cp) {
         for (size_t k = n - 1; k > 0; k--, cp >>= 6) u[k] = (unsigned char)(0x80 | (cp & 0x3F));
         u[0] = (unsigned char)((0xF00 >> n) | cp);
     }
-    buf_add(b, u, n);
+    rb_add(b, u, n);
 }
 
 /* A string literal at p->i (which is '"'), decoded into *out (malloc'd). */
 static int jstring(JParse *p, char **out) {
-    Buf b = {0};
+    RBuf b = {0};
     size_t start = ++p->i;
-    buf_add(&b, "", 0);
+    rb_add(&b, "", 0);
     for (;;) {
         if (p->i >= p->n) {
             free(b.s);
@@ -350,7 +261,7 @@ static int jstring(JParse *p, char **out) {
             return jerr(p, "control character in a string");
         }
         if (c != '\\') {
-            buf_add(&b, &c, 1), p->i++;
+            rb_add(&b, &c, 1), p->i++;
             continue;
         }
         const char *e = p->i + 1 < p->n ? strchr("\"\\/bfnrtu", p->s[p->i + 1]) : NULL;
@@ -360,7 +271,7 @@ static int jstring(JParse *p, char **out) {
         }
         if (*e != 'u') {
             static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
-            buf_add(&b, &to[strchr(from, *e) - from], 1);
+            rb_add(&b, &to[strchr(from, *e) - from], 1);
             p->i += 2;
             continue;
         }
@@ -386,8 +297,8 @@ static int jstring(JParse *p, char **out) {
         p->i += len;
     }
     p->i++;
-    if (b.oom) return fail(p->err, p->errlen, "%s: out of memory", p->path);
-    if (!utf8_valid((const unsigned char *)b.s, b.n)) {
+    if (b.oom) return io_fail(p->err, p->errlen, "%s: out of memory", p->path);
+    if (!io_utf8_valid((const unsigned char *)b.s, b.n)) {
         p->i = start - 1;
         free(b.s);
         return jerr(p, "string is not valid UTF-8");
@@ -443,7 +354,7 @@ static int jpush(JParse *p, Json *v, Json *item, char *key) {
         if (!items || (v->type == J_OBJ && !keys)) {
             json_free(item);
             free(key);
-            return fail(p->err, p->errlen, "%s: out of memory", p->path);
+            return io_fail(p->err, p->errlen, "%s: out of memory", p->path);
         }
         v->cap = cap;
     }
@@ -569,19 +480,19 @@ void ckpt_meta_get(const Checkpoint *c, int i, const char **key, const char **va
 
 /* Fills c's metadata from the "__metadata__" object m. */
 static int read_meta(Checkpoint *c, const Json *m, const char *path, char *err, size_t errlen) {
-    if (m->type != J_OBJ) return fail(err, errlen, "%s: '__metadata__' is not an object", path);
+    if (m->type != J_OBJ) return io_fail(err, errlen, "%s: '__metadata__' is not an object", path);
     c->mkeys = calloc((size_t)m->n + 1, sizeof *c->mkeys);
     c->mvals = calloc((size_t)m->n + 1, sizeof *c->mvals);
-    if (!c->mkeys || !c->mvals) return fail(err, errlen, "%s: out of memory", path);
+    if (!c->mkeys || !c->mvals) return io_fail(err, errlen, "%s: out of memory", path);
     for (int i = 0; i < m->n; i++) {
         if (m->items[i].type != J_STR)
-            return fail(err, errlen, "%s: '__metadata__' value of '%s' is not a string", path, m->keys[i]);
+            return io_fail(err, errlen, "%s: '__metadata__' value of '%s' is not a string", path, m->keys[i]);
         for (int j = 0; j < i; j++)
-            if (!strcmp(m->keys[i], m->keys[j])) return fail(err, errlen, "%s: metadata key '%s' appears twice", path, m->keys[i]);
+            if (!strcmp(m->keys[i], m->keys[j])) return io_fail(err, errlen, "%s: metadata key '%s' appears twice", path, m->keys[i]);
         c->mkeys[i] = strdup(m->keys[i]);
         c->mvals[i] = strdup(m->items[i].str);
         c->nmeta++;
-        if (!c->mkeys[i] || !c->mvals[i]) return fail(err, errlen, "%s: out of memory", path);
+        if (!c->mkeys[i] || !c->mvals[i]) return io_fail(err, errlen, "%s: out of memory", path);
     }
     return 0;
 }
@@ -599,20 +510,20 @@ static int int_array(const Json *v, int n, int max, int64_t *out) {
 /* Checks one tensor entry e named name; fills t and its offsets [begin, end). */
 static int read_entry(const char *name, const Json *e, int64_t data_len, CkptTensor *t, int64_t *off,
                       const char *path, char *err, size_t errlen) {
-    if (e->type != J_OBJ) return fail(err, errlen, "%s: tensor '%s': entry is not an object", path, name);
+    if (e->type != J_OBJ) return io_fail(err, errlen, "%s: tensor '%s': entry is not an object", path, name);
     static const char *fields[] = {"dtype", "shape", "data_offsets"};
     const Json *f[3] = {NULL, NULL, NULL};
     for (int i = 0; i < e->n; i++) {
         int k = 0;
         while (k < 3 && strcmp(e->keys[i], fields[k])) k++;
-        if (k == 3) return fail(err, errlen, "%s: tensor '%s': unexpected key '%s'", path, name, e->keys[i]);
-        if (f[k]) return fail(err, errlen, "%s: tensor '%s': key '%s' appears twice", path, name, fields[k]);
+        if (k == 3) return io_fail(err, errlen, "%s: tensor '%s': unexpected key '%s'", path, name, e->keys[i]);
+        if (f[k]) return io_fail(err, errlen, "%s: tensor '%s': key '%s' appears twice", path, name, fields[k]);
         f[k] = &e->items[i];
     }
     for (int k = 0; k < 3; k++)
-        if (!f[k]) return fail(err, errlen, "%s: tensor '%s': no '%s'", path, name, fields[k]);
+        if (!f[k]) return io_fail(err, errlen, "%s: tensor '%s': no '%s'", path, name, fields[k]);
 
-    if (f[0]->type != J_STR) return fail(err, errlen, "%s: tensor '%s': 'dtype' is not a string", path, name);
+    if (f[0]->type != J_STR) return io_fail(err, errlen, "%s: tensor '%s': 'dtype' is not a string", path, name);
     const char *d = f[0]->str;
     static const char *other[] = {"F16", "BF16", "F64", "F8_E4M3", "F8_E5M2", "I8", "I16", "I32", "U8",
                                   "U16", "U32", "U64", "BOOL", "C64", "F4", "F6_E2M3", "F6_E3M2", "F8_E8M0"};
@@ -621,32 +532,32 @@ static int read_entry(const char *name, const Json *e, int64_t data_len, CkptTen
     else {
         for (size_t k = 0; k < sizeof other / sizeof other[0]; k++)
             if (!strcmp(d, other[k]))
-                return fail(err, errlen, "%s: tensor '%s': unsupported dtype '%s' (supported: F32, I64)", path, name, d);
-        return fail(err, errlen, "%s: tensor '%s': unknown dtype '%s'", path, name, d);
+                return io_fail(err, errlen, "%s: tensor '%s': unsupported dtype '%s' (supported: F32, I64)", path, name, d);
+        return io_fail(err, errlen, "%s: tensor '%s': unknown dtype '%s'", path, name, d);
     }
 
     if (f[1]->type == J_ARR && f[1]->n > IR_MAX_RANK)
-        return fail(err, errlen, "%s: tensor '%s': shape has %d dimensions; at most %d are supported", path, name,
-                    f[1]->n, IR_MAX_RANK);
+        return io_fail(err, errlen, "%s: tensor '%s': shape has %d dimensions; at most %d are supported", path, name,
+                       f[1]->n, IR_MAX_RANK);
     if (!int_array(f[1], -1, IR_MAX_RANK, t->shape.dim))
-        return fail(err, errlen, "%s: tensor '%s': 'shape' is not an array of non-negative integers", path, name);
+        return io_fail(err, errlen, "%s: tensor '%s': 'shape' is not an array of non-negative integers", path, name);
     t->shape.rank = f[1]->n;
     int64_t need = shape_bytes(&t->shape, t->dtype);
-    if (need < 0) return fail(err, errlen, "%s: tensor '%s': shape is too large", path, name);
+    if (need < 0) return io_fail(err, errlen, "%s: tensor '%s': shape is too large", path, name);
 
     if (!int_array(f[2], 2, 2, off))
-        return fail(err, errlen, "%s: tensor '%s': 'data_offsets' is not [begin, end] with non-negative integers", path, name);
+        return io_fail(err, errlen, "%s: tensor '%s': 'data_offsets' is not [begin, end] with non-negative integers", path, name);
     if (off[1] < off[0])
-        return fail(err, errlen, "%s: tensor '%s': data_offsets [%lld, %lld] end before they begin", path, name,
-                    (long long)off[0], (long long)off[1]);
+        return io_fail(err, errlen, "%s: tensor '%s': data_offsets [%lld, %lld] end before they begin", path, name,
+                       (long long)off[0], (long long)off[1]);
     if (off[1] > data_len)
-        return fail(err, errlen, "%s: tensor '%s': data_offsets [%lld, %lld] go past the end of the data (%lld bytes)",
-                    path, name, (long long)off[0], (long long)off[1], (long long)data_len);
+        return io_fail(err, errlen, "%s: tensor '%s': data_offsets [%lld, %lld] go past the end of the data (%lld bytes)",
+                       path, name, (long long)off[0], (long long)off[1], (long long)data_len);
     if (off[1] - off[0] != need) {
         char ty[IR_MAX_RANK * 22 + 16];
-        return fail(err, errlen, "%s: tensor '%s': data_offsets [%lld, %lld] hold %lld bytes, but %s needs %lld", path,
-                    name, (long long)off[0], (long long)off[1], (long long)(off[1] - off[0]),
-                    type_str(t->dtype, &t->shape, ty, sizeof ty), (long long)need);
+        return io_fail(err, errlen, "%s: tensor '%s': data_offsets [%lld, %lld] hold %lld bytes, but %s needs %lld", path,
+                       name, (long long)off[0], (long long)off[1], (long long)(off[1] - off[0]),
+                       type_str(t->dtype, &t->shape, ty, sizeof ty), (long long)need);
     }
     return 0;
 }
@@ -666,7 +577,7 @@ static int by_offset(const void *a, const void *b) {
 static int check_tiling(const Checkpoint *c, const int64_t *off, int64_t data_len, int *order, const char *path,
                         char *err, size_t errlen) {
     Span *s = malloc(((size_t)c->n + 1) * sizeof *s);
-    if (!s) return fail(err, errlen, "%s: out of memory", path);
+    if (!s) return io_fail(err, errlen, "%s: out of memory", path);
     for (int i = 0; i < c->n; i++) s[i] = (Span){off[2 * i], off[2 * i + 1], i};
     qsort(s, (size_t)c->n, sizeof *s, by_offset);
     s[c->n] = (Span){data_len, data_len, -1};
@@ -675,12 +586,12 @@ static int check_tiling(const Checkpoint *c, const int64_t *off, int64_t data_le
         int64_t end = k ? s[k - 1].end : 0;
         if (k < c->n) order[k] = s[k].index;
         if (k > 0 && s[k].begin < end)
-            rc = fail(err, errlen, "%s: tensors '%s' and '%s' overlap: bytes [%lld, %lld) and [%lld, %lld)", path,
-                      c->t[s[k - 1].index].name, c->t[s[k].index].name, (long long)s[k - 1].begin,
-                      (long long)s[k - 1].end, (long long)s[k].begin, (long long)s[k].end);
+            rc = io_fail(err, errlen, "%s: tensors '%s' and '%s' overlap: bytes [%lld, %lld) and [%lld, %lld)", path,
+                         c->t[s[k - 1].index].name, c->t[s[k].index].name, (long long)s[k - 1].begin,
+                         (long long)s[k - 1].end, (long long)s[k].begin, (long long)s[k].end);
         else if (s[k].begin > end)
-            rc = fail(err, errlen, "%s: bytes [%lld, %lld) of the data belong to no tensor", path, (long long)end,
-                      (long long)s[k].begin);
+            rc = io_fail(err, errlen, "%s: bytes [%lld, %lld) of the data belong to no tensor", path, (long long)end,
+                         (long long)s[k].begin);
     }
     free(s);
     return rc;
@@ -689,21 +600,21 @@ static int check_tiling(const Checkpoint *c, const int64_t *off, int64_t data_le
 /* Builds c from the parsed header root, then reads the data from f. */
 static int read_body(Checkpoint *c, const Json *root, FILE *f, int64_t data_len, const char *path, char *err,
                      size_t errlen) {
-    if (root->type != J_OBJ) return fail(err, errlen, "%s: header is not a JSON object", path);
+    if (root->type != J_OBJ) return io_fail(err, errlen, "%s: header is not a JSON object", path);
     int ntensors = 0;
     for (int i = 0; i < root->n; i++) {
         const char *name = root->keys[i];
         for (int j = 0; j < i; j++)
             if (!strcmp(name, root->keys[j]))
-                return fail(err, errlen, !strcmp(name, "__metadata__") ? "%s: '%s' appears twice"
-                                                                        : "%s: duplicate tensor name '%s'", path, name);
-        if (!*name) return fail(err, errlen, "%s: a tensor has an empty name", path);
+                return io_fail(err, errlen, !strcmp(name, "__metadata__") ? "%s: '%s' appears twice"
+                                                                           : "%s: duplicate tensor name '%s'", path, name);
+        if (!*name) return io_fail(err, errlen, "%s: a tensor has an empty name", path);
         ntensors += strcmp(name, "__metadata__") != 0;
     }
     c->t = calloc((size_t)ntensors + 1, sizeof *c->t);
     int64_t *off = calloc(2 * (size_t)ntensors + 2, sizeof *off);
     int *order = calloc((size_t)ntensors + 1, sizeof *order);
-    int rc = !c->t || !off || !order ? fail(err, errlen, "%s: out of memory", path) : 0;
+    int rc = !c->t || !off || !order ? io_fail(err, errlen, "%s: out of memory", path) : 0;
     for (int i = 0; rc == 0 && i < root->n; i++) {
         if (!strcmp(root->keys[i], "__metadata__")) {
             rc = read_meta(c, &root->items[i], path, err, errlen);
@@ -711,22 +622,22 @@ static int read_body(Checkpoint *c, const Json *root, FILE *f, int64_t data_len,
         }
         CkptTensor *t = &c->t[c->n];
         rc = read_entry(root->keys[i], &root->items[i], data_len, t, off + 2 * c->n, path, err, errlen);
-        if (rc == 0 && !(t->name = strdup(root->keys[i]))) rc = fail(err, errlen, "%s: out of memory", path);
+        if (rc == 0 && !(t->name = strdup(root->keys[i]))) rc = io_fail(err, errlen, "%s: out of memory", path);
         if (rc == 0) c->n++;
     }
     if (rc == 0) rc = check_tiling(c, off, data_len, order, path, err, errlen);
     /* One block; tensor i gets an 8-aligned slot. Read in file order (the tiling makes it sequential). */
     size_t total = 8;
     for (int i = 0; rc == 0 && i < c->n; i++) total += ((size_t)(off[2 * i + 1] - off[2 * i]) + 7) & ~(size_t)7;
-    if (rc == 0 && !(c->block = malloc(total))) rc = fail(err, errlen, "%s: out of memory (%zu bytes of data)", path, total);
+    if (rc == 0 && !(c->block = malloc(total))) rc = io_fail(err, errlen, "%s: out of memory (%zu bytes of data)", path, total);
     size_t at = 0;
     for (int k = 0; rc == 0 && k < c->n; k++) {
         int i = order[k];
         size_t len = (size_t)(off[2 * i + 1] - off[2 * i]);
         c->t[i].data = c->block + at;
         if (fread(c->block + at, 1, len, f) != len)
-            rc = fail(err, errlen, "%s: read error in the data of tensor '%s'%s%s", path, c->t[i].name,
-                      ferror(f) ? ": " : "", ferror(f) ? strerror(errno) : "");
+            rc = io_fail(err, errlen, "%s: read error in the data of tensor '%s'%s%s", path, c->t[i].name,
+                         ferror(f) ? ": " : "", ferror(f) ? strerror(errno) : "");
         at += (len + 7) & ~(size_t)7;
     }
     free(off), free(order);
@@ -736,32 +647,32 @@ static int read_body(Checkpoint *c, const Json *root, FILE *f, int64_t data_len,
 /* The 8-byte length, the header and its JSON tree; then read_body. */
 static int read_file(Checkpoint *c, FILE *f, const char *path, char *err, size_t errlen) {
     struct stat st;
-    if (fstat(fileno(f), &st) != 0) return fail(err, errlen, "%s: cannot stat: %s", path, strerror(errno));
-    if (!S_ISREG(st.st_mode)) return fail(err, errlen, "%s: not a regular file", path);
+    if (fstat(fileno(f), &st) != 0) return io_fail(err, errlen, "%s: cannot stat: %s", path, strerror(errno));
+    if (!S_ISREG(st.st_mode)) return io_fail(err, errlen, "%s: not a regular file", path);
     int64_t size = (int64_t)st.st_size;
     unsigned char len[8];
     if (size < 8 || fread(len, 1, 8, f) != 8)
-        return fail(err, errlen, "%s: file is too short (%lld bytes) to be a safetensors file", path, (long long)size);
+        return io_fail(err, errlen, "%s: file is too short (%lld bytes) to be a safetensors file", path, (long long)size);
     uint64_t n = 0;
     for (int i = 7; i >= 0; i--) n = n << 8 | len[i];
     if (n > (uint64_t)(size - 8))
-        return fail(err, errlen, "%s: header length %llu goes past the end of the file (%lld bytes)", path,
-                    (unsigned long long)n, (long long)size);
+        return io_fail(err, errlen, "%s: header length %llu goes past the end of the file (%lld bytes)", path,
+                       (unsigned long long)n, (long long)size);
     if (n > CKPT_MAX_HEADER)
-        return fail(err, errlen, "%s: header length %llu is too long (limit %d)", path, (unsigned long long)n, CKPT_MAX_HEADER);
+        return io_fail(err, errlen, "%s: header length %llu is too long (limit %d)", path, (unsigned long long)n, CKPT_MAX_HEADER);
     char *text = malloc(n + 1);
-    if (!text) return fail(err, errlen, "%s: out of memory", path);
+    if (!text) return io_fail(err, errlen, "%s: out of memory", path);
     if (fread(text, 1, n, f) != n) {
         free(text);
-        return fail(err, errlen, "%s: read error in the header", path);
+        return io_fail(err, errlen, "%s: read error in the header", path);
     }
     text[n] = 0;
     JParse p = {text, n, 0, 0, path, err, errlen};
     Json root = {0};
     int rc = 0;
     jskip(&p);
-    if (p.i >= p.n) rc = fail(err, errlen, "%s: header is empty", path);
-    else if (text[p.i] != '{') rc = fail(err, errlen, "%s: header is not a JSON object", path);
+    if (p.i >= p.n) rc = io_fail(err, errlen, "%s: header is empty", path);
+    else if (text[p.i] != '{') rc = io_fail(err, errlen, "%s: header is not a JSON object", path);
     else if ((rc = jvalue(&p, &root)) == 0) {
         jskip(&p);
         if (p.i < p.n) rc = jerr(&p, "text after the JSON object");
@@ -776,11 +687,11 @@ static int read_file(Checkpoint *c, FILE *f, const char *path, char *err, size_t
 Checkpoint *ckpt_read(const char *path, char *err, size_t errlen) {
     FILE *f = fopen(path, "rb");
     if (!f) {
-        fail(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        io_fail(err, errlen, "%s: cannot open: %s", path, strerror(errno));
         return NULL;
     }
     Checkpoint *c = calloc(1, sizeof *c);
-    int rc = c ? read_file(c, f, path, err, errlen) : fail(err, errlen, "%s: out of memory", path);
+    int rc = c ? read_file(c, f, path, err, errlen) : io_fail(err, errlen, "%s: out of memory", path);
     fclose(f);
     if (rc != 0) {
         ckpt_free(c);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "opt.h"
 #include "util.h"
 
 void cli_usage(FILE *out) {
@@ -27,7 +28,8 @@ void cli_usage(FILE *out) {
           "  --metrics-json FILE  the final test metrics, best epoch and confusion matrix\n"
           "  --report DIR         DIR/index.html: loss and accuracy curves, confusion matrix,\n"
           "                       sample inputs with their logits\n"
-          "  --backend=interp     the engine that runs the graph (the reference interpreter)\n"
+          "  --backend=llvm|interp  the engine that runs the graph: JIT-compiled by LLVM\n"
+          "                       for this CPU (default), or the reference interpreter\n"
           "  --time               print the time of each phase\n"
           "\n"
           "compiling:\n"
@@ -36,6 +38,8 @@ void cli_usage(FILE *out) {
           "  --emit=ast           print the syntax tree of FILE\n"
           "  --emit=ir            print the forward graph in mmgc's text IR\n"
           "  --emit=dot           print the forward graph for Graphviz (dot -Tsvg)\n"
+          "  --emit=llvm          print the LLVM IR the llvm backend compiles (optimized)\n"
+          "  --emit=asm           print the host assembly the llvm backend compiles\n"
           "  --stage=forward|train  the graph to emit: the forward pass (default) or the\n"
           "                       whole training step (forward, loss, backward, update)\n"
           "  --dump-after=PASS    print the graph after a pass of the training pipeline\n"
@@ -55,23 +59,6 @@ void cli_usage(FILE *out) {
           out);
 }
 
-/* Takes the value of an option given as "--opt=V" or "--opt V". */
-static const char *value(int argc, char **argv, int *i, const char *opt, char *err, size_t n) {
-    size_t len = strlen(opt);
-    if (argv[*i][len] == '=') return argv[*i] + len + 1;
-    if (*i + 1 >= argc) {
-        snprintf(err, n, "option %s needs a value", opt);
-        return NULL;
-    }
-    return argv[++*i];
-}
-
-/* Does argv[i] name option opt (alone or as opt=...)? */
-static int is(const char *arg, const char *opt) {
-    size_t len = strlen(opt);
-    return !strncmp(arg, opt, len) && (arg[len] == 0 || arg[len] == '=');
-}
-
 int cli_parse(int argc, char **argv, Options *o, char *err, size_t n) {
     memset(o, 0, sizeof *o);
     o->sets = xcalloc((size_t)argc, sizeof *o->sets);
@@ -84,59 +71,61 @@ int cli_parse(int argc, char **argv, Options *o, char *err, size_t n) {
         else if (!strcmp(a, "--train")) o->train = 1;
         else if (!strcmp(a, "--eval")) o->eval = 1;
         else if (!strcmp(a, "--time")) o->time = 1;
-        else if (is(a, "--data")) {
-            if (!(o->data_dir = value(argc, argv, &i, "--data", err, n))) return -1;
-        } else if (is(a, "--log")) {
-            if (!(o->log_path = value(argc, argv, &i, "--log", err, n))) return -1;
-        } else if (is(a, "--metrics-json")) {
-            if (!(o->metrics_json = value(argc, argv, &i, "--metrics-json", err, n))) return -1;
-        } else if (is(a, "--report")) {
-            if (!(o->report_dir = value(argc, argv, &i, "--report", err, n))) return -1;
-        } else if (is(a, "--save")) {
-            if (!(o->save_path = value(argc, argv, &i, "--save", err, n))) return -1;
-        } else if (is(a, "--resume")) {
-            if (!(o->resume_path = value(argc, argv, &i, "--resume", err, n))) return -1;
-        } else if (is(a, "--checkpoint")) {
-            if (!(o->checkpoint = value(argc, argv, &i, "--checkpoint", err, n))) return -1;
-        } else if (is(a, "--backend")) {
-            if (!(o->backend = value(argc, argv, &i, "--backend", err, n))) return -1;
-            if (strcmp(o->backend, "interp")) {
-                snprintf(err, n, "unknown backend '%s' (available: interp)", o->backend);
+        else if (opt_is(a, "--data")) {
+            if (!(o->data_dir = opt_value(argc, argv, &i, "--data", err, n))) return -1;
+        } else if (opt_is(a, "--log")) {
+            if (!(o->log_path = opt_value(argc, argv, &i, "--log", err, n))) return -1;
+        } else if (opt_is(a, "--metrics-json")) {
+            if (!(o->metrics_json = opt_value(argc, argv, &i, "--metrics-json", err, n))) return -1;
+        } else if (opt_is(a, "--report")) {
+            if (!(o->report_dir = opt_value(argc, argv, &i, "--report", err, n))) return -1;
+        } else if (opt_is(a, "--save")) {
+            if (!(o->save_path = opt_value(argc, argv, &i, "--save", err, n))) return -1;
+        } else if (opt_is(a, "--resume")) {
+            if (!(o->resume_path = opt_value(argc, argv, &i, "--resume", err, n))) return -1;
+        } else if (opt_is(a, "--checkpoint")) {
+            if (!(o->checkpoint = opt_value(argc, argv, &i, "--checkpoint", err, n))) return -1;
+        } else if (opt_is(a, "--backend")) {
+            if (!(o->backend = opt_value(argc, argv, &i, "--backend", err, n))) return -1;
+            if (strcmp(o->backend, "interp") && strcmp(o->backend, "llvm")) {
+                snprintf(err, n, "unknown backend '%s' (available: interp, llvm)", o->backend);
                 return -1;
             }
         }
-        else if (is(a, "--emit")) {
-            if (!(v = value(argc, argv, &i, "--emit", err, n))) return -1;
+        else if (opt_is(a, "--emit")) {
+            if (!(v = opt_value(argc, argv, &i, "--emit", err, n))) return -1;
             if (!strcmp(v, "ast")) o->emit = EMIT_AST;
             else if (!strcmp(v, "ir")) o->emit = EMIT_IR;
             else if (!strcmp(v, "dot")) o->emit = EMIT_DOT;
+            else if (!strcmp(v, "llvm")) o->emit = EMIT_LLVM;
+            else if (!strcmp(v, "asm")) o->emit = EMIT_ASM;
             else {
-                snprintf(err, n, "unknown --emit kind '%s' (expected ast, ir or dot)", v);
+                snprintf(err, n, "unknown --emit kind '%s' (expected ast, ir, dot, llvm or asm)", v);
                 return -1;
             }
-        } else if (is(a, "--stage")) {
-            if (!(v = value(argc, argv, &i, "--stage", err, n))) return -1;
+        } else if (opt_is(a, "--stage")) {
+            if (!(v = opt_value(argc, argv, &i, "--stage", err, n))) return -1;
             if (!strcmp(v, "forward")) o->stage = STAGE_FORWARD;
             else if (!strcmp(v, "train")) o->stage = STAGE_TRAIN;
             else {
                 snprintf(err, n, "unknown --stage '%s' (expected forward or train)", v);
                 return -1;
             }
-        } else if (is(a, "--dump-after")) {
-            if (!(v = value(argc, argv, &i, "--dump-after", err, n))) return -1;
+        } else if (opt_is(a, "--dump-after")) {
+            if (!(v = opt_value(argc, argv, &i, "--dump-after", err, n))) return -1;
             if (!pipeline_has_pass(v)) {
                 snprintf(err, n, "unknown pass '%s' for --dump-after (passes: %s)", v, pipeline_pass_names());
                 return -1;
             }
             o->dump_after = v;
-        } else if (is(a, "--set")) {
-            if (!(v = value(argc, argv, &i, "--set", err, n))) return -1;
+        } else if (opt_is(a, "--set")) {
+            if (!(v = opt_value(argc, argv, &i, "--set", err, n))) return -1;
             o->sets[o->nsets++].text = v;
-        } else if (is(a, "--model")) {
-            if (!(v = value(argc, argv, &i, "--model", err, n))) return -1;
+        } else if (opt_is(a, "--model")) {
+            if (!(v = opt_value(argc, argv, &i, "--model", err, n))) return -1;
             o->model = v;
         } else if (!strcmp(a, "-o")) {
-            if (!(v = value(argc, argv, &i, "-o", err, n))) return -1;
+            if (!(v = opt_value(argc, argv, &i, "-o", err, n))) return -1;
             o->output = v;
         } else if (!strncmp(a, "-I", 2)) {
             if (a[2]) o->libdirs[o->nlib++] = a + 2;

@@ -6,7 +6,7 @@
 
 #include "elaborate.h"
 
-typedef enum { EMIT_NONE, EMIT_AST, EMIT_IR, EMIT_DOT } EmitKind;
+typedef enum { EMIT_NONE, EMIT_AST, EMIT_IR, EMIT_DOT, EMIT_LLVM, EMIT_ASM } EmitKind;
 
 typedef struct {
     const char *file;     /* the .mmg file                    */
@@ -22,7 +22,7 @@ typedef struct {
     int nlib;
     int train, eval;      /* --train / --eval */
     const char *data_dir, *log_path, *metrics_json, *report_dir, *save_path, *resume_path, *checkpoint;
-    const char *backend;  /* "interp" */
+    const char *backend;  /* "interp" (the default) or "llvm" */
     int time;
     int help, version;
 } Options;

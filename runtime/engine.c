@@ -4,7 +4,7 @@
 #include <string.h>
 
 /* Every backend linked into this program. */
-static const EngineOps *const backends[] = {&engine_interp};
+static const EngineOps *const backends[] = {&engine_llvm, &engine_interp};
 
 const EngineOps *engine_find(const char *name) {
     for (size_t i = 0; i < sizeof backends / sizeof backends[0]; i++)

@@ -36,6 +36,8 @@ typedef struct {
 
 /* The reference interpreter. */
 extern const EngineOps engine_interp;
+/* The LLVM backend: the graph JIT-compiled for the host (backend/llvm). */
+extern const EngineOps engine_llvm;
 
 /* The backend named `name` ("interp", "llvm"), or NULL. */
 const EngineOps *engine_find(const char *name);

@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "elaborate.h"
+#include "llvm_backend.h"
 #include "program.h"
 #include "summary.h"
 #include "train.h"
@@ -18,15 +19,33 @@ static int fail(Program *p, int status) {
     return status;
 }
 
-/* Produces what the options ask for, into out. */
-static void emit(const Options *o, Program *p, const Elaborated *m, FILE *out) {
+/* Produces what the options ask for, into out; 0, or -1 with a message in
+ * err (the LLVM backend failed). */
+static int emit(const Options *o, Program *p, const Elaborated *m, FILE *out, char *err, size_t errlen) {
     switch (o->emit) {
     case EMIT_AST: ast_print_module(p->modules[p->main_file], p->src.files[p->main_file].path, out); break;
     case EMIT_IR: ir_print(m->graph, out); break;
     case EMIT_DOT: ir_print_dot(m->graph, out); break;
+    case EMIT_LLVM: case EMIT_ASM:
+        if (llvm_emit(m->graph, o->emit == EMIT_ASM, out, err, errlen)) return -1;
+        break;
     case EMIT_NONE: summary_print(m, out); break;
     }
     if (o->summary && o->emit != EMIT_NONE && o->emit != EMIT_AST) summary_print(m, out);
+    return 0;
+}
+
+/* The engine --backend names (the LLVM backend by default). */
+static const EngineOps *engine_of(const Options *o) {
+    return o->backend && !strcmp(o->backend, "interp") ? &engine_interp : &engine_llvm;
+}
+
+/* With --time and the llvm backend: the compile phases, summed over its modules. */
+static void print_llvm_times(const Options *o, FILE *out) {
+    LlvmTimes t = llvm_times();
+    if (!o->time || engine_of(o) != &engine_llvm || !t.modules) return;
+    fprintf(out, "time: llvm compile %.2f s (codegen %.2f s, optimize %.2f s, jit %.2f s; %d modules)\n",
+            t.codegen + t.optimize + t.jit, t.codegen, t.optimize, t.jit, t.modules);
 }
 
 static int run(const Options *o) {
@@ -63,7 +82,7 @@ static int run(const Options *o) {
     }
     if (o->train || o->eval) {
         RunOptions ro = {o->data_dir, o->log_path, o->metrics_json, o->report_dir, o->save_path, o->resume_path,
-                         o->checkpoint, &engine_interp, o->time, out};
+                         o->checkpoint, engine_of(o), o->time, out};
         char err[1024];
         int rc = o->train ? train_model(&m, &ro, err, sizeof err) : eval_model(&m, &ro, err, sizeof err);
         if (rc == TRAIN_ERROR) {
@@ -71,9 +90,14 @@ static int run(const Options *o) {
             status = EXIT_PROGRAM_ERROR;
         } else if (rc == TRAIN_INTERRUPTED)
             status = 130;
+        if (rc != TRAIN_ERROR) print_llvm_times(o, out);
         goto close;
     }
-    emit(o, &p, &m, out);
+    char err[1024];
+    if (emit(o, &p, &m, out, err, sizeof err)) {
+        fprintf(stderr, "mmgc: error: %s\n", err);
+        status = EXIT_PROGRAM_ERROR;
+    }
 close:
     if (o->output && fclose(out)) {
         fprintf(stderr, "mmgc: error: cannot write '%s': %s\n", o->output, strerror(errno));

@@ -16,25 +16,13 @@
 
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
+
+#include "io_util.h"
 
 static const char MAGIC[6] = {'\x93', 'N', 'U', 'M', 'P', 'Y'};
-
-/* Writes a message to err (if any); returns -1 so callers can `return fail(...)`. */
-__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen, const char *fmt, ...) {
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
 
 size_t npy_itemsize(char dtype) {
     switch (dtype) {
@@ -73,18 +61,18 @@ void npy_free(NpyArray *a) {
 static int checked_nbytes(char dtype, int rank, const int64_t *shape, size_t *nbytes,
                           const char *what, char *err, size_t errlen) {
     size_t item = npy_itemsize(dtype);
-    if (!item) return fail(err, errlen, "%s: unknown dtype code '%c'", what, dtype);
+    if (!item) return io_fail(err, errlen, "%s: unknown dtype code '%c'", what, dtype);
     if (rank < 0 || rank > NPY_MAX_RANK)
-        return fail(err, errlen, "%s: rank %d is out of range (0 to %d)", what, rank, NPY_MAX_RANK);
+        return io_fail(err, errlen, "%s: rank %d is out of range (0 to %d)", what, rank, NPY_MAX_RANK);
     int64_t numel = 1;
     for (int i = 0; i < rank; i++) {
-        if (shape[i] < 0) return fail(err, errlen, "%s: dimension %d is negative (%lld)", what, i, (long long)shape[i]);
+        if (shape[i] < 0) return io_fail(err, errlen, "%s: dimension %d is negative (%lld)", what, i, (long long)shape[i]);
         if (shape[i] && numel > INT64_MAX / shape[i])
-            return fail(err, errlen, "%s: shape is too large (more than 2^63 elements)", what);
+            return io_fail(err, errlen, "%s: shape is too large (more than 2^63 elements)", what);
         numel *= shape[i];
     }
     if ((uint64_t)numel > SIZE_MAX / item || (uint64_t)numel > (uint64_t)INT64_MAX / item)
-        return fail(err, errlen, "%s: shape is too large (%lld elements of %zu bytes)", what, (long long)numel, item);
+        return io_fail(err, errlen, "%s: shape is too large (%lld elements of %zu bytes)", what, (long long)numel, item);
     *nbytes = (size_t)numel * item;
     return 0;
 }
@@ -124,10 +112,10 @@ static const char *excerpt(const Scan *c, size_t from, size_t to, char *buf, siz
 
 /* An error at the scan position: "PATH: bad header at byte N: WHAT". */
 static int syntax(Scan *c, const char *what) {
-    if (at_end(c)) return fail(c->err, c->errlen, "%s: header ends before its dict is closed", c->path);
+    if (at_end(c)) return io_fail(c->err, c->errlen, "%s: header ends before its dict is closed", c->path);
     char buf[48];
-    return fail(c->err, c->errlen, "%s: bad header at byte %zu: %s, found \"%s\"", c->path, c->i, what,
-                excerpt(c, c->i, c->n, buf, sizeof buf));
+    return io_fail(c->err, c->errlen, "%s: bad header at byte %zu: %s, found \"%s\"", c->path, c->i, what,
+                   excerpt(c, c->i, c->n, buf, sizeof buf));
 }
 
 /* A quoted string without escapes: 'abc' or "abc". Longer than size - 1 is
@@ -156,7 +144,7 @@ static int scan_bool(Scan *c, int *v) {
         c->i += 5, *v = 0;
         return 0;
     }
-    return fail(c->err, c->errlen, "%s: 'fortran_order' is not True or False", c->path);
+    return io_fail(c->err, c->errlen, "%s: 'fortran_order' is not True or False", c->path);
 }
 
 /* A non-negative decimal integer (Python 2 numpy wrote a trailing L). */
@@ -202,11 +190,11 @@ static int scan_shape(Scan *c, int *rank, int64_t *shape) {
         while (end < c->n && !strchr(")]}", c->s[end])) end++;
         if (end < c->n && c->s[end] != '}') end++; /* show the closing bracket */
         char buf[64];
-        return fail(c->err, c->errlen, "%s: bad shape tuple \"%s\" (expected a tuple of non-negative integers)",
-                    c->path, excerpt(c, start, end, buf, sizeof buf));
+        return io_fail(c->err, c->errlen, "%s: bad shape tuple \"%s\" (expected a tuple of non-negative integers)",
+                       c->path, excerpt(c, start, end, buf, sizeof buf));
     }
     if (n > NPY_MAX_RANK)
-        return fail(c->err, c->errlen, "%s: shape has %d dimensions; at most %d are supported", c->path, n, NPY_MAX_RANK);
+        return io_fail(c->err, c->errlen, "%s: shape has %d dimensions; at most %d are supported", c->path, n, NPY_MAX_RANK);
     *rank = n;
     return 0;
 }
@@ -222,8 +210,8 @@ static int parse_descr(const char *path, const char *descr, char *dtype, char *e
             return 0;
         }
     if (descr[0] == '>')
-        return fail(err, errlen, "%s: big-endian dtype '%s' is not supported (little-endian only)", path, descr);
-    return fail(err, errlen, "%s: unsupported dtype '%s' (supported: '<f4', '<f8', '<i4', '<i8', '|u1')", path, descr);
+        return io_fail(err, errlen, "%s: big-endian dtype '%s' is not supported (little-endian only)", path, descr);
+    return io_fail(err, errlen, "%s: unsupported dtype '%s' (supported: '<f4', '<f8', '<i4', '<i8', '|u1')", path, descr);
 }
 
 /* Parses the header dict into out's dtype, rank and shape. */
@@ -235,7 +223,7 @@ static int parse_header(const char *path, const char *text, size_t len, NpyArray
     skip_ws(&c);
     if (at_end(&c) || text[c.i] != '{') {
         char buf[48];
-        return fail(err, errlen, "%s: header is not a dict: \"%s\"", path, excerpt(&c, c.i, len, buf, sizeof buf));
+        return io_fail(err, errlen, "%s: header is not a dict: \"%s\"", path, excerpt(&c, c.i, len, buf, sizeof buf));
     }
     c.i++;
     for (;;) {
@@ -246,8 +234,8 @@ static int parse_header(const char *path, const char *text, size_t len, NpyArray
         if (r < 0) return r;
         if (r > 0) return syntax(&c, "expected a quoted key or '}'");
         int bit = !strcmp(key, "descr") ? DESCR : !strcmp(key, "fortran_order") ? FORTRAN : !strcmp(key, "shape") ? SHAPE : 0;
-        if (!bit) return fail(err, errlen, "%s: header has an unexpected key '%s'", path, key);
-        if (seen & bit) return fail(err, errlen, "%s: header repeats the key '%s'", path, key);
+        if (!bit) return io_fail(err, errlen, "%s: header has an unexpected key '%s'", path, key);
+        if (seen & bit) return io_fail(err, errlen, "%s: header repeats the key '%s'", path, key);
         seen |= bit;
         skip_ws(&c);
         if (at_end(&c) || text[c.i] != ':') return syntax(&c, "expected ':' after a key");
@@ -255,10 +243,10 @@ static int parse_header(const char *path, const char *text, size_t len, NpyArray
         skip_ws(&c);
         if (bit == DESCR) {
             if (!at_end(&c) && text[c.i] == '[')
-                return fail(err, errlen, "%s: structured dtypes are not supported", path);
+                return io_fail(err, errlen, "%s: structured dtypes are not supported", path);
             r = scan_string(&c, descr, sizeof descr);
             if (r < 0) return r;
-            if (r > 0) return fail(err, errlen, "%s: 'descr' is not a string", path);
+            if (r > 0) return io_fail(err, errlen, "%s: 'descr' is not a string", path);
         } else if (bit == FORTRAN) {
             if (scan_bool(&c, &fortran) != 0) return -1;
         } else if (scan_shape(&c, &out->rank, out->shape) != 0) {
@@ -276,52 +264,45 @@ static int parse_header(const char *path, const char *text, size_t len, NpyArray
     skip_ws(&c);
     if (!at_end(&c)) {
         char buf[48];
-        return fail(err, errlen, "%s: unexpected text after the header dict: \"%s\"", path,
-                    excerpt(&c, c.i, len, buf, sizeof buf));
+        return io_fail(err, errlen, "%s: unexpected text after the header dict: \"%s\"", path,
+                       excerpt(&c, c.i, len, buf, sizeof buf));
     }
     static const char *names[] = {"descr", "fortran_order", "shape"};
     for (int k = 0; k < 3; k++)
-        if (!(seen & (1 << k))) return fail(err, errlen, "%s: header has no '%s' key", path, names[k]);
+        if (!(seen & (1 << k))) return io_fail(err, errlen, "%s: header has no '%s' key", path, names[k]);
     if (parse_descr(path, descr, &out->dtype, err, errlen) != 0) return -1;
-    if (fortran) return fail(err, errlen, "%s: fortran_order is True; only C order is supported", path);
+    if (fortran) return io_fail(err, errlen, "%s: fortran_order is True; only C order is supported", path);
     return 0;
 }
 
 /* ---- reading ---------------------------------------------------------------- */
 
-/* Reads n bytes; returns how many it got, or -1 (with err set) on a read error. */
-static long long read_bytes(FILE *f, void *buf, size_t n, const char *path, char *err, size_t errlen) {
-    size_t got = fread(buf, 1, n, f);
-    if (got < n && ferror(f)) return fail(err, errlen, "%s: read error: %s", path, strerror(errno));
-    return (long long)got;
-}
-
 static int read_stream(FILE *f, const char *path, NpyArray *out, char *err, size_t errlen) {
     unsigned char pre[12];
-    long long got = read_bytes(f, pre, 8, path, err, errlen);
+    long long got = io_read(f, pre, 8, path, err, errlen);
     if (got < 0) return -1;
     if (got < 6 || memcmp(pre, MAGIC, 6) != 0)
-        return fail(err, errlen, "%s: not an NPY file (it does not start with \"\\x93NUMPY\")", path);
-    if (got < 8) return fail(err, errlen, "%s: file ends inside the header (after %lld bytes)", path, got);
+        return io_fail(err, errlen, "%s: not an NPY file (it does not start with \"\\x93NUMPY\")", path);
+    if (got < 8) return io_fail(err, errlen, "%s: file ends inside the header (after %lld bytes)", path, got);
     int major = pre[6], minor = pre[7];
     if (!(minor == 0 && major >= 1 && major <= 3))
-        return fail(err, errlen, "%s: unsupported NPY format version %d.%d (supported: 1.0, 2.0, 3.0)", path, major, minor);
+        return io_fail(err, errlen, "%s: unsupported NPY format version %d.%d (supported: 1.0, 2.0, 3.0)", path, major, minor);
     size_t lenbytes = major == 1 ? 2 : 4;
-    got = read_bytes(f, pre + 8, lenbytes, path, err, errlen);
+    got = io_read(f, pre + 8, lenbytes, path, err, errlen);
     if (got < 0) return -1;
     if ((size_t)got < lenbytes)
-        return fail(err, errlen, "%s: file ends inside the header (after %lld bytes)", path, 8 + got);
+        return io_fail(err, errlen, "%s: file ends inside the header (after %lld bytes)", path, 8 + got);
     uint32_t hlen = pre[8] | (uint32_t)pre[9] << 8;
     if (lenbytes == 4) hlen |= (uint32_t)pre[10] << 16 | (uint32_t)pre[11] << 24;
     if (hlen > NPY_MAX_HEADER)
-        return fail(err, errlen, "%s: header length %lu is too long (limit %d)", path, (unsigned long)hlen, NPY_MAX_HEADER);
+        return io_fail(err, errlen, "%s: header length %lu is too long (limit %d)", path, (unsigned long)hlen, NPY_MAX_HEADER);
     char *header = malloc(hlen + 1);
-    if (!header) return fail(err, errlen, "%s: out of memory", path);
-    got = read_bytes(f, header, hlen, path, err, errlen);
+    if (!header) return io_fail(err, errlen, "%s: out of memory", path);
+    got = io_read(f, header, hlen, path, err, errlen);
     int rc = got < 0 ? -1
            : (size_t)got < hlen
-               ? fail(err, errlen, "%s: header truncated: its length field says %lu bytes, found %lld", path,
-                      (unsigned long)hlen, got)
+               ? io_fail(err, errlen, "%s: header truncated: its length field says %lu bytes, found %lld", path,
+                         (unsigned long)hlen, got)
                : parse_header(path, header, hlen, out, err, errlen);
     free(header);
     if (rc != 0) return -1;
@@ -329,38 +310,37 @@ static int read_stream(FILE *f, const char *path, NpyArray *out, char *err, size
     size_t nbytes;
     if (checked_nbytes(out->dtype, out->rank, out->shape, &nbytes, path, err, errlen) != 0) return -1;
     /* For a regular file, compare sizes before allocating anything. */
-    struct stat st;
-    long pos = ftell(f);
-    if (pos >= 0 && fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode)) {
-        long long avail = (long long)st.st_size - pos;
-        if (avail < 0) avail = 0;
-        if ((unsigned long long)avail < nbytes)
-            return fail(err, errlen, "%s: data truncated: expected %zu bytes, found %lld", path, nbytes, avail);
-    }
+    long long avail = io_bytes_left(f);
+    if (avail >= 0 && (unsigned long long)avail < nbytes)
+        return io_fail(err, errlen, "%s: data truncated: expected %zu bytes, found %lld", path, nbytes, avail);
     out->data = malloc(nbytes ? nbytes : 1);
-    if (!out->data) return fail(err, errlen, "%s: out of memory (%zu bytes of data)", path, nbytes);
+    if (!out->data) return io_fail(err, errlen, "%s: out of memory (%zu bytes of data)", path, nbytes);
     out->nbytes = nbytes;
-    got = read_bytes(f, out->data, nbytes, path, err, errlen);
+    got = io_read(f, out->data, nbytes, path, err, errlen);
     if (got < 0) return -1;
     if ((size_t)got < nbytes)
-        return fail(err, errlen, "%s: data truncated: expected %zu bytes, found %lld", path, nbytes, got);
+        return io_fail(err, errlen, "%s: data truncated: expected %zu bytes, found %lld", path, nbytes, got);
     unsigned long long extra = 0;
     char tail[4096];
-    while ((got = read_bytes(f, tail, sizeof tail, path, err, errlen)) > 0) extra += (unsigned long long)got;
+    while ((got = io_read(f, tail, sizeof tail, path, err, errlen)) > 0) extra += (unsigned long long)got;
     if (got < 0) return -1;
     if (extra)
-        return fail(err, errlen, "%s: %llu bytes of trailing garbage after the %zu bytes of data", path, extra, nbytes);
+        return io_fail(err, errlen, "%s: %llu bytes of trailing garbage after the %zu bytes of data", path, extra, nbytes);
     return 0;
 }
 
-int npy_read(const char *path, NpyArray *out, char *err, size_t errlen) {
+int npy_read_file(const char *path, NpyStreamReader read, NpyArray *out, char *err, size_t errlen) {
     memset(out, 0, sizeof *out);
     FILE *f = fopen(path, "rb");
-    if (!f) return fail(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-    int rc = read_stream(f, path, out, err, errlen);
+    if (!f) return io_fail(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+    int rc = read(f, path, out, err, errlen);
     fclose(f);
     if (rc != 0) npy_free(out);
     return rc;
+}
+
+int npy_read(const char *path, NpyArray *out, char *err, size_t errlen) {
+    return npy_read_file(path, read_stream, out, err, errlen);
 }
 
 /* ---- writing ---------------------------------------------------------------- */
@@ -388,11 +368,11 @@ static size_t make_header(const NpyArray *a, int *version, char *buf, size_t siz
 
 int npy_write_version(const char *path, const NpyArray *a, int version, char *err, size_t errlen) {
     size_t nbytes;
-    if (version < 0 || version > 2) return fail(err, errlen, "%s: cannot write NPY version %d", path, version);
+    if (version < 0 || version > 2) return io_fail(err, errlen, "%s: cannot write NPY version %d", path, version);
     if (checked_nbytes(a->dtype, a->rank, a->shape, &nbytes, path, err, errlen) != 0) return -1;
     if (a->nbytes != nbytes)
-        return fail(err, errlen, "%s: nbytes is %zu but the shape needs %zu", path, a->nbytes, nbytes);
-    if (nbytes && !a->data) return fail(err, errlen, "%s: data is NULL", path);
+        return io_fail(err, errlen, "%s: nbytes is %zu but the shape needs %zu", path, a->nbytes, nbytes);
+    if (nbytes && !a->data) return io_fail(err, errlen, "%s: data is NULL", path);
 
     char header[512];
     size_t hlen = make_header(a, &version, header, sizeof header);
@@ -401,29 +381,8 @@ int npy_write_version(const char *path, const NpyArray *a, int version, char *er
     pre[6] = (unsigned char)version, pre[7] = 0;
     for (int i = 0; i < 4; i++) pre[8 + i] = (unsigned char)(hlen >> (8 * i));
 
-    size_t plen = strlen(path);
-    char *tmp = malloc(plen + 5);
-    if (!tmp) return fail(err, errlen, "%s: out of memory", path);
-    memcpy(tmp, path, plen);
-    memcpy(tmp + plen, ".tmp", 5);
-    FILE *f = fopen(tmp, "wb");
-    if (!f) {
-        fail(err, errlen, "%s: cannot write %s: %s", path, tmp, strerror(errno));
-        free(tmp);
-        return -1;
-    }
-    int ok = fwrite(pre, 1, version == 1 ? 10 : 12, f) == (version == 1 ? 10u : 12u) &&
-             fwrite(header, 1, hlen, f) == hlen && fwrite(a->data, 1, nbytes, f) == nbytes &&
-             fflush(f) == 0 && fsync(fileno(f)) == 0;
-    int saved = errno;
-    if (fclose(f) != 0 && ok) ok = 0, saved = errno;
-    if (ok && rename(tmp, path) != 0) ok = 0, saved = errno;
-    if (!ok) {
-        fail(err, errlen, "%s: cannot write %s: %s", path, tmp, strerror(saved));
-        remove(tmp);
-    }
-    free(tmp);
-    return ok ? 0 : -1;
+    IoPart parts[] = {{pre, version == 1 ? 10 : 12}, {header, hlen}, {a->data, nbytes}};
+    return io_write_atomic(path, path, parts, 3, err, errlen);
 }
 
 int npy_write(const char *path, const NpyArray *a, char *err, size_t errlen) {
@@ -437,7 +396,7 @@ int npy_alloc(NpyArray *out, char dtype, int rank, const int64_t *shape, char *e
     memset(out, 0, sizeof *out);
     if (checked_nbytes(dtype, rank, shape, &nbytes, "npy_alloc", err, errlen) != 0) return -1;
     out->data = calloc(nbytes ? nbytes : 1, 1);
-    if (!out->data) return fail(err, errlen, "npy_alloc: out of memory (%zu bytes)", nbytes);
+    if (!out->data) return io_fail(err, errlen, "npy_alloc: out of memory (%zu bytes)", nbytes);
     out->dtype = dtype;
     out->rank = rank;
     for (int i = 0; i < rank; i++) out->shape[i] = shape[i];
@@ -486,7 +445,7 @@ int npy_convert(const NpyArray *in, char dtype, NpyArray *out, char *err, size_t
     size_t nbytes;
     memset(out, 0, sizeof *out);
     if (checked_nbytes(in->dtype, in->rank, in->shape, &nbytes, "npy_convert", err, errlen) != 0) return -1;
-    if (in->nbytes != nbytes) return fail(err, errlen, "npy_convert: nbytes is %zu but the shape needs %zu", in->nbytes, nbytes);
+    if (in->nbytes != nbytes) return io_fail(err, errlen, "npy_convert: nbytes is %zu but the shape needs %zu", in->nbytes, nbytes);
     if (npy_alloc(out, dtype, in->rank, in->shape, err, errlen) != 0) return -1;
     int64_t n = npy_numel(in);
     int from_int = is_int(in->dtype);
@@ -499,7 +458,7 @@ int npy_convert(const NpyArray *in, char dtype, NpyArray *out, char *err, size_t
             if (from_int) snprintf(v, sizeof v, "%lld", (long long)iv);
             else snprintf(v, sizeof v, "%.17g", fv);
             npy_free(out);
-            return fail(err, errlen, "npy_convert: element %lld (%s) does not fit in %s", (long long)k, v, npy_descr(dtype));
+            return io_fail(err, errlen, "npy_convert: element %lld (%s) does not fit in %s", (long long)k, v, npy_descr(dtype));
         }
         put(out, k, iv, fv, from_int);
     }

@@ -26,6 +26,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "ir.h"
 
@@ -52,6 +53,12 @@ int64_t npy_numel(const NpyArray *a);
 /* Reads the .npy file at path into *out (which it fully overwrites). On
  * error *out is left empty (data NULL) and needs no npy_free. */
 int npy_read(const char *path, NpyArray *out, char *err, size_t errlen);
+
+/* How npy_read (and idx_read) read a file: opens path, calls
+ * read(f, path, out, err, errlen) and closes it; *out is emptied first and
+ * left empty on error, which is read's, or "PATH: cannot open: reason". */
+typedef int (*NpyStreamReader)(FILE *f, const char *path, NpyArray *out, char *err, size_t errlen);
+int npy_read_file(const char *path, NpyStreamReader read, NpyArray *out, char *err, size_t errlen);
 
 /* Writes a to path, atomically: it writes path.tmp, then renames it over
  * path. Writes version 1.0, or 2.0 if the header does not fit in 1.0, with

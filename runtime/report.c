@@ -3,31 +3,16 @@
  */
 #include "report.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
+#include "io_util.h"
 #include "report_svg.h"
 
 #define MAX_CLASSES 1000
 #define MAX_IMAGE_SIDE 1024
-
-/* Writes a message to err (if any); returns -1 so callers can `return fail(...)`. */
-__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen, const char *fmt, ...) {
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
 
 /* ---- checking the data ------------------------------------------------------------ */
 
@@ -36,26 +21,26 @@ static int check_view(const char *dir, const char *set, int k, int v, const Repo
     const char *name = view->name ? view->name : "?";
     int image = view->rank == 3, wave = view->rank == 2;
     if (!image && !wave)
-        return fail(err, errlen, "%s: %s sample %d, view %d ('%s'): rank %d cannot be drawn (rank 3 [1, H, W] is an image, "
-                    "rank 2 [1, L] a waveform)", dir, set, k + 1, v + 1, name, view->rank);
+        return io_fail(err, errlen, "%s: %s sample %d, view %d ('%s'): rank %d cannot be drawn (rank 3 [1, H, W] is an image, "
+                       "rank 2 [1, L] a waveform)", dir, set, k + 1, v + 1, name, view->rank);
     for (int d = 0; d < view->rank; d++)
         if (view->shape[d] < 1 || (image && view->shape[d] > MAX_IMAGE_SIDE) || view->shape[d] > ((int64_t)1 << 30))
-            return fail(err, errlen, "%s: %s sample %d, view %d ('%s'): dimension %d is %lld (1 to %d)", dir, set, k + 1,
-                        v + 1, name, d, (long long)view->shape[d], image ? MAX_IMAGE_SIDE : 1 << 30);
-    if (!view->data) return fail(err, errlen, "%s: %s sample %d, view %d ('%s'): data is NULL", dir, set, k + 1, v + 1, name);
+            return io_fail(err, errlen, "%s: %s sample %d, view %d ('%s'): dimension %d is %lld (1 to %d)", dir, set, k + 1,
+                           v + 1, name, d, (long long)view->shape[d], image ? MAX_IMAGE_SIDE : 1 << 30);
+    if (!view->data) return io_fail(err, errlen, "%s: %s sample %d, view %d ('%s'): data is NULL", dir, set, k + 1, v + 1, name);
     return 0;
 }
 
 /* Checks samples[0, n) of a set. */
 static int check_samples(const char *dir, const char *set, const ReportSample *s, int n, int nclasses, char *err,
                          size_t errlen) {
-    if (n < 0 || n > 5) return fail(err, errlen, "%s: %d %s samples (0 to 5)", dir, n, set);
+    if (n < 0 || n > 5) return io_fail(err, errlen, "%s: %d %s samples (0 to 5)", dir, n, set);
     for (int k = 0; k < n; k++) {
         if (s[k].nviews < 0 || s[k].nviews > 4)
-            return fail(err, errlen, "%s: %s sample %d has %d views (0 to 4)", dir, set, k + 1, s[k].nviews);
+            return io_fail(err, errlen, "%s: %s sample %d has %d views (0 to 4)", dir, set, k + 1, s[k].nviews);
         if (s[k].label < -1 || s[k].label >= nclasses)
-            return fail(err, errlen, "%s: %s sample %d: label %d is out of range (-1 to %d)", dir, set, k + 1, s[k].label,
-                        nclasses - 1);
+            return io_fail(err, errlen, "%s: %s sample %d: label %d is out of range (-1 to %d)", dir, set, k + 1, s[k].label,
+                           nclasses - 1);
         for (int v = 0; v < s[k].nviews; v++)
             if (check_view(dir, set, k, v, &s[k].views[v], err, errlen) != 0) return -1;
     }
@@ -64,16 +49,16 @@ static int check_samples(const char *dir, const char *set, const ReportSample *s
 
 /* Checks the counts, ranges and pointers the page will read. */
 static int check_data(const char *dir, const ReportData *r, char *err, size_t errlen) {
-    if (r->nepochs < 0) return fail(err, errlen, "%s: nepochs is %d", dir, r->nepochs);
+    if (r->nepochs < 0) return io_fail(err, errlen, "%s: nepochs is %d", dir, r->nepochs);
     if (r->best_epoch < 0 || r->best_epoch > r->nepochs)
-        return fail(err, errlen, "%s: best_epoch %d is out of range (0 to %d)", dir, r->best_epoch, r->nepochs);
+        return io_fail(err, errlen, "%s: best_epoch %d is out of range (0 to %d)", dir, r->best_epoch, r->nepochs);
     if (r->nclasses < 0 || r->nclasses > MAX_CLASSES)
-        return fail(err, errlen, "%s: nclasses %d is out of range (0 to %d)", dir, r->nclasses, MAX_CLASSES);
-    if (r->nnotes < 0 || (r->nnotes && !r->notes)) return fail(err, errlen, "%s: bad notes (%d, %s)", dir, r->nnotes, r->notes ? "set" : "NULL");
+        return io_fail(err, errlen, "%s: nclasses %d is out of range (0 to %d)", dir, r->nclasses, MAX_CLASSES);
+    if (r->nnotes < 0 || (r->nnotes && !r->notes)) return io_fail(err, errlen, "%s: bad notes (%d, %s)", dir, r->nnotes, r->notes ? "set" : "NULL");
     for (int i = 0; r->confusion && i < r->nclasses * r->nclasses; i++)
         if (r->confusion[i] < 0)
-            return fail(err, errlen, "%s: confusion[%d][%d] is negative (%lld)", dir, i / r->nclasses, i % r->nclasses,
-                        (long long)r->confusion[i]);
+            return io_fail(err, errlen, "%s: confusion[%d][%d] is negative (%lld)", dir, i / r->nclasses, i % r->nclasses,
+                           (long long)r->confusion[i]);
     if (check_samples(dir, "train", r->train_samples, r->ntrain_samples, r->nclasses, err, errlen) != 0) return -1;
     return check_samples(dir, "test", r->test_samples, r->ntest_samples, r->nclasses, err, errlen);
 }
@@ -260,63 +245,10 @@ static void page(RBuf *b, const ReportData *r, const char *const *names) {
 
 /* ---- writing -------------------------------------------------------------------------- */
 
-/* mkdir -p dir. */
-static int make_dirs(const char *dir, char *err, size_t errlen) {
-    char *p = strdup(dir);
-    if (!p) return fail(err, errlen, "%s: out of memory", dir);
-    int rc = 0;
-    for (char *s = p + 1;; s++) {
-        if (*s != '/' && *s) continue;
-        char c = *s;
-        *s = 0;
-        struct stat st;
-        if (mkdir(p, 0777) != 0 && errno != EEXIST) rc = fail(err, errlen, "%s: cannot create %s: %s", dir, p, strerror(errno));
-        else if (stat(p, &st) != 0 || !S_ISDIR(st.st_mode)) rc = fail(err, errlen, "%s: %s is not a directory", dir, p);
-        *s = c;
-        if (rc || !c) break;
-    }
-    free(p);
-    return rc;
-}
-
-/* Writes text[0, n) to dir/index.html through dir/index.html.tmp. */
-static int write_atomic(const char *dir, const char *text, size_t n, char *err, size_t errlen) {
-    size_t len = strlen(dir);
-    char *path = malloc(len + 32), *tmp = malloc(len + 32);
-    if (!path || !tmp) {
-        free(path), free(tmp);
-        return fail(err, errlen, "%s: out of memory", dir);
-    }
-    snprintf(path, len + 32, "%s/index.html", dir);
-    snprintf(tmp, len + 32, "%s/index.html.tmp", dir);
-    int ok = 0, saved = 0;
-    FILE *f = fopen(tmp, "wb");
-    if (f) {
-        ok = fwrite(text, 1, n, f) == n && fflush(f) == 0 && fsync(fileno(f)) == 0;
-        saved = errno;
-        if (fclose(f) != 0 && ok) ok = 0, saved = errno;
-        if (ok && rename(tmp, path) != 0) ok = 0, saved = errno;
-        if (!ok) remove(tmp);
-    } else {
-        saved = errno;
-    }
-    if (ok) {
-        int fd = open(dir, O_RDONLY | O_DIRECTORY);
-        if (fd >= 0) {
-            fsync(fd);
-            close(fd);
-        }
-    } else {
-        fail(err, errlen, "%s: cannot write %s: %s", dir, tmp, strerror(saved));
-    }
-    free(path), free(tmp);
-    return ok ? 0 : -1;
-}
-
 /* Checks r, builds the page in memory, then creates dir and writes it. */
 int report_write(const char *dir, const ReportData *r, char *err, size_t errlen) {
-    if (!dir || !*dir) return fail(err, errlen, "report_write: no directory");
-    if (!r) return fail(err, errlen, "%s: no report data", dir);
+    if (!dir || !*dir) return io_fail(err, errlen, "report_write: no directory");
+    if (!r) return io_fail(err, errlen, "%s: no report data", dir);
     if (check_data(dir, r, err, errlen) != 0) return -1;
     /* class names: the given ones, or "0", "1", ... */
     int n = r->nclasses;
@@ -324,7 +256,7 @@ int report_write(const char *dir, const ReportData *r, char *err, size_t errlen)
     char (*digits)[12] = calloc((size_t)n + 1, sizeof *digits);
     if (!names || !digits) {
         free(names), free(digits);
-        return fail(err, errlen, "%s: out of memory", dir);
+        return io_fail(err, errlen, "%s: out of memory", dir);
     }
     for (int i = 0; i < n; i++) {
         snprintf(digits[i], sizeof digits[i], "%d", i);
@@ -332,8 +264,14 @@ int report_write(const char *dir, const ReportData *r, char *err, size_t errlen)
     }
     RBuf b = {0};
     page(&b, r, names);
-    int rc = b.oom ? fail(err, errlen, "%s: out of memory", dir) : make_dirs(dir, err, errlen);
-    if (rc == 0) rc = write_atomic(dir, b.s, b.n, err, errlen);
-    free(b.s), free(names), free(digits);
+    int rc = b.oom ? io_fail(err, errlen, "%s: out of memory", dir) : io_make_dirs(dir, err, errlen);
+    size_t len = strlen(dir) + sizeof "/index.html";
+    char *path = rc == 0 ? malloc(len) : NULL;
+    if (rc == 0 && !path) rc = io_fail(err, errlen, "%s: out of memory", dir);
+    if (rc == 0) {
+        snprintf(path, len, "%s/index.html", dir);
+        rc = io_write_atomic(path, dir, &(IoPart){b.s, b.n}, 1, err, errlen);
+    }
+    free(path), free(b.s), free(names), free(digits);
     return rc;
 }

@@ -1,4 +1,4 @@
-/* report_svg.c — the report's text buffer, XML escaping, and its SVG charts:
+/* report_svg.c — the report's XML escaping and its SVG charts:
  * line charts over epochs, the confusion heat map and logit bar charts.
  * (Pictures and waveforms are in report_image.c.)
  *
@@ -15,70 +15,15 @@
 
 #define SVG_OPEN "<svg xmlns=\"http://www.w3.org/2000/svg\" font-family=\"sans-serif\" font-size=\"11\" fill=\"#222\""
 
-/* ---- the buffer ------------------------------------------------------------- */
-
-/* Appends n bytes (keeping a NUL after them); on allocation failure sets oom. */
-void rb_add(RBuf *b, const char *s, size_t n) {
-    if (b->oom) return;
-    if (b->n + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 4096;
-        while (cap < b->n + n + 1) cap *= 2;
-        char *p = realloc(b->s, cap);
-        if (!p) {
-            b->oom = 1;
-            return;
-        }
-        b->s = p, b->cap = cap;
-    }
-    memcpy(b->s + b->n, s, n);
-    b->n += n;
-    b->s[b->n] = 0;
-}
-
-/* Appends a NUL-terminated string as it is (markup). */
-void rb_str(RBuf *b, const char *s) { rb_add(b, s, strlen(s)); }
-
-/* Appends formatted text (markup; text from users goes through rb_text). */
-void rb_printf(RBuf *b, const char *fmt, ...) {
-    char small[512];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(small, sizeof small, fmt, ap);
-    va_end(ap);
-    if (n < 0) return;
-    if ((size_t)n < sizeof small) {
-        rb_add(b, small, (size_t)n);
-        return;
-    }
-    char *big = malloc((size_t)n + 1);
-    if (!big) {
-        b->oom = 1;
-        return;
-    }
-    va_start(ap, fmt);
-    vsnprintf(big, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    rb_add(b, big, (size_t)n);
-    free(big);
-}
-
 /* ---- escaping ------------------------------------------------------------------ */
 
 /* The length of the UTF-8 character at s (1 to 4), or 0 if the bytes there
  * are not a well-formed character that XML allows. */
 static size_t xml_char(const unsigned char *s) {
-    unsigned c = s[0];
+    unsigned c = s[0], cp;
     if (c < 0x80) return c >= 0x20 || c == '\t' || c == '\n' || c == '\r' ? 1 : 0;
-    size_t len = (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
-    if (!len) return 0;
-    unsigned cp = c & (0x7F >> len);
-    for (size_t k = 1; k < len; k++) {
-        if ((s[k] & 0xC0) != 0x80) return 0; /* also stops at the NUL */
-        cp = cp << 6 | (s[k] & 0x3F);
-    }
-    static const unsigned min[] = {0, 0, 0x80, 0x800, 0x10000};
-    if (cp < min[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF) || cp == 0xFFFE || cp == 0xFFFF) return 0;
-    return len;
+    size_t len = io_utf8_char(s, strnlen((const char *)s, 4), &cp);
+    return len && cp != 0xFFFE && cp != 0xFFFF ? len : 0;
 }
 
 /* rb_text of the first n bytes of s. */

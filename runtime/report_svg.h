@@ -1,21 +1,16 @@
-/* report_svg.h — internal to report.c and report_svg.c: the text buffer the
- * page is built in, escaping, and the SVG figures. Every function appends
- * well-formed XML to the buffer; all text passes through rb_text. */
+/* report_svg.h — internal to report.c and report_svg.c: escaping and the
+ * SVG figures, appended to the buffer the page is built in (RBuf, rb_add,
+ * rb_str and rb_printf, for markup as it is, are in io_util.h). Every
+ * function appends well-formed XML to the buffer; all text passes through
+ * rb_text. */
 #ifndef MMGC_REPORT_SVG_H
 #define MMGC_REPORT_SVG_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-typedef struct {
-    char *s;
-    size_t n, cap;
-    int oom; /* set once an allocation failed; later appends do nothing */
-} RBuf;
+#include "io_util.h"
 
-void rb_add(RBuf *b, const char *s, size_t n);
-void rb_str(RBuf *b, const char *s);
-__attribute__((format(printf, 2, 3))) void rb_printf(RBuf *b, const char *fmt, ...);
 /* s escaped for XML text and attribute values (& < > " '), with invalid
  * UTF-8 and control characters replaced by U+FFFD. NULL appends nothing. */
 void rb_text(RBuf *b, const char *s);

@@ -9,22 +9,12 @@
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
-/* Writes a message to err (if any); returns -1 so callers can `return fail(...)`. */
-__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen, const char *fmt, ...) {
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
+#include "io_util.h"
 
 /* Little-endian integers. */
 static uint32_t le32(const unsigned char *p) { return p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
@@ -49,43 +39,43 @@ typedef struct {
 /* The RIFF header and the chunk list. */
 static int walk_chunks(FILE *f, const char *path, Chunks *c, char *err, size_t errlen) {
     struct stat st;
-    if (fstat(fileno(f), &st) != 0) return fail(err, errlen, "%s: cannot stat: %s", path, strerror(errno));
-    if (!S_ISREG(st.st_mode)) return fail(err, errlen, "%s: not a regular file", path);
+    if (fstat(fileno(f), &st) != 0) return io_fail(err, errlen, "%s: cannot stat: %s", path, strerror(errno));
+    if (!S_ISREG(st.st_mode)) return io_fail(err, errlen, "%s: not a regular file", path);
     long long size = (long long)st.st_size;
     unsigned char h[12];
     size_t got = fread(h, 1, 12, f);
-    if (got >= 4 && !memcmp(h, "RIFX", 4)) return fail(err, errlen, "%s: big-endian RIFX files are not supported", path);
-    if (got >= 4 && !memcmp(h, "RF64", 4)) return fail(err, errlen, "%s: RF64 files are not supported", path);
-    if (got < 4 || memcmp(h, "RIFF", 4)) return fail(err, errlen, "%s: not a WAV file (it does not start with \"RIFF\")", path);
-    if (got < 12) return fail(err, errlen, "%s: file is too short (%zu bytes) to be a WAV file", path, got);
+    if (got >= 4 && !memcmp(h, "RIFX", 4)) return io_fail(err, errlen, "%s: big-endian RIFX files are not supported", path);
+    if (got >= 4 && !memcmp(h, "RF64", 4)) return io_fail(err, errlen, "%s: RF64 files are not supported", path);
+    if (got < 4 || memcmp(h, "RIFF", 4)) return io_fail(err, errlen, "%s: not a WAV file (it does not start with \"RIFF\")", path);
+    if (got < 12) return io_fail(err, errlen, "%s: file is too short (%zu bytes) to be a WAV file", path, got);
     char id[5];
-    if (memcmp(h + 8, "WAVE", 4)) return fail(err, errlen, "%s: not a WAV file (a RIFF file of form '%s')", path, chunk_id(h + 8, id));
+    if (memcmp(h + 8, "WAVE", 4)) return io_fail(err, errlen, "%s: not a WAV file (a RIFF file of form '%s')", path, chunk_id(h + 8, id));
     long long end = 8 + (long long)le32(h + 4);
     if (end > size)
-        return fail(err, errlen, "%s: file truncated: the RIFF header says %lld bytes, the file has %lld", path, end, size);
+        return io_fail(err, errlen, "%s: file truncated: the RIFF header says %lld bytes, the file has %lld", path, end, size);
     long long pos = 12;
     while (end - pos >= 8) {
         unsigned char ch[8];
-        if (fseek(f, pos, SEEK_SET) != 0 || fread(ch, 1, 8, f) != 8) return fail(err, errlen, "%s: read error at byte %lld", path, pos);
+        if (fseek(f, pos, SEEK_SET) != 0 || fread(ch, 1, 8, f) != 8) return io_fail(err, errlen, "%s: read error at byte %lld", path, pos);
         uint32_t len = le32(ch + 4);
         chunk_id(ch, id);
         if ((long long)len > end - pos - 8)
-            return fail(err, errlen, "%s: chunk '%s' at byte %lld is truncated: it says %lu bytes, %lld remain", path, id,
-                        pos, (unsigned long)len, end - pos - 8);
+            return io_fail(err, errlen, "%s: chunk '%s' at byte %lld is truncated: it says %lu bytes, %lld remain", path, id,
+                           pos, (unsigned long)len, end - pos - 8);
         if (!memcmp(ch, "fmt ", 4)) {
-            if (c->has_fmt) return fail(err, errlen, "%s: two 'fmt ' chunks", path);
+            if (c->has_fmt) return io_fail(err, errlen, "%s: two 'fmt ' chunks", path);
             c->has_fmt = 1, c->fmt_size = len;
             size_t want = len < sizeof c->fmt ? len : sizeof c->fmt;
-            if (fread(c->fmt, 1, want, f) != want) return fail(err, errlen, "%s: read error at byte %lld", path, pos + 8);
+            if (fread(c->fmt, 1, want, f) != want) return io_fail(err, errlen, "%s: read error at byte %lld", path, pos + 8);
         } else if (!memcmp(ch, "data", 4)) {
-            if (c->has_data) return fail(err, errlen, "%s: two 'data' chunks", path);
+            if (c->has_data) return io_fail(err, errlen, "%s: two 'data' chunks", path);
             c->has_data = 1, c->data_pos = pos + 8, c->data_size = len;
         }
         pos += 8 + (long long)len + (len & 1); /* odd chunks are padded to even */
     }
-    if (pos < end) return fail(err, errlen, "%s: %lld stray bytes after the last chunk", path, end - pos);
-    if (!c->has_fmt) return fail(err, errlen, "%s: no 'fmt ' chunk", path);
-    if (!c->has_data) return fail(err, errlen, "%s: no 'data' chunk", path);
+    if (pos < end) return io_fail(err, errlen, "%s: %lld stray bytes after the last chunk", path, end - pos);
+    if (!c->has_fmt) return io_fail(err, errlen, "%s: no 'fmt ' chunk", path);
+    if (!c->has_data) return io_fail(err, errlen, "%s: no 'data' chunk", path);
     return 0;
 }
 
@@ -109,7 +99,7 @@ static int check_format(const Chunks *c, const char *path, unsigned *tag, unsign
                         char *err, size_t errlen) {
     const unsigned char *f = c->fmt;
     if (c->fmt_size < 16)
-        return fail(err, errlen, "%s: 'fmt ' chunk is too short (%lu bytes; at least 16)", path, (unsigned long)c->fmt_size);
+        return io_fail(err, errlen, "%s: 'fmt ' chunk is too short (%lu bytes; at least 16)", path, (unsigned long)c->fmt_size);
     *tag = le16(f);
     *channels = le16(f + 2);
     uint32_t hz = le32(f + 4);
@@ -118,23 +108,23 @@ static int check_format(const Chunks *c, const char *path, unsigned *tag, unsign
     if (*tag == 0xFFFE) {
         static const unsigned char tail[14] = {0, 0, 0, 0, 0x10, 0, 0x80, 0, 0, 0xAA, 0, 0x38, 0x9B, 0x71};
         if (c->fmt_size < 40 || le16(f + 16) < 22)
-            return fail(err, errlen, "%s: WAVE_FORMAT_EXTENSIBLE 'fmt ' chunk is too short (%lu bytes; 40 needed)", path,
-                        (unsigned long)c->fmt_size);
+            return io_fail(err, errlen, "%s: WAVE_FORMAT_EXTENSIBLE 'fmt ' chunk is too short (%lu bytes; 40 needed)", path,
+                           (unsigned long)c->fmt_size);
         if (memcmp(f + 26, tail, sizeof tail))
-            return fail(err, errlen, "%s: unsupported WAVE_FORMAT_EXTENSIBLE subformat (not a PCM or IEEE float GUID)", path);
+            return io_fail(err, errlen, "%s: unsupported WAVE_FORMAT_EXTENSIBLE subformat (not a PCM or IEEE float GUID)", path);
         *tag = le16(f + 24);
     }
     char name[64];
     if (!((*tag == 1 && bits == 16) || (*tag == 3 && bits == 32)))
-        return fail(err, errlen, "%s: unsupported format: %s (supported: 16-bit PCM, 32-bit IEEE float)", path,
-                    format_name(*tag, bits, name, sizeof name));
-    if (*channels == 0) return fail(err, errlen, "%s: 'fmt ' chunk says 0 channels", path);
-    if (hz == 0 || hz > INT_MAX) return fail(err, errlen, "%s: bad sample rate %lu", path, (unsigned long)hz);
+        return io_fail(err, errlen, "%s: unsupported format: %s (supported: 16-bit PCM, 32-bit IEEE float)", path,
+                       format_name(*tag, bits, name, sizeof name));
+    if (*channels == 0) return io_fail(err, errlen, "%s: 'fmt ' chunk says 0 channels", path);
+    if (hz == 0 || hz > INT_MAX) return io_fail(err, errlen, "%s: bad sample rate %lu", path, (unsigned long)hz);
     if (*block != *channels * bits / 8)
-        return fail(err, errlen, "%s: block align %u does not match %u channels of %u bits", path, *block, *channels, bits);
+        return io_fail(err, errlen, "%s: block align %u does not match %u channels of %u bits", path, *block, *channels, bits);
     if (c->data_size % *block)
-        return fail(err, errlen, "%s: 'data' chunk size %lu is not a multiple of the frame size %u", path,
-                    (unsigned long)c->data_size, *block);
+        return io_fail(err, errlen, "%s: 'data' chunk size %lu is not a multiple of the frame size %u", path,
+                       (unsigned long)c->data_size, *block);
     *rate = (int)hz;
     return 0;
 }
@@ -146,12 +136,12 @@ static int decode(FILE *f, const Chunks *c, unsigned tag, unsigned channels, uns
     float *dst = out->data;
     size_t per = (1u << 16) / block + 1; /* frames per read */
     unsigned char *buf = malloc(per * block);
-    if (!buf) return fail(err, errlen, "%s: out of memory", path);
-    int rc = fseek(f, c->data_pos, SEEK_SET) == 0 ? 0 : fail(err, errlen, "%s: cannot seek to the data", path);
+    if (!buf) return io_fail(err, errlen, "%s: out of memory", path);
+    int rc = fseek(f, c->data_pos, SEEK_SET) == 0 ? 0 : io_fail(err, errlen, "%s: cannot seek to the data", path);
     for (int64_t at = 0; rc == 0 && at < frames; at += (int64_t)per) {
         size_t n = frames - at < (int64_t)per ? (size_t)(frames - at) : per;
         if (fread(buf, block, n, f) != n) {
-            rc = fail(err, errlen, "%s: read error in the data", path);
+            rc = io_fail(err, errlen, "%s: read error in the data", path);
             break;
         }
         for (size_t k = 0; rc == 0 && k < n; k++)
@@ -164,7 +154,7 @@ static int decode(FILE *f, const Chunks *c, unsigned tag, unsigned channels, uns
                     uint32_t w = le32(p);
                     memcpy(&v, &w, 4);
                     if (!isfinite(v))
-                        rc = fail(err, errlen, "%s: sample %lld of channel %u is not finite", path, (long long)(at + (int64_t)k), ch);
+                        rc = io_fail(err, errlen, "%s: sample %lld of channel %u is not finite", path, (long long)(at + (int64_t)k), ch);
                 }
                 dst[(int64_t)ch * frames + at + (int64_t)k] = v;
             }
@@ -177,7 +167,7 @@ static int decode(FILE *f, const Chunks *c, unsigned tag, unsigned channels, uns
 int wav_read(const char *path, NpyArray *out, int *sample_rate, char *err, size_t errlen) {
     memset(out, 0, sizeof *out);
     FILE *f = fopen(path, "rb");
-    if (!f) return fail(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+    if (!f) return io_fail(err, errlen, "%s: cannot open: %s", path, strerror(errno));
     Chunks c = {0};
     unsigned tag = 0, channels = 0, block = 0;
     int rate = 0;

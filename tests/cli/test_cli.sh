@@ -54,6 +54,13 @@ contains out "%multimodal.fusion.wa = param f32[128, 128]" "ir names values by p
 contains out "output loss = " "ir output"
 expect 0 "emit dot" -- models/image_conv2net.mmg --emit=dot
 contains out "digraph" "dot"
+expect 0 "emit llvm" -- models/image_conv2net.mmg --emit=llvm --set batch=4
+contains out "define i32 @mmgc_step(" "llvm ir has the step function"
+contains out "call i32 @mmgc_rt_call(" "llvm ir calls the runtime helpers"
+expect 0 "emit asm of the training step" -- models/image_conv2net.mmg --emit=asm --stage=train --set batch=4
+contains out "mmgc_step:" "asm has the step function"
+expect 2 "bad backend" -- models/image_conv2net.mmg --backend=gpu
+contains err "unknown backend 'gpu' (available: interp, llvm)" "bad backend message"
 expect 0 "emit ast" -- models/multimodal_gated.mmg --emit=ast
 contains out "model multimodal_gated extends multimodal" "ast"
 expect 0 "-o" -- models/image_conv2net.mmg -o "$tmp/summary.txt"

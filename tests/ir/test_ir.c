@@ -10,20 +10,7 @@
 
 #include "harness.h"
 #include "ir.h"
-
-/* Inputs and integer attributes as (array, count) argument pairs. */
-#define IN(...) (const int[]){__VA_ARGS__}, (int)(sizeof((const int[]){__VA_ARGS__}) / sizeof(int))
-#define AT(...)                                                                                     \
-    (const int64_t[]){__VA_ARGS__}, (int)(sizeof((const int64_t[]){__VA_ARGS__}) / sizeof(int64_t))
-#define NONE NULL, 0
-
-/* Like CU_ASSERT_STRING_EQUAL, but shows both strings when they differ. */
-#define ASSERT_STR(actual, expected)                                                               \
-    do {                                                                                           \
-        const char *a_ = (actual), *e_ = (expected);                                               \
-        if (strcmp(a_, e_) != 0) fprintf(stderr, "\n  got:      %s\n  expected: %s\n", a_, e_);   \
-        CU_ASSERT_STRING_EQUAL(a_, e_);                                                            \
-    } while (0)
+#include "ir_helpers.h"
 
 /* Asserts that haystack contains needle, showing both if not. */
 #define ASSERT_HAS(haystack, needle)                                                               \
@@ -32,29 +19,6 @@
         if (!strstr(h_, n_)) fprintf(stderr, "\n  missing: %s\n  in:\n%s\n", n_, h_);             \
         CU_ASSERT_PTR_NOT_NULL(strstr(h_, n_));                                                    \
     } while (0)
-
-/* A type from a dtype, a rank and that many int dims. */
-static TType T(DType d, int rank, ...) {
-    TType t;
-    memset(&t, 0, sizeof t);
-    t.dtype = d;
-    t.shape.rank = rank;
-    va_list ap;
-    va_start(ap, rank);
-    for (int i = 0; i < rank; i++) t.shape.dim[i] = va_arg(ap, int);
-    va_end(ap);
-    return t;
-}
-
-/* Adds a node with ir_build, failing the test (with the message) if it fails. */
-static int B(Graph *g, Op op, const int *in, int nin, const int64_t *attr, int nattr, double value,
-             const TType *given) {
-    char err[256];
-    int id = ir_build(g, op, in, nin, attr, nattr, value, given, (Loc){0, 0, 0}, err, sizeof err);
-    if (id < 0) fprintf(stderr, "\n  building %s failed: %s\n", ir_op_info[op].name, err);
-    CU_ASSERT_FATAL(id >= 0);
-    return id;
-}
 
 /* Adds an input node of type t. */
 static int src(Graph *g, TType t) { return B(g, OP_INPUT, NONE, NONE, 0, &t); }

@@ -4,7 +4,6 @@
  * can be wrong (each with its exact message), and atomic writes: no .tmp
  * left behind, and a good file survives a failed write.
  */
-#include <ftw.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -17,59 +16,24 @@
 #include "checkpoint.h"
 #include "harness.h"
 
-/* Like CU_ASSERT_STRING_EQUAL, but shows both strings when they differ. */
-#define ASSERT_STR(actual, expected)                                                               \
-    do {                                                                                           \
-        const char *a_ = (actual), *e_ = (expected);                                               \
-        if (strcmp(a_, e_) != 0) fprintf(stderr, "\n  got:      %s\n  expected: %s\n", a_, e_);   \
-        CU_ASSERT_STRING_EQUAL(a_, e_);                                                            \
-    } while (0)
-
-static char tmpdir[64];
-
-/* tmpdir/name in a static buffer (one at a time). */
-static const char *tmp(const char *name) {
-    static char buf[256];
-    snprintf(buf, sizeof buf, "%s/%s", tmpdir, name);
-    return buf;
-}
-
-/* Writes n raw bytes to tmpdir/name. */
-static void put_bytes(const char *name, const void *bytes, size_t n) {
-    FILE *f = fopen(tmp(name), "wb");
-    CU_ASSERT_FATAL(f != NULL);
-    CU_ASSERT_FATAL(fwrite(bytes, 1, n, f) == n);
-    fclose(f);
-}
-
 /* Writes a safetensors file: the length h, h bytes of header as given, ndata data bytes (k & 255). */
 static void put_st_n(const char *name, const char *header, size_t h, size_t ndata) {
     unsigned char *buf = malloc(8 + h + ndata);
     for (int i = 0; i < 8; i++) buf[i] = (unsigned char)((uint64_t)h >> (8 * i));
     memcpy(buf + 8, header, h);
     for (size_t k = 0; k < ndata; k++) buf[8 + h + k] = (unsigned char)k;
-    put_bytes(name, buf, 8 + h + ndata);
+    harness_put_bytes(harness_tmp(name), buf, 8 + h + ndata);
     free(buf);
 }
 
 /* put_st_n of a NUL-terminated header. */
 static void put_st(const char *name, const char *header, size_t ndata) { put_st_n(name, header, strlen(header), ndata); }
 
-/* The contents of a file in a malloc'd buffer. */
-static unsigned char *slurp(const char *path, size_t *n) {
-    FILE *f = fopen(path, "rb");
-    CU_ASSERT_FATAL(f != NULL);
-    unsigned char *buf = malloc(1 << 16);
-    *n = fread(buf, 1, 1 << 16, f);
-    fclose(f);
-    return buf;
-}
-
 /* Asserts that reading tmpdir/name fails with "PATH: message". */
 static void expect_error(const char *name, const char *message) {
     char want[512], err[512] = "";
-    snprintf(want, sizeof want, "%s: %s", tmp(name), message);
-    Checkpoint *c = ckpt_read(tmp(name), err, sizeof err);
+    snprintf(want, sizeof want, "%s: %s", harness_tmp(name), message);
+    Checkpoint *c = ckpt_read(harness_tmp(name), err, sizeof err);
     CU_ASSERT_PTR_NULL(c);
     ckpt_free(c);
     ASSERT_STR(err, want);
@@ -85,8 +49,8 @@ static void expect_header_error(const char *header, size_t ndata, const char *me
 static void expect_write_error(const CkptTensor *t, int n, const char *const *k, const char *const *v, int nmeta,
                                const char *message) {
     char want[512], err[512] = "";
-    snprintf(want, sizeof want, "%s: %s", tmp("w.safetensors"), message);
-    CU_ASSERT_EQUAL(ckpt_write(tmp("w.safetensors"), t, n, k, v, nmeta, err, sizeof err), -1);
+    snprintf(want, sizeof want, "%s: %s", harness_tmp("w.safetensors"), message);
+    CU_ASSERT_EQUAL(ckpt_write(harness_tmp("w.safetensors"), t, n, k, v, nmeta, err, sizeof err), -1);
     ASSERT_STR(err, want);
 }
 
@@ -110,9 +74,9 @@ static void test_round_trip(void) {
     const char *keys[] = {"epoch", "note"}, *values[] = {"16", "line 1\nline \"2\"\t\\ \x01 \xe2\x9c\x93"};
     char err[256];
     int n = (int)(sizeof t / sizeof t[0]);
-    CU_ASSERT_EQUAL_FATAL(ckpt_write(tmp("rt.safetensors"), t, n, keys, values, 2, err, sizeof err), 0);
-    CU_ASSERT_EQUAL(access(tmp("rt.safetensors.tmp"), F_OK), -1);
-    Checkpoint *c = ckpt_read(tmp("rt.safetensors"), err, sizeof err);
+    CU_ASSERT_EQUAL_FATAL(ckpt_write(harness_tmp("rt.safetensors"), t, n, keys, values, 2, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(access(harness_tmp("rt.safetensors.tmp"), F_OK), -1);
+    Checkpoint *c = ckpt_read(harness_tmp("rt.safetensors"), err, sizeof err);
     if (!c) fprintf(stderr, "\n  %s\n", err);
     CU_ASSERT_PTR_NOT_NULL_FATAL(c);
     CU_ASSERT_EQUAL_FATAL(ckpt_count(c), n);
@@ -147,8 +111,8 @@ static void test_round_trip(void) {
     ckpt_free(NULL);
 
     /* No tensors, no metadata: the header is "{}" and six spaces. */
-    CU_ASSERT_EQUAL_FATAL(ckpt_write(tmp("none.safetensors"), NULL, 0, NULL, NULL, 0, err, sizeof err), 0);
-    c = ckpt_read(tmp("none.safetensors"), err, sizeof err);
+    CU_ASSERT_EQUAL_FATAL(ckpt_write(harness_tmp("none.safetensors"), NULL, 0, NULL, NULL, 0, err, sizeof err), 0);
+    c = ckpt_read(harness_tmp("none.safetensors"), err, sizeof err);
     CU_ASSERT_PTR_NOT_NULL_FATAL(c);
     CU_ASSERT_EQUAL(ckpt_count(c), 0);
     CU_ASSERT_EQUAL(ckpt_meta_count(c), 0);
@@ -162,13 +126,13 @@ static void test_exact_bytes(void) {
     CkptTensor t[] = {{"a", DT_F32, {1, {2}}, a}, {"x", DT_I64, {0, {0}}, &x}};
     const char *keys[] = {"format"}, *values[] = {"pt"};
     char err[256];
-    CU_ASSERT_EQUAL_FATAL(ckpt_write(tmp("tiny.safetensors"), t, 2, keys, values, 1, err, sizeof err), 0);
+    CU_ASSERT_EQUAL_FATAL(ckpt_write(harness_tmp("tiny.safetensors"), t, 2, keys, values, 1, err, sizeof err), 0);
     const char *json = "{\"__metadata__\":{\"format\":\"pt\"},"
                        "\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
                        "\"x\":{\"dtype\":\"I64\",\"shape\":[],\"data_offsets\":[8,16]}}";
     size_t j = strlen(json), padded = (j + 7) / 8 * 8, n;
     CU_ASSERT_EQUAL(j, 138);
-    unsigned char *bytes = slurp(tmp("tiny.safetensors"), &n);
+    unsigned char *bytes = harness_slurp(harness_tmp("tiny.safetensors"), &n);
     CU_ASSERT_EQUAL_FATAL(n, 8 + padded + 16);
     CU_ASSERT(memcmp(bytes, "\x90\0\0\0\0\0\0\0", 8) == 0); /* 144 */
     CU_ASSERT(memcmp(bytes + 8, json, j) == 0);
@@ -178,8 +142,8 @@ static void test_exact_bytes(void) {
 
     /* Without metadata there is no "__metadata__"; escapes are serde_json's. */
     CkptTensor e = {"q\"\\\n\x1f", DT_I64, {1, {0}}, NULL};
-    CU_ASSERT_EQUAL_FATAL(ckpt_write(tmp("esc.safetensors"), &e, 1, NULL, NULL, 0, err, sizeof err), 0);
-    bytes = slurp(tmp("esc.safetensors"), &n);
+    CU_ASSERT_EQUAL_FATAL(ckpt_write(harness_tmp("esc.safetensors"), &e, 1, NULL, NULL, 0, err, sizeof err), 0);
+    bytes = harness_slurp(harness_tmp("esc.safetensors"), &n);
     json = "{\"q\\\"\\\\\\n\\u001f\":{\"dtype\":\"I64\",\"shape\":[0],\"data_offsets\":[0,0]}}";
     CU_ASSERT_EQUAL(n, 8 + (strlen(json) + 7) / 8 * 8);
     CU_ASSERT(memcmp(bytes + 8, json, strlen(json)) == 0);
@@ -194,7 +158,7 @@ static void test_hand_made(void) {
            "  \"__metadata__\": {\"k\\/\": \"v\\u0041\"}\n}   \n\t",
            12);
     char err[256];
-    Checkpoint *c = ckpt_read(tmp("hand.safetensors"), err, sizeof err);
+    Checkpoint *c = ckpt_read(harness_tmp("hand.safetensors"), err, sizeof err);
     if (!c) fprintf(stderr, "\n  %s\n", err);
     CU_ASSERT_PTR_NOT_NULL_FATAL(c);
     CU_ASSERT_EQUAL(ckpt_count(c), 2);
@@ -214,15 +178,15 @@ static void test_hand_made(void) {
 /* The file around the header: missing, short, lengths that do not fit. */
 static void test_bad_file(void) {
     expect_error("missing.safetensors", "cannot open: No such file or directory");
-    put_bytes("empty.safetensors", "", 0);
+    harness_put_bytes(harness_tmp("empty.safetensors"), "", 0);
     expect_error("empty.safetensors", "file is too short (0 bytes) to be a safetensors file");
-    put_bytes("short.safetensors", "\x02\0\0\0\0", 5);
+    harness_put_bytes(harness_tmp("short.safetensors"), "\x02\0\0\0\0", 5);
     expect_error("short.safetensors", "file is too short (5 bytes) to be a safetensors file");
-    put_bytes("long.safetensors", "\x64\0\0\0\0\0\0\0{}", 10);
+    harness_put_bytes(harness_tmp("long.safetensors"), "\x64\0\0\0\0\0\0\0{}", 10);
     expect_error("long.safetensors", "header length 100 goes past the end of the file (10 bytes)");
-    put_bytes("huge.safetensors", "\xff\xff\xff\xff\xff\xff\xff\xff{}", 10);
+    harness_put_bytes(harness_tmp("huge.safetensors"), "\xff\xff\xff\xff\xff\xff\xff\xff{}", 10);
     expect_error("huge.safetensors", "header length 18446744073709551615 goes past the end of the file (10 bytes)");
-    CU_ASSERT_EQUAL_FATAL(mkdir(tmp("dir.safetensors"), 0700), 0);
+    CU_ASSERT_EQUAL_FATAL(mkdir(harness_tmp("dir.safetensors"), 0700), 0);
     expect_error("dir.safetensors", "not a regular file");
     expect_header_error("", 0, "header is empty");
     expect_header_error("        ", 0, "header is empty");
@@ -359,13 +323,13 @@ static void test_write_errors(void) {
     k[1] = NULL;
     expect_write_error(t, 2, k, val, 2, "metadata entry 1 has a NULL key or value");
     expect_write_error(t, -1, NULL, NULL, 0, "negative tensor or metadata count");
-    CU_ASSERT_EQUAL(access(tmp("w.safetensors"), F_OK), -1);
-    CU_ASSERT_EQUAL(access(tmp("w.safetensors.tmp"), F_OK), -1);
+    CU_ASSERT_EQUAL(access(harness_tmp("w.safetensors"), F_OK), -1);
+    CU_ASSERT_EQUAL(access(harness_tmp("w.safetensors.tmp"), F_OK), -1);
 
     CU_ASSERT_EQUAL(ckpt_write("/nonexistent-dir/c.safetensors", t, 2, NULL, NULL, 0, err, sizeof err), -1);
     ASSERT_STR(err, "/nonexistent-dir/c.safetensors: cannot write /nonexistent-dir/c.safetensors.tmp: No such file or directory");
     /* A NULL err is allowed. */
-    CU_ASSERT_PTR_NULL(ckpt_read(tmp("missing.safetensors"), NULL, 0));
+    CU_ASSERT_PTR_NULL(ckpt_read(harness_tmp("missing.safetensors"), NULL, 0));
 }
 
 /* A write that fails half-way (the file size limit) leaves the old file whole and no .tmp. */
@@ -376,13 +340,13 @@ static void test_atomic(void) {
     CkptTensor good = {"w", DT_F32, {1, {4}}, small}, bad = {"w", DT_F32, {1, {4096}}, large};
     const char *path = "atomic.safetensors";
     char full[256];
-    snprintf(full, sizeof full, "%s", tmp(path));
+    snprintf(full, sizeof full, "%s", harness_tmp(path));
     CU_ASSERT_EQUAL_FATAL(ckpt_write(full, &good, 1, NULL, NULL, 0, err, sizeof err), 0);
     size_t n0;
-    unsigned char *before = slurp(full, &n0);
+    unsigned char *before = harness_slurp(full, &n0);
 
     /* A stale .tmp from an earlier crash is simply overwritten. */
-    put_bytes("atomic.safetensors.tmp", "junk", 4);
+    harness_put_bytes(harness_tmp("atomic.safetensors.tmp"), "junk", 4);
 
     struct rlimit old, lim;
     CU_ASSERT_EQUAL_FATAL(getrlimit(RLIMIT_FSIZE, &old), 0);
@@ -396,9 +360,9 @@ static void test_atomic(void) {
     CU_ASSERT_EQUAL(rc, -1);
     snprintf(want, sizeof want, "%s: cannot write %s.tmp: File too large", full, full);
     ASSERT_STR(err, want);
-    CU_ASSERT_EQUAL(access(tmp("atomic.safetensors.tmp"), F_OK), -1);
+    CU_ASSERT_EQUAL(access(harness_tmp("atomic.safetensors.tmp"), F_OK), -1);
     size_t n1;
-    unsigned char *after = slurp(full, &n1);
+    unsigned char *after = harness_slurp(full, &n1);
     CU_ASSERT(n0 == n1 && memcmp(before, after, n0) == 0);
     free(before), free(after);
     Checkpoint *c = ckpt_read(full, err, sizeof err);
@@ -414,19 +378,8 @@ static void test_atomic(void) {
     ckpt_free(c);
 }
 
-/* nftw callback: removes one file or (empty, post-order) directory. */
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-    (void)st, (void)flag, (void)ftw;
-    return remove(path);
-}
-
 /* Runs the suite in a fresh temporary directory, removed afterwards. */
 int main(void) {
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/mmgc_test_checkpoint.XXXXXX");
-    if (!mkdtemp(tmpdir)) {
-        perror("mkdtemp");
-        return 2;
-    }
     static CU_TestInfo tests[] = {
         {"round trip: F32, I64, 0-d, empty, rank 6, unaligned, metadata", test_round_trip},
         {"the exact bytes of a tiny file", test_exact_bytes},
@@ -440,7 +393,5 @@ int main(void) {
         {"atomic write: a failed write keeps the old file", test_atomic},
         CU_TEST_INFO_NULL,
     };
-    int rc = harness_run("checkpoint", tests);
-    nftw(tmpdir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
-    return rc;
+    return harness_run_in_tmpdir("checkpoint", tests);
 }

@@ -3,7 +3,6 @@
  * of files, and one malformed file per way a file can be wrong, each with
  * its exact message.
  */
-#include <ftw.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,31 +12,6 @@
 #include "harness.h"
 #include "idx.h"
 
-/* Like CU_ASSERT_STRING_EQUAL, but shows both strings when they differ. */
-#define ASSERT_STR(actual, expected)                                                               \
-    do {                                                                                           \
-        const char *a_ = (actual), *e_ = (expected);                                               \
-        if (strcmp(a_, e_) != 0) fprintf(stderr, "\n  got:      %s\n  expected: %s\n", a_, e_);   \
-        CU_ASSERT_STRING_EQUAL(a_, e_);                                                            \
-    } while (0)
-
-static char tmpdir[64];
-
-/* tmpdir/name in a static buffer (one at a time). */
-static const char *tmp(const char *name) {
-    static char buf[256];
-    snprintf(buf, sizeof buf, "%s/%s", tmpdir, name);
-    return buf;
-}
-
-/* Writes n raw bytes to tmpdir/name. */
-static void put_bytes(const char *name, const void *bytes, size_t n) {
-    FILE *f = fopen(tmp(name), "wb");
-    CU_ASSERT_FATAL(f != NULL);
-    CU_ASSERT_FATAL(n == 0 || fwrite(bytes, 1, n, f) == n);
-    fclose(f);
-}
-
 /* Writes an IDX file: magic with type, the dims (big-endian), then n data bytes as given. */
 static void put_idx(const char *name, unsigned char type, int rank, const uint32_t *dims, const void *data, size_t n) {
     unsigned char *buf = malloc(4 + 4 * (size_t)rank + n + 1);
@@ -45,7 +19,7 @@ static void put_idx(const char *name, unsigned char type, int rank, const uint32
     for (int i = 0; i < rank; i++)
         for (int k = 0; k < 4; k++) buf[4 + 4 * i + k] = (unsigned char)(dims[i] >> (24 - 8 * k));
     if (n) memcpy(buf + 4 + 4 * rank, data, n);
-    put_bytes(name, buf, 4 + 4 * (size_t)rank + n);
+    harness_put_bytes(harness_tmp(name), buf, 4 + 4 * (size_t)rank + n);
     free(buf);
 }
 
@@ -57,9 +31,9 @@ static void be_bytes(unsigned char *p, uint64_t v, int n) {
 /* Asserts that reading tmpdir/name fails with "PATH: message". */
 static void expect_error(const char *name, const char *message) {
     char want[512], err[512] = "";
-    snprintf(want, sizeof want, "%s: %s", tmp(name), message);
+    snprintf(want, sizeof want, "%s: %s", harness_tmp(name), message);
     NpyArray a;
-    CU_ASSERT_EQUAL(idx_read(tmp(name), &a, err, sizeof err), -1);
+    CU_ASSERT_EQUAL(idx_read(harness_tmp(name), &a, err, sizeof err), -1);
     CU_ASSERT_PTR_NULL(a.data);
     ASSERT_STR(err, want);
 }
@@ -68,7 +42,7 @@ static void expect_error(const char *name, const char *message) {
 static NpyArray read_ok(const char *name, char dtype, int rank, const int64_t *shape) {
     NpyArray a;
     char err[512];
-    if (idx_read(tmp(name), &a, err, sizeof err) != 0) fprintf(stderr, "\n  %s\n", err);
+    if (idx_read(harness_tmp(name), &a, err, sizeof err) != 0) fprintf(stderr, "\n  %s\n", err);
     CU_ASSERT_PTR_NOT_NULL_FATAL(a.data);
     CU_ASSERT_EQUAL(a.dtype, dtype);
     CU_ASSERT_EQUAL_FATAL(a.rank, rank);
@@ -156,16 +130,16 @@ static void test_mnist_shaped(void) {
     put_idx("train-labels-idx1-ubyte", 0x08, 1, (uint32_t[]){N}, labels, N);
     NpyArray x, y;
     char err[512];
-    CU_ASSERT_EQUAL_FATAL(idx_read_as(tmp("train-images-idx3-ubyte"), 'f', &x, err, sizeof err), 0);
+    CU_ASSERT_EQUAL_FATAL(idx_read_as(harness_tmp("train-images-idx3-ubyte"), 'f', &x, err, sizeof err), 0);
     CU_ASSERT(x.dtype == 'f' && x.rank == 3 && x.shape[0] == N && x.shape[1] == 28 && x.shape[2] == 28);
     CU_ASSERT(((float *)x.data)[1] == 7.0f && ((float *)x.data)[37] == (float)(37 * 7 % 256));
-    CU_ASSERT_EQUAL_FATAL(idx_read_as(tmp("train-labels-idx1-ubyte"), 'l', &y, err, sizeof err), 0);
+    CU_ASSERT_EQUAL_FATAL(idx_read_as(harness_tmp("train-labels-idx1-ubyte"), 'l', &y, err, sizeof err), 0);
     CU_ASSERT(y.dtype == 'l' && y.rank == 1 && y.shape[0] == N);
     CU_ASSERT(((int64_t *)y.data)[0] == 5 && ((int64_t *)y.data)[2] == 4);
     npy_free(&x);
     npy_free(&y);
     /* Same dtype: no conversion. */
-    CU_ASSERT_EQUAL(idx_read_as(tmp("train-labels-idx1-ubyte"), 'b', &y, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(idx_read_as(harness_tmp("train-labels-idx1-ubyte"), 'b', &y, err, sizeof err), 0);
     CU_ASSERT(y.dtype == 'b' && ((uint8_t *)y.data)[0] == 5);
     npy_free(&y);
 }
@@ -178,17 +152,17 @@ static void test_convert_errors(void) {
     put_idx("neg.idx", 0x0B, 1, (uint32_t[]){2}, raw, 4);
     NpyArray a;
     char err[512], want[512];
-    CU_ASSERT_EQUAL(idx_read_as(tmp("neg.idx"), 'b', &a, err, sizeof err), -1);
+    CU_ASSERT_EQUAL(idx_read_as(harness_tmp("neg.idx"), 'b', &a, err, sizeof err), -1);
     CU_ASSERT_PTR_NULL(a.data);
-    snprintf(want, sizeof want, "%s: element 0 (-1) does not fit in |u1", tmp("neg.idx"));
+    snprintf(want, sizeof want, "%s: element 0 (-1) does not fit in |u1", harness_tmp("neg.idx"));
     ASSERT_STR(err, want);
-    CU_ASSERT_EQUAL(idx_read_as(tmp("neg.idx"), 'q', &a, err, sizeof err), -1);
-    snprintf(want, sizeof want, "%s: unknown dtype code 'q'", tmp("neg.idx"));
+    CU_ASSERT_EQUAL(idx_read_as(harness_tmp("neg.idx"), 'q', &a, err, sizeof err), -1);
+    snprintf(want, sizeof want, "%s: unknown dtype code 'q'", harness_tmp("neg.idx"));
     ASSERT_STR(err, want);
-    CU_ASSERT_EQUAL(idx_read_as(tmp("missing.idx"), 'f', &a, err, sizeof err), -1);
-    snprintf(want, sizeof want, "%s: cannot open: No such file or directory", tmp("missing.idx"));
+    CU_ASSERT_EQUAL(idx_read_as(harness_tmp("missing.idx"), 'f', &a, err, sizeof err), -1);
+    snprintf(want, sizeof want, "%s: cannot open: No such file or directory", harness_tmp("missing.idx"));
     ASSERT_STR(err, want);
-    CU_ASSERT_EQUAL(idx_read(tmp("missing.idx"), &a, NULL, 0), -1); /* a NULL err is allowed */
+    CU_ASSERT_EQUAL(idx_read(harness_tmp("missing.idx"), &a, NULL, 0), -1); /* a NULL err is allowed */
 }
 
 /* ---- malformed files ------------------------------------------------------------- */
@@ -196,22 +170,22 @@ static void test_convert_errors(void) {
 /* One file per way an IDX file can be wrong. */
 static void test_malformed(void) {
     expect_error("missing.idx", "cannot open: No such file or directory");
-    put_bytes("empty.bad", "", 0);
+    harness_put_bytes(harness_tmp("empty.bad"), "", 0);
     expect_error("empty.bad", "file is too short (0 bytes) to be an IDX file");
-    put_bytes("three.bad", "\0\0\x08", 3);
+    harness_put_bytes(harness_tmp("three.bad"), "\0\0\x08", 3);
     expect_error("three.bad", "file is too short (3 bytes) to be an IDX file");
-    put_bytes("gz.bad", "\x1f\x8b\x08\x08\0\0\0\0", 8);
+    harness_put_bytes(harness_tmp("gz.bad"), "\x1f\x8b\x08\x08\0\0\0\0", 8);
     expect_error("gz.bad", "gzip-compressed; decompress it first (gunzip)");
-    put_bytes("magic.bad", "\x01\x00\x08\x01\0\0\0\1x", 9);
+    harness_put_bytes(harness_tmp("magic.bad"), "\x01\x00\x08\x01\0\0\0\1x", 9);
     expect_error("magic.bad", "not an IDX file (it starts with 0x01 0x00, not 0x00 0x00)");
-    put_bytes("type.bad", "\0\0\x0a\x01\0\0\0\1x", 9);
+    harness_put_bytes(harness_tmp("type.bad"), "\0\0\x0a\x01\0\0\0\1x", 9);
     expect_error("type.bad",
                  "unknown IDX element type 0x0a (known: 0x08 u8, 0x09 i8, 0x0B i16, 0x0C i32, 0x0D f32, 0x0E f64)");
-    put_bytes("rank0.bad", "\0\0\x08\x00x", 5);
+    harness_put_bytes(harness_tmp("rank0.bad"), "\0\0\x08\x00x", 5);
     expect_error("rank0.bad", "0 dimensions; 1 to 6 are supported");
     put_idx("rank7.bad", 0x08, 7, (uint32_t[]){1, 1, 1, 1, 1, 1, 1}, "x", 1);
     expect_error("rank7.bad", "7 dimensions; 1 to 6 are supported");
-    put_bytes("dims.bad", "\0\0\x08\x03\0\0\0\x02\0\0", 10);
+    harness_put_bytes(harness_tmp("dims.bad"), "\0\0\x08\x03\0\0\0\x02\0\0", 10);
     expect_error("dims.bad", "file ends inside the dimensions (3 expected, after 10 bytes)");
     put_idx("trunc.bad", 0x0C, 2, (uint32_t[]){2, 3}, "0123456789", 10);
     expect_error("trunc.bad", "data truncated: expected 24 bytes (i32 6 elements), found 10");
@@ -221,23 +195,12 @@ static void test_malformed(void) {
     expect_error("trail.bad", "1 bytes of trailing garbage after the 2 bytes of data");
     put_idx("huge.bad", 0x0E, 3, (uint32_t[]){0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF}, NULL, 0);
     expect_error("huge.bad", "shape is too large");
-    CU_ASSERT_EQUAL_FATAL(mkdir(tmp("dir.idx"), 0700), 0);
+    CU_ASSERT_EQUAL_FATAL(mkdir(harness_tmp("dir.idx"), 0700), 0);
     expect_error("dir.idx", "read error: Is a directory");
-}
-
-/* nftw callback: removes one file or (empty, post-order) directory. */
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-    (void)st, (void)flag, (void)ftw;
-    return remove(path);
 }
 
 /* Runs the suite in a fresh temporary directory, removed afterwards. */
 int main(void) {
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/mmgc_test_idx.XXXXXX");
-    if (!mkdtemp(tmpdir)) {
-        perror("mkdtemp");
-        return 2;
-    }
     static CU_TestInfo tests[] = {
         {"every element type, ranks 1 to 6, empty", test_types},
         {"MNIST-shaped files as float32 images and int64 labels", test_mnist_shaped},
@@ -245,7 +208,5 @@ int main(void) {
         {"malformed files", test_malformed},
         CU_TEST_INFO_NULL,
     };
-    int rc = harness_run("idx", tests);
-    nftw(tmpdir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
-    return rc;
+    return harness_run_in_tmpdir("idx", tests);
 }

@@ -3,7 +3,6 @@
  * one malformed file per way a file can be wrong, each with its exact
  * message. The files live in a temporary directory removed at the end.
  */
-#include <ftw.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,64 +13,26 @@
 #include "harness.h"
 #include "npy.h"
 
-/* Like CU_ASSERT_STRING_EQUAL, but shows both strings when they differ. */
-#define ASSERT_STR(actual, expected)                                                               \
-    do {                                                                                           \
-        const char *a_ = (actual), *e_ = (expected);                                               \
-        if (strcmp(a_, e_) != 0) fprintf(stderr, "\n  got:      %s\n  expected: %s\n", a_, e_);   \
-        CU_ASSERT_STRING_EQUAL(a_, e_);                                                            \
-    } while (0)
-
-static char tmpdir[64];
-
-/* tmpdir/name in a static buffer (one at a time). */
-static const char *tmp(const char *name) {
-    static char buf[256];
-    snprintf(buf, sizeof buf, "%s/%s", tmpdir, name);
-    return buf;
-}
-
-/* Writes n raw bytes to tmpdir/name; returns the path. */
-static const char *put_bytes(const char *name, const void *bytes, size_t n) {
-    const char *path = tmp(name);
-    FILE *f = fopen(path, "wb");
-    CU_ASSERT_FATAL(f != NULL);
-    CU_ASSERT_FATAL(fwrite(bytes, 1, n, f) == n);
-    fclose(f);
-    return path;
-}
-
-/* put_bytes of a string literal, without its terminating NUL. */
-#define PUT_LIT(name, lit) put_bytes(name, lit, sizeof(lit) - 1)
+/* harness_put_bytes of a string literal (without its terminating NUL) to tmpdir/name. */
+#define PUT_LIT(name, lit) harness_put_bytes(harness_tmp(name), lit, sizeof(lit) - 1)
 
 /* Writes an NPY file with the given version and header text (unpadded, as
  * given), followed by ndata bytes of data (zeros). */
-static const char *put_npy(const char *name, int major, const char *header, size_t ndata) {
+static void put_npy(const char *name, int major, const char *header, size_t ndata) {
     size_t hlen = strlen(header), pre = major == 1 ? 10 : 12;
     unsigned char *buf = calloc(1, pre + hlen + ndata);
     memcpy(buf, "\x93NUMPY", 6);
     buf[6] = (unsigned char)major;
     for (size_t i = 0; i < pre - 8; i++) buf[8 + i] = (unsigned char)(hlen >> (8 * i));
     memcpy(buf + pre, header, hlen);
-    const char *path = put_bytes(name, buf, pre + hlen + ndata);
+    harness_put_bytes(harness_tmp(name), buf, pre + hlen + ndata);
     free(buf);
-    return path;
-}
-
-/* The contents of a file in a malloc'd buffer. */
-static unsigned char *slurp(const char *path, size_t *n) {
-    FILE *f = fopen(path, "rb");
-    CU_ASSERT_FATAL(f != NULL);
-    unsigned char *buf = malloc(1 << 16);
-    *n = fread(buf, 1, 1 << 16, f);
-    fclose(f);
-    return buf;
 }
 
 /* Asserts that reading tmpdir/name fails with "PATH: message". */
 static void expect_error(const char *name, const char *message) {
-    char path[256], want[512], err[512] = "";
-    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+    char path[4352], want[4608], err[4608] = "";
+    snprintf(path, sizeof path, "%s", harness_tmp(name));
     snprintf(want, sizeof want, "%s: %s", path, message);
     NpyArray a;
     CU_ASSERT_EQUAL(npy_read(path, &a, err, sizeof err), -1);
@@ -119,13 +80,13 @@ static void test_round_trip(void) {
     for (const char *d = dtypes; *d; d++)
         for (size_t s = 0; s < sizeof ranks / sizeof ranks[0]; s++) {
             NpyArray a = make(*d, ranks[s], shapes[s]), b;
-            const char *path = tmp("rt.npy");
+            const char *path = harness_tmp("rt.npy");
             CU_ASSERT_EQUAL_FATAL(npy_write(path, &a, err, sizeof err), 0);
-            CU_ASSERT_EQUAL(access(tmp("rt.npy.tmp"), F_OK), -1); /* renamed away */
-            if (npy_read(tmp("rt.npy"), &b, err, sizeof err) != 0) fprintf(stderr, "\n  %s\n", err);
+            CU_ASSERT_EQUAL(access(harness_tmp("rt.npy.tmp"), F_OK), -1); /* renamed away */
+            if (npy_read(harness_tmp("rt.npy"), &b, err, sizeof err) != 0) fprintf(stderr, "\n  %s\n", err);
             assert_same(&a, &b);
             size_t n;
-            unsigned char *bytes = slurp(tmp("rt.npy"), &n);
+            unsigned char *bytes = harness_slurp(harness_tmp("rt.npy"), &n);
             CU_ASSERT_EQUAL(bytes[6], 1);
             CU_ASSERT_EQUAL((n - a.nbytes) % 64, 0);
             free(bytes);
@@ -139,9 +100,9 @@ static void test_exact_bytes(void) {
     char err[256];
     int64_t shape[] = {2, 3};
     NpyArray a = make('f', 2, shape);
-    CU_ASSERT_EQUAL_FATAL(npy_write(tmp("exact.npy"), &a, err, sizeof err), 0);
+    CU_ASSERT_EQUAL_FATAL(npy_write(harness_tmp("exact.npy"), &a, err, sizeof err), 0);
     size_t n;
-    unsigned char *bytes = slurp(tmp("exact.npy"), &n);
+    unsigned char *bytes = harness_slurp(harness_tmp("exact.npy"), &n);
     CU_ASSERT_EQUAL_FATAL(n, 128 + 24);
     CU_ASSERT(memcmp(bytes, "\x93NUMPY\x01\x00\x76\x00", 10) == 0);
     const char *dict = "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }";
@@ -153,8 +114,8 @@ static void test_exact_bytes(void) {
     npy_free(&a);
 
     NpyArray s = make('l', 0, NULL);
-    CU_ASSERT_EQUAL_FATAL(npy_write(tmp("scalar.npy"), &s, err, sizeof err), 0);
-    bytes = slurp(tmp("scalar.npy"), &n);
+    CU_ASSERT_EQUAL_FATAL(npy_write(harness_tmp("scalar.npy"), &s, err, sizeof err), 0);
+    bytes = harness_slurp(harness_tmp("scalar.npy"), &n);
     CU_ASSERT_EQUAL(n, 128 + 8);
     dict = "{'descr': '<i8', 'fortran_order': False, 'shape': (), }";
     CU_ASSERT(memcmp(bytes + 10, dict, strlen(dict)) == 0);
@@ -163,8 +124,8 @@ static void test_exact_bytes(void) {
 
     int64_t one[] = {7};
     NpyArray u = make('b', 1, one);
-    CU_ASSERT_EQUAL_FATAL(npy_write(tmp("u8.npy"), &u, err, sizeof err), 0);
-    bytes = slurp(tmp("u8.npy"), &n);
+    CU_ASSERT_EQUAL_FATAL(npy_write(harness_tmp("u8.npy"), &u, err, sizeof err), 0);
+    bytes = harness_slurp(harness_tmp("u8.npy"), &n);
     dict = "{'descr': '|u1', 'fortran_order': False, 'shape': (7,), }";
     CU_ASSERT(memcmp(bytes + 10, dict, strlen(dict)) == 0);
     free(bytes);
@@ -176,28 +137,28 @@ static void test_version2(void) {
     char err[256];
     int64_t shape[] = {4, 3};
     NpyArray a = make('d', 2, shape), b;
-    CU_ASSERT_EQUAL_FATAL(npy_write_version(tmp("v2.npy"), &a, 2, err, sizeof err), 0);
+    CU_ASSERT_EQUAL_FATAL(npy_write_version(harness_tmp("v2.npy"), &a, 2, err, sizeof err), 0);
     size_t n;
-    unsigned char *bytes = slurp(tmp("v2.npy"), &n);
+    unsigned char *bytes = harness_slurp(harness_tmp("v2.npy"), &n);
     CU_ASSERT(memcmp(bytes, "\x93NUMPY\x02\x00\x74\x00\x00\x00{'descr': '<f8'", 27) == 0);
     CU_ASSERT_EQUAL(n, 128 + 96);
     free(bytes);
-    CU_ASSERT_EQUAL_FATAL(npy_read(tmp("v2.npy"), &b, err, sizeof err), 0);
+    CU_ASSERT_EQUAL_FATAL(npy_read(harness_tmp("v2.npy"), &b, err, sizeof err), 0);
     assert_same(&a, &b);
     npy_free(&b);
     npy_free(&a);
 
     /* Hand-made headers: key order, double quotes, no trailing comma, Python 2's 3L, <u1. */
     put_npy("v2hand.npy", 2, "{\"shape\": (2L, 3), \"fortran_order\": False, \"descr\": \"<u1\"}\n", 6);
-    CU_ASSERT_EQUAL_FATAL(npy_read(tmp("v2hand.npy"), &b, err, sizeof err), 0);
+    CU_ASSERT_EQUAL_FATAL(npy_read(harness_tmp("v2hand.npy"), &b, err, sizeof err), 0);
     CU_ASSERT(b.dtype == 'b' && b.rank == 2 && b.shape[0] == 2 && b.shape[1] == 3 && b.nbytes == 6);
     npy_free(&b);
     put_npy("v3.npy", 3, "{'descr': '<i4', 'fortran_order': False, 'shape': (1, ), }          \n", 4);
-    CU_ASSERT_EQUAL_FATAL(npy_read(tmp("v3.npy"), &b, err, sizeof err), 0);
+    CU_ASSERT_EQUAL_FATAL(npy_read(harness_tmp("v3.npy"), &b, err, sizeof err), 0);
     CU_ASSERT(b.dtype == 'i' && b.rank == 1 && b.shape[0] == 1 && ((int32_t *)b.data)[0] == 0);
     npy_free(&b);
     put_npy("v1min.npy", 1, "{'descr':'<f4','fortran_order':False,'shape':(0,2,)}", 0);
-    CU_ASSERT_EQUAL_FATAL(npy_read(tmp("v1min.npy"), &b, err, sizeof err), 0);
+    CU_ASSERT_EQUAL_FATAL(npy_read(harness_tmp("v1min.npy"), &b, err, sizeof err), 0);
     CU_ASSERT(b.dtype == 'f' && b.rank == 2 && b.shape[0] == 0 && b.shape[1] == 2 && b.nbytes == 0 && b.data);
     npy_free(&b);
     npy_free(&b); /* twice is harmless */
@@ -233,7 +194,7 @@ static void test_bad_prefix(void) {
     PUT_LIT("short.npy", "\x93NUMPY\x01");
     expect_error("short.npy", "file ends inside the header (after 7 bytes)");
     put_npy("v4.npy", 1, F4("(1,)"), 4);
-    FILE *f = fopen(tmp("v4.npy"), "r+b");
+    FILE *f = fopen(harness_tmp("v4.npy"), "r+b");
     fseek(f, 6, SEEK_SET);
     fputc(4, f);
     fclose(f);
@@ -242,7 +203,7 @@ static void test_bad_prefix(void) {
     expect_error("v11.npy", "unsupported NPY format version 1.1 (supported: 1.0, 2.0, 3.0)");
     PUT_LIT("nolen.npy", "\x93NUMPY\x02\x00\x10\x00");
     expect_error("nolen.npy", "file ends inside the header (after 10 bytes)");
-    CU_ASSERT_EQUAL_FATAL(mkdir(tmp("dir.npy"), 0700), 0);
+    CU_ASSERT_EQUAL_FATAL(mkdir(harness_tmp("dir.npy"), 0700), 0);
     expect_error("dir.npy", "read error: Is a directory");
 }
 
@@ -343,35 +304,35 @@ static void test_write_errors(void) {
     CU_ASSERT_EQUAL(npy_write("/nonexistent-dir/x.npy", &a, err, sizeof err), -1);
     ASSERT_STR(err, "/nonexistent-dir/x.npy: cannot write /nonexistent-dir/x.npy.tmp: No such file or directory");
     a.nbytes = 4;
-    CU_ASSERT_EQUAL(npy_write(tmp("w.npy"), &a, err, sizeof err), -1);
+    CU_ASSERT_EQUAL(npy_write(harness_tmp("w.npy"), &a, err, sizeof err), -1);
     char want[512];
-    snprintf(want, sizeof want, "%s: nbytes is 4 but the shape needs 8", tmp("w.npy"));
+    snprintf(want, sizeof want, "%s: nbytes is 4 but the shape needs 8", harness_tmp("w.npy"));
     ASSERT_STR(err, want);
     a.nbytes = 8, a.dtype = 'x';
-    CU_ASSERT_EQUAL(npy_write(tmp("w.npy"), &a, err, sizeof err), -1);
-    snprintf(want, sizeof want, "%s: unknown dtype code 'x'", tmp("w.npy"));
+    CU_ASSERT_EQUAL(npy_write(harness_tmp("w.npy"), &a, err, sizeof err), -1);
+    snprintf(want, sizeof want, "%s: unknown dtype code 'x'", harness_tmp("w.npy"));
     ASSERT_STR(err, want);
     a.dtype = 'f', a.rank = 7;
-    CU_ASSERT_EQUAL(npy_write(tmp("w.npy"), &a, err, sizeof err), -1);
-    snprintf(want, sizeof want, "%s: rank 7 is out of range (0 to 6)", tmp("w.npy"));
+    CU_ASSERT_EQUAL(npy_write(harness_tmp("w.npy"), &a, err, sizeof err), -1);
+    snprintf(want, sizeof want, "%s: rank 7 is out of range (0 to 6)", harness_tmp("w.npy"));
     ASSERT_STR(err, want);
     a.rank = 1;
-    CU_ASSERT_EQUAL(npy_write_version(tmp("w.npy"), &a, 3, err, sizeof err), -1);
-    snprintf(want, sizeof want, "%s: cannot write NPY version 3", tmp("w.npy"));
+    CU_ASSERT_EQUAL(npy_write_version(harness_tmp("w.npy"), &a, 3, err, sizeof err), -1);
+    snprintf(want, sizeof want, "%s: cannot write NPY version 3", harness_tmp("w.npy"));
     ASSERT_STR(err, want);
-    CU_ASSERT_EQUAL(access(tmp("w.npy"), F_OK), -1);
-    CU_ASSERT_EQUAL(access(tmp("w.npy.tmp"), F_OK), -1);
+    CU_ASSERT_EQUAL(access(harness_tmp("w.npy"), F_OK), -1);
+    CU_ASSERT_EQUAL(access(harness_tmp("w.npy.tmp"), F_OK), -1);
     /* An existing file is replaced whole. */
-    CU_ASSERT_EQUAL(npy_write(tmp("w.npy"), &a, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(npy_write(harness_tmp("w.npy"), &a, err, sizeof err), 0);
     a.shape[0] = 1, a.nbytes = 4;
-    CU_ASSERT_EQUAL(npy_write(tmp("w.npy"), &a, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(npy_write(harness_tmp("w.npy"), &a, err, sizeof err), 0);
     NpyArray b;
-    CU_ASSERT_EQUAL(npy_read(tmp("w.npy"), &b, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(npy_read(harness_tmp("w.npy"), &b, err, sizeof err), 0);
     CU_ASSERT_EQUAL(b.shape[0], 1);
     npy_free(&b);
     npy_free(&a);
     /* A NULL err is allowed. */
-    CU_ASSERT_EQUAL(npy_read(tmp("missing.npy"), &b, NULL, 0), -1);
+    CU_ASSERT_EQUAL(npy_read(harness_tmp("missing.npy"), &b, NULL, 0), -1);
 }
 
 static void test_alloc_convert(void) {
@@ -437,17 +398,7 @@ static void test_alloc_convert(void) {
     npy_free(&d);
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-    (void)st, (void)flag, (void)ftw;
-    return remove(path);
-}
-
 int main(void) {
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/mmgc_test_npy.XXXXXX");
-    if (!mkdtemp(tmpdir)) {
-        perror("mkdtemp");
-        return 2;
-    }
     static CU_TestInfo tests[] = {
         {"round trip: every dtype, ranks 0-6, empty", test_round_trip},
         {"the bytes numpy writes", test_exact_bytes},
@@ -463,7 +414,5 @@ int main(void) {
         {"alloc and convert", test_alloc_convert},
         CU_TEST_INFO_NULL,
     };
-    int rc = harness_run("npy", tests);
-    nftw(tmpdir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
-    return rc;
+    return harness_run_in_tmpdir("npy", tests);
 }

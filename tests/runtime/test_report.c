@@ -6,7 +6,6 @@
  * NaN and infinite losses, no samples, 2 classes, long and broken names),
  * and the data errors.
  */
-#include <ftw.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -19,37 +18,11 @@
 #include "harness.h"
 #include "report.h"
 
-/* Like CU_ASSERT_STRING_EQUAL, but shows both strings when they differ. */
-#define ASSERT_STR(actual, expected)                                                               \
-    do {                                                                                           \
-        const char *a_ = (actual), *e_ = (expected);                                               \
-        if (strcmp(a_, e_) != 0) fprintf(stderr, "\n  got:      %s\n  expected: %s\n", a_, e_);   \
-        CU_ASSERT_STRING_EQUAL(a_, e_);                                                            \
-    } while (0)
-
-static char tmpdir[64];
-
-/* tmpdir/name in a static buffer (one at a time). */
-static const char *tmp(const char *name) {
-    static char buf[256];
-    snprintf(buf, sizeof buf, "%s/%s", tmpdir, name);
-    return buf;
-}
-
 /* The contents of dir/index.html, NUL-terminated, malloc'd. */
 static char *slurp_page(const char *dir) {
-    char path[300];
+    char path[4352];
     snprintf(path, sizeof path, "%s/index.html", dir);
-    FILE *f = fopen(path, "rb");
-    CU_ASSERT_FATAL(f != NULL);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    rewind(f);
-    char *s = malloc((size_t)n + 1);
-    CU_ASSERT_FATAL(fread(s, 1, (size_t)n, f) == (size_t)n);
-    s[n] = 0;
-    fclose(f);
-    return s;
+    return (char *)harness_slurp(path, NULL);
 }
 
 /* The number of times needle occurs in s. */
@@ -61,7 +34,7 @@ static int count(const char *s, const char *needle) {
 
 /* Whether xmllint parses dir/index.html as well-formed XML. */
 static int xmllint_ok(const char *dir) {
-    char cmd[400];
+    char cmd[4400];
     snprintf(cmd, sizeof cmd, "xmllint --noout '%s/index.html'", dir);
     int st = system(cmd);
     if (st == -1 || !WIFEXITED(st)) return 0;
@@ -128,11 +101,11 @@ static ReportData make_report(void) {
 static void test_full_report(void) {
     ReportData r = make_report();
     char err[512];
-    const char *dir = tmp("runs/gated");
+    const char *dir = harness_tmp("runs/gated");
     CU_ASSERT_EQUAL_FATAL(report_write(dir, &r, err, sizeof err), 0);
-    CU_ASSERT(xmllint_ok(tmp("runs/gated")));
-    CU_ASSERT_EQUAL(access(tmp("runs/gated/index.html.tmp"), F_OK), -1);
-    char *s = slurp_page(tmp("runs/gated"));
+    CU_ASSERT(xmllint_ok(harness_tmp("runs/gated")));
+    CU_ASSERT_EQUAL(access(harness_tmp("runs/gated/index.html.tmp"), F_OK), -1);
+    char *s = slurp_page(harness_tmp("runs/gated"));
 
     /* the figures */
     CU_ASSERT_EQUAL(count(s, "class=\"chart line-chart\""), 2);
@@ -209,8 +182,8 @@ static void test_image_pixels(void) {
     r.train_samples[0].views[0] = (ReportView){"tiny", 3, {1, 3, 5, 0}, px};
     r.train_samples[0].nviews = 1;
     char err[512];
-    CU_ASSERT_EQUAL_FATAL(report_write(tmp("pixels"), &r, err, sizeof err), 0);
-    char *s = slurp_page(tmp("pixels"));
+    CU_ASSERT_EQUAL_FATAL(report_write(harness_tmp("pixels"), &r, err, sizeof err), 0);
+    char *s = slurp_page(harness_tmp("pixels"));
     const char *b64 = strstr(s, "data:image/bmp;base64,");
     CU_ASSERT_PTR_NOT_NULL_FATAL(b64);
     unsigned char bmp[2048];
@@ -225,7 +198,7 @@ static void test_image_pixels(void) {
     CU_ASSERT(bottom[4] == 255 && bottom[0] == 182);  /* 10 / 14 * 255 = 182.1 */
     CU_ASSERT_EQUAL(bmp[off + stride + 2], 0);        /* NaN drawn black */
     CU_ASSERT_PTR_NOT_NULL(strstr(s, "tiny [1, 3, 5], values 0 to 14</title>"));
-    CU_ASSERT(xmllint_ok(tmp("pixels")));
+    CU_ASSERT(xmllint_ok(harness_tmp("pixels")));
     free(s);
 }
 
@@ -250,9 +223,9 @@ static void test_edge_cases(void) {
     r.confusion = cm;
     r.test_loss = NAN, r.test_accuracy = 0.5;
     char err[512];
-    CU_ASSERT_EQUAL_FATAL(report_write(tmp("edge"), &r, err, sizeof err), 0);
-    CU_ASSERT(xmllint_ok(tmp("edge")));
-    char *s = slurp_page(tmp("edge"));
+    CU_ASSERT_EQUAL_FATAL(report_write(harness_tmp("edge"), &r, err, sizeof err), 0);
+    CU_ASSERT(xmllint_ok(harness_tmp("edge")));
+    char *s = slurp_page(harness_tmp("edge"));
     CU_ASSERT_EQUAL(count(s, "class=\"cm-cell\""), 4);
     CU_ASSERT_EQUAL(count(s, "class=\"sample\""), 0);
     CU_ASSERT_EQUAL(count(s, "No samples."), 2);
@@ -271,9 +244,9 @@ static void test_edge_cases(void) {
     /* No epochs at all, no classes; the same directory is overwritten. */
     memset(&r, 0, sizeof r);
     r.test_loss = r.test_accuracy = NAN;
-    CU_ASSERT_EQUAL_FATAL(report_write(tmp("edge"), &r, err, sizeof err), 0);
-    CU_ASSERT(xmllint_ok(tmp("edge")));
-    s = slurp_page(tmp("edge"));
+    CU_ASSERT_EQUAL_FATAL(report_write(harness_tmp("edge"), &r, err, sizeof err), 0);
+    CU_ASSERT(xmllint_ok(harness_tmp("edge")));
+    s = slurp_page(harness_tmp("edge"));
     CU_ASSERT_PTR_NOT_NULL(strstr(s, "<h1>untitled model</h1>"));
     CU_ASSERT_PTR_NOT_NULL(strstr(s, "No training history."));
     CU_ASSERT_PTR_NOT_NULL(strstr(s, "No confusion matrix."));
@@ -292,9 +265,9 @@ static void test_edge_cases(void) {
     r.train_samples[4].views[1].shape[0] = 2, r.train_samples[4].views[1].shape[1] = L / 2; /* stereo: channel 1 drawn */
     r.ntest_samples = 0;
     r.precision = r.recall = NULL;
-    CU_ASSERT_EQUAL_FATAL(report_write(tmp("edge2"), &r, err, sizeof err), 0);
-    CU_ASSERT(xmllint_ok(tmp("edge2")));
-    s = slurp_page(tmp("edge2"));
+    CU_ASSERT_EQUAL_FATAL(report_write(harness_tmp("edge2"), &r, err, sizeof err), 0);
+    CU_ASSERT(xmllint_ok(harness_tmp("edge2")));
+    s = slurp_page(harness_tmp("edge2"));
     CU_ASSERT_EQUAL(count(s, "class=\"sample\""), 5);
     CU_ASSERT_PTR_NOT_NULL(strstr(s, "No logits."));
     CU_ASSERT_PTR_NOT_NULL(strstr(s, "no finite logits"));
@@ -308,10 +281,10 @@ static void test_edge_cases(void) {
 /* Asserts that report_write(tmpdir/bad, r) fails with "DIR: message" and writes nothing. */
 static void expect_error(const ReportData *r, const char *message) {
     char want[512], err[512] = "";
-    snprintf(want, sizeof want, "%s: %s", tmp("bad"), message);
-    CU_ASSERT_EQUAL(report_write(tmp("bad"), r, err, sizeof err), -1);
+    snprintf(want, sizeof want, "%s: %s", harness_tmp("bad"), message);
+    CU_ASSERT_EQUAL(report_write(harness_tmp("bad"), r, err, sizeof err), -1);
     ASSERT_STR(err, want);
-    CU_ASSERT_EQUAL(access(tmp("bad"), F_OK), -1);
+    CU_ASSERT_EQUAL(access(harness_tmp("bad"), F_OK), -1);
 }
 
 /* Bad counts, ranges, shapes and pointers are refused with a message, and nothing is written. */
@@ -346,28 +319,19 @@ static void test_errors(void) {
 
     char err[512], want[1024], file[300];
     r = make_report();
-    snprintf(file, sizeof file, "%s", tmp("runs/gated/index.html"));
-    CU_ASSERT_EQUAL(report_write(tmp("runs/gated/index.html/x"), &r, err, sizeof err), -1);
+    snprintf(file, sizeof file, "%s", harness_tmp("runs/gated/index.html"));
+    CU_ASSERT_EQUAL(report_write(harness_tmp("runs/gated/index.html/x"), &r, err, sizeof err), -1);
     snprintf(want, sizeof want, "%s/x: %s is not a directory", file, file);
     ASSERT_STR(err, want);
     CU_ASSERT_EQUAL(report_write(NULL, &r, err, sizeof err), -1);
     ASSERT_STR(err, "report_write: no directory");
-    CU_ASSERT_EQUAL(report_write(tmp("x"), NULL, NULL, 0), -1);
+    CU_ASSERT_EQUAL(report_write(harness_tmp("x"), NULL, NULL, 0), -1);
 }
 
-/* nftw callback: removes one file or (empty, post-order) directory. */
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-    (void)st, (void)flag, (void)ftw;
-    return remove(path);
-}
-
-/* Runs the suite in a fresh temporary directory, removed afterwards. */
+/* Runs the suite in a fresh temporary directory, removed afterwards (kept, for
+ * a look at the pages, when MMGC_KEEP_REPORT or MMGC_KEEP_TMPDIR is set). */
 int main(void) {
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/mmgc_test_report.XXXXXX");
-    if (!mkdtemp(tmpdir)) {
-        perror("mkdtemp");
-        return 2;
-    }
+    if (getenv("MMGC_KEEP_REPORT")) setenv("MMGC_KEEP_TMPDIR", "1", 1);
     static CU_TestInfo tests[] = {
         {"a full report: figures, xmllint, escaping", test_full_report},
         {"pictures are BMPs of the scaled pixels", test_image_pixels},
@@ -375,8 +339,5 @@ int main(void) {
         {"data errors", test_errors},
         CU_TEST_INFO_NULL,
     };
-    int rc = harness_run("report", tests);
-    if (getenv("MMGC_KEEP_REPORT")) fprintf(stderr, "report kept in %s\n", tmpdir);
-    else nftw(tmpdir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
-    return rc;
+    return harness_run_in_tmpdir("report", tests);
 }

@@ -21,8 +21,6 @@
 #include "train.h"
 #include "util.h"
 
-static char tmp[256];
-
 /* ---- early stopping and metrics ----------------------------------------------------- */
 
 static void test_early_stopping(void) {
@@ -129,16 +127,17 @@ static int train(const char *const *sets, int nsets, RunOptions *ro, char *err) 
     return rc;
 }
 
-static char *slurp(const char *path) { return read_file(path, NULL); }
+/* A file's text (a test failure if it cannot be read). */
+static char *slurp(const char *path) { return (char *)harness_slurp(path, NULL); }
 
 static void test_end_to_end(void) {
     char data[300], log[300], json[300], report[300], save[300], err[512] = "";
-    snprintf(data, sizeof data, "%s/data", tmp);
+    snprintf(data, sizeof data, "%s/data", harness_tmpdir());
     make_data(data);
-    snprintf(log, sizeof log, "%s/run.csv", tmp);
-    snprintf(json, sizeof json, "%s/metrics.json", tmp);
-    snprintf(report, sizeof report, "%s/report", tmp);
-    snprintf(save, sizeof save, "%s/tiny.safetensors", tmp);
+    snprintf(log, sizeof log, "%s/run.csv", harness_tmpdir());
+    snprintf(json, sizeof json, "%s/metrics.json", harness_tmpdir());
+    snprintf(report, sizeof report, "%s/report", harness_tmpdir());
+    snprintf(save, sizeof save, "%s/tiny.safetensors", harness_tmpdir());
     FILE *out = fopen("/dev/null", "w");
     RunOptions ro = {data, log, json, report, save, NULL, NULL, &engine_interp, 0, out};
     int rc = train(NULL, 0, &ro, err);
@@ -160,7 +159,7 @@ static void test_end_to_end(void) {
     CU_ASSERT_EQUAL(system(cmd), 0);
     /* the same seed gives the same run */
     char json2[300];
-    snprintf(json2, sizeof json2, "%s/metrics2.json", tmp);
+    snprintf(json2, sizeof json2, "%s/metrics2.json", harness_tmpdir());
     RunOptions again = ro;
     again.metrics_json = json2;
     again.log_path = NULL;
@@ -173,7 +172,7 @@ static void test_end_to_end(void) {
     Compiled c;
     compile_file(&c, "tests/runtime/tiny.mmg", NULL, 0);
     char json3[300];
-    snprintf(json3, sizeof json3, "%s/metrics3.json", tmp);
+    snprintf(json3, sizeof json3, "%s/metrics3.json", harness_tmpdir());
     RunOptions ev = {data, NULL, json3, NULL, NULL, NULL, save, &engine_interp, 0, out};
     CU_ASSERT_EQUAL(eval_model(&c.model, &ev, err, sizeof err), 0);
     compile_free(&c);
@@ -190,9 +189,9 @@ static void test_end_to_end(void) {
 /* Training 3 epochs, then resuming to 6, ends where 6 epochs straight do. */
 static void test_resume(void) {
     char data[300], a[300], b[300], err[512] = "";
-    snprintf(data, sizeof data, "%s/data", tmp);
-    snprintf(a, sizeof a, "%s/straight.safetensors", tmp);
-    snprintf(b, sizeof b, "%s/resumed.safetensors", tmp);
+    snprintf(data, sizeof data, "%s/data", harness_tmpdir());
+    snprintf(a, sizeof a, "%s/straight.safetensors", harness_tmpdir());
+    snprintf(b, sizeof b, "%s/resumed.safetensors", harness_tmpdir());
     FILE *out = fopen("/dev/null", "w");
     const char *six[] = {"max_epochs=6", "early_stopping.patience=100"};
     const char *three[] = {"max_epochs=3", "early_stopping.patience=100"};
@@ -224,8 +223,8 @@ static void test_resume(void) {
  * status 130, and --resume goes on from there. */
 static void test_interrupt(void) {
     char data[300], save[300], err[512] = "";
-    snprintf(data, sizeof data, "%s/data", tmp);
-    snprintf(save, sizeof save, "%s/interrupted.safetensors", tmp);
+    snprintf(data, sizeof data, "%s/data", harness_tmpdir());
+    snprintf(save, sizeof save, "%s/interrupted.safetensors", harness_tmpdir());
     const char *forever[] = {"max_epochs=100000", "early_stopping.patience=100000"};
     fflush(NULL);
     pid_t child = fork();
@@ -262,7 +261,7 @@ static void test_interrupt(void) {
 /* Every malformed data set is an error naming the file and the problem. */
 static void test_bad_data(void) {
     char dir[300], err[512] = "";
-    snprintf(dir, sizeof dir, "%s/bad", tmp);
+    snprintf(dir, sizeof dir, "%s/bad", harness_tmpdir());
     mkdir(dir, 0755);
     Compiled c;
     compile_file(&c, "tests/runtime/tiny.mmg", NULL, 0);
@@ -311,12 +310,4 @@ static CU_TestInfo tests[] = {
     CU_TEST_INFO_NULL,
 };
 
-int main(void) {
-    snprintf(tmp, sizeof tmp, "%s/mmgc-train-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-    if (!mkdtemp(tmp)) return 2;
-    int rc = harness_run("train", tests);
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
-    if (system(cmd)) rc = rc ? rc : 2;
-    return rc;
-}
+int main(void) { return harness_run_in_tmpdir("train", tests); }

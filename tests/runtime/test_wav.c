@@ -3,7 +3,6 @@
  * unknown chunks in any order, no frames; and one malformed file per way a
  * file can be wrong, each with its exact message.
  */
-#include <ftw.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -13,23 +12,6 @@
 
 #include "harness.h"
 #include "wav.h"
-
-/* Like CU_ASSERT_STRING_EQUAL, but shows both strings when they differ. */
-#define ASSERT_STR(actual, expected)                                                               \
-    do {                                                                                           \
-        const char *a_ = (actual), *e_ = (expected);                                               \
-        if (strcmp(a_, e_) != 0) fprintf(stderr, "\n  got:      %s\n  expected: %s\n", a_, e_);   \
-        CU_ASSERT_STRING_EQUAL(a_, e_);                                                            \
-    } while (0)
-
-static char tmpdir[64];
-
-/* tmpdir/name in a static buffer (one at a time). */
-static const char *tmp(const char *name) {
-    static char buf[256];
-    snprintf(buf, sizeof buf, "%s/%s", tmpdir, name);
-    return buf;
-}
 
 /* A file being built. */
 typedef struct {
@@ -100,10 +82,7 @@ static void fmt_ext(Bytes *w, unsigned sub, unsigned channels, uint32_t rate, un
 static void finish(Bytes *w, const char *name) {
     uint32_t size = (uint32_t)w->n - 8;
     for (int i = 0; i < 4; i++) w->b[4 + i] = (unsigned char)(size >> (8 * i));
-    FILE *f = fopen(tmp(name), "wb");
-    CU_ASSERT_FATAL(f != NULL);
-    CU_ASSERT_FATAL(w->n == 0 || fwrite(w->b, 1, w->n, f) == w->n);
-    fclose(f);
+    harness_put_bytes(harness_tmp(name), w->b, w->n);
 }
 
 /* Little-endian 16-bit samples. */
@@ -118,7 +97,7 @@ static NpyArray read_ok(const char *name, int64_t channels, int64_t frames, int 
     NpyArray a;
     char err[512];
     int r = -1;
-    if (wav_read(tmp(name), &a, &r, err, sizeof err) != 0) fprintf(stderr, "\n  %s\n", err);
+    if (wav_read(harness_tmp(name), &a, &r, err, sizeof err) != 0) fprintf(stderr, "\n  %s\n", err);
     CU_ASSERT_PTR_NOT_NULL_FATAL(a.data);
     CU_ASSERT(a.dtype == 'f' && a.rank == 2);
     CU_ASSERT_EQUAL(a.shape[0], channels);
@@ -130,10 +109,10 @@ static NpyArray read_ok(const char *name, int64_t channels, int64_t frames, int 
 /* Asserts that reading tmpdir/name fails with "PATH: message". */
 static void expect_error(const char *name, const char *message) {
     char want[512], err[512] = "";
-    snprintf(want, sizeof want, "%s: %s", tmp(name), message);
+    snprintf(want, sizeof want, "%s: %s", harness_tmp(name), message);
     NpyArray a;
     int rate = -7;
-    CU_ASSERT_EQUAL(wav_read(tmp(name), &a, &rate, err, sizeof err), -1);
+    CU_ASSERT_EQUAL(wav_read(harness_tmp(name), &a, &rate, err, sizeof err), -1);
     CU_ASSERT_PTR_NULL(a.data);
     CU_ASSERT_EQUAL(rate, -7);
     ASSERT_STR(err, want);
@@ -213,7 +192,7 @@ static void test_chunks(void) {
     fmt(&w, 1, 1, 8000, 16);
     chunk(&w, "fact", "\3\0\0\0", 4);
     finish(&w, "chunks.wav");
-    FILE *f = fopen(tmp("chunks.wav"), "ab");
+    FILE *f = fopen(harness_tmp("chunks.wav"), "ab");
     fputs("ID3 tag after the RIFF chunk", f);
     fclose(f);
     NpyArray a = read_ok("chunks.wav", 1, 3, 8000);
@@ -240,36 +219,28 @@ static void test_chunks(void) {
     npy_free(&a);
     /* The rate pointer may be NULL. */
     char err[256];
-    CU_ASSERT_EQUAL(wav_read(tmp("silent.wav"), &a, NULL, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(wav_read(harness_tmp("silent.wav"), &a, NULL, err, sizeof err), 0);
     npy_free(&a);
 }
 
 /* ---- malformed files ------------------------------------------------------------ */
 
-/* A file with header text as given (no RIFF size patching). */
-static void put_raw(const char *name, const void *p, size_t n) {
-    FILE *f = fopen(tmp(name), "wb");
-    CU_ASSERT_FATAL(f != NULL);
-    CU_ASSERT_FATAL(n == 0 || fwrite(p, 1, n, f) == n);
-    fclose(f);
-}
-
 /* The RIFF header, the file size, chunks cut short, stray bytes. */
 static void test_bad_container(void) {
     expect_error("missing.wav", "cannot open: No such file or directory");
-    put_raw("empty.wav", "", 0);
+    harness_put_bytes(harness_tmp("empty.wav"), "", 0);
     expect_error("empty.wav", "not a WAV file (it does not start with \"RIFF\")");
-    put_raw("id3.wav", "ID3\x03\0\0\0\0\0\0\0\0", 12);
+    harness_put_bytes(harness_tmp("id3.wav"), "ID3\x03\0\0\0\0\0\0\0\0", 12);
     expect_error("id3.wav", "not a WAV file (it does not start with \"RIFF\")");
-    put_raw("rifx.wav", "RIFX\4\0\0\0WAVE", 12);
+    harness_put_bytes(harness_tmp("rifx.wav"), "RIFX\4\0\0\0WAVE", 12);
     expect_error("rifx.wav", "big-endian RIFX files are not supported");
-    put_raw("rf64.wav", "RF64\xff\xff\xff\xffWAVE", 12);
+    harness_put_bytes(harness_tmp("rf64.wav"), "RF64\xff\xff\xff\xffWAVE", 12);
     expect_error("rf64.wav", "RF64 files are not supported");
-    put_raw("short.wav", "RIFF\4\0\0\0WA", 10);
+    harness_put_bytes(harness_tmp("short.wav"), "RIFF\4\0\0\0WA", 10);
     expect_error("short.wav", "file is too short (10 bytes) to be a WAV file");
-    put_raw("avi.wav", "RIFF\4\0\0\0AVI ", 12);
+    harness_put_bytes(harness_tmp("avi.wav"), "RIFF\4\0\0\0AVI ", 12);
     expect_error("avi.wav", "not a WAV file (a RIFF file of form 'AVI ')");
-    CU_ASSERT_EQUAL_FATAL(mkdir(tmp("dir.wav"), 0700), 0);
+    CU_ASSERT_EQUAL_FATAL(mkdir(harness_tmp("dir.wav"), 0700), 0);
     expect_error("dir.wav", "not a regular file");
 
     int16_t s[4] = {1, 2, 3, 4};
@@ -278,7 +249,7 @@ static void test_bad_container(void) {
     chunk(&w, "data", d.b, (uint32_t)d.n);
     finish(&w, "cut.wav");
     w.n -= 3; /* cut after finish: the RIFF size now overstates the file */
-    put_raw("cut.wav", w.b, w.n);
+    harness_put_bytes(harness_tmp("cut.wav"), w.b, w.n);
     expect_error("cut.wav", "file truncated: the RIFF header says 52 bytes, the file has 49");
 
     w = begin();
@@ -394,19 +365,8 @@ static void test_bad_format(void) {
     expect_error("nan.wav", "sample 1 of channel 0 is not finite");
 }
 
-/* nftw callback: removes one file or (empty, post-order) directory. */
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-    (void)st, (void)flag, (void)ftw;
-    return remove(path);
-}
-
 /* Runs the suite in a fresh temporary directory, removed afterwards. */
 int main(void) {
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/mmgc_test_wav.XXXXXX");
-    if (!mkdtemp(tmpdir)) {
-        perror("mkdtemp");
-        return 2;
-    }
     static CU_TestInfo tests[] = {
         {"16-bit PCM, mono and stereo", test_pcm16},
         {"32-bit float, three channels", test_float32},
@@ -417,7 +377,5 @@ int main(void) {
         {"malformed: unsupported and inconsistent formats", test_bad_format},
         CU_TEST_INFO_NULL,
     };
-    int rc = harness_run("wav", tests);
-    nftw(tmpdir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
-    return rc;
+    return harness_run_in_tmpdir("wav", tests);
 }

@@ -3,7 +3,10 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "io_util.h"
 
 #define GENERATOR "mkdigits 1"
 
@@ -191,24 +194,17 @@ static void body(FILE *f, const Manifest *m) {
 }
 
 int manifest_write(const char *path, const Manifest *m, char *err, size_t errlen) {
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f) {
-        snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
-        return -1;
-    }
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (!f) return io_fail(err, errlen, "%s: %s", path, strerror(errno));
     body(f, m);
     int bad = ferror(f);
     if (fclose(f) != 0 || bad) {
-        snprintf(err, errlen, "%s: write error", tmp);
-        remove(tmp);
-        return -1;
+        free(text);
+        return io_fail(err, errlen, "%s: out of memory", path);
     }
-    if (rename(tmp, path) != 0) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        remove(tmp);
-        return -1;
-    }
-    return 0;
+    int rc = io_write_atomic(path, path, &(IoPart){text, len}, 1, err, errlen);
+    free(text);
+    return rc;
 }

@@ -42,7 +42,7 @@ typedef struct {
     int n_files;
 } Manifest;
 
-/* Writes path.tmp, then renames it to path. */
+/* Writes path atomically (io_write_atomic: path.tmp, then renamed to path). */
 int manifest_write(const char *path, const Manifest *m, char *err, size_t errlen);
 
 #endif

@@ -23,9 +23,11 @@
 #include <unistd.h>
 
 #include "corrupt.h"
+#include "io_util.h"
 #include "manifest.h"
 #include "mnist_json.h"
 #include "npy.h"
+#include "opt.h"
 #include "params.h"
 #include "sha256.h"
 #include "shared.h"
@@ -34,15 +36,6 @@
 
 #define MAX_JOBS 64
 #define ERRLEN 1024
-
-/* Writes a message to err; returns -1 so callers can `return fail(...)`. */
-__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t n, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, n, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 /* ---- options ---------------------------------------------------------------- */
 
@@ -116,22 +109,6 @@ static void usage(FILE *out) {
     fputs("\nexit status: 0 success, 1 an error (bad input, espeak-ng, files), 2 bad command-line use\n", out);
 }
 
-/* Takes the value of "--opt V" or "--opt=V". */
-static const char *value(int argc, char **argv, int *i, const char *opt, char *err, size_t n) {
-    size_t len = strlen(opt);
-    if (argv[*i][len] == '=') return argv[*i] + len + 1;
-    if (*i + 1 >= argc) {
-        snprintf(err, n, "option %s needs a value", opt);
-        return NULL;
-    }
-    return argv[++*i];
-}
-
-static int is(const char *arg, const char *opt) {
-    size_t len = strlen(opt);
-    return !strncmp(arg, opt, len) && (arg[len] == 0 || arg[len] == '=');
-}
-
 /* A whole-string number; integer if want_int. */
 static int number(const char *s, const char *opt, int want_int, double lo, double hi, double *out, char *err,
                   size_t n) {
@@ -179,20 +156,20 @@ static int parse_options(int argc, char **argv, Options *o, char *err, size_t n)
         double x;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) o->help = 1;
         else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) o->quiet = 1;
-        else if (is(a, "--mnist")) {
-            if (!(o->mnist_dir = value(argc, argv, &i, "--mnist", err, n))) return -1;
-        } else if (is(a, "--out")) {
-            if (!(o->out_dir = value(argc, argv, &i, "--out", err, n))) return -1;
-        } else if (is(a, "--source-name")) {
-            if (!(o->source_name = value(argc, argv, &i, "--source-name", err, n))) return -1;
-        } else if (is(a, "--source-sha1")) {
-            if (!(v = o->source_sha1 = value(argc, argv, &i, "--source-sha1", err, n))) return -1;
+        else if (opt_is(a, "--mnist")) {
+            if (!(o->mnist_dir = opt_value(argc, argv, &i, "--mnist", err, n))) return -1;
+        } else if (opt_is(a, "--out")) {
+            if (!(o->out_dir = opt_value(argc, argv, &i, "--out", err, n))) return -1;
+        } else if (opt_is(a, "--source-name")) {
+            if (!(o->source_name = opt_value(argc, argv, &i, "--source-name", err, n))) return -1;
+        } else if (opt_is(a, "--source-sha1")) {
+            if (!(v = o->source_sha1 = opt_value(argc, argv, &i, "--source-sha1", err, n))) return -1;
             if (strlen(v) != 40 || strspn(v, "0123456789abcdef") != 40) {
                 snprintf(err, n, "--source-sha1: '%s' is not 40 lowercase hex digits", v);
                 return -1;
             }
-        } else if (is(a, "--seed")) {
-            if (!(v = value(argc, argv, &i, "--seed", err, n))) return -1;
+        } else if (opt_is(a, "--seed")) {
+            if (!(v = opt_value(argc, argv, &i, "--seed", err, n))) return -1;
             char *end;
             errno = 0;
             unsigned long long s = strtoull(v, &end, 10);
@@ -201,21 +178,21 @@ static int parse_options(int argc, char **argv, Options *o, char *err, size_t n)
                 return -1;
             }
             o->p.seed = s;
-        } else if (is(a, "--limit")) {
-            if (!(v = value(argc, argv, &i, "--limit", err, n)) || number(v, "--limit", 1, 2, 1e9, &x, err, n)) return -1;
+        } else if (opt_is(a, "--limit")) {
+            if (!(v = opt_value(argc, argv, &i, "--limit", err, n)) || number(v, "--limit", 1, 2, 1e9, &x, err, n)) return -1;
             o->p.total = (int64_t)x;
-        } else if (is(a, "--jobs")) {
-            if (!(v = value(argc, argv, &i, "--jobs", err, n)) || number(v, "--jobs", 1, 1, MAX_JOBS, &x, err, n)) return -1;
+        } else if (opt_is(a, "--jobs")) {
+            if (!(v = opt_value(argc, argv, &i, "--jobs", err, n)) || number(v, "--jobs", 1, 1, MAX_JOBS, &x, err, n)) return -1;
             o->jobs = (int)x;
         } else {
             size_t k = 0;
-            while (k < N_NUM_OPTIONS && !is(a, NUM_OPTIONS[k].name)) k++;
+            while (k < N_NUM_OPTIONS && !opt_is(a, NUM_OPTIONS[k].name)) k++;
             if (k == N_NUM_OPTIONS) {
                 snprintf(err, n, "unknown option '%s'", a);
                 return -1;
             }
             const NumOption *no = &NUM_OPTIONS[k];
-            if (!(v = value(argc, argv, &i, no->name, err, n))) return -1;
+            if (!(v = opt_value(argc, argv, &i, no->name, err, n))) return -1;
             if (number(v, no->name, no->kind == 'i', no->lo, no->hi, &x, err, n) != 0) return -1;
             char *at = (char *)&o->p + no->offset;
             if (no->kind == 'r') *(double *)at = x;
@@ -366,29 +343,6 @@ static int run_jobs(const Ctx *c, int jobs, Progress *p, char *err, size_t n) {
 
 /* ---- writing ----------------------------------------------------------------- */
 
-/* mkdir -p */
-static int make_dirs(const char *dir, char *err, size_t n) {
-    char path[4096];
-    if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path) {
-        snprintf(err, n, "%s: path too long", dir);
-        return -1;
-    }
-    for (char *s = path + 1;; s++) {
-        if (*s != '/' && *s) continue;
-        char keep = *s;
-        *s = 0;
-        if (mkdir(path, 0777) != 0 && errno != EEXIST) return fail(err, n, "%s: %s", path, strerror(errno));
-        *s = keep;
-        if (!keep) break;
-    }
-    struct stat st;
-    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        snprintf(err, n, "%s: not a directory", dir);
-        return -1;
-    }
-    return 0;
-}
-
 /* Writes one array (a view of shared memory) and hashes the file. */
 static int write_array(const char *dir, ManifestFile *f, char dtype, void *data, char *err, size_t n) {
     char path[4096];
@@ -459,7 +413,7 @@ static void *region(Region *r, size_t bytes) {
 static int share_pixels(MnistDigits *m, Region *r, char *err, size_t n) {
     for (int d = 0; d < 10; d++) {
         size_t bytes = (size_t)m->count[d] * DIGITS_PIXELS * sizeof(float);
-        if (!region(&r[d], bytes)) return fail(err, n, "out of memory for the images: %s", strerror(errno));
+        if (!region(&r[d], bytes)) return io_fail(err, n, "out of memory for the images: %s", strerror(errno));
         memcpy(r[d].p, m->pixels[d], bytes);
         free(m->pixels[d]);
         m->pixels[d] = r[d].p;
@@ -475,7 +429,7 @@ static int alloc_outputs(Outputs *out, Region *r, size_t N, char *err, size_t n)
         !(out->info = region(&r[R_INFO], N * sizeof(SampleInfo))) ||
         !(out->done = region(&r[R_DONE], MAX_JOBS * sizeof *out->done)) ||
         !(out->errors = region(&r[R_ERRORS], MAX_JOBS * sizeof *out->errors)))
-        return fail(err, n, "out of memory for %zu samples: %s", N, strerror(errno));
+        return io_fail(err, n, "out of memory for %zu samples: %s", N, strerror(errno));
     return 0;
 }
 
@@ -483,7 +437,7 @@ static int alloc_outputs(Outputs *out, Region *r, size_t N, char *err, size_t n)
 static int remove_manifest(const char *dir, char *err, size_t n) {
     char path[4096];
     snprintf(path, sizeof path, "%s/manifest.json", dir);
-    if (remove(path) != 0 && errno != ENOENT) return fail(err, n, "%s: %s", path, strerror(errno));
+    if (remove(path) != 0 && errno != ENOENT) return io_fail(err, n, "%s: %s", path, strerror(errno));
     return 0;
 }
 
@@ -504,7 +458,7 @@ static int generate(const Options *o, char *err, size_t n) {
     digits_keys(o->p.seed, &c.keys);
     if (mnist_load(o->mnist_dir, &mnist, err, n) != 0 || share_pixels(&mnist, regions + R_PIXELS, err, n) != 0 ||
         split_plan(mnist.count, c.n - n_test, n_test, &c.keys, &split, err, n) != 0 ||
-        make_dirs(o->out_dir, err, n) != 0 || remove_manifest(o->out_dir, err, n) != 0 ||
+        io_make_dirs(o->out_dir, err, n) != 0 || remove_manifest(o->out_dir, err, n) != 0 ||
         alloc_outputs(&c.out, regions, (size_t)c.n, err, n) != 0)
         goto done;
     if (!o->quiet)

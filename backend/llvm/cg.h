@@ -1,0 +1,168 @@
+/* cg.h — what the LLVM backend's files share (not a public API; see
+ * llvm_backend.h for that).
+ *
+ * codegen.c        kernels, the dispatch switch over ops, mmgc_step
+ * codegen_loop.c   loop nests over strided operands (the one loop builder)
+ * codegen_ew.c     elementwise ops, const, cast, select, comparisons
+ * codegen_shape.c  reductions and data movement
+ * codegen_rt.c     calls to the runtime helpers (backend/llvm/rt.h)
+ * target.c         the host target machine, the O3 pipeline, LLVM errors
+ * jit.c            ORC LLJIT: add the module, resolve symbols, look up
+ * emit.c           --emit=llvm / --emit=asm
+ * engine_llvm.c    the Engine the runtime drives
+ *
+ * The generated module exports
+ *
+ *   int32_t mmgc_step(void **bufs, const RtRandom *rnd, float *scratch);
+ *   int32_t mmgc_fail_node;   the node whose helper failed (-1 if none)
+ *
+ * mmgc_step runs the kernels in order, reading each buffer pointer from
+ * bufs[node id] (so the runtime may bind sources after compiling), and
+ * returns 0 or the first nonzero code of a runtime helper.
+ *
+ * A Kernel is a list of node ids compiled into one internal function that
+ * takes the buffers it touches as noalias pointers, then scratch and rnd:
+ *
+ *   i32 @k<first id>_<op>(ptr noalias %<node>..., ptr noalias %scratch, ptr %rnd)
+ *
+ * Today every computed node is its own kernel; a fusion pass will group
+ * nodes without changing this interface. Buffers are assumed aligned to
+ * their element size only: the runtime may bind any memory to a source
+ * (the engine's own buffers are 64-byte aligned).
+ */
+#ifndef MMGC_LLVM_CG_H
+#define MMGC_LLVM_CG_H
+
+#include <llvm-c/Core.h>
+#include <llvm-c/Orc.h>
+#include <llvm-c/TargetMachine.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ir.h"
+
+/* ---- kernels -------------------------------------------------------------- */
+
+/* Sources that come from outside the step (the runtime fills or binds
+ * them); every other node is computed by some kernel. */
+static inline int cg_is_external(Op op) {
+    return op == OP_INPUT || op == OP_LABEL || op == OP_PARAM || op == OP_STATE;
+}
+
+typedef struct {
+    int *nodes; /* node ids in execution order */
+    int n;
+} Kernel;
+
+/* ---- the code generator's state ------------------------------------------- */
+
+typedef struct {
+    const Graph *g;
+    LLVMContextRef ctx;  /* borrowed from the caller                     */
+    LLVMModuleRef mod;   /* being built; owned by llvm_codegen until it returns it */
+    LLVMBuilderRef b;    /* owned; disposed by llvm_codegen              */
+    LLVMTypeRef i1, i8, i32, i64, f32, f64, ptr, desc;
+    LLVMValueRef fn;     /* the kernel being built                       */
+    LLVMValueRef *buf;   /* buf[node id]: that node's buffer in fn, or NULL */
+    LLVMValueRef scratch, rnd;
+    int64_t scratch_floats; /* the most any kernel needs                 */
+} Cg;
+
+/* Element type of a dtype: float or i64. */
+LLVMTypeRef cg_elem(Cg *cg, DType d);
+/* Pointer to element off (an i64 value) of node's buffer in the current kernel. */
+LLVMValueRef cg_addr(Cg *cg, int node, LLVMValueRef off);
+/* Loads / stores element off of node's buffer (its dtype, naturally aligned). */
+LLVMValueRef cg_load(Cg *cg, int node, LLVMValueRef off);
+void cg_store(Cg *cg, int node, LLVMValueRef off, LLVMValueRef v);
+/* i64 and float constants. */
+LLVMValueRef cg_i64(Cg *cg, int64_t v);
+LLVMValueRef cg_f32(Cg *cg, double v);
+/* Calls an overloaded float intrinsic ("llvm.exp") on one or two f32 values. */
+LLVMValueRef cg_intrinsic(Cg *cg, const char *name, LLVMValueRef a, LLVMValueRef b);
+/* Calls a libm function float f(float) by name ("tanhf"), declaring it once. */
+LLVMValueRef cg_libm(Cg *cg, const char *name, LLVMValueRef a);
+/* Raises the scratch the step needs to at least floats. */
+void cg_need_scratch(Cg *cg, int64_t floats);
+
+/* ---- loop nests (codegen_loop.c) -------------------------------------------
+ * A Nest visits every index of dims in row-major order; operand k is at
+ * element base[k] + sum(idx[d] * st[k][d]) of its buffer. The builder
+ * drops dims of 1, merges dims every operand walks contiguously, makes the
+ * trip counts constants, and calls body once, inside the innermost loop,
+ * with each operand's offset (i64 values). Operand 0 is the output by
+ * convention, so the innermost loop is unit-stride where the output is. */
+#define CG_MAX_OPS 4
+
+typedef struct {
+    int rank, nops;
+    int64_t dim[IR_MAX_RANK];
+    int64_t st[CG_MAX_OPS][IR_MAX_RANK];
+    int64_t base[CG_MAX_OPS];
+} Nest;
+
+typedef void (*NestBody)(Cg *cg, LLVMValueRef off[CG_MAX_OPS], void *ctx);
+
+/* A nest over s with nops operands, every stride and base 0. */
+void nest_start(Nest *n, const Shape *s, int nops);
+/* Row-major strides of s, in elements. */
+void cg_strides(const Shape *s, int64_t st[IR_MAX_RANK]);
+/* Strides reading s as if broadcast to out (numpy rules: right-aligned;
+ * 0 where s lacks the dim or has it as 1). */
+void cg_bcast_strides(const Shape *s, const Shape *out, int64_t st[IR_MAX_RANK]);
+/* Emits the loops at the builder's position; the builder ends after them. */
+void cg_nest(Cg *cg, const Nest *n, NestBody body, void *ctx);
+/* Strided copy of every index of dims: dst node at doff + idx . dst_st
+ * gets src node at soff + idx . src_st. */
+void cg_copy(Cg *cg, const Shape *dims, int dst, int64_t doff, const int64_t dst_st[IR_MAX_RANK],
+             int src, int64_t soff, const int64_t src_st[IR_MAX_RANK]);
+
+/* ---- lowerings, one per op family -----------------------------------------
+ * Each emits node id's computation into the current kernel. The rt
+ * lowering returns the helper's i32 status; the others cannot fail. */
+void cg_ew(Cg *cg, int id);         /* codegen_ew.c: unary, binary, select, cast */
+void cg_const(Cg *cg, int id);
+void cg_reduce(Cg *cg, int id);     /* codegen_shape.c */
+void cg_movement(Cg *cg, int id);
+LLVMValueRef cg_rt_call(Cg *cg, int id); /* codegen_rt.c */
+/* The LLVM struct type of RtDesc (the C layout, packed with explicit padding). */
+LLVMTypeRef cg_desc_type(Cg *cg);
+
+/* ---- codegen.c -------------------------------------------------------------- */
+
+/* Lowers verified g into a new module in ctx. On success *out is the
+ * module (the caller owns it: dispose it or hand it to the JIT) and
+ * *scratch_floats the scratch mmgc_step needs; returns 0. Returns -1 with
+ * a message on failure (nothing to dispose). */
+int llvm_codegen(const Graph *g, LLVMContextRef ctx, LLVMModuleRef *out, int64_t *scratch_floats,
+                 char *err, size_t errlen);
+
+/* ---- target.c --------------------------------------------------------------- */
+
+/* Initializes LLVM's native target once per process. */
+void llvm_init_native(void);
+/* A TargetMachine for the host CPU and its features, at -O3; for_jit picks
+ * the JIT code model. The caller owns it (LLVMDisposeTargetMachine, or
+ * hand it to llvm_jit). NULL with a message on failure. */
+LLVMTargetMachineRef llvm_host_machine(int for_jit, char *err, size_t errlen);
+/* Sets m's data layout and triple from tm and runs default<O3>. */
+int llvm_optimize(LLVMModuleRef m, LLVMTargetMachineRef tm, char *err, size_t errlen);
+/* The one place LLVM errors become messages: writes "<what>: <LLVM's
+ * message>" into err, consumes e (an LLVMErrorRef, may be NULL) or
+ * disposes msg (an LLVM-allocated message, may be NULL); returns -1. */
+int llvm_fail(char *err, size_t errlen, const char *what, LLVMErrorRef e, char *msg);
+
+/* ---- jit.c ------------------------------------------------------------------- */
+
+typedef struct LlvmJit LlvmJit;
+
+/* JIT-compiles mod for the host. Takes ownership of tsc (the caller's
+ * reference to the context mod lives in), mod and tm, success or not. On
+ * success returns the JIT, with the addresses of mmgc_step and
+ * mmgc_fail_node in *step and *fail_node; NULL with a message otherwise. */
+LlvmJit *llvm_jit(LLVMOrcThreadSafeContextRef tsc, LLVMModuleRef mod, LLVMTargetMachineRef tm, void **step, void **fail_node,
+                  char *err, size_t errlen);
+/* Frees the JIT and all its code. NULL is fine. */
+void llvm_jit_free(LlvmJit *j);
+
+#endif

@@ -1,0 +1,285 @@
+/* codegen.c — lowers a verified Graph to an LLVM module (see cg.h for the
+ * module's interface).
+ *
+ * The graph is cut into kernels (plan_kernels: today one node each), each
+ * kernel becomes an internal function over noalias buffers, and mmgc_step
+ * calls them in order, loading every buffer pointer from bufs[] and
+ * returning the first nonzero status of a runtime helper (after storing
+ * the failing node in mmgc_fail_node). The one switch over ops,
+ * lower_node, picks each node's lowering.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <llvm-c/Analysis.h>
+
+#include "cg.h"
+#include "util.h"
+
+/* ---- helpers the lowerings share --------------------------------------------- */
+
+/* float or i64. */
+LLVMTypeRef cg_elem(Cg *cg, DType d) { return d == DT_I64 ? cg->i64 : cg->f32; }
+
+/* An i64 constant. */
+LLVMValueRef cg_i64(Cg *cg, int64_t v) { return LLVMConstInt(cg->i64, (unsigned long long)v, 1); }
+/* A float constant (v rounded to float). */
+LLVMValueRef cg_f32(Cg *cg, double v) { return LLVMConstReal(cg->f32, v); }
+
+/* &buf[off] of node's buffer, inbounds. */
+LLVMValueRef cg_addr(Cg *cg, int node, LLVMValueRef off) {
+    LLVMTypeRef t = cg_elem(cg, cg->g->nodes[node].type.dtype);
+    return LLVMBuildInBoundsGEP2(cg->b, t, cg->buf[node], &off, 1, "");
+}
+
+/* buf[off], aligned to the element size. */
+LLVMValueRef cg_load(Cg *cg, int node, LLVMValueRef off) {
+    DType d = cg->g->nodes[node].type.dtype;
+    LLVMValueRef v = LLVMBuildLoad2(cg->b, cg_elem(cg, d), cg_addr(cg, node, off), "");
+    LLVMSetAlignment(v, d == DT_I64 ? 8 : 4);
+    return v;
+}
+
+/* buf[off] = v. */
+void cg_store(Cg *cg, int node, LLVMValueRef off, LLVMValueRef v) {
+    LLVMValueRef s = LLVMBuildStore(cg->b, v, cg_addr(cg, node, off));
+    LLVMSetAlignment(s, cg->g->nodes[node].type.dtype == DT_I64 ? 8 : 4);
+}
+
+/* name.f32(a[, b]): the intrinsic overloaded on float. */
+LLVMValueRef cg_intrinsic(Cg *cg, const char *name, LLVMValueRef a, LLVMValueRef b) {
+    unsigned id = LLVMLookupIntrinsicID(name, strlen(name));
+    if (!id) die("no LLVM intrinsic %s", name);
+    LLVMValueRef f = LLVMGetIntrinsicDeclaration(cg->mod, id, &cg->f32, 1);
+    LLVMTypeRef ft = LLVMIntrinsicGetType(cg->ctx, id, &cg->f32, 1);
+    LLVMValueRef args[2] = {a, b};
+    return LLVMBuildCall2(cg->b, ft, f, args, b ? 2 : 1, "");
+}
+
+/* name(a) for a libm float function, declared on first use. */
+LLVMValueRef cg_libm(Cg *cg, const char *name, LLVMValueRef a) {
+    LLVMTypeRef ft = LLVMFunctionType(cg->f32, &cg->f32, 1, 0);
+    LLVMValueRef f = LLVMGetNamedFunction(cg->mod, name);
+    if (!f) f = LLVMAddFunction(cg->mod, name, ft);
+    return LLVMBuildCall2(cg->b, ft, f, &a, 1, "");
+}
+
+/* Keeps the largest scratch request of any kernel. */
+void cg_need_scratch(Cg *cg, int64_t floats) {
+    if (floats > cg->scratch_floats) cg->scratch_floats = floats;
+}
+
+/* An enum attribute ("noalias", "nounwind") with no value. */
+static LLVMAttributeRef attr(Cg *cg, const char *name) {
+    return LLVMCreateEnumAttribute(cg->ctx, LLVMGetEnumAttributeKindForName(name, strlen(name)), 0);
+}
+
+/* ---- kernels ------------------------------------------------------------------ */
+
+
+/* The kernels of g in execution order: one per computed node for now (a
+ * fusion pass will group nodes here). Returns the count; *out is owned by
+ * the caller (free each nodes array, then the array). */
+static int plan_kernels(const Graph *g, Kernel **out) {
+    Kernel *k = xcalloc((size_t)g->nnodes + 1, sizeof *k);
+    int n = 0;
+    for (int id = 0; id < g->nnodes; id++) {
+        if (cg_is_external(g->nodes[id].op)) continue;
+        k[n].nodes = xmalloc(sizeof(int));
+        k[n].nodes[0] = id;
+        k[n++].n = 1;
+    }
+    *out = k;
+    return n;
+}
+
+/* The buffers kernel k touches, each once: every node and its inputs, in
+ * order of first use. Returns the count; ids go to nodes[] (room for all). */
+static int kernel_buffers(const Graph *g, const Kernel *k, int *nodes, char *seen) {
+    int n = 0;
+    for (int i = 0; i < k->n; i++) {
+        const Node *nd = &g->nodes[k->nodes[i]];
+        for (int j = -1; j < nd->nin; j++) {
+            int id = j < 0 ? k->nodes[i] : nd->in[j];
+            if (!seen[id]) seen[id] = 1, nodes[n++] = id;
+        }
+    }
+    for (int i = 0; i < n; i++) seen[nodes[i]] = 0;
+    return n;
+}
+
+_Static_assert(OP_COUNT == 50, "a new op needs a case in lower_node (and a lowering)");
+
+/* Emits node id into the current kernel: one case per op (-Wswitch-enum
+ * checks the list). Returns the helper's i32 status, or NULL for nodes
+ * that cannot fail. */
+static LLVMValueRef lower_node(Cg *cg, int id) {
+    switch (cg->g->nodes[id].op) {
+    case OP_INPUT: case OP_LABEL: case OP_PARAM: case OP_STATE: return NULL; /* filled from outside */
+    case OP_CONST: cg_const(cg, id); return NULL;
+    case OP_NEG: case OP_EXP: case OP_LOG: case OP_SQRT: case OP_RSQRT: case OP_TANH:
+    case OP_SIGMOID: case OP_RELU: case OP_ABS: case OP_STEP: case OP_CAST:
+    case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV: case OP_MAX: case OP_MIN: case OP_POW:
+    case OP_GT: case OP_GE: case OP_EQ: case OP_SELECT: cg_ew(cg, id); return NULL;
+    case OP_REDUCE_SUM: case OP_REDUCE_MAX: cg_reduce(cg, id); return NULL;
+    case OP_RESHAPE: case OP_BROADCAST: case OP_TRANSPOSE: case OP_CONCAT: case OP_SLICE:
+    case OP_PAD: cg_movement(cg, id); return NULL;
+    case OP_RANDOM_UNIFORM: case OP_DROPOUT_MASK:
+    case OP_MATMUL: case OP_CONV1D: case OP_CONV1D_GRAD_INPUT: case OP_CONV1D_GRAD_WEIGHT:
+    case OP_CONV2D: case OP_CONV2D_GRAD_INPUT: case OP_CONV2D_GRAD_WEIGHT:
+    case OP_MAX_POOL1D: case OP_MAX_POOL1D_GRAD: case OP_MAX_POOL2D: case OP_MAX_POOL2D_GRAD:
+    case OP_GATHER: case OP_SCATTER: return cg_rt_call(cg, id);
+    case OP_COUNT: break;
+    }
+    die("node %%%d: invalid op %d", id, (int)cg->g->nodes[id].op);
+}
+
+/* The kernel's function type: i32 (one ptr per buffer, scratch, rnd). */
+static LLVMTypeRef kernel_type(Cg *cg, int nbuf) {
+    LLVMTypeRef *p = xmalloc((size_t)(nbuf + 2) * sizeof *p);
+    for (int i = 0; i < nbuf + 2; i++) p[i] = cg->ptr;
+    LLVMTypeRef t = LLVMFunctionType(cg->i32, p, (unsigned)nbuf + 2, 0);
+    free(p);
+    return t;
+}
+
+/* Builds kernel k as an internal function over buffers bufs[0..nbuf);
+ * *can_fail says whether it can return nonzero. */
+static LLVMValueRef build_kernel(Cg *cg, const Kernel *k, const int *bufs, int nbuf, int *can_fail) {
+    const Node *first = &cg->g->nodes[k->nodes[0]];
+    char name[96];
+    snprintf(name, sizeof name, "k%d_%s", k->nodes[0], ir_op_info[first->op].name);
+    LLVMValueRef fn = LLVMAddFunction(cg->mod, name, kernel_type(cg, nbuf));
+    LLVMSetLinkage(fn, LLVMInternalLinkage);
+    LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex, attr(cg, "nounwind"));
+    LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex, attr(cg, "noinline"));
+    for (int i = 0; i <= nbuf; i++) LLVMAddAttributeAtIndex(fn, (unsigned)i + 1, attr(cg, "noalias"));
+    for (int i = 0; i < nbuf; i++) {
+        char pname[24];
+        snprintf(pname, sizeof pname, "n%d", bufs[i]);
+        cg->buf[bufs[i]] = LLVMGetParam(fn, (unsigned)i);
+        LLVMSetValueName2(cg->buf[bufs[i]], pname, strlen(pname));
+    }
+    cg->scratch = LLVMGetParam(fn, (unsigned)nbuf);
+    cg->rnd = LLVMGetParam(fn, (unsigned)nbuf + 1);
+    LLVMSetValueName2(cg->scratch, "scratch", 7);
+    LLVMSetValueName2(cg->rnd, "rnd", 3);
+    cg->fn = fn;
+    LLVMPositionBuilderAtEnd(cg->b, LLVMAppendBasicBlockInContext(cg->ctx, fn, "entry"));
+    *can_fail = 0;
+    for (int i = 0; i < k->n; i++) {
+        LLVMValueRef status = lower_node(cg, k->nodes[i]);
+        if (!status) continue;
+        *can_fail = 1;
+        LLVMBasicBlockRef fail = LLVMAppendBasicBlockInContext(cg->ctx, fn, "fail");
+        LLVMBasicBlockRef ok = LLVMAppendBasicBlockInContext(cg->ctx, fn, "ok");
+        LLVMBuildCondBr(cg->b, LLVMBuildICmp(cg->b, LLVMIntNE, status, LLVMConstInt(cg->i32, 0, 0), ""), fail, ok);
+        LLVMPositionBuilderAtEnd(cg->b, fail);
+        LLVMBuildRet(cg->b, status);
+        LLVMPositionBuilderAtEnd(cg->b, ok);
+    }
+    LLVMBuildRet(cg->b, LLVMConstInt(cg->i32, 0, 0));
+    for (int i = 0; i < nbuf; i++) cg->buf[bufs[i]] = NULL;
+    return fn;
+}
+
+/* ---- mmgc_step ------------------------------------------------------------------ */
+
+/* Calls kernel fn from the step: loads its buffers from bufs[], passes
+ * scratch and rnd; if it can fail, returns its status after recording the
+ * kernel's first node in @mmgc_fail_node. */
+static void call_kernel(Cg *cg, LLVMValueRef step, LLVMValueRef fn, const int *bufs, int nbuf, int can_fail,
+                        int node, LLVMValueRef fail_node) {
+    LLVMValueRef *args = xmalloc((size_t)(nbuf + 2) * sizeof *args);
+    LLVMValueRef table = LLVMGetParam(step, 0);
+    for (int i = 0; i < nbuf; i++) {
+        LLVMValueRef at = LLVMBuildInBoundsGEP2(cg->b, cg->ptr, table, (LLVMValueRef[]){cg_i64(cg, bufs[i])}, 1, "");
+        char name[24];
+        snprintf(name, sizeof name, "b%d", bufs[i]);
+        args[i] = LLVMBuildLoad2(cg->b, cg->ptr, at, name);
+    }
+    args[nbuf] = LLVMGetParam(step, 2);
+    args[nbuf + 1] = LLVMGetParam(step, 1);
+    LLVMValueRef status = LLVMBuildCall2(cg->b, kernel_type(cg, nbuf), fn, args, (unsigned)nbuf + 2, "");
+    free(args);
+    if (!can_fail) return;
+    LLVMBasicBlockRef fail = LLVMAppendBasicBlockInContext(cg->ctx, step, "fail");
+    LLVMBasicBlockRef ok = LLVMAppendBasicBlockInContext(cg->ctx, step, "ok");
+    LLVMBuildCondBr(cg->b, LLVMBuildICmp(cg->b, LLVMIntNE, status, LLVMConstInt(cg->i32, 0, 0), ""), fail, ok);
+    LLVMPositionBuilderAtEnd(cg->b, fail);
+    LLVMBuildStore(cg->b, LLVMConstInt(cg->i32, (unsigned long long)node, 1), fail_node);
+    LLVMBuildRet(cg->b, status);
+    LLVMPositionBuilderAtEnd(cg->b, ok);
+}
+
+/* Declares @mmgc_fail_node = global i32 -1 and
+ * i32 @mmgc_step(ptr noalias %bufs, ptr %rnd, ptr noalias %scratch). */
+static LLVMValueRef step_function(Cg *cg, LLVMValueRef *fail_node) {
+    *fail_node = LLVMAddGlobal(cg->mod, cg->i32, "mmgc_fail_node");
+    LLVMSetInitializer(*fail_node, LLVMConstInt(cg->i32, (unsigned long long)-1, 1));
+    LLVMTypeRef p[3] = {cg->ptr, cg->ptr, cg->ptr};
+    LLVMValueRef step = LLVMAddFunction(cg->mod, "mmgc_step", LLVMFunctionType(cg->i32, p, 3, 0));
+    LLVMAddAttributeAtIndex(step, LLVMAttributeFunctionIndex, attr(cg, "nounwind"));
+    LLVMAddAttributeAtIndex(step, 1, attr(cg, "noalias"));
+    LLVMAddAttributeAtIndex(step, 3, attr(cg, "noalias"));
+    LLVMSetValueName2(LLVMGetParam(step, 0), "bufs", 4);
+    LLVMSetValueName2(LLVMGetParam(step, 1), "rnd", 3);
+    LLVMSetValueName2(LLVMGetParam(step, 2), "scratch", 7);
+    return step;
+}
+
+/* Builds every kernel and the step that calls them. */
+static void build_module(Cg *cg) {
+    const Graph *g = cg->g;
+    Kernel *ks;
+    int nk = plan_kernels(g, &ks);
+    int *bufs = xmalloc(((size_t)g->nnodes + 1) * sizeof *bufs);
+    char *seen = xcalloc((size_t)g->nnodes + 1, 1);
+    LLVMValueRef fail_node, step = step_function(cg, &fail_node);
+    LLVMBasicBlockRef body = LLVMAppendBasicBlockInContext(cg->ctx, step, "entry");
+    for (int i = 0; i < nk; i++) {
+        int nbuf = kernel_buffers(g, &ks[i], bufs, seen), can_fail;
+        LLVMValueRef fn = build_kernel(cg, &ks[i], bufs, nbuf, &can_fail);
+        LLVMPositionBuilderAtEnd(cg->b, body);
+        call_kernel(cg, step, fn, bufs, nbuf, can_fail, ks[i].nodes[0], fail_node);
+        body = LLVMGetInsertBlock(cg->b);
+    }
+    LLVMPositionBuilderAtEnd(cg->b, body);
+    LLVMBuildRet(cg->b, LLVMConstInt(cg->i32, 0, 0));
+    for (int i = 0; i < nk; i++) free(ks[i].nodes);
+    free(ks);
+    free(bufs);
+    free(seen);
+}
+
+/* Lowers g into a new module; see cg.h. */
+int llvm_codegen(const Graph *g, LLVMContextRef ctx, LLVMModuleRef *out, int64_t *scratch_floats, char *err,
+                 size_t errlen) {
+    Cg cg;
+    memset(&cg, 0, sizeof cg);
+    cg.g = g;
+    cg.ctx = ctx;
+    cg.i1 = LLVMInt1TypeInContext(ctx);
+    cg.i8 = LLVMInt8TypeInContext(ctx);
+    cg.i32 = LLVMInt32TypeInContext(ctx);
+    cg.i64 = LLVMInt64TypeInContext(ctx);
+    cg.f32 = LLVMFloatTypeInContext(ctx);
+    cg.f64 = LLVMDoubleTypeInContext(ctx);
+    cg.ptr = LLVMPointerTypeInContext(ctx, 0);
+    cg.mod = LLVMModuleCreateWithNameInContext(g->name ? g->name : "mmgc", ctx);
+    cg.b = LLVMCreateBuilderInContext(ctx);
+    cg.buf = xcalloc((size_t)g->nnodes + 1, sizeof *cg.buf);
+    build_module(&cg);
+    LLVMDisposeBuilder(cg.b);
+    free(cg.buf);
+    char *msg = NULL;
+    if (LLVMVerifyModule(cg.mod, LLVMReturnStatusAction, &msg)) {
+        LLVMDisposeModule(cg.mod);
+        return llvm_fail(err, errlen, "internal error: generated module does not verify", NULL, msg);
+    }
+    LLVMDisposeMessage(msg);
+    *out = cg.mod;
+    *scratch_floats = cg.scratch_floats;
+    return 0;
+}

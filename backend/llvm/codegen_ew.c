@@ -1,0 +1,128 @@
+/* codegen_ew.c — elementwise ops, const fill, cast, select, comparisons.
+ *
+ * One loop nest over the output; operand 0 is the output (contiguous),
+ * operand k + 1 is input k read through numpy broadcast strides. The
+ * scalar code matches the interpreter (backend/interp/interp_ew.c) op for
+ * op, in float, without fast-math flags, so LLVM keeps IEEE semantics:
+ *
+ *   exp, log, sqrt, pow, fabs     llvm intrinsics (exp, log, pow become the
+ *                                 same libm calls the interpreter makes)
+ *   tanh                          a call to tanhf
+ *   rsqrt, sigmoid                1 / sqrt(x), 1 / (1 + exp(-x)), as written
+ *   relu, step                    x > 0 (ordered: NaN gives 0)
+ *   max, min                      isnan(a) || a > b ? a : b (NaN wins)
+ *   gt, ge, eq                    ordered compares (NaN gives 0) as 1.0 / 0.0
+ *   select                        c != 0 (unordered: NaN selects a)
+ *   cast f32 -> i64               llvm.fptosi.sat: toward zero, NaN -> 0,
+ *                                 saturating, exactly ops.def's rule
+ */
+#include <math.h>
+
+#include "cg.h"
+
+/* 1.0f where the i1 is true, else 0.0f. */
+static LLVMValueRef as_f32(Cg *cg, LLVMValueRef bit) { return LLVMBuildUIToFP(cg->b, bit, cg->f32, ""); }
+
+/* isnan(a) || a OP b ? a : b — max and min. */
+static LLVMValueRef nan_wins(Cg *cg, LLVMRealPredicate pred, LLVMValueRef a, LLVMValueRef b) {
+    LLVMValueRef nan = LLVMBuildFCmp(cg->b, LLVMRealUNO, a, a, "");
+    LLVMValueRef cmp = LLVMBuildFCmp(cg->b, pred, a, b, "");
+    return LLVMBuildSelect(cg->b, LLVMBuildOr(cg->b, nan, cmp, ""), a, b, "");
+}
+
+/* cast of x from dtype `from` to the dtype `to`. */
+static LLVMValueRef cast(Cg *cg, DType from, DType to, LLVMValueRef x) {
+    if (from == to) return x;
+    if (to == DT_F32) return LLVMBuildSIToFP(cg->b, x, cg->f32, "");
+    LLVMTypeRef over[2] = {cg->i64, cg->f32};
+    unsigned id = LLVMLookupIntrinsicID("llvm.fptosi.sat", 15);
+    LLVMValueRef f = LLVMGetIntrinsicDeclaration(cg->mod, id, over, 2);
+    LLVMTypeRef ft = LLVMIntrinsicGetType(cg->ctx, id, over, 2);
+    return LLVMBuildCall2(cg->b, ft, f, &x, 1, "");
+}
+
+/* The value of one element of node n from its inputs' elements x[]. One
+ * case per op (-Wswitch-enum); ops that are not elementwise never get here. */
+static LLVMValueRef scalar(Cg *cg, const Node *n, LLVMValueRef x[3]) {
+    LLVMBuilderRef b = cg->b;
+    LLVMValueRef zero = cg_f32(cg, 0), one = cg_f32(cg, 1);
+    switch (n->op) {
+    case OP_NEG: return LLVMBuildFNeg(b, x[0], "");
+    case OP_EXP: return cg_intrinsic(cg, "llvm.exp", x[0], NULL);
+    case OP_LOG: return cg_intrinsic(cg, "llvm.log", x[0], NULL);
+    case OP_SQRT: return cg_intrinsic(cg, "llvm.sqrt", x[0], NULL);
+    case OP_RSQRT: return LLVMBuildFDiv(b, one, cg_intrinsic(cg, "llvm.sqrt", x[0], NULL), "");
+    case OP_TANH: return cg_libm(cg, "tanhf", x[0]);
+    case OP_SIGMOID: {
+        LLVMValueRef e = cg_intrinsic(cg, "llvm.exp", LLVMBuildFNeg(b, x[0], ""), NULL);
+        return LLVMBuildFDiv(b, one, LLVMBuildFAdd(b, one, e, ""), "");
+    }
+    case OP_RELU: return LLVMBuildSelect(b, LLVMBuildFCmp(b, LLVMRealOGT, x[0], zero, ""), x[0], zero, "");
+    case OP_ABS: return cg_intrinsic(cg, "llvm.fabs", x[0], NULL);
+    case OP_STEP: return as_f32(cg, LLVMBuildFCmp(b, LLVMRealOGT, x[0], zero, ""));
+    case OP_CAST: return cast(cg, cg->g->nodes[n->in[0]].type.dtype, n->type.dtype, x[0]);
+    case OP_ADD: return LLVMBuildFAdd(b, x[0], x[1], "");
+    case OP_SUB: return LLVMBuildFSub(b, x[0], x[1], "");
+    case OP_MUL: return LLVMBuildFMul(b, x[0], x[1], "");
+    case OP_DIV: return LLVMBuildFDiv(b, x[0], x[1], "");
+    case OP_MAX: return nan_wins(cg, LLVMRealOGT, x[0], x[1]);
+    case OP_MIN: return nan_wins(cg, LLVMRealOLT, x[0], x[1]);
+    case OP_POW: return cg_intrinsic(cg, "llvm.pow", x[0], x[1]);
+    case OP_GT: return as_f32(cg, LLVMBuildFCmp(b, LLVMRealOGT, x[0], x[1], ""));
+    case OP_GE: return as_f32(cg, LLVMBuildFCmp(b, LLVMRealOGE, x[0], x[1], ""));
+    case OP_EQ:
+        if (cg->g->nodes[n->in[0]].type.dtype == DT_I64)
+            return as_f32(cg, LLVMBuildICmp(b, LLVMIntEQ, x[0], x[1], ""));
+        return as_f32(cg, LLVMBuildFCmp(b, LLVMRealOEQ, x[0], x[1], ""));
+    case OP_SELECT:
+        return LLVMBuildSelect(b, LLVMBuildFCmp(b, LLVMRealUNE, x[0], zero, ""), x[1], x[2], "");
+    case OP_INPUT: case OP_LABEL: case OP_PARAM: case OP_STATE: case OP_CONST:
+    case OP_RANDOM_UNIFORM: case OP_DROPOUT_MASK: case OP_REDUCE_SUM: case OP_REDUCE_MAX:
+    case OP_RESHAPE: case OP_BROADCAST: case OP_TRANSPOSE: case OP_CONCAT: case OP_SLICE: case OP_PAD:
+    case OP_MATMUL: case OP_CONV1D: case OP_CONV1D_GRAD_INPUT: case OP_CONV1D_GRAD_WEIGHT:
+    case OP_CONV2D: case OP_CONV2D_GRAD_INPUT: case OP_CONV2D_GRAD_WEIGHT: case OP_MAX_POOL1D:
+    case OP_MAX_POOL1D_GRAD: case OP_MAX_POOL2D: case OP_MAX_POOL2D_GRAD: case OP_GATHER:
+    case OP_SCATTER: case OP_COUNT: break;
+    }
+    return NULL;
+}
+
+/* The loop body: out[off[0]] = scalar(in_k[off[k + 1]]). */
+static void ew_body(Cg *cg, LLVMValueRef off[CG_MAX_OPS], void *ctx) {
+    const Node *n = ctx;
+    LLVMValueRef x[3] = {NULL, NULL, NULL};
+    for (int k = 0; k < n->nin; k++) x[k] = cg_load(cg, n->in[k], off[k + 1]);
+    int id = (int)(n - cg->g->nodes);
+    cg_store(cg, id, off[0], scalar(cg, n, x));
+}
+
+/* An elementwise node: one nest over its shape, inputs broadcast. */
+void cg_ew(Cg *cg, int id) {
+    const Node *n = &cg->g->nodes[id];
+    const Shape *y = &n->type.shape;
+    Nest nest;
+    nest_start(&nest, y, 1 + n->nin);
+    cg_strides(y, nest.st[0]);
+    for (int k = 0; k < n->nin; k++) cg_bcast_strides(&cg->g->nodes[n->in[k]].type.shape, y, nest.st[k + 1]);
+    cg_nest(cg, &nest, ew_body, (void *)n);
+}
+
+/* The body of a const fill: out[off[0]] = the constant. */
+static void const_body(Cg *cg, LLVMValueRef off[CG_MAX_OPS], void *ctx) {
+    int id = *(const int *)ctx;
+    const Node *n = &cg->g->nodes[id];
+    double v = n->value;
+    LLVMValueRef c;
+    if (n->type.dtype == DT_F32) c = cg_f32(cg, (float)v);
+    else c = cg_i64(cg, isnan(v) ? 0 : v >= 0x1p63 ? INT64_MAX : v < -0x1p63 ? INT64_MIN : (int64_t)v);
+    cg_store(cg, id, off[0], c);
+}
+
+/* const: every element = value (for i64: truncated, NaN 0, saturated). */
+void cg_const(Cg *cg, int id) {
+    const Shape *y = &cg->g->nodes[id].type.shape;
+    Nest nest;
+    nest_start(&nest, y, 1);
+    cg_strides(y, nest.st[0]);
+    cg_nest(cg, &nest, const_body, &id);
+}

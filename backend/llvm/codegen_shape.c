@@ -1,0 +1,178 @@
+/* codegen_shape.c — reductions and data movement.
+ *
+ * Reductions walk the input in row-major order with the output offset
+ * moving on kept axes only (stride 0 on reduced ones), exactly the order
+ * of the interpreter. reduce_sum accumulates in double, in an array of
+ * one double per output element kept in the step's scratch, then rounds
+ * to float once: the same additions in the same order as the
+ * interpreter, so the results are the same bits and do not depend on
+ * threads. When the innermost axis is kept, the accumulation loop is
+ * unit-stride and vectorizes; when it is reduced, LLVM keeps the
+ * accumulator in a register.
+ *
+ * Data movement is cg_copy (a strided copy) with the strides and offsets
+ * of each op, as in backend/interp/interp_shape.c; reshape is one memcpy
+ * and pad zeroes the output with one memset first.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "cg.h"
+
+/* ---- reductions ------------------------------------------------------------ */
+
+/* Strides into the output of a reduction of node id, in the input's index
+ * space: the row-major strides of x with reduced dims set to 1, and 0 on
+ * the reduced axes (attr[1..]; none listed means all). */
+static void reduce_strides(Cg *cg, int id, int64_t st[IR_MAX_RANK]) {
+    const Node *n = &cg->g->nodes[id];
+    const Shape *x = &cg->g->nodes[n->in[0]].type.shape;
+    int red[IR_MAX_RANK];
+    for (int d = 0; d < x->rank; d++) red[d] = n->nattr == 1;
+    for (int k = 1; k < n->nattr; k++) red[n->attr[k]] = 1;
+    Shape kept = *x;
+    for (int d = 0; d < x->rank; d++)
+        if (red[d]) kept.dim[d] = 1;
+    cg_strides(&kept, st);
+    for (int d = 0; d < x->rank; d++)
+        if (red[d]) st[d] = 0;
+}
+
+/* Element off of the scratch, read as doubles. */
+static LLVMValueRef acc_addr(Cg *cg, LLVMValueRef off) {
+    return LLVMBuildInBoundsGEP2(cg->b, cg->f64, cg->scratch, &off, 1, "");
+}
+
+/* acc[off[0]] += (double)x[off[1]]. */
+static void sum_body(Cg *cg, LLVMValueRef off[CG_MAX_OPS], void *ctx) {
+    int x = *(const int *)ctx;
+    LLVMValueRef at = acc_addr(cg, off[0]);
+    LLVMValueRef a = LLVMBuildLoad2(cg->b, cg->f64, at, "");
+    LLVMSetAlignment(a, 8);
+    LLVMValueRef v = LLVMBuildFPExt(cg->b, cg_load(cg, x, off[1]), cg->f64, "");
+    LLVMSetAlignment(LLVMBuildStore(cg->b, LLVMBuildFAdd(cg->b, a, v, ""), at), 8);
+}
+
+/* y[off[0]] = (float)acc[off[1]]. */
+static void round_body(Cg *cg, LLVMValueRef off[CG_MAX_OPS], void *ctx) {
+    int y = *(const int *)ctx;
+    LLVMValueRef a = LLVMBuildLoad2(cg->b, cg->f64, acc_addr(cg, off[1]), "");
+    LLVMSetAlignment(a, 8);
+    cg_store(cg, y, off[0], LLVMBuildFPTrunc(cg->b, a, cg->f32, ""));
+}
+
+/* reduce_sum: x [..] -> y, in double, row-major order; 0 over nothing. */
+static void reduce_sum(Cg *cg, int id) {
+    const Node *n = &cg->g->nodes[id];
+    const Shape *x = &cg->g->nodes[n->in[0]].type.shape;
+    int64_t ny = ir_numel(&n->type.shape);
+    if (ny == 0) return;
+    cg_need_scratch(cg, 2 * ny);
+    LLVMBuildMemSet(cg->b, cg->scratch, LLVMConstInt(cg->i8, 0, 0), cg_i64(cg, 8 * ny), 8);
+    Nest nest;
+    nest_start(&nest, x, 2);
+    reduce_strides(cg, id, nest.st[0]);
+    cg_strides(x, nest.st[1]);
+    int in = n->in[0];
+    cg_nest(cg, &nest, sum_body, &in);
+    Shape flat = {1, {ny}};
+    nest_start(&nest, &flat, 2);
+    nest.st[0][0] = nest.st[1][0] = 1;
+    cg_nest(cg, &nest, round_body, &id);
+}
+
+/* The body of reduce_max: y = (x > y || isnan(x)) ? x : y. */
+typedef struct {
+    int y, x;
+} MaxCtx;
+
+/* y[off[0]] = the larger of it and x[off[1]], NaN winning. */
+static void max_body(Cg *cg, LLVMValueRef off[CG_MAX_OPS], void *ctx) {
+    const MaxCtx *c = ctx;
+    LLVMValueRef m = cg_load(cg, c->y, off[0]), v = cg_load(cg, c->x, off[1]);
+    LLVMValueRef take = LLVMBuildOr(cg->b, LLVMBuildFCmp(cg->b, LLVMRealOGT, v, m, ""),
+                                    LLVMBuildFCmp(cg->b, LLVMRealUNO, v, v, ""), "");
+    cg_store(cg, c->y, off[0], LLVMBuildSelect(cg->b, take, v, m, ""));
+}
+
+/* The body of the -inf fill before reduce_max. */
+static void neg_inf_body(Cg *cg, LLVMValueRef off[CG_MAX_OPS], void *ctx) {
+    cg_store(cg, *(const int *)ctx, off[0], cg_f32(cg, -INFINITY));
+}
+
+/* reduce_max: x [..] -> y; -inf over nothing; a NaN wins. */
+static void reduce_max(Cg *cg, int id) {
+    const Node *n = &cg->g->nodes[id];
+    const Shape *x = &cg->g->nodes[n->in[0]].type.shape;
+    Nest nest;
+    nest_start(&nest, &n->type.shape, 1);
+    cg_strides(&n->type.shape, nest.st[0]);
+    cg_nest(cg, &nest, neg_inf_body, &id);
+    nest_start(&nest, x, 2);
+    reduce_strides(cg, id, nest.st[0]);
+    cg_strides(x, nest.st[1]);
+    MaxCtx c = {id, n->in[0]};
+    cg_nest(cg, &nest, max_body, &c);
+}
+
+/* reduce_sum or reduce_max. */
+void cg_reduce(Cg *cg, int id) {
+    if (cg->g->nodes[id].op == OP_REDUCE_SUM) reduce_sum(cg, id);
+    else reduce_max(cg, id);
+}
+
+/* ---- data movement ---------------------------------------------------------- */
+
+/* Bytes of node id's buffer. */
+static int64_t bytes_of(Cg *cg, int id) {
+    const TType *t = &cg->g->nodes[id].type;
+    return ir_numel(&t->shape) * (t->dtype == DT_I64 ? 8 : 4);
+}
+
+/* reshape, broadcast, transpose, concat, slice, pad: see the top of the file. */
+void cg_movement(Cg *cg, int id) {
+    const Node *n = &cg->g->nodes[id];
+    const Shape *y = &n->type.shape, *x = &cg->g->nodes[n->in[0]].type.shape;
+    int64_t yst[IR_MAX_RANK], xst[IR_MAX_RANK], sst[IR_MAX_RANK];
+    cg_strides(y, yst);
+    cg_strides(x, xst);
+    int64_t bytes = bytes_of(cg, id);
+    switch (n->op) {
+    case OP_RESHAPE:
+        if (bytes) LLVMBuildMemCpy(cg->b, cg->buf[id], 4, cg->buf[n->in[0]], 4, cg_i64(cg, bytes));
+        break;
+    case OP_BROADCAST:
+        cg_bcast_strides(x, y, sst);
+        cg_copy(cg, y, id, 0, yst, n->in[0], 0, sst);
+        break;
+    case OP_TRANSPOSE:
+        for (int i = 0; i < y->rank; i++) sst[i] = xst[n->attr[i]];
+        cg_copy(cg, y, id, 0, yst, n->in[0], 0, sst);
+        break;
+    case OP_CONCAT: {
+        int64_t pos = 0, axis = n->attr[0];
+        for (int k = 0; k < n->nin; k++) {
+            const Shape *xk = &cg->g->nodes[n->in[k]].type.shape;
+            cg_strides(xk, sst);
+            cg_copy(cg, xk, id, pos * yst[axis], yst, n->in[k], 0, sst);
+            pos += xk->dim[axis];
+        }
+        break;
+    }
+    case OP_SLICE: cg_copy(cg, y, id, 0, yst, n->in[0], n->attr[1] * xst[n->attr[0]], xst); break;
+    case OP_PAD:
+        if (bytes) LLVMBuildMemSet(cg->b, cg->buf[id], LLVMConstInt(cg->i8, 0, 0), cg_i64(cg, bytes), 4);
+        cg_copy(cg, x, id, n->attr[1] * yst[n->attr[0]], yst, n->in[0], 0, xst);
+        break;
+    case OP_INPUT: case OP_LABEL: case OP_PARAM: case OP_STATE: case OP_CONST:
+    case OP_RANDOM_UNIFORM: case OP_DROPOUT_MASK: case OP_NEG: case OP_EXP: case OP_LOG:
+    case OP_SQRT: case OP_RSQRT: case OP_TANH: case OP_SIGMOID: case OP_RELU: case OP_ABS:
+    case OP_STEP: case OP_CAST: case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV: case OP_MAX:
+    case OP_MIN: case OP_POW: case OP_GT: case OP_GE: case OP_EQ: case OP_SELECT:
+    case OP_REDUCE_SUM: case OP_REDUCE_MAX: case OP_MATMUL: case OP_CONV1D:
+    case OP_CONV1D_GRAD_INPUT: case OP_CONV1D_GRAD_WEIGHT: case OP_CONV2D:
+    case OP_CONV2D_GRAD_INPUT: case OP_CONV2D_GRAD_WEIGHT: case OP_MAX_POOL1D:
+    case OP_MAX_POOL1D_GRAD: case OP_MAX_POOL2D: case OP_MAX_POOL2D_GRAD: case OP_GATHER:
+    case OP_SCATTER: case OP_COUNT: break;
+    }
+}

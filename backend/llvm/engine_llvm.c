@@ -1,0 +1,269 @@
+/* engine_llvm.c — the LLVM backend behind the runtime's Engine interface.
+ *
+ * create: verify the graph, generate the module, optimize it (O3, host
+ * CPU), JIT it, and allocate memory: one zeroed 64-byte aligned block per
+ * external source (input, label, param, state; freed if the runtime binds
+ * the node to its own memory) and one arena for every computed node, each
+ * at a 64-byte aligned offset; then the scratch the module asks for.
+ * run: one call of mmgc_step over the table of buffer pointers.
+ * apply_updates: as the interpreter does it (every update reads the values
+ * from before any is written).
+ *
+ * Ownership: the engine owns the JIT (and so the code), its buffers, the
+ * arena and the scratch; bound memory stays the caller's; the graph is
+ * borrowed and must outlive the engine.
+ */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cg.h"
+#include "engine.h"
+#include "llvm_backend.h"
+#include "rt.h"
+#include "util.h"
+
+#define UPDATE_PREFIX "update:"
+
+typedef int32_t (*StepFn)(void **bufs, const RtRandom *rnd, float *scratch);
+
+typedef struct {
+    const Graph *g;
+    LlvmJit *jit;
+    StepFn step;
+    int32_t *fail_node;   /* in the JIT's memory: the node whose helper failed */
+    void **bufs;          /* bufs[id]: node id's elements (what mmgc_step reads) */
+    char *own;            /* own[id]: bufs[id] is a block of ours, not in the arena */
+    char *arena;          /* computed nodes */
+    float *scratch;
+    int nupd;             /* "update:X" outputs: source node, PARAM/STATE node, */
+    int *upd_src, *upd_dst;
+    void **staged;        /* and a copy for sources that are themselves PARAM/STATE */
+} LlvmEngine;
+
+/* Compile times of every engine this process made (see llvm_times). */
+static LlvmTimes totals;
+
+/* See llvm_backend.h. */
+LlvmTimes llvm_times(void) { return totals; }
+
+/* Seconds on the monotonic clock. */
+static double now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* Formats a message; returns -1. */
+__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+/* Bytes of node id's elements. */
+static size_t bytes_of(const Graph *g, int id) {
+    const TType *t = &g->nodes[id].type;
+    return (size_t)ir_numel(&t->shape) * (t->dtype == DT_I64 ? 8 : 4);
+}
+
+/* Rounded up to 64 bytes, at least 64. */
+static size_t padded(size_t bytes) { return bytes ? (bytes + 63) / 64 * 64 : 64; }
+
+
+/* ---- lifecycle ------------------------------------------------------------------ */
+
+/* Frees the JIT, every buffer of ours, the arena and the scratch. NULL is fine. */
+static void destroy(void *impl) {
+    LlvmEngine *e = impl;
+    if (!e) return;
+    for (int id = 0; e->bufs && id < e->g->nnodes; id++)
+        if (e->own[id]) free(e->bufs[id]);
+    for (int u = 0; u < e->nupd; u++) free(e->staged[u]);
+    llvm_jit_free(e->jit);
+    free(e->bufs);
+    free(e->own);
+    free(e->arena);
+    free(e->scratch);
+    free(e->upd_src);
+    free(e->upd_dst);
+    free(e->staged);
+    free(e);
+}
+
+/* The node named name, or -1. */
+static int node_named(const Graph *g, const char *name) {
+    for (int i = 0; i < g->nnodes; i++)
+        if (g->nodes[i].name && strcmp(g->nodes[i].name, name) == 0) return i;
+    return -1;
+}
+
+/* Pairs each "update:X" output with the PARAM or STATE X of its type. */
+static int find_updates(LlvmEngine *e, char *err, size_t errlen) {
+    const Graph *g = e->g;
+    size_t plen = strlen(UPDATE_PREFIX);
+    e->upd_src = xcalloc((size_t)g->nouts + 1, sizeof *e->upd_src);
+    e->upd_dst = xcalloc((size_t)g->nouts + 1, sizeof *e->upd_dst);
+    e->staged = xcalloc((size_t)g->nouts + 1, sizeof *e->staged);
+    for (int i = 0; i < g->nouts; i++) {
+        const Output *o = &g->outs[i];
+        if (strncmp(o->name, UPDATE_PREFIX, plen) != 0) continue;
+        int dst = node_named(g, o->name + plen);
+        if (dst < 0 || (g->nodes[dst].op != OP_PARAM && g->nodes[dst].op != OP_STATE))
+            return fail(err, errlen, "output '%s': there is no param or state named '%s'", o->name, o->name + plen);
+        const TType *a = &g->nodes[o->node].type, *b = &g->nodes[dst].type;
+        if (a->dtype != b->dtype || !ir_shape_eq(&a->shape, &b->shape)) {
+            char sa[160], sb[160];
+            return fail(err, errlen, "output '%s' is %s but '%s' is %s", o->name, ir_type_str(a, sa, sizeof sa),
+                        o->name + plen, ir_type_str(b, sb, sizeof sb));
+        }
+        Op src = g->nodes[o->node].op;
+        if (src == OP_PARAM || src == OP_STATE) e->staged[e->nupd] = xmalloc(padded(bytes_of(g, o->node)));
+        e->upd_src[e->nupd] = o->node;
+        e->upd_dst[e->nupd++] = dst;
+    }
+    return 0;
+}
+
+/* Codegen, O3, JIT; adds the phases' times to the totals. */
+static int compile(LlvmEngine *e, int64_t *scratch_floats, char *err, size_t errlen) {
+    double t0 = now();
+    LLVMOrcThreadSafeContextRef tsc = LLVMOrcCreateNewThreadSafeContext();
+    LLVMModuleRef mod;
+    if (llvm_codegen(e->g, LLVMOrcThreadSafeContextGetContext(tsc), &mod, scratch_floats, err, errlen)) {
+        LLVMOrcDisposeThreadSafeContext(tsc);
+        return -1;
+    }
+    double t1 = now();
+    LLVMTargetMachineRef tm = llvm_host_machine(1, err, errlen);
+    if (!tm || llvm_optimize(mod, tm, err, errlen)) {
+        if (tm) LLVMDisposeTargetMachine(tm);
+        LLVMDisposeModule(mod);
+        LLVMOrcDisposeThreadSafeContext(tsc);
+        return -1;
+    }
+    double t2 = now();
+    void *step, *fail_node;
+    e->jit = llvm_jit(tsc, mod, tm, &step, &fail_node, err, errlen); /* takes tsc, mod and tm */
+    if (!e->jit) return -1;
+    e->step = (StepFn)(uintptr_t)step;
+    e->fail_node = fail_node;
+    double t3 = now();
+    totals.codegen += t1 - t0;
+    totals.optimize += t2 - t1;
+    totals.jit += t3 - t2;
+    totals.modules++;
+    return 0;
+}
+
+/* A zeroed, 64-byte aligned block of padded(bytes); NULL if out of memory. */
+static void *zalloc64(size_t bytes) {
+    void *p = aligned_alloc(64, padded(bytes));
+    if (p) memset(p, 0, padded(bytes));
+    return p;
+}
+
+/* A block per external source, the arena for the rest, the scratch. */
+static int alloc_buffers(LlvmEngine *e, int64_t scratch_floats, char *err, size_t errlen) {
+    const Graph *g = e->g;
+    e->bufs = xcalloc((size_t)g->nnodes + 1, sizeof *e->bufs);
+    e->own = xcalloc((size_t)g->nnodes + 1, 1);
+    size_t *at = xcalloc((size_t)g->nnodes + 1, sizeof *at), total = 0;
+    for (int id = 0; id < g->nnodes; id++) {
+        if (cg_is_external(g->nodes[id].op)) {
+            if (!(e->bufs[id] = zalloc64(bytes_of(g, id)))) {
+                free(at);
+                return fail(err, errlen, "out of memory: node %%%d needs %zu bytes", id, bytes_of(g, id));
+            }
+            e->own[id] = 1;
+            continue;
+        }
+        at[id] = total;
+        total += padded(bytes_of(g, id));
+    }
+    e->arena = zalloc64(total);
+    e->scratch = zalloc64((size_t)(scratch_floats > 0 ? scratch_floats : 1) * sizeof(float));
+    for (int id = 0; e->arena && id < g->nnodes; id++)
+        if (!e->own[id]) e->bufs[id] = e->arena + at[id];
+    free(at);
+    if (!e->arena || !e->scratch)
+        return fail(err, errlen, "out of memory: the graph's values need %zu bytes and the scratch %" PRId64, total,
+                    scratch_floats * 4);
+    return 0;
+}
+
+/* Verifies g, compiles it, allocates its memory; NULL + message on failure. */
+static void *create(const Graph *g, char *err, size_t errlen) {
+    if (ir_verify(g, err, errlen)) return NULL;
+    LlvmEngine *e = xcalloc(1, sizeof *e);
+    e->g = g;
+    int64_t scratch_floats = 0;
+    if (find_updates(e, err, errlen) || compile(e, &scratch_floats, err, errlen) ||
+        alloc_buffers(e, scratch_floats, err, errlen)) {
+        destroy(e);
+        return NULL;
+    }
+    return e;
+}
+
+/* ---- running ----------------------------------------------------------------------- */
+
+/* Makes source node `node` use the caller's memory. */
+static int bind(void *impl, int node, void *memory) {
+    LlvmEngine *e = impl;
+    if (node < 0 || node >= e->g->nnodes || !memory || ir_op_info[e->g->nodes[node].op].cls != OC_SOURCE) return -1;
+    if (e->own[node]) free(e->bufs[node]);
+    e->own[node] = 0;
+    e->bufs[node] = memory;
+    return 0;
+}
+
+/* Node's buffer (NULL for no such node). */
+static void *buffer(void *impl, int node) {
+    LlvmEngine *e = impl;
+    return node >= 0 && node < e->g->nnodes ? e->bufs[node] : NULL;
+}
+
+/* The message for a failed step: the interpreter's for a bad index, else
+ * the node and the helper's code. */
+static int step_failed(LlvmEngine *e, int32_t code, char *err, size_t errlen) {
+    int id = *e->fail_node;
+    if (id < 0 || id >= e->g->nnodes) return fail(err, errlen, "the compiled step failed with code %d", code);
+    const Node *n = &e->g->nodes[id];
+    if (n->op == OP_GATHER || n->op == OP_SCATTER) {
+        const Shape *s = n->op == OP_GATHER ? &e->g->nodes[n->in[0]].type.shape : &n->type.shape;
+        const int64_t *idx = e->bufs[n->in[1]];
+        for (int64_t i = 0; i < s->dim[0]; i++)
+            if (idx[i] < 0 || idx[i] >= s->dim[1])
+                return fail(err, errlen, "%s: index %" PRId64 " out of range for %" PRId64 " classes at row %" PRId64,
+                            ir_op_info[n->op].name, idx[i], s->dim[1], i);
+    }
+    return fail(err, errlen, "node %%%d (%s): runtime helper failed with code %d", id, ir_op_info[n->op].name, code);
+}
+
+/* One call of the compiled step. */
+static int run(void *impl, int training, uint64_t seed, uint64_t step, char *err, size_t errlen) {
+    LlvmEngine *e = impl;
+    RtRandom rnd = {seed, step, training};
+    int32_t code = e->step(e->bufs, &rnd, e->scratch);
+    return code ? step_failed(e, code, err, errlen) : 0;
+}
+
+/* Copies every update:X into X; sources that are PARAM or STATE themselves
+ * are staged first, so every update reads the values from before. */
+static void apply_updates(void *impl) {
+    LlvmEngine *e = impl;
+    for (int u = 0; u < e->nupd; u++)
+        if (e->staged[u]) memcpy(e->staged[u], e->bufs[e->upd_src[u]], bytes_of(e->g, e->upd_src[u]));
+    for (int u = 0; u < e->nupd; u++) {
+        int src = e->upd_src[u], dst = e->upd_dst[u];
+        memcpy(e->bufs[dst], e->staged[u] ? e->staged[u] : e->bufs[src], bytes_of(e->g, dst));
+    }
+}
+
+const EngineOps engine_llvm = {"llvm", create, bind, buffer, run, apply_updates, destroy};

@@ -1,0 +1,108 @@
+/* jit.c — ORC LLJIT: compiles an optimized module for the host and finds
+ * mmgc_step in it.
+ *
+ * Ownership, in the order things change hands:
+ *   the TargetMachine  -> JITTargetMachineBuilder (destroys the machine)
+ *   the JTMB           -> the LLJITBuilder
+ *   the LLJITBuilder   -> LLVMOrcCreateLLJIT (even when it fails)
+ *   the process search generator -> the main JITDylib
+ *   the absolute-symbol unit     -> the main JITDylib (ours again if defining fails)
+ *   the module         -> the ThreadSafeModule -> the LLJIT (even when adding fails)
+ *   our ThreadSafeContext reference is dropped once the module holds one
+ *   the LLJIT          -> LlvmJit, freed by llvm_jit_free with all its code
+ *
+ * Symbols: libm (expf, tanhf, ...) and memset/memcpy come from the
+ * process through the dynamic-library search generator. mmgc_rt_call is
+ * defined as an absolute symbol from its address here, which also makes
+ * the static linker keep the runtime helpers in every program that links
+ * this backend (nothing else references them before the JIT runs).
+ */
+#include <llvm-c/Error.h>
+#include <llvm-c/LLJIT.h>
+#include <llvm-c/Orc.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "cg.h"
+#include "rt.h"
+#include "util.h"
+
+struct LlvmJit {
+    LLVMOrcLLJITRef jit;
+};
+
+/* Frees the JIT and all its code. */
+void llvm_jit_free(LlvmJit *j) {
+    if (!j) return;
+    if (j->jit) {
+        LLVMErrorRef e = LLVMOrcDisposeLLJIT(j->jit);
+        if (e) LLVMConsumeError(e); /* nothing left to report it to */
+    }
+    free(j);
+}
+
+/* Adds the process's symbols and mmgc_rt_call to the main JITDylib. */
+static int add_symbols(LLVMOrcLLJITRef jit, char *err, size_t errlen) {
+    LLVMOrcJITDylibRef jd = LLVMOrcLLJITGetMainJITDylib(jit);
+    LLVMOrcDefinitionGeneratorRef gen;
+    LLVMErrorRef e = LLVMOrcCreateDynamicLibrarySearchGeneratorForProcess(&gen, LLVMOrcLLJITGetGlobalPrefix(jit),
+                                                                          NULL, NULL);
+    if (e) return llvm_fail(err, errlen, "cannot search the process for symbols", e, NULL);
+    LLVMOrcJITDylibAddGenerator(jd, gen);
+    LLVMOrcCSymbolMapPair sym = {
+        LLVMOrcLLJITMangleAndIntern(jit, "mmgc_rt_call"),
+        {(LLVMOrcExecutorAddress)(uintptr_t)&mmgc_rt_call,
+         {LLVMJITSymbolGenericFlagsExported | LLVMJITSymbolGenericFlagsCallable, 0}},
+    };
+    LLVMOrcMaterializationUnitRef mu = LLVMOrcAbsoluteSymbols(&sym, 1);
+    e = LLVMOrcJITDylibDefine(jd, mu);
+    if (e) {
+        LLVMOrcDisposeMaterializationUnit(mu);
+        return llvm_fail(err, errlen, "cannot define mmgc_rt_call for the JIT", e, NULL);
+    }
+    return 0;
+}
+
+/* An LLJIT for the machine tm describes (tm is consumed). */
+static LLVMOrcLLJITRef create_jit(LLVMTargetMachineRef tm, char *err, size_t errlen) {
+    LLVMOrcLLJITBuilderRef builder = LLVMOrcCreateLLJITBuilder();
+    LLVMOrcLLJITBuilderSetJITTargetMachineBuilder(builder, LLVMOrcJITTargetMachineBuilderCreateFromTargetMachine(tm));
+    LLVMOrcLLJITRef jit = NULL;
+    LLVMErrorRef e = LLVMOrcCreateLLJIT(&jit, builder);
+    if (e) {
+        llvm_fail(err, errlen, "cannot create the LLVM JIT", e, NULL);
+        return NULL;
+    }
+    return jit;
+}
+
+/* Looks up name; 0 with its address in *addr, or -1. */
+static int lookup(LLVMOrcLLJITRef jit, const char *name, void **addr, char *err, size_t errlen) {
+    LLVMOrcExecutorAddress a = 0;
+    LLVMErrorRef e = LLVMOrcLLJITLookup(jit, &a, name);
+    if (e) return llvm_fail(err, errlen, "JIT compilation failed", e, NULL);
+    *addr = (void *)(uintptr_t)a;
+    return 0;
+}
+
+/* See cg.h. Looking mmgc_step up is what compiles the module. */
+LlvmJit *llvm_jit(LLVMOrcThreadSafeContextRef tsc, LLVMModuleRef mod, LLVMTargetMachineRef tm, void **step,
+                  void **fail_node, char *err, size_t errlen) {
+    LlvmJit *j = xcalloc(1, sizeof *j);
+    LLVMOrcThreadSafeModuleRef tsm = LLVMOrcCreateNewThreadSafeModule(mod, tsc);
+    LLVMOrcDisposeThreadSafeContext(tsc);
+    j->jit = create_jit(tm, err, errlen);
+    if (!j->jit || add_symbols(j->jit, err, errlen)) {
+        LLVMOrcDisposeThreadSafeModule(tsm);
+        llvm_jit_free(j);
+        return NULL;
+    }
+    LLVMErrorRef e = LLVMOrcLLJITAddLLVMIRModule(j->jit, LLVMOrcLLJITGetMainJITDylib(j->jit), tsm);
+    if (e || lookup(j->jit, "mmgc_step", step, err, errlen) ||
+        lookup(j->jit, "mmgc_fail_node", fail_node, err, errlen)) {
+        if (e) llvm_fail(err, errlen, "cannot add the module to the JIT", e, NULL);
+        llvm_jit_free(j);
+        return NULL;
+    }
+    return j;
+}

@@ -1,0 +1,32 @@
+/* llvm_backend.h — the LLVM backend's public entry points besides its
+ * Engine (engine_llvm, declared in runtime/engine.h).
+ *
+ * The backend lowers a verified graph to one LLVM module (backend/llvm/cg.h
+ * describes it), optimizes it with default<O3> for the host CPU, and
+ * JIT-compiles it with ORC LLJIT; the runtime helpers it calls are in
+ * backend/llvm/rt.h.
+ */
+#ifndef MMGC_LLVM_BACKEND_H
+#define MMGC_LLVM_BACKEND_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "ir.h"
+
+/* Writes the optimized module of g to out: LLVM IR, or the host's
+ * assembly if asm_not_ir. Returns 0, or -1 with a message. */
+int llvm_emit(const Graph *g, int asm_not_ir, FILE *out, char *err, size_t errlen);
+
+/* Seconds spent compiling, summed over every module the process built. */
+typedef struct {
+    double codegen;   /* graph -> LLVM IR                         */
+    double optimize;  /* default<O3>                               */
+    double jit;       /* machine code, linking, symbol resolution  */
+    int modules;
+} LlvmTimes;
+
+/* The totals so far (engines created with engine_llvm). */
+LlvmTimes llvm_times(void);
+
+#endif

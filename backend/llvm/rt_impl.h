@@ -1,0 +1,66 @@
+/* rt_impl.h — what the runtime helpers' files share (not part of the ABI).
+ *
+ * rt.c         the dispatch (mmgc_rt_call) and the scratch sizes
+ * rt_matmul.c  matmul and the one sgemm wrapper every contraction uses
+ * rt_conv.c    conv1d / conv2d and their gradients (im2col + sgemm)
+ * rt_pool.c    max pooling and its gradient; gather and scatter
+ * rt_random.c  random_uniform and dropout_mask (Philox, as runtime/rng.h)
+ * rt_blas.c    OpenBLAS core selection (rt_blas.h)
+ *
+ * Descs come from verified graphs: the helpers rely on the shape rules of
+ * ir/infer.c and do not re-check them, except what BLAS's int sizes and
+ * the indices of gather/scatter need.
+ */
+#ifndef MMGC_RT_IMPL_H
+#define MMGC_RT_IMPL_H
+
+#include <stdint.h>
+
+#include "rt.h"
+
+/* The codes mmgc_rt_call returns. */
+enum {
+    RT_OK = 0,
+    RT_ERR_INDEX = 1,   /* a gather/scatter index outside [0, C)          */
+    RT_ERR_SIZE = 2,    /* a matrix dimension beyond BLAS's int           */
+    RT_ERR_OP = 3,      /* the desc's op has no helper (a codegen bug)    */
+};
+
+/* Row-major C [m, n] (row stride ldc) = op(A) @ op(B) + beta * C, with
+ * lda/ldb the stored row lengths of A and B. Small products run as plain
+ * loops (a BLAS call costs more than they do); k == 0 gives beta * C.
+ * Sizes must fit an int (callers check with rt_blas_ok). */
+void rt_gemm(int ta, int tb, int64_t m, int64_t n, int64_t k, const float *a, int64_t lda,
+             const float *b, int64_t ldb, float beta, float *c, int64_t ldc);
+/* 1 if each of the n sizes fits BLAS's int. */
+int rt_blas_ok(const int64_t *d, int n);
+
+/* ---- one function per helper family; each returns an RT_ code ------------ */
+int32_t rt_matmul(const RtDesc *d, float *y, const float *a, const float *b);
+
+int64_t rt_conv_scratch(const RtDesc *d);
+int32_t rt_conv(const RtDesc *d, float *y, const float *x, const float *w, float *scratch);
+int32_t rt_conv_grad_input(const RtDesc *d, float *dx, const float *dy, const float *w,
+                           float *scratch);
+int32_t rt_conv_grad_weight(const RtDesc *d, float *dw, const float *x, const float *dy,
+                            float *scratch);
+
+void rt_max_pool(const RtDesc *d, float *y, const float *x);
+void rt_max_pool_grad(const RtDesc *d, float *dx, const float *x, const float *dy);
+int32_t rt_gather(const RtDesc *d, float *y, const float *x, const int64_t *idx);
+int32_t rt_scatter(const RtDesc *d, float *y, const float *v, const int64_t *idx);
+
+void rt_random_uniform(const RtDesc *d, float *y, const RtRandom *rnd);
+/* The random helpers' AVX2 path: 1 on, 0 off (the portable lanes), -1 (at
+ * start) asks the CPU at the first draw. Tests set it to check both. */
+extern int rt_random_avx2;
+void rt_dropout_mask(const RtDesc *d, float *y, const RtRandom *rnd);
+
+/* Elements of a shape given as (rank, dims). */
+static inline int64_t rt_numel(int rank, const int64_t *dim) {
+    int64_t n = 1;
+    for (int i = 0; i < rank; i++) n *= dim[i];
+    return n;
+}
+
+#endif

@@ -1,0 +1,186 @@
+/* rt_pool.c — max pooling and its gradient; gather and scatter.
+ *
+ * As in the interpreter: windows have no padding and fit; the maximum of a
+ * window is its first largest element in row-major window order (a later
+ * element replaces it only if strictly greater, so a NaN never does), and
+ * the gradient goes to that same element, added up where windows overlap.
+ * max_pool1d is max_pool2d with H = Kh = Ho = 1.
+ */
+#include <string.h>
+
+#include "ir.h"
+#include "rt_impl.h"
+#include "rt_thread.h"
+
+/* The sizes of one pooling: P planes (B * C) of [H, W] -> [Ho, Wo]. */
+typedef struct {
+    int64_t P, H, W, Ho, Wo;
+    int64_t kh, kw, sh, sw;
+} Pool;
+
+/* Fills p from d: x is input 0; the pooled shape is the output of
+ * max_pool*, and dy (input 1) of the gradients. */
+static void pool_geom(const RtDesc *d, Pool *p) {
+    int grad = d->op == OP_MAX_POOL1D_GRAD || d->op == OP_MAX_POOL2D_GRAD;
+    const int64_t *x = d->shape[0], *y = d->shape[grad ? 1 : d->nin];
+    int two = d->rank[0] == 4;
+    p->P = x[0] * x[1];
+    p->H = two ? x[2] : 1, p->W = x[two ? 3 : 2];
+    p->Ho = two ? y[2] : 1, p->Wo = y[two ? 3 : 2];
+    p->kh = two ? d->attr[0] : 1, p->kw = two ? d->attr[1] : d->attr[0];
+    p->sh = two ? d->attr[2] : 1, p->sw = two ? d->attr[3] : d->attr[1];
+}
+
+/* The offset in plane x [H, W] of the first maximum of the window whose
+ * top-left element is x[at]. */
+static inline int64_t window_argmax(const Pool *p, const float *x, int64_t at) {
+    int64_t best = at;
+    float m = x[at];
+    for (int64_t i = 0; i < p->kh; i++)
+        for (int64_t j = 0; j < p->kw; j++) {
+            int64_t o = at + i * p->W + j;
+            if (x[o] > m) best = o, m = x[o];
+        }
+    return best;
+}
+
+/* A pooling call: the geometry and the buffers (y or dx, x, dy). */
+typedef struct {
+    Pool p;
+    float *out;
+    const float *x, *dy;
+} PoolJob;
+
+/* Planes per task: about 64K input floats. */
+static int64_t planes_per_task(const Pool *p) {
+    int64_t hw = p->H * p->W > 0 ? p->H * p->W : 1, n = (64 * 1024) / hw;
+    return n > 0 ? n : 1;
+}
+
+/* Output row oh of a 2x2, stride-2 pooling: each window's first maximum
+ * (m = v > m ? v : m in window order keeps the first, and never takes a
+ * NaN after the first element). */
+static void pool_row_2x2(const Pool *p, const float *x, int64_t oh, float *y) {
+    const float *r0 = x + 2 * oh * p->W, *r1 = r0 + p->W;
+    for (int64_t ow = 0; ow < p->Wo; ow++) {
+        float m = r0[2 * ow];
+        m = r0[2 * ow + 1] > m ? r0[2 * ow + 1] : m;
+        m = r1[2 * ow] > m ? r1[2 * ow] : m;
+        m = r1[2 * ow + 1] > m ? r1[2 * ow + 1] : m;
+        y[ow] = m;
+    }
+}
+
+/* Gradient of output row oh of a 2x2, stride-2 pooling into a zeroed dx:
+ * dy[ow] goes to the window's first maximum, without branches. With m the
+ * window's value (as in pool_row_2x2), that is the first element equal to
+ * m, or the first element if m is a NaN (then so is it). The windows do
+ * not overlap, so each element of dx is written once: 0 + dy (as the
+ * interpreter's += on zeros gives, -0 included) or 0. */
+static void pool_grad_row_2x2(const Pool *p, const float *x, const float *dy, int64_t oh,
+                              float *dx) {
+    const float *r0 = x + 2 * oh * p->W, *r1 = r0 + p->W;
+    float *d0 = dx + 2 * oh * p->W, *d1 = d0 + p->W;
+    for (int64_t ow = 0; ow < p->Wo; ow++) {
+        float a = r0[2 * ow], b = r0[2 * ow + 1], c = r1[2 * ow], e = r1[2 * ow + 1];
+        float m = a, g = 0.0f + dy[ow];
+        m = b > m ? b : m;
+        m = c > m ? c : m;
+        m = e > m ? e : m;
+        float left = a == m || m != m ? 0.0f : g; /* dy not yet placed */
+        d0[2 * ow] = a == m || m != m ? g : 0.0f;
+        d0[2 * ow + 1] = b == m ? left : 0.0f;
+        left = b == m ? 0.0f : left;
+        d1[2 * ow] = c == m ? left : 0.0f;
+        d1[2 * ow + 1] = c == m ? 0.0f : left;
+    }
+}
+
+/* max_pool task: planes [i*n, (i+1)*n). */
+static void pool_task(void *arg, int64_t i, int slot) {
+    const PoolJob *j = arg;
+    const Pool *p = &j->p;
+    (void)slot;
+    int64_t n = planes_per_task(p), end = (i + 1) * n < p->P ? (i + 1) * n : p->P;
+    int fast = p->kh == 2 && p->kw == 2 && p->sh == 2 && p->sw == 2;
+    for (int64_t c = i * n; c < end; c++) {
+        const float *xp = j->x + c * p->H * p->W;
+        float *yp = j->out + c * p->Ho * p->Wo;
+        for (int64_t oh = 0; oh < p->Ho; oh++) {
+            if (fast) {
+                pool_row_2x2(p, xp, oh, yp + oh * p->Wo);
+                continue;
+            }
+            for (int64_t ow = 0; ow < p->Wo; ow++)
+                yp[oh * p->Wo + ow] = xp[window_argmax(p, xp, oh * p->sh * p->W + ow * p->sw)];
+        }
+    }
+}
+
+/* max_pool*_grad task: planes [i*n, (i+1)*n) of dx, zeroed, then each dy
+ * added at its window's argmax (in window order, as the interpreter); the
+ * 2x2, stride-2 case row by row. */
+static void pool_grad_task(void *arg, int64_t i, int slot) {
+    const PoolJob *j = arg;
+    const Pool *p = &j->p;
+    (void)slot;
+    int64_t n = planes_per_task(p), end = (i + 1) * n < p->P ? (i + 1) * n : p->P;
+    int fast = p->kh == 2 && p->kw == 2 && p->sh == 2 && p->sw == 2;
+    for (int64_t c = i * n; c < end; c++) {
+        const float *xp = j->x + c * p->H * p->W, *dyp = j->dy + c * p->Ho * p->Wo;
+        float *dxp = j->out + c * p->H * p->W;
+        if (fast) { /* every element is written once: zero only what no window covers */
+            for (int64_t oh = 0; oh < p->Ho; oh++) {
+                pool_grad_row_2x2(p, xp, dyp + oh * p->Wo, oh, dxp);
+                for (int64_t r = 2 * oh; r < 2 * oh + 2; r++)
+                    for (int64_t w = 2 * p->Wo; w < p->W; w++) dxp[r * p->W + w] = 0.0f;
+            }
+            memset(dxp + 2 * p->Ho * p->W, 0, (size_t)((p->H - 2 * p->Ho) * p->W) * sizeof *dxp);
+            continue;
+        }
+        memset(dxp, 0, (size_t)(p->H * p->W) * sizeof *dxp);
+        for (int64_t oh = 0; oh < p->Ho; oh++)
+            for (int64_t ow = 0; ow < p->Wo; ow++)
+                dxp[window_argmax(p, xp, oh * p->sh * p->W + ow * p->sw)] += dyp[oh * p->Wo + ow];
+    }
+}
+
+/* max_pool1d / max_pool2d: x [B, C, (H,) W] -> y [B, C, (Ho,) Wo]. */
+void rt_max_pool(const RtDesc *d, float *y, const float *x) {
+    PoolJob j = {.out = y, .x = x};
+    pool_geom(d, &j.p);
+    int64_t n = planes_per_task(&j.p);
+    rt_parallel((j.p.P + n - 1) / n, pool_task, &j);
+}
+
+/* max_pool*_grad: x, dy -> dx (x's shape); each dy to its window's argmax. */
+void rt_max_pool_grad(const RtDesc *d, float *dx, const float *x, const float *dy) {
+    PoolJob j = {.out = dx, .x = x, .dy = dy};
+    pool_geom(d, &j.p);
+    int64_t n = planes_per_task(&j.p);
+    rt_parallel((j.p.P + n - 1) / n, pool_grad_task, &j);
+}
+
+/* 1 if 0 <= idx[i] < C for every row. */
+static int indices_ok(const int64_t *idx, int64_t n, int64_t C) {
+    for (int64_t i = 0; i < n; i++)
+        if (idx[i] < 0 || idx[i] >= C) return 0;
+    return 1;
+}
+
+/* gather: x [N, C], idx [N] i64 -> y [N], y[i] = x[i, idx[i]]. */
+int32_t rt_gather(const RtDesc *d, float *y, const float *x, const int64_t *idx) {
+    int64_t n = d->shape[0][0], C = d->shape[0][1];
+    if (!indices_ok(idx, n, C)) return RT_ERR_INDEX;
+    for (int64_t i = 0; i < n; i++) y[i] = x[i * C + idx[i]];
+    return RT_OK;
+}
+
+/* scatter: v [N], idx [N] i64 -> y [N, C], zeros but y[i, idx[i]] = v[i]. */
+int32_t rt_scatter(const RtDesc *d, float *y, const float *v, const int64_t *idx) {
+    int64_t n = d->shape[2][0], C = d->shape[2][1];
+    if (!indices_ok(idx, n, C)) return RT_ERR_INDEX;
+    memset(y, 0, (size_t)(n * C) * sizeof *y);
+    for (int64_t i = 0; i < n; i++) y[i * C + idx[i]] = v[i];
+    return RT_OK;
+}

@@ -1,0 +1,33 @@
+/* rt_thread.h — the runtime helpers' threads: one fork-join pool.
+ *
+ * A helper splits its work into tasks that depend only on its desc (never
+ * on the thread count), so that which thread runs a task cannot change a
+ * result. OpenBLAS itself is set to one thread when the pool starts: every
+ * sgemm then runs on the thread that calls it, and results do not depend
+ * on how many threads there are.
+ *
+ * The pool has MMGC_THREADS threads (the caller included), or one per
+ * online CPU, at most RT_MAX_THREADS.
+ */
+#ifndef MMGC_RT_THREAD_H
+#define MMGC_RT_THREAD_H
+
+#include <stdint.h>
+
+#define RT_MAX_THREADS 8
+
+/* A task: item i of a job, run on thread slot `slot` in [0, RT_MAX_THREADS)
+ * (for per-thread scratch; no two tasks run on one slot at once). */
+typedef void (*RtTask)(void *arg, int64_t i, int slot);
+
+/* Runs fn(arg, i, slot) for every i in [0, n) on up to rt_threads()
+ * threads and returns when all are done. A call made while a job runs
+ * (from inside a task) runs its tasks on the calling thread. */
+void rt_parallel(int64_t n, RtTask fn, void *arg);
+
+/* The number of threads rt_parallel uses; setting it (clamped to
+ * [1, RT_MAX_THREADS]) is for tests and benchmarks. */
+int rt_threads(void);
+void rt_set_threads(int n);
+
+#endif

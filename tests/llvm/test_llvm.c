@@ -1,0 +1,498 @@
+/* test_llvm.c — the LLVM backend against the reference interpreter.
+ *
+ * 1. Every op (driven by the op table: an op without a case fails the
+ *    suite), with odd sizes and broadcasts: the forward graph, and for ops
+ *    with a gradient rule the training step of loss = sum(op(..) * r)
+ *    (autodiff + Adam), so every gradient op runs too. Both engines get
+ *    the same inputs; every node's values must agree (normwise relative
+ *    1e-4 per tensor, NaN where the interpreter has NaN, i64 exactly), in
+ *    training and in evaluation mode, and so must the parameters after
+ *    apply_updates.
+ * 2. The numerical conventions of ops.def: every elementwise op and both
+ *    reductions on NaN, infinities, signed zeros, huge and denormal values.
+ * 3. Every model in models/ at batch 4: one training step from the same
+ *    parameters and inputs gives the same loss and updated weights.
+ * 4. Errors: a bad gather index gives the interpreter's message.
+ */
+#include <dirent.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+#include "frontend/compile.h"
+#include "harness.h"
+#include "llvm_backend.h"
+#include "params.h"
+#include "passes.h"
+
+#define TOL 1e-4
+
+/* ---- cases ------------------------------------------------------------------ */
+
+/* How an input's values are drawn: U(-1, 1); U(0.5, 2); distinct values
+ * 0.1 apart; small integers 0..3 (ties for eq, zeros for select); special
+ * values (NaN, infinities, ...); i64 labels in [0, classes). */
+typedef enum { R_ANY, R_POS, R_SPREAD, R_INT, R_SPECIAL, R_INDEX } Range;
+
+typedef struct {
+    int rank;
+    int64_t dim[4];
+    Range range;
+    int classes;
+} InputSpec;
+
+typedef struct {
+    Op op;
+    InputSpec in[3];
+    int nin;
+    int64_t attr[8];
+    int nattr;
+    double value;
+    int given_rank; /* > 0: the node's type is given (sources, reshape, cast, grads, ...) */
+    int64_t given[4];
+    int given_i64;
+} Case;
+
+#define S1(a) 1, {a}
+#define S2(a, b) 2, {a, b}
+#define S3(a, b, c) 3, {a, b, c}
+#define S4(a, b, c, d) 4, {a, b, c, d}
+#define IN(shape, r) {shape, r, 0}
+#define IDX(shape, classes) {shape, R_INDEX, classes}
+#define NOIN {{0}}
+
+static const Case cases[] = {
+    /* sources */
+    {OP_INPUT, NOIN, 0, {0}, 0, 0, 2, {3, 5}, 0},
+    {OP_LABEL, NOIN, 0, {0}, 0, 0, 1, {7}, 1},
+    {OP_PARAM, NOIN, 0, {0}, 0, 0, 2, {3, 5}, 0},
+    {OP_STATE, NOIN, 0, {0}, 0, 0, 1, {9}, 0},
+    {OP_CONST, NOIN, 0, {0}, 0, 2.5, 3, {3, 5, 7}, 0},
+    {OP_CONST, NOIN, 0, {0}, 0, -7.9, 2, {3, 5}, 1},
+    {OP_CONST, NOIN, 0, {0}, 0, 1e30, 1, {3}, 1},
+    {OP_RANDOM_UNIFORM, NOIN, 0, {3}, 1, 0, 2, {5, 37}, 0},
+    {OP_DROPOUT_MASK, NOIN, 0, {4}, 1, 0.3, 2, {9, 37}, 0},
+    /* elementwise */
+    {OP_NEG, {IN(S2(5, 37), R_ANY)}, 1, {0}, 0, 0, 0, {0}, 0},
+    {OP_EXP, {IN(S2(5, 37), R_ANY)}, 1, {0}, 0, 0, 0, {0}, 0},
+    {OP_LOG, {IN(S2(5, 37), R_POS)}, 1, {0}, 0, 0, 0, {0}, 0},
+    {OP_SQRT, {IN(S2(5, 37), R_POS)}, 1, {0}, 0, 0, 0, {0}, 0},
+    {OP_RSQRT, {IN(S2(5, 37), R_POS)}, 1, {0}, 0, 0, 0, {0}, 0},
+    {OP_TANH, {IN(S2(5, 37), R_ANY)}, 1, {0}, 0, 0, 0, {0}, 0},
+    {OP_SIGMOID, {IN(S2(5, 37), R_ANY)}, 1, {0}, 0, 0, 0, {0}, 0},
+    {OP_RELU, {IN(S2(5, 37), R_SPREAD)}, 1, {0}, 0, 0, 0, {0}, 0},
+    {OP_ABS, {IN(S2(5, 37), R_SPREAD)}, 1, {0}, 0, 0, 0, {0}, 0},
+    {OP_STEP, {IN(S2(5, 37), R_SPREAD)}, 1, {0}, 0, 0, 0, {0}, 0},
+    {OP_CAST, {IN(S2(5, 7), R_SPECIAL)}, 1, {0}, 0, 0, 2, {5, 7}, 1},
+    {OP_CAST, {IDX(S2(5, 7), 10)}, 1, {0}, 0, 0, 2, {5, 7}, 0},
+    {OP_CAST, {IN(S2(5, 7), R_ANY)}, 1, {0}, 0, 0, 2, {5, 7}, 0},
+    {OP_CAST, {IDX(S1(11), 10)}, 1, {0}, 0, 0, 1, {11}, 1},
+    {OP_ADD, {IN(S3(3, 5, 37), R_ANY), IN(S2(5, 1), R_ANY)}, 2, {0}, 0, 0, 0, {0}, 0},
+    {OP_ADD, {IN(S1(1), R_ANY), IN(S2(3, 37), R_ANY)}, 2, {0}, 0, 0, 0, {0}, 0},
+    {OP_SUB, {IN(S2(1, 37), R_ANY), IN(S3(3, 5, 37), R_ANY)}, 2, {0}, 0, 0, 0, {0}, 0},
+    {OP_MUL, {IN(S3(3, 5, 37), R_ANY), IN(S1(37), R_ANY)}, 2, {0}, 0, 0, 0, {0}, 0},
+    {OP_MUL, {IN(S3(3, 1, 7), R_ANY), IN(S3(1, 5, 1), R_ANY)}, 2, {0}, 0, 0, 0, {0}, 0},
+    {OP_DIV, {IN(S2(5, 37), R_ANY), IN(S2(5, 1), R_POS)}, 2, {0}, 0, 0, 0, {0}, 0},
+    {OP_MAX, {IN(S2(5, 37), R_SPREAD), IN(S2(5, 37), R_SPREAD)}, 2, {0}, 0, 0, 0, {0}, 0},
+    {OP_MIN, {IN(S2(5, 37), R_SPREAD), IN(S1(37), R_SPREAD)}, 2, {0}, 0, 0, 0, {0}, 0},
+    {OP_POW, {IN(S2(5, 37), R_POS), IN(S2(5, 37), R_ANY)}, 2, {0}, 0, 0, 0, {0}, 0},
+    {OP_GT, {IN(S2(5, 37), R_INT), IN(S2(1, 37), R_INT)}, 2, {0}, 0, 0, 0, {0}, 0},
+    {OP_GE, {IN(S2(5, 37), R_INT), IN(S2(5, 1), R_INT)}, 2, {0}, 0, 0, 0, {0}, 0},
+    {OP_EQ, {IN(S2(5, 37), R_INT), IN(S1(37), R_INT)}, 2, {0}, 0, 0, 0, {0}, 0},
+    {OP_EQ, {IDX(S2(5, 7), 3), IDX(S1(7), 3)}, 2, {0}, 0, 0, 0, {0}, 0},
+    {OP_SELECT, {IN(S2(5, 37), R_INT), IN(S2(5, 37), R_ANY), IN(S1(37), R_ANY)}, 3, {0}, 0, 0, 0, {0}, 0},
+    {OP_SELECT, {IN(S2(5, 1), R_INT), IN(S1(1), R_ANY), IN(S2(1, 7), R_ANY)}, 3, {0}, 0, 0, 0, {0}, 0},
+    /* reductions: inner axis reduced, inner axis kept, all, keepdims */
+    {OP_REDUCE_SUM, {IN(S3(3, 5, 37), R_ANY)}, 1, {0, 0, 2}, 3, 0, 0, {0}, 0},
+    {OP_REDUCE_SUM, {IN(S3(3, 5, 37), R_ANY)}, 1, {0, 0}, 2, 0, 0, {0}, 0},
+    {OP_REDUCE_SUM, {IN(S3(3, 5, 37), R_ANY)}, 1, {1, 1}, 2, 0, 0, {0}, 0},
+    {OP_REDUCE_SUM, {IN(S2(33, 65), R_ANY)}, 1, {0}, 1, 0, 0, {0}, 0},
+    {OP_REDUCE_MAX, {IN(S3(3, 5, 37), R_SPREAD)}, 1, {1, 1}, 2, 0, 0, {0}, 0},
+    {OP_REDUCE_MAX, {IN(S3(3, 5, 37), R_SPREAD)}, 1, {0, 0, 2}, 3, 0, 0, {0}, 0},
+    {OP_REDUCE_MAX, {IN(S2(9, 13), R_SPREAD)}, 1, {0}, 1, 0, 0, {0}, 0},
+    /* data movement */
+    {OP_RESHAPE, {IN(S3(3, 5, 7), R_ANY)}, 1, {0}, 0, 0, 2, {15, 7}, 0},
+    {OP_RESHAPE, {IDX(S2(3, 5), 9)}, 1, {0}, 0, 0, 1, {15}, 1},
+    {OP_BROADCAST, {IN(S2(5, 1), R_ANY)}, 1, {0}, 0, 0, 3, {3, 5, 37}, 0},
+    {OP_BROADCAST, {IN(S1(37), R_ANY)}, 1, {0}, 0, 0, 3, {3, 5, 37}, 0},
+    {OP_TRANSPOSE, {IN(S3(3, 5, 7), R_ANY)}, 1, {2, 0, 1}, 3, 0, 0, {0}, 0},
+    {OP_TRANSPOSE, {IN(S4(2, 3, 5, 7), R_ANY)}, 1, {0, 2, 1, 3}, 4, 0, 0, {0}, 0},
+    {OP_CONCAT, {IN(S2(5, 3), R_ANY), IN(S2(5, 7), R_ANY), IN(S2(5, 2), R_ANY)}, 3, {1}, 1, 0, 0, {0}, 0},
+    {OP_CONCAT, {IN(S3(2, 5, 3), R_ANY), IN(S3(3, 5, 3), R_ANY)}, 2, {0}, 1, 0, 0, {0}, 0},
+    {OP_CONCAT, {IDX(S1(5), 4), IDX(S1(3), 4)}, 2, {0}, 1, 0, 0, {0}, 0},
+    {OP_SLICE, {IN(S2(5, 11), R_ANY)}, 1, {1, 2, 9}, 3, 0, 0, {0}, 0},
+    {OP_SLICE, {IN(S3(7, 3, 5), R_ANY)}, 1, {0, 1, 6}, 3, 0, 0, {0}, 0},
+    {OP_PAD, {IN(S2(5, 7), R_ANY)}, 1, {0, 1, 2}, 3, 0, 0, {0}, 0},
+    {OP_PAD, {IN(S3(2, 5, 7), R_ANY)}, 1, {2, 3, 0}, 3, 0, 0, {0}, 0},
+    /* contractions */
+    {OP_MATMUL, {IN(S3(2, 5, 7), R_ANY), IN(S2(7, 9), R_ANY)}, 2, {0, 0}, 2, 0, 0, {0}, 0},
+    {OP_MATMUL, {IN(S2(7, 5), R_ANY), IN(S3(2, 9, 7), R_ANY)}, 2, {1, 1}, 2, 0, 0, {0}, 0},
+    {OP_MATMUL, {IN(S2(37, 33), R_ANY), IN(S2(33, 65), R_ANY)}, 2, {0, 0}, 2, 0, 0, {0}, 0},
+    {OP_CONV1D, {IN(S3(2, 3, 23), R_ANY), IN(S3(4, 3, 5), R_ANY)}, 2, {2, 1, 2}, 3, 0, 0, {0}, 0},
+    {OP_CONV1D_GRAD_INPUT, {IN(S3(2, 4, 11), R_ANY), IN(S3(4, 3, 5), R_ANY)}, 2, {2, 1, 2}, 3, 0, 3, {2, 3, 23}, 0},
+    {OP_CONV1D_GRAD_WEIGHT, {IN(S3(2, 3, 23), R_ANY), IN(S3(2, 4, 11), R_ANY)}, 2, {2, 1, 2}, 3, 0, 3, {4, 3, 5}, 0},
+    {OP_CONV2D, {IN(S4(2, 2, 9, 7), R_ANY), IN(S4(3, 2, 3, 2), R_ANY)}, 2, {2, 1, 1, 0}, 4, 0, 0, {0}, 0},
+    {OP_CONV2D_GRAD_INPUT, {IN(S4(2, 3, 5, 6), R_ANY), IN(S4(3, 2, 3, 2), R_ANY)}, 2, {2, 1, 1, 0}, 4, 0, 4, {2, 2, 9, 7}, 0},
+    {OP_CONV2D_GRAD_WEIGHT, {IN(S4(2, 2, 9, 7), R_ANY), IN(S4(2, 3, 5, 6), R_ANY)}, 2, {2, 1, 1, 0}, 4, 0, 4, {3, 2, 3, 2}, 0},
+    {OP_MAX_POOL1D, {IN(S3(2, 3, 11), R_SPREAD)}, 1, {3, 2}, 2, 0, 0, {0}, 0},
+    {OP_MAX_POOL1D_GRAD, {IN(S3(2, 3, 11), R_SPREAD), IN(S3(2, 3, 5), R_ANY)}, 2, {3, 2}, 2, 0, 0, {0}, 0},
+    {OP_MAX_POOL2D, {IN(S4(2, 2, 7, 9), R_SPREAD)}, 1, {2, 3, 2, 2}, 4, 0, 0, {0}, 0},
+    {OP_MAX_POOL2D_GRAD, {IN(S4(2, 2, 7, 9), R_SPREAD), IN(S4(2, 2, 3, 4), R_ANY)}, 2, {2, 3, 2, 2}, 4, 0, 0, {0}, 0},
+    /* indexing */
+    {OP_GATHER, {IN(S2(5, 7), R_ANY), IDX(S1(5), 7)}, 2, {0}, 0, 0, 0, {0}, 0},
+    {OP_SCATTER, {IN(S1(5), R_ANY), IDX(S1(5), 7)}, 2, {0}, 0, 0, 2, {5, 7}, 0},
+};
+
+#define NCASES (int)(sizeof cases / sizeof cases[0])
+
+/* ---- values ----------------------------------------------------------------- */
+
+static unsigned rng_state = 2024;
+
+static double uniform(void) {
+    rng_state = rng_state * 1664525u + 1013904223u;
+    return (rng_state >> 8) / 16777216.0;
+}
+
+static const float specials[16] = {NAN, INFINITY, -INFINITY, 0.0f, -0.0f, 1.5f, -2.5f, 3e38f,
+                                   -3e38f, 1e-40f, 2.0f, -1.0f, 0.5f, 7.25f, 1e20f, -1e20f};
+
+/* Fills n elements (f32, or i64 for R_INDEX) as the range says. */
+static void fill(void *buf, int64_t n, Range r, int classes) {
+    float *x = buf;
+    for (int64_t i = 0; i < n; i++) {
+        if (r == R_INDEX) ((int64_t *)buf)[i] = (int64_t)(uniform() * classes) % classes;
+        else if (r == R_POS) x[i] = (float)(0.5 + 1.5 * uniform());
+        else if (r == R_INT) x[i] = (float)(int)(uniform() * 4);
+        else if (r == R_SPECIAL) x[i] = specials[(i * 7 + (int64_t)(uniform() * 3)) % 16];
+        else if (r == R_SPREAD) x[i] = (float)(0.1 * (double)(i - n / 2) + 0.05);
+        else x[i] = (float)(2 * uniform() - 1);
+    }
+    if (r == R_SPREAD)
+        for (int64_t i = n - 1; i > 0; i--) {
+            int64_t j = (int64_t)(uniform() * (double)(i + 1)) % (i + 1);
+            float t = x[i];
+            x[i] = x[j];
+            x[j] = t;
+        }
+}
+
+/* ---- comparing ---------------------------------------------------------------- */
+
+/* Do got and want (n elements of dtype d) agree? f32: NaN exactly where
+ * want has NaN, infinities equal, and ||got - want|| <= TOL ||want||
+ * over the finite rest; i64: exactly. Prints the first difference. */
+static int same(const char *what, int node, DType d, const void *got, const void *want, int64_t n) {
+    if (d == DT_I64) {
+        const int64_t *a = got, *b = want;
+        for (int64_t i = 0; i < n; i++)
+            if (a[i] != b[i]) {
+                fprintf(stderr, "\n%s: node %%%d [%lld]: llvm %lld, interp %lld\n", what, node, (long long)i,
+                        (long long)a[i], (long long)b[i]);
+                return 0;
+            }
+        return 1;
+    }
+    const float *a = got, *b = want;
+    double diff = 0, norm = 0;
+    for (int64_t i = 0; i < n; i++) {
+        if (isnan(b[i]) || isinf(b[i]) || isnan(a[i]) || isinf(a[i])) {
+            if ((isnan(b[i]) && isnan(a[i])) || a[i] == b[i]) continue;
+            fprintf(stderr, "\n%s: node %%%d [%lld]: llvm %g, interp %g\n", what, node, (long long)i, a[i], b[i]);
+            return 0;
+        }
+        diff += ((double)a[i] - b[i]) * ((double)a[i] - b[i]);
+        norm += (double)b[i] * b[i];
+    }
+    if (sqrt(diff) <= TOL * sqrt(norm) || diff == 0) return 1;
+    fprintf(stderr, "\n%s: node %%%d: relative difference %g (norm %g)\n", what, node, sqrt(diff / norm), sqrt(norm));
+    return 0;
+}
+
+/* Every node of g agrees between the two engines. */
+static int same_nodes(const char *what, const Graph *g, Engine *llvm, Engine *interp) {
+    for (int id = 0; id < g->nnodes; id++) {
+        const Node *n = &g->nodes[id];
+        if (!same(what, id, n->type.dtype, llvm->ops->buffer(llvm->impl, id), interp->ops->buffer(interp->impl, id),
+                  ir_numel(&n->type.shape)))
+            return 0;
+    }
+    return 1;
+}
+
+/* ---- per-op cases --------------------------------------------------------------- */
+
+static int is_external(Op op) { return op == OP_INPUT || op == OP_LABEL || op == OP_PARAM || op == OP_STATE; }
+
+/* The case's graph: its inputs (f32 params p0.., i64 labels), the op, and
+ * either output "y" or, if train, loss = sum(y * r) differentiated and
+ * updated by Adam. NULL if it does not build. */
+static Graph *build_case(const Case *c, int train) {
+    Graph *g = ir_graph_new(ir_op_info[c->op].name);
+    char err[512];
+    Loc loc = {0, 0, 0};
+    int in[3];
+    for (int k = 0; k < c->nin; k++) {
+        const InputSpec *s = &c->in[k];
+        TType t = {s->range == R_INDEX ? DT_I64 : DT_F32, {s->rank, {0}}};
+        for (int i = 0; i < s->rank; i++) t.shape.dim[i] = s->dim[i];
+        in[k] = ir_build(g, s->range == R_INDEX ? OP_LABEL : OP_PARAM, NULL, 0, NULL, 0, 0, &t, loc, err, sizeof err);
+        char name[16];
+        snprintf(name, sizeof name, "p%d", k);
+        ir_set_name(g, in[k], name);
+        g->nodes[in[k]].init = (Init){INIT_ZEROS, 0, 0};
+    }
+    TType given = {c->given_i64 ? DT_I64 : DT_F32, {c->given_rank, {0}}};
+    for (int i = 0; i < c->given_rank; i++) given.shape.dim[i] = c->given[i];
+    int y = ir_build(g, c->op, in, c->nin, c->attr, c->nattr, c->value, c->given_rank ? &given : NULL, loc, err,
+                     sizeof err);
+    if (y < 0) {
+        fprintf(stderr, "\n%s: %s\n", ir_op_info[c->op].name, err);
+        ir_graph_free(g);
+        return NULL;
+    }
+    if (c->op == OP_PARAM) g->nodes[y].init = (Init){INIT_ZEROS, 0, 0};
+    if (c->op == OP_PARAM || c->op == OP_STATE) ir_set_name(g, y, "y");
+    if (!train) {
+        ir_add_output(g, "y", y);
+        return g;
+    }
+    TType rt = {DT_F32, g->nodes[y].type.shape};
+    int r = ir_build(g, OP_INPUT, NULL, 0, NULL, 0, 0, &rt, loc, err, sizeof err);
+    int prod[2] = {y, r};
+    int m = ir_build(g, OP_MUL, prod, 2, NULL, 0, 0, NULL, loc, err, sizeof err);
+    int64_t all[1 + IR_MAX_RANK] = {0};
+    int na = 1;
+    for (int i = 0; i < rt.shape.rank; i++) all[na++] = i;
+    ir_add_output(g, "loss", ir_build(g, OP_REDUCE_SUM, &m, 1, all, na, 0, NULL, loc, err, sizeof err));
+    PassConfig cfg = {STAGE_TRAIN, {OPT_ADAM, 0.01, 0, 0.9, 0.999, 1e-8, 0}, 0, NULL, NULL};
+    PassError perr;
+    if (pipeline_run(g, &cfg, &perr)) {
+        fprintf(stderr, "\n%s: pipeline: %s\n", ir_op_info[c->op].name, perr.msg);
+        ir_graph_free(g);
+        return NULL;
+    }
+    return g;
+}
+
+/* Fills every external source of g the same way in both engines: case
+ * inputs by their spec, other f32 sources (r) U(-1, 1), state zeros. */
+static void feed(const Case *c, const Graph *g, Engine *a, Engine *b) {
+    int k = 0;
+    for (int id = 0; id < g->nnodes; id++) {
+        const Node *n = &g->nodes[id];
+        if (!is_external(n->op)) continue;
+        int64_t count = ir_numel(&n->type.shape);
+        size_t bytes = (size_t)count * (n->type.dtype == DT_I64 ? 8 : 4);
+        void *tmp = calloc((size_t)count + 1, 8);
+        if (n->op == OP_STATE) {
+        } else if (k < c->nin && (n->op == OP_PARAM || n->op == OP_LABEL) && n->name && n->name[0] == 'p')
+            fill(tmp, count, c->in[k].range, c->in[k].classes), k++;
+        else fill(tmp, count, n->type.dtype == DT_I64 ? R_INDEX : R_ANY, 5);
+        memcpy(a->ops->buffer(a->impl, id), tmp, bytes);
+        memcpy(b->ops->buffer(b->impl, id), tmp, bytes);
+        free(tmp);
+    }
+}
+
+/* Runs g on both engines in training and evaluation mode (twice, so
+ * updates apply), comparing every node each time. */
+static int run_both(const char *what, const Case *c, const Graph *g) {
+    Engine li = {0}, ii = {0};
+    char err[512];
+    if (engine_open(&li, &engine_llvm, g, err, sizeof err)) {
+        fprintf(stderr, "\n%s: llvm engine: %s\n", what, err);
+        return 0;
+    }
+    if (engine_open(&ii, &engine_interp, g, err, sizeof err)) {
+        fprintf(stderr, "\n%s: interp engine: %s\n", what, err);
+        engine_close(&li);
+        return 0;
+    }
+    feed(c, g, &li, &ii);
+    int ok = 1;
+    for (int pass = 0; pass < 3 && ok; pass++) {
+        int training = pass != 1;
+        if (li.ops->run(li.impl, training, 7, (uint64_t)pass, err, sizeof err) ||
+            ii.ops->run(ii.impl, training, 7, (uint64_t)pass, err, sizeof err)) {
+            fprintf(stderr, "\n%s: run: %s\n", what, err);
+            ok = 0;
+            break;
+        }
+        ok = same_nodes(what, g, &li, &ii);
+        li.ops->apply_updates(li.impl);
+        ii.ops->apply_updates(ii.impl);
+        ok = ok && same_nodes(what, g, &li, &ii);
+    }
+    engine_close(&li);
+    engine_close(&ii);
+    return ok;
+}
+
+/* The forward graph of a case and, for ops with a gradient rule, its
+ * training step. */
+static int check_case(const Case *c) {
+    const char *name = ir_op_info[c->op].name;
+    Graph *g = build_case(c, 0);
+    int ok = g && run_both(name, c, g);
+    int f32_out = g && g->nodes[ir_output(g, "y")].type.dtype == DT_F32;
+    ir_graph_free(g);
+    if (ok && f32_out && autodiff_has_rule(c->op)) {
+        char what[64];
+        snprintf(what, sizeof what, "%s (training step)", name);
+        g = build_case(c, 1);
+        ok = g && run_both(what, c, g);
+        ir_graph_free(g);
+    }
+    return ok;
+}
+
+/* Every op has a case, and every case agrees. */
+static void test_every_op(void) {
+    for (int op = 0; op < OP_COUNT; op++) {
+        int found = 0;
+        for (int i = 0; i < NCASES; i++) found |= cases[i].op == (Op)op;
+        if (!found) fprintf(stderr, "\nop '%s' has no case in test_llvm\n", ir_op_info[op].name);
+        CU_ASSERT_TRUE(found);
+    }
+    for (int i = 0; i < NCASES; i++) {
+        int ok = check_case(&cases[i]);
+        if (!ok) fprintf(stderr, "FAILED: case %d (%s)\n", i, ir_op_info[cases[i].op].name);
+        CU_ASSERT_TRUE(ok);
+    }
+}
+
+/* Every elementwise op and both reductions on special values. */
+static void test_special_values(void) {
+    for (int op = 0; op < OP_COUNT; op++) {
+        const OpInfo *info = &ir_op_info[op];
+        if (info->cls != OC_EW && info->cls != OC_REDUCE) continue;
+        Case c = {(Op)op, {IN(S2(4, 16), R_SPECIAL), IN(S2(4, 16), R_SPECIAL), IN(S1(16), R_SPECIAL)}, 0, {0}, 0, 0,
+                  0, {0}, 0};
+        c.nin = info->cls == OC_REDUCE ? 1 : info->arity;
+        if (info->cls == OC_REDUCE) c.nattr = 2, c.attr[1] = 1;
+        if (op == OP_CAST) c.given_rank = 2, c.given[0] = 4, c.given[1] = 16, c.given_i64 = 1;
+        Graph *g = build_case(&c, 0);
+        int ok = g && run_both(info->name, &c, g);
+        ir_graph_free(g);
+        if (!ok) fprintf(stderr, "FAILED: %s on special values\n", info->name);
+        CU_ASSERT_TRUE(ok);
+    }
+}
+
+/* A bad gather index: the step fails with the interpreter's message. */
+static void test_bad_index(void) {
+    Case c = {OP_GATHER, {IN(S2(3, 4), R_ANY), IDX(S1(3), 4)}, 2, {0}, 0, 0, 0, {0}, 0};
+    Graph *g = build_case(&c, 0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(g);
+    Engine e = {0};
+    char err[256];
+    CU_ASSERT_EQUAL_FATAL(engine_open(&e, &engine_llvm, g, err, sizeof err), 0);
+    engine_i64(&e, 1)[0] = 1, engine_i64(&e, 1)[1] = 12, engine_i64(&e, 1)[2] = 0;
+    CU_ASSERT_EQUAL(e.ops->run(e.impl, 1, 1, 0, err, sizeof err), -1);
+    CU_ASSERT_STRING_EQUAL(err, "gather: index 12 out of range for 4 classes at row 1");
+    engine_i64(&e, 1)[1] = 3;
+    CU_ASSERT_EQUAL(e.ops->run(e.impl, 1, 1, 0, err, sizeof err), 0);
+    engine_close(&e);
+    ir_graph_free(g);
+}
+
+/* ---- whole models ----------------------------------------------------------------- */
+
+/* Inputs U(-1, 1)-ish, labels 0..9, sample weights 1: the same in both. */
+static void feed_model(Engine *e, const Graph *g, int weight) {
+    unsigned s = 7;
+    for (int i = 0; i < g->nnodes; i++) {
+        const Node *n = &g->nodes[i];
+        int64_t count = ir_numel(&n->type.shape);
+        for (int64_t k = 0; k < count && (n->op == OP_INPUT || n->op == OP_LABEL); k++) {
+            s = s * 1664525u + 1013904223u;
+            if (n->op == OP_LABEL) engine_i64(e, i)[k] = (int64_t)((s >> 8) % 10);
+            else engine_f32(e, i)[k] = i == weight ? 1.0f : (float)((s >> 8) / 8388608.0 - 1.0);
+        }
+    }
+}
+
+/* Opens an engine on g with its own parameters, initialized from seed 42. */
+static int open_model(Engine *e, const EngineOps *ops, Graph *g, ParamStore *ps, int weight) {
+    char err[512];
+    if (params_init(ps, g, err, sizeof err)) return fprintf(stderr, "\n%s\n", err), -1;
+    params_reset(ps, g, 42);
+    if (engine_open(e, ops, g, err, sizeof err) || params_bind(ps, e, err, sizeof err))
+        return fprintf(stderr, "\n%s: %s\n", ops->name, err), -1;
+    feed_model(e, g, weight);
+    return 0;
+}
+
+/* One training step of a model on both engines; loss and every updated
+ * parameter and state must agree. */
+static int check_model(const char *path) {
+    const char *sets[] = {"batch=4"};
+    Compiled c;
+    compile_file(&c, path, sets, 1);
+    int ok = c.status == 0;
+    Graph *g = c.model.graph;
+    PassConfig cfg = {STAGE_TRAIN, c.model.train.optimizer, 0, NULL, NULL};
+    PassError perr;
+    if (ok && pipeline_run(g, &cfg, &perr)) fprintf(stderr, "\n%s: %s\n", path, perr.msg), ok = 0;
+    Engine li = {0}, ii = {0};
+    ParamStore pl = {0}, pi = {0};
+    ok = ok && open_model(&li, &engine_llvm, g, &pl, c.model.weight_node) == 0 &&
+         open_model(&ii, &engine_interp, g, &pi, c.model.weight_node) == 0;
+    char err[512];
+    if (ok && (li.ops->run(li.impl, 1, 42, 0, err, sizeof err) || ii.ops->run(ii.impl, 1, 42, 0, err, sizeof err)))
+        fprintf(stderr, "\n%s: %s\n", path, err), ok = 0;
+    if (ok) {
+        int loss = ir_output(g, "loss");
+        ok = same(path, loss, DT_F32, engine_f32(&li, loss), engine_f32(&ii, loss), 1);
+        li.ops->apply_updates(li.impl);
+        ii.ops->apply_updates(ii.impl);
+        for (int i = 0; i < pl.n && ok; i++)
+            ok = same(pl.slots[i].name, pl.slots[i].node, DT_F32, pl.block + pl.slots[i].offset,
+                      pi.block + pi.slots[i].offset, ir_numel(&pl.slots[i].shape));
+        if (!ok) same_nodes(path, g, &li, &ii); /* say where the two first part */
+    }
+    engine_close(&li);
+    engine_close(&ii);
+    if (pl.slots) params_free(&pl);
+    if (pi.slots) params_free(&pi);
+    compile_free(&c);
+    return ok;
+}
+
+static void test_every_model(void) {
+    DIR *d = opendir("models");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+    struct dirent *e;
+    int models = 0;
+    while ((e = readdir(d))) {
+        size_t len = strlen(e->d_name);
+        if (len < 5 || strcmp(e->d_name + len - 4, ".mmg")) continue;
+        char path[300];
+        snprintf(path, sizeof path, "models/%s", e->d_name);
+        models++;
+        int ok = check_model(path);
+        if (!ok) fprintf(stderr, "FAILED: %s\n", path);
+        CU_ASSERT_TRUE(ok);
+    }
+    closedir(d);
+    CU_ASSERT_TRUE(models >= 11);
+}
+
+static CU_TestInfo tests[] = {
+    {"every op, forward and training step, llvm vs interpreter", test_every_op},
+    {"NaN, infinities, signed zeros: ops.def's conventions", test_special_values},
+    {"a bad gather index fails the step with the interpreter's message", test_bad_index},
+    {"one training step of every model, llvm vs interpreter", test_every_model},
+    CU_TEST_INFO_NULL,
+};
+
+int main(void) {
+    int status = harness_run("llvm", tests);
+    LlvmTimes t = llvm_times();
+    fprintf(stderr, "llvm compile: %d modules, codegen %.2f s, optimize %.2f s, jit %.2f s\n", t.modules, t.codegen,
+            t.optimize, t.jit);
+    return status;
+}

@@ -1,0 +1,503 @@
+/* test_rt.c — the LLVM backend's runtime helpers (backend/llvm/rt.h)
+ * against the reference interpreter.
+ *
+ * Every op the helpers handle runs as a one-node graph in the interpreter
+ * and through mmgc_rt_call on the same inputs: contractions must agree
+ * normwise to 1e-5, pooling, gather and scatter exactly, random numbers
+ * bit for bit. Shapes are drawn at random (odd sizes, padding, strides,
+ * overlapping windows) and include the study's models (Conv1Net at batch
+ * 4, Conv2Net at batch 64), so that every tiling path of rt_conv.c runs.
+ * Scratch is allocated at exactly rt_scratch_floats floats (NULL when 0),
+ * so the sanitizer build catches a helper that writes past it.
+ */
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "interp.h"
+#include "ir.h"
+#include "rng.h"
+#include "rt.h"
+#include "rt_blas.h"
+#include "rt_desc.h"
+#include "rt_impl.h" /* rt_random_avx2: to test both random paths */
+#include "rt_thread.h"
+
+/* Integer attributes as (array, count). */
+#define AT(...)                                                                                     \
+    (const int64_t[]){__VA_ARGS__}, (int)(sizeof((const int64_t[]){__VA_ARGS__}) / sizeof(int64_t))
+#define NOATTR NULL, 0
+
+/* ---- helpers ---------------------------------------------------------------------- */
+
+/* A type from a dtype, a rank and that many dims. */
+static TType T(DType d, int rank, ...) {
+    TType t;
+    memset(&t, 0, sizeof t);
+    t.dtype = d;
+    t.shape.rank = rank;
+    va_list ap;
+    va_start(ap, rank);
+    for (int i = 0; i < rank; i++) t.shape.dim[i] = va_arg(ap, int64_t);
+    va_end(ap);
+    return t;
+}
+#define F32(...) T(DT_F32, (int)(sizeof((int64_t[]){__VA_ARGS__}) / 8), __VA_ARGS__)
+
+/* A reproducible integer in [lo, hi]. */
+static int64_t pick(int64_t lo, int64_t hi) {
+    static uint64_t draw;
+    return lo + (int64_t)(rng_uniform(4242, 7, 0, draw++) * (float)(hi - lo + 1));
+}
+
+/* How inputs are filled: U[-1, 1), or values from {-1, 0, 1} (ties), or
+ * that with a NaN now and then. Index inputs get i mod C (or bad). */
+enum { FILL_UNIFORM, FILL_TIES, FILL_NAN };
+
+/* One node run both ways. */
+typedef struct {
+    Graph *g;
+    Interp *in;
+    int id;               /* the node: the graph's last */
+    RtDesc d;
+    float *out, *scratch; /* the helper's result and scratch */
+    int64_t n;            /* elements of the result */
+    int32_t rc;           /* what mmgc_rt_call returned */
+} Run;
+
+/* Builds inputs of the given types and the node; fails the test if the
+ * shape rules reject it. */
+static void build(Run *r, Op op, const TType *ins, int nin, const int64_t *attr, int nattr,
+                  double value, const TType *given) {
+    char err[256];
+    int in[4];
+    r->g = ir_graph_new("t");
+    for (int k = 0; k < nin; k++)
+        in[k] = ir_build(r->g, OP_INPUT, NULL, 0, NULL, 0, 0, &ins[k], (Loc){0, 0, 0}, err,
+                         sizeof err);
+    r->id = ir_build(r->g, op, in, nin, attr, nattr, value, given, (Loc){0, 0, 0}, err, sizeof err);
+    if (r->id < 0) fprintf(stderr, "\n  building %s failed: %s\n", ir_op_info[op].name, err);
+    CU_ASSERT_FATAL(r->id >= 0);
+    r->in = interp_new(r->g, err, sizeof err);
+    CU_ASSERT_FATAL(r->in != NULL);
+    CU_ASSERT_FATAL(rt_desc_of(r->g, r->id, &r->d) == 0);
+    r->n = ir_numel(&r->g->nodes[r->id].type.shape);
+    r->out = malloc((size_t)(r->n ? r->n : 1) * sizeof *r->out);
+    int64_t ns = rt_scratch_floats(&r->d);
+    CU_ASSERT_FATAL(ns >= 0);
+    r->scratch = ns ? malloc((size_t)ns * sizeof *r->scratch) : NULL;
+    CU_ASSERT_FATAL(r->out && (ns == 0 || r->scratch));
+}
+
+/* Fills the f32 inputs as fill_mode says and the i64 ones (gather's and
+ * scatter's indices) with valid classes. */
+static void fill(Run *r, int fill_mode, uint64_t stream) {
+    const Graph *g = r->g;
+    const Node *node = &g->nodes[r->id];
+    for (int id = 0; id < r->id; id++) {
+        int64_t n = ir_numel(&g->nodes[id].type.shape);
+        if (g->nodes[id].type.dtype == DT_I64) {
+            int64_t C = (node->op == OP_SCATTER ? node : &g->nodes[0])->type.shape.dim[1];
+            for (int64_t i = 0; i < n; i++) interp_i64(r->in, id)[i] = (i * 7 + 3) % C;
+            continue;
+        }
+        float *x = interp_f32(r->in, id);
+        uint64_t h = (stream + (uint64_t)id) * UINT64_C(0x9E3779B97F4A7C15) + 1;
+        for (int64_t i = 0; i < n; i++) {
+            h ^= h << 13, h ^= h >> 7, h ^= h << 17; /* xorshift64: cheap under the sanitizers */
+            float u = (float)(h >> 40) * 0x1p-24f;
+            x[i] = fill_mode == FILL_UNIFORM ? 2 * u - 1 : (float)(int)(u * 3) - 1;
+            if (fill_mode == FILL_NAN && i % 17 == 5) x[i] = NAN;
+        }
+    }
+}
+
+/* Runs the helper on the interpreter's input buffers into r->out, which
+ * is first filled with NaNs: an element the helper forgets to write fails
+ * the comparison. */
+static void call(Run *r, const RtRandom *rnd) {
+    for (int64_t i = 0; i < r->n; i++) r->out[i] = NAN;
+    void *bufs[RT_MAX_IN] = {NULL, NULL, NULL};
+    for (int k = 0; k < r->d.nin; k++)
+        bufs[k] = r->g->nodes[k].type.dtype == DT_I64 ? (void *)interp_i64(r->in, k)
+                                                       : (void *)interp_f32(r->in, k);
+    r->rc = mmgc_rt_call(&r->d, r->out, bufs, r->scratch, rnd);
+}
+
+/* Runs the interpreter (training, seed 1, step 3) and the helper. */
+static void run_both(Run *r) {
+    char err[256] = "";
+    int rc = interp_run(r->in, 1, 1, 3, err, sizeof err);
+    if (rc) fprintf(stderr, "\n  interp_run failed: %s\n", err);
+    CU_ASSERT_FATAL(rc == 0);
+    RtRandom rnd = {1, 3, 1};
+    call(r, &rnd);
+    CU_ASSERT_EQUAL_FATAL(r->rc, 0);
+}
+
+/* Frees what build made. */
+static void done(Run *r) {
+    free(r->out);
+    free(r->scratch);
+    interp_free(r->in);
+    ir_graph_free(r->g);
+}
+
+/* The node's shape and inputs, for messages. */
+static void describe(const Run *r, char *buf, size_t n) {
+    char s[4][96];
+    const Node *node = &r->g->nodes[r->id];
+    for (int k = 0; k <= node->nin && k < 4; k++)
+        ir_shape_str(&r->g->nodes[k < node->nin ? node->in[k] : r->id].type.shape, s[k], sizeof s[k]);
+    snprintf(buf, n, "%s(%s%s%s) -> %s", ir_op_info[node->op].name, s[0], node->nin > 1 ? ", " : "",
+             node->nin > 1 ? s[1] : "", s[node->nin]);
+}
+
+/* Asserts ||helper - interp|| <= tol * ||interp|| (or exact equality
+ * with NaN == NaN when tol is 0). */
+static void agree(const Run *r, double tol) {
+    const float *want = interp_f32(r->in, r->id), *got = r->out;
+    double num = 0, den = 0;
+    int64_t bad = -1;
+    for (int64_t i = 0; i < r->n; i++) {
+        if (tol == 0) {
+            int same = got[i] == want[i] || (isnan(got[i]) && isnan(want[i]));
+            if (!same && bad < 0) bad = i;
+            continue;
+        }
+        double d = (double)got[i] - (double)want[i];
+        num += d * d, den += (double)want[i] * want[i];
+    }
+    int ok = tol == 0 ? bad < 0 : sqrt(num) <= tol * sqrt(den) + 1e-30;
+    if (!ok) {
+        char what[512];
+        describe(r, what, sizeof what);
+        if (tol == 0)
+            fprintf(stderr, "\n  %s: element %" PRId64 " is %.9g, expected %.9g\n", what, bad,
+                    (double)got[bad], (double)want[bad]);
+        else fprintf(stderr, "\n  %s: relative difference %.3g\n", what, sqrt(num / (den + 1e-300)));
+    }
+    CU_ASSERT(ok);
+}
+
+/* Builds, fills, runs and compares one node; tol as in agree. */
+static void check(Op op, const TType *ins, int nin, const int64_t *attr, int nattr, double value,
+                  const TType *given, int fill_mode, double tol) {
+    Run r;
+    build(&r, op, ins, nin, attr, nattr, value, given);
+    fill(&r, fill_mode, (uint64_t)op * 100);
+    run_both(&r);
+    agree(&r, tol);
+    done(&r);
+}
+
+#define TOL 1e-5
+
+/* ---- matmul ----------------------------------------------------------------------- */
+
+/* a [.., M, K] (or [.., K, M]) @ b [.., K, N] (or [.., N, K]) for every ta/tb. */
+static void matmul_case(int ra, const int64_t *ba, int rb, const int64_t *bb, int64_t m, int64_t k,
+                        int64_t n) {
+    for (int ta = 0; ta < 2; ta++)
+        for (int tb = 0; tb < 2; tb++) {
+            TType in[2] = {T(DT_F32, 0), T(DT_F32, 0)};
+            in[0].shape.rank = ra + 2, in[1].shape.rank = rb + 2;
+            for (int i = 0; i < ra; i++) in[0].shape.dim[i] = ba[i];
+            for (int i = 0; i < rb; i++) in[1].shape.dim[i] = bb[i];
+            in[0].shape.dim[ra] = ta ? k : m, in[0].shape.dim[ra + 1] = ta ? m : k;
+            in[1].shape.dim[rb] = tb ? n : k, in[1].shape.dim[rb + 1] = tb ? k : n;
+            check(OP_MATMUL, in, 2, AT(ta, tb), 0, NULL, FILL_UNIFORM, TOL);
+        }
+}
+
+/* Plain, broadcast-batched, tiny, large (split into blocks) and empty. */
+static void test_matmul(void) {
+    matmul_case(0, NULL, 0, NULL, 7, 5, 3);
+    matmul_case(0, NULL, 0, NULL, 64, 1600, 128);  /* Conv2Net's hidden layer */
+    matmul_case(0, NULL, 0, NULL, 300, 37, 211);   /* row blocks, odd sizes   */
+    matmul_case(0, NULL, 0, NULL, 9, 70, 1000);    /* column blocks           */
+    matmul_case(0, NULL, 0, NULL, 1, 1, 1);
+    matmul_case(0, NULL, 0, NULL, 4, 0, 3);        /* K = 0: zeros            */
+    matmul_case(0, NULL, 0, NULL, 0, 5, 3);
+    matmul_case(2, (int64_t[]){2, 3}, 0, NULL, 5, 4, 6);          /* b shared: one sgemm */
+    matmul_case(0, NULL, 2, (int64_t[]){2, 3}, 5, 4, 6);          /* a shared            */
+    matmul_case(2, (int64_t[]){3, 1}, 2, (int64_t[]){1, 4}, 3, 7, 2); /* both broadcast  */
+    matmul_case(1, (int64_t[]){64}, 1, (int64_t[]){64}, 1, 128, 128);  /* attention grads */
+    matmul_case(2, (int64_t[]){64, 4}, 2, (int64_t[]){64, 4}, 1, 32, 1);
+    matmul_case(1, (int64_t[]){64}, 0, NULL, 1, 128, 128);
+    matmul_case(1, (int64_t[]){1}, 3, (int64_t[]){2, 1, 3}, 33, 65, 17);
+    for (int i = 0; i < 12; i++) {
+        int64_t ba[2] = {pick(1, 3), pick(1, 3)};
+        int64_t bb[2] = {pick(0, 1) ? ba[0] : 1, pick(0, 1) ? ba[1] : 1};
+        matmul_case((int)pick(0, 2), ba, 2, bb, pick(1, 40), pick(1, 40), pick(1, 40));
+    }
+}
+
+/* ---- convolution ------------------------------------------------------------------ */
+
+/* conv1d and both gradients of x [B, Ci, L], w [Co, Ci, K]. */
+static void conv1d_case(int64_t B, int64_t Ci, int64_t L, int64_t Co, int64_t K, int64_t s,
+                        int64_t pl, int64_t pr) {
+    int64_t Lo = (L + pl + pr - K) / s + 1;
+    TType x = F32(B, Ci, L), w = F32(Co, Ci, K), y = F32(B, Co, Lo);
+    check(OP_CONV1D, (TType[]){x, w}, 2, AT(s, pl, pr), 0, NULL, FILL_UNIFORM, TOL);
+    check(OP_CONV1D_GRAD_INPUT, (TType[]){y, w}, 2, AT(s, pl, pr), 0, &x, FILL_UNIFORM, TOL);
+    check(OP_CONV1D_GRAD_WEIGHT, (TType[]){x, y}, 2, AT(s, pl, pr), 0, &w, FILL_UNIFORM, TOL);
+}
+
+/* conv2d and both gradients of x [B, Ci, H, W], w [Co, Ci, Kh, Kw]. */
+static void conv2d_case(int64_t B, int64_t Ci, int64_t H, int64_t W, int64_t Co, int64_t Kh,
+                        int64_t Kw, int64_t sh, int64_t sw, int64_t ph, int64_t pw) {
+    int64_t Ho = (H + 2 * ph - Kh) / sh + 1, Wo = (W + 2 * pw - Kw) / sw + 1;
+    TType x = F32(B, Ci, H, W), w = F32(Co, Ci, Kh, Kw), y = F32(B, Co, Ho, Wo);
+    check(OP_CONV2D, (TType[]){x, w}, 2, AT(sh, sw, ph, pw), 0, NULL, FILL_UNIFORM, TOL);
+    check(OP_CONV2D_GRAD_INPUT, (TType[]){y, w}, 2, AT(sh, sw, ph, pw), 0, &x, FILL_UNIFORM, TOL);
+    check(OP_CONV2D_GRAD_WEIGHT, (TType[]){x, y}, 2, AT(sh, sw, ph, pw), 0, &w, FILL_UNIFORM, TOL);
+}
+
+/* Conv1Net's layers at batch 4, a long input split into tiles, and
+ * random small shapes (many samples to a tile). */
+static void test_conv1d(void) {
+    conv1d_case(4, 1, 8000, 32, 100, 4, 48, 48);
+    conv1d_case(4, 32, 2000, 64, 25, 4, 11, 11);
+    conv1d_case(3, 16, 4001, 5, 25, 1, 0, 7);
+    conv1d_case(5, 3, 9, 2, 9, 1, 0, 0);      /* one output position */
+    conv1d_case(2, 2, 3, 3, 5, 2, 3, 4);      /* padding wider than the input */
+    conv1d_case(7, 3, 40, 5, 1, 1, 0, 0);     /* groups of 4 samples: 4 + 3 */
+    conv1d_case(0, 3, 40, 5, 3, 1, 1, 1);     /* an empty batch */
+    for (int i = 0; i < 25; i++) {
+        int64_t K = pick(1, 7), pl = pick(0, 3), pr = pick(0, 3);
+        int64_t L = pick(K > pl + pr ? K - pl - pr : 1, 40);
+        conv1d_case(pick(1, 9), pick(1, 5), L, pick(1, 6), K, pick(1, 4), pl, pr);
+    }
+}
+
+/* Conv2Net's layers at batch 64, a large input split into tiles that
+ * cross rows, and random small shapes. */
+static void test_conv2d(void) {
+    conv2d_case(64, 1, 28, 28, 32, 3, 3, 1, 1, 0, 0);
+    conv2d_case(64, 32, 13, 13, 64, 3, 3, 1, 1, 0, 0);
+    conv2d_case(3, 8, 61, 59, 6, 5, 4, 1, 2, 2, 1);
+    conv2d_case(2, 3, 5, 4, 2, 3, 3, 2, 2, 2, 2);
+    conv2d_case(12, 2, 8, 7, 3, 3, 3, 1, 1, 0, 0); /* groups of 5 samples: 5 + 5 + 2 */
+    for (int i = 0; i < 20; i++) {
+        int64_t kh = pick(1, 4), kw = pick(1, 4), ph = pick(0, 2), pw = pick(0, 2);
+        int64_t H = pick(kh > 2 * ph ? kh - 2 * ph : 1, 12);
+        int64_t W = pick(kw > 2 * pw ? kw - 2 * pw : 1, 12);
+        conv2d_case(pick(1, 6), pick(1, 4), H, W, pick(1, 5), kh, kw, pick(1, 3), pick(1, 3), ph, pw);
+    }
+}
+
+/* ---- pooling ---------------------------------------------------------------------- */
+
+/* max_pool and its gradient on ties and NaNs, exactly. */
+static void pool_case(int two, const TType *x, const int64_t *attr, int nattr) {
+    Run r;
+    build(&r, two ? OP_MAX_POOL2D : OP_MAX_POOL1D, x, 1, attr, nattr, 0, NULL);
+    TType y = r.g->nodes[r.id].type;
+    done(&r);
+    for (int mode = FILL_UNIFORM; mode <= FILL_NAN; mode++) {
+        check(two ? OP_MAX_POOL2D : OP_MAX_POOL1D, x, 1, attr, nattr, 0, NULL, mode, 0);
+        check(two ? OP_MAX_POOL2D_GRAD : OP_MAX_POOL1D_GRAD, (TType[]){*x, y}, 2, attr, nattr, 0,
+              NULL, mode, 0);
+    }
+}
+
+/* Conv2Net's poolings, overlapping windows, random shapes. */
+static void test_pool(void) {
+    pool_case(1, (TType[]){F32(64, 32, 26, 26)}, AT(2, 2, 2, 2));
+    pool_case(1, (TType[]){F32(64, 64, 11, 11)}, AT(2, 2, 2, 2));
+    pool_case(1, (TType[]){F32(2, 3, 9, 8)}, AT(3, 2, 1, 1));
+    pool_case(0, (TType[]){F32(3, 4, 50)}, AT(5, 2));
+    for (int i = 0; i < 15; i++) {
+        int64_t k = pick(1, 4), kw = pick(1, 4);
+        pool_case(1, (TType[]){F32(pick(1, 3), pick(1, 3), pick(k, 12), pick(kw, 12))},
+                  AT(k, kw, pick(1, 3), pick(1, 3)));
+        pool_case(0, (TType[]){F32(pick(1, 3), pick(1, 3), pick(k, 30))}, AT(k, pick(1, 3)));
+    }
+}
+
+/* ---- gather and scatter ----------------------------------------------------------- */
+
+/* Values exactly; an index out of range (negative, = C) returns 1. */
+static void test_gather_scatter(void) {
+    TType x = F32(37, 11), v = F32(37), idx = T(DT_I64, 1, (int64_t)37);
+    check(OP_GATHER, (TType[]){x, idx}, 2, NOATTR, 0, NULL, FILL_UNIFORM, 0);
+    check(OP_SCATTER, (TType[]){v, idx}, 2, NOATTR, 0, &x, FILL_UNIFORM, 0);
+    for (int op = 0; op < 2; op++)
+        for (int bad = 0; bad < 2; bad++) {
+            Run r;
+            build(&r, op ? OP_SCATTER : OP_GATHER, (TType[]){op ? v : x, idx}, 2, NOATTR, 0,
+                  op ? &x : NULL);
+            fill(&r, FILL_UNIFORM, 1);
+            interp_i64(r.in, 1)[20] = bad ? 11 : -1;
+            RtRandom rnd = {1, 0, 1};
+            call(&r, &rnd);
+            CU_ASSERT_EQUAL(r.rc, 1);
+            done(&r);
+        }
+}
+
+/* ---- random numbers --------------------------------------------------------------- */
+
+/* One random node at (seed, step, training): the same bits as the interpreter. */
+static void random_case(Op op, const TType *t, int64_t stream, double p, uint64_t seed,
+                        uint64_t step, int training) {
+    Run r;
+    build(&r, op, NULL, 0, AT(stream), op == OP_DROPOUT_MASK ? p : 0, t);
+    char err[256];
+    CU_ASSERT_FATAL(interp_run(r.in, training, seed, step, err, sizeof err) == 0);
+    RtRandom rnd = {seed, step, training};
+    call(&r, &rnd);
+    CU_ASSERT_EQUAL(r.rc, 0);
+    CU_ASSERT(memcmp(r.out, interp_f32(r.in, r.id), (size_t)r.n * sizeof(float)) == 0);
+    done(&r);
+}
+
+/* Streams, seeds and steps with high bits, odd sizes, both modes, p = 0;
+ * the portable path, and the AVX2 one where the CPU has it. */
+static void test_random(void) {
+    TType shapes[4] = {F32(64, 1600), F32(3, 5, 7), F32(1), F32(2, 70001)};
+    uint64_t seeds[2] = {1, UINT64_C(0xdeadbeef12345678)}, steps[2] = {0, UINT64_C(0x100000003)};
+    int paths = 1;
+#if defined(__x86_64__) && defined(__GNUC__)
+    paths += __builtin_cpu_supports("avx2") != 0;
+#endif
+    for (int path = 0; path < paths; path++) {
+        rt_random_avx2 = path;
+        for (int s = 0; s < 4; s++)
+            for (int i = 0; i < 2; i++)
+                for (int tr = 0; tr < 2; tr++) {
+                    random_case(OP_RANDOM_UNIFORM, &shapes[s], 5 + s, 0, seeds[i], steps[i], tr);
+                    random_case(OP_DROPOUT_MASK, &shapes[s], 1 + s, 0.5, seeds[i], steps[1 - i], tr);
+                    random_case(OP_DROPOUT_MASK, &shapes[s], INT64_C(1) << 40, 0.1, seeds[i],
+                                steps[i], tr);
+                    random_case(OP_DROPOUT_MASK, &shapes[s], 0, 0.0, seeds[i], steps[i], tr);
+                }
+    }
+    rt_random_avx2 = -1;
+}
+
+/* ---- threads, dispatch, sizes, OpenBLAS ------------------------------------------- */
+
+/* The helper's result for r's inputs with n threads. */
+static void run_threads(Run *r, int n, float *out) {
+    rt_set_threads(n);
+    RtRandom rnd = {9, 4, 1};
+    call(r, &rnd);
+    CU_ASSERT_EQUAL(r->rc, 0);
+    memcpy(out, r->out, (size_t)r->n * sizeof *out);
+}
+
+/* 1, 2 and 3 threads give the same bits (tiles, blocks and partial sums
+ * depend on the desc only). */
+static void test_thread_count(void) {
+    int saved = rt_threads();
+    TType x1 = F32(4, 32, 2000), w1 = F32(64, 32, 25), y1 = F32(4, 64, 500);
+    TType x2 = F32(24, 1, 28, 28), w2 = F32(32, 1, 3, 3), y2 = F32(24, 32, 26, 26);
+    struct {
+        Op op;
+        TType in[2];
+        int nin, nattr;
+        int64_t attr[4];
+        const TType *given;
+        double value;
+    } cases[] = {
+        {OP_CONV1D, {x1, w1}, 2, 3, {4, 11, 11}, NULL, 0},
+        {OP_CONV1D_GRAD_INPUT, {y1, w1}, 2, 3, {4, 11, 11}, &x1, 0},
+        {OP_CONV1D_GRAD_WEIGHT, {x1, y1}, 2, 3, {4, 11, 11}, &w1, 0},
+        {OP_CONV2D, {x2, w2}, 2, 4, {1, 1, 0, 0}, NULL, 0},
+        {OP_CONV2D_GRAD_INPUT, {y2, w2}, 2, 4, {1, 1, 0, 0}, &x2, 0},
+        {OP_CONV2D_GRAD_WEIGHT, {x2, y2}, 2, 4, {1, 1, 0, 0}, &w2, 0},
+        {OP_MATMUL, {F32(64, 1600), F32(1600, 128)}, 2, 2, {0, 0}, NULL, 0},
+        {OP_MATMUL, {F32(64, 1600), F32(64, 128)}, 2, 2, {1, 0}, NULL, 0},
+        {OP_MATMUL, {F32(64, 4, 8, 32), F32(64, 4, 32, 8)}, 2, 2, {0, 0}, NULL, 0},
+        {OP_DROPOUT_MASK, {F32(1)}, 0, 1, {3}, &y1, 0.5},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        Run r;
+        build(&r, cases[c].op, cases[c].in, cases[c].nin, cases[c].attr, cases[c].nattr,
+              cases[c].value, cases[c].given);
+        fill(&r, FILL_UNIFORM, 77);
+        float *one = malloc((size_t)r.n * sizeof *one), *more = malloc((size_t)r.n * sizeof *more);
+        run_threads(&r, 1, one);
+        for (int n = 2; n <= 3; n++) {
+            run_threads(&r, n, more);
+            int same = memcmp(one, more, (size_t)r.n * sizeof *one) == 0;
+            if (!same)
+                fprintf(stderr, "\n  %s differs with %d threads\n", ir_op_info[cases[c].op].name, n);
+            CU_ASSERT(same);
+        }
+        free(one);
+        free(more);
+        done(&r);
+    }
+    rt_set_threads(saved);
+}
+
+/* Ops the code generator makes itself have no helper (code 3) and no
+ * scratch; descs hold up to three inputs; sizes beyond BLAS's int fail
+ * with code 2 before touching memory. */
+static void test_dispatch(void) {
+    RtDesc d;
+    memset(&d, 0, sizeof d);
+    d.op = OP_ADD, d.nin = 2;
+    CU_ASSERT_EQUAL(rt_scratch_floats(&d), 0);
+    CU_ASSERT_EQUAL(mmgc_rt_call(&d, NULL, NULL, NULL, NULL), 3);
+    d.op = OP_MATMUL, d.nattr = 2;
+    d.rank[0] = d.rank[1] = d.rank[2] = 2;
+    int64_t big = (int64_t)1 << 31;
+    d.shape[0][0] = big, d.shape[0][1] = 2, d.shape[1][0] = 2, d.shape[1][1] = 3;
+    d.shape[2][0] = big, d.shape[2][1] = 3;
+    CU_ASSERT_EQUAL(rt_scratch_floats(&d), 0);
+    CU_ASSERT_EQUAL(mmgc_rt_call(&d, NULL, (void *[]){NULL, NULL}, NULL, NULL), 2);
+
+    Graph *g = ir_graph_new("t");
+    TType t = F32(2, 3);
+    char err[256];
+    int in[4];
+    for (int k = 0; k < 4; k++)
+        in[k] = ir_build(g, OP_INPUT, NULL, 0, NULL, 0, 0, &t, (Loc){0, 0, 0}, err, sizeof err);
+    int c3 = ir_build(g, OP_CONCAT, in, 3, AT(0), 0, NULL, (Loc){0, 0, 0}, err, sizeof err);
+    int c4 = ir_build(g, OP_CONCAT, in, 4, AT(1), 0, NULL, (Loc){0, 0, 0}, err, sizeof err);
+    CU_ASSERT_FATAL(c3 >= 0 && c4 >= 0);
+    CU_ASSERT_EQUAL(rt_desc_of(g, c3, &d), 0);
+    CU_ASSERT(d.nin == 3 && d.rank[3] == 2 && d.shape[3][0] == 6 && d.shape[3][1] == 3);
+    CU_ASSERT_EQUAL(rt_desc_of(g, c4, &d), -1);
+    ir_graph_free(g);
+}
+
+/* The OPENBLAS_CORETYPE decision: only an unset variable, a Prescott core
+ * and AVX-512F lead to SkylakeX; a user's value is never overridden. */
+static void test_coretype(void) {
+    CU_ASSERT_STRING_EQUAL(rt_blas_coretype_choice(NULL, "Prescott", 1), "SkylakeX");
+    CU_ASSERT_STRING_EQUAL(rt_blas_coretype_choice(NULL, "PRESCOTT", 1), "SkylakeX");
+    CU_ASSERT_PTR_NULL(rt_blas_coretype_choice(NULL, "Prescott", 0));
+    CU_ASSERT_PTR_NULL(rt_blas_coretype_choice("Prescott", "Prescott", 1));
+    CU_ASSERT_PTR_NULL(rt_blas_coretype_choice("", "Prescott", 1));
+    CU_ASSERT_PTR_NULL(rt_blas_coretype_choice("Haswell", "Haswell", 1));
+    CU_ASSERT_PTR_NULL(rt_blas_coretype_choice(NULL, "Zen", 1));
+    CU_ASSERT_PTR_NULL(rt_blas_coretype_choice(NULL, "SkylakeX", 1));
+    CU_ASSERT_PTR_NULL(rt_blas_coretype_choice(NULL, NULL, 1));
+    const char *core = rt_blas_core();
+    CU_ASSERT(core && *core);
+}
+
+static CU_TestInfo tests[] = {
+    {"matmul: ta/tb, broadcast batches, blocks", test_matmul},
+    {"conv1d and its gradients", test_conv1d},
+    {"conv2d and its gradients", test_conv2d},
+    {"max pooling and its gradient (ties, NaN)", test_pool},
+    {"gather and scatter; bad indices", test_gather_scatter},
+    {"random_uniform and dropout_mask bit for bit", test_random},
+    {"results do not depend on the thread count", test_thread_count},
+    {"dispatch, desc and size errors", test_dispatch},
+    {"OpenBLAS coretype decision", test_coretype},
+    CU_TEST_INFO_NULL,
+};
+
+int main(void) { return harness_run("rt", tests); }
