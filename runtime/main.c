@@ -8,6 +8,7 @@
 #include "elaborate.h"
 #include "llvm_backend.h"
 #include "program.h"
+#include "rt_blas.h"
 #include "summary.h"
 #include "train.h"
 
@@ -44,8 +45,8 @@ static const EngineOps *engine_of(const Options *o) {
 static void print_llvm_times(const Options *o, FILE *out) {
     LlvmTimes t = llvm_times();
     if (!o->time || engine_of(o) != &engine_llvm || !t.modules) return;
-    fprintf(out, "time: llvm compile %.2f s (codegen %.2f s, optimize %.2f s, jit %.2f s; %d modules)\n",
-            t.codegen + t.optimize + t.jit, t.codegen, t.optimize, t.jit, t.modules);
+    fprintf(out, "time: llvm compile %.2f s (codegen %.2f s, optimize %.2f s, jit %.2f s; %d modules); OpenBLAS kernels: %s\n",
+            t.codegen + t.optimize + t.jit, t.codegen, t.optimize, t.jit, t.modules, rt_blas_core());
 }
 
 static int run(const Options *o) {
@@ -110,6 +111,7 @@ done:
 }
 
 int main(int argc, char **argv) {
+    rt_blas_configure(argc, argv); /* may re-exec with OPENBLAS_CORETYPE set (rt_blas.c) */
     Options o;
     char err[256];
     if (cli_parse(argc, argv, &o, err, sizeof err)) {
@@ -119,7 +121,7 @@ int main(int argc, char **argv) {
     }
     int status = 0;
     if (o.help) cli_usage(stdout);
-    else if (o.version) printf("mmgc %s\n", MMGC_VERSION);
+    else if (o.version) printf("mmgc %s (LLVM 19 backend; OpenBLAS kernels: %s)\n", MMGC_VERSION, rt_blas_core());
     else status = run(&o);
     cli_free(&o);
     return status;
