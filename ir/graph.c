@@ -164,3 +164,35 @@ Graph *ir_clone(const Graph *g) {
     for (int i = 0; i < g->nouts; i++) ir_add_output(c, g->outs[i].name, g->outs[i].node);
     return c;
 }
+
+/* The node named name, or -1. */
+static int node_named(const Graph *g, const char *name) {
+    for (int i = 0; i < g->nnodes; i++)
+        if (g->nodes[i].name && strcmp(g->nodes[i].name, name) == 0) return i;
+    return -1;
+}
+
+int ir_update_pairs(const Graph *g, int *src, int *dst, char *err, size_t errlen) {
+    static const char prefix[] = "update:";
+    size_t plen = sizeof prefix - 1;
+    int n = 0;
+    for (int i = 0; i < g->nouts; i++) {
+        const Output *o = &g->outs[i];
+        if (strncmp(o->name, prefix, plen) != 0) continue;
+        int d = node_named(g, o->name + plen);
+        if (d < 0 || (g->nodes[d].op != OP_PARAM && g->nodes[d].op != OP_STATE)) {
+            snprintf(err, errlen, "output '%s': there is no param or state named '%s'", o->name, o->name + plen);
+            return -1;
+        }
+        const TType *a = &g->nodes[o->node].type, *b = &g->nodes[d].type;
+        if (a->dtype != b->dtype || !ir_shape_eq(&a->shape, &b->shape)) {
+            char sa[160], sb[160];
+            snprintf(err, errlen, "output '%s' is %s but '%s' is %s", o->name, ir_type_str(a, sa, sizeof sa),
+                     o->name + plen, ir_type_str(b, sb, sizeof sb));
+            return -1;
+        }
+        src[n] = o->node;
+        dst[n++] = d;
+    }
+    return n;
+}

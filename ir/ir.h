@@ -131,6 +131,11 @@ const char *ir_intern(Graph *g, const char *s);
 void ir_add_output(Graph *g, const char *name, int node);
 /* Returns the node id of the named output, or -1. */
 int ir_output(const Graph *g, const char *name);
+/* The training step's updates (passes/optimizer.c): pairs each output
+ * "update:X" (node src[i]) with the PARAM or STATE X (node dst[i]) of the
+ * same type. src and dst hold g->nouts entries. Returns the number of
+ * pairs, or -1 with a message (no such X, or another type). */
+int ir_update_pairs(const Graph *g, int *src, int *dst, char *err, size_t errlen);
 /* Looks an op up by printed name; returns OP_COUNT if there is none. */
 Op ir_op_by_name(const char *name);
 /* Fills *s with the attribute schema of op (a valid op). */

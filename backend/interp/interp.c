@@ -15,7 +15,6 @@
 #include "rng.h"
 #include "util.h"
 
-#define UPDATE_PREFIX "update:"
 
 /* Formats a message into err; returns -1 (for `return interp_fail(...)`). */
 int interp_fail(char *err, size_t errlen, const char *fmt, ...) {
@@ -28,37 +27,13 @@ int interp_fail(char *err, size_t errlen, const char *fmt, ...) {
 
 /* ---- lifecycle ---------------------------------------------------------------- */
 
-/* The node named name, or -1. */
-static int node_named(const Graph *g, const char *name) {
-    for (int i = 0; i < g->nnodes; i++)
-        if (g->nodes[i].name && strcmp(g->nodes[i].name, name) == 0) return i;
-    return -1;
-}
-
-/* Pairs each "update:X" output with the PARAM or STATE X of the same type. */
+/* Pairs each "update:X" output with the PARAM or STATE X (ir_update_pairs). */
 static int find_updates(Interp *in, char *err, size_t errlen) {
     const Graph *g = in->g;
-    size_t plen = strlen(UPDATE_PREFIX);
     in->upd_src = xcalloc((size_t)g->nouts + 1, sizeof *in->upd_src);
     in->upd_dst = xcalloc((size_t)g->nouts + 1, sizeof *in->upd_dst);
-    for (int i = 0; i < g->nouts; i++) {
-        const Output *o = &g->outs[i];
-        if (strncmp(o->name, UPDATE_PREFIX, plen) != 0) continue;
-        int dst = node_named(g, o->name + plen);
-        if (dst < 0 || (g->nodes[dst].op != OP_PARAM && g->nodes[dst].op != OP_STATE))
-            return interp_fail(err, errlen, "output '%s': there is no param or state named '%s'",
-                               o->name, o->name + plen);
-        const TType *a = &g->nodes[o->node].type, *b = &g->nodes[dst].type;
-        if (a->dtype != b->dtype || !ir_shape_eq(&a->shape, &b->shape)) {
-            char sa[160], sb[160];
-            return interp_fail(err, errlen, "output '%s' is %s but '%s' is %s", o->name,
-                               ir_type_str(a, sa, sizeof sa), o->name + plen,
-                               ir_type_str(b, sb, sizeof sb));
-        }
-        in->upd_src[in->nupd] = o->node;
-        in->upd_dst[in->nupd++] = dst;
-    }
-    return 0;
+    in->nupd = ir_update_pairs(g, in->upd_src, in->upd_dst, err, errlen);
+    return in->nupd < 0 ? -1 : 0;
 }
 
 /* Allocates a zeroed buffer for every node (at least 64 bytes each). */

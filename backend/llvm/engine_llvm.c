@@ -26,7 +26,6 @@
 #include "rt.h"
 #include "util.h"
 
-#define UPDATE_PREFIX "update:"
 
 typedef int32_t (*StepFn)(void **bufs, const RtRandom *rnd, float *scratch);
 
@@ -96,36 +95,18 @@ static void destroy(void *impl) {
     free(e);
 }
 
-/* The node named name, or -1. */
-static int node_named(const Graph *g, const char *name) {
-    for (int i = 0; i < g->nnodes; i++)
-        if (g->nodes[i].name && strcmp(g->nodes[i].name, name) == 0) return i;
-    return -1;
-}
-
-/* Pairs each "update:X" output with the PARAM or STATE X of its type. */
+/* Pairs each "update:X" output with the PARAM or STATE X (ir_update_pairs);
+ * an update whose source is itself a PARAM or STATE gets a staging buffer. */
 static int find_updates(LlvmEngine *e, char *err, size_t errlen) {
     const Graph *g = e->g;
-    size_t plen = strlen(UPDATE_PREFIX);
     e->upd_src = xcalloc((size_t)g->nouts + 1, sizeof *e->upd_src);
     e->upd_dst = xcalloc((size_t)g->nouts + 1, sizeof *e->upd_dst);
     e->staged = xcalloc((size_t)g->nouts + 1, sizeof *e->staged);
-    for (int i = 0; i < g->nouts; i++) {
-        const Output *o = &g->outs[i];
-        if (strncmp(o->name, UPDATE_PREFIX, plen) != 0) continue;
-        int dst = node_named(g, o->name + plen);
-        if (dst < 0 || (g->nodes[dst].op != OP_PARAM && g->nodes[dst].op != OP_STATE))
-            return fail(err, errlen, "output '%s': there is no param or state named '%s'", o->name, o->name + plen);
-        const TType *a = &g->nodes[o->node].type, *b = &g->nodes[dst].type;
-        if (a->dtype != b->dtype || !ir_shape_eq(&a->shape, &b->shape)) {
-            char sa[160], sb[160];
-            return fail(err, errlen, "output '%s' is %s but '%s' is %s", o->name, ir_type_str(a, sa, sizeof sa),
-                        o->name + plen, ir_type_str(b, sb, sizeof sb));
-        }
-        Op src = g->nodes[o->node].op;
-        if (src == OP_PARAM || src == OP_STATE) e->staged[e->nupd] = xmalloc(padded(bytes_of(g, o->node)));
-        e->upd_src[e->nupd] = o->node;
-        e->upd_dst[e->nupd++] = dst;
+    int n = ir_update_pairs(g, e->upd_src, e->upd_dst, err, errlen);
+    if (n < 0) return -1;
+    for (e->nupd = 0; e->nupd < n; e->nupd++) {
+        Op src = g->nodes[e->upd_src[e->nupd]].op;
+        if (src == OP_PARAM || src == OP_STATE) e->staged[e->nupd] = xmalloc(padded(bytes_of(g, e->upd_src[e->nupd])));
     }
     return 0;
 }
