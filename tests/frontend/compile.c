@@ -1,6 +1,8 @@
 /* compile.c — see compile.h. */
 #include "compile.h"
 
+#include <dirent.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,4 +34,23 @@ long long compiled_params(const Compiled *c) {
     for (int i = 0; g && i < g->nnodes; i++)
         if (g->nodes[i].op == OP_PARAM) total += ir_numel(&g->nodes[i].type.shape);
     return total;
+}
+
+void compile_each_model(int (*check)(const char *path)) {
+    DIR *d = opendir("models");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+    struct dirent *e;
+    int models = 0;
+    while ((e = readdir(d))) {
+        size_t len = strlen(e->d_name);
+        if (len < 5 || strcmp(e->d_name + len - 4, ".mmg")) continue;
+        char path[300];
+        snprintf(path, sizeof path, "models/%s", e->d_name);
+        models++;
+        int ok = check(path);
+        if (!ok) fprintf(stderr, "FAILED: %s\n", path);
+        CU_ASSERT_TRUE(ok);
+    }
+    closedir(d);
+    CU_ASSERT_TRUE(models >= 11);
 }

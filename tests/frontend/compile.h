@@ -18,4 +18,8 @@ void compile_free(Compiled *c);
 /* Number of trainable scalars in the compiled model. */
 long long compiled_params(const Compiled *c);
 
+/* Runs check on every .mmg file in models/; asserts each passes and that
+ * there are at least the study's 11. */
+void compile_each_model(int (*check)(const char *path));
+
 #endif
