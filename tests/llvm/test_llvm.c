@@ -14,7 +14,6 @@
  *    parameters and inputs gives the same loss and updated weights.
  * 4. Errors: a bad gather index gives the interpreter's message.
  */
-#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,7 +1,6 @@
 /* test_model_steps.c — every model in models/ compiles to a training step
  * that the interpreter runs: the loss is finite, every parameter moves,
  * and a second step on the same batch lowers the loss. Batch 4, to be quick. */
-#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
