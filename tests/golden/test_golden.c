@@ -2,9 +2,9 @@
  *
  * For every tests/golden/NAME.mmg: compile the training step (autodiff with
  * input gradients, Adam at lr 1e-3), load param.* and input.* from
- * tests/golden/NAME/, run one step on the interpreter, and compare the
- * loss, logits, every grad.* and, after the update, every adam.* with
- * PyTorch's values: max |mmgc - torch| <= 1e-4 * max(|torch|) per tensor
+ * tests/golden/NAME/, run one step on each backend (the interpreter and the
+ * LLVM backend), and compare the loss, logits, every grad.* and, after the
+ * update, every adam.* with PyTorch's values: max |mmgc - torch| <= 1e-4 * max(|torch|) per tensor
  * (with |torch| counted as at least 1e-3, so a tensor that is zero up to
  * rounding noise, like the gradient of a key bias in attention, compares
  * equal to mmgc's own rounding noise).
@@ -21,7 +21,7 @@
 
 #include "frontend/compile.h"
 #include "harness.h"
-#include "interp.h"
+#include "engine.h"
 #include "npy.h"
 
 #define DIR_ "tests/golden"
@@ -78,30 +78,30 @@ static char *noise_of(const char *cs, const char *name) {
 }
 
 /* Compares the buffer of node id with DIR_/case/prefix.name.npy. */
-static int compare(Interp *in, int id, const char *cs, const char *prefix, const char *name) {
+static int compare(Engine *in, int id, const char *cs, const char *prefix, const char *name) {
     NpyArray ref;
     if (load(cs, prefix, name, &ref, 0)) return 0;
     char *noise = !strcmp(prefix, "adam") ? noise_of(cs, name) : NULL;
-    const Graph *g = interp_graph(in);
+    const Graph *g = in->g;
     int64_t n = ir_numel(&g->nodes[id].type.shape);
     int ok = npy_numel(&ref) == n;
     char what[512];
-    snprintf(what, sizeof what, "%s: %s.%s", cs, prefix, name);
+    snprintf(what, sizeof what, "%s (%s): %s.%s", cs, in->ops->name, prefix, name);
     if (!ok) fprintf(stderr, "\n%s: %lld elements, torch has %lld\n", what, (long long)n, (long long)npy_numel(&ref));
-    else ok = close_enough(what, interp_f32(in, id), ref.data, noise, n);
+    else ok = close_enough(what, engine_f32(in, id), ref.data, noise, n);
     free(noise);
     npy_free(&ref);
     return ok;
 }
 
 /* Fills the sources (params, inputs, labels) of the step from the case's files. */
-static int feed(Interp *in, const char *cs) {
-    const Graph *g = interp_graph(in);
+static int feed(Engine *in, const char *cs) {
+    const Graph *g = in->g;
     for (int i = 0; i < g->nnodes; i++) {
         const Node *n = &g->nodes[i];
         if (n->op != OP_PARAM && n->op != OP_INPUT && n->op != OP_LABEL) continue;
         if (n->op == OP_INPUT && !strcmp(n->name, "sample_weight")) { /* every sample is real */
-            for (int64_t k = 0; k < ir_numel(&n->type.shape); k++) interp_f32(in, i)[k] = 1;
+            for (int64_t k = 0; k < ir_numel(&n->type.shape); k++) engine_f32(in, i)[k] = 1;
             continue;
         }
         NpyArray a;
@@ -113,14 +113,14 @@ static int feed(Interp *in, const char *cs) {
             npy_free(&a);
             return -1;
         }
-        memcpy(i64 ? (void *)interp_i64(in, i) : (void *)interp_f32(in, i), a.data, a.nbytes);
+        memcpy(in->ops->buffer(in->impl, i), a.data, a.nbytes);
         npy_free(&a);
     }
     return 0;
 }
 
-/* Runs one golden case; returns 1 if everything matches PyTorch. */
-static int run_case(const char *cs) {
+/* Runs one golden case on a backend; returns 1 if everything matches PyTorch. */
+static int run_case(const char *cs, const EngineOps *ops) {
     char path[512], err[512];
     snprintf(path, sizeof path, DIR_ "/%s.mmg", cs);
     Compiled c;
@@ -133,28 +133,29 @@ static int run_case(const char *cs) {
     Graph *g = c.model.graph;
     PassConfig cfg = {STAGE_TRAIN, {OPT_ADAM, 1e-3, 0, 0.9, 0.999, 1e-8, 0}, 1, NULL, NULL};
     PassError perr;
-    Interp *in = NULL;
+    Engine e = {0};
     int ok = pipeline_run(g, &cfg, &perr) == 0;
     if (!ok) fprintf(stderr, "\n%s: %s\n", cs, perr.msg);
-    if (ok && !(in = interp_new(g, err, sizeof err))) fprintf(stderr, "\n%s: %s\n", cs, err), ok = 0;
-    if (ok) ok = feed(in, cs) == 0;
-    if (ok && interp_run(in, 1, 0, 0, err, sizeof err)) fprintf(stderr, "\n%s: %s\n", cs, err), ok = 0;
+    if (ok && engine_open(&e, ops, g, err, sizeof err)) fprintf(stderr, "\n%s: %s\n", cs, err), ok = 0;
+    if (ok) ok = feed(&e, cs) == 0;
+    if (ok && e.ops->run(e.impl, 1, 0, 0, err, sizeof err)) fprintf(stderr, "\n%s: %s\n", cs, err), ok = 0;
     if (ok) {
-        ok &= compare(in, ir_output(g, "loss"), cs, "out", "loss");
-        if (ir_output(g, "logits") >= 0) ok &= compare(in, ir_output(g, "logits"), cs, "out", "logits");
+        ok &= compare(&e, ir_output(g, "loss"), cs, "out", "loss");
+        if (ir_output(g, "logits") >= 0) ok &= compare(&e, ir_output(g, "logits"), cs, "out", "logits");
         for (int i = 0; i < g->nouts; i++)
             if (!strncmp(g->outs[i].name, "grad:", 5) && strcmp(g->outs[i].name, "grad:sample_weight"))
-                ok &= compare(in, g->outs[i].node, cs, "grad", g->outs[i].name + 5);
-        interp_apply_updates(in);
+                ok &= compare(&e, g->outs[i].node, cs, "grad", g->outs[i].name + 5);
+        e.ops->apply_updates(e.impl);
         for (int i = 0; i < g->nnodes; i++)
-            if (g->nodes[i].op == OP_PARAM) ok &= compare(in, i, cs, "adam", g->nodes[i].name);
+            if (g->nodes[i].op == OP_PARAM) ok &= compare(&e, i, cs, "adam", g->nodes[i].name);
     }
-    interp_free(in);
+    engine_close(&e);
     compile_free(&c);
     return ok;
 }
 
-static void test_all_cases(void) {
+/* Every case on one backend. */
+static void all_cases(const EngineOps *ops) {
     DIR *d = opendir(DIR_);
     CU_ASSERT_PTR_NOT_NULL_FATAL(d);
     struct dirent *e;
@@ -165,16 +166,20 @@ static void test_all_cases(void) {
         char cs[256];
         snprintf(cs, sizeof cs, "%.*s", (int)(len - 4), e->d_name);
         cases++;
-        int ok = run_case(cs);
-        if (!ok) fprintf(stderr, "FAILED: golden case %s\n", cs);
+        int ok = run_case(cs, ops);
+        if (!ok) fprintf(stderr, "FAILED: golden case %s on %s\n", cs, ops->name);
         CU_ASSERT_TRUE(ok);
     }
     closedir(d);
     CU_ASSERT_TRUE(cases >= 11);
 }
 
+static void test_interp(void) { all_cases(&engine_interp); }
+static void test_llvm(void) { all_cases(&engine_llvm); }
+
 static CU_TestInfo tests[] = {
-    {"one training step of every golden case matches PyTorch", test_all_cases},
+    {"one training step of every golden case matches PyTorch (interpreter)", test_interp},
+    {"one training step of every golden case matches PyTorch (LLVM backend)", test_llvm},
     CU_TEST_INFO_NULL,
 };
 
