@@ -54,3 +54,14 @@ void compile_each_model(int (*check)(const char *path)) {
     closedir(d);
     CU_ASSERT_TRUE(models >= 11);
 }
+
+int compile_train_step(Compiled *c, const char *path) {
+    const char *sets[] = {"batch=4"};
+    compile_file(c, path, sets, 1);
+    if (c->status) return 0;
+    PassConfig cfg = {STAGE_TRAIN, c->model.train.optimizer, 0, NULL, NULL};
+    PassError perr;
+    if (pipeline_run(c->model.graph, &cfg, &perr) == 0) return 1;
+    fprintf(stderr, "\n%s: %s\n", path, perr.msg);
+    return 0;
+}

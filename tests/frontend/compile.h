@@ -18,6 +18,9 @@ void compile_free(Compiled *c);
 /* Number of trainable scalars in the compiled model. */
 long long compiled_params(const Compiled *c);
 
+/* Compiles a model at batch 4 and builds its training step (forward,
+ * backward, the model's optimizer); 1 if both worked. */
+int compile_train_step(Compiled *c, const char *path);
 /* Runs check on every .mmg file in models/; asserts each passes and that
  * there are at least the study's 11. */
 void compile_each_model(int (*check)(const char *path));

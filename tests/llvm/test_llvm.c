@@ -428,14 +428,9 @@ static int open_model(Engine *e, const EngineOps *ops, Graph *g, ParamStore *ps,
 /* One training step of a model on both engines; loss and every updated
  * parameter and state must agree. */
 static int check_model(const char *path) {
-    const char *sets[] = {"batch=4"};
     Compiled c;
-    compile_file(&c, path, sets, 1);
-    int ok = c.status == 0;
+    int ok = compile_train_step(&c, path);
     Graph *g = c.model.graph;
-    PassConfig cfg = {STAGE_TRAIN, c.model.train.optimizer, 0, NULL, NULL};
-    PassError perr;
-    if (ok && pipeline_run(g, &cfg, &perr)) fprintf(stderr, "\n%s: %s\n", path, perr.msg), ok = 0;
     Engine li = {0}, ii = {0};
     ParamStore pl = {0}, pi = {0};
     ok = ok && open_model(&li, &engine_llvm, g, &pl, c.model.weight_node) == 0 &&

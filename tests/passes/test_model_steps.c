@@ -27,15 +27,10 @@ static void feed(Interp *in, const Graph *g, int weight) {
 
 /* One model: two steps; returns 1 if all is well. */
 static int check_model(const char *path) {
-    const char *sets[] = {"batch=4"};
     Compiled c;
-    compile_file(&c, path, sets, 1);
-    int ok = c.status == 0;
+    int ok = compile_train_step(&c, path);
     Graph *g = c.model.graph;
-    PassConfig cfg = {STAGE_TRAIN, c.model.train.optimizer, 0, NULL, NULL};
-    PassError perr;
     char err[256];
-    if (ok && pipeline_run(g, &cfg, &perr)) fprintf(stderr, "\n%s: %s\n", path, perr.msg), ok = 0;
     Interp *in = ok ? interp_new(g, err, sizeof err) : NULL;
     if (ok && !in) fprintf(stderr, "\n%s: %s\n", path, err), ok = 0;
     if (ok) {
