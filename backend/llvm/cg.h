@@ -62,9 +62,12 @@ typedef struct {
     LLVMModuleRef mod;   /* being built; owned by llvm_codegen until it returns it */
     LLVMBuilderRef b;    /* owned; disposed by llvm_codegen              */
     LLVMTypeRef i1, i8, i32, i64, f32, f64, ptr, desc;
-    LLVMValueRef fn;     /* the kernel being built                       */
+    LLVMValueRef fn;     /* the function being built (a kernel, or a parallel loop's body) */
     LLVMValueRef *buf;   /* buf[node id]: that node's buffer in fn, or NULL */
     LLVMValueRef scratch, rnd;
+    const int *kbuf;     /* the current kernel's buffers (node ids)        */
+    int nkbuf;
+    int npar;            /* parallel loops emitted so far (for their names) */
     int64_t scratch_floats; /* the most any kernel needs                 */
 } Cg;
 
@@ -82,6 +85,12 @@ LLVMValueRef cg_f32(Cg *cg, double v);
 LLVMValueRef cg_intrinsic(Cg *cg, const char *name, LLVMValueRef a, LLVMValueRef b);
 /* Calls a libm function float f(float) by name ("tanhf"), declaring it once. */
 LLVMValueRef cg_libm(Cg *cg, const char *name, LLVMValueRef a);
+/* The external function name of type ft (nounwind), declared on first use. */
+LLVMValueRef cg_declare(Cg *cg, const char *name, LLVMTypeRef ft);
+/* An alloca of t at the top of the current function's entry block. */
+LLVMValueRef cg_entry_alloca(Cg *cg, LLVMTypeRef t, const char *name);
+/* An enum attribute ("noalias", "nounwind", "alwaysinline") with no value. */
+LLVMAttributeRef cg_attr(Cg *cg, const char *name);
 /* Raises the scratch the step needs to at least floats. */
 void cg_need_scratch(Cg *cg, int64_t floats);
 
@@ -91,8 +100,18 @@ void cg_need_scratch(Cg *cg, int64_t floats);
  * drops dims of 1, merges dims every operand walks contiguously, makes the
  * trip counts constants, and calls body once, inside the innermost loop,
  * with each operand's offset (i64 values). Operand 0 is the output by
- * convention, so the innermost loop is unit-stride where the output is. */
+ * convention, so the innermost loop is unit-stride where the output is.
+ *
+ * A body writes only at operand 0's offset (reading it first is fine). So
+ * when the nest has at least CG_PAR_MIN elements and the iterations of its
+ * outermost loop write disjoint ranges of operand 0, cg_nest splits that
+ * loop into tasks of about CG_PAR_GRAIN elements and runs them on the
+ * runtime's thread pool (rt_parallel). The split depends on the shape
+ * alone, and every output element is computed by one task in the serial
+ * order, so results do not depend on the thread count. */
 #define CG_MAX_OPS 4
+#define CG_PAR_MIN (1 << 16)
+#define CG_PAR_GRAIN (1 << 14)
 
 typedef struct {
     int rank, nops;

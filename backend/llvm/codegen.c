@@ -60,9 +60,29 @@ LLVMValueRef cg_intrinsic(Cg *cg, const char *name, LLVMValueRef a, LLVMValueRef
 /* name(a) for a libm float function, declared on first use. */
 LLVMValueRef cg_libm(Cg *cg, const char *name, LLVMValueRef a) {
     LLVMTypeRef ft = LLVMFunctionType(cg->f32, &cg->f32, 1, 0);
+    return LLVMBuildCall2(cg->b, ft, cg_declare(cg, name, ft), &a, 1, "");
+}
+
+/* The external function name of type ft, declared nounwind on first use. */
+LLVMValueRef cg_declare(Cg *cg, const char *name, LLVMTypeRef ft) {
     LLVMValueRef f = LLVMGetNamedFunction(cg->mod, name);
-    if (!f) f = LLVMAddFunction(cg->mod, name, ft);
-    return LLVMBuildCall2(cg->b, ft, f, &a, 1, "");
+    if (!f) {
+        f = LLVMAddFunction(cg->mod, name, ft);
+        LLVMAddAttributeAtIndex(f, LLVMAttributeFunctionIndex, cg_attr(cg, "nounwind"));
+    }
+    return f;
+}
+
+/* An alloca at the top of the current function's entry block. */
+LLVMValueRef cg_entry_alloca(Cg *cg, LLVMTypeRef t, const char *name) {
+    LLVMBuilderRef b = LLVMCreateBuilderInContext(cg->ctx);
+    LLVMBasicBlockRef entry = LLVMGetEntryBasicBlock(cg->fn);
+    LLVMValueRef first = LLVMGetFirstInstruction(entry);
+    if (first) LLVMPositionBuilderBefore(b, first);
+    else LLVMPositionBuilderAtEnd(b, entry);
+    LLVMValueRef a = LLVMBuildAlloca(b, t, name);
+    LLVMDisposeBuilder(b);
+    return a;
 }
 
 /* Keeps the largest scratch request of any kernel. */
@@ -71,7 +91,7 @@ void cg_need_scratch(Cg *cg, int64_t floats) {
 }
 
 /* An enum attribute ("noalias", "nounwind") with no value. */
-static LLVMAttributeRef attr(Cg *cg, const char *name) {
+LLVMAttributeRef cg_attr(Cg *cg, const char *name) {
     return LLVMCreateEnumAttribute(cg->ctx, LLVMGetEnumAttributeKindForName(name, strlen(name)), 0);
 }
 
@@ -152,9 +172,9 @@ static LLVMValueRef build_kernel(Cg *cg, const Kernel *k, const int *bufs, int n
     snprintf(name, sizeof name, "k%d_%s", k->nodes[0], ir_op_info[first->op].name);
     LLVMValueRef fn = LLVMAddFunction(cg->mod, name, kernel_type(cg, nbuf));
     LLVMSetLinkage(fn, LLVMInternalLinkage);
-    LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex, attr(cg, "nounwind"));
-    LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex, attr(cg, "noinline"));
-    for (int i = 0; i <= nbuf; i++) LLVMAddAttributeAtIndex(fn, (unsigned)i + 1, attr(cg, "noalias"));
+    LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex, cg_attr(cg, "nounwind"));
+    LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex, cg_attr(cg, "noinline"));
+    for (int i = 0; i <= nbuf; i++) LLVMAddAttributeAtIndex(fn, (unsigned)i + 1, cg_attr(cg, "noalias"));
     for (int i = 0; i < nbuf; i++) {
         char pname[24];
         snprintf(pname, sizeof pname, "n%d", bufs[i]);
@@ -166,6 +186,9 @@ static LLVMValueRef build_kernel(Cg *cg, const Kernel *k, const int *bufs, int n
     LLVMSetValueName2(cg->scratch, "scratch", 7);
     LLVMSetValueName2(cg->rnd, "rnd", 3);
     cg->fn = fn;
+    cg->kbuf = bufs;
+    cg->nkbuf = nbuf;
+    cg->npar = 0;
     LLVMPositionBuilderAtEnd(cg->b, LLVMAppendBasicBlockInContext(cg->ctx, fn, "entry"));
     *can_fail = 0;
     for (int i = 0; i < k->n; i++) {
@@ -220,9 +243,9 @@ static LLVMValueRef step_function(Cg *cg, LLVMValueRef *fail_node) {
     LLVMSetInitializer(*fail_node, LLVMConstInt(cg->i32, (unsigned long long)-1, 1));
     LLVMTypeRef p[3] = {cg->ptr, cg->ptr, cg->ptr};
     LLVMValueRef step = LLVMAddFunction(cg->mod, "mmgc_step", LLVMFunctionType(cg->i32, p, 3, 0));
-    LLVMAddAttributeAtIndex(step, LLVMAttributeFunctionIndex, attr(cg, "nounwind"));
-    LLVMAddAttributeAtIndex(step, 1, attr(cg, "noalias"));
-    LLVMAddAttributeAtIndex(step, 3, attr(cg, "noalias"));
+    LLVMAddAttributeAtIndex(step, LLVMAttributeFunctionIndex, cg_attr(cg, "nounwind"));
+    LLVMAddAttributeAtIndex(step, 1, cg_attr(cg, "noalias"));
+    LLVMAddAttributeAtIndex(step, 3, cg_attr(cg, "noalias"));
     LLVMSetValueName2(LLVMGetParam(step, 0), "bufs", 4);
     LLVMSetValueName2(LLVMGetParam(step, 1), "rnd", 3);
     LLVMSetValueName2(LLVMGetParam(step, 2), "scratch", 7);

@@ -14,9 +14,12 @@
  * constant), and the body's offsets are base + sum(i_d * st[d]), built
  * with nsw arithmetic so scalar evolution sees affine addresses.
  */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cg.h"
+#include "util.h"
 
 /* A nest over s at offset 0 with all strides 0. */
 void nest_start(Nest *n, const Shape *s, int nops) {
@@ -74,13 +77,15 @@ static void simplify(Nest *n) {
 }
 
 /* Emits loop d of the nest (and the ones inside it); off[k] holds each
- * operand's offset from the enclosing loops. */
-static void emit_level(Cg *cg, const Nest *n, int d, LLVMValueRef off[CG_MAX_OPS], NestBody body,
-                       void *ctx) {
+ * operand's offset from the enclosing loops. Loop 0 runs from lo to hi
+ * (values, lo < hi) when lo is given, else every loop from 0 to its dim. */
+static void emit_level(Cg *cg, const Nest *n, int d, LLVMValueRef off[CG_MAX_OPS], NestBody body, void *ctx,
+                       LLVMValueRef lo, LLVMValueRef hi) {
     if (d == n->rank) {
         body(cg, off, ctx);
         return;
     }
+    if (!lo) lo = cg_i64(cg, 0), hi = cg_i64(cg, n->dim[d]);
     LLVMBasicBlockRef pre = LLVMGetInsertBlock(cg->b);
     LLVMBasicBlockRef loop = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "loop");
     LLVMBasicBlockRef exit = LLVMAppendBasicBlockInContext(cg->ctx, cg->fn, "done");
@@ -94,26 +99,144 @@ static void emit_level(Cg *cg, const Nest *n, int d, LLVMValueRef off[CG_MAX_OPS
         LLVMValueRef step = n->st[k][d] == 1 ? i : LLVMBuildNSWMul(cg->b, i, cg_i64(cg, n->st[k][d]), "");
         inner[k] = LLVMBuildNSWAdd(cg->b, off[k], step, "");
     }
-    emit_level(cg, n, d + 1, inner, body, ctx);
+    emit_level(cg, n, d + 1, inner, body, ctx, NULL, NULL);
     LLVMValueRef next = LLVMBuildNUWAdd(cg->b, i, cg_i64(cg, 1), "");
-    LLVMValueRef more = LLVMBuildICmp(cg->b, LLVMIntULT, next, cg_i64(cg, n->dim[d]), "");
+    LLVMValueRef more = LLVMBuildICmp(cg->b, LLVMIntULT, next, hi, "");
     LLVMBasicBlockRef latch = LLVMGetInsertBlock(cg->b);
     LLVMBuildCondBr(cg->b, more, loop, exit);
-    LLVMValueRef vals[2] = {cg_i64(cg, 0), next};
+    LLVMValueRef vals[2] = {lo, next};
     LLVMBasicBlockRef from[2] = {pre, latch};
     LLVMAddIncoming(i, vals, from, 2);
     LLVMPositionBuilderAtEnd(cg->b, exit);
 }
 
-/* Simplifies the nest and emits it; nothing for an empty index space. */
+/* The operands' base offsets as values. */
+static void base_offsets(Cg *cg, const Nest *n, LLVMValueRef off[CG_MAX_OPS]) {
+    for (int k = 0; k < n->nops; k++) off[k] = cg_i64(cg, n->base[k]);
+}
+
+/* ---- parallel nests ---------------------------------------------------------- */
+
+/* How many iterations of the outermost loop one task runs, or 0 when the
+ * nest stays serial: it is small, or two iterations of loop 0 could write
+ * the same element of operand 0 (its stride there is not larger than the
+ * span the inner loops write). */
+static int64_t par_chunk(const Nest *n) {
+    if (n->rank == 0) return 0;
+    int64_t total = 1, span = 0;
+    for (int d = 0; d < n->rank; d++) total *= n->dim[d];
+    for (int d = 1; d < n->rank; d++) {
+        if (n->st[0][d] < 0) return 0;
+        span += (n->dim[d] - 1) * n->st[0][d];
+    }
+    if (total < CG_PAR_MIN || n->st[0][0] <= span) return 0;
+    int64_t inner = total / n->dim[0];
+    int64_t chunk = inner >= CG_PAR_GRAIN ? 1 : (CG_PAR_GRAIN + inner - 1) / inner;
+    return chunk < n->dim[0] ? chunk : 0;
+}
+
+/* The function a task runs, void (ptr args, i64 task, i32 slot) as RtTask:
+ * args holds the kernel's buffers, then scratch and rnd. It runs
+ * iterations [task * chunk, min(task * chunk + chunk, dim 0)) of loop 0.
+ * The loop itself is built in an always-inlined function whose buffers
+ * are noalias parameters, so the kernel's aliasing facts carry over. */
+static LLVMValueRef task_function(Cg *cg, const Nest *n, int64_t chunk, NestBody body, void *ctx) {
+    int nb = cg->nkbuf;
+    char name[128];
+    size_t len;
+    const char *kname = LLVMGetValueName2(cg->fn, &len);
+    LLVMTypeRef *p = xmalloc((size_t)(nb + 4) * sizeof *p);
+    for (int i = 0; i < nb + 2; i++) p[i] = cg->ptr;
+    p[nb + 2] = p[nb + 3] = cg->i64;
+    LLVMTypeRef range_t = LLVMFunctionType(LLVMVoidTypeInContext(cg->ctx), p, (unsigned)nb + 4, 0);
+    snprintf(name, sizeof name, "%.*s.par%d.range", (int)len, kname, cg->npar);
+    LLVMValueRef range = LLVMAddFunction(cg->mod, name, range_t);
+    LLVMSetLinkage(range, LLVMInternalLinkage);
+    LLVMAddAttributeAtIndex(range, LLVMAttributeFunctionIndex, cg_attr(cg, "nounwind"));
+    LLVMAddAttributeAtIndex(range, LLVMAttributeFunctionIndex, cg_attr(cg, "alwaysinline"));
+    for (int i = 0; i <= nb; i++) LLVMAddAttributeAtIndex(range, (unsigned)i + 1, cg_attr(cg, "noalias"));
+
+    LLVMTypeRef task_p[3] = {cg->ptr, cg->i64, cg->i32};
+    LLVMTypeRef task_t = LLVMFunctionType(LLVMVoidTypeInContext(cg->ctx), task_p, 3, 0);
+    snprintf(name, sizeof name, "%.*s.par%d", (int)len, kname, cg->npar++);
+    LLVMValueRef task = LLVMAddFunction(cg->mod, name, task_t);
+    LLVMSetLinkage(task, LLVMInternalLinkage);
+    LLVMAddAttributeAtIndex(task, LLVMAttributeFunctionIndex, cg_attr(cg, "nounwind"));
+
+    /* task: load the pointers, bound the range, call range. */
+    LLVMValueRef args = LLVMGetParam(task, 0), t = LLVMGetParam(task, 1);
+    LLVMPositionBuilderAtEnd(cg->b, LLVMAppendBasicBlockInContext(cg->ctx, task, "entry"));
+    LLVMValueRef *call = xmalloc((size_t)(nb + 4) * sizeof *call);
+    for (int i = 0; i < nb + 2; i++) {
+        LLVMValueRef at = LLVMBuildInBoundsGEP2(cg->b, cg->ptr, args, (LLVMValueRef[]){cg_i64(cg, i)}, 1, "");
+        call[i] = LLVMBuildLoad2(cg->b, cg->ptr, at, "");
+    }
+    LLVMValueRef lo = LLVMBuildNSWMul(cg->b, t, cg_i64(cg, chunk), "lo");
+    LLVMValueRef end = LLVMBuildNSWAdd(cg->b, lo, cg_i64(cg, chunk), "");
+    LLVMValueRef past = LLVMBuildICmp(cg->b, LLVMIntSGT, end, cg_i64(cg, n->dim[0]), "");
+    call[nb + 2] = lo;
+    call[nb + 3] = LLVMBuildSelect(cg->b, past, cg_i64(cg, n->dim[0]), end, "hi");
+    LLVMBuildCall2(cg->b, range_t, range, call, (unsigned)nb + 4, "");
+    LLVMBuildRetVoid(cg->b);
+    free(call);
+    free(p);
+
+    /* range: the nest over the kernel's buffers as its own parameters. */
+    for (int i = 0; i < nb; i++) cg->buf[cg->kbuf[i]] = LLVMGetParam(range, (unsigned)i);
+    cg->scratch = LLVMGetParam(range, (unsigned)nb);
+    cg->rnd = LLVMGetParam(range, (unsigned)nb + 1);
+    cg->fn = range;
+    LLVMPositionBuilderAtEnd(cg->b, LLVMAppendBasicBlockInContext(cg->ctx, range, "entry"));
+    LLVMValueRef off[CG_MAX_OPS];
+    base_offsets(cg, n, off);
+    emit_level(cg, n, 0, off, body, ctx, LLVMGetParam(range, (unsigned)nb + 2), LLVMGetParam(range, (unsigned)nb + 3));
+    LLVMBuildRetVoid(cg->b);
+    return task;
+}
+
+/* Emits the nest as rt_parallel(tasks, task function, args) in the kernel
+ * being built; the kernel's state in cg is restored around building the
+ * task function. */
+static void emit_parallel(Cg *cg, const Nest *n, int64_t chunk, NestBody body, void *ctx) {
+    int nb = cg->nkbuf;
+    LLVMValueRef fn = cg->fn, scratch = cg->scratch, rnd = cg->rnd;
+    LLVMBasicBlockRef at = LLVMGetInsertBlock(cg->b);
+    LLVMValueRef *bufs = xmalloc((size_t)(nb + 2) * sizeof *bufs);
+    for (int i = 0; i < nb; i++) bufs[i] = cg->buf[cg->kbuf[i]];
+    bufs[nb] = scratch, bufs[nb + 1] = rnd;
+
+    LLVMValueRef task = task_function(cg, n, chunk, body, ctx);
+
+    for (int i = 0; i < nb; i++) cg->buf[cg->kbuf[i]] = bufs[i];
+    cg->fn = fn, cg->scratch = scratch, cg->rnd = rnd;
+    LLVMPositionBuilderAtEnd(cg->b, at);
+    LLVMValueRef args = cg_entry_alloca(cg, LLVMArrayType2(cg->ptr, (uint64_t)nb + 2), "par");
+    for (int i = 0; i < nb + 2; i++) {
+        LLVMValueRef slot = LLVMBuildInBoundsGEP2(cg->b, cg->ptr, args, (LLVMValueRef[]){cg_i64(cg, i)}, 1, "");
+        LLVMBuildStore(cg->b, bufs[i], slot);
+    }
+    free(bufs);
+    LLVMTypeRef p[3] = {cg->i64, cg->ptr, cg->ptr};
+    LLVMTypeRef ft = LLVMFunctionType(LLVMVoidTypeInContext(cg->ctx), p, 3, 0);
+    LLVMValueRef call[3] = {cg_i64(cg, (n->dim[0] + chunk - 1) / chunk), task, args};
+    LLVMBuildCall2(cg->b, ft, cg_declare(cg, "rt_parallel", ft), call, 3, "");
+}
+
+/* Simplifies the nest and emits it, on the thread pool when it is large
+ * (see cg.h); nothing for an empty index space. */
 void cg_nest(Cg *cg, const Nest *n, NestBody body, void *ctx) {
     for (int d = 0; d < n->rank; d++)
         if (n->dim[d] == 0) return;
     Nest s = *n;
     simplify(&s);
+    int64_t chunk = cg->kbuf ? par_chunk(&s) : 0;
+    if (chunk) {
+        emit_parallel(cg, &s, chunk, body, ctx);
+        return;
+    }
     LLVMValueRef off[CG_MAX_OPS];
-    for (int k = 0; k < s.nops; k++) off[k] = cg_i64(cg, s.base[k]);
-    emit_level(cg, &s, 0, off, body, ctx);
+    base_offsets(cg, &s, off);
+    emit_level(cg, &s, 0, off, body, ctx, NULL, NULL);
 }
 
 /* The body of cg_copy: operand 0 is the destination, 1 the source. */

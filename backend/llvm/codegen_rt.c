@@ -78,31 +78,6 @@ static LLVMValueRef desc_global(Cg *cg, int id, const RtDesc *d) {
     return g;
 }
 
-/* The declaration of mmgc_rt_call (once per module); *ft gets its type. */
-static LLVMValueRef rt_decl(Cg *cg, LLVMTypeRef *ft) {
-    LLVMTypeRef params[5] = {cg->ptr, cg->ptr, cg->ptr, cg->ptr, cg->ptr};
-    *ft = LLVMFunctionType(cg->i32, params, 5, 0);
-    LLVMValueRef f = LLVMGetNamedFunction(cg->mod, "mmgc_rt_call");
-    if (!f) {
-        f = LLVMAddFunction(cg->mod, "mmgc_rt_call", *ft);
-        LLVMAddAttributeAtIndex(f, LLVMAttributeFunctionIndex,
-                                LLVMCreateEnumAttribute(cg->ctx, LLVMGetEnumAttributeKindForName("nounwind", 8), 0));
-    }
-    return f;
-}
-
-/* An alloca at the top of the current function's entry block. */
-static LLVMValueRef entry_alloca(Cg *cg, LLVMTypeRef t, const char *name) {
-    LLVMBuilderRef b = LLVMCreateBuilderInContext(cg->ctx);
-    LLVMBasicBlockRef entry = LLVMGetEntryBasicBlock(cg->fn);
-    LLVMValueRef first = LLVMGetFirstInstruction(entry);
-    if (first) LLVMPositionBuilderBefore(b, first);
-    else LLVMPositionBuilderAtEnd(b, entry);
-    LLVMValueRef a = LLVMBuildAlloca(b, t, name);
-    LLVMDisposeBuilder(b);
-    return a;
-}
-
 /* One helper call for node id; returns its i32 status. */
 LLVMValueRef cg_rt_call(Cg *cg, int id) {
     const Node *n = &cg->g->nodes[id];
@@ -111,14 +86,15 @@ LLVMValueRef cg_rt_call(Cg *cg, int id) {
     cg_need_scratch(cg, rt_scratch_floats(&d));
     LLVMValueRef ins = LLVMConstNull(cg->ptr);
     if (n->nin > 0) {
-        ins = entry_alloca(cg, LLVMArrayType2(cg->ptr, (uint64_t)n->nin), "ins");
+        ins = cg_entry_alloca(cg, LLVMArrayType2(cg->ptr, (uint64_t)n->nin), "ins");
         for (int k = 0; k < n->nin; k++) {
             LLVMValueRef at = LLVMBuildInBoundsGEP2(cg->b, cg->ptr, ins, (LLVMValueRef[]){cg_i64(cg, k)}, 1, "");
             LLVMBuildStore(cg->b, cg->buf[n->in[k]], at);
         }
     }
-    LLVMTypeRef ft;
-    LLVMValueRef f = rt_decl(cg, &ft);
+    LLVMTypeRef params[5] = {cg->ptr, cg->ptr, cg->ptr, cg->ptr, cg->ptr};
+    LLVMTypeRef ft = LLVMFunctionType(cg->i32, params, 5, 0);
+    LLVMValueRef f = cg_declare(cg, "mmgc_rt_call", ft);
     LLVMValueRef args[5] = {desc_global(cg, id, &d), cg->buf[id], ins, cg->scratch, cg->rnd};
     return LLVMBuildCall2(cg->b, ft, f, args, 5, "status");
 }

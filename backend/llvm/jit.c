@@ -12,10 +12,11 @@
  *   the LLJIT          -> LlvmJit, freed by llvm_jit_free with all its code
  *
  * Symbols: libm (expf, tanhf, ...) and memset/memcpy come from the
- * process through the dynamic-library search generator. mmgc_rt_call is
- * defined as an absolute symbol from its address here, which also makes
- * the static linker keep the runtime helpers in every program that links
- * this backend (nothing else references them before the JIT runs).
+ * process through the dynamic-library search generator. The runtime's own
+ * entry points (mmgc_rt_call, rt_parallel) are defined as absolute symbols
+ * from their addresses here, which also makes the static linker keep the
+ * runtime helpers in every program that links this backend (nothing else
+ * references them before the JIT runs).
  */
 #include <llvm-c/Error.h>
 #include <llvm-c/LLJIT.h>
@@ -25,6 +26,7 @@
 
 #include "cg.h"
 #include "rt.h"
+#include "rt_thread.h"
 #include "util.h"
 
 struct LlvmJit {
@@ -41,7 +43,18 @@ void llvm_jit_free(LlvmJit *j) {
     free(j);
 }
 
-/* Adds the process's symbols and mmgc_rt_call to the main JITDylib. */
+/* The runtime functions generated code calls, defined for the JIT by
+ * address (they need not be exported from the executable). */
+static const struct {
+    const char *name;
+    void *addr;
+} rt_symbols[] = {
+    {"mmgc_rt_call", (void *)&mmgc_rt_call},
+    {"rt_parallel", (void *)&rt_parallel},
+};
+#define NRT_SYMBOLS (sizeof rt_symbols / sizeof rt_symbols[0])
+
+/* Adds the process's symbols (libm, libc) and rt_symbols to the main JITDylib. */
 static int add_symbols(LLVMOrcLLJITRef jit, char *err, size_t errlen) {
     LLVMOrcJITDylibRef jd = LLVMOrcLLJITGetMainJITDylib(jit);
     LLVMOrcDefinitionGeneratorRef gen;
@@ -49,16 +62,18 @@ static int add_symbols(LLVMOrcLLJITRef jit, char *err, size_t errlen) {
                                                                           NULL, NULL);
     if (e) return llvm_fail(err, errlen, "cannot search the process for symbols", e, NULL);
     LLVMOrcJITDylibAddGenerator(jd, gen);
-    LLVMOrcCSymbolMapPair sym = {
-        LLVMOrcLLJITMangleAndIntern(jit, "mmgc_rt_call"),
-        {(LLVMOrcExecutorAddress)(uintptr_t)&mmgc_rt_call,
-         {LLVMJITSymbolGenericFlagsExported | LLVMJITSymbolGenericFlagsCallable, 0}},
-    };
-    LLVMOrcMaterializationUnitRef mu = LLVMOrcAbsoluteSymbols(&sym, 1);
+    LLVMOrcCSymbolMapPair sym[NRT_SYMBOLS];
+    for (size_t i = 0; i < NRT_SYMBOLS; i++)
+        sym[i] = (LLVMOrcCSymbolMapPair){
+            LLVMOrcLLJITMangleAndIntern(jit, rt_symbols[i].name),
+            {(LLVMOrcExecutorAddress)(uintptr_t)rt_symbols[i].addr,
+             {LLVMJITSymbolGenericFlagsExported | LLVMJITSymbolGenericFlagsCallable, 0}},
+        };
+    LLVMOrcMaterializationUnitRef mu = LLVMOrcAbsoluteSymbols(sym, NRT_SYMBOLS);
     e = LLVMOrcJITDylibDefine(jd, mu);
     if (e) {
         LLVMOrcDisposeMaterializationUnit(mu);
-        return llvm_fail(err, errlen, "cannot define mmgc_rt_call for the JIT", e, NULL);
+        return llvm_fail(err, errlen, "cannot define the runtime's symbols for the JIT", e, NULL);
     }
     return 0;
 }

@@ -25,6 +25,7 @@
 #include "llvm_backend.h"
 #include "params.h"
 #include "passes.h"
+#include "rt_thread.h"
 
 #define TOL 1e-4
 
@@ -398,6 +399,95 @@ static void test_bad_index(void) {
     ir_graph_free(g);
 }
 
+/* ---- loops on the thread pool ------------------------------------------------- */
+
+/* Nests of at least CG_PAR_MIN elements, with partial last tasks; par says
+ * whether the forward graph's loop must run on the pool (a reduction over
+ * the outermost axis must not: its tasks would write the same outputs). */
+static const struct {
+    Case c;
+    int par;
+} large[] = {
+    {{OP_ADD, {IN(S2(67, 1031), R_ANY), IN(S1(1031), R_ANY)}, 2, {0}, 0, 0, 0, {0}, 0}, 1},
+    {{OP_EXP, {IN(S1(70001), R_ANY)}, 1, {0}, 0, 0, 0, {0}, 0}, 1},
+    {{OP_CONST, NOIN, 0, {0}, 0, 2.5, 1, {70001}, 0}, 1},
+    {{OP_REDUCE_SUM, {IN(S2(67, 1031), R_ANY)}, 1, {0, 1}, 2, 0, 0, {0}, 0}, 1},
+    {{OP_REDUCE_SUM, {IN(S2(67, 1031), R_ANY)}, 1, {0, 0}, 2, 0, 0, {0}, 0}, 0},
+    {{OP_REDUCE_MAX, {IN(S3(3, 67, 509), R_SPREAD)}, 1, {0, 2}, 2, 0, 0, {0}, 0}, 1},
+    {{OP_TRANSPOSE, {IN(S2(67, 1031), R_ANY)}, 1, {1, 0}, 2, 0, 0, {0}, 0}, 1},
+    {{OP_CONCAT, {IN(S2(67, 1100), R_ANY), IN(S2(67, 1000), R_ANY)}, 2, {1}, 1, 0, 0, {0}, 0}, 1},
+    {{OP_PAD, {IN(S2(67, 1031), R_ANY)}, 1, {1, 3, 2}, 3, 0, 0, {0}, 0}, 1},
+};
+
+/* Does g's optimized module call rt_parallel? */
+static int calls_pool(const Graph *g) {
+    char *text = NULL, err[256];
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    int ok = llvm_emit(g, 0, f, err, sizeof err) == 0;
+    fclose(f);
+    int found = ok && strstr(text, "call void @rt_parallel(") != NULL;
+    free(text);
+    return found;
+}
+
+/* Runs g's training step on the llvm engine with `threads` threads; a
+ * copy of every node's bytes afterwards, concatenated (*bytes long). */
+static char *run_on_threads(const Case *c, const Graph *g, int threads, size_t *bytes) {
+    rt_set_threads(threads);
+    Engine e = {0}, ref = {0};
+    char err[256];
+    if (engine_open(&e, &engine_llvm, g, err, sizeof err)) return NULL;
+    engine_open(&ref, &engine_interp, g, err, sizeof err);
+    rng_state = 99;
+    feed(c, g, &e, &ref);
+    engine_close(&ref);
+    char *out = NULL;
+    if (e.ops->run(e.impl, 1, 7, 0, err, sizeof err) == 0) {
+        *bytes = 0;
+        for (int id = 0; id < g->nnodes; id++) *bytes += (size_t)ir_numel(&g->nodes[id].type.shape) * 8;
+        out = calloc(*bytes + 1, 1);
+        size_t at = 0;
+        for (int id = 0; id < g->nnodes; id++) {
+            const Node *n = &g->nodes[id];
+            size_t nb = (size_t)ir_numel(&n->type.shape) * (n->type.dtype == DT_I64 ? 8 : 4);
+            memcpy(out + at, e.ops->buffer(e.impl, id), nb);
+            at += nb;
+        }
+    }
+    engine_close(&e);
+    return out;
+}
+
+/* Large nests: they run on the pool where they may, agree with the
+ * interpreter, and give the same bits on 1 and 2 threads. */
+static void test_parallel_loops(void) {
+    int saved = rt_threads();
+    for (size_t i = 0; i < sizeof large / sizeof large[0]; i++) {
+        const Case *c = &large[i].c;
+        const char *name = ir_op_info[c->op].name;
+        Graph *g = build_case(c, 0);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(g);
+        if (calls_pool(g) != large[i].par)
+            fprintf(stderr, "\n%s (large case %zu): expected %s the thread pool\n", name, i,
+                    large[i].par ? "loops on" : "no loop on");
+        CU_ASSERT_EQUAL(calls_pool(g), large[i].par);
+        ir_graph_free(g);
+        int ok = check_case(c);
+        if (!ok) fprintf(stderr, "FAILED: large case %zu (%s)\n", i, name);
+        CU_ASSERT_TRUE(ok);
+        if (c->op == OP_CONST) continue; /* no training step */
+        g = build_case(c, 1);
+        size_t n1 = 0, n2 = 0;
+        char *one = run_on_threads(c, g, 1, &n1), *two = run_on_threads(c, g, 2, &n2);
+        CU_ASSERT_TRUE(one && two && n1 == n2 && memcmp(one, two, n1) == 0);
+        free(one);
+        free(two);
+        ir_graph_free(g);
+    }
+    rt_set_threads(saved);
+}
+
 /* ---- whole models ----------------------------------------------------------------- */
 
 /* Inputs U(-1, 1)-ish, labels 0..9, sample weights 1: the same in both. */
@@ -461,6 +551,7 @@ static void test_every_model(void) { compile_each_model(check_model); }
 static CU_TestInfo tests[] = {
     {"every op, forward and training step, llvm vs interpreter", test_every_op},
     {"NaN, infinities, signed zeros: ops.def's conventions", test_special_values},
+    {"loops on the thread pool: llvm vs interpreter, same bits on 1 and 2 threads", test_parallel_loops},
     {"a bad gather index fails the step with the interpreter's message", test_bad_index},
     {"one training step of every model, llvm vs interpreter", test_every_model},
     CU_TEST_INFO_NULL,

@@ -130,7 +130,9 @@ static int train(const char *const *sets, int nsets, RunOptions *ro, char *err) 
 /* A file's text (a test failure if it cannot be read). */
 static char *slurp(const char *path) { return (char *)harness_slurp(path, NULL); }
 
-static void test_end_to_end(void) {
+/* Trains tiny.mmg on generated data with engine ops: it learns, logs,
+ * reports, reproduces itself and evaluates its checkpoint. */
+static void end_to_end(const EngineOps *ops) {
     char data[300], log[300], json[300], report[300], save[300], err[512] = "";
     snprintf(data, sizeof data, "%s/data", harness_tmpdir());
     make_data(data);
@@ -139,7 +141,7 @@ static void test_end_to_end(void) {
     snprintf(report, sizeof report, "%s/report", harness_tmpdir());
     snprintf(save, sizeof save, "%s/tiny.safetensors", harness_tmpdir());
     FILE *out = fopen("/dev/null", "w");
-    RunOptions ro = {data, log, json, report, save, NULL, NULL, &engine_interp, 0, out};
+    RunOptions ro = {data, log, json, report, save, NULL, NULL, ops, 0, out};
     int rc = train(NULL, 0, &ro, err);
     if (rc) fprintf(stderr, "\n%s\n", err);
     CU_ASSERT_EQUAL_FATAL(rc, 0);
@@ -173,7 +175,7 @@ static void test_end_to_end(void) {
     compile_file(&c, "tests/runtime/tiny.mmg", NULL, 0);
     char json3[300];
     snprintf(json3, sizeof json3, "%s/metrics3.json", harness_tmpdir());
-    RunOptions ev = {data, NULL, json3, NULL, NULL, NULL, save, &engine_interp, 0, out};
+    RunOptions ev = {data, NULL, json3, NULL, NULL, NULL, save, ops, 0, out};
     CU_ASSERT_EQUAL(eval_model(&c.model, &ev, err, sizeof err), 0);
     compile_free(&c);
     char *metrics3 = slurp(json3);
@@ -186,8 +188,11 @@ static void test_end_to_end(void) {
     fclose(out);
 }
 
+static void test_end_to_end_interp(void) { end_to_end(&engine_interp); }
+static void test_end_to_end_llvm(void) { end_to_end(&engine_llvm); }
+
 /* Training 3 epochs, then resuming to 6, ends where 6 epochs straight do. */
-static void test_resume(void) {
+static void resume(const EngineOps *ops) {
     char data[300], a[300], b[300], err[512] = "";
     snprintf(data, sizeof data, "%s/data", harness_tmpdir());
     snprintf(a, sizeof a, "%s/straight.safetensors", harness_tmpdir());
@@ -195,7 +200,7 @@ static void test_resume(void) {
     FILE *out = fopen("/dev/null", "w");
     const char *six[] = {"max_epochs=6", "early_stopping.patience=100"};
     const char *three[] = {"max_epochs=3", "early_stopping.patience=100"};
-    RunOptions ro = {data, NULL, NULL, NULL, a, NULL, NULL, &engine_interp, 0, out};
+    RunOptions ro = {data, NULL, NULL, NULL, a, NULL, NULL, ops, 0, out};
     CU_ASSERT_EQUAL(train(six, 2, &ro, err), 0);
     ro.save_path = b;
     CU_ASSERT_EQUAL(train(three, 2, &ro, err), 0);
@@ -218,6 +223,9 @@ static void test_resume(void) {
     ckpt_free(y);
     fclose(out);
 }
+
+static void test_resume_interp(void) { resume(&engine_interp); }
+static void test_resume_llvm(void) { resume(&engine_llvm); }
 
 /* Ctrl-C: the batch finishes, the checkpoint is saved, the run stops with
  * status 130, and --resume goes on from there. */
@@ -303,8 +311,10 @@ static CU_TestInfo tests[] = {
     {"early stopping on a scripted loss sequence", test_early_stopping},
     {"metrics against hand-computed values, padding excluded", test_metrics},
     {"seeded permutations", test_permutation},
-    {"end to end: learns, logs, reports, reproduces, evaluates a checkpoint", test_end_to_end},
-    {"resuming from a checkpoint equals training straight through", test_resume},
+    {"end to end (interpreter): learns, logs, reports, reproduces, evaluates a checkpoint", test_end_to_end_interp},
+    {"end to end (llvm): learns, logs, reports, reproduces, evaluates a checkpoint", test_end_to_end_llvm},
+    {"resuming from a checkpoint equals training straight through (interpreter)", test_resume_interp},
+    {"resuming from a checkpoint equals training straight through (llvm)", test_resume_llvm},
     {"Ctrl-C saves and stops; --resume goes on", test_interrupt},
     {"malformed data sets", test_bad_data},
     CU_TEST_INFO_NULL,
