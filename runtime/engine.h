@@ -19,7 +19,9 @@ typedef struct {
     void *(*create)(const Graph *g, char *err, size_t errlen);
     /* Makes source node `node` use `memory`; 0 or -1. */
     int (*bind)(void *impl, int node, void *memory);
-    /* The buffer of a node (inputs are written here before a run, outputs read after). */
+    /* The buffer of a node (inputs are written here before a run, outputs
+     * read after). Sources and outputs always have one; another node may
+     * have none (NULL) where a backend keeps its value only in registers. */
     void *(*buffer)(void *impl, int node);
     /* One pass over the graph; training selects dropout; 0 or -1 with a message. */
     int (*run)(void *impl, int training, uint64_t seed, uint64_t step, char *err, size_t errlen);

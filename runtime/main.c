@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "elaborate.h"
+#include "fusion.h"
 #include "llvm_backend.h"
 #include "program.h"
 #include "rt_blas.h"
@@ -27,6 +28,13 @@ static int emit(const Options *o, Program *p, const Elaborated *m, FILE *out, ch
     case EMIT_AST: ast_print_module(p->modules[p->main_file], p->src.files[p->main_file].path, out); break;
     case EMIT_IR: ir_print(m->graph, out); break;
     case EMIT_DOT: ir_print_dot(m->graph, out); break;
+    case EMIT_KERNELS: {
+        KernelPlan plan;
+        fusion_plan(m->graph, &plan);
+        fusion_print(m->graph, &plan, out);
+        fusion_plan_free(&plan);
+        break;
+    }
     case EMIT_LLVM: case EMIT_ASM:
         if (llvm_emit(m->graph, o->emit == EMIT_ASM, out, err, errlen)) return -1;
         break;

@@ -20,15 +20,17 @@
  * bufs[node id] (so the runtime may bind sources after compiling), and
  * returns 0 or the first nonzero code of a runtime helper.
  *
- * A Kernel is a list of node ids compiled into one internal function that
- * takes the buffers it touches as noalias pointers, then scratch and rnd:
+ * The kernels are those of the fusion plan (passes/fusion.h). Each is
+ * compiled into one internal function that takes the buffers it touches
+ * (the kept values it reads or writes) as noalias pointers, then scratch
+ * and rnd:
  *
  *   i32 @k<first id>_<op>(ptr noalias %<node>..., ptr noalias %scratch, ptr %rnd)
  *
- * Today every computed node is its own kernel; a fusion pass will group
- * nodes without changing this interface. Buffers are assumed aligned to
- * their element size only: the runtime may bind any memory to a source
- * (the engine's own buffers are 64-byte aligned).
+ * A loop kernel is one loop nest over its shape; its members' values live
+ * in registers, and only kept members are stored. Buffers are assumed
+ * aligned to their element size only: the runtime may bind any memory to
+ * a source (the engine's own buffers are 64-byte aligned).
  */
 #ifndef MMGC_LLVM_CG_H
 #define MMGC_LLVM_CG_H
@@ -39,6 +41,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fusion.h"
 #include "ir.h"
 
 /* ---- kernels -------------------------------------------------------------- */
@@ -49,21 +52,18 @@ static inline int cg_is_external(Op op) {
     return op == OP_INPUT || op == OP_LABEL || op == OP_PARAM || op == OP_STATE;
 }
 
-typedef struct {
-    int *nodes; /* node ids in execution order */
-    int n;
-} Kernel;
-
 /* ---- the code generator's state ------------------------------------------- */
 
 typedef struct {
     const Graph *g;
+    const KernelPlan *plan;
     LLVMContextRef ctx;  /* borrowed from the caller                     */
     LLVMModuleRef mod;   /* being built; owned by llvm_codegen until it returns it */
     LLVMBuilderRef b;    /* owned; disposed by llvm_codegen              */
     LLVMTypeRef i1, i8, i32, i64, f32, f64, ptr, desc;
     LLVMValueRef fn;     /* the function being built (a kernel, or a parallel loop's body) */
     LLVMValueRef *buf;   /* buf[node id]: that node's buffer in fn, or NULL */
+    LLVMValueRef *val;   /* val[node id]: a loop member's value in the loop body, or NULL */
     LLVMValueRef scratch, rnd;
     const int *kbuf;     /* the current kernel's buffers (node ids)        */
     int nkbuf;
@@ -139,8 +139,7 @@ void cg_copy(Cg *cg, const Shape *dims, int dst, int64_t doff, const int64_t dst
 /* ---- lowerings, one per op family -----------------------------------------
  * Each emits node id's computation into the current kernel. The rt
  * lowering returns the helper's i32 status; the others cannot fail. */
-void cg_ew(Cg *cg, int id);         /* codegen_ew.c: unary, binary, select, cast */
-void cg_const(Cg *cg, int id);
+void cg_loop(Cg *cg, const FusedKernel *k); /* codegen_ew.c: a loop kernel */
 void cg_reduce(Cg *cg, int id);     /* codegen_shape.c */
 void cg_movement(Cg *cg, int id);
 LLVMValueRef cg_rt_call(Cg *cg, int id); /* codegen_rt.c */
@@ -149,11 +148,12 @@ LLVMTypeRef cg_desc_type(Cg *cg);
 
 /* ---- codegen.c -------------------------------------------------------------- */
 
-/* Lowers verified g into a new module in ctx. On success *out is the
+/* Lowers verified g, cut into the kernels of plan (fusion_plan of g), into
+ * a new module in ctx. On success *out is the
  * module (the caller owns it: dispose it or hand it to the JIT) and
  * *scratch_floats the scratch mmgc_step needs; returns 0. Returns -1 with
  * a message on failure (nothing to dispose). */
-int llvm_codegen(const Graph *g, LLVMContextRef ctx, LLVMModuleRef *out, int64_t *scratch_floats,
+int llvm_codegen(const Graph *g, const KernelPlan *plan, LLVMContextRef ctx, LLVMModuleRef *out, int64_t *scratch_floats,
                  char *err, size_t errlen);
 
 /* ---- target.c --------------------------------------------------------------- */

@@ -1,8 +1,8 @@
 /* codegen.c — lowers a verified Graph to an LLVM module (see cg.h for the
  * module's interface).
  *
- * The graph is cut into kernels (plan_kernels: today one node each), each
- * kernel becomes an internal function over noalias buffers, and mmgc_step
+ * The graph is cut into the kernels of its fusion plan, each kernel
+ * becomes an internal function over noalias buffers, and mmgc_step
  * calls them in order, loading every buffer pointer from bufs[] and
  * returning the first nonzero status of a runtime helper (after storing
  * the failing node in mmgc_fail_node). The one switch over ops,
@@ -98,31 +98,17 @@ LLVMAttributeRef cg_attr(Cg *cg, const char *name) {
 /* ---- kernels ------------------------------------------------------------------ */
 
 
-/* The kernels of g in execution order: one per computed node for now (a
- * fusion pass will group nodes here). Returns the count; *out is owned by
- * the caller (free each nodes array, then the array). */
-static int plan_kernels(const Graph *g, Kernel **out) {
-    Kernel *k = xcalloc((size_t)g->nnodes + 1, sizeof *k);
-    int n = 0;
-    for (int id = 0; id < g->nnodes; id++) {
-        if (cg_is_external(g->nodes[id].op)) continue;
-        k[n].nodes = xmalloc(sizeof(int));
-        k[n].nodes[0] = id;
-        k[n++].n = 1;
-    }
-    *out = k;
-    return n;
-}
-
-/* The buffers kernel k touches, each once: every node and its inputs, in
- * order of first use. Returns the count; ids go to nodes[] (room for all). */
-static int kernel_buffers(const Graph *g, const Kernel *k, int *nodes, char *seen) {
+/* The buffers kernel k touches, each once: the kept values among its
+ * members and their inputs, in order of first use. Returns the count;
+ * ids go to nodes[] (room for all). */
+static int kernel_buffers(const Cg *cg, const FusedKernel *k, int *nodes, char *seen) {
+    const Graph *g = cg->g;
     int n = 0;
     for (int i = 0; i < k->n; i++) {
         const Node *nd = &g->nodes[k->nodes[i]];
         for (int j = -1; j < nd->nin; j++) {
             int id = j < 0 ? k->nodes[i] : nd->in[j];
-            if (!seen[id]) seen[id] = 1, nodes[n++] = id;
+            if (cg->plan->kept[id] && !seen[id]) seen[id] = 1, nodes[n++] = id;
         }
     }
     for (int i = 0; i < n; i++) seen[nodes[i]] = 0;
@@ -137,11 +123,10 @@ _Static_assert(OP_COUNT == 50, "a new op needs a case in lower_node (and a lower
 static LLVMValueRef lower_node(Cg *cg, int id) {
     switch (cg->g->nodes[id].op) {
     case OP_INPUT: case OP_LABEL: case OP_PARAM: case OP_STATE: return NULL; /* filled from outside */
-    case OP_CONST: cg_const(cg, id); return NULL;
-    case OP_NEG: case OP_EXP: case OP_LOG: case OP_SQRT: case OP_RSQRT: case OP_TANH:
+    case OP_CONST: case OP_NEG: case OP_EXP: case OP_LOG: case OP_SQRT: case OP_RSQRT: case OP_TANH:
     case OP_SIGMOID: case OP_RELU: case OP_ABS: case OP_STEP: case OP_CAST:
     case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV: case OP_MAX: case OP_MIN: case OP_POW:
-    case OP_GT: case OP_GE: case OP_EQ: case OP_SELECT: cg_ew(cg, id); return NULL;
+    case OP_GT: case OP_GE: case OP_EQ: case OP_SELECT: break; /* loop kernels: cg_loop */
     case OP_REDUCE_SUM: case OP_REDUCE_MAX: cg_reduce(cg, id); return NULL;
     case OP_RESHAPE: case OP_BROADCAST: case OP_TRANSPOSE: case OP_CONCAT: case OP_SLICE:
     case OP_PAD: cg_movement(cg, id); return NULL;
@@ -152,7 +137,7 @@ static LLVMValueRef lower_node(Cg *cg, int id) {
     case OP_GATHER: case OP_SCATTER: return cg_rt_call(cg, id);
     case OP_COUNT: break;
     }
-    die("node %%%d: invalid op %d", id, (int)cg->g->nodes[id].op);
+    die("internal error: node %%%d (%s) is not a kernel of its own", id, ir_op_info[cg->g->nodes[id].op].name);
 }
 
 /* The kernel's function type: i32 (one ptr per buffer, scratch, rnd). */
@@ -166,10 +151,10 @@ static LLVMTypeRef kernel_type(Cg *cg, int nbuf) {
 
 /* Builds kernel k as an internal function over buffers bufs[0..nbuf);
  * *can_fail says whether it can return nonzero. */
-static LLVMValueRef build_kernel(Cg *cg, const Kernel *k, const int *bufs, int nbuf, int *can_fail) {
+static LLVMValueRef build_kernel(Cg *cg, const FusedKernel *k, const int *bufs, int nbuf, int *can_fail) {
     const Node *first = &cg->g->nodes[k->nodes[0]];
     char name[96];
-    snprintf(name, sizeof name, "k%d_%s", k->nodes[0], ir_op_info[first->op].name);
+    snprintf(name, sizeof name, "k%d_%s", k->nodes[0], k->loop ? "loop" : ir_op_info[first->op].name);
     LLVMValueRef fn = LLVMAddFunction(cg->mod, name, kernel_type(cg, nbuf));
     LLVMSetLinkage(fn, LLVMInternalLinkage);
     LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex, cg_attr(cg, "nounwind"));
@@ -191,7 +176,8 @@ static LLVMValueRef build_kernel(Cg *cg, const Kernel *k, const int *bufs, int n
     cg->npar = 0;
     LLVMPositionBuilderAtEnd(cg->b, LLVMAppendBasicBlockInContext(cg->ctx, fn, "entry"));
     *can_fail = 0;
-    for (int i = 0; i < k->n; i++) {
+    if (k->loop) cg_loop(cg, k);
+    for (int i = 0; i < k->n && !k->loop; i++) {
         LLVMValueRef status = lower_node(cg, k->nodes[i]);
         if (!status) continue;
         *can_fail = 1;
@@ -255,14 +241,14 @@ static LLVMValueRef step_function(Cg *cg, LLVMValueRef *fail_node) {
 /* Builds every kernel and the step that calls them. */
 static void build_module(Cg *cg) {
     const Graph *g = cg->g;
-    Kernel *ks;
-    int nk = plan_kernels(g, &ks);
+    const FusedKernel *ks = cg->plan->k;
+    int nk = cg->plan->nk;
     int *bufs = xmalloc(((size_t)g->nnodes + 1) * sizeof *bufs);
     char *seen = xcalloc((size_t)g->nnodes + 1, 1);
     LLVMValueRef fail_node, step = step_function(cg, &fail_node);
     LLVMBasicBlockRef body = LLVMAppendBasicBlockInContext(cg->ctx, step, "entry");
     for (int i = 0; i < nk; i++) {
-        int nbuf = kernel_buffers(g, &ks[i], bufs, seen), can_fail;
+        int nbuf = kernel_buffers(cg, &ks[i], bufs, seen), can_fail;
         LLVMValueRef fn = build_kernel(cg, &ks[i], bufs, nbuf, &can_fail);
         LLVMPositionBuilderAtEnd(cg->b, body);
         call_kernel(cg, step, fn, bufs, nbuf, can_fail, ks[i].nodes[0], fail_node);
@@ -270,18 +256,17 @@ static void build_module(Cg *cg) {
     }
     LLVMPositionBuilderAtEnd(cg->b, body);
     LLVMBuildRet(cg->b, LLVMConstInt(cg->i32, 0, 0));
-    for (int i = 0; i < nk; i++) free(ks[i].nodes);
-    free(ks);
     free(bufs);
     free(seen);
 }
 
 /* Lowers g into a new module; see cg.h. */
-int llvm_codegen(const Graph *g, LLVMContextRef ctx, LLVMModuleRef *out, int64_t *scratch_floats, char *err,
+int llvm_codegen(const Graph *g, const KernelPlan *plan, LLVMContextRef ctx, LLVMModuleRef *out, int64_t *scratch_floats, char *err,
                  size_t errlen) {
     Cg cg;
     memset(&cg, 0, sizeof cg);
     cg.g = g;
+    cg.plan = plan;
     cg.ctx = ctx;
     cg.i1 = LLVMInt1TypeInContext(ctx);
     cg.i8 = LLVMInt8TypeInContext(ctx);
@@ -293,9 +278,11 @@ int llvm_codegen(const Graph *g, LLVMContextRef ctx, LLVMModuleRef *out, int64_t
     cg.mod = LLVMModuleCreateWithNameInContext(g->name ? g->name : "mmgc", ctx);
     cg.b = LLVMCreateBuilderInContext(ctx);
     cg.buf = xcalloc((size_t)g->nnodes + 1, sizeof *cg.buf);
+    cg.val = xcalloc((size_t)g->nnodes + 1, sizeof *cg.val);
     build_module(&cg);
     LLVMDisposeBuilder(cg.b);
     free(cg.buf);
+    free(cg.val);
     char *msg = NULL;
     if (LLVMVerifyModule(cg.mod, LLVMReturnStatusAction, &msg)) {
         LLVMDisposeModule(cg.mod);

@@ -1,8 +1,9 @@
-/* codegen_ew.c — elementwise ops, const fill, cast, select, comparisons.
+/* codegen_ew.c — loop kernels: fused elementwise ops and constant fills.
  *
- * One loop nest over the output; operand 0 is the output (contiguous),
- * operand k + 1 is input k read through numpy broadcast strides. The
- * scalar code matches the interpreter (backend/interp/interp_ew.c) op for
+ * One loop nest over the kernel's shape; each member is computed in turn
+ * from its inputs, which are values of earlier members (in registers),
+ * constants, or loads through numpy broadcast strides; kept members are
+ * stored. The scalar code matches the interpreter (backend/interp/interp_ew.c) op for
  * op, in float, without fast-math flags, so LLVM keeps IEEE semantics:
  *
  *   exp, log, sqrt, pow, fabs     llvm intrinsics (exp, log, pow become the
@@ -17,8 +18,11 @@
  *                                 saturating, exactly ops.def's rule
  */
 #include <math.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "cg.h"
+#include "util.h"
 
 /* 1.0f where the i1 is true, else 0.0f. */
 static LLVMValueRef as_f32(Cg *cg, LLVMValueRef bit) { return LLVMBuildUIToFP(cg->b, bit, cg->f32, ""); }
@@ -87,42 +91,76 @@ static LLVMValueRef scalar(Cg *cg, const Node *n, LLVMValueRef x[3]) {
     return NULL;
 }
 
-/* The loop body: out[off[0]] = scalar(in_k[off[k + 1]]). */
-static void ew_body(Cg *cg, LLVMValueRef off[CG_MAX_OPS], void *ctx) {
-    const Node *n = ctx;
-    LLVMValueRef x[3] = {NULL, NULL, NULL};
-    for (int k = 0; k < n->nin; k++) x[k] = cg_load(cg, n->in[k], off[k + 1]);
-    int id = (int)(n - cg->g->nodes);
-    cg_store(cg, id, off[0], scalar(cg, n, x));
-}
-
-/* An elementwise node: one nest over its shape, inputs broadcast. */
-void cg_ew(Cg *cg, int id) {
-    const Node *n = &cg->g->nodes[id];
-    const Shape *y = &n->type.shape;
-    Nest nest;
-    nest_start(&nest, y, 1 + n->nin);
-    cg_strides(y, nest.st[0]);
-    for (int k = 0; k < n->nin; k++) cg_bcast_strides(&cg->g->nodes[n->in[k]].type.shape, y, nest.st[k + 1]);
-    cg_nest(cg, &nest, ew_body, (void *)n);
-}
-
-/* The body of a const fill: out[off[0]] = the constant. */
-static void const_body(Cg *cg, LLVMValueRef off[CG_MAX_OPS], void *ctx) {
-    int id = *(const int *)ctx;
+/* The value of constant node id (for i64: truncated, NaN 0, saturated). */
+static LLVMValueRef const_value(Cg *cg, int id) {
     const Node *n = &cg->g->nodes[id];
     double v = n->value;
-    LLVMValueRef c;
-    if (n->type.dtype == DT_F32) c = cg_f32(cg, (float)v);
-    else c = cg_i64(cg, isnan(v) ? 0 : v >= 0x1p63 ? INT64_MAX : v < -0x1p63 ? INT64_MIN : (int64_t)v);
-    cg_store(cg, id, off[0], c);
+    if (n->type.dtype == DT_F32) return cg_f32(cg, (float)v);
+    return cg_i64(cg, isnan(v) ? 0 : v >= 0x1p63 ? INT64_MAX : v < -0x1p63 ? INT64_MIN : (int64_t)v);
 }
 
-/* const: every element = value (for i64: truncated, NaN 0, saturated). */
-void cg_const(Cg *cg, int id) {
-    const Shape *y = &cg->g->nodes[id].type.shape;
+/* A loop kernel's operands: view[v] are the strides of the v-th distinct
+ * way of reading a buffer over the kernel's shape (view 0: contiguous,
+ * where every kept member is stored); at[m][j] is the view member m's
+ * input j is loaded through (-1: a member's value or an inlined constant). */
+typedef struct {
+    const FusedKernel *k;
+    int64_t view[CG_MAX_OPS][IR_MAX_RANK];
+    int nview;
+    int (*at)[3];
+} LoopCtx;
+
+/* The view of strides st, added if new. */
+static int view_of(LoopCtx *c, const int64_t st[IR_MAX_RANK]) {
+    for (int v = 0; v < c->nview; v++)
+        if (!memcmp(c->view[v], st, sizeof c->view[v])) return v;
+    if (c->nview == CG_MAX_OPS) die("internal error: a loop kernel reads more than %d shapes", CG_MAX_OPS);
+    memcpy(c->view[c->nview], st, sizeof c->view[0]);
+    return c->nview++;
+}
+
+/* The loop body: every member in order, from its inputs' values (loaded
+ * through their views, or already in registers); kept ones stored. */
+static void loop_body(Cg *cg, LLVMValueRef off[CG_MAX_OPS], void *ctx) {
+    const LoopCtx *c = ctx;
+    for (int m = 0; m < c->k->n; m++) {
+        int id = c->k->nodes[m];
+        const Node *n = &cg->g->nodes[id];
+        LLVMValueRef x[3] = {NULL, NULL, NULL}, v;
+        for (int j = 0; j < n->nin; j++) {
+            int in = n->in[j];
+            if (c->at[m][j] >= 0) x[j] = cg_load(cg, in, off[c->at[m][j]]);
+            else x[j] = cg->val[in] ? cg->val[in] : const_value(cg, in);
+        }
+        v = n->op == OP_CONST ? const_value(cg, id) : scalar(cg, n, x);
+        cg->val[id] = v;
+        if (cg->plan->kept[id]) cg_store(cg, id, off[0], v);
+    }
+    for (int m = 0; m < c->k->n; m++) cg->val[c->k->nodes[m]] = NULL;
+}
+
+/* A loop kernel: one nest over its shape (see cg.h). */
+void cg_loop(Cg *cg, const FusedKernel *k) {
+    const Shape *y = &cg->g->nodes[k->nodes[0]].type.shape;
+    LoopCtx c = {k, {{0}}, 0, xcalloc((size_t)k->n, sizeof *c.at)};
+    int64_t st[IR_MAX_RANK];
+    memset(st, 0, sizeof st);
+    cg_strides(y, st);
+    view_of(&c, st);
+    for (int m = 0; m < k->n; m++) {
+        const Node *n = &cg->g->nodes[k->nodes[m]];
+        for (int j = 0; j < n->nin; j++) {
+            int in = n->in[j];
+            c.at[m][j] = -1;
+            if (cg->plan->kernel_of[in] == cg->plan->kernel_of[k->nodes[m]] || !cg->plan->kept[in]) continue;
+            memset(st, 0, sizeof st);
+            cg_bcast_strides(&cg->g->nodes[in].type.shape, y, st);
+            c.at[m][j] = view_of(&c, st);
+        }
+    }
     Nest nest;
-    nest_start(&nest, y, 1);
-    cg_strides(y, nest.st[0]);
-    cg_nest(cg, &nest, const_body, &id);
+    nest_start(&nest, y, c.nview);
+    memcpy(nest.st, c.view, sizeof c.view);
+    cg_nest(cg, &nest, loop_body, &c);
+    free(c.at);
 }

@@ -38,7 +38,10 @@ int llvm_emit(const Graph *g, int asm_not_ir, FILE *out, char *err, size_t errle
     LLVMModuleRef mod = NULL;
     int64_t scratch;
     LLVMTargetMachineRef tm = NULL;
-    int rc = llvm_codegen(g, ctx, &mod, &scratch, err, errlen);
+    KernelPlan plan;
+    fusion_plan(g, &plan);
+    int rc = llvm_codegen(g, &plan, ctx, &mod, &scratch, err, errlen);
+    fusion_plan_free(&plan);
     if (!rc) rc = (tm = llvm_host_machine(0, err, errlen)) ? 0 : -1;
     if (!rc) rc = llvm_optimize(mod, tm, err, errlen);
     if (!rc) rc = print(mod, tm, asm_not_ir, out, err, errlen);

@@ -1,10 +1,11 @@
 /* engine_llvm.c — the LLVM backend behind the runtime's Engine interface.
  *
- * create: verify the graph, generate the module, optimize it (O3, host
- * CPU), JIT it, and allocate memory: one zeroed 64-byte aligned block per
- * external source (input, label, param, state; freed if the runtime binds
- * the node to its own memory) and one arena for every computed node, each
- * at a 64-byte aligned offset; then the scratch the module asks for.
+ * create: verify the graph, plan its kernels (passes/fusion.h), generate
+ * the module, optimize it (O3, host CPU), JIT it, and allocate memory: one
+ * zeroed 64-byte aligned block per external source (input, label, param,
+ * state; freed if the runtime binds the node to its own memory) and one
+ * arena for every kept computed node, each at a 64-byte aligned offset;
+ * then the scratch the module asks for. Values fused away have no buffer.
  * run: one call of mmgc_step over the table of buffer pointers.
  * apply_updates: as the interpreter does it (every update reads the values
  * from before any is written).
@@ -31,6 +32,7 @@ typedef int32_t (*StepFn)(void **bufs, const RtRandom *rnd, float *scratch);
 
 typedef struct {
     const Graph *g;
+    KernelPlan plan;
     LlvmJit *jit;
     StepFn step;
     int32_t *fail_node;   /* in the JIT's memory: the node whose helper failed */
@@ -92,6 +94,7 @@ static void destroy(void *impl) {
     free(e->upd_src);
     free(e->upd_dst);
     free(e->staged);
+    fusion_plan_free(&e->plan);
     free(e);
 }
 
@@ -116,7 +119,7 @@ static int compile(LlvmEngine *e, int64_t *scratch_floats, char *err, size_t err
     double t0 = now();
     LLVMOrcThreadSafeContextRef tsc = LLVMOrcCreateNewThreadSafeContext();
     LLVMModuleRef mod;
-    if (llvm_codegen(e->g, LLVMOrcThreadSafeContextGetContext(tsc), &mod, scratch_floats, err, errlen)) {
+    if (llvm_codegen(e->g, &e->plan, LLVMOrcThreadSafeContextGetContext(tsc), &mod, scratch_floats, err, errlen)) {
         LLVMOrcDisposeThreadSafeContext(tsc);
         return -1;
     }
@@ -164,13 +167,14 @@ static int alloc_buffers(LlvmEngine *e, int64_t scratch_floats, char *err, size_
             e->own[id] = 1;
             continue;
         }
+        if (!e->plan.kept[id]) continue;
         at[id] = total;
         total += padded(bytes_of(g, id));
     }
     e->arena = zalloc64(total);
     e->scratch = zalloc64((size_t)(scratch_floats > 0 ? scratch_floats : 1) * sizeof(float));
     for (int id = 0; e->arena && id < g->nnodes; id++)
-        if (!e->own[id]) e->bufs[id] = e->arena + at[id];
+        if (!e->own[id] && e->plan.kept[id]) e->bufs[id] = e->arena + at[id];
     free(at);
     if (!e->arena || !e->scratch)
         return fail(err, errlen, "out of memory: the graph's values need %zu bytes and the scratch %" PRId64, total,
@@ -183,6 +187,7 @@ static void *create(const Graph *g, char *err, size_t errlen) {
     if (ir_verify(g, err, errlen)) return NULL;
     LlvmEngine *e = xcalloc(1, sizeof *e);
     e->g = g;
+    fusion_plan(g, &e->plan);
     int64_t scratch_floats = 0;
     if (find_updates(e, err, errlen) || compile(e, &scratch_floats, err, errlen) ||
         alloc_buffers(e, scratch_floats, err, errlen)) {
@@ -204,7 +209,7 @@ static int bind(void *impl, int node, void *memory) {
     return 0;
 }
 
-/* Node's buffer (NULL for no such node). */
+/* Node's buffer (NULL for no such node, or a value fused away). */
 static void *buffer(void *impl, int node) {
     LlvmEngine *e = impl;
     return node >= 0 && node < e->g->nnodes ? e->bufs[node] : NULL;

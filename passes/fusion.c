@@ -1,0 +1,216 @@
+/* fusion.c — the kernel plan of fusion.h.
+ *
+ * Groups are built in node order. A group holds its members (node ids,
+ * ascending, hence in a valid order), whether it is a loop, whether it is
+ * closed (a node outside it has read a member), and the distinct shapes
+ * of what it reads from memory. When a node joins several groups they
+ * merge into the one with the lowest index.
+ */
+#include "fusion.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+typedef struct {
+    int *nodes, n, cap;
+    int loop, closed, dead;
+    Shape shape;                       /* a loop's iteration space        */
+    Shape read[FUSION_MAX_SHAPES];     /* distinct shapes it reads or writes */
+    int nread;
+} Group;
+
+typedef struct {
+    const Graph *g;
+    Group *grp;
+    int ngrp;
+    int *group_of;       /* node -> group, -1 */
+    unsigned char *inl;  /* constants read only by elementwise nodes */
+} Planner;
+
+static int is_external(Op op) { return op == OP_INPUT || op == OP_LABEL || op == OP_PARAM || op == OP_STATE; }
+
+/* Elementwise for grouping: the EW class and constant fills. */
+static int is_loop_op(Op op) { return ir_op_info[op].cls == OC_EW || op == OP_CONST; }
+
+static void push(Group *k, int node) {
+    if (k->n == k->cap) {
+        k->cap = k->cap ? 2 * k->cap : 8;
+        k->nodes = xrealloc(k->nodes, (size_t)k->cap * sizeof *k->nodes);
+    }
+    k->nodes[k->n++] = node;
+}
+
+/* Adds s to a set of shapes; 0, or -1 if the set is full. */
+static int add_shape(Shape *set, int *n, const Shape *s) {
+    for (int i = 0; i < *n; i++)
+        if (ir_shape_eq(&set[i], s)) return 0;
+    if (*n == FUSION_MAX_SHAPES) return -1;
+    set[(*n)++] = *s;
+    return 0;
+}
+
+/* Constants every reader of which is elementwise, and that are no output. */
+static void find_inlined(Planner *p) {
+    const Graph *g = p->g;
+    for (int id = 0; id < g->nnodes; id++) p->inl[id] = g->nodes[id].op == OP_CONST;
+    for (int id = 0; id < g->nnodes; id++) {
+        const Node *n = &g->nodes[id];
+        if (ir_op_info[n->op].cls == OC_EW) continue;
+        for (int j = 0; j < n->nin; j++) p->inl[n->in[j]] = 0;
+    }
+    for (int o = 0; o < g->nouts; o++) p->inl[g->outs[o].node] = 0;
+}
+
+static int new_group(Planner *p, int loop, const Shape *shape) {
+    Group *k = &p->grp[p->ngrp];
+    memset(k, 0, sizeof *k);
+    k->loop = loop;
+    k->shape = *shape;
+    if (loop) add_shape(k->read, &k->nread, shape);
+    return p->ngrp++;
+}
+
+static int cmp_int(const void *a, const void *b) { return *(const int *)a - *(const int *)b; }
+
+/* Node id (elementwise) joins a loop group if it can; returns the group
+ * or -1. cand[] are the open loop groups of its shape it reads from. */
+static int try_join(Planner *p, int id, const int *cand, int ncand) {
+    const Node *n = &p->g->nodes[id];
+    Shape set[FUSION_MAX_SHAPES];
+    int nset = 0;
+    for (int c = 0; c < ncand; c++)
+        for (int s = 0; s < p->grp[cand[c]].nread; s++)
+            if (add_shape(set, &nset, &p->grp[cand[c]].read[s])) return -1;
+    for (int j = 0; j < n->nin; j++) {
+        int in = n->in[j], gi = p->group_of[in], member = 0;
+        for (int c = 0; c < ncand; c++) member |= gi == cand[c];
+        if (!member && !p->inl[in] && add_shape(set, &nset, &p->g->nodes[in].type.shape)) return -1;
+    }
+    int into = cand[0];
+    for (int c = 1; c < ncand; c++) into = cand[c] < into ? cand[c] : into;
+    Group *k = &p->grp[into];
+    for (int c = 0; c < ncand; c++) {
+        Group *o = &p->grp[cand[c]];
+        if (cand[c] == into) continue;
+        for (int i = 0; i < o->n; i++) push(k, o->nodes[i]), p->group_of[o->nodes[i]] = into;
+        free(o->nodes);
+        memset(o, 0, sizeof *o);
+        o->dead = 1;
+    }
+    qsort(k->nodes, (size_t)k->n, sizeof *k->nodes, cmp_int);
+    memcpy(k->read, set, sizeof set);
+    k->nread = nset;
+    push(k, id);
+    return into;
+}
+
+/* Places node id: in a loop group, or in a group of its own. */
+static void place(Planner *p, int id) {
+    const Node *n = &p->g->nodes[id];
+    int cand[8], ncand = 0, gi = -1; /* elementwise ops have at most 3 inputs */
+    if (is_loop_op(n->op)) {
+        for (int j = 0; j < n->nin; j++) {
+            int k = p->group_of[n->in[j]], dup = 0;
+            if (k < 0 || !p->grp[k].loop || p->grp[k].closed || !ir_shape_eq(&p->grp[k].shape, &n->type.shape)) continue;
+            for (int c = 0; c < ncand; c++) dup |= cand[c] == k;
+            if (!dup) cand[ncand++] = k;
+        }
+        if (ncand) gi = try_join(p, id, cand, ncand);
+        if (gi < 0) {
+            gi = new_group(p, 1, &n->type.shape);
+            for (int j = 0; j < n->nin; j++)
+                if (!p->inl[n->in[j]]) add_shape(p->grp[gi].read, &p->grp[gi].nread, &p->g->nodes[n->in[j]].type.shape);
+            push(&p->grp[gi], id);
+        }
+    } else {
+        gi = new_group(p, 0, &n->type.shape);
+        push(&p->grp[gi], id);
+    }
+    p->group_of[id] = gi;
+    for (int j = 0; j < n->nin; j++) {
+        int k = p->group_of[n->in[j]];
+        if (k >= 0 && k != gi) p->grp[k].closed = 1;
+    }
+}
+
+/* The last member of a group (its place in the execution order). */
+static int last_of(const Group *k) { return k->nodes[k->n - 1]; }
+
+static const Group *sort_groups;
+static int cmp_group(const void *a, const void *b) {
+    return last_of(&sort_groups[*(const int *)a]) - last_of(&sort_groups[*(const int *)b]);
+}
+
+/* See fusion.h. */
+void fusion_plan(const Graph *g, KernelPlan *out) {
+    Planner p = {g, xcalloc((size_t)g->nnodes + 1, sizeof(Group)), 0, xmalloc(((size_t)g->nnodes + 1) * sizeof(int)),
+                 xcalloc((size_t)g->nnodes + 1, 1)};
+    for (int id = 0; id < g->nnodes; id++) p.group_of[id] = -1;
+    find_inlined(&p);
+    for (int id = 0; id < g->nnodes; id++) {
+        Op op = g->nodes[id].op;
+        if (is_external(op) || p.inl[id]) continue;
+        place(&p, id);
+    }
+    int *order = xmalloc(((size_t)p.ngrp + 1) * sizeof *order), nk = 0;
+    for (int i = 0; i < p.ngrp; i++)
+        if (!p.grp[i].dead) order[nk++] = i;
+    sort_groups = p.grp;
+    qsort(order, (size_t)nk, sizeof *order, cmp_group);
+
+    memset(out, 0, sizeof *out);
+    out->k = xcalloc((size_t)nk + 1, sizeof *out->k);
+    out->nk = nk;
+    out->kernel_of = xmalloc(((size_t)g->nnodes + 1) * sizeof *out->kernel_of);
+    out->kept = xcalloc((size_t)g->nnodes + 1, 1);
+    for (int id = 0; id < g->nnodes; id++) out->kernel_of[id] = -1;
+    for (int i = 0; i < nk; i++) {
+        Group *k = &p.grp[order[i]];
+        out->k[i] = (FusedKernel){k->nodes, k->n, k->loop};
+        for (int m = 0; m < k->n; m++) out->kernel_of[k->nodes[m]] = i;
+    }
+    /* kept: sources, outputs, single-node kernels, and loop members read
+     * by another kernel */
+    for (int id = 0; id < g->nnodes; id++) {
+        const Node *n = &g->nodes[id];
+        int k = out->kernel_of[id];
+        if (is_external(n->op) || (k >= 0 && !out->k[k].loop)) out->kept[id] = 1;
+        for (int j = 0; j < n->nin; j++)
+            if (out->kernel_of[n->in[j]] >= 0 && out->kernel_of[n->in[j]] != k) out->kept[n->in[j]] = 1;
+    }
+    for (int o = 0; o < g->nouts; o++) out->kept[g->outs[o].node] = 1;
+    free(order);
+    free(p.grp);
+    free(p.group_of);
+    free(p.inl);
+}
+
+void fusion_plan_free(KernelPlan *p) {
+    for (int i = 0; i < p->nk; i++) free(p->k[i].nodes);
+    free(p->k);
+    free(p->kernel_of);
+    free(p->kept);
+    memset(p, 0, sizeof *p);
+}
+
+/* See fusion.h. */
+void fusion_print(const Graph *g, const KernelPlan *p, FILE *out) {
+    int computed = 0, fused = 0, loops = 0, kept = 0;
+    for (int i = 0; i < p->nk; i++) {
+        const FusedKernel *k = &p->k[i];
+        const Node *first = &g->nodes[k->nodes[0]];
+        char buf[160];
+        if (k->loop) fprintf(out, "kernel %d: loop %s:", i, ir_type_str(&first->type, buf, sizeof buf));
+        else fprintf(out, "kernel %d: %s:", i, ir_op_info[first->op].name);
+        for (int m = 0; m < k->n; m++)
+            fprintf(out, " %s%s", ir_node_label(g, k->nodes[m], buf, sizeof buf), p->kept[k->nodes[m]] ? "*" : "");
+        fputc('\n', out);
+        computed += k->n;
+        if (k->loop && k->n > 1) loops++, fused += k->n;
+        for (int m = 0; m < k->n; m++) kept += p->kept[k->nodes[m]];
+    }
+    fprintf(out, "%d kernels for %d computed nodes (%d loops fuse %d nodes); %d values kept in memory (*)\n", p->nk,
+            computed, loops, fused, kept);
+}

@@ -1,0 +1,52 @@
+/* fusion.h — groups a graph's computed nodes into kernels, the unit a
+ * backend compiles.
+ *
+ * A loop kernel is a set of elementwise nodes (and constant fills) of one
+ * shape, computed in one loop nest over that shape: a member's value stays
+ * in a register for the members that read it, and is stored to its buffer
+ * only if it is kept (read by another kernel or a graph output). Every
+ * other computed node (reductions, data movement, contractions, indexing,
+ * random numbers) is a kernel of its own. A constant read only by
+ * elementwise nodes is not a kernel at all: its readers use the value.
+ *
+ * Grouping, in node order: an elementwise node joins the open loop
+ * kernels of its shape that compute one of its inputs (merging them if
+ * there are several), else it starts a new one. A kernel closes when a
+ * node outside it reads one of its members, since from then on the
+ * member must be in memory; kernels run in the order of their last
+ * member, so every kernel's inputs are ready when it runs. A loop kernel
+ * reads inputs of at most FUSION_MAX_SHAPES distinct shapes (its own
+ * included): a node that would exceed that starts a new kernel.
+ */
+#ifndef MMGC_FUSION_H
+#define MMGC_FUSION_H
+
+#include <stdio.h>
+
+#include "ir.h"
+
+#define FUSION_MAX_SHAPES 4
+
+typedef struct {
+    int *nodes; /* node ids, in execution order */
+    int n;
+    int loop;   /* a loop kernel (see above); else one node */
+} FusedKernel;
+
+typedef struct {
+    FusedKernel *k; /* in execution order */
+    int nk;
+    int *kernel_of;      /* kernel_of[node]: its kernel, or -1 (sources, inlined constants) */
+    unsigned char *kept; /* kept[node]: its value is in its buffer after the step */
+} KernelPlan;
+
+/* Plans g's kernels (g must be verified). The plan is owned by the caller:
+ * fusion_plan_free. */
+void fusion_plan(const Graph *g, KernelPlan *p);
+void fusion_plan_free(KernelPlan *p);
+
+/* Prints the plan: one line per kernel with its nodes (kept ones marked
+ * '*'), then the counts (--emit=kernels). */
+void fusion_print(const Graph *g, const KernelPlan *p, FILE *out);
+
+#endif

@@ -1,0 +1,246 @@
+/* test_fusion.c — the kernel plan (passes/fusion.h).
+ *
+ * 1. Small graphs in the text IR against their expected plan, printed as
+ *    --emit=kernels prints it: chains fuse, a value read elsewhere is kept,
+ *    a kernel closes when another kernel reads it, constants are inlined
+ *    unless a non-elementwise op reads them, the shape limit.
+ * 2. Adam's update of a parameter is one loop kernel that keeps only the
+ *    graph's outputs (the gradient, the new parameter and moments).
+ * 3. Every model's training step: the plan is a valid schedule (every
+ *    computed node once, inputs ready before their kernel runs, loop
+ *    kernels of one shape and at most FUSION_MAX_SHAPES shapes read,
+ *    outputs kept).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "frontend/compile.h"
+#include "fusion.h"
+#include "harness.h"
+#include "passes.h"
+
+/* The plan of the graph in text, as fusion_print writes it (static). */
+static const char *plan_of(const char *text) {
+    static char out[4096];
+    char err[512];
+    Graph *g = ir_parse(text, "t.ir", err, sizeof err);
+    if (!g) {
+        snprintf(out, sizeof out, "parse error: %s", err);
+        return out;
+    }
+    KernelPlan p;
+    fusion_plan(g, &p);
+    FILE *f = fmemopen(out, sizeof out, "w");
+    fusion_print(g, &p, f);
+    fclose(f);
+    fusion_plan_free(&p);
+    ir_graph_free(g);
+    return out;
+}
+
+/* A linear layer with bias and relu: the matmul alone, add + relu fused;
+ * the constant fill of a const read by a reduction gets its own kernel. */
+static void test_chain(void) {
+    ASSERT_STR(plan_of("graph g {\n"
+                       "  %x = input f32[4, 8]\n"
+                       "  %w = param f32[8, 3] init=zeros\n"
+                       "  %b = param f32[3] init=zeros\n"
+                       "  %h = matmul(%x, %w) {ta=0, tb=0} f32[4, 3]\n"
+                       "  %a = add(%h, %b) f32[4, 3]\n"
+                       "  %y = relu(%a) f32[4, 3]\n"
+                       "  %two = const {value=2} f32[]\n"
+                       "  %z = mul(%y, %two) f32[4, 3]\n"
+                       "  output y = %z\n"
+                       "}\n"),
+               "kernel 0: matmul: %h*\n"
+               "kernel 1: loop f32[4, 3]: %a %y %z*\n"
+               "2 kernels for 4 computed nodes (1 loops fuse 3 nodes); 2 values kept in memory (*)\n");
+}
+
+/* A value read by a reduction closes its kernel: the multiply after the
+ * reduction cannot join it, and reads the kept value from memory. */
+static void test_closed(void) {
+    ASSERT_STR(plan_of("graph g {\n"
+                       "  %x = input f32[4, 8]\n"
+                       "  %e = exp(%x) f32[4, 8]\n"
+                       "  %s = reduce_sum(%e) {keepdims=1, axes=[1]} f32[4, 1]\n"
+                       "  %d = div(%e, %s) f32[4, 8]\n"
+                       "  %n = neg(%d) f32[4, 8]\n"
+                       "  output y = %n\n"
+                       "}\n"),
+               "kernel 0: loop f32[4, 8]: %e*\n"
+               "kernel 1: reduce_sum: %s*\n"
+               "kernel 2: loop f32[4, 8]: %d %n*\n"
+               "3 kernels for 4 computed nodes (1 loops fuse 2 nodes); 3 values kept in memory (*)\n");
+}
+
+/* Two open chains read by one node merge into one kernel; a value that is
+ * an output stays in the loop but is kept. */
+static void test_merge(void) {
+    ASSERT_STR(plan_of("graph g {\n"
+                       "  %x = input f32[16]\n"
+                       "  %y = input f32[16]\n"
+                       "  %a = exp(%x) f32[16]\n"
+                       "  %b = tanh(%y) f32[16]\n"
+                       "  %c = mul(%a, %b) f32[16]\n"
+                       "  %d = sqrt(%c) f32[16]\n"
+                       "  output c = %c\n"
+                       "  output d = %d\n"
+                       "}\n"),
+               "kernel 0: loop f32[16]: %a %b %c* %d*\n"
+               "1 kernels for 4 computed nodes (1 loops fuse 4 nodes); 2 values kept in memory (*)\n");
+}
+
+/* A const read by a matmul is a kernel of its own; a const read only by
+ * elementwise ops is no kernel; shapes differ: no fusion across them. */
+static void test_consts_and_shapes(void) {
+    ASSERT_STR(plan_of("graph g {\n"
+                       "  %x = input f32[2, 3]\n"
+                       "  %one = const {value=1} f32[3, 3]\n"
+                       "  %h = matmul(%x, %one) {ta=0, tb=0} f32[2, 3]\n"
+                       "  %half = const {value=0.5} f32[]\n"
+                       "  %s = reduce_sum(%h) {keepdims=0, axes=[1]} f32[2]\n"
+                       "  %t = mul(%s, %half) f32[2]\n"
+                       "  %u = add(%one, %half) f32[3, 3]\n"
+                       "  output t = %t\n"
+                       "  output u = %u\n"
+                       "}\n"),
+               "kernel 0: loop f32[3, 3]: %one*\n"
+               "kernel 1: matmul: %h*\n"
+               "kernel 2: reduce_sum: %s*\n"
+               "kernel 3: loop f32[2]: %t*\n"
+               "kernel 4: loop f32[3, 3]: %u*\n"
+               "5 kernels for 5 computed nodes (0 loops fuse 0 nodes); 5 values kept in memory (*)\n");
+}
+
+/* A node that would make its kernel read a fifth shape starts a new one. */
+static void test_shape_limit(void) {
+    ASSERT_STR(plan_of("graph g {\n"
+                       "  %x = input f32[2, 3, 4]\n"
+                       "  %a = input f32[4]\n"
+                       "  %b = input f32[3, 1]\n"
+                       "  %c = input f32[2, 1, 1]\n"
+                       "  %d = input f32[1, 3, 4]\n"
+                       "  %p = add(%x, %a) f32[2, 3, 4]\n"
+                       "  %q = mul(%p, %b) f32[2, 3, 4]\n"
+                       "  %r = sub(%q, %c) f32[2, 3, 4]\n"
+                       "  %s = div(%r, %d) f32[2, 3, 4]\n"
+                       "  %t = neg(%s) f32[2, 3, 4]\n"
+                       "  output y = %t\n"
+                       "}\n"),
+               "kernel 0: loop f32[2, 3, 4]: %p %q %r*\n"
+               "kernel 1: loop f32[2, 3, 4]: %s %t*\n"
+               "2 kernels for 5 computed nodes (2 loops fuse 5 nodes); 2 values kept in memory (*)\n");
+}
+
+/* Adam: the whole update of w (moments, bias correction, step) is one loop. */
+static void test_adam_one_loop(void) {
+    char err[512];
+    Graph *g = ir_parse("graph g {\n"
+                        "  %x = input f32[5, 7]\n"
+                        "  %w = param f32[5, 7] init=zeros\n"
+                        "  %p = mul(%x, %w) f32[5, 7]\n"
+                        "  %l = reduce_sum(%p) {keepdims=0, axes=[]} f32[]\n"
+                        "  output loss = %l\n"
+                        "}\n",
+                        "t.ir", err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(g);
+    PassConfig cfg = {STAGE_TRAIN, {OPT_ADAM, 1e-3, 0, 0.9, 0.999, 1e-8, 0}, 0, NULL, NULL};
+    PassError perr;
+    CU_ASSERT_EQUAL_FATAL(pipeline_run(g, &cfg, &perr), 0);
+    KernelPlan p;
+    fusion_plan(g, &p);
+    int w = ir_output(g, "update:w"), m = ir_output(g, "update:w.m"), v = ir_output(g, "update:w.v");
+    int d = ir_output(g, "grad:w");
+    CU_ASSERT_TRUE_FATAL(w >= 0 && m >= 0 && v >= 0 && d >= 0);
+    int k = p.kernel_of[w];
+    CU_ASSERT_EQUAL(p.kernel_of[m], k);
+    CU_ASSERT_EQUAL(p.kernel_of[v], k);
+    CU_ASSERT_EQUAL(p.kernel_of[d], k);
+    CU_ASSERT_TRUE(p.k[k].loop);
+    int kept = 0;
+    for (int i = 0; i < p.k[k].n; i++) kept += p.kept[p.k[k].nodes[i]];
+    if (kept != 4) fusion_print(g, &p, stderr);
+    CU_ASSERT_EQUAL(kept, 4); /* the outputs grad:w and the new w, m, v: nothing else goes to memory */
+    CU_ASSERT_TRUE(p.k[k].n >= 10);    /* the ~12 elementwise steps of the update */
+    fusion_plan_free(&p);
+    ir_graph_free(g);
+}
+
+/* The plan of a model's training step is a valid schedule. */
+static int check_schedule(const char *path) {
+    Compiled c;
+    int ok = compile_train_step(&c, path);
+    const Graph *g = c.model.graph;
+    KernelPlan p;
+    if (!ok) return compile_free(&c), 0;
+    fusion_plan(g, &p);
+    int *seen = calloc((size_t)g->nnodes + 1, sizeof *seen);
+    for (int i = 0; i < p.nk && ok; i++) {
+        const FusedKernel *k = &p.k[i];
+        const Shape *s = &g->nodes[k->nodes[0]].type.shape;
+        Shape read[FUSION_MAX_SHAPES + 8];
+        int nread = 0;
+        for (int j = 0; j < k->n && ok; j++) {
+            int id = k->nodes[j];
+            const Node *n = &g->nodes[id];
+            seen[id]++;
+            if (p.kernel_of[id] != i) ok = 0;
+            if (k->loop && (!ir_shape_eq(&n->type.shape, s) ||
+                            (ir_op_info[n->op].cls != OC_EW && n->op != OP_CONST)))
+                ok = 0;
+            if (!k->loop && (k->n != 1 || !p.kept[id])) ok = 0;
+            for (int a = 0; a < n->nin; a++) {
+                int in = n->in[a], ki = p.kernel_of[in];
+                Op op = g->nodes[in].op;
+                int source = op == OP_INPUT || op == OP_LABEL || op == OP_PARAM || op == OP_STATE;
+                if (ki == i) {
+                    if (in > id) ok = 0; /* a member read before it is computed */
+                    continue;
+                }
+                if (ki < 0 && !source && !(op == OP_CONST && !p.kept[in] && k->loop)) ok = 0;
+                if (ki > i || (ki >= 0 && !p.kept[in])) ok = 0; /* not ready, or not in memory */
+                if (k->loop && p.kept[in]) {
+                    int dup = 0;
+                    for (int r = 0; r < nread; r++) dup |= ir_shape_eq(&read[r], &g->nodes[in].type.shape);
+                    if (!dup && nread < FUSION_MAX_SHAPES + 8) read[nread++] = g->nodes[in].type.shape;
+                }
+            }
+        }
+        int own = 0;
+        for (int r = 0; r < nread; r++) own |= ir_shape_eq(&read[r], s);
+        if (k->loop && nread + !own > FUSION_MAX_SHAPES) ok = 0;
+        if (!ok) fprintf(stderr, "\n%s: kernel %d is not valid\n", path, i);
+    }
+    for (int id = 0; id < g->nnodes && ok; id++) {
+        Op op = g->nodes[id].op;
+        int source = op == OP_INPUT || op == OP_LABEL || op == OP_PARAM || op == OP_STATE;
+        int inlined = op == OP_CONST && p.kernel_of[id] < 0;
+        if (seen[id] != (source || inlined ? 0 : 1)) {
+            fprintf(stderr, "\n%s: node %d is in %d kernels\n", path, id, seen[id]);
+            ok = 0;
+        }
+    }
+    for (int o = 0; o < g->nouts && ok; o++)
+        if (!p.kept[g->outs[o].node]) fprintf(stderr, "\n%s: output %s is not kept\n", path, g->outs[o].name), ok = 0;
+    free(seen);
+    fusion_plan_free(&p);
+    compile_free(&c);
+    return ok;
+}
+
+static void test_every_model(void) { compile_each_model(check_schedule); }
+
+static CU_TestInfo tests[] = {
+    {"a chain after a matmul fuses into one loop", test_chain},
+    {"a kernel closes when another kernel reads it", test_closed},
+    {"open chains merge; outputs are kept", test_merge},
+    {"constants: inlined, or a kernel when a matmul reads them", test_consts_and_shapes},
+    {"a loop kernel reads at most FUSION_MAX_SHAPES shapes", test_shape_limit},
+    {"Adam's update of a parameter is one loop", test_adam_one_loop},
+    {"every model's training step: the plan is a valid schedule", test_every_model},
+    CU_TEST_INFO_NULL,
+};
+
+int main(void) { return harness_run("fusion", tests); }
