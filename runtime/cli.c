@@ -39,6 +39,8 @@ void cli_usage(FILE *out) {
           "  --emit=ir            print the forward graph in mmgc's text IR\n"
           "  --emit=dot           print the forward graph for Graphviz (dot -Tsvg)\n"
           "  --emit=kernels       print the fusion plan: the kernels the llvm backend compiles\n"
+          "  --emit=memplan       print the memory plan: each value's offset and live range,\n"
+          "                       the planned peak and the sum without reuse\n"
           "  --emit=llvm          print the LLVM IR the llvm backend compiles (optimized)\n"
           "  --emit=asm           print the host assembly the llvm backend compiles\n"
           "  --stage=forward|train  the graph to emit: the forward pass (default) or the\n"
@@ -99,10 +101,11 @@ int cli_parse(int argc, char **argv, Options *o, char *err, size_t n) {
             else if (!strcmp(v, "ir")) o->emit = EMIT_IR;
             else if (!strcmp(v, "dot")) o->emit = EMIT_DOT;
             else if (!strcmp(v, "kernels")) o->emit = EMIT_KERNELS;
+            else if (!strcmp(v, "memplan")) o->emit = EMIT_MEMPLAN;
             else if (!strcmp(v, "llvm")) o->emit = EMIT_LLVM;
             else if (!strcmp(v, "asm")) o->emit = EMIT_ASM;
             else {
-                snprintf(err, n, "unknown --emit kind '%s' (expected ast, ir, dot, kernels, llvm or asm)", v);
+                snprintf(err, n, "unknown --emit kind '%s' (expected ast, ir, dot, kernels, memplan, llvm or asm)", v);
                 return -1;
             }
         } else if (opt_is(a, "--stage")) {

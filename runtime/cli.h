@@ -6,7 +6,7 @@
 
 #include "elaborate.h"
 
-typedef enum { EMIT_NONE, EMIT_AST, EMIT_IR, EMIT_DOT, EMIT_KERNELS, EMIT_LLVM, EMIT_ASM } EmitKind;
+typedef enum { EMIT_NONE, EMIT_AST, EMIT_IR, EMIT_DOT, EMIT_KERNELS, EMIT_MEMPLAN, EMIT_LLVM, EMIT_ASM } EmitKind;
 
 typedef struct {
     const char *file;     /* the .mmg file                    */

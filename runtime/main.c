@@ -8,6 +8,7 @@
 #include "elaborate.h"
 #include "fusion.h"
 #include "llvm_backend.h"
+#include "memplan.h"
 #include "program.h"
 #include "rt_blas.h"
 #include "summary.h"
@@ -28,10 +29,16 @@ static int emit(const Options *o, Program *p, const Elaborated *m, FILE *out, ch
     case EMIT_AST: ast_print_module(p->modules[p->main_file], p->src.files[p->main_file].path, out); break;
     case EMIT_IR: ir_print(m->graph, out); break;
     case EMIT_DOT: ir_print_dot(m->graph, out); break;
-    case EMIT_KERNELS: {
+    case EMIT_KERNELS: case EMIT_MEMPLAN: {
         KernelPlan plan;
         fusion_plan(m->graph, &plan);
-        fusion_print(m->graph, &plan, out);
+        if (o->emit == EMIT_KERNELS) fusion_print(m->graph, &plan, out);
+        else {
+            MemPlan mem;
+            memplan_build(m->graph, &plan, &mem);
+            memplan_print(m->graph, &mem, out);
+            memplan_free(&mem);
+        }
         fusion_plan_free(&plan);
         break;
     }

@@ -1,11 +1,14 @@
 /* engine_llvm.c — the LLVM backend behind the runtime's Engine interface.
  *
- * create: verify the graph, plan its kernels (passes/fusion.h), generate
- * the module, optimize it (O3, host CPU), JIT it, and allocate memory: one
- * zeroed 64-byte aligned block per external source (input, label, param,
- * state; freed if the runtime binds the node to its own memory) and one
- * arena for every kept computed node, each at a 64-byte aligned offset;
- * then the scratch the module asks for. Values fused away have no buffer.
+ * create: verify the graph, plan its kernels (passes/fusion.h) and memory
+ * (passes/memplan.h), generate the module, optimize it (O3, host CPU), JIT
+ * it, and allocate memory: one zeroed 64-byte aligned block per external
+ * source (input, label, param, state; freed if the runtime binds the node
+ * to its own memory), the planned arena for the computed values kept in
+ * memory, and the scratch the module asks for. The arena starts with every
+ * bit set (NaN, or -1), so a kernel that wrongly relies on zeroed memory
+ * fails the tests. Values fused away, and values whose memory a later one
+ * reuses, have no buffer after the step (buffer() gives NULL).
  * run: one call of mmgc_step over the table of buffer pointers.
  * apply_updates: as the interpreter does it (every update reads the values
  * from before any is written).
@@ -24,6 +27,7 @@
 #include "cg.h"
 #include "engine.h"
 #include "llvm_backend.h"
+#include "memplan.h"
 #include "rt.h"
 #include "util.h"
 
@@ -33,6 +37,8 @@ typedef int32_t (*StepFn)(void **bufs, const RtRandom *rnd, float *scratch);
 typedef struct {
     const Graph *g;
     KernelPlan plan;
+    MemPlan mem;
+    unsigned char *survives; /* survives[id]: the buffer still holds node id after a step */
     LlvmJit *jit;
     StepFn step;
     int32_t *fail_node;   /* in the JIT's memory: the node whose helper failed */
@@ -95,6 +101,8 @@ static void destroy(void *impl) {
     free(e->upd_dst);
     free(e->staged);
     fusion_plan_free(&e->plan);
+    if (e->mem.offset) memplan_free(&e->mem);
+    free(e->survives);
     free(e);
 }
 
@@ -152,33 +160,30 @@ static void *zalloc64(size_t bytes) {
     return p;
 }
 
-/* A block per external source, the arena for the rest, the scratch. */
+/* A block per external source, the planned arena for the rest, the scratch. */
 static int alloc_buffers(LlvmEngine *e, int64_t scratch_floats, char *err, size_t errlen) {
     const Graph *g = e->g;
     e->bufs = xcalloc((size_t)g->nnodes + 1, sizeof *e->bufs);
     e->own = xcalloc((size_t)g->nnodes + 1, 1);
-    size_t *at = xcalloc((size_t)g->nnodes + 1, sizeof *at), total = 0;
+    e->survives = xcalloc((size_t)g->nnodes + 1, 1);
     for (int id = 0; id < g->nnodes; id++) {
-        if (cg_is_external(g->nodes[id].op)) {
-            if (!(e->bufs[id] = zalloc64(bytes_of(g, id)))) {
-                free(at);
-                return fail(err, errlen, "out of memory: node %%%d needs %zu bytes", id, bytes_of(g, id));
-            }
-            e->own[id] = 1;
-            continue;
-        }
-        if (!e->plan.kept[id]) continue;
-        at[id] = total;
-        total += padded(bytes_of(g, id));
+        if (!cg_is_external(g->nodes[id].op)) continue;
+        if (!(e->bufs[id] = zalloc64(bytes_of(g, id))))
+            return fail(err, errlen, "out of memory: node %%%d needs %zu bytes", id, bytes_of(g, id));
+        e->own[id] = 1;
+        e->survives[id] = 1;
     }
-    e->arena = zalloc64(total);
+    e->arena = aligned_alloc(64, padded((size_t)e->mem.size));
     e->scratch = zalloc64((size_t)(scratch_floats > 0 ? scratch_floats : 1) * sizeof(float));
-    for (int id = 0; e->arena && id < g->nnodes; id++)
-        if (!e->own[id] && e->plan.kept[id]) e->bufs[id] = e->arena + at[id];
-    free(at);
     if (!e->arena || !e->scratch)
-        return fail(err, errlen, "out of memory: the graph's values need %zu bytes and the scratch %" PRId64, total,
-                    scratch_floats * 4);
+        return fail(err, errlen, "out of memory: the graph's values need %" PRId64 " bytes and the scratch %" PRId64,
+                    e->mem.size, scratch_floats * 4);
+    memset(e->arena, 0xff, padded((size_t)e->mem.size));
+    for (int id = 0; id < g->nnodes; id++)
+        if (e->mem.offset[id] >= 0) {
+            e->bufs[id] = e->arena + e->mem.offset[id];
+            e->survives[id] = (unsigned char)memplan_survives(g, &e->mem, id);
+        }
     return 0;
 }
 
@@ -188,6 +193,7 @@ static void *create(const Graph *g, char *err, size_t errlen) {
     LlvmEngine *e = xcalloc(1, sizeof *e);
     e->g = g;
     fusion_plan(g, &e->plan);
+    memplan_build(g, &e->plan, &e->mem);
     int64_t scratch_floats = 0;
     if (find_updates(e, err, errlen) || compile(e, &scratch_floats, err, errlen) ||
         alloc_buffers(e, scratch_floats, err, errlen)) {
@@ -209,10 +215,11 @@ static int bind(void *impl, int node, void *memory) {
     return 0;
 }
 
-/* Node's buffer (NULL for no such node, or a value fused away). */
+/* Node's buffer: NULL for no such node, a value fused away, or one whose
+ * memory a later value reuses (see the top of the file). */
 static void *buffer(void *impl, int node) {
     LlvmEngine *e = impl;
-    return node >= 0 && node < e->g->nnodes ? e->bufs[node] : NULL;
+    return node >= 0 && node < e->g->nnodes && e->survives[node] ? e->bufs[node] : NULL;
 }
 
 /* The message for a failed step: the interpreter's for a bad index, else

@@ -1,0 +1,119 @@
+/* memplan.c — the memory plan of memplan.h. */
+#include "memplan.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+static int is_external(Op op) { return op == OP_INPUT || op == OP_LABEL || op == OP_PARAM || op == OP_STATE; }
+
+int64_t memplan_bytes(const Graph *g, int node) {
+    const TType *t = &g->nodes[node].type;
+    int64_t bytes = ir_numel(&t->shape) * (t->dtype == DT_I64 ? 8 : 4);
+    return bytes ? (bytes + MEMPLAN_ALIGN - 1) / MEMPLAN_ALIGN * MEMPLAN_ALIGN : MEMPLAN_ALIGN;
+}
+
+/* Do the live ranges of planned nodes a and b share a kernel? */
+static int live_together(const MemPlan *mp, int a, int b) {
+    return mp->first[a] <= mp->last[b] && mp->first[b] <= mp->last[a];
+}
+
+/* Do the bytes of planned nodes a and b overlap? */
+static int overlap(const Graph *g, const MemPlan *mp, int a, int b) {
+    return mp->offset[a] < mp->offset[b] + memplan_bytes(g, b) && mp->offset[b] < mp->offset[a] + memplan_bytes(g, a);
+}
+
+static const Graph *sort_graph;
+/* Larger values first; ties in node order. */
+static int cmp_size(const void *pa, const void *pb) {
+    int a = *(const int *)pa, b = *(const int *)pb;
+    int64_t sa = memplan_bytes(sort_graph, a), sb = memplan_bytes(sort_graph, b);
+    return sa != sb ? (sa < sb ? 1 : -1) : a - b;
+}
+
+static int cmp_i64(const void *pa, const void *pb) {
+    int64_t a = *(const int64_t *)pa, b = *(const int64_t *)pb;
+    return (a > b) - (a < b);
+}
+
+/* The live ranges: from the computing kernel to the last reader (outputs:
+ * past the last kernel). */
+static void live_ranges(const Graph *g, const KernelPlan *kp, MemPlan *mp) {
+    for (int id = 0; id < g->nnodes; id++) {
+        mp->first[id] = mp->last[id] = kp->kernel_of[id];
+        const Node *n = &g->nodes[id];
+        int k = kp->kernel_of[id];
+        for (int j = 0; j < n->nin; j++) {
+            int in = n->in[j];
+            if (k > mp->last[in]) mp->last[in] = k;
+        }
+    }
+    for (int o = 0; o < g->nouts; o++) mp->last[g->outs[o].node] = kp->nk;
+}
+
+/* See memplan.h. */
+void memplan_build(const Graph *g, const KernelPlan *kp, MemPlan *mp) {
+    size_t nn = (size_t)g->nnodes + 1;
+    memset(mp, 0, sizeof *mp);
+    mp->offset = xmalloc(nn * sizeof *mp->offset);
+    mp->first = xmalloc(nn * sizeof *mp->first);
+    mp->last = xmalloc(nn * sizeof *mp->last);
+    live_ranges(g, kp, mp);
+    int *order = xmalloc(nn * sizeof *order), n = 0;
+    for (int id = 0; id < g->nnodes; id++) {
+        mp->offset[id] = -1;
+        if (!is_external(g->nodes[id].op) && kp->kept[id]) order[n++] = id;
+    }
+    sort_graph = g;
+    qsort(order, (size_t)n, sizeof *order, cmp_size);
+    /* first fit among the placed values live at the same time */
+    int64_t(*busy)[2] = xmalloc(nn * sizeof *busy);
+    for (int i = 0; i < n; i++) {
+        int a = order[i], nb = 0;
+        for (int j = 0; j < i; j++)
+            if (live_together(mp, a, order[j]))
+                busy[nb][0] = mp->offset[order[j]], busy[nb++][1] = mp->offset[order[j]] + memplan_bytes(g, order[j]);
+        qsort(busy, (size_t)nb, sizeof *busy, cmp_i64);
+        int64_t at = 0, need = memplan_bytes(g, a);
+        for (int j = 0; j < nb; j++) {
+            if (busy[j][0] >= at + need) break;
+            if (busy[j][1] > at) at = busy[j][1];
+        }
+        mp->offset[a] = at;
+        if (at + need > mp->size) mp->size = at + need;
+        mp->naive += need;
+    }
+    mp->nvalues = n;
+    free(busy);
+    free(order);
+}
+
+void memplan_free(MemPlan *mp) {
+    free(mp->offset);
+    free(mp->first);
+    free(mp->last);
+    memset(mp, 0, sizeof *mp);
+}
+
+/* See memplan.h. */
+int memplan_survives(const Graph *g, const MemPlan *mp, int node) {
+    if (node < 0 || node >= g->nnodes || mp->offset[node] < 0) return 0;
+    for (int id = 0; id < g->nnodes; id++)
+        if (id != node && mp->offset[id] >= 0 && mp->first[id] > mp->last[node] && overlap(g, mp, id, node)) return 0;
+    return 1;
+}
+
+/* See memplan.h. */
+void memplan_print(const Graph *g, const MemPlan *mp, FILE *out) {
+    for (int id = 0; id < g->nnodes; id++) {
+        if (mp->offset[id] < 0) continue;
+        char label[160], type[96];
+        fprintf(out, "%-40s %-24s offset %10lld  bytes %10lld  kernels %d..%d\n",
+                ir_node_label(g, id, label, sizeof label), ir_type_str(&g->nodes[id].type, type, sizeof type),
+                (long long)mp->offset[id], (long long)memplan_bytes(g, id), mp->first[id], mp->last[id]);
+    }
+    fprintf(out, "%d values: planned peak %.1f MiB, %.1f MiB without reuse (%.0f%%)\n", mp->nvalues,
+            (double)mp->size / 1048576.0, (double)mp->naive / 1048576.0,
+            mp->naive ? 100.0 * (double)mp->size / (double)mp->naive : 100.0);
+}

@@ -1,0 +1,48 @@
+/* memplan.h — where each value kept in memory lives during a step.
+ *
+ * Over the kernel order of a fusion plan, a kept computed value is live
+ * from the kernel that computes it to the last kernel that reads it
+ * (graph outputs: to the end of the step, since the runtime reads them
+ * after it). Two values whose live ranges share a kernel never share
+ * memory; others may. Offsets are assigned greedily, largest value first,
+ * each at the lowest aligned offset that does not overlap a value it is
+ * live with. Sources (inputs, labels, parameters, optimizer state) are not
+ * planned: the runtime owns their memory.
+ */
+#ifndef MMGC_MEMPLAN_H
+#define MMGC_MEMPLAN_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "fusion.h"
+#include "ir.h"
+
+#define MEMPLAN_ALIGN 64
+
+typedef struct {
+    int64_t *offset;  /* offset[node]: bytes into the arena, or -1 (not planned) */
+    int *first, *last; /* live range of a planned node, in kernel indices */
+    int64_t size;     /* the arena's bytes: the planned peak */
+    int64_t naive;    /* the bytes if every planned value had memory of its own */
+    int nvalues;      /* planned values */
+} MemPlan;
+
+/* Plans the memory of g's kept computed values under kernel plan kp. The
+ * plan is owned by the caller: memplan_free. */
+void memplan_build(const Graph *g, const KernelPlan *kp, MemPlan *mp);
+void memplan_free(MemPlan *mp);
+
+/* Is node's value still in its memory after the step (no value computed
+ * later reuses any of its bytes)? Always for outputs; never for values
+ * that are not planned. */
+int memplan_survives(const Graph *g, const MemPlan *mp, int node);
+
+/* Bytes of node's elements, rounded up to MEMPLAN_ALIGN (at least that). */
+int64_t memplan_bytes(const Graph *g, int node);
+
+/* Prints one line per planned value (offset, bytes, live range), then the
+ * planned peak and the naive sum (--emit=memplan). */
+void memplan_print(const Graph *g, const MemPlan *mp, FILE *out);
+
+#endif
