@@ -37,7 +37,8 @@ typedef struct {
     FusedKernel *k; /* in execution order */
     int nk;
     int *kernel_of;      /* kernel_of[node]: its kernel, or -1 (sources, inlined constants) */
-    unsigned char *kept; /* kept[node]: its value is in its buffer after the step */
+    unsigned char *kept; /* kept[node]: its value goes to memory (another kernel reads it,
+                          * or it is an output); see memplan.h for how long it stays */
 } KernelPlan;
 
 /* Plans g's kernels (g must be verified). The plan is owned by the caller:

@@ -17,11 +17,13 @@ typedef struct {
     const char *name;
     /* Prepares g (which must outlive the engine); NULL with a message on failure. */
     void *(*create)(const Graph *g, char *err, size_t errlen);
-    /* Makes source node `node` use `memory`; 0 or -1. */
+    /* Makes external source `node` (input, label, param, state) use
+     * `memory`; 0 or -1. */
     int (*bind)(void *impl, int node, void *memory);
     /* The buffer of a node (inputs are written here before a run, outputs
-     * read after). Sources and outputs always have one; another node may
-     * have none (NULL) where a backend keeps its value only in registers. */
+     * read after). External sources (input, label, param, state) and
+     * outputs always have one; another node may have none (NULL) when a
+     * backend fuses it away, inlines it, or reuses its memory. */
     void *(*buffer)(void *impl, int node);
     /* One pass over the graph; training selects dropout; 0 or -1 with a message. */
     int (*run)(void *impl, int training, uint64_t seed, uint64_t step, char *err, size_t errlen);

@@ -12,7 +12,10 @@
  *
  * Each loop is a rotated counting loop, i from 0 to n (n >= 1, a
  * constant), and the body's offsets are base + sum(i_d * st[d]), built
- * with nsw arithmetic so scalar evolution sees affine addresses.
+ * with nsw arithmetic so scalar evolution sees affine addresses. The one
+ * exception is the outermost loop of a nest run on the thread pool (see
+ * cg.h): each task runs it over its own range lo..hi, values computed
+ * from the task index; the loops inside keep their constant trip counts.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -205,10 +205,10 @@ static void *create(const Graph *g, char *err, size_t errlen) {
 
 /* ---- running ----------------------------------------------------------------------- */
 
-/* Makes source node `node` use the caller's memory. */
+/* Makes external source `node` use the caller's memory. */
 static int bind(void *impl, int node, void *memory) {
     LlvmEngine *e = impl;
-    if (node < 0 || node >= e->g->nnodes || !memory || ir_op_info[e->g->nodes[node].op].cls != OC_SOURCE) return -1;
+    if (node < 0 || node >= e->g->nnodes || !memory || !cg_is_external(e->g->nodes[node].op)) return -1;
     if (e->own[node]) free(e->bufs[node]);
     e->own[node] = 0;
     e->bufs[node] = memory;
