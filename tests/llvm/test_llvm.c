@@ -407,6 +407,26 @@ static void test_bad_index(void) {
     ir_graph_free(g);
 }
 
+/* bind: external sources only (a constant or random node is computed by
+ * the step, in memory the plan chose). */
+static void test_bind(void) {
+    Case c = {OP_ADD, {IN(S2(3, 4), R_ANY), IN(S2(3, 4), R_ANY)}, 2, {0}, 0, 0, 0, {0}, 0};
+    Graph *g = build_case(&c, 0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(g);
+    TType t = {DT_F32, {2, {3, 4}}};
+    char err[256];
+    int k = ir_build(g, OP_CONST, NULL, 0, NULL, 0, 2.0, &t, (Loc){0, 0, 0}, err, sizeof err);
+    ir_add_output(g, "k", k);
+    Engine e = {0};
+    CU_ASSERT_EQUAL_FATAL(engine_open(&e, &engine_llvm, g, err, sizeof err), 0);
+    float mine[12];
+    CU_ASSERT_EQUAL(e.ops->bind(e.impl, 0, mine), 0);  /* p0, a param */
+    CU_ASSERT_EQUAL(e.ops->bind(e.impl, k, mine), -1); /* a const */
+    CU_ASSERT_EQUAL(e.ops->bind(e.impl, g->nnodes, mine), -1);
+    engine_close(&e);
+    ir_graph_free(g);
+}
+
 /* ---- loops on the thread pool ------------------------------------------------- */
 
 /* Nests of at least CG_PAR_MIN elements, with partial last tasks; par says
@@ -562,6 +582,7 @@ static CU_TestInfo tests[] = {
     {"NaN, infinities, signed zeros: ops.def's conventions", test_special_values},
     {"loops on the thread pool: llvm vs interpreter, same bits on 1 and 2 threads", test_parallel_loops},
     {"a bad gather index fails the step with the interpreter's message", test_bad_index},
+    {"bind takes external sources only", test_bind},
     {"one training step of every model, llvm vs interpreter", test_every_model},
     CU_TEST_INFO_NULL,
 };
