@@ -51,13 +51,22 @@ static int add_shape(Shape *set, int *n, const Shape *s) {
     return 0;
 }
 
-/* Constants every reader of which is elementwise, and that are no output. */
-static void find_inlined(Planner *p) {
+/* The nodes an output depends on (xcalloc'd; the caller frees it). */
+static unsigned char *find_live(const Graph *g) {
+    unsigned char *live = xcalloc((size_t)g->nnodes + 1, 1);
+    for (int o = 0; o < g->nouts; o++) live[g->outs[o].node] = 1;
+    for (int id = g->nnodes - 1; id >= 0; id--)
+        for (int j = 0; live[id] && j < g->nodes[id].nin; j++) live[g->nodes[id].in[j]] = 1;
+    return live;
+}
+
+/* Constants every live reader of which is elementwise, and that are no output. */
+static void find_inlined(Planner *p, const unsigned char *live) {
     const Graph *g = p->g;
     for (int id = 0; id < g->nnodes; id++) p->inl[id] = g->nodes[id].op == OP_CONST;
     for (int id = 0; id < g->nnodes; id++) {
         const Node *n = &g->nodes[id];
-        if (ir_op_info[n->op].cls == OC_EW) continue;
+        if (ir_op_info[n->op].cls == OC_EW || !live[id]) continue;
         for (int j = 0; j < n->nin; j++) p->inl[n->in[j]] = 0;
     }
     for (int o = 0; o < g->nouts; o++) p->inl[g->outs[o].node] = 0;
@@ -148,10 +157,11 @@ void fusion_plan(const Graph *g, KernelPlan *out) {
     Planner p = {g, xcalloc((size_t)g->nnodes + 1, sizeof(Group)), 0, xmalloc(((size_t)g->nnodes + 1) * sizeof(int)),
                  xcalloc((size_t)g->nnodes + 1, 1)};
     for (int id = 0; id < g->nnodes; id++) p.group_of[id] = -1;
-    find_inlined(&p);
+    unsigned char *live = find_live(g);
+    find_inlined(&p, live);
     for (int id = 0; id < g->nnodes; id++) {
         Op op = g->nodes[id].op;
-        if (is_external(op) || p.inl[id]) continue;
+        if (is_external(op) || p.inl[id] || !live[id]) continue;
         place(&p, id);
     }
     int *order = xmalloc(((size_t)p.ngrp + 1) * sizeof *order), nk = 0;
@@ -177,11 +187,12 @@ void fusion_plan(const Graph *g, KernelPlan *out) {
         const Node *n = &g->nodes[id];
         int k = out->kernel_of[id];
         if (is_external(n->op) || (k >= 0 && !out->k[k].loop)) out->kept[id] = 1;
-        for (int j = 0; j < n->nin; j++)
+        for (int j = 0; j < n->nin && k >= 0; j++)
             if (out->kernel_of[n->in[j]] >= 0 && out->kernel_of[n->in[j]] != k) out->kept[n->in[j]] = 1;
     }
     for (int o = 0; o < g->nouts; o++) out->kept[g->outs[o].node] = 1;
     free(order);
+    free(live);
     free(p.grp);
     free(p.group_of);
     free(p.inl);

@@ -8,6 +8,7 @@
  * other computed node (reductions, data movement, contractions, indexing,
  * random numbers) is a kernel of its own. A constant read only by
  * elementwise nodes is not a kernel at all: its readers use the value.
+ * Nodes no output depends on are not planned (not computed).
  *
  * Grouping, in node order: an elementwise node joins the open loop
  * kernels of its shape that compute one of its inputs (merging them if
@@ -36,7 +37,8 @@ typedef struct {
 typedef struct {
     FusedKernel *k; /* in execution order */
     int nk;
-    int *kernel_of;      /* kernel_of[node]: its kernel, or -1 (sources, inlined constants) */
+    int *kernel_of;      /* kernel_of[node]: its kernel, or -1 (sources, inlined constants,
+                          * nodes no output needs) */
     unsigned char *kept; /* kept[node]: its value goes to memory (another kernel reads it,
                           * or it is an output); see memplan.h for how long it stays */
 } KernelPlan;

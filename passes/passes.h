@@ -46,6 +46,10 @@ int autodiff_has_rule(Op op);
  * STATE node (new STATE nodes hold moments and the step count). */
 int pass_optimizer(Graph *g, const PassConfig *cfg, PassError *err);
 
+/* Common subexpression elimination: later readers and outputs of a node
+ * equal to an earlier one read the earlier one (node ids do not change). */
+int pass_simplify(Graph *g, const PassConfig *cfg, PassError *err);
+
 /* Runs the passes of cfg->stage in order. */
 int pipeline_run(Graph *g, const PassConfig *cfg, PassError *err);
 /* Is name a pass (for --dump-after)? */

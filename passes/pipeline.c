@@ -14,6 +14,7 @@ typedef struct {
 static const Pass passes[] = {
     {"autodiff", pass_autodiff, STAGE_TRAIN},   /* + backward: grad:NAME outputs        */
     {"optimizer", pass_optimizer, STAGE_TRAIN}, /* + update:NAME outputs, optimizer state */
+    {"simplify", pass_simplify, STAGE_TRAIN},   /* one node per distinct value            */
 };
 
 #define NPASSES (int)(sizeof passes / sizeof passes[0])
@@ -24,7 +25,7 @@ int pipeline_has_pass(const char *name) {
     return 0;
 }
 
-const char *pipeline_pass_names(void) { return "autodiff, optimizer"; }
+const char *pipeline_pass_names(void) { return "autodiff, optimizer, simplify"; }
 
 int pipeline_run(Graph *g, const PassConfig *cfg, PassError *err) {
     for (int i = 0; i < NPASSES; i++) {

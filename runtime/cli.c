@@ -46,7 +46,7 @@ void cli_usage(FILE *out) {
           "  --stage=forward|train  the graph to emit: the forward pass (default) or the\n"
           "                       whole training step (forward, loss, backward, update)\n"
           "  --dump-after=PASS    print the graph after a pass of the training pipeline\n"
-          "                       (autodiff, optimizer)\n"
+          "                       (autodiff, optimizer, simplify)\n"
           "  --set KEY=VALUE      override a model binding (--set fusion=gated), a train\n"
           "                       setting (--set batch=128, --set early_stopping.patience=3)\n"
           "                       or a block argument by path (--set multimodal.fusion=add);\n"

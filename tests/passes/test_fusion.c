@@ -7,7 +7,8 @@
  * 2. Adam's update of a parameter is one loop kernel that keeps only the
  *    graph's outputs (the gradient, the new parameter and moments).
  * 3. Every model's training step: the plan is a valid schedule (every
- *    computed node once, inputs ready before their kernel runs, loop
+ *    node an output needs computed once, and no other; inputs ready
+ *    before their kernel runs, loop
  *    kernels of one shape and at most FUSION_MAX_SHAPES shapes read,
  *    outputs kept).
  */
@@ -213,11 +214,15 @@ static int check_schedule(const char *path) {
         if (k->loop && nread + !own > FUSION_MAX_SHAPES) ok = 0;
         if (!ok) fprintf(stderr, "\n%s: kernel %d is not valid\n", path, i);
     }
+    unsigned char *live = calloc((size_t)g->nnodes + 1, 1);
+    for (int o = 0; o < g->nouts; o++) live[g->outs[o].node] = 1;
+    for (int id = g->nnodes - 1; id >= 0; id--)
+        for (int a = 0; live[id] && a < g->nodes[id].nin; a++) live[g->nodes[id].in[a]] = 1;
     for (int id = 0; id < g->nnodes && ok; id++) {
         Op op = g->nodes[id].op;
         int source = op == OP_INPUT || op == OP_LABEL || op == OP_PARAM || op == OP_STATE;
         int inlined = op == OP_CONST && p.kernel_of[id] < 0;
-        if (seen[id] != (source || inlined ? 0 : 1)) {
+        if (seen[id] != (source || inlined || !live[id] ? 0 : 1)) {
             fprintf(stderr, "\n%s: node %d is in %d kernels\n", path, id, seen[id]);
             ok = 0;
         }
@@ -225,6 +230,7 @@ static int check_schedule(const char *path) {
     for (int o = 0; o < g->nouts && ok; o++)
         if (!p.kept[g->outs[o].node]) fprintf(stderr, "\n%s: output %s is not kept\n", path, g->outs[o].name), ok = 0;
     free(seen);
+    free(live);
     fusion_plan_free(&p);
     compile_free(&c);
     return ok;
