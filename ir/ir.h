@@ -41,6 +41,13 @@ typedef struct {
 
 extern const OpInfo ir_op_info[OP_COUNT];
 
+/* Sources whose values come from outside the graph (the runtime feeds or
+ * keeps them): input, label, param, state. Other sources (const, random)
+ * are computed by the step. */
+static inline int ir_is_external(Op op) {
+    return op == OP_INPUT || op == OP_LABEL || op == OP_PARAM || op == OP_STATE;
+}
+
 /* An op's attribute schema, read from its ops.def string. An INT entry is
  * attr[slot]; a LIST entry takes attr[slot..nattr); VALUE is Node.value.  */
 typedef enum { ATTR_INT, ATTR_LIST, ATTR_VALUE } AttrKind;

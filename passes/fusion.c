@@ -29,8 +29,6 @@ typedef struct {
     unsigned char *inl;  /* constants read only by elementwise nodes */
 } Planner;
 
-static int is_external(Op op) { return op == OP_INPUT || op == OP_LABEL || op == OP_PARAM || op == OP_STATE; }
-
 /* Elementwise for grouping: the EW class and constant fills. */
 static int is_loop_op(Op op) { return ir_op_info[op].cls == OC_EW || op == OP_CONST; }
 
@@ -161,7 +159,7 @@ void fusion_plan(const Graph *g, KernelPlan *out) {
     find_inlined(&p, live);
     for (int id = 0; id < g->nnodes; id++) {
         Op op = g->nodes[id].op;
-        if (is_external(op) || p.inl[id] || !live[id]) continue;
+        if (ir_is_external(op) || p.inl[id] || !live[id]) continue;
         place(&p, id);
     }
     int *order = xmalloc(((size_t)p.ngrp + 1) * sizeof *order), nk = 0;
@@ -186,7 +184,7 @@ void fusion_plan(const Graph *g, KernelPlan *out) {
     for (int id = 0; id < g->nnodes; id++) {
         const Node *n = &g->nodes[id];
         int k = out->kernel_of[id];
-        if (is_external(n->op) || (k >= 0 && !out->k[k].loop)) out->kept[id] = 1;
+        if (ir_is_external(n->op) || (k >= 0 && !out->k[k].loop)) out->kept[id] = 1;
         for (int j = 0; j < n->nin && k >= 0; j++)
             if (out->kernel_of[n->in[j]] >= 0 && out->kernel_of[n->in[j]] != k) out->kept[n->in[j]] = 1;
     }

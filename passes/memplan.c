@@ -6,8 +6,6 @@
 
 #include "util.h"
 
-static int is_external(Op op) { return op == OP_INPUT || op == OP_LABEL || op == OP_PARAM || op == OP_STATE; }
-
 int64_t memplan_bytes(const Graph *g, int node) {
     const TType *t = &g->nodes[node].type;
     int64_t bytes = ir_numel(&t->shape) * (t->dtype == DT_I64 ? 8 : 4);
@@ -63,7 +61,7 @@ void memplan_build(const Graph *g, const KernelPlan *kp, MemPlan *mp) {
     int *order = xmalloc(nn * sizeof *order), n = 0;
     for (int id = 0; id < g->nnodes; id++) {
         mp->offset[id] = -1;
-        if (!is_external(g->nodes[id].op) && kp->kept[id]) order[n++] = id;
+        if (!ir_is_external(g->nodes[id].op) && kp->kept[id]) order[n++] = id;
     }
     sort_graph = g;
     qsort(order, (size_t)n, sizeof *order, cmp_size);

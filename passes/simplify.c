@@ -21,8 +21,6 @@
 #include "passes.h"
 #include "util.h"
 
-static int is_external(Op op) { return op == OP_INPUT || op == OP_LABEL || op == OP_PARAM || op == OP_STATE; }
-
 /* Do nodes a and b compute the same value from the same inputs? */
 static int same_node(const Node *a, const Node *b) {
     if (a->op != b->op || a->type.dtype != b->type.dtype || !ir_shape_eq(&a->type.shape, &b->type.shape) ||
@@ -62,7 +60,7 @@ int pass_simplify(Graph *g, const PassConfig *cfg, PassError *err) {
         Node *n = &g->nodes[id];
         for (int j = 0; j < n->nin; j++) n->in[j] = rep[n->in[j]];
         rep[id] = id;
-        if (is_external(n->op)) continue;
+        if (ir_is_external(n->op)) continue;
         size_t at = (size_t)node_hash(n) & (cap - 1);
         while (table[at] >= 0 && !same_node(&g->nodes[table[at]], n)) at = (at + 1) & (cap - 1);
         if (table[at] >= 0) rep[id] = table[at];

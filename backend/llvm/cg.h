@@ -44,14 +44,6 @@
 #include "fusion.h"
 #include "ir.h"
 
-/* ---- kernels -------------------------------------------------------------- */
-
-/* Sources that come from outside the step (the runtime fills or binds
- * them); every other node is computed by some kernel. */
-static inline int cg_is_external(Op op) {
-    return op == OP_INPUT || op == OP_LABEL || op == OP_PARAM || op == OP_STATE;
-}
-
 /* ---- the code generator's state ------------------------------------------- */
 
 typedef struct {

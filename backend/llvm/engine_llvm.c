@@ -167,7 +167,7 @@ static int alloc_buffers(LlvmEngine *e, int64_t scratch_floats, char *err, size_
     e->own = xcalloc((size_t)g->nnodes + 1, 1);
     e->survives = xcalloc((size_t)g->nnodes + 1, 1);
     for (int id = 0; id < g->nnodes; id++) {
-        if (!cg_is_external(g->nodes[id].op)) continue;
+        if (!ir_is_external(g->nodes[id].op)) continue;
         if (!(e->bufs[id] = zalloc64(bytes_of(g, id))))
             return fail(err, errlen, "out of memory: node %%%d needs %zu bytes", id, bytes_of(g, id));
         e->own[id] = 1;
@@ -208,7 +208,7 @@ static void *create(const Graph *g, char *err, size_t errlen) {
 /* Makes external source `node` use the caller's memory. */
 static int bind(void *impl, int node, void *memory) {
     LlvmEngine *e = impl;
-    if (node < 0 || node >= e->g->nnodes || !memory || !cg_is_external(e->g->nodes[node].op)) return -1;
+    if (node < 0 || node >= e->g->nnodes || !memory || !ir_is_external(e->g->nodes[node].op)) return -1;
     if (e->own[node]) free(e->bufs[node]);
     e->own[node] = 0;
     e->bufs[node] = memory;

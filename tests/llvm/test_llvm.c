@@ -179,9 +179,6 @@ static void fill(void *buf, int64_t n, Range r, int classes) {
         }
 }
 
-/* Sources the runtime fills. */
-static int is_external(Op op) { return op == OP_INPUT || op == OP_LABEL || op == OP_PARAM || op == OP_STATE; }
-
 /* ---- comparing ---------------------------------------------------------------- */
 
 /* Do got and want (n elements of dtype d) agree? f32: NaN exactly where
@@ -220,7 +217,7 @@ static int same_nodes(const char *what, const Graph *g, Engine *llvm, Engine *in
     for (int id = 0; id < g->nnodes; id++) {
         const Node *n = &g->nodes[id];
         const void *got = llvm->ops->buffer(llvm->impl, id);
-        if (!got && !is_external(n->op)) continue;
+        if (!got && !ir_is_external(n->op)) continue;
         if (!same(what, id, n->type.dtype, got, interp->ops->buffer(interp->impl, id), ir_numel(&n->type.shape)))
             return 0;
     }
@@ -291,7 +288,7 @@ static void feed(const Case *c, const Graph *g, Engine *a, Engine *b) {
     int k = 0;
     for (int id = 0; id < g->nnodes; id++) {
         const Node *n = &g->nodes[id];
-        if (!is_external(n->op)) continue;
+        if (!ir_is_external(n->op)) continue;
         int64_t count = ir_numel(&n->type.shape);
         size_t bytes = (size_t)count * (n->type.dtype == DT_I64 ? 8 : 4);
         void *tmp = calloc((size_t)count + 1, 8);

@@ -195,7 +195,7 @@ static int check_schedule(const char *path) {
             for (int a = 0; a < n->nin; a++) {
                 int in = n->in[a], ki = p.kernel_of[in];
                 Op op = g->nodes[in].op;
-                int source = op == OP_INPUT || op == OP_LABEL || op == OP_PARAM || op == OP_STATE;
+                int source = ir_is_external(op);
                 if (ki == i) {
                     if (in > id) ok = 0; /* a member read before it is computed */
                     continue;
@@ -220,7 +220,7 @@ static int check_schedule(const char *path) {
         for (int a = 0; live[id] && a < g->nodes[id].nin; a++) live[g->nodes[id].in[a]] = 1;
     for (int id = 0; id < g->nnodes && ok; id++) {
         Op op = g->nodes[id].op;
-        int source = op == OP_INPUT || op == OP_LABEL || op == OP_PARAM || op == OP_STATE;
+        int source = ir_is_external(op);
         int inlined = op == OP_CONST && p.kernel_of[id] < 0;
         if (seen[id] != (source || inlined || !live[id] ? 0 : 1)) {
             fprintf(stderr, "\n%s: node %d is in %d kernels\n", path, id, seen[id]);
