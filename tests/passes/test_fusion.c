@@ -6,11 +6,8 @@
  *    unless a non-elementwise op reads them, the shape limit.
  * 2. Adam's update of a parameter is one loop kernel that keeps only the
  *    graph's outputs (the gradient, the new parameter and moments).
- * 3. Every model's training step: the plan is a valid schedule (every
- *    node an output needs computed once, and no other; inputs ready
- *    before their kernel runs, loop
- *    kernels of one shape and at most FUSION_MAX_SHAPES shapes read,
- *    outputs kept).
+ * 3. Every model's training step: plan_check (tests/passes/plan_check.h)
+ *    on its kernel and memory plans.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +17,7 @@
 #include "fusion.h"
 #include "harness.h"
 #include "passes.h"
+#include "plan_check.h"
 
 /* The plan of the graph in text, as fusion_print writes it (static). */
 static const char *plan_of(const char *text) {
@@ -169,74 +167,23 @@ static void test_adam_one_loop(void) {
     ir_graph_free(g);
 }
 
-/* The plan of a model's training step is a valid schedule. */
-static int check_schedule(const char *path) {
+/* The plans of a model's training step are a valid schedule and a sound
+ * memory plan. */
+static int check_model(const char *path) {
     Compiled c;
-    int ok = compile_train_step(&c, path);
-    const Graph *g = c.model.graph;
+    if (!compile_train_step(&c, path)) return compile_free(&c), 0;
     KernelPlan p;
-    if (!ok) return compile_free(&c), 0;
-    fusion_plan(g, &p);
-    int *seen = calloc((size_t)g->nnodes + 1, sizeof *seen);
-    for (int i = 0; i < p.nk && ok; i++) {
-        const FusedKernel *k = &p.k[i];
-        const Shape *s = &g->nodes[k->nodes[0]].type.shape;
-        Shape read[FUSION_MAX_SHAPES + 8];
-        int nread = 0;
-        for (int j = 0; j < k->n && ok; j++) {
-            int id = k->nodes[j];
-            const Node *n = &g->nodes[id];
-            seen[id]++;
-            if (p.kernel_of[id] != i) ok = 0;
-            if (k->loop && (!ir_shape_eq(&n->type.shape, s) ||
-                            (ir_op_info[n->op].cls != OC_EW && n->op != OP_CONST)))
-                ok = 0;
-            if (!k->loop && (k->n != 1 || !p.kept[id])) ok = 0;
-            for (int a = 0; a < n->nin; a++) {
-                int in = n->in[a], ki = p.kernel_of[in];
-                Op op = g->nodes[in].op;
-                int source = ir_is_external(op);
-                if (ki == i) {
-                    if (in > id) ok = 0; /* a member read before it is computed */
-                    continue;
-                }
-                if (ki < 0 && !source && !(op == OP_CONST && !p.kept[in] && k->loop)) ok = 0;
-                if (ki > i || (ki >= 0 && !p.kept[in])) ok = 0; /* not ready, or not in memory */
-                if (k->loop && p.kept[in]) {
-                    int dup = 0;
-                    for (int r = 0; r < nread; r++) dup |= ir_shape_eq(&read[r], &g->nodes[in].type.shape);
-                    if (!dup && nread < FUSION_MAX_SHAPES + 8) read[nread++] = g->nodes[in].type.shape;
-                }
-            }
-        }
-        int own = 0;
-        for (int r = 0; r < nread; r++) own |= ir_shape_eq(&read[r], s);
-        if (k->loop && nread + !own > FUSION_MAX_SHAPES) ok = 0;
-        if (!ok) fprintf(stderr, "\n%s: kernel %d is not valid\n", path, i);
-    }
-    unsigned char *live = calloc((size_t)g->nnodes + 1, 1);
-    for (int o = 0; o < g->nouts; o++) live[g->outs[o].node] = 1;
-    for (int id = g->nnodes - 1; id >= 0; id--)
-        for (int a = 0; live[id] && a < g->nodes[id].nin; a++) live[g->nodes[id].in[a]] = 1;
-    for (int id = 0; id < g->nnodes && ok; id++) {
-        Op op = g->nodes[id].op;
-        int source = ir_is_external(op);
-        int inlined = op == OP_CONST && p.kernel_of[id] < 0;
-        if (seen[id] != (source || inlined || !live[id] ? 0 : 1)) {
-            fprintf(stderr, "\n%s: node %d is in %d kernels\n", path, id, seen[id]);
-            ok = 0;
-        }
-    }
-    for (int o = 0; o < g->nouts && ok; o++)
-        if (!p.kept[g->outs[o].node]) fprintf(stderr, "\n%s: output %s is not kept\n", path, g->outs[o].name), ok = 0;
-    free(seen);
-    free(live);
+    MemPlan mp;
+    fusion_plan(c.model.graph, &p);
+    memplan_build(c.model.graph, &p, &mp);
+    int ok = plan_check(c.model.graph, &p, &mp, path) && mp.size < mp.naive;
+    memplan_free(&mp);
     fusion_plan_free(&p);
     compile_free(&c);
     return ok;
 }
 
-static void test_every_model(void) { compile_each_model(check_schedule); }
+static void test_every_model(void) { compile_each_model(check_model); }
 
 static CU_TestInfo tests[] = {
     {"a chain after a matmul fuses into one loop", test_chain},
@@ -245,7 +192,7 @@ static CU_TestInfo tests[] = {
     {"constants: inlined, or a kernel when a matmul reads them", test_consts_and_shapes},
     {"a loop kernel reads at most FUSION_MAX_SHAPES shapes", test_shape_limit},
     {"Adam's update of a parameter is one loop", test_adam_one_loop},
-    {"every model's training step: the plan is a valid schedule", test_every_model},
+    {"every model's training step: a valid schedule and a sound memory plan", test_every_model},
     CU_TEST_INFO_NULL,
 };
 

@@ -1,17 +1,14 @@
 /* test_memplan.c — the memory plan (passes/memplan.h).
  *
- * 1. A small graph against its expected plan, printed as --emit=memplan
- *    prints it: values that are never live together share memory, values
- *    live together do not, outputs live to the end.
- * 2. Every model's training step: no two values live at the same time
- *    overlap, offsets are aligned, the peak is at most the naive sum (and
- *    below it), outputs survive the step.
+ * A small graph against its expected plan, printed as --emit=memplan
+ * prints it: values that are never live together share memory, values
+ * live together do not, outputs live to the end. Every model's plan is checked in test_fusion (plan_check), random graphs
+ * in test_random_graphs.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "frontend/compile.h"
 #include "harness.h"
 #include "memplan.h"
 
@@ -65,49 +62,8 @@ static void test_small(void) {
     ir_graph_free(g);
 }
 
-/* The plan of a model's training step is sound. */
-static int check_plan(const char *path) {
-    Compiled c;
-    if (!compile_train_step(&c, path)) return compile_free(&c), 0;
-    const Graph *g = c.model.graph;
-    KernelPlan kp;
-    MemPlan mp;
-    fusion_plan(g, &kp);
-    memplan_build(g, &kp, &mp);
-    int ok = mp.size <= mp.naive && mp.size < mp.naive && mp.nvalues > 0;
-    for (int a = 0; a < g->nnodes && ok; a++) {
-        if (mp.offset[a] < 0) continue;
-        if (mp.offset[a] % MEMPLAN_ALIGN || mp.offset[a] + memplan_bytes(g, a) > mp.size) ok = 0;
-        for (int b = a + 1; b < g->nnodes && ok; b++) {
-            if (mp.offset[b] < 0) continue;
-            int together = mp.first[a] <= mp.last[b] && mp.first[b] <= mp.last[a];
-            int overlap = mp.offset[a] < mp.offset[b] + memplan_bytes(g, b) &&
-                          mp.offset[b] < mp.offset[a] + memplan_bytes(g, a);
-            if (together && overlap) {
-                fprintf(stderr, "\n%s: nodes %d and %d are live together and overlap\n", path, a, b);
-                ok = 0;
-            }
-        }
-    }
-    for (int o = 0; o < g->nouts && ok; o++) {
-        int n = g->outs[o].node;
-        Op op = g->nodes[n].op;
-        if (op != OP_PARAM && op != OP_STATE && op != OP_INPUT && !memplan_survives(g, &mp, n)) {
-            fprintf(stderr, "\n%s: output %s does not survive the step\n", path, g->outs[o].name);
-            ok = 0;
-        }
-    }
-    memplan_free(&mp);
-    fusion_plan_free(&kp);
-    compile_free(&c);
-    return ok;
-}
-
-static void test_every_model(void) { compile_each_model(check_plan); }
-
 static CU_TestInfo tests[] = {
     {"a small graph's plan, exactly", test_small},
-    {"every model's training step: values live together never overlap", test_every_model},
     CU_TEST_INFO_NULL,
 };
 

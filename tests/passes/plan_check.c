@@ -1,0 +1,96 @@
+/* plan_check.c — see plan_check.h. */
+#include "plan_check.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+/* The schedule half of plan_check. */
+static int check_schedule(const Graph *g, const KernelPlan *p, const char *what) {
+    int ok = 1;
+    int *seen = calloc((size_t)g->nnodes + 1, sizeof *seen);
+    for (int i = 0; i < p->nk && ok; i++) {
+        const FusedKernel *k = &p->k[i];
+        const Shape *s = &g->nodes[k->nodes[0]].type.shape;
+        Shape read[FUSION_MAX_SHAPES + 8];
+        int nread = 0;
+        for (int j = 0; j < k->n && ok; j++) {
+            int id = k->nodes[j];
+            const Node *n = &g->nodes[id];
+            seen[id]++;
+            if (p->kernel_of[id] != i) ok = 0;
+            if (k->loop && (!ir_shape_eq(&n->type.shape, s) ||
+                            (ir_op_info[n->op].cls != OC_EW && n->op != OP_CONST)))
+                ok = 0;
+            if (!k->loop && (k->n != 1 || !p->kept[id])) ok = 0;
+            for (int a = 0; a < n->nin; a++) {
+                int in = n->in[a], ki = p->kernel_of[in];
+                Op op = g->nodes[in].op;
+                int source = ir_is_external(op);
+                if (ki == i) {
+                    if (in > id) ok = 0; /* a member read before it is computed */
+                    continue;
+                }
+                if (ki < 0 && !source && !(op == OP_CONST && !p->kept[in] && k->loop)) ok = 0;
+                if (ki > i || (ki >= 0 && !p->kept[in])) ok = 0; /* not ready, or not in memory */
+                if (k->loop && p->kept[in]) {
+                    int dup = 0;
+                    for (int r = 0; r < nread; r++) dup |= ir_shape_eq(&read[r], &g->nodes[in].type.shape);
+                    if (!dup && nread < FUSION_MAX_SHAPES + 8) read[nread++] = g->nodes[in].type.shape;
+                }
+            }
+        }
+        int own = 0;
+        for (int r = 0; r < nread; r++) own |= ir_shape_eq(&read[r], s);
+        if (k->loop && nread + !own > FUSION_MAX_SHAPES) ok = 0;
+        if (!ok) fprintf(stderr, "\n%s: kernel %d is not valid\n", what, i);
+    }
+    unsigned char *live = calloc((size_t)g->nnodes + 1, 1);
+    for (int o = 0; o < g->nouts; o++) live[g->outs[o].node] = 1;
+    for (int id = g->nnodes - 1; id >= 0; id--)
+        for (int a = 0; live[id] && a < g->nodes[id].nin; a++) live[g->nodes[id].in[a]] = 1;
+    for (int id = 0; id < g->nnodes && ok; id++) {
+        Op op = g->nodes[id].op;
+        int source = ir_is_external(op);
+        int inlined = op == OP_CONST && p->kernel_of[id] < 0;
+        if (seen[id] != (source || inlined || !live[id] ? 0 : 1)) {
+            fprintf(stderr, "\n%s: node %d is in %d kernels\n", what, id, seen[id]);
+            ok = 0;
+        }
+    }
+    for (int o = 0; o < g->nouts && ok; o++)
+        if (!p->kept[g->outs[o].node]) fprintf(stderr, "\n%s: output %s is not kept\n", what, g->outs[o].name), ok = 0;
+    free(seen);
+    free(live);
+    return ok;
+}
+
+/* The memory half of plan_check. */
+static int check_memory(const Graph *g, const MemPlan *mp, const char *what) {
+    int ok = mp->size <= mp->naive;
+    for (int a = 0; a < g->nnodes && ok; a++) {
+        if (mp->offset[a] < 0) continue;
+        if (mp->offset[a] % MEMPLAN_ALIGN || mp->offset[a] + memplan_bytes(g, a) > mp->size) ok = 0;
+        for (int b = a + 1; b < g->nnodes && ok; b++) {
+            if (mp->offset[b] < 0) continue;
+            int together = mp->first[a] <= mp->last[b] && mp->first[b] <= mp->last[a];
+            int overlap = mp->offset[a] < mp->offset[b] + memplan_bytes(g, b) &&
+                          mp->offset[b] < mp->offset[a] + memplan_bytes(g, a);
+            if (together && overlap) {
+                fprintf(stderr, "\n%s: nodes %d and %d are live together and overlap\n", what, a, b);
+                ok = 0;
+            }
+        }
+    }
+    for (int o = 0; o < g->nouts && ok; o++) {
+        int n = g->outs[o].node;
+        if (!ir_is_external(g->nodes[n].op) && !memplan_survives(g, mp, n)) {
+            fprintf(stderr, "\n%s: output %s does not survive the step\n", what, g->outs[o].name);
+            ok = 0;
+        }
+    }
+    return ok;
+}
+
+int plan_check(const Graph *g, const KernelPlan *p, const MemPlan *mp, const char *what) {
+    return check_schedule(g, p, what) && (!mp || check_memory(g, mp, what));
+}

@@ -1,0 +1,24 @@
+/* plan_check.h — test helper: is a kernel plan a valid schedule, and its
+ * memory plan sound? Used on every model (test_fusion) and on random
+ * graphs (test_random_graphs). */
+#ifndef MMGC_TEST_PLAN_CHECK_H
+#define MMGC_TEST_PLAN_CHECK_H
+
+#include "fusion.h"
+#include "memplan.h"
+
+/* 1 if, for g:
+ *   schedule  every node an output needs is computed by exactly one kernel
+ *             (none other is); inputs come from an earlier member of the
+ *             same kernel, an earlier kernel (kept), an external source, or
+ *             an inlined constant read by a loop kernel; loop kernels hold
+ *             elementwise ops and constants of one shape and read at most
+ *             FUSION_MAX_SHAPES shapes; other kernels are one kept node;
+ *             outputs are kept;
+ *   memory    (mp may be NULL) planned offsets are aligned and inside the
+ *             arena, no two values live in a common kernel overlap, the
+ *             peak is at most the naive sum, outputs survive the step.
+ * Else 0, with the first problem printed after `what`. */
+int plan_check(const Graph *g, const KernelPlan *p, const MemPlan *mp, const char *what);
+
+#endif
