@@ -1,4 +1,4 @@
-/* ir_helpers.h — building graphs in tests (test_ir, test_interp): inputs and
+/* ir_helpers.h — building graphs in tests (test_ir, test_interp, test_rt): inputs and
  * attributes as literals, a type from its dims, and ir_build that fails the
  * test, with the message, when it fails.
  *
@@ -33,6 +33,18 @@ static inline TType T(DType d, int rank, ...) {
     va_end(ap);
     return t;
 }
+
+/* An f32 type from its dims, each converted to int64_t (ints, int64_t
+ * variables or a mix): F32(64, 32, 26, 26). */
+static inline TType f32_of(int rank, const int64_t *dims) {
+    TType t;
+    memset(&t, 0, sizeof t);
+    t.dtype = DT_F32;
+    t.shape.rank = rank;
+    for (int i = 0; i < rank; i++) t.shape.dim[i] = dims[i];
+    return t;
+}
+#define F32(...) f32_of((int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)), (int64_t[]){__VA_ARGS__})
 
 /* Adds a node with ir_build, failing the test (with the message) if it fails. */
 static inline int B(Graph *g, Op op, const int *in, int nin, const int64_t *attr, int nattr, double value,

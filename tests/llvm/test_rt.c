@@ -12,13 +12,13 @@
  */
 #include <inttypes.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "harness.h"
 #include "interp.h"
+#include "ir_helpers.h"
 #include "ir.h"
 #include "rng.h"
 #include "rt.h"
@@ -27,26 +27,7 @@
 #include "rt_impl.h" /* rt_random_avx2: to test both random paths */
 #include "rt_thread.h"
 
-/* Integer attributes as (array, count). */
-#define AT(...)                                                                                     \
-    (const int64_t[]){__VA_ARGS__}, (int)(sizeof((const int64_t[]){__VA_ARGS__}) / sizeof(int64_t))
-#define NOATTR NULL, 0
-
 /* ---- helpers ---------------------------------------------------------------------- */
-
-/* A type from a dtype, a rank and that many dims. */
-static TType T(DType d, int rank, ...) {
-    TType t;
-    memset(&t, 0, sizeof t);
-    t.dtype = d;
-    t.shape.rank = rank;
-    va_list ap;
-    va_start(ap, rank);
-    for (int i = 0; i < rank; i++) t.shape.dim[i] = va_arg(ap, int64_t);
-    va_end(ap);
-    return t;
-}
-#define F32(...) T(DT_F32, (int)(sizeof((int64_t[]){__VA_ARGS__}) / 8), __VA_ARGS__)
 
 /* A reproducible integer in [lo, hi]. */
 static int64_t pick(int64_t lo, int64_t hi) {
@@ -326,12 +307,12 @@ static void test_pool(void) {
 /* Values exactly; an index out of range (negative, = C) returns 1. */
 static void test_gather_scatter(void) {
     TType x = F32(37, 11), v = F32(37), idx = T(DT_I64, 1, (int64_t)37);
-    check(OP_GATHER, (TType[]){x, idx}, 2, NOATTR, 0, NULL, FILL_UNIFORM, 0);
-    check(OP_SCATTER, (TType[]){v, idx}, 2, NOATTR, 0, &x, FILL_UNIFORM, 0);
+    check(OP_GATHER, (TType[]){x, idx}, 2, NONE, 0, NULL, FILL_UNIFORM, 0);
+    check(OP_SCATTER, (TType[]){v, idx}, 2, NONE, 0, &x, FILL_UNIFORM, 0);
     for (int op = 0; op < 2; op++)
         for (int bad = 0; bad < 2; bad++) {
             Run r;
-            build(&r, op ? OP_SCATTER : OP_GATHER, (TType[]){op ? v : x, idx}, 2, NOATTR, 0,
+            build(&r, op ? OP_SCATTER : OP_GATHER, (TType[]){op ? v : x, idx}, 2, NONE, 0,
                   op ? &x : NULL);
             fill(&r, FILL_UNIFORM, 1);
             interp_i64(r.in, 1)[20] = bad ? 11 : -1;
