@@ -175,20 +175,13 @@ static LLVMValueRef build_kernel(Cg *cg, const FusedKernel *k, const int *bufs, 
     cg->nkbuf = nbuf;
     cg->npar = 0;
     LLVMPositionBuilderAtEnd(cg->b, LLVMAppendBasicBlockInContext(cg->ctx, fn, "entry"));
-    *can_fail = 0;
+    /* a loop kernel cannot fail; any other kernel is one node, whose
+     * helper's status (if it calls one) is the kernel's */
+    LLVMValueRef status = NULL;
     if (k->loop) cg_loop(cg, k);
-    for (int i = 0; i < k->n && !k->loop; i++) {
-        LLVMValueRef status = lower_node(cg, k->nodes[i]);
-        if (!status) continue;
-        *can_fail = 1;
-        LLVMBasicBlockRef fail = LLVMAppendBasicBlockInContext(cg->ctx, fn, "fail");
-        LLVMBasicBlockRef ok = LLVMAppendBasicBlockInContext(cg->ctx, fn, "ok");
-        LLVMBuildCondBr(cg->b, LLVMBuildICmp(cg->b, LLVMIntNE, status, LLVMConstInt(cg->i32, 0, 0), ""), fail, ok);
-        LLVMPositionBuilderAtEnd(cg->b, fail);
-        LLVMBuildRet(cg->b, status);
-        LLVMPositionBuilderAtEnd(cg->b, ok);
-    }
-    LLVMBuildRet(cg->b, LLVMConstInt(cg->i32, 0, 0));
+    else status = lower_node(cg, k->nodes[0]);
+    *can_fail = status != NULL;
+    LLVMBuildRet(cg->b, status ? status : LLVMConstInt(cg->i32, 0, 0));
     for (int i = 0; i < nbuf; i++) cg->buf[bufs[i]] = NULL;
     return fn;
 }
