@@ -14,12 +14,50 @@ void list_push(Arena *a, List *l, void *item) {
     l->items[l->n++] = item;
 }
 
+const char *ast_op_text(int op) {
+    switch (op) {
+    case '+': return "+";
+    case '-': return "-";
+    case '*': return "*";
+    case '/': return "/";
+    case '@': return "@";
+    case '<': return "<";
+    case '>': return ">";
+    case AST_LE: return "<=";
+    case AST_GE: return ">=";
+    case AST_EQ: return "==";
+    case AST_NE: return "!=";
+    case AST_POW: return "**";
+    default: return "?";
+    }
+}
+
+int ast_op_prec(int op) {
+    switch (op) {
+    case '+': case '-': return 2;
+    case '*': case '/': case '@': return 3;
+    case AST_POW: return 4;
+    default: return 1;
+    }
+}
+
 /* A new expression node of the given kind. */
 static Expr *expr(Arena *a, ExprKind kind, Loc loc) {
     Expr *e = arena_alloc(a, sizeof *e);
     e->kind = kind;
     e->loc = loc;
+    e->depth = 1;
     return e;
+}
+
+/* Makes e at least one deeper than its operand x. */
+static void over(Expr *e, const Expr *x) {
+    if (x && x->depth + 1 > e->depth) e->depth = x->depth + 1;
+}
+
+/* The same over a list of Expr* (lists) or Arg* (calls, records). */
+static void over_all(Expr *e, const List *l, int args) {
+    for (int i = 0; i < l->n; i++) over(e, args ? ((Arg *)l->items[i])->value : l->items[i]);
 }
 
 Expr *ast_name(Arena *a, Loc loc, const char *name) {
@@ -58,6 +96,7 @@ Expr *ast_unary(Arena *a, Loc loc, int op, Expr *x) {
     Expr *e = expr(a, EX_UNARY, loc);
     e->op = op;
     e->a = x;
+    over(e, x);
     return e;
 }
 
@@ -66,6 +105,8 @@ Expr *ast_binary(Arena *a, Loc loc, int op, Expr *l, Expr *r) {
     e->op = op;
     e->a = l;
     e->b = r;
+    over(e, l);
+    over(e, r);
     return e;
 }
 
@@ -73,18 +114,22 @@ Expr *ast_call(Arena *a, Loc loc, Expr *callee, List args) {
     Expr *e = expr(a, EX_CALL, loc);
     e->a = callee;
     e->items = args;
+    over(e, callee);
+    over_all(e, &args, 1);
     return e;
 }
 
 Expr *ast_list(Arena *a, Loc loc, List items) {
     Expr *e = expr(a, EX_LIST, loc);
     e->items = items;
+    over_all(e, &items, 0);
     return e;
 }
 
 Expr *ast_record(Arena *a, Loc loc, List fields) {
     Expr *e = expr(a, EX_RECORD, loc);
     e->items = fields;
+    over_all(e, &fields, 1);
     return e;
 }
 
@@ -109,8 +154,27 @@ ParamDecl *ast_param_decl(Arena *a, Loc loc, const char *name, TypeKind type, Pa
 
 Stmt *ast_stmt(Arena *a, Loc loc, StmtKind kind, const char *name, Pattern *p, Expr *value) {
     Stmt *s = arena_alloc(a, sizeof *s);
-    *s = (Stmt){kind, name, p, value, loc};
+    *s = (Stmt){kind, name, p, value, loc, {0}, {0}};
     return s;
+}
+
+Stmt *ast_if(Arena *a, Loc loc, Expr *cond, List then, List orelse) {
+    Stmt *s = ast_stmt(a, loc, ST_IF, NULL, NULL, cond);
+    s->body = then;
+    s->orelse = orelse;
+    return s;
+}
+
+Stmt *ast_for(Arena *a, Loc loc, const char *var, Expr *items, List body) {
+    Stmt *s = ast_stmt(a, loc, ST_FOR, var, NULL, items);
+    s->body = body;
+    return s;
+}
+
+List ast_stmt_list(Arena *a, Stmt *s) {
+    List l = {0};
+    list_push(a, &l, s);
+    return l;
 }
 
 BlockDef *ast_block(Arena *a, Loc loc, BlockKind kind, const char *name, List params,

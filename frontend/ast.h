@@ -37,6 +37,15 @@ typedef enum {
     EX_RECORD,   /* { monitor: val_loss, patience: 5 } */
 } ExprKind;
 
+/* Binary operators spelled with two characters (one-character ones are
+ * their character). */
+typedef enum { AST_LE = 256, AST_GE, AST_EQ, AST_NE, AST_POW } AstOp;
+
+/* An operator as written ("<=") and its binding strength (higher binds
+ * tighter; comparisons 1, + - 2, * / @ 3, ** 4). */
+const char *ast_op_text(int op);
+int ast_op_prec(int op);
+
 /* A call argument or a record field; name is NULL for a positional one. */
 typedef struct {
     const char *name;
@@ -50,10 +59,18 @@ struct Expr {
     const char *name; /* EX_NAME; EX_STRING's text                 */
     int64_t i;        /* EX_INT; EX_BOOL (0/1)                     */
     double f;         /* EX_FLOAT                                   */
-    int op;           /* EX_UNARY / EX_BINARY: '+' '-' '*' '/' '@'  */
+    int op;           /* EX_UNARY: '-'; EX_BINARY: '+' '-' '*' '/' '@'
+                         '<' '>' or an AstOp                        */
     Expr *a, *b;      /* operands; EX_CALL: a is the callee         */
     List items;       /* EX_CALL, EX_RECORD: Arg*; EX_LIST: Expr*   */
+    int depth;        /* 1 + the deepest operand's: every walk over an
+                         expression recurses this deep (the parser
+                         refuses more than AST_MAX_DEPTH)              */
 };
+
+/* The deepest expression the parser accepts (a chain of 1,000 `+` or
+ * 1,000 nested calls); deeper ones are an error, never a crash. */
+#define AST_MAX_DEPTH 1000
 
 /* A shape pattern: [B, n], [B, 2 * n], [..., n] with an optional dtype. */
 typedef struct {
@@ -73,14 +90,20 @@ typedef struct {
     Loc loc;
 } ParamDecl;
 
-typedef enum { ST_PARAM, ST_ASSIGN, ST_RETURN } StmtKind;
+typedef enum { ST_PARAM, ST_ASSIGN, ST_RETURN, ST_IF, ST_FOR } StmtKind;
 
+/* Statements of a block body. `if` and `for` run at compile time: `if`
+ * picks its branch by a compile-time bool, `for` repeats its body once per
+ * item of a compile-time list (unrolled); neither opens a new scope. */
 typedef struct {
     StmtKind kind;
-    const char *name;  /* ST_PARAM, ST_ASSIGN  */
-    Pattern *pattern;  /* ST_PARAM             */
-    Expr *value;       /* init, value, result  */
+    const char *name;  /* ST_PARAM, ST_ASSIGN; ST_FOR: the loop variable */
+    Pattern *pattern;  /* ST_PARAM                                      */
+    Expr *value;       /* init, value, result; ST_IF: the condition;
+                          ST_FOR: the list iterated over                 */
     Loc loc;
+    List body;         /* ST_IF: then-branch; ST_FOR: body (Stmt*)       */
+    List orelse;       /* ST_IF: else-branch (Stmt*), maybe empty        */
 } Stmt;
 
 typedef enum { BK_DEF, BK_FUSION, BK_LOSS } BlockKind;
@@ -148,6 +171,10 @@ Arg *ast_arg(Arena *a, Loc loc, const char *name, Expr *value);
 Pattern *ast_pattern(Arena *a, Loc loc, List dims, const char *dtype);
 ParamDecl *ast_param_decl(Arena *a, Loc loc, const char *name, TypeKind type, Pattern *p, Expr *dflt);
 Stmt *ast_stmt(Arena *a, Loc loc, StmtKind kind, const char *name, Pattern *p, Expr *value);
+Stmt *ast_if(Arena *a, Loc loc, Expr *cond, List then, List orelse);
+Stmt *ast_for(Arena *a, Loc loc, const char *var, Expr *items, List body);
+/* A list of one statement (an `else if`). */
+List ast_stmt_list(Arena *a, Stmt *s);
 BlockDef *ast_block(Arena *a, Loc loc, BlockKind kind, const char *name, List params, Pattern *result,
                     List body);
 Decl *ast_decl(Arena *a, Loc loc, const char *name, Pattern *p);

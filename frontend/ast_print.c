@@ -13,9 +13,6 @@ const char *ast_type_name(TypeKind t) {
     return names[t];
 }
 
-/* Binding strength of a binary operator, for parentheses. */
-static int prec(int op) { return op == '+' || op == '-' ? 1 : 2; }
-
 static void print_expr(const Expr *e, FILE *out, int outer);
 
 static void print_args(const List *l, FILE *out) {
@@ -37,14 +34,14 @@ static void print_expr(const Expr *e, FILE *out, int outer) {
     case EX_ELLIPSIS: fputs("...", out); break;
     case EX_UNARY:
         fputc('-', out);
-        print_expr(e->a, out, 3);
+        print_expr(e->a, out, 4);
         break;
     case EX_BINARY: {
-        int p = prec(e->op);
+        int p = ast_op_prec(e->op), right = e->op == AST_POW; /* ** groups to the right */
         if (p < outer) fputc('(', out);
-        print_expr(e->a, out, p);
-        fprintf(out, " %c ", e->op);
-        print_expr(e->b, out, p + 1);
+        print_expr(e->a, out, p + right);
+        fprintf(out, " %s ", ast_op_text(e->op));
+        print_expr(e->b, out, p + !right);
         if (p < outer) fputc(')', out);
         break;
     }
@@ -82,6 +79,32 @@ static void print_pattern(const Pattern *p, FILE *out) {
     if (p->dtype) fprintf(out, " %s", p->dtype);
 }
 
+/* Prints a statement list indented by `indent` spaces. */
+static void print_stmts(const List *l, int indent, FILE *out) {
+    for (int i = 0; i < l->n; i++) {
+        const Stmt *s = l->items[i];
+        fprintf(out, "%*s", indent, "");
+        switch (s->kind) {
+        case ST_PARAM:
+            fprintf(out, "param %s: ", s->name);
+            print_pattern(s->pattern, out);
+            fputs(" = ", out);
+            break;
+        case ST_ASSIGN: fprintf(out, "let %s = ", s->name); break;
+        case ST_RETURN: fputs("return ", out); break;
+        case ST_IF: fputs("if ", out); break;
+        case ST_FOR: fprintf(out, "for %s in ", s->name); break;
+        }
+        ast_print_expr(s->value, out);
+        fputc('\n', out);
+        if (s->kind == ST_IF || s->kind == ST_FOR) print_stmts(&s->body, indent + 2, out);
+        if (s->kind == ST_IF && s->orelse.n) {
+            fprintf(out, "%*selse\n", indent, "");
+            print_stmts(&s->orelse, indent + 2, out);
+        }
+    }
+}
+
 static void print_block(const BlockDef *b, FILE *out) {
     fprintf(out, "  %s %s  @%d:%d\n", kind_names[b->kind], b->name, b->loc.line, b->loc.col);
     for (int i = 0; i < b->params.n; i++) {
@@ -100,19 +123,7 @@ static void print_block(const BlockDef *b, FILE *out) {
         print_pattern(b->result, out);
         fputc('\n', out);
     }
-    for (int i = 0; i < b->body.n; i++) {
-        const Stmt *s = b->body.items[i];
-        if (s->kind == ST_PARAM) {
-            fprintf(out, "    param %s: ", s->name);
-            print_pattern(s->pattern, out);
-            fputs(" = ", out);
-        } else if (s->kind == ST_ASSIGN)
-            fprintf(out, "    let %s = ", s->name);
-        else
-            fputs("    return ", out);
-        ast_print_expr(s->value, out);
-        fputc('\n', out);
-    }
+    print_stmts(&b->body, 4, out);
 }
 
 static void print_decls(const char *what, const List *l, FILE *out) {

@@ -64,7 +64,6 @@ struct Instance {
     const char *path;
     Value *args;    /* per block param; V_NONE where not bound */
     char *set;      /* per block param: bound?                 */
-    Scope params;   /* param name -> tensor, shared by all its calls */
     int named;      /* path taken from the name it was bound to */
 };
 
@@ -80,7 +79,8 @@ typedef struct {
     Scope *scope;
     const char *path;  /* "" for the model, else "multimodal.fusion" */
     int file;          /* whose definitions are visible              */
-    Scope *params;     /* where `param` declarations go              */
+    int shared;        /* inside a call of an instance: params are
+                          found or made in Elab.shared by full path    */
     Segment *segments;
 } Frame;
 
@@ -100,7 +100,19 @@ typedef struct {
     Override *overrides;
     int noverrides;
     Frame *model_frame;
-    int depth;         /* call depth, to stop runaway recursion */
+    Elaborated *out;
+    ModelStmt **bindings; /* the model's `name = value` statements, after
+                             overrides; evaluated in order, or earlier
+                             when another binding reads them            */
+    char *bstate;         /* per binding: 0 waiting, 1 running, 2 done   */
+    int *running;         /* bindings being evaluated, outermost first   */
+    int nbindings, nrunning;
+    Scope shared;      /* full path -> param made beneath an instance:
+                          every call of the instance finds them again  */
+    const BlockDef **calls; /* the blocks being called, outermost first */
+    int ncalls, callcap;
+    int depth;         /* evaluations in progress (C recursion depth)  */
+    int too_deep;      /* MAX_DEPTH was reported                       */
     int streams;       /* random streams handed out so far       */
 } Elab;
 
@@ -136,6 +148,14 @@ struct Builtin {
 /* Looks up a primitive by bare name (without "op."); NULL if none. */
 const Builtin *builtin_find(const char *name);
 int builtin_nparams(const Builtin *b);
+
+/* ---- lint.c ------------------------------------------------------------------ */
+/* Warns about block arguments nothing reads, in every loaded file. */
+void lint_program(Elab *E);
+
+/* ---- builtins_ct.c --------------------------------------------------------- */
+/* A compile-time function on numbers and lists (range, floordiv, len); NULL if none. */
+const Builtin *builtin_ct_find(const char *name);
 
 /* ---- settings.c ----------------------------------------------------------- */
 /* A flattened train setting: "early_stopping.patience" -> expression. */

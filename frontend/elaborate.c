@@ -8,6 +8,7 @@
  * which later steps pass through silently, so one run reports many errors.
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,7 +16,12 @@
 #include "parse.h"
 #include "util.h"
 
-#define MAX_DEPTH 64
+/* Nested evaluations (operators, calls, block bodies) one elaboration may
+ * have in progress. Blocks cannot recurse and an expression is at most
+ * AST_MAX_DEPTH deep, so only a chain of many blocks each nesting deeply
+ * gets here; elaborate() runs on a stack sized for it. */
+#define MAX_DEPTH 20000
+#define ELAB_STACK_BYTES ((size_t)512 << 20)
 
 static Value none(void) { return (Value){.kind = V_NONE}; }
 
@@ -149,14 +155,23 @@ static const BlockDef *find_block(Elab *E, int from, const char *name, int *file
     return NULL;
 }
 
-/* Resolves a name: local scopes, then visible blocks, then primitives. */
+static int run_binding(Elab *E, int k);
+
+/* Resolves a name: local scopes (at the model level, evaluating a binding
+ * not evaluated yet), then visible blocks, then primitives. */
 static Value lookup(Elab *E, Frame *f, const char *name, Loc loc) {
     Binding *b = scope_find(f->scope, name);
     if (b) return b->value;
+    for (int k = 0; f == E->model_frame && k < E->nbindings; k++)
+        if (!strcmp(E->bindings[k]->name, name)) {
+            if (run_binding(E, k)) return none();
+            return scope_find(f->scope, name)->value;
+        }
     int file;
     const BlockDef *blk = strncmp(name, "op.", 3) ? find_block(E, f->file, name, &file) : NULL;
     if (blk) return (Value){.kind = V_BLOCK, .loc = loc, .block = blk, .file = file};
     const Builtin *bi = builtin_find(strncmp(name, "op.", 3) ? name : name + 3);
+    if (!bi) bi = builtin_ct_find(name);
     if (bi) return (Value){.kind = V_BUILTIN, .loc = loc, .builtin = bi};
     diag_error(E->diag, loc, "unknown name '%s'", name);
     return none();
@@ -164,22 +179,25 @@ static Value lookup(Elab *E, Frame *f, const char *name, Loc loc) {
 
 /* ---- operators --------------------------------------------------------------- */
 
-static const char *op_text(int op) {
-    switch (op) {
-    case '+': return "+";
-    case '-': return "-";
-    case '*': return "*";
-    case '/': return "/";
-    default: return "@";
+static int is_comparison(int op) { return ast_op_prec(op) == 1; }
+
+/* Compares two numbers (or two bools with == and !=) at compile time. */
+static Value fold_compare(Elab *E, int op, Value a, Value b, Loc loc) {
+    if ((a.kind == V_BOOL) != (b.kind == V_BOOL) || (a.kind == V_BOOL && op != AST_EQ && op != AST_NE)) {
+        diag_error(E->diag, loc, "operator '%s' cannot compare %s and %s", ast_op_text(op), elab_describe(E, &a),
+                   elab_describe(E, &b));
+        return none();
     }
+    double x = a.kind == V_BOOL ? (double)a.i : num(&a), y = b.kind == V_BOOL ? (double)b.i : num(&b);
+    int r = op == '<' ? x < y : op == '>' ? x > y : op == AST_LE ? x <= y : op == AST_GE ? x >= y
+          : op == AST_EQ ? x == y : x != y;
+    return (Value){.kind = V_BOOL, .loc = loc, .i = r};
 }
 
-/* Arithmetic on two numbers, at compile time. int op int stays int except '/'. */
+/* Arithmetic on two numbers, at compile time. int op int stays int, but
+ * for '/' (an int only when exact) and '**' with a negative exponent. */
 static Value fold(Elab *E, int op, Value a, Value b, Loc loc) {
-    if (a.kind == V_INT && b.kind == V_INT && op != '/' && op != '@') {
-        int64_t r = op == '+' ? a.i + b.i : op == '-' ? a.i - b.i : a.i * b.i;
-        return (Value){.kind = V_INT, .loc = loc, .i = r};
-    }
+    if (is_comparison(op)) return fold_compare(E, op, a, b, loc);
     if (op == '@') {
         diag_error(E->diag, loc, "operator '@' needs two tensors, got %s and %s", elab_describe(E, &a),
                    elab_describe(E, &b));
@@ -190,7 +208,37 @@ static Value fold(Elab *E, int op, Value a, Value b, Loc loc) {
         diag_error(E->diag, loc, "division by zero");
         return none();
     }
-    double r = op == '+' ? x + y : op == '-' ? x - y : op == '*' ? x * y : x / y;
+    if (a.kind == V_INT && b.kind == V_INT) {
+        int64_t r;
+        int exact = 1;
+        switch (op) {
+        case '+': exact = !__builtin_add_overflow(a.i, b.i, &r); break;
+        case '-': exact = !__builtin_sub_overflow(a.i, b.i, &r); break;
+        case '*': exact = !__builtin_mul_overflow(a.i, b.i, &r); break;
+        case '/': exact = a.i % b.i == 0 && !(a.i == INT64_MIN && b.i == -1), r = exact ? a.i / b.i : 0; break;
+        default: { /* **, by squaring */
+            int64_t base = a.i, e = b.i;
+            r = 1;
+            exact = e >= 0;
+            while (exact && e > 0) {
+                if (e & 1) exact = !__builtin_mul_overflow(r, base, &r);
+                e >>= 1;
+                if (e && exact) exact = !__builtin_mul_overflow(base, base, &base);
+            }
+            break;
+        }
+        }
+        if (exact) return (Value){.kind = V_INT, .loc = loc, .i = r};
+        if (op != '/' && op != AST_POW) {
+            diag_error(E->diag, loc, "integer overflow in %lld %s %lld", (long long)a.i, ast_op_text(op), (long long)b.i);
+            return none();
+        }
+    }
+    double r = op == '+' ? x + y : op == '-' ? x - y : op == '*' ? x * y : op == '/' ? x / y : pow(x, y);
+    if (!isfinite(r)) {
+        diag_error(E->diag, loc, "%g %s %g is not a finite number", x, ast_op_text(op), y);
+        return none();
+    }
     return (Value){.kind = V_FLOAT, .loc = loc, .f = r};
 }
 
@@ -205,24 +253,48 @@ static void operand_notes(Elab *E, const Value *a, const Value *b) {
                       ir_type_str(elab_type(E, v[i]), buf, sizeof buf));
 }
 
+/* The graph op of a binary operator on tensors; comparisons written the
+ * other way round swap their operands (a < b is gt(b, a)). */
+static Op tensor_op(int op, int *swap) {
+    *swap = op == '<' || op == AST_LE;
+    switch (op) {
+    case '+': return OP_ADD;
+    case '-': return OP_SUB;
+    case '*': return OP_MUL;
+    case '/': return OP_DIV;
+    case '@': return OP_MATMUL;
+    case '<': case '>': return OP_GT;
+    case AST_LE: case AST_GE: return OP_GE;
+    case AST_EQ: case AST_NE: return OP_EQ;
+    default: return OP_POW;
+    }
+}
+
 static Value binary(Elab *E, int op, Value a, Value b, Loc loc) {
     if (a.kind == V_NONE || b.kind == V_NONE) return none();
-    if (is_number(&a) && is_number(&b)) return fold(E, op, a, b, loc);
+    int bools = a.kind == V_BOOL && b.kind == V_BOOL;
+    if ((is_number(&a) && is_number(&b)) || (bools && is_comparison(op))) return fold(E, op, a, b, loc);
     const Value *bad = a.kind != V_TENSOR && !is_number(&a) ? &a : b.kind != V_TENSOR && !is_number(&b) ? &b : NULL;
     if (bad) {
-        diag_error(E->diag, bad->loc, "operator '%s' needs tensors or numbers, got %s", op_text(op),
+        diag_error(E->diag, bad->loc, "operator '%s' needs tensors or numbers, got %s", ast_op_text(op),
                    elab_describe(E, bad));
         return none();
     }
     if (op == '@' && (a.kind != V_TENSOR || b.kind != V_TENSOR)) return fold(E, op, a, b, loc);
     Value ta = elab_as_tensor(E, a, a.loc), tb = elab_as_tensor(E, b, b.loc);
     if (ta.kind == V_NONE || tb.kind == V_NONE) return none();
-    static const Op ops[] = {['+'] = OP_ADD, ['-'] = OP_SUB, ['*'] = OP_MUL, ['/'] = OP_DIV, ['@'] = OP_MATMUL};
-    int in[2] = {ta.node, tb.node};
+    int swap;
+    Op gop = tensor_op(op, &swap);
+    int in[2] = {swap ? tb.node : ta.node, swap ? ta.node : tb.node};
     int64_t attr[2] = {0, 0};
     int before = E->diag->nerrors;
-    Value r = elab_node(E, ops[op], in, 2, attr, op == '@' ? 2 : 0, 0, NULL, loc);
+    Value r = elab_node(E, gop, in, 2, attr, op == '@' ? 2 : 0, 0, NULL, loc);
     if (E->diag->nerrors > before) operand_notes(E, &ta, &tb);
+    if (op == AST_NE && r.kind == V_TENSOR) { /* a != b is 1 - (a == b) */
+        Value one = elab_const(E, 1, loc);
+        int d[2] = {one.node, r.node};
+        r = elab_node(E, OP_SUB, d, 2, NULL, 0, 0, NULL, loc);
+    }
     return r;
 }
 
@@ -455,6 +527,23 @@ static const char *type_word(TypeKind t) {
 
 static Value run_body(Elab *E, Frame *f, const BlockDef *b, Loc call_loc);
 
+/* Is a call of b, at loc, a cycle (b already being called)? Reports it
+ * with the cycle's blocks in call order: "f -> g -> f". */
+static int recursive(Elab *E, const BlockDef *b, Loc loc) {
+    int start = E->ncalls - 1;
+    while (start >= 0 && E->calls[start] != b) start--;
+    if (start < 0) return 0;
+    char *cycle = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&cycle, &len);
+    for (int i = start; i < E->ncalls; i++) fprintf(m, "%s -> ", E->calls[i]->name);
+    fputs(b->name, m);
+    fclose(m);
+    diag_error(E->diag, loc, "'%s' calls itself (%s); a block cannot be recursive", b->name, cycle);
+    free(cycle);
+    return 1;
+}
+
 /* Calls a .mmg block. */
 static Value call_block(Elab *E, Frame *f, Value callee, const Expr *e) {
     const BlockDef *b = callee.block;
@@ -495,12 +584,12 @@ static Value call_block(Elab *E, Frame *f, Value callee, const Expr *e) {
     if (ntensor && !given_tensor && !callee.inst) {
         /* A partial call: bind the configuration, own the parameters. */
         Instance *inst = arena_alloc(E->arena, sizeof *inst);
-        *inst = (Instance){b, callee.file, path, vals, set, {0}, 0};
+        *inst = (Instance){b, callee.file, path, vals, set, 0};
         return (Value){.kind = V_BLOCK, .loc = e->loc, .block = b, .file = callee.file, .inst = inst};
     }
 
-    Frame nf = {scope_new(E, NULL), path, callee.file, NULL, NULL};
-    nf.params = callee.inst ? &callee.inst->params : scope_new(E, NULL);
+    Frame nf = {.scope = scope_new(E, NULL), .path = path, .file = callee.file};
+    nf.shared = f->shared || callee.inst;
     int bad = 0;
     for (int i = 0; i < np; i++) {
         ParamDecl *pd = b->params.items[i];
@@ -541,14 +630,11 @@ static Value call_block(Elab *E, Frame *f, Value callee, const Expr *e) {
         }
         scope_bind(E, nf.scope, pd->name, v);
     }
-    if (bad) return none();
-    if (++E->depth > MAX_DEPTH) {
-        diag_error(E->diag, e->loc, "calls nested more than %d deep (is '%s' recursive?)", MAX_DEPTH, b->name);
-        E->depth--;
-        return none();
-    }
+    if (bad || recursive(E, b, e->loc)) return none();
+    xgrow((void **)&E->calls, &E->callcap, E->ncalls + 1, sizeof *E->calls);
+    E->calls[E->ncalls++] = b;
     Value r = run_body(E, &nf, b, e->loc);
-    E->depth--;
+    E->ncalls--;
     return r;
 }
 
@@ -668,8 +754,15 @@ static int resolve_init(Elab *E, Value v, const Shape *s, Loc loc, Init *out) {
     return 0;
 }
 
+/* The n-th `param name` a frame declares is "name", then "name_2", ... */
+static const char *param_segment(Elab *E, Frame *f, const char *name) {
+    const char *key = arena_printf(E->arena, "%%%s", name); /* '%' keeps params apart from calls */
+    return segment(E, f, key) + 1;
+}
+
 /* `param name: [shape] = init` — creates (or, in an instance, reuses) it. */
 static void exec_param(Elab *E, Frame *f, const Stmt *s) {
+    scope_bind(E, f->scope, s->name, none()); /* after an error, uses of it stay quiet */
     TType t = {pattern_dtype(s->pattern), {0, {0}}};
     int bad = 0;
     for (int i = 0; i < s->pattern->dims.n; i++) {
@@ -691,7 +784,11 @@ static void exec_param(Elab *E, Frame *f, const Stmt *s) {
                    s->name, elab_describe(E, &init));
         return;
     }
-    Binding *old = scope_find_here(f->params, s->name);
+    /* A param's path is the frame's and its name, numbered when a loop
+     * declares it again (w, w_2, ...). Beneath an instance, the path finds
+     * the param every call of the instance, at any depth, shares. */
+    const char *key = join(E, f->path, param_segment(E, f, s->name));
+    Binding *old = f->shared ? scope_find_here(&E->shared, key) : NULL;
     if (old) {
         const TType *ot = elab_type(E, &old->value);
         char a[128], b[128];
@@ -714,14 +811,68 @@ static void exec_param(Elab *E, Frame *f, const Stmt *s) {
     Value v = elab_node(E, OP_PARAM, NULL, 0, NULL, 0, 0, &t, s->loc);
     if (v.kind == V_NONE) return;
     E->g->nodes[v.node].init = in;
-    ir_set_name(E->g, v.node, unique_name(E, join(E, f->path, s->name)));
-    scope_bind(E, f->params, s->name, v);
+    ir_set_name(E->g, v.node, unique_name(E, key));
+    if (f->shared) scope_bind(E, &E->shared, key, v);
     scope_bind(E, f->scope, s->name, v);
 }
 
-static Value run_body(Elab *E, Frame *f, const BlockDef *b, Loc call_loc) {
-    for (int i = 0; i < b->body.n; i++) {
-        const Stmt *s = b->body.items[i];
+/* Runs a statement list in frame f. Returns 1 after a `return` (its value
+ * in *ret), 0 at the end of the list, -1 where an error leaves nothing
+ * sensible to run (a condition that failed to evaluate). */
+static int exec_stmts(Elab *E, Frame *f, const BlockDef *b, const List *l, Loc call_loc, Value *ret);
+
+/* `if` picks a branch by a compile-time bool. */
+static int exec_if(Elab *E, Frame *f, const BlockDef *b, const Stmt *s, Loc call_loc, Value *ret) {
+    Value c = elab_eval(E, f, s->value);
+    if (c.kind == V_NONE) return -1;
+    if (c.kind != V_BOOL) {
+        diag_error(E->diag, s->value->loc, "the condition of 'if' must be a bool known at compile time, got %s",
+                   elab_describe(E, &c));
+        if (c.kind == V_TENSOR)
+            diag_note(E->diag, s->value->loc, "to choose between tensors per element, use select(cond, a, b)");
+        return -1;
+    }
+    return exec_stmts(E, f, b, c.i ? &s->body : &s->orelse, call_loc, ret);
+}
+
+/* `for x in LIST` runs its body once per item, x bound to it. */
+static int exec_for(Elab *E, Frame *f, const BlockDef *b, const Stmt *s, Loc call_loc, Value *ret) {
+    Value items = elab_eval(E, f, s->value);
+    if (items.kind == V_NONE) return -1;
+    if (items.kind != V_LIST) {
+        diag_error(E->diag, s->value->loc, "'for' needs a list known at compile time, like range(n) or [1, 2, 4]; got %s",
+                   elab_describe(E, &items));
+        return -1;
+    }
+    for (int k = 0; k < items.n; k++) {
+        scope_bind(E, f->scope, s->name, items.items[k]);
+        int r = exec_stmts(E, f, b, &s->body, call_loc, ret);
+        if (r) return r;
+    }
+    return 0;
+}
+
+/* `return VALUE`, checked against the block's result pattern. */
+static int exec_return(Elab *E, Frame *f, const BlockDef *b, const Stmt *s, Loc call_loc, Value *ret) {
+    Value v = elab_eval(E, f, s->value);
+    *ret = v;
+    if (v.kind == V_TENSOR && b->result) {
+        const char *what = arena_printf(E->arena, "result of '%s'", b->name);
+        if (match(E, f, b->result, v, what, s->value->loc)) {
+            diag_note(E->diag, call_loc, "in this call of '%s'", b->name);
+            *ret = none();
+        }
+    } else if (v.kind != V_NONE && b->result) {
+        diag_error(E->diag, s->value->loc, "'%s' must return a tensor, got %s", b->name, elab_describe(E, &v));
+        *ret = none();
+    }
+    return 1;
+}
+
+static int exec_stmts(Elab *E, Frame *f, const BlockDef *b, const List *l, Loc call_loc, Value *ret) {
+    for (int i = 0; i < l->n; i++) {
+        const Stmt *s = l->items[i];
+        int r = 0;
         switch (s->kind) {
         case ST_PARAM: exec_param(E, f, s); break;
         case ST_ASSIGN: {
@@ -730,31 +881,45 @@ static Value run_body(Elab *E, Frame *f, const BlockDef *b, Loc call_loc) {
             scope_bind(E, f->scope, s->name, v);
             break;
         }
-        case ST_RETURN: {
-            if (i + 1 < b->body.n)
-                diag_error(E->diag, ((Stmt *)b->body.items[i + 1])->loc, "statement after return in '%s'", b->name);
-            Value v = elab_eval(E, f, s->value);
-            if (v.kind == V_TENSOR && b->result) {
-                const char *what = arena_printf(E->arena, "result of '%s'", b->name);
-                if (match(E, f, b->result, v, what, s->value->loc)) {
-                    diag_note(E->diag, call_loc, "in this call of '%s'", b->name);
-                    return none();
-                }
-            } else if (v.kind != V_NONE && b->result) {
-                diag_error(E->diag, s->value->loc, "'%s' must return a tensor, got %s", b->name, elab_describe(E, &v));
-                return none();
-            }
-            return v;
+        case ST_RETURN:
+            if (i + 1 < l->n)
+                diag_error(E->diag, ((Stmt *)l->items[i + 1])->loc, "statement after return in '%s'", b->name);
+            r = exec_return(E, f, b, s, call_loc, ret);
+            break;
+        case ST_IF: r = exec_if(E, f, b, s, call_loc, ret); break;
+        case ST_FOR: r = exec_for(E, f, b, s, call_loc, ret); break;
         }
-        }
+        if (r) return r;
     }
-    diag_error(E->diag, b->loc, "block '%s' ends without a return", b->name);
-    return none();
+    return 0;
+}
+
+static Value run_body(Elab *E, Frame *f, const BlockDef *b, Loc call_loc) {
+    Value ret = none();
+    int r = exec_stmts(E, f, b, &b->body, call_loc, &ret);
+    if (r == 0) diag_error(E->diag, b->loc, "block '%s' ends without a return", b->name);
+    return r > 0 ? ret : none();
 }
 
 /* ---- expressions ------------------------------------------------------------ */
 
+static Value eval(Elab *E, Frame *f, const Expr *e);
+
+/* Evaluates e, refusing to nest deeper than MAX_DEPTH (once per run). */
 Value elab_eval(Elab *E, Frame *f, const Expr *e) {
+    if (E->depth >= MAX_DEPTH) {
+        if (!E->too_deep)
+            diag_error(E->diag, e->loc, "evaluation nested more than %d levels deep (calls within calls)", MAX_DEPTH);
+        E->too_deep = 1;
+        return none();
+    }
+    E->depth++;
+    Value v = eval(E, f, e);
+    E->depth--;
+    return v;
+}
+
+static Value eval(Elab *E, Frame *f, const Expr *e) {
     switch (e->kind) {
     case EX_NAME: {
         Value v = lookup(E, f, e->name, e->loc);
@@ -864,8 +1029,10 @@ static ModelDef *pick_model(Elab *E, const char *name) {
 }
 
 /* The statements of a model after `extends`: the parent's, with the child's
- * replacing bindings of the same name and data/input/label sections of the
- * same kind; train sections all apply, in order. */
+ * bindings replacing the parent's of the same name, and the child's data,
+ * input and label sections replacing all the parent's of the same kind;
+ * train sections all apply, in order. A name bound twice in one model is
+ * an error. */
 static int model_stmts(Elab *E, ModelDef *m, List *out, int depth) {
     if (depth > 32) {
         diag_error(E->diag, m->loc, "model '%s' extends itself", m->name);
@@ -879,20 +1046,43 @@ static int model_stmts(Elab *E, ModelDef *m, List *out, int depth) {
         }
         if (model_stmts(E, parent, out, depth + 1)) return -1;
     }
+    int inherited = out->n, bad = 0;
+    char replaced[MS_TRAIN + 1] = {0}; /* section kinds this model has replaced */
     for (int i = 0; i < m->stmts.n; i++) {
         ModelStmt *s = m->stmts.items[i];
-        int replaced = 0;
-        for (int j = 0; j < out->n && s->kind != MS_TRAIN; j++) {
-            ModelStmt *o = out->items[j];
-            if (o->kind == s->kind && (s->kind != MS_ASSIGN || !strcmp(o->name, s->name))) {
-                out->items[j] = s;
-                replaced = 1;
-                break;
+        int at = -1; /* the inherited statement s replaces */
+        if (s->kind == MS_ASSIGN) {
+            int twice = 0;
+            for (int j = inherited; j < out->n && !twice; j++) {
+                ModelStmt *o = out->items[j];
+                if (o->kind == MS_ASSIGN && !strcmp(o->name, s->name)) {
+                    diag_error(E->diag, s->loc, "'%s' is bound twice in model '%s'", s->name, m->name);
+                    diag_note(E->diag, o->loc, "'%s' was first bound here", s->name);
+                    twice = bad = 1;
+                }
+            }
+            if (twice) continue;
+            for (int j = 0; j < inherited && at < 0; j++) {
+                ModelStmt *o = out->items[j];
+                if (o->kind == MS_ASSIGN && !strcmp(o->name, s->name)) at = j;
+            }
+        } else if (s->kind != MS_TRAIN && !replaced[s->kind]) {
+            replaced[s->kind] = 1;
+            for (int j = 0; j < inherited; j++) {
+                if (((ModelStmt *)out->items[j])->kind != s->kind) continue;
+                if (at < 0) {
+                    at = j;
+                    continue;
+                }
+                /* the parent's other sections of this kind go too */
+                memmove(&out->items[j], &out->items[j + 1], (size_t)(out->n - j - 1) * sizeof *out->items);
+                out->n--, inherited--, j--;
             }
         }
-        if (!replaced) list_push(E->arena, out, s);
+        if (at >= 0) out->items[at] = s;
+        else list_push(E->arena, out, s);
     }
-    return 0;
+    return bad ? -1 : 0;
 }
 
 /* ---- --set ------------------------------------------------------------------ */
@@ -942,6 +1132,7 @@ static void declare_io(Elab *E, Frame *f, ModelStmt *s, Elaborated *out) {
             }
             bad = eval_dim(E, f, x, &t.shape.dim[t.shape.rank++]) != 0;
         }
+        scope_bind(E, f->scope, d->name, none()); /* after an error, uses of it stay quiet */
         if (bad) continue;
         Op op = s->kind == MS_INPUT ? OP_INPUT : OP_LABEL;
         Value v = elab_node(E, op, NULL, 0, NULL, 0, 0, &t, d->loc);
@@ -1017,9 +1208,60 @@ static Value batch_loss(Elab *E, Value v, Loc loc, Elaborated *out) {
     return mean;
 }
 
-/* Evaluates the model's bindings in order and records its outputs. */
+/* Evaluates one model binding and records `loss` and `logits` as outputs. */
+static void eval_binding(Elab *E, Frame *f, ModelStmt *s) {
+    Value v = elab_eval(E, f, s->value);
+    if (!strcmp(s->name, "loss") && v.kind == V_TENSOR && elab_type(E, &v)->shape.rank == 1)
+        name_value(E, f, "sample_loss", v);
+    name_value(E, f, s->name, v);
+    scope_bind(E, f->scope, s->name, v);
+    if ((!strcmp(s->name, "loss") || !strcmp(s->name, "logits")) && v.kind != V_NONE) {
+        if (v.kind != V_TENSOR || E->g->nodes[v.node].type.dtype != DT_F32) {
+            diag_error(E->diag, s->value->loc, "'%s' must be an f32 tensor, got %s", s->name, elab_describe(E, &v));
+            return;
+        }
+        if (!strcmp(s->name, "loss")) {
+            v = batch_loss(E, v, s->value->loc, E->out);
+            if (v.kind == V_NONE) return;
+        }
+        ir_add_output(E->g, s->name, v.node);
+    }
+}
+
+/* Evaluates binding k unless done; a binding that needs itself, directly
+ * or through others, is an error naming the cycle. Returns 0 or -1. */
+static int run_binding(Elab *E, int k) {
+    if (E->bstate[k] == 2) return 0;
+    if (E->bstate[k] == 1) {
+        char *cycle = NULL;
+        size_t len = 0;
+        FILE *m = open_memstream(&cycle, &len);
+        int i = E->nrunning - 1;
+        while (E->running[i] != k) i--;
+        for (; i < E->nrunning; i++) fprintf(m, "%s -> ", E->bindings[E->running[i]]->name);
+        fputs(E->bindings[k]->name, m);
+        fclose(m);
+        diag_error(E->diag, E->bindings[k]->loc, "'%s' depends on itself (%s)", E->bindings[k]->name, cycle);
+        free(cycle);
+        return -1;
+    }
+    E->bstate[k] = 1;
+    E->running[E->nrunning++] = k;
+    eval_binding(E, E->model_frame, E->bindings[k]);
+    E->nrunning--;
+    E->bstate[k] = 2;
+    return 0;
+}
+
+/* Declares the model's data, inputs and labels, then evaluates its
+ * bindings: in order, except that one read before its turn is evaluated
+ * then (a child model's new binding read by an overridden one). */
 static void run_model(Elab *E, Frame *f, List *stmts, Elaborated *out) {
-    Loc loss_loc = NO_LOC;
+    E->out = out;
+    E->bindings = arena_alloc(E->arena, (size_t)(stmts->n + 1) * sizeof *E->bindings);
+    E->bstate = arena_alloc(E->arena, (size_t)stmts->n + 1);
+    E->running = arena_alloc(E->arena, (size_t)(stmts->n + 1) * sizeof *E->running);
+    int has_loss = 0;
     for (int i = 0; i < stmts->n; i++) {
         ModelStmt *s = stmts->items[i];
         switch (s->kind) {
@@ -1027,30 +1269,14 @@ static void run_model(Elab *E, Frame *f, List *stmts, Elaborated *out) {
         case MS_INPUT:
         case MS_LABEL: declare_io(E, f, s, out); break;
         case MS_TRAIN: break;
-        case MS_ASSIGN: {
-            Value v = elab_eval(E, f, s->value);
-            if (!strcmp(s->name, "loss") && v.kind == V_TENSOR && elab_type(E, &v)->shape.rank == 1)
-                name_value(E, f, "sample_loss", v);
-            name_value(E, f, s->name, v);
-            scope_bind(E, f->scope, s->name, v);
-            if (!strcmp(s->name, "loss")) loss_loc = s->loc;
-            if ((!strcmp(s->name, "loss") || !strcmp(s->name, "logits")) && v.kind != V_NONE) {
-                if (v.kind != V_TENSOR || E->g->nodes[v.node].type.dtype != DT_F32) {
-                    diag_error(E->diag, s->value->loc, "'%s' must be an f32 tensor, got %s", s->name,
-                               elab_describe(E, &v));
-                    break;
-                }
-                if (!strcmp(s->name, "loss")) {
-                    v = batch_loss(E, v, s->value->loc, out);
-                    if (v.kind == V_NONE) break;
-                }
-                ir_add_output(E->g, s->name, v.node);
-            }
+        case MS_ASSIGN:
+            has_loss |= !strcmp(s->name, "loss");
+            E->bindings[E->nbindings++] = s;
             break;
         }
-        }
     }
-    if (loss_loc.line == 0 && !scope_find_here(f->scope, "loss"))
+    for (int k = 0; k < E->nbindings; k++) run_binding(E, k);
+    if (!has_loss)
         diag_error(E->diag, (Loc){E->prog->main_file, 0, 0}, "model '%s' has no 'loss = ...' binding", out->model);
 }
 
@@ -1066,13 +1292,14 @@ static int only_cmdline_errors(const Program *p, int before_errors) {
     return any;
 }
 
-int elaborate(Program *p, const char *model, const SetOption *sets, int nsets, Elaborated *out) {
+static int elaborate_here(Program *p, const char *model, const SetOption *sets, int nsets, Elaborated *out) {
     memset(out, 0, sizeof *out);
     out->weight_node = -1;
     Arena arena = {0};
     Elab E = {.prog = p, .diag = &p->diag, .arena = &arena};
     int before = p->diag.nerrors;
     check_duplicates(&E);
+    lint_program(&E);
     ModelDef *m = p->diag.nerrors == before ? pick_model(&E, model) : NULL;
     if (!m) {
         arena_free(&arena);
@@ -1098,8 +1325,7 @@ int elaborate(Program *p, const char *model, const SetOption *sets, int nsets, E
     free(settings);
 
     if (!bad) {
-        Frame f = {scope_new(&E, NULL), "", p->main_file, NULL, NULL};
-        f.params = scope_new(&E, NULL);
+        Frame f = {.scope = scope_new(&E, NULL), .path = "", .file = p->main_file};
         E.model_frame = &f;
         scope_bind(&E, f.scope, "B", (Value){.kind = V_INT, .loc = m->loc, .i = out->train.batch});
         int eval_before = p->diag.nerrors;
@@ -1121,8 +1347,40 @@ int elaborate(Program *p, const char *model, const SetOption *sets, int nsets, E
     out->model = ir_intern(E.g, out->model);
     for (int i = 0; i < out->ninputs; i++) out->inputs[i].name = ir_intern(E.g, out->inputs[i].name);
     for (int i = 0; i < out->nlabels; i++) out->labels[i].name = ir_intern(E.g, out->labels[i].name);
+    free(E.calls);
     arena_free(&arena);
     return p->diag.nerrors > before ? -1 : 0;
+}
+
+typedef struct {
+    Program *p;
+    const char *model;
+    const SetOption *sets;
+    int nsets;
+    Elaborated *out;
+    int rc;
+} ElabJob;
+
+static void *elaborate_job(void *arg) {
+    ElabJob *j = arg;
+    j->rc = elaborate_here(j->p, j->model, j->sets, j->nsets, j->out);
+    return NULL;
+}
+
+/* Elaboration recurses as deep as the program nests: it runs on a thread
+ * whose stack holds MAX_DEPTH levels, whatever the caller's stack is. */
+int elaborate(Program *p, const char *model, const SetOption *sets, int nsets, Elaborated *out) {
+    ElabJob job = {p, model, sets, nsets, out, -1};
+    pthread_attr_t attr;
+    pthread_t t;
+    if (pthread_attr_init(&attr) == 0 && pthread_attr_setstacksize(&attr, ELAB_STACK_BYTES) == 0 &&
+        pthread_create(&t, &attr, elaborate_job, &job) == 0) {
+        pthread_join(t, NULL);
+    } else {
+        elaborate_job(&job); /* no thread: the caller's stack will have to do */
+    }
+    pthread_attr_destroy(&attr);
+    return job.rc;
 }
 
 void elaborated_free(Elaborated *e) {

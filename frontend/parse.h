@@ -19,6 +19,8 @@ typedef struct ParseCtx {
     int last;       /* previous token, for ending lines */
     int at_eof;
     int lex_error_line; /* line of the last lexical error: no syntax error there too */
+    int last_line;  /* line of the previous token */
+    int too_deep;   /* "nested too deeply" was reported */
 } ParseCtx;
 
 /* Parses source `file` into a Module. Returns NULL after recording errors. */

@@ -34,6 +34,7 @@ int mmglex(MMGSTYPE *lval, MMGLTYPE *lloc, yyscan_t scanner);
 static void mmgerror(MMGLTYPE *loc, yyscan_t scanner, ParseCtx *ctx, const char *msg);
 static TypeKind type_kind(ParseCtx *ctx, Loc loc, const char *name);
 static void push(ParseCtx *ctx, List *l, void *item) { list_push(ctx->arena, l, item); }
+static Expr *nest(ParseCtx *ctx, Expr *e);
 }
 
 %union {
@@ -59,6 +60,8 @@ static void push(ParseCtx *ctx, List *l, void *item) { list_push(ctx->arena, l, 
 %token IMPORT "'import'" DEF "'def'" FUSION "'fusion'" LOSS "'loss'" MODEL "'model'" EXTENDS "'extends'"
 %token PARAM "'param'" RETURN "'return'" DATA "'data'" INPUT "'input'" LABEL "'label'" TRAIN "'train'"
 %token TRUE "'true'" FALSE "'false'" ARROW "'->'" ELLIPSIS "'...'" SEP "end of line"
+%token IF "'if'" ELSE "'else'" FOR "'for'" IN "'in'"
+%token LE "'<='" GE "'>='" EQ "'=='" NE "'!='" POW "'**'"
 %token START_FILE START_EXPR
 
 %type <str> name
@@ -68,7 +71,8 @@ static void push(ParseCtx *ctx, List *l, void *item) { list_push(ctx->arena, l, 
 %type <list> stmts mstmts decls
 %type <pattern> pattern result_opt
 %type <param> param
-%type <stmt> stmt stmt_opt
+%type <stmt> stmt stmt_opt if_stmt
+%type <list> else_opt
 %type <block> block
 %type <model> model
 %type <mstmt> mstmt mstmt_opt
@@ -76,9 +80,11 @@ static void push(ParseCtx *ctx, List *l, void *item) { list_push(ctx->arena, l, 
 %type <kind> block_kind
 %type <str> dtype_opt extends_opt
 
+%nonassoc '<' '>' LE GE EQ NE
 %left '+' '-'
 %left '*' '/' '@'
 %precedence UMINUS
+%right POW
 
 %%
 
@@ -155,7 +161,19 @@ stmt
     : PARAM name ':' pattern '=' expr   { $$ = ast_stmt(A, L(@2), ST_PARAM, $2, $4, $6); }
     | name '=' expr                     { $$ = ast_stmt(A, L(@1), ST_ASSIGN, $1, NULL, $3); }
     | RETURN expr                       { $$ = ast_stmt(A, L(@1), ST_RETURN, NULL, NULL, $2); }
+    | if_stmt                           { $$ = $1; }
+    | FOR name IN expr '{' stmts '}'    { $$ = ast_for(A, L(@1), $2, $4, $6); }
     | error                             { $$ = NULL; }
+    ;
+
+/* if COND { stmts } [else { stmts } | else if ...] — decided at compile time */
+if_stmt
+    : IF expr '{' stmts '}' else_opt    { $$ = ast_if(A, L(@1), $2, $4, $6); }
+    ;
+else_opt
+    : %empty                            { $$ = (List){0}; }
+    | ELSE '{' stmts '}'                { $$ = $3; }
+    | ELSE if_stmt                      { $$ = ast_stmt_list(A, $2); }
     ;
 
 /* model NAME [extends NAME] { data, input, label, bindings, train } */
@@ -202,18 +220,25 @@ name
 
 /* expressions */
 expr
-    : expr '+' expr                     { $$ = ast_binary(A, L(@2), '+', $1, $3); }
-    | expr '-' expr                     { $$ = ast_binary(A, L(@2), '-', $1, $3); }
-    | expr '*' expr                     { $$ = ast_binary(A, L(@2), '*', $1, $3); }
-    | expr '/' expr                     { $$ = ast_binary(A, L(@2), '/', $1, $3); }
-    | expr '@' expr                     { $$ = ast_binary(A, L(@2), '@', $1, $3); }
-    | '-' expr %prec UMINUS             { $$ = ast_unary(A, L(@1), '-', $2); }
+    : expr '+' expr                     { $$ = nest(ctx, ast_binary(A, L(@2), '+', $1, $3)); }
+    | expr '-' expr                     { $$ = nest(ctx, ast_binary(A, L(@2), '-', $1, $3)); }
+    | expr '*' expr                     { $$ = nest(ctx, ast_binary(A, L(@2), '*', $1, $3)); }
+    | expr '/' expr                     { $$ = nest(ctx, ast_binary(A, L(@2), '/', $1, $3)); }
+    | expr '@' expr                     { $$ = nest(ctx, ast_binary(A, L(@2), '@', $1, $3)); }
+    | expr '<' expr                     { $$ = nest(ctx, ast_binary(A, L(@2), '<', $1, $3)); }
+    | expr '>' expr                     { $$ = nest(ctx, ast_binary(A, L(@2), '>', $1, $3)); }
+    | expr LE expr                      { $$ = nest(ctx, ast_binary(A, L(@2), AST_LE, $1, $3)); }
+    | expr GE expr                      { $$ = nest(ctx, ast_binary(A, L(@2), AST_GE, $1, $3)); }
+    | expr EQ expr                      { $$ = nest(ctx, ast_binary(A, L(@2), AST_EQ, $1, $3)); }
+    | expr NE expr                      { $$ = nest(ctx, ast_binary(A, L(@2), AST_NE, $1, $3)); }
+    | expr POW expr                     { $$ = nest(ctx, ast_binary(A, L(@2), AST_POW, $1, $3)); }
+    | '-' expr %prec UMINUS             { $$ = nest(ctx, ast_unary(A, L(@1), '-', $2)); }
     | postfix                           { $$ = $1; }
     ;
 
 postfix
     : primary                           { $$ = $1; }
-    | postfix '(' args_opt ')'          { $$ = ast_call(A, L(@1), $1, $3); }
+    | postfix '(' args_opt ')'          { $$ = nest(ctx, ast_call(A, L(@1), $1, $3)); }
     ;
 
 primary
@@ -224,7 +249,7 @@ primary
     | TRUE                              { $$ = ast_bool(A, L(@1), 1); }
     | FALSE                             { $$ = ast_bool(A, L(@1), 0); }
     | '(' expr ')'                      { $$ = $2; }
-    | '[' exprs_opt ']'                 { $$ = ast_list(A, L(@1), $2); }
+    | '[' exprs_opt ']'                 { $$ = nest(ctx, ast_list(A, L(@1), $2)); }
     | record                            { $$ = $1; }
     ;
 
@@ -245,7 +270,7 @@ arg
     ;
 
 /* record: { name: expr, ... } — fields end with ',' or a line end */
-record: '{' fields_opt '}'              { $$ = ast_record(A, L(@1), $2); } ;
+record: '{' fields_opt '}'              { $$ = nest(ctx, ast_record(A, L(@1), $2)); } ;
 
 fields_opt
     : %empty                            { $$ = (List){0}; }
@@ -262,9 +287,27 @@ field: name ':' expr                    { $$ = ast_arg(A, L(@1), $1, $3); } ;
 
 %%
 
-/* Records a syntax error from bison at its location. */
+#define TOO_DEEP "expression nested too deeply (at most %d levels of operators, calls and brackets)"
+
+/* Refuses an expression deeper than AST_MAX_DEPTH, once per parse: every
+ * later walk over it recurses that deep. */
+static Expr *nest(ParseCtx *ctx, Expr *e) {
+    if (e->depth > AST_MAX_DEPTH && !ctx->too_deep) {
+        diag_error(ctx->diag, e->loc, TOO_DEEP, AST_MAX_DEPTH);
+        ctx->too_deep = 1;
+    }
+    return e;
+}
+
+/* Records a syntax error from bison at its location. Bison's own stack
+ * overflows on brackets nested thousands deep: said in the same words. */
 static void mmgerror(MMGLTYPE *loc, yyscan_t scanner, ParseCtx *ctx, const char *msg) {
     (void)scanner;
+    if (!strcmp(msg, "memory exhausted")) {
+        if (!ctx->too_deep) diag_error(ctx->diag, L(*loc), TOO_DEEP, AST_MAX_DEPTH);
+        ctx->too_deep = 1;
+        return;
+    }
     if (loc->first_line == ctx->lex_error_line) return; /* the lexer already said why */
     diag_error(ctx->diag, L(*loc), "%s", msg);
 }

@@ -63,6 +63,9 @@ static const char *resolve(Program *p, const char *from, const char *name) {
     return NULL;
 }
 
+/* Files importing files importing files: more is surely a mistake. */
+#define MAX_IMPORT_DEPTH 200
+
 typedef struct {
     int *ids;   /* files being loaded, outermost first */
     int n, cap;
@@ -115,6 +118,10 @@ static int load(Program *p, const char *path, Loc from, Stack *stack) {
         diag_error(&p->diag, from, "cannot open '%s': %s", path, strerror(errno));
         return -1;
     }
+    if (stack->n >= MAX_IMPORT_DEPTH) {
+        diag_error(&p->diag, from, "imports nested more than %d files deep", MAX_IMPORT_DEPTH);
+        return -1;
+    }
     int id = find_loaded(p, real);
     if (id >= 0) {
         for (int i = 0; i < stack->n; i++)
@@ -125,7 +132,12 @@ static int load(Program *p, const char *path, Loc from, Stack *stack) {
         return id;
     }
     size_t len;
-    char *text = read_file(path, &len);
+    char *text = read_file_max(path, MMG_MAX_SOURCE, &len);
+    if (!text && errno == EFBIG) {
+        diag_error(&p->diag, from, "cannot read '%s': a .mmg file may hold at most %d MiB", path,
+                   MMG_MAX_SOURCE >> 20);
+        return -1;
+    }
     if (!text) {
         diag_error(&p->diag, from, "cannot read '%s': %s", path, strerror(errno));
         return -1;

@@ -13,6 +13,9 @@
 #include "diag.h"
 #include "source.h"
 
+/* The largest .mmg source mmgc reads, in bytes. */
+#define MMG_MAX_SOURCE (16 << 20)
+
 typedef struct {
     int *ids;
     int n, cap;

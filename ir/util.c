@@ -1,7 +1,9 @@
 /* util.c — see util.h. */
 #include "util.h"
 
+#include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,20 +39,23 @@ void xgrow(void **buf, int *cap, int need, size_t elem) {
     *cap = c;
 }
 
-char *read_file(const char *path, size_t *len) {
+char *read_file(const char *path, size_t *len) { return read_file_max(path, SIZE_MAX / 4, len); }
+
+char *read_file_max(const char *path, size_t max, size_t *len) {
     FILE *f = fopen(path, "rb");
     if (!f) return NULL;
     size_t cap = 4096, n = 0;
     char *buf = xmalloc(cap);
     size_t got;
-    while ((got = fread(buf + n, 1, cap - n - 1, f)) > 0) {
+    while (n <= max && (got = fread(buf + n, 1, cap - n - 1, f)) > 0) {
         n += got;
         if (cap - n - 1 == 0) buf = xrealloc(buf, cap *= 2);
     }
-    int err = ferror(f);
+    int err = ferror(f) ? errno : n > max ? EFBIG : 0;
     fclose(f);
     if (err) {
         free(buf);
+        errno = err;
         return NULL;
     }
     buf[n] = 0;

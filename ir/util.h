@@ -16,6 +16,9 @@ char *xstrdup(const char *s);
 void xgrow(void **buf, int *cap, int need, size_t elem);
 /* Reads a whole file; returns NULL (errno set) on failure. *len may be NULL. */
 char *read_file(const char *path, size_t *len);
+/* The same, but fails with errno EFBIG once the file exceeds max bytes
+ * (reads at most max + 1: safe on /dev/zero). */
+char *read_file_max(const char *path, size_t max, size_t *len);
 
 _Noreturn void die_at(const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

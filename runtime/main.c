@@ -79,6 +79,7 @@ static int run(const Options *o) {
         status = fail(&p, m.cmdline_error ? EXIT_USAGE : EXIT_PROGRAM_ERROR);
         goto done;
     }
+    diag_print(&p.diag, stderr); /* warnings */
     FILE *out = o->output ? fopen(o->output, "w") : stdout;
     if (!out) {
         fprintf(stderr, "mmgc: error: cannot write '%s': %s\n", o->output, strerror(errno));

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "harness.h"
 
@@ -21,6 +22,27 @@ void compile_file(Compiled *c, const char *path, const char *const *sets, int ns
     for (int i = 0; i < nsets; i++) opts[i].text = sets[i];
     if (elaborate(&c->prog, NULL, opts, nsets, &c->model)) c->status = c->model.cmdline_error ? 2 : 1;
     free(opts);
+}
+
+const char *compile_temp_file(const char *text, size_t len) {
+    static char path[256];
+    const char *dir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+    snprintf(path, sizeof path, "%s/mmgc-test-XXXXXX", dir);
+    int fd = mkstemp(path);
+    if (fd < 0) return NULL;
+    FILE *f = fdopen(fd, "w");
+    fwrite(text, 1, len, f);
+    fclose(f);
+    return path;
+}
+
+void compile_text(Compiled *c, const char *text, const char *const *sets, int nsets) {
+    const char *path = compile_temp_file(text, strlen(text));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(path);
+    char copy[256];
+    snprintf(copy, sizeof copy, "%s", path);
+    compile_file(c, copy, sets, nsets);
+    remove(copy);
 }
 
 void compile_free(Compiled *c) {

@@ -14,6 +14,11 @@ typedef struct {
 
 /* Compiles path with the given --set texts (may be NULL). */
 void compile_file(Compiled *c, const char *path, const char *const *sets, int nsets);
+/* Compiles .mmg text written to a temporary file (imports resolve in
+ * models/lib and models/), then removes the file. */
+void compile_text(Compiled *c, const char *text, const char *const *sets, int nsets);
+/* Writes len bytes to a fresh temporary .mmg file; returns its path (static). */
+const char *compile_temp_file(const char *text, size_t len);
 void compile_free(Compiled *c);
 /* Number of trainable scalars in the compiled model. */
 long long compiled_params(const Compiled *c);

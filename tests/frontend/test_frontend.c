@@ -248,22 +248,9 @@ static void test_ast(void) {
     free(got);
 }
 
-/* Writes text to a fresh temporary .mmg file; returns its path (static). */
-static const char *temp_file(const char *text, size_t len) {
-    static char path[256];
-    const char *dir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-    snprintf(path, sizeof path, "%s/mmgc-fuzz-XXXXXX", dir);
-    int fd = mkstemp(path);
-    if (fd < 0) return NULL;
-    FILE *f = fdopen(fd, "w");
-    fwrite(text, 1, len, f);
-    fclose(f);
-    return path;
-}
-
 /* Compiles a mangled copy; it must fail or succeed, never crash or leak. */
 static void compile_mangled(const char *text, size_t len, int *failures) {
-    const char *path = temp_file(text, len);
+    const char *path = compile_temp_file(text, len);
     CU_ASSERT_PTR_NOT_NULL_FATAL(path);
     Compiled c;
     compile_file(&c, path, NULL, 0);
