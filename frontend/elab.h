@@ -117,6 +117,19 @@ typedef struct {
 } Elab;
 
 /* ---- elaborate.c -------------------------------------------------------- */
+/* Scopes: a name bound in s itself, or in s or its parents; (re)binding. */
+Binding *elab_scope_find_here(Scope *s, const char *name);
+Binding *elab_scope_find(Scope *s, const char *name);
+void elab_scope_bind(Elab *E, Scope *s, const char *name, Value v);
+Scope *elab_scope_new(Elab *E, Scope *parent);
+/* Names: "path.name" (or "name" at the model level); a node name not taken
+ * yet (base, base_2, ...); a unique path segment for a call in frame f;
+ * a tensor or instance named after the binding that holds it. */
+const char *elab_join(Elab *E, const char *path, const char *name);
+const char *elab_unique_name(Elab *E, const char *base);
+const char *elab_segment(Elab *E, Frame *f, const char *name);
+void elab_name_value(Elab *E, Frame *f, const char *name, Value v);
+/* Evaluates an expression in frame f. */
 Value elab_eval(Elab *E, Frame *f, const Expr *e);
 /* Describes a value for messages: "a tensor f32[64, 128]", "block 'concat'". */
 const char *elab_describe(Elab *E, const Value *v);
@@ -128,6 +141,21 @@ Value elab_const(Elab *E, double v, Loc loc);
 /* Converts a number to a tensor (scalar constant); a tensor passes through. */
 Value elab_as_tensor(Elab *E, Value v, Loc loc);
 const TType *elab_type(Elab *E, const Value *v);
+
+/* ---- pattern.c ----------------------------------------------------------- */
+/* A pattern dimension's value (an int, or an integral float); 0 or -1. */
+int elab_eval_dim(Elab *E, Frame *f, const Expr *d, int64_t *out);
+/* The dtype a pattern asks for (f32 unless it says i64). */
+DType elab_pattern_dtype(const Pattern *p);
+/* "[B, 2 * n]", as written. */
+const char *elab_pattern_text(Elab *E, const Pattern *p);
+/* Checks v against p, binding p's new names in f's scope; `what` names
+ * the value in messages. 0 or -1. */
+int elab_match(Elab *E, Frame *f, const Pattern *p, Value v, const char *what, Loc loc);
+
+/* ---- model.c --------------------------------------------------------------- */
+/* Evaluates the model's binding k now unless done (a forward reference). */
+int elab_run_binding(Elab *E, int k);
 
 /* ---- builtins.c ---------------------------------------------------------- */
 typedef struct {

@@ -8,12 +8,10 @@
  * which later steps pass through silently, so one run reports many errors.
  */
 #include <math.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "elab.h"
-#include "parse.h"
 #include "util.h"
 
 /* Nested evaluations (operators, calls, block bodies) one elaboration may
@@ -21,29 +19,28 @@
  * AST_MAX_DEPTH deep, so only a chain of many blocks each nesting deeply
  * gets here; elaborate() runs on a stack sized for it. */
 #define MAX_DEPTH 20000
-#define ELAB_STACK_BYTES ((size_t)512 << 20)
 
 static Value none(void) { return (Value){.kind = V_NONE}; }
 
 /* ---- scopes --------------------------------------------------------------- */
 
-static Binding *scope_find_here(Scope *s, const char *name) {
+Binding *elab_scope_find_here(Scope *s, const char *name) {
     for (Binding *b = s->head; b; b = b->next)
         if (!strcmp(b->name, name)) return b;
     return NULL;
 }
 
-static Binding *scope_find(Scope *s, const char *name) {
+Binding *elab_scope_find(Scope *s, const char *name) {
     for (; s; s = s->parent) {
-        Binding *b = scope_find_here(s, name);
+        Binding *b = elab_scope_find_here(s, name);
         if (b) return b;
     }
     return NULL;
 }
 
 /* Binds (or rebinds) name in s. */
-static void scope_bind(Elab *E, Scope *s, const char *name, Value v) {
-    Binding *b = scope_find_here(s, name);
+void elab_scope_bind(Elab *E, Scope *s, const char *name, Value v) {
+    Binding *b = elab_scope_find_here(s, name);
     if (!b) {
         b = arena_alloc(E->arena, sizeof *b);
         b->name = name;
@@ -53,7 +50,7 @@ static void scope_bind(Elab *E, Scope *s, const char *name, Value v) {
     b->value = v;
 }
 
-static Scope *scope_new(Elab *E, Scope *parent) {
+Scope *elab_scope_new(Elab *E, Scope *parent) {
     Scope *s = arena_alloc(E->arena, sizeof *s);
     s->parent = parent;
     return s;
@@ -82,7 +79,7 @@ const char *elab_describe(Elab *E, const Value *v) {
 }
 
 /* Picks a node name not used yet: base, base_2, base_3, ... */
-static const char *unique_name(Elab *E, const char *base) {
+const char *elab_unique_name(Elab *E, const char *base) {
     const char *name = base;
     for (int k = 2;; k++) {
         int taken = 0;
@@ -94,21 +91,19 @@ static const char *unique_name(Elab *E, const char *base) {
 }
 
 /* "path.name", or "name" at the model level. */
-static const char *join(Elab *E, const char *path, const char *name) {
+const char *elab_join(Elab *E, const char *path, const char *name) {
     return *path ? arena_printf(E->arena, "%s.%s", path, name) : name;
 }
 
-static const char *segment(Elab *E, Frame *f, const char *name);
-
 /* Names an unnamed tensor after the binding that holds it; a new instance
  * (attend = multihead_attention(heads: 4)) owns its params under that name. */
-static void name_value(Elab *E, Frame *f, const char *name, Value v) {
+void elab_name_value(Elab *E, Frame *f, const char *name, Value v) {
     if (v.kind == V_BLOCK && v.inst && !v.inst->named) {
-        v.inst->path = join(E, f->path, segment(E, f, name));
+        v.inst->path = elab_join(E, f->path, elab_segment(E, f, name));
         v.inst->named = 1;
     }
     if (v.kind != V_TENSOR || E->g->nodes[v.node].name) return;
-    ir_set_name(E->g, v.node, unique_name(E, join(E, f->path, name)));
+    ir_set_name(E->g, v.node, elab_unique_name(E, elab_join(E, f->path, name)));
 }
 
 Value elab_node(Elab *E, Op op, const int *in, int nin, const int64_t *attr, int nattr, double value,
@@ -155,17 +150,15 @@ static const BlockDef *find_block(Elab *E, int from, const char *name, int *file
     return NULL;
 }
 
-static int run_binding(Elab *E, int k);
-
 /* Resolves a name: local scopes (at the model level, evaluating a binding
  * not evaluated yet), then visible blocks, then primitives. */
 static Value lookup(Elab *E, Frame *f, const char *name, Loc loc) {
-    Binding *b = scope_find(f->scope, name);
+    Binding *b = elab_scope_find(f->scope, name);
     if (b) return b->value;
     for (int k = 0; f == E->model_frame && k < E->nbindings; k++)
         if (!strcmp(E->bindings[k]->name, name)) {
-            if (run_binding(E, k)) return none();
-            return scope_find(f->scope, name)->value;
+            if (elab_run_binding(E, k)) return none();
+            return elab_scope_find(f->scope, name)->value;
         }
     int file;
     const BlockDef *blk = strncmp(name, "op.", 3) ? find_block(E, f->file, name, &file) : NULL;
@@ -314,7 +307,7 @@ static Value negate(Elab *E, Value a, Loc loc) {
 static Value call(Elab *E, Frame *f, const Expr *e);
 
 /* A unique path segment for a call of `name` in frame f: name, name_2, ... */
-static const char *segment(Elab *E, Frame *f, const char *name) {
+const char *elab_segment(Elab *E, Frame *f, const char *name) {
     const char *base = strrchr(name, '.') ? strrchr(name, '.') + 1 : name;
     for (Segment *s = f->segments; s; s = s->next)
         if (!strcmp(s->name, base)) {
@@ -388,118 +381,6 @@ static Override *find_override(Elab *E, const char *key) {
     return NULL;
 }
 
-/* Evaluates a shape-pattern dimension to an int (integral floats allowed). */
-static int eval_dim(Elab *E, Frame *f, const Expr *d, int64_t *out) {
-    Value v = elab_eval(E, f, d);
-    if (v.kind == V_NONE) return -1;
-    if (v.kind == V_INT || (v.kind == V_FLOAT && v.f == floor(v.f))) {
-        *out = v.kind == V_INT ? v.i : (int64_t)v.f;
-        return 0;
-    }
-    diag_error(E->diag, d->loc, "shape dimension must be an integer, got %s", elab_describe(E, &v));
-    return -1;
-}
-
-/* Prints a pattern as written: "[B, 2 * n]". */
-static const char *pattern_text(Elab *E, const Pattern *p) {
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *m = open_memstream(&buf, &len);
-    fputc('[', m);
-    for (int i = 0; i < p->dims.n; i++) {
-        if (i) fputs(", ", m);
-        ast_print_expr(p->dims.items[i], m);
-    }
-    fputc(']', m);
-    if (p->dtype) fprintf(m, " %s", p->dtype);
-    fclose(m);
-    const char *s = arena_strdup(E->arena, buf);
-    free(buf);
-    return s;
-}
-
-static DType pattern_dtype(const Pattern *p) { return p->dtype && !strcmp(p->dtype, "i64") ? DT_I64 : DT_F32; }
-
-/* The shape a pattern asks for, with its names' current values:
- * "[64, 128]"; dims it cannot evaluate print as written. */
-static const char *expected_text(Elab *E, Frame *f, const Pattern *p, const TType *t) {
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *m = open_memstream(&buf, &len);
-    fputc('[', m);
-    for (int i = 0; i < p->dims.n; i++) {
-        const Expr *x = p->dims.items[i];
-        if (i) fputs(", ", m);
-        Binding *b = x->kind == EX_NAME ? scope_find_here(f->scope, x->name) : NULL;
-        if (b && b->value.kind == V_INT)
-            fprintf(m, "%lld", (long long)b->value.i);
-        else if (x->kind == EX_INT)
-            fprintf(m, "%lld", (long long)x->i);
-        else if (x->kind == EX_ELLIPSIS || x->kind == EX_NAME)
-            ast_print_expr(x, m);
-        else {
-            Diag quiet = {0};
-            Diag *saved = E->diag;
-            E->diag = &quiet;
-            int64_t d;
-            if (eval_dim(E, f, x, &d) == 0) fprintf(m, "%lld", (long long)d);
-            else ast_print_expr(x, m);
-            E->diag = saved;
-            diag_free(&quiet);
-        }
-    }
-    fputc(']', m);
-    (void)t;
-    fclose(m);
-    const char *s = arena_strdup(E->arena, buf);
-    free(buf);
-    return s;
-}
-
-/* Checks a tensor against a shape pattern, binding its free names in
- * f->scope. `what` says whose shape it is, for messages. Returns 0 or -1. */
-static int match(Elab *E, Frame *f, const Pattern *p, Value v, const char *what, Loc loc) {
-    char buf[128];
-    const TType *t = elab_type(E, &v);
-    int ell = -1;
-    for (int i = 0; i < p->dims.n; i++)
-        if (((Expr *)p->dims.items[i])->kind == EX_ELLIPSIS) ell = i;
-    int fixed = p->dims.n - (ell >= 0);
-    if (t->dtype != pattern_dtype(p)) {
-        diag_error(E->diag, loc, "%s has dtype %s, expected %s", what, ir_dtype_name(t->dtype),
-                   ir_dtype_name(pattern_dtype(p)));
-        return -1;
-    }
-    if (ell < 0 ? t->shape.rank != fixed : t->shape.rank < fixed) {
-        diag_error(E->diag, loc, "%s has shape %s, expected %s", what, ir_shape_str(&t->shape, buf, sizeof buf),
-                   pattern_text(E, p));
-        return -1;
-    }
-    for (int i = 0, d = 0; i < p->dims.n; i++) {
-        const Expr *x = p->dims.items[i];
-        if (x->kind == EX_ELLIPSIS) {
-            d += t->shape.rank - fixed;
-            continue;
-        }
-        int64_t actual = t->shape.dim[d++];
-        if (x->kind == EX_NAME && !scope_find_here(f->scope, x->name) && strcmp(x->name, "_")) {
-            scope_bind(E, f->scope, x->name, (Value){.kind = V_INT, .loc = loc, .i = actual});
-            continue;
-        }
-        if (x->kind == EX_NAME && !strcmp(x->name, "_")) continue;
-        int64_t want;
-        if (eval_dim(E, f, x, &want)) return -1;
-        if (want != actual) {
-            diag_error(E->diag, loc, "%s has shape %s, expected %s = %s", what,
-                       ir_shape_str(&t->shape, buf, sizeof buf), pattern_text(E, p), expected_text(E, f, p, t));
-            Binding *b = x->kind == EX_NAME ? scope_find_here(f->scope, x->name) : NULL;
-            if (b) diag_note(E->diag, b->value.loc, "'%s' = %lld was bound here", x->name, (long long)want);
-            return -1;
-        }
-    }
-    return 0;
-}
-
 /* Is the value acceptable for a parameter of this type? */
 static int type_ok(const Value *v, TypeKind t) {
     switch (t) {
@@ -563,7 +444,7 @@ static Value call_block(Elab *E, Frame *f, Value callee, const Expr *e) {
     if (bind_args(E, f, e, b->name, formals, np, 0, vals, locs, set)) return none();
 
     /* The call's path: an instance keeps its own; otherwise a new segment. */
-    const char *path = callee.inst ? callee.inst->path : join(E, f->path, segment(E, f, e->a->name ? e->a->name : b->name));
+    const char *path = callee.inst ? callee.inst->path : elab_join(E, f->path, elab_segment(E, f, e->a->name ? e->a->name : b->name));
     for (int i = 0; i < np; i++) {
         Override *o = find_override(E, arena_printf(E->arena, "%s.%s", path, formals[i]));
         if (o) {
@@ -588,7 +469,7 @@ static Value call_block(Elab *E, Frame *f, Value callee, const Expr *e) {
         return (Value){.kind = V_BLOCK, .loc = e->loc, .block = b, .file = callee.file, .inst = inst};
     }
 
-    Frame nf = {.scope = scope_new(E, NULL), .path = path, .file = callee.file};
+    Frame nf = {.scope = elab_scope_new(E, NULL), .path = path, .file = callee.file};
     nf.shared = f->shared || callee.inst;
     int bad = 0;
     for (int i = 0; i < np; i++) {
@@ -606,12 +487,12 @@ static Value call_block(Elab *E, Frame *f, Value callee, const Expr *e) {
         }
         if (vals[i].kind == V_TENSOR) {
             const char *what = arena_printf(E->arena, "argument '%s' of '%s'", pd->name, b->name);
-            if (match(E, &nf, pd->pattern, vals[i], what, locs[i])) {
+            if (elab_match(E, &nf, pd->pattern, vals[i], what, locs[i])) {
                 bad = 1;
                 continue;
             }
         }
-        scope_bind(E, nf.scope, pd->name, vals[i]);
+        elab_scope_bind(E, nf.scope, pd->name, vals[i]);
     }
     if (bad) return none();
     for (int i = 0; i < np; i++) {
@@ -628,7 +509,7 @@ static Value call_block(Elab *E, Frame *f, Value callee, const Expr *e) {
                        type_word(pd->type), elab_describe(E, &v));
             bad = 1;
         }
-        scope_bind(E, nf.scope, pd->name, v);
+        elab_scope_bind(E, nf.scope, pd->name, v);
     }
     if (bad || recursive(E, b, e->loc)) return none();
     xgrow((void **)&E->calls, &E->callcap, E->ncalls + 1, sizeof *E->calls);
@@ -757,13 +638,13 @@ static int resolve_init(Elab *E, Value v, const Shape *s, Loc loc, Init *out) {
 /* The n-th `param name` a frame declares is "name", then "name_2", ... */
 static const char *param_segment(Elab *E, Frame *f, const char *name) {
     const char *key = arena_printf(E->arena, "%%%s", name); /* '%' keeps params apart from calls */
-    return segment(E, f, key) + 1;
+    return elab_segment(E, f, key) + 1;
 }
 
 /* `param name: [shape] = init` — creates (or, in an instance, reuses) it. */
 static void exec_param(Elab *E, Frame *f, const Stmt *s) {
-    scope_bind(E, f->scope, s->name, none()); /* after an error, uses of it stay quiet */
-    TType t = {pattern_dtype(s->pattern), {0, {0}}};
+    elab_scope_bind(E, f->scope, s->name, none()); /* after an error, uses of it stay quiet */
+    TType t = {elab_pattern_dtype(s->pattern), {0, {0}}};
     int bad = 0;
     for (int i = 0; i < s->pattern->dims.n; i++) {
         const Expr *d = s->pattern->dims.items[i];
@@ -775,7 +656,7 @@ static void exec_param(Elab *E, Frame *f, const Stmt *s) {
             diag_error(E->diag, d->loc, "a parameter has at most %d dimensions", IR_MAX_RANK);
             return;
         }
-        bad |= eval_dim(E, f, d, &t.shape.dim[t.shape.rank++]);
+        bad |= elab_eval_dim(E, f, d, &t.shape.dim[t.shape.rank++]);
     }
     Value init = elab_eval(E, f, s->value);
     if (bad || init.kind == V_NONE) return;
@@ -787,8 +668,8 @@ static void exec_param(Elab *E, Frame *f, const Stmt *s) {
     /* A param's path is the frame's and its name, numbered when a loop
      * declares it again (w, w_2, ...). Beneath an instance, the path finds
      * the param every call of the instance, at any depth, shares. */
-    const char *key = join(E, f->path, param_segment(E, f, s->name));
-    Binding *old = f->shared ? scope_find_here(&E->shared, key) : NULL;
+    const char *key = elab_join(E, f->path, param_segment(E, f, s->name));
+    Binding *old = f->shared ? elab_scope_find_here(&E->shared, key) : NULL;
     if (old) {
         const TType *ot = elab_type(E, &old->value);
         char a[128], b[128];
@@ -797,7 +678,7 @@ static void exec_param(Elab *E, Frame *f, const Stmt *s) {
                        s->name, ir_shape_str(&t.shape, a, sizeof a), ir_shape_str(&ot->shape, b, sizeof b));
             return;
         }
-        scope_bind(E, f->scope, s->name, old->value);
+        elab_scope_bind(E, f->scope, s->name, old->value);
         return;
     }
     Init in;
@@ -811,9 +692,9 @@ static void exec_param(Elab *E, Frame *f, const Stmt *s) {
     Value v = elab_node(E, OP_PARAM, NULL, 0, NULL, 0, 0, &t, s->loc);
     if (v.kind == V_NONE) return;
     E->g->nodes[v.node].init = in;
-    ir_set_name(E->g, v.node, unique_name(E, key));
-    if (f->shared) scope_bind(E, &E->shared, key, v);
-    scope_bind(E, f->scope, s->name, v);
+    ir_set_name(E->g, v.node, elab_unique_name(E, key));
+    if (f->shared) elab_scope_bind(E, &E->shared, key, v);
+    elab_scope_bind(E, f->scope, s->name, v);
 }
 
 /* Runs a statement list in frame f. Returns 1 after a `return` (its value
@@ -845,7 +726,7 @@ static int exec_for(Elab *E, Frame *f, const BlockDef *b, const Stmt *s, Loc cal
         return -1;
     }
     for (int k = 0; k < items.n; k++) {
-        scope_bind(E, f->scope, s->name, items.items[k]);
+        elab_scope_bind(E, f->scope, s->name, items.items[k]);
         int r = exec_stmts(E, f, b, &s->body, call_loc, ret);
         if (r) return r;
     }
@@ -858,7 +739,7 @@ static int exec_return(Elab *E, Frame *f, const BlockDef *b, const Stmt *s, Loc 
     *ret = v;
     if (v.kind == V_TENSOR && b->result) {
         const char *what = arena_printf(E->arena, "result of '%s'", b->name);
-        if (match(E, f, b->result, v, what, s->value->loc)) {
+        if (elab_match(E, f, b->result, v, what, s->value->loc)) {
             diag_note(E->diag, call_loc, "in this call of '%s'", b->name);
             *ret = none();
         }
@@ -877,8 +758,8 @@ static int exec_stmts(Elab *E, Frame *f, const BlockDef *b, const List *l, Loc c
         case ST_PARAM: exec_param(E, f, s); break;
         case ST_ASSIGN: {
             Value v = elab_eval(E, f, s->value);
-            name_value(E, f, s->name, v);
-            scope_bind(E, f->scope, s->name, v);
+            elab_name_value(E, f, s->name, v);
+            elab_scope_bind(E, f->scope, s->name, v);
             break;
         }
         case ST_RETURN:
@@ -953,439 +834,4 @@ static Value eval(Elab *E, Frame *f, const Expr *e) {
         return none();
     }
     return none();
-}
-
-/* ---- definitions ------------------------------------------------------------ */
-
-/* One named definition, for the duplicate check. */
-typedef struct {
-    const char *name;
-    Loc loc;
-    int module;
-} Def;
-
-/* Reports blocks (kind 0) or models (kind 1) defined twice anywhere in the
- * program. Of two, the one in the importing file is the duplicate. */
-static void check_duplicates_of(Elab *E, int kind) {
-    Program *p = E->prog;
-    Def *defs = NULL;
-    int n = 0, cap = 0;
-    for (int m = 0; m < p->nmodules; m++) {
-        if (!p->modules[m]) continue;
-        List *l = kind ? &p->modules[m]->models : &p->modules[m]->blocks;
-        for (int i = 0; i < l->n; i++) {
-            xgrow((void **)&defs, &cap, n + 1, sizeof *defs);
-            defs[n++] = kind ? (Def){((ModelDef *)l->items[i])->name, ((ModelDef *)l->items[i])->loc, m}
-                             : (Def){((BlockDef *)l->items[i])->name, ((BlockDef *)l->items[i])->loc, m};
-        }
-    }
-    for (int j = 0; j < n; j++)
-        for (int i = 0; i < j; i++) {
-            if (strcmp(defs[i].name, defs[j].name)) continue;
-            int first = i, dup = j;
-            if (defs[i].module != defs[j].module && program_sees(p, defs[i].module, defs[j].module))
-                first = j, dup = i;
-            diag_error(E->diag, defs[dup].loc, "duplicate definition of %s '%s'", kind ? "model" : "block",
-                       defs[dup].name);
-            diag_note(E->diag, defs[first].loc, "'%s' was first defined here", defs[first].name);
-            break;
-        }
-    free(defs);
-}
-
-static void check_duplicates(Elab *E) {
-    check_duplicates_of(E, 0);
-    check_duplicates_of(E, 1);
-}
-
-static ModelDef *find_model(Program *p, const char *name) {
-    for (int m = 0; m < p->nmodules; m++) {
-        if (!p->modules[m]) continue;
-        List *l = &p->modules[m]->models;
-        for (int i = 0; i < l->n; i++)
-            if (!strcmp(((ModelDef *)l->items[i])->name, name)) return l->items[i];
-    }
-    return NULL;
-}
-
-/* The model to elaborate: the named one, or the main file's only one. */
-static ModelDef *pick_model(Elab *E, const char *name) {
-    Program *p = E->prog;
-    Module *main = p->modules[p->main_file];
-    const char *path = p->src.files[p->main_file].path;
-    if (name) {
-        ModelDef *m = find_model(p, name);
-        if (!m) diag_error(E->diag, NO_LOC, "no model named '%s' in %s", name, path);
-        return m;
-    }
-    if (main->models.n == 1) return main->models.items[0];
-    if (main->models.n == 0)
-        diag_error(E->diag, (Loc){p->main_file, 0, 0},
-                   "no model in this file (a 'model NAME { ... }' section names the inputs, labels and loss)");
-    else
-        diag_error(E->diag, (Loc){p->main_file, 0, 0}, "%d models in this file; choose one with --model NAME",
-                   main->models.n);
-    return NULL;
-}
-
-/* The statements of a model after `extends`: the parent's, with the child's
- * bindings replacing the parent's of the same name, and the child's data,
- * input and label sections replacing all the parent's of the same kind;
- * train sections all apply, in order. A name bound twice in one model is
- * an error. */
-static int model_stmts(Elab *E, ModelDef *m, List *out, int depth) {
-    if (depth > 32) {
-        diag_error(E->diag, m->loc, "model '%s' extends itself", m->name);
-        return -1;
-    }
-    if (m->parent) {
-        ModelDef *parent = find_model(E->prog, m->parent);
-        if (!parent) {
-            diag_error(E->diag, m->parent_loc, "unknown model '%s'", m->parent);
-            return -1;
-        }
-        if (model_stmts(E, parent, out, depth + 1)) return -1;
-    }
-    int inherited = out->n, bad = 0;
-    char replaced[MS_TRAIN + 1] = {0}; /* section kinds this model has replaced */
-    for (int i = 0; i < m->stmts.n; i++) {
-        ModelStmt *s = m->stmts.items[i];
-        int at = -1; /* the inherited statement s replaces */
-        if (s->kind == MS_ASSIGN) {
-            int twice = 0;
-            for (int j = inherited; j < out->n && !twice; j++) {
-                ModelStmt *o = out->items[j];
-                if (o->kind == MS_ASSIGN && !strcmp(o->name, s->name)) {
-                    diag_error(E->diag, s->loc, "'%s' is bound twice in model '%s'", s->name, m->name);
-                    diag_note(E->diag, o->loc, "'%s' was first bound here", s->name);
-                    twice = bad = 1;
-                }
-            }
-            if (twice) continue;
-            for (int j = 0; j < inherited && at < 0; j++) {
-                ModelStmt *o = out->items[j];
-                if (o->kind == MS_ASSIGN && !strcmp(o->name, s->name)) at = j;
-            }
-        } else if (s->kind != MS_TRAIN && !replaced[s->kind]) {
-            replaced[s->kind] = 1;
-            for (int j = 0; j < inherited; j++) {
-                if (((ModelStmt *)out->items[j])->kind != s->kind) continue;
-                if (at < 0) {
-                    at = j;
-                    continue;
-                }
-                /* the parent's other sections of this kind go too */
-                memmove(&out->items[j], &out->items[j + 1], (size_t)(out->n - j - 1) * sizeof *out->items);
-                out->n--, inherited--, j--;
-            }
-        }
-        if (at >= 0) out->items[at] = s;
-        else list_push(E->arena, out, s);
-    }
-    return bad ? -1 : 0;
-}
-
-/* ---- --set ------------------------------------------------------------------ */
-
-typedef struct {
-    const char *key;
-    Expr *value;
-    Loc loc;
-} SetValue;
-
-/* Parses each --set KEY=VALUE into a key and an expression. */
-static int parse_sets(Elab *E, const SetOption *sets, int nsets, SetValue *out) {
-    int ok = 0;
-    for (int i = 0; i < nsets; i++) {
-        const char *t = sets[i].text;
-        const char *eq = strchr(t, '=');
-        int id = program_add_text(E->prog, "<command line>", t);
-        ir_file(E->g, arena_printf(E->arena, "<--set %d>", i + 1)); /* ids stay aligned with sources */
-        if (!eq || eq == t || !eq[1]) {
-            diag_error(E->diag, (Loc){id, 1, 1}, "invalid --set '%s': expected KEY=VALUE", t);
-            ok = -1;
-            continue;
-        }
-        out[i].key = arena_strndup(E->arena, t, (size_t)(eq - t));
-        out[i].loc = (Loc){id, 1, 1};
-        out[i].value = parse_expr(&E->prog->arena, E->diag, id, (int)(eq - t) + 1);
-        if (!out[i].value) ok = -1;
-    }
-    return ok;
-}
-
-/* ---- the model ----------------------------------------------------------------- */
-
-/* Creates the INPUT or LABEL nodes of one declaration list. */
-static void declare_io(Elab *E, Frame *f, ModelStmt *s, Elaborated *out) {
-    for (int i = 0; i < s->decls.n; i++) {
-        Decl *d = s->decls.items[i];
-        TType t = {pattern_dtype(d->pattern), {0, {0}}};
-        int bad = 0;
-        for (int k = 0; k < d->pattern->dims.n && !bad; k++) {
-            const Expr *x = d->pattern->dims.items[k];
-            if (x->kind == EX_ELLIPSIS || t.shape.rank == IR_MAX_RANK) {
-                diag_error(E->diag, x->loc, "an input's shape must be fully known (at most %d dimensions, no '...')",
-                           IR_MAX_RANK);
-                bad = 1;
-                break;
-            }
-            bad = eval_dim(E, f, x, &t.shape.dim[t.shape.rank++]) != 0;
-        }
-        scope_bind(E, f->scope, d->name, none()); /* after an error, uses of it stay quiet */
-        if (bad) continue;
-        Op op = s->kind == MS_INPUT ? OP_INPUT : OP_LABEL;
-        Value v = elab_node(E, op, NULL, 0, NULL, 0, 0, &t, d->loc);
-        if (v.kind == V_NONE) continue;
-        ir_set_name(E->g, v.node, unique_name(E, d->name));
-        scope_bind(E, f->scope, d->name, v);
-        ModelIO **list = s->kind == MS_INPUT ? &out->inputs : &out->labels;
-        int *n = s->kind == MS_INPUT ? &out->ninputs : &out->nlabels;
-        *list = xrealloc(*list, (size_t)(*n + 1) * sizeof **list);
-        (*list)[(*n)++] = (ModelIO){d->name, v.node};
-    }
-}
-
-/* Applies --set values: model bindings and train settings directly, the rest
- * (block arguments by path) during evaluation. */
-static int apply_sets(Elab *E, SetValue *sv, int nsets, List *stmts, Setting **settings, int *ns, int *scap) {
-    int ok = 0;
-    E->overrides = arena_alloc(E->arena, (size_t)(nsets + 1) * sizeof *E->overrides);
-    for (int i = 0; i < nsets; i++) {
-        int done = 0;
-        for (int j = 0; j < stmts->n && !done; j++) {
-            ModelStmt *s = stmts->items[j];
-            if (s->kind == MS_ASSIGN && !strcmp(s->name, sv[i].key)) {
-                ModelStmt *copy = arena_alloc(E->arena, sizeof *copy);
-                *copy = *s;
-                copy->value = sv[i].value;
-                stmts->items[j] = copy;
-                done = 1;
-            }
-        }
-        if (!done && settings_known(sv[i].key)) {
-            xgrow((void **)settings, scap, *ns + 1, sizeof **settings);
-            (*settings)[(*ns)++] = (Setting){sv[i].key, sv[i].value, sv[i].loc};
-            done = 1;
-        }
-        if (!done && strchr(sv[i].key, '.'))
-            E->overrides[E->noverrides++] = (Override){sv[i].key, sv[i].value, sv[i].loc, 0};
-        else if (!done) {
-            diag_error(E->diag, sv[i].loc, "unknown setting '%s' (not a model binding, a train setting or a block argument)",
-                       sv[i].key);
-            ok = -1;
-        }
-    }
-    return ok;
-}
-
-/* The model's loss as a scalar. A loss of one value per sample ([B]) becomes
- * its mean over the real samples of the batch, weighted by a new input
- * "sample_weight" [B] (1 for a sample, 0 for padding in a short last batch),
- * and is kept as the output "sample_loss"; a scalar is used as it is. */
-static Value batch_loss(Elab *E, Value v, Loc loc, Elaborated *out) {
-    const TType *t = elab_type(E, &v);
-    char buf[128];
-    if (t->shape.rank == 0) return v;
-    if (t->shape.rank != 1 || t->shape.dim[0] != out->train.batch) {
-        diag_error(E->diag, loc, "the loss must be a scalar or one value per sample ([B] = [%d]), got %s",
-                   out->train.batch, ir_type_str(t, buf, sizeof buf));
-        return none();
-    }
-    ir_add_output(E->g, "sample_loss", v.node);
-    TType wt = *t;
-    Value w = elab_node(E, OP_INPUT, NULL, 0, NULL, 0, 0, &wt, loc);
-    ir_set_name(E->g, w.node, unique_name(E, "sample_weight"));
-    out->weight_node = w.node;
-    int64_t all[2] = {0, 0};
-    int prod[2] = {v.node, w.node};
-    Value wl = elab_node(E, OP_MUL, prod, 2, NULL, 0, 0, NULL, loc);
-    Value num = elab_node(E, OP_REDUCE_SUM, &wl.node, 1, all, 2, 0, NULL, loc);
-    Value den = elab_node(E, OP_REDUCE_SUM, &w.node, 1, all, 2, 0, NULL, loc);
-    int q[2] = {num.node, den.node};
-    Value mean = elab_node(E, OP_DIV, q, 2, NULL, 0, 0, NULL, loc);
-    ir_set_name(E->g, mean.node, unique_name(E, "loss"));
-    return mean;
-}
-
-/* Evaluates one model binding and records `loss` and `logits` as outputs. */
-static void eval_binding(Elab *E, Frame *f, ModelStmt *s) {
-    Value v = elab_eval(E, f, s->value);
-    if (!strcmp(s->name, "loss") && v.kind == V_TENSOR && elab_type(E, &v)->shape.rank == 1)
-        name_value(E, f, "sample_loss", v);
-    name_value(E, f, s->name, v);
-    scope_bind(E, f->scope, s->name, v);
-    if ((!strcmp(s->name, "loss") || !strcmp(s->name, "logits")) && v.kind != V_NONE) {
-        if (v.kind != V_TENSOR || E->g->nodes[v.node].type.dtype != DT_F32) {
-            diag_error(E->diag, s->value->loc, "'%s' must be an f32 tensor, got %s", s->name, elab_describe(E, &v));
-            return;
-        }
-        if (!strcmp(s->name, "loss")) {
-            v = batch_loss(E, v, s->value->loc, E->out);
-            if (v.kind == V_NONE) return;
-        }
-        ir_add_output(E->g, s->name, v.node);
-    }
-}
-
-/* Evaluates binding k unless done; a binding that needs itself, directly
- * or through others, is an error naming the cycle. Returns 0 or -1. */
-static int run_binding(Elab *E, int k) {
-    if (E->bstate[k] == 2) return 0;
-    if (E->bstate[k] == 1) {
-        char *cycle = NULL;
-        size_t len = 0;
-        FILE *m = open_memstream(&cycle, &len);
-        int i = E->nrunning - 1;
-        while (E->running[i] != k) i--;
-        for (; i < E->nrunning; i++) fprintf(m, "%s -> ", E->bindings[E->running[i]]->name);
-        fputs(E->bindings[k]->name, m);
-        fclose(m);
-        diag_error(E->diag, E->bindings[k]->loc, "'%s' depends on itself (%s)", E->bindings[k]->name, cycle);
-        free(cycle);
-        return -1;
-    }
-    E->bstate[k] = 1;
-    E->running[E->nrunning++] = k;
-    eval_binding(E, E->model_frame, E->bindings[k]);
-    E->nrunning--;
-    E->bstate[k] = 2;
-    return 0;
-}
-
-/* Declares the model's data, inputs and labels, then evaluates its
- * bindings: in order, except that one read before its turn is evaluated
- * then (a child model's new binding read by an overridden one). */
-static void run_model(Elab *E, Frame *f, List *stmts, Elaborated *out) {
-    E->out = out;
-    E->bindings = arena_alloc(E->arena, (size_t)(stmts->n + 1) * sizeof *E->bindings);
-    E->bstate = arena_alloc(E->arena, (size_t)stmts->n + 1);
-    E->running = arena_alloc(E->arena, (size_t)(stmts->n + 1) * sizeof *E->running);
-    int has_loss = 0;
-    for (int i = 0; i < stmts->n; i++) {
-        ModelStmt *s = stmts->items[i];
-        switch (s->kind) {
-        case MS_DATA: out->data = s->name; break;
-        case MS_INPUT:
-        case MS_LABEL: declare_io(E, f, s, out); break;
-        case MS_TRAIN: break;
-        case MS_ASSIGN:
-            has_loss |= !strcmp(s->name, "loss");
-            E->bindings[E->nbindings++] = s;
-            break;
-        }
-    }
-    for (int k = 0; k < E->nbindings; k++) run_binding(E, k);
-    if (!has_loss)
-        diag_error(E->diag, (Loc){E->prog->main_file, 0, 0}, "model '%s' has no 'loss = ...' binding", out->model);
-}
-
-/* Were all errors since `before` about the command line (--set)? */
-static int only_cmdline_errors(const Program *p, int before_errors) {
-    int seen = 0, any = 0;
-    for (int i = 0; i < p->diag.n; i++) {
-        const Diagnostic *d = &p->diag.items[i];
-        if (d->level != DIAG_ERROR || seen++ < before_errors) continue;
-        if (d->loc.file < 0 || p->modules[d->loc.file] || p->real[d->loc.file]) return 0;
-        any = 1;
-    }
-    return any;
-}
-
-static int elaborate_here(Program *p, const char *model, const SetOption *sets, int nsets, Elaborated *out) {
-    memset(out, 0, sizeof *out);
-    out->weight_node = -1;
-    Arena arena = {0};
-    Elab E = {.prog = p, .diag = &p->diag, .arena = &arena};
-    int before = p->diag.nerrors;
-    check_duplicates(&E);
-    lint_program(&E);
-    ModelDef *m = p->diag.nerrors == before ? pick_model(&E, model) : NULL;
-    if (!m) {
-        arena_free(&arena);
-        return -1;
-    }
-    out->model = m->name;
-    E.g = ir_graph_new(m->name);
-    out->graph = E.g;
-    for (int i = 0; i < p->src.n; i++) ir_file(E.g, p->src.files[i].path);
-
-    List stmts = {0};
-    SetValue *sv = arena_alloc(&arena, (size_t)(nsets + 1) * sizeof *sv);
-    int bad = model_stmts(&E, m, &stmts, 0);
-    bad |= parse_sets(&E, sets, nsets, sv);
-    Setting *settings = NULL;
-    int ns = 0, scap = 0;
-    for (int i = 0; i < stmts.n; i++) {
-        ModelStmt *s = stmts.items[i];
-        if (s->kind == MS_TRAIN) settings_collect(&E, s->value, "", &settings, &ns, &scap);
-    }
-    if (!bad) bad |= apply_sets(&E, sv, nsets, &stmts, &settings, &ns, &scap);
-    if (!bad) bad |= settings_read(&E, settings, ns, &out->train);
-    free(settings);
-
-    if (!bad) {
-        Frame f = {.scope = scope_new(&E, NULL), .path = "", .file = p->main_file};
-        E.model_frame = &f;
-        scope_bind(&E, f.scope, "B", (Value){.kind = V_INT, .loc = m->loc, .i = out->train.batch});
-        int eval_before = p->diag.nerrors;
-        run_model(&E, &f, &stmts, out);
-        for (int i = 0; i < E.noverrides; i++)
-            if (!E.overrides[i].used && p->diag.nerrors == eval_before) {
-                diag_error(E.diag, E.overrides[i].loc,
-                           "unknown setting '%s' (not a model binding, a train setting or a block argument)",
-                           E.overrides[i].key);
-            }
-    }
-    if (p->diag.nerrors == before) {
-        char err[512];
-        if (ir_verify(E.g, err, sizeof err)) diag_error(E.diag, NO_LOC, "internal error: invalid graph: %s", err);
-    }
-    out->cmdline_error = only_cmdline_errors(p, before);
-    /* keep strings the graph's caller reads alive past this arena */
-    out->data = out->data ? ir_intern(E.g, out->data) : NULL;
-    out->model = ir_intern(E.g, out->model);
-    for (int i = 0; i < out->ninputs; i++) out->inputs[i].name = ir_intern(E.g, out->inputs[i].name);
-    for (int i = 0; i < out->nlabels; i++) out->labels[i].name = ir_intern(E.g, out->labels[i].name);
-    free(E.calls);
-    arena_free(&arena);
-    return p->diag.nerrors > before ? -1 : 0;
-}
-
-typedef struct {
-    Program *p;
-    const char *model;
-    const SetOption *sets;
-    int nsets;
-    Elaborated *out;
-    int rc;
-} ElabJob;
-
-static void *elaborate_job(void *arg) {
-    ElabJob *j = arg;
-    j->rc = elaborate_here(j->p, j->model, j->sets, j->nsets, j->out);
-    return NULL;
-}
-
-/* Elaboration recurses as deep as the program nests: it runs on a thread
- * whose stack holds MAX_DEPTH levels, whatever the caller's stack is. */
-int elaborate(Program *p, const char *model, const SetOption *sets, int nsets, Elaborated *out) {
-    ElabJob job = {p, model, sets, nsets, out, -1};
-    pthread_attr_t attr;
-    pthread_t t;
-    if (pthread_attr_init(&attr) == 0 && pthread_attr_setstacksize(&attr, ELAB_STACK_BYTES) == 0 &&
-        pthread_create(&t, &attr, elaborate_job, &job) == 0) {
-        pthread_join(t, NULL);
-    } else {
-        elaborate_job(&job); /* no thread: the caller's stack will have to do */
-    }
-    pthread_attr_destroy(&attr);
-    return job.rc;
-}
-
-void elaborated_free(Elaborated *e) {
-    ir_graph_free(e->graph);
-    free(e->inputs);
-    free(e->labels);
-    memset(e, 0, sizeof *e);
 }

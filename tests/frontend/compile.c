@@ -45,6 +45,26 @@ void compile_text(Compiled *c, const char *text, const char *const *sets, int ns
     remove(copy);
 }
 
+/* Asserts c compiled; prints its diagnostics and `what` if not. */
+static int expect_ok(Compiled *c, const char *what) {
+    if (c->status) {
+        fprintf(stderr, "\n%s failed to compile:\n", what);
+        diag_print(&c->prog.diag, stderr);
+    }
+    CU_ASSERT_EQUAL(c->status, 0);
+    return c->status == 0;
+}
+
+int compile_file_ok(Compiled *c, const char *path, const char *const *sets, int nsets) {
+    compile_file(c, path, sets, nsets);
+    return expect_ok(c, path);
+}
+
+int compile_text_ok(Compiled *c, const char *text) {
+    compile_text(c, text, NULL, 0);
+    return expect_ok(c, text);
+}
+
 void compile_free(Compiled *c) {
     if (c->model.graph) elaborated_free(&c->model);
     program_free(&c->prog);

@@ -20,6 +20,10 @@ void compile_text(Compiled *c, const char *text, const char *const *sets, int ns
 /* Writes len bytes to a fresh temporary .mmg file; returns its path (static). */
 const char *compile_temp_file(const char *text, size_t len);
 void compile_free(Compiled *c);
+/* compile_file / compile_text that assert success, printing the
+ * diagnostics otherwise; 1 if it compiled. */
+int compile_file_ok(Compiled *c, const char *path, const char *const *sets, int nsets);
+int compile_text_ok(Compiled *c, const char *text);
 /* Number of trainable scalars in the compiled model. */
 long long compiled_params(const Compiled *c);
 

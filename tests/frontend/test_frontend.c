@@ -8,17 +8,6 @@
 #include "parse.h"
 #include "util.h"
 
-/* Compiles a file from the source tree and asserts it succeeded. */
-static int compile_ok(Compiled *c, const char *path, const char *const *sets, int nsets) {
-    compile_file(c, path, sets, nsets);
-    if (c->status) {
-        fprintf(stderr, "\n%s failed to compile:\n", path);
-        diag_print(&c->prog.diag, stderr);
-    }
-    CU_ASSERT_EQUAL(c->status, 0);
-    return c->status == 0;
-}
-
 /* The node id of the parameter with this path, or -1. */
 static int param_node(const Compiled *c, const char *path) {
     const Graph *g = c->model.graph;
@@ -50,7 +39,7 @@ static void test_param_counts(void) {
     };
     for (size_t i = 0; i < sizeof models / sizeof models[0]; i++) {
         Compiled c;
-        if (compile_ok(&c, models[i].file, NULL, 0)) {
+        if (compile_file_ok(&c, models[i].file, NULL, 0)) {
             if (compiled_params(&c) != models[i].params)
                 fprintf(stderr, "\n%s: %lld parameters, expected %lld\n", models[i].file, compiled_params(&c),
                         models[i].params);
@@ -63,7 +52,7 @@ static void test_param_counts(void) {
 /* The gated fusion's weights are where the study puts them. */
 static void test_gated_params(void) {
     Compiled c;
-    if (compile_ok(&c, "models/multimodal_gated.mmg", NULL, 0)) {
+    if (compile_file_ok(&c, "models/multimodal_gated.mmg", NULL, 0)) {
         int wa = param_node(&c, "multimodal.fusion.wa"), w0 = param_node(&c, "multimodal.fusion.w0");
         CU_ASSERT_TRUE(wa >= 0 && w0 >= 0);
         if (wa >= 0 && w0 >= 0) {
@@ -82,18 +71,18 @@ static void test_gated_params(void) {
 static void test_set(void) {
     Compiled c;
     const char *bilinear[] = {"fusion=bilinear"};
-    if (compile_ok(&c, "models/multimodal_concat.mmg", bilinear, 1)) {
+    if (compile_file_ok(&c, "models/multimodal_concat.mmg", bilinear, 1)) {
         CU_ASSERT_TRUE(param_node(&c, "multimodal.fusion.w") >= 0);
         CU_ASSERT_EQUAL(compiled_params(&c), 4383274 + 128 * 128 * 128 + 128);
     }
     compile_free(&c);
 
     const char *by_path[] = {"multimodal.fusion=add"};
-    if (compile_ok(&c, "models/multimodal_gated.mmg", by_path, 1)) CU_ASSERT_EQUAL(compiled_params(&c), 4383274);
+    if (compile_file_ok(&c, "models/multimodal_gated.mmg", by_path, 1)) CU_ASSERT_EQUAL(compiled_params(&c), 4383274);
     compile_free(&c);
 
     const char *train[] = {"batch=128", "early_stopping.patience=3", "optimizer=sgd(lr: 0.1)", "val_split=0.25"};
-    if (compile_ok(&c, "models/image_conv2net.mmg", train, 4)) {
+    if (compile_file_ok(&c, "models/image_conv2net.mmg", train, 4)) {
         const TrainSettings *t = &c.model.train;
         CU_ASSERT_EQUAL(t->batch, 128);
         CU_ASSERT_EQUAL(t->patience, 3);
@@ -109,7 +98,7 @@ static void test_set(void) {
 /* The model file's train section as written. */
 static void test_train_settings(void) {
     Compiled c;
-    if (compile_ok(&c, "models/multimodal_gated.mmg", NULL, 0)) {
+    if (compile_file_ok(&c, "models/multimodal_gated.mmg", NULL, 0)) {
         const TrainSettings *t = &c.model.train;
         CU_ASSERT_EQUAL(t->batch, 64);
         CU_ASSERT_EQUAL(t->max_epochs, 100);
@@ -130,7 +119,7 @@ static void test_train_settings(void) {
 /* A fusion method written in a user's own file compiles and trains its params. */
 static void test_user_fusion(void) {
     Compiled c;
-    if (compile_ok(&c, "tests/frontend/user/difference_fusion.mmg", NULL, 0)) {
+    if (compile_file_ok(&c, "tests/frontend/user/difference_fusion.mmg", NULL, 0)) {
         int gate = param_node(&c, "multimodal.fusion.gate");
         CU_ASSERT_TRUE(gate >= 0);
         CU_ASSERT_EQUAL(c.model.train.batch, 32);
@@ -143,7 +132,7 @@ static void test_user_fusion(void) {
 /* Binding a block to a name shares its parameters between calls. */
 static void test_shared_instance(void) {
     Compiled c;
-    if (compile_ok(&c, "models/multimodal_attention.mmg", NULL, 0)) {
+    if (compile_file_ok(&c, "models/multimodal_attention.mmg", NULL, 0)) {
         int wq = param_node(&c, "multimodal.fusion.attend.wq");
         CU_ASSERT_TRUE(wq >= 0);
         int uses = 0;
@@ -172,7 +161,7 @@ static void test_ir_round_trip(void) {
                            "models/multimodal_attention.mmg", "models/multimodal_bilinear.mmg"};
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         Compiled c;
-        if (compile_ok(&c, files[i], NULL, 0)) {
+        if (compile_file_ok(&c, files[i], NULL, 0)) {
             char *a = print_graph(c.model.graph);
             char err[512] = "";
             Graph *g = ir_parse(a, files[i], err, sizeof err);

@@ -9,17 +9,6 @@
 #include "compile.h"
 #include "harness.h"
 
-/* Compiles text and asserts it succeeded. */
-static int compile_ok(Compiled *c, const char *text) {
-    compile_text(c, text, NULL, 0);
-    if (c->status) {
-        fprintf(stderr, "\nfailed to compile:\n%s\n", text);
-        diag_print(&c->prog.diag, stderr);
-    }
-    CU_ASSERT_EQUAL(c->status, 0);
-    return c->status == 0;
-}
-
 /* The node named name, or -1. */
 static int node_named(const Compiled *c, const char *name) {
     const Graph *g = c->model.graph;
@@ -42,7 +31,7 @@ static char *param_names(const Compiled *c) {
 
 static void expect_params(const char *text, const char *want) {
     Compiled c;
-    if (compile_ok(&c, text)) {
+    if (compile_text_ok(&c, text)) {
         char *got = param_names(&c);
         if (strcmp(got, want)) fprintf(stderr, "\nparams: %s\n  want: %s\n", got, want);
         CU_ASSERT_STRING_EQUAL(got, want);
@@ -124,7 +113,7 @@ static void test_compile_time_numbers(void) {
         else
             snprintf(text, sizeof text, HEAD MODEL("  c = a * 0 + (%s)\n  logits = linear(c, 3)"), cases[k].expr);
         Compiled c;
-        if (compile_ok(&c, text)) {
+        if (compile_text_ok(&c, text)) {
             const Graph *g = c.model.graph;
             if (cases[k].want[0] == 'i') {
                 int w = node_named(&c, "f.w");
@@ -159,7 +148,7 @@ static void test_tensor_operators(void) {
         char text[512];
         snprintf(text, sizeof text, HEAD MODEL("  r = %s\n  logits = linear(r, 3)"), cases[k].expr);
         Compiled c;
-        if (compile_ok(&c, text)) {
+        if (compile_text_ok(&c, text)) {
             const Graph *g = c.model.graph;
             int r = node_named(&c, "r"), a = node_named(&c, "a"), b = node_named(&c, "b");
             CU_ASSERT_TRUE_FATAL(r >= 0 && a >= 0 && b >= 0);
@@ -181,7 +170,7 @@ static void test_tensor_operators(void) {
  * bindings resolve by name after all overrides. */
 static void test_extends_order(void) {
     Compiled c;
-    if (compile_ok(&c, "import \"image_conv2net.mmg\"\nimport \"nn.mmg\"\n"
+    if (compile_text_ok(&c, "import \"image_conv2net.mmg\"\nimport \"nn.mmg\"\n"
                        "model child extends image_conv2net {\n"
                        "  loss = cross_entropy(extra, digit) + cross_entropy(logits, digit)\n"
                        "  extra = linear(reshape(image, [B, 784]), 10)\n}\n")) {
