@@ -154,8 +154,25 @@ ParamDecl *ast_param_decl(Arena *a, Loc loc, const char *name, TypeKind type, Pa
 
 Stmt *ast_stmt(Arena *a, Loc loc, StmtKind kind, const char *name, Pattern *p, Expr *value) {
     Stmt *s = arena_alloc(a, sizeof *s);
-    *s = (Stmt){kind, name, p, value, loc, {0}, {0}};
+    *s = (Stmt){.kind = kind, .name = name, .pattern = p, .value = value, .loc = loc};
     return s;
+}
+
+Stmt *ast_unpack(Arena *a, Loc loc, List names, Expr *value) {
+    Stmt *s = ast_stmt(a, loc, ST_ASSIGN, names.items[0], NULL, value);
+    s->names = names;
+    return s;
+}
+
+ModelStmt *ast_model_unpack(Arena *a, Loc loc, List names, Expr *value) {
+    ModelStmt *s = ast_model_stmt(a, loc, MS_ASSIGN, names.items[0], (List){0}, value);
+    s->names = names;
+    return s;
+}
+
+List ast_names(Arena *a, List names, const char *name) {
+    list_push(a, &names, (void *)name);
+    return names;
 }
 
 Stmt *ast_if(Arena *a, Loc loc, Expr *cond, List then, List orelse) {
@@ -178,9 +195,9 @@ List ast_stmt_list(Arena *a, Stmt *s) {
 }
 
 BlockDef *ast_block(Arena *a, Loc loc, BlockKind kind, const char *name, List params,
-                    Pattern *result, List body) {
+                    List results, List body) {
     BlockDef *b = arena_alloc(a, sizeof *b);
-    *b = (BlockDef){kind, name, params, result, body, loc};
+    *b = (BlockDef){kind, name, params, results, body, loc};
     return b;
 }
 
@@ -193,7 +210,7 @@ Decl *ast_decl(Arena *a, Loc loc, const char *name, Pattern *p) {
 ModelStmt *ast_model_stmt(Arena *a, Loc loc, ModelStmtKind kind, const char *name, List decls,
                           Expr *value) {
     ModelStmt *s = arena_alloc(a, sizeof *s);
-    *s = (ModelStmt){kind, name, decls, value, loc};
+    *s = (ModelStmt){.kind = kind, .name = name, .decls = decls, .value = value, .loc = loc};
     return s;
 }
 

@@ -98,6 +98,7 @@ typedef enum { ST_PARAM, ST_ASSIGN, ST_RETURN, ST_IF, ST_FOR } StmtKind;
 typedef struct {
     StmtKind kind;
     const char *name;  /* ST_PARAM, ST_ASSIGN; ST_FOR: the loop variable */
+    List names;        /* ST_ASSIGN of several values: `e, l = f(x)`     */
     Pattern *pattern;  /* ST_PARAM                                      */
     Expr *value;       /* init, value, result; ST_IF: the condition;
                           ST_FOR: the list iterated over                 */
@@ -112,7 +113,8 @@ typedef struct {
     BlockKind kind;
     const char *name;
     List params;      /* ParamDecl* */
-    Pattern *result;  /* or NULL    */
+    List results;     /* Pattern*: `-> [B, n]`, or `-> [B, n], [B, 10]`
+                         for a block returning several values; may be empty */
     List body;        /* Stmt*      */
     Loc loc;
 } BlockDef;
@@ -128,7 +130,8 @@ typedef struct {
 
 typedef struct {
     ModelStmtKind kind;
-    const char *name; /* MS_ASSIGN; MS_DATA's path */
+    const char *name; /* MS_ASSIGN (its first name); MS_DATA's path */
+    List names;       /* MS_ASSIGN of several values: `e, l = f(x)` */
     List decls;       /* MS_INPUT, MS_LABEL: Decl* */
     Expr *value;      /* MS_ASSIGN; MS_TRAIN (an EX_RECORD) */
     Loc loc;
@@ -172,10 +175,15 @@ Pattern *ast_pattern(Arena *a, Loc loc, List dims, const char *dtype);
 ParamDecl *ast_param_decl(Arena *a, Loc loc, const char *name, TypeKind type, Pattern *p, Expr *dflt);
 Stmt *ast_stmt(Arena *a, Loc loc, StmtKind kind, const char *name, Pattern *p, Expr *value);
 Stmt *ast_if(Arena *a, Loc loc, Expr *cond, List then, List orelse);
+/* `a, b = value`: names holds const char* (two or more). */
+Stmt *ast_unpack(Arena *a, Loc loc, List names, Expr *value);
+ModelStmt *ast_model_unpack(Arena *a, Loc loc, List names, Expr *value);
+/* A list of names, for unpacking. */
+List ast_names(Arena *a, List names, const char *name);
 Stmt *ast_for(Arena *a, Loc loc, const char *var, Expr *items, List body);
 /* A list of one statement (an `else if`). */
 List ast_stmt_list(Arena *a, Stmt *s);
-BlockDef *ast_block(Arena *a, Loc loc, BlockKind kind, const char *name, List params, Pattern *result,
+BlockDef *ast_block(Arena *a, Loc loc, BlockKind kind, const char *name, List params, List results,
                     List body);
 Decl *ast_decl(Arena *a, Loc loc, const char *name, Pattern *p);
 ModelStmt *ast_model_stmt(Arena *a, Loc loc, ModelStmtKind kind, const char *name, List decls,

@@ -79,6 +79,14 @@ static void print_pattern(const Pattern *p, FILE *out) {
     if (p->dtype) fprintf(out, " %s", p->dtype);
 }
 
+/* "let a = " or "let a, b = " */
+static void print_names(const char *name, const List *names, FILE *out) {
+    fputs("let ", out);
+    if (!names->n) fputs(name, out);
+    for (int i = 0; i < names->n; i++) fprintf(out, "%s%s", i ? ", " : "", (const char *)names->items[i]);
+    fputs(" = ", out);
+}
+
 /* Prints a statement list indented by `indent` spaces. */
 static void print_stmts(const List *l, int indent, FILE *out) {
     for (int i = 0; i < l->n; i++) {
@@ -90,7 +98,9 @@ static void print_stmts(const List *l, int indent, FILE *out) {
             print_pattern(s->pattern, out);
             fputs(" = ", out);
             break;
-        case ST_ASSIGN: fprintf(out, "let %s = ", s->name); break;
+        case ST_ASSIGN:
+            print_names(s->name, &s->names, out);
+            break;
         case ST_RETURN: fputs("return ", out); break;
         case ST_IF: fputs("if ", out); break;
         case ST_FOR: fprintf(out, "for %s in ", s->name); break;
@@ -118,9 +128,12 @@ static void print_block(const BlockDef *b, FILE *out) {
         }
         fputc('\n', out);
     }
-    if (b->result) {
+    if (b->results.n) {
         fputs("    result ", out);
-        print_pattern(b->result, out);
+        for (int i = 0; i < b->results.n; i++) {
+            if (i) fputs(", ", out);
+            print_pattern(b->results.items[i], out);
+        }
         fputc('\n', out);
     }
     print_stmts(&b->body, 4, out);
@@ -146,7 +159,8 @@ static void print_model(const ModelDef *m, FILE *out) {
         case MS_INPUT: print_decls("input", &s->decls, out); break;
         case MS_LABEL: print_decls("label", &s->decls, out); break;
         case MS_ASSIGN:
-            fprintf(out, "    let %s = ", s->name);
+            fputs("    ", out);
+            print_names(s->name, &s->names, out);
             ast_print_expr(s->value, out);
             fputc('\n', out);
             break;

@@ -129,6 +129,9 @@ const char *elab_join(Elab *E, const char *path, const char *name);
 const char *elab_unique_name(Elab *E, const char *base);
 const char *elab_segment(Elab *E, Frame *f, const char *name);
 void elab_name_value(Elab *E, Frame *f, const char *name, Value v);
+/* Binds each name to the matching item of a list of as many values
+ * (`e, l = f(x)`); anything else is an error and binds them to nothing. */
+void elab_unpack(Elab *E, Frame *f, const List *names, Value v, Loc loc);
 /* Evaluates an expression in frame f. */
 Value elab_eval(Elab *E, Frame *f, const Expr *e);
 /* Describes a value for messages: "a tensor f32[64, 128]", "block 'concat'". */
@@ -154,8 +157,10 @@ const char *elab_pattern_text(Elab *E, const Pattern *p);
 int elab_match(Elab *E, Frame *f, const Pattern *p, Value v, const char *what, Loc loc);
 
 /* ---- model.c --------------------------------------------------------------- */
-/* Evaluates the model's binding k now unless done (a forward reference). */
-int elab_run_binding(Elab *E, int k);
+/* A name read at the model level before its binding ran: runs the
+ * binding now. 1 if name is a binding (now bound in the model's scope),
+ * 0 if it is none, -1 if its evaluation failed (a cycle). */
+int elab_resolve_binding(Elab *E, const char *name);
 
 /* ---- builtins.c ---------------------------------------------------------- */
 typedef struct {

@@ -155,11 +155,9 @@ static const BlockDef *find_block(Elab *E, int from, const char *name, int *file
 static Value lookup(Elab *E, Frame *f, const char *name, Loc loc) {
     Binding *b = elab_scope_find(f->scope, name);
     if (b) return b->value;
-    for (int k = 0; f == E->model_frame && k < E->nbindings; k++)
-        if (!strcmp(E->bindings[k]->name, name)) {
-            if (elab_run_binding(E, k)) return none();
-            return elab_scope_find(f->scope, name)->value;
-        }
+    int r = f == E->model_frame ? elab_resolve_binding(E, name) : 0;
+    if (r < 0) return none();
+    if (r > 0) return elab_scope_find(f->scope, name)->value;
     int file;
     const BlockDef *blk = strncmp(name, "op.", 3) ? find_block(E, f->file, name, &file) : NULL;
     if (blk) return (Value){.kind = V_BLOCK, .loc = loc, .block = blk, .file = file};
@@ -733,21 +731,59 @@ static int exec_for(Elab *E, Frame *f, const BlockDef *b, const Stmt *s, Loc cal
     return 0;
 }
 
-/* `return VALUE`, checked against the block's result pattern. */
+/* Checks one returned value against result pattern k of b. 0 or -1. */
+static int check_result(Elab *E, Frame *f, const BlockDef *b, int k, Value v, Loc loc, Loc call_loc) {
+    const char *what = b->results.n > 1 ? arena_printf(E->arena, "result %d of '%s'", k + 1, b->name)
+                                        : arena_printf(E->arena, "result of '%s'", b->name);
+    if (v.kind == V_NONE) return -1;
+    if (v.kind != V_TENSOR) {
+        diag_error(E->diag, loc, "%s must be a tensor, got %s", what, elab_describe(E, &v));
+        return -1;
+    }
+    if (elab_match(E, f, b->results.items[k], v, what, loc)) {
+        diag_note(E->diag, call_loc, "in this call of '%s'", b->name);
+        return -1;
+    }
+    return 0;
+}
+
+/* `return VALUE` or `return A, B`, checked against the block's result
+ * patterns; several values are returned as a list. */
 static int exec_return(Elab *E, Frame *f, const BlockDef *b, const Stmt *s, Loc call_loc, Value *ret) {
     Value v = elab_eval(E, f, s->value);
     *ret = v;
-    if (v.kind == V_TENSOR && b->result) {
-        const char *what = arena_printf(E->arena, "result of '%s'", b->name);
-        if (elab_match(E, f, b->result, v, what, s->value->loc)) {
-            diag_note(E->diag, call_loc, "in this call of '%s'", b->name);
-            *ret = none();
-        }
-    } else if (v.kind != V_NONE && b->result) {
-        diag_error(E->diag, s->value->loc, "'%s' must return a tensor, got %s", b->name, elab_describe(E, &v));
+    int want = b->results.n;
+    if (v.kind == V_NONE || want == 0) return 1;
+    if (want == 1) {
+        if (check_result(E, f, b, 0, v, s->value->loc, call_loc)) *ret = none();
+        return 1;
+    }
+    int got = v.kind == V_LIST ? v.n : 1;
+    if (got != want) {
+        diag_error(E->diag, s->value->loc, "'%s' returns %d value%s here, but its result has %d", b->name, got,
+                   got == 1 ? "" : "s", want);
         *ret = none();
+        return 1;
+    }
+    const Expr *x = s->value;
+    for (int k = 0; k < want; k++) {
+        Loc loc = x->kind == EX_LIST && x->items.n == want ? ((Expr *)x->items.items[k])->loc : x->loc;
+        if (check_result(E, f, b, k, v.items[k], loc, call_loc)) *ret = none();
     }
     return 1;
+}
+
+void elab_unpack(Elab *E, Frame *f, const List *names, Value v, Loc loc) {
+    int ok = v.kind == V_LIST && v.n == names->n;
+    if (v.kind != V_NONE && !ok)
+        diag_error(E->diag, loc, "cannot unpack %s into %d names", v.kind == V_LIST ?
+                   arena_printf(E->arena, "%d values", v.n) : elab_describe(E, &v), names->n);
+    for (int i = 0; i < names->n; i++) {
+        const char *name = names->items[i];
+        Value item = ok ? v.items[i] : none();
+        elab_name_value(E, f, name, item);
+        elab_scope_bind(E, f->scope, name, item);
+    }
 }
 
 static int exec_stmts(Elab *E, Frame *f, const BlockDef *b, const List *l, Loc call_loc, Value *ret) {
@@ -758,6 +794,10 @@ static int exec_stmts(Elab *E, Frame *f, const BlockDef *b, const List *l, Loc c
         case ST_PARAM: exec_param(E, f, s); break;
         case ST_ASSIGN: {
             Value v = elab_eval(E, f, s->value);
+            if (s->names.n) {
+                elab_unpack(E, f, &s->names, v, s->loc);
+                break;
+            }
             elab_name_value(E, f, s->name, v);
             elab_scope_bind(E, f->scope, s->name, v);
             break;

@@ -47,7 +47,9 @@ static int reads_stmts(const List *l, const char *name) {
  * argument's shape or default? */
 static int arg_read(const BlockDef *b, int k) {
     const char *name = ((ParamDecl *)b->params.items[k])->name;
-    if (reads_stmts(&b->body, name) || reads_pattern(b->result, name)) return 1;
+    if (reads_stmts(&b->body, name)) return 1;
+    for (int i = 0; i < b->results.n; i++)
+        if (reads_pattern(b->results.items[i], name)) return 1;
     for (int i = 0; i < b->params.n; i++) {
         const ParamDecl *p = b->params.items[i];
         if (i != k && (reads_pattern(p->pattern, name) || reads_expr(p->dflt, name))) return 1;

@@ -19,6 +19,25 @@ static Value none(void) { return (Value){.kind = V_NONE}; }
 
 /* ---- definitions ------------------------------------------------------------ */
 
+/* Does s bind name (as `name = ...` or among `a, b = ...`)? */
+static int binds(const ModelStmt *s, const char *name) {
+    if (!s->names.n) return !strcmp(s->name, name);
+    for (int i = 0; i < s->names.n; i++)
+        if (!strcmp(s->names.items[i], name)) return 1;
+    return 0;
+}
+
+/* Do s and o bind a name in common? Sets *name to it. */
+static int binds_same(const ModelStmt *s, const ModelStmt *o, const char **name) {
+    int n = s->names.n ? s->names.n : 1;
+    for (int i = 0; i < n; i++) {
+        *name = s->names.n ? s->names.items[i] : s->name;
+        if (binds(o, *name)) return 1;
+    }
+    return 0;
+}
+
+
 /* One named definition, for the duplicate check. */
 typedef struct {
     const char *name;
@@ -117,16 +136,18 @@ static int model_stmts(Elab *E, ModelDef *m, List *out, int depth) {
             int twice = 0;
             for (int j = inherited; j < out->n && !twice; j++) {
                 ModelStmt *o = out->items[j];
-                if (o->kind == MS_ASSIGN && !strcmp(o->name, s->name)) {
-                    diag_error(E->diag, s->loc, "'%s' is bound twice in model '%s'", s->name, m->name);
-                    diag_note(E->diag, o->loc, "'%s' was first bound here", s->name);
+                const char *name;
+                if (o->kind == MS_ASSIGN && binds_same(s, o, &name)) {
+                    diag_error(E->diag, s->loc, "'%s' is bound twice in model '%s'", name, m->name);
+                    diag_note(E->diag, o->loc, "'%s' was first bound here", name);
                     twice = bad = 1;
                 }
             }
             if (twice) continue;
             for (int j = 0; j < inherited && at < 0; j++) {
                 ModelStmt *o = out->items[j];
-                if (o->kind == MS_ASSIGN && !strcmp(o->name, s->name)) at = j;
+                const char *name;
+                if (o->kind == MS_ASSIGN && binds_same(s, o, &name)) at = j;
             }
         } else if (s->kind != MS_TRAIN && !replaced[s->kind]) {
             replaced[s->kind] = 1;
@@ -217,7 +238,7 @@ static int apply_sets(Elab *E, SetValue *sv, int nsets, List *stmts, Setting **s
         int done = 0;
         for (int j = 0; j < stmts->n && !done; j++) {
             ModelStmt *s = stmts->items[j];
-            if (s->kind == MS_ASSIGN && !strcmp(s->name, sv[i].key)) {
+            if (s->kind == MS_ASSIGN && !s->names.n && !strcmp(s->name, sv[i].key)) {
                 ModelStmt *copy = arena_alloc(E->arena, sizeof *copy);
                 *copy = *s;
                 copy->value = sv[i].value;
@@ -270,29 +291,40 @@ static Value batch_loss(Elab *E, Value v, Loc loc, Elaborated *out) {
     return mean;
 }
 
+/* Makes a bound `loss` or `logits` an output of the graph. */
+static void record_output(Elab *E, Frame *f, const char *name, Value v, Loc loc) {
+    if ((strcmp(name, "loss") && strcmp(name, "logits")) || v.kind == V_NONE) return;
+    if (v.kind != V_TENSOR || E->g->nodes[v.node].type.dtype != DT_F32) {
+        diag_error(E->diag, loc, "'%s' must be an f32 tensor, got %s", name, elab_describe(E, &v));
+        return;
+    }
+    if (!strcmp(name, "loss")) {
+        if (elab_type(E, &v)->shape.rank == 1) elab_name_value(E, f, "sample_loss", v);
+        v = batch_loss(E, v, loc, E->out);
+        if (v.kind == V_NONE) return;
+    }
+    ir_add_output(E->g, name, v.node);
+}
+
 /* Evaluates one model binding and records `loss` and `logits` as outputs. */
 static void eval_binding(Elab *E, Frame *f, ModelStmt *s) {
     Value v = elab_eval(E, f, s->value);
+    if (s->names.n) {
+        elab_unpack(E, f, &s->names, v, s->loc);
+        for (int i = 0; i < s->names.n; i++)
+            record_output(E, f, s->names.items[i], elab_scope_find_here(f->scope, s->names.items[i])->value, s->loc);
+        return;
+    }
     if (!strcmp(s->name, "loss") && v.kind == V_TENSOR && elab_type(E, &v)->shape.rank == 1)
         elab_name_value(E, f, "sample_loss", v);
     elab_name_value(E, f, s->name, v);
     elab_scope_bind(E, f->scope, s->name, v);
-    if ((!strcmp(s->name, "loss") || !strcmp(s->name, "logits")) && v.kind != V_NONE) {
-        if (v.kind != V_TENSOR || E->g->nodes[v.node].type.dtype != DT_F32) {
-            diag_error(E->diag, s->value->loc, "'%s' must be an f32 tensor, got %s", s->name, elab_describe(E, &v));
-            return;
-        }
-        if (!strcmp(s->name, "loss")) {
-            v = batch_loss(E, v, s->value->loc, E->out);
-            if (v.kind == V_NONE) return;
-        }
-        ir_add_output(E->g, s->name, v.node);
-    }
+    record_output(E, f, s->name, v, s->value->loc);
 }
 
 /* Evaluates binding k unless done; a binding that needs itself, directly
  * or through others, is an error naming the cycle. Returns 0 or -1. */
-int elab_run_binding(Elab *E, int k) {
+static int run_binding(Elab *E, int k) {
     if (E->bstate[k] == 2) return 0;
     if (E->bstate[k] == 1) {
         char *cycle = NULL;
@@ -315,6 +347,12 @@ int elab_run_binding(Elab *E, int k) {
     return 0;
 }
 
+int elab_resolve_binding(Elab *E, const char *name) {
+    for (int k = 0; k < E->nbindings; k++)
+        if (binds(E->bindings[k], name)) return run_binding(E, k) ? -1 : 1;
+    return 0;
+}
+
 /* Declares the model's data, inputs and labels, then evaluates its
  * bindings: in order, except that one read before its turn is evaluated
  * then (a child model's new binding read by an overridden one). */
@@ -332,12 +370,12 @@ static void run_model(Elab *E, Frame *f, List *stmts, Elaborated *out) {
         case MS_LABEL: declare_io(E, f, s, out); break;
         case MS_TRAIN: break;
         case MS_ASSIGN:
-            has_loss |= !strcmp(s->name, "loss");
+            has_loss |= binds(s, "loss");
             E->bindings[E->nbindings++] = s;
             break;
         }
     }
-    for (int k = 0; k < E->nbindings; k++) elab_run_binding(E, k);
+    for (int k = 0; k < E->nbindings; k++) run_binding(E, k);
     if (!has_loss)
         diag_error(E->diag, (Loc){E->prog->main_file, 0, 0}, "model '%s' has no 'loss = ...' binding", out->model);
 }

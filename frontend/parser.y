@@ -69,7 +69,8 @@ static Expr *nest(ParseCtx *ctx, Expr *e);
 %type <arg> arg field
 %type <list> args args_opt exprs exprs_opt fields fields_opt dims dims_opt params params_opt
 %type <list> stmts mstmts decls
-%type <pattern> pattern result_opt
+%type <pattern> pattern
+%type <list> result_opt patterns names tuple
 %type <param> param
 %type <stmt> stmt stmt_opt if_stmt
 %type <list> else_opt
@@ -134,7 +135,23 @@ param
     | name ':' IDENT '=' expr            { $$ = ast_param_decl(A, L(@1), $1, type_kind(ctx, L(@3), $3), NULL, $5); }
     ;
 
-result_opt: %empty { $$ = NULL; } | ARROW pattern { $$ = $2; } ;
+result_opt: %empty { $$ = (List){0}; } | ARROW patterns { $$ = $2; } ;
+patterns
+    : pattern                           { $$ = (List){0}; push(ctx, &$$, $1); }
+    | patterns ',' pattern              { $$ = $1; push(ctx, &$$, $3); }
+    ;
+
+/* tuple: two or more values returned by one block */
+tuple
+    : expr ',' expr                     { $$ = (List){0}; push(ctx, &$$, $1); push(ctx, &$$, $3); }
+    | tuple ',' expr                    { $$ = $1; push(ctx, &$$, $3); }
+    ;
+
+/* names: a, b, ... on the left of an unpacking assignment */
+names
+    : name ',' name                     { $$ = ast_names(A, ast_names(A, (List){0}, $1), $3); }
+    | names ',' name                    { $$ = ast_names(A, $1, $3); }
+    ;
 
 /* pattern: [dim, ...] [dtype] — a dim is an expression or "..." */
 pattern
@@ -160,7 +177,9 @@ stmt_opt: %empty { $$ = NULL; } | stmt { $$ = $1; } ;
 stmt
     : PARAM name ':' pattern '=' expr   { $$ = ast_stmt(A, L(@2), ST_PARAM, $2, $4, $6); }
     | name '=' expr                     { $$ = ast_stmt(A, L(@1), ST_ASSIGN, $1, NULL, $3); }
+    | names '=' expr                    { $$ = ast_unpack(A, L(@1), $1, $3); }
     | RETURN expr                       { $$ = ast_stmt(A, L(@1), ST_RETURN, NULL, NULL, $2); }
+    | RETURN tuple                      { $$ = ast_stmt(A, L(@1), ST_RETURN, NULL, NULL, nest(ctx, ast_list(A, L(@2), $2))); }
     | if_stmt                           { $$ = $1; }
     | FOR name IN expr '{' stmts '}'    { $$ = ast_for(A, L(@1), $2, $4, $6); }
     | error                             { $$ = NULL; }
@@ -195,6 +214,7 @@ mstmt
     | INPUT decls                       { $$ = ast_model_stmt(A, L(@1), MS_INPUT, NULL, $2, NULL); }
     | LABEL decls                       { $$ = ast_model_stmt(A, L(@1), MS_LABEL, NULL, $2, NULL); }
     | name '=' expr                     { $$ = ast_model_stmt(A, L(@1), MS_ASSIGN, $1, (List){0}, $3); }
+    | names '=' expr                    { $$ = ast_model_unpack(A, L(@1), $1, $3); }
     | TRAIN record                      { $$ = ast_model_stmt(A, L(@1), MS_TRAIN, NULL, (List){0}, $2); }
     | error                             { $$ = NULL; }
     ;

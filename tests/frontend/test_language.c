@@ -180,6 +180,29 @@ static void test_extends_order(void) {
     compile_free(&c);
 }
 
+/* A block may return several values, each checked against its pattern;
+ * `a, b = f(x)` unpacks them, in a body and in a model. */
+static void test_multiple_results(void) {
+    const char *prog = HEAD "def two(x: [B, n]) -> [B, 6], [B, 3] {\n"
+                            "  e = relu(linear(x, 6))\n"
+                            "  return e, linear(e, 3)\n"
+                            "}\n"
+                            "def head(x: [B, n]) -> [B, 3] { e, l = two(x); return l + sum(e, axis: 1, keepdims: true) }\n"
+                       MODEL("  emb, logits = two(a)\n  other = head(b)");
+    Compiled c;
+    if (compile_text_ok(&c, prog)) {
+        const Graph *g = c.model.graph;
+        int emb = node_named(&c, "two.e"); /* named where it was first bound */
+        CU_ASSERT_TRUE_FATAL(emb >= 0);
+        CU_ASSERT_EQUAL(g->nodes[emb].type.shape.dim[1], 6);
+        int logits = ir_output(g, "logits");
+        CU_ASSERT_TRUE_FATAL(logits >= 0);
+        CU_ASSERT_EQUAL(g->nodes[logits].type.shape.dim[1], 3);
+        CU_ASSERT_TRUE(node_named(&c, "head.two.linear.w") >= 0);
+    }
+    compile_free(&c);
+}
+
 static CU_TestInfo tests[] = {
     {"a shared instance shares every parameter beneath it", test_sharing_depth},
     {"linear(bias: false) has no bias; if decides at compile time", test_bias_false},
@@ -187,6 +210,7 @@ static CU_TestInfo tests[] = {
     {"arithmetic on numbers at compile time", test_compile_time_numbers},
     {"comparison operators and ** on tensors", test_tensor_operators},
     {"a child model's override reads its own new binding", test_extends_order},
+    {"a block returns several values; a, b = f(x) unpacks them", test_multiple_results},
     CU_TEST_INFO_NULL,
 };
 
