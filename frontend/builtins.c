@@ -422,3 +422,7 @@ int builtin_nparams(const Builtin *b) {
     while (n < 6 && b->params[n].name) n++;
     return n;
 }
+
+const Builtin *builtin_prim_nth(int i) {
+    return i >= 0 && i < (int)(sizeof builtins / sizeof builtins[0]) ? &builtins[i] : NULL;
+}

@@ -69,3 +69,9 @@ const Builtin *builtin_ct_find(const char *name) {
         if (!strcmp(ct_builtins[i].name, name)) return &ct_builtins[i];
     return NULL;
 }
+
+const Builtin *builtin_nth(int i) {
+    int n = (int)(sizeof ct_builtins / sizeof ct_builtins[0]);
+    if (i < n) return &ct_builtins[i];
+    return builtin_prim_nth(i - n);
+}

@@ -181,14 +181,25 @@ struct Builtin {
 /* Looks up a primitive by bare name (without "op."); NULL if none. */
 const Builtin *builtin_find(const char *name);
 int builtin_nparams(const Builtin *b);
+/* The i-th primitive, NULL past the end. */
+const Builtin *builtin_prim_nth(int i);
 
 /* ---- lint.c ------------------------------------------------------------------ */
 /* Warns about block arguments nothing reads, in every loaded file. */
 void lint_program(Elab *E);
 
+/* ---- hints.c ------------------------------------------------------------------- */
+/* After an error in a call of b: a note where b is a library block whose
+ * name suggests a primitive (concat for cat). */
+void hint_misused_block(Elab *E, const BlockDef *b, Loc loc);
+/* After "unknown name": a note naming the .mmg spelling or a near miss. */
+void hint_unknown_name(Elab *E, Frame *f, const char *name, Loc loc);
+
 /* ---- builtins_ct.c --------------------------------------------------------- */
 /* A compile-time function on numbers and lists (range, floordiv, len); NULL if none. */
 const Builtin *builtin_ct_find(const char *name);
+/* Every primitive and compile-time function, by index; NULL past the end. */
+const Builtin *builtin_nth(int i);
 
 /* ---- settings.c ----------------------------------------------------------- */
 /* A flattened train setting: "early_stopping.patience" -> expression. */

@@ -133,21 +133,38 @@ static double num(const Value *v) { return v->kind == V_INT ? (double)v->i : v->
 
 /* ---- names ----------------------------------------------------------------- */
 
-/* Every block of every module, for lookup by name. */
-static const BlockDef *find_block(Elab *E, int from, const char *name, int *file) {
+/* The block `name` as seen from module `from`: the nearest definition wins
+ * (the file's own, then those of the files it imports, then theirs, ...),
+ * so a user's `softmax` shadows the library's in the user's file while the
+ * library keeps its own. Two at the same distance are ambiguous: an error
+ * at loc, and *ambiguous set. */
+static const BlockDef *find_block(Elab *E, int from, const char *name, int *file, Loc loc, int *ambiguous) {
     Program *p = E->prog;
+    int *dist = xmalloc((size_t)(p->nmodules + 1) * sizeof *dist);
+    program_distances(p, from, dist);
+    const BlockDef *best = NULL, *tie = NULL;
+    int best_d = -1, tie_file = -1;
+    *file = -1;
     for (int m = 0; m < p->nmodules; m++) {
-        if (!p->modules[m] || !program_sees(p, from, m)) continue;
+        if (!p->modules[m] || dist[m] < 0) continue;
         List *bl = &p->modules[m]->blocks;
         for (int i = 0; i < bl->n; i++) {
             BlockDef *b = bl->items[i];
-            if (!strcmp(b->name, name)) {
-                *file = m;
-                return b;
-            }
+            if (strcmp(b->name, name)) continue;
+            if (!best || dist[m] < best_d) best = b, best_d = dist[m], *file = m, tie = NULL;
+            else if (dist[m] == best_d && m != *file) tie = b, tie_file = m;
+            break;
         }
     }
-    return NULL;
+    free(dist);
+    *ambiguous = tie != NULL;
+    if (tie) {
+        diag_error(E->diag, loc, "'%s' is ambiguous: %s and %s both define it, at the same distance through imports",
+                   name, p->src.files[*file].path, p->src.files[tie_file].path);
+        diag_note(E->diag, best->loc, "one '%s' is here", name);
+        diag_note(E->diag, tie->loc, "another is here");
+    }
+    return best;
 }
 
 /* Resolves a name: local scopes (at the model level, evaluating a binding
@@ -158,13 +175,15 @@ static Value lookup(Elab *E, Frame *f, const char *name, Loc loc) {
     int r = f == E->model_frame ? elab_resolve_binding(E, name) : 0;
     if (r < 0) return none();
     if (r > 0) return elab_scope_find(f->scope, name)->value;
-    int file;
-    const BlockDef *blk = strncmp(name, "op.", 3) ? find_block(E, f->file, name, &file) : NULL;
+    int file = -1, ambiguous = 0;
+    const BlockDef *blk = strncmp(name, "op.", 3) ? find_block(E, f->file, name, &file, loc, &ambiguous) : NULL;
+    if (ambiguous) return none();
     if (blk) return (Value){.kind = V_BLOCK, .loc = loc, .block = blk, .file = file};
     const Builtin *bi = builtin_find(strncmp(name, "op.", 3) ? name : name + 3);
     if (!bi) bi = builtin_ct_find(name);
     if (bi) return (Value){.kind = V_BUILTIN, .loc = loc, .builtin = bi};
     diag_error(E->diag, loc, "unknown name '%s'", name);
+    hint_unknown_name(E, f, name, loc);
     return none();
 }
 
@@ -439,7 +458,10 @@ static Value call_block(Elab *E, Frame *f, Value callee, const Expr *e) {
             locs[i] = vals[i].loc;
         }
     }
-    if (bind_args(E, f, e, b->name, formals, np, 0, vals, locs, set)) return none();
+    if (bind_args(E, f, e, b->name, formals, np, 0, vals, locs, set)) {
+        hint_misused_block(E, b, e->loc);
+        return none();
+    }
 
     /* The call's path: an instance keeps its own; otherwise a new segment. */
     const char *path = callee.inst ? callee.inst->path : elab_join(E, f->path, elab_segment(E, f, e->a->name ? e->a->name : b->name));
@@ -469,7 +491,7 @@ static Value call_block(Elab *E, Frame *f, Value callee, const Expr *e) {
 
     Frame nf = {.scope = elab_scope_new(E, NULL), .path = path, .file = callee.file};
     nf.shared = f->shared || callee.inst;
-    int bad = 0;
+    int bad = 0, before = E->diag->nerrors; /* errors of the call itself, not of its arguments' values */
     for (int i = 0; i < np; i++) {
         ParamDecl *pd = b->params.items[i];
         if (!set[i]) continue;
@@ -492,12 +514,16 @@ static Value call_block(Elab *E, Frame *f, Value callee, const Expr *e) {
         }
         elab_scope_bind(E, nf.scope, pd->name, vals[i]);
     }
-    if (bad) return none();
+    if (bad) {
+        if (E->diag->nerrors > before) hint_misused_block(E, b, e->loc);
+        return none();
+    }
     for (int i = 0; i < np; i++) {
         ParamDecl *pd = b->params.items[i];
         if (set[i]) continue;
         if (!pd->dflt) {
             diag_error(E->diag, e->loc, "missing argument '%s' to '%s'", pd->name, b->name);
+            hint_misused_block(E, b, e->loc);
             bad = 1;
             continue;
         }

@@ -45,8 +45,10 @@ typedef struct {
     int module;
 } Def;
 
-/* Reports blocks (kind 0) or models (kind 1) defined twice anywhere in the
- * program. Of two, the one in the importing file is the duplicate. */
+/* Reports blocks (kind 0) defined twice in one file, or models (kind 1)
+ * defined twice anywhere in the program (of two, the one in the importing
+ * file is the duplicate). A block may reuse a name another file defines:
+ * the nearest definition wins (find_block in elaborate.c). */
 static void check_duplicates_of(Elab *E, int kind) {
     Program *p = E->prog;
     Def *defs = NULL;
@@ -62,7 +64,7 @@ static void check_duplicates_of(Elab *E, int kind) {
     }
     for (int j = 0; j < n; j++)
         for (int i = 0; i < j; i++) {
-            if (strcmp(defs[i].name, defs[j].name)) continue;
+            if (strcmp(defs[i].name, defs[j].name) || (!kind && defs[i].module != defs[j].module)) continue;
             int first = i, dup = j;
             if (defs[i].module != defs[j].module && program_sees(p, defs[i].module, defs[j].module))
                 first = j, dup = i;

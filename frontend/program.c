@@ -162,20 +162,29 @@ int program_load(Program *p, const char *path) {
     return p->main_file < 0 || p->diag.nerrors > before ? -1 : 0;
 }
 
-/* Depth-first search over import edges, with a visited mark per source. */
-static int sees(const Program *p, int from, int to, char *seen) {
-    if (from == to) return 1;
-    if (seen[from]) return 0;
-    seen[from] = 1;
-    for (int i = 0; i < p->deps[from].n; i++)
-        if (sees(p, p->deps[from].ids[i], to, seen)) return 1;
-    return 0;
+void program_distances(const Program *p, int from, int *dist) {
+    for (int i = 0; i < p->nmodules; i++) dist[i] = -1;
+    int *queue = xmalloc((size_t)(p->nmodules + 1) * sizeof *queue);
+    int head = 0, tail = 0;
+    dist[from] = 0;
+    queue[tail++] = from;
+    while (head < tail) { /* breadth first over import edges */
+        int m = queue[head++];
+        for (int i = 0; i < p->deps[m].n; i++) {
+            int d = p->deps[m].ids[i];
+            if (dist[d] >= 0) continue;
+            dist[d] = dist[m] + 1;
+            queue[tail++] = d;
+        }
+    }
+    free(queue);
 }
 
 int program_sees(const Program *p, int from, int to) {
-    char *seen = xcalloc((size_t)p->nmodules, 1);
-    int r = sees(p, from, to, seen);
-    free(seen);
+    int *dist = xmalloc((size_t)(p->nmodules + 1) * sizeof *dist);
+    program_distances(p, from, dist);
+    int r = dist[to] >= 0;
+    free(dist);
     return r;
 }
 

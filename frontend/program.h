@@ -46,6 +46,9 @@ int program_add_text(Program *p, const char *name, const char *text);
 int program_load(Program *p, const char *path);
 /* Is module `to` visible from module `from` (itself or imported, transitively)? */
 int program_sees(const Program *p, int from, int to);
+/* How many imports away each module is from `from` (0: itself, 1: imported
+ * by it, ...; -1: not visible). dist has one slot per module. */
+void program_distances(const Program *p, int from, int *dist);
 void program_free(Program *p);
 
 #endif

@@ -2,12 +2,12 @@
  *
  * Every .mmg file in tests/frontend/errors/CLASS/ is compiled. A comment
  * "// error: MESSAGE" on a line expects exactly that error on that line,
- * "// warning: MESSAGE" that warning;
+ * "// warning: MESSAGE" that warning; "// note: MESSAGE" expects that note
+ * anywhere (other notes are not checked);
  * "// expect-error: MESSAGE" expects it anywhere (command-line errors);
  * "// args: --set K=V ..." passes options; "// status: N" expects that exit
  * status (default 1). Files in subdirectories are only imported. Every
- * error and warning must be expected and every expectation met; notes are
- * not checked.
+ * error and warning must be expected and every expectation met.
  */
 #include <dirent.h>
 #include <stdio.h>
@@ -23,7 +23,7 @@
 static const char *classes[] = {
     "syntax", "unknown_name", "unknown_keyword", "missing_argument", "shape_mismatch", "import_not_found",
     "import_cycle", "duplicate_definition", "block_as_tensor", "tensor_as_block", "invalid_set",
-    "recursion", "literal", "model_binding", "control", "warning",
+    "recursion", "literal", "model_binding", "control", "warning", "hint",
 };
 
 typedef struct {
@@ -52,13 +52,13 @@ static void scan_file(Spec *s, const char *path, const char *text) {
         char buf[1024];
         snprintf(buf, sizeof buf, "%.*s", (int)len, p);
         const char *e;
-        const char *w = strstr(buf, "// warning: ");
-        if (((e = strstr(buf, "// error: ")) || w) && s->n < 64) {
+        const char *w = strstr(buf, "// warning: "), *note = strstr(buf, "// note: ");
+        if (((e = strstr(buf, "// error: ")) || w || note) && s->n < 64) {
             Expect *x = &s->items[s->n++];
-            x->level = e ? DIAG_ERROR : DIAG_WARNING;
+            x->level = e ? DIAG_ERROR : w ? DIAG_WARNING : DIAG_NOTE;
             snprintf(x->path, sizeof x->path, "%s", path);
-            x->line = line;
-            snprintf(x->msg, sizeof x->msg, "%s", e ? e + 10 : w + 12);
+            x->line = x->level == DIAG_NOTE ? 0 : line;
+            snprintf(x->msg, sizeof x->msg, "%s", e ? e + 10 : w ? w + 12 : note + 9);
         } else if ((e = strstr(buf, "// expect-error: ")) && s->n < 64) {
             Expect *x = &s->items[s->n++];
             x->line = 0;
@@ -81,7 +81,6 @@ static int check(const char *file, Compiled *c, Spec *s) {
     const Diag *d = &c->prog.diag;
     for (int i = 0; i < d->n; i++) {
         const Diagnostic *g = &d->items[i];
-        if (g->level == DIAG_NOTE) continue;
         const char *gpath = g->loc.file >= 0 ? d->src->files[g->loc.file].path : "";
         int found = 0;
         for (int k = 0; k < s->n && !found; k++) {
@@ -90,7 +89,7 @@ static int check(const char *file, Compiled *c, Spec *s) {
             if (x->line && (x->line != g->loc.line || strcmp(x->path, gpath))) continue;
             x->met = found = 1;
         }
-        if (!found) {
+        if (!found && g->level != DIAG_NOTE) {
             fprintf(stderr, "%s: unexpected %s at %s:%d: %s\n", file, g->level == DIAG_ERROR ? "error" : "warning",
                     gpath, g->loc.line, g->msg);
             ok = 0;
@@ -99,7 +98,7 @@ static int check(const char *file, Compiled *c, Spec *s) {
     for (int k = 0; k < s->n; k++)
         if (!s->items[k].met) {
             fprintf(stderr, "%s: expected %s not reported (line %d): %s\n", file,
-                    s->items[k].level == DIAG_ERROR ? "error" : "warning", s->items[k].line, s->items[k].msg);
+                    s->items[k].level == DIAG_ERROR ? "error" : s->items[k].level == DIAG_NOTE ? "note" : "warning", s->items[k].line, s->items[k].msg);
             ok = 0;
         }
     if (c->status != s->status) {

@@ -203,6 +203,25 @@ static void test_multiple_results(void) {
     compile_free(&c);
 }
 
+/* A user's block may take a library block's name: the nearest definition
+ * wins, so the user's file sees its own softmax while the library's
+ * attention keeps the library's. */
+static void test_nearest_definition(void) {
+    Compiled c;
+    if (compile_text_ok(&c, HEAD "def softmax(x: [..., n], axis: int = -1) -> [..., n] { return x }\n"
+                        MODEL("  s = softmax(a)\n"
+                              "  att = multihead_attention(reshape(a, [B, 1, 4]), reshape(b, [B, 1, 4]),\n"
+                              "                            reshape(b, [B, 1, 4]), heads: 2)\n"
+                              "  logits = linear(s + reshape(att, [B, 4]), 3)"))) {
+        const Graph *g = c.model.graph;
+        CU_ASSERT_EQUAL(node_named(&c, "s"), -1); /* the user's softmax returned a itself */
+        int exps = 0;
+        for (int i = 0; i < g->nnodes; i++) exps += g->nodes[i].op == OP_EXP;
+        CU_ASSERT_TRUE(exps > 0); /* the library's softmax, inside attention */
+    }
+    compile_free(&c);
+}
+
 static CU_TestInfo tests[] = {
     {"a shared instance shares every parameter beneath it", test_sharing_depth},
     {"linear(bias: false) has no bias; if decides at compile time", test_bias_false},
@@ -211,6 +230,7 @@ static CU_TestInfo tests[] = {
     {"comparison operators and ** on tensors", test_tensor_operators},
     {"a child model's override reads its own new binding", test_extends_order},
     {"a block returns several values; a, b = f(x) unpacks them", test_multiple_results},
+    {"the nearest definition of a name wins", test_nearest_definition},
     CU_TEST_INFO_NULL,
 };
 
