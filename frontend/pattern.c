@@ -43,35 +43,47 @@ const char *elab_pattern_text(Elab *E, const Pattern *p) {
 DType elab_pattern_dtype(const Pattern *p) { return p->dtype && !strcmp(p->dtype, "i64") ? DT_I64 : DT_F32; }
 
 /* The shape a pattern asks for, with its names' current values:
- * "[64, 128]"; dims it cannot evaluate print as written. */
-static const char *expected_text(Elab *E, Frame *f, const Pattern *p, const TType *t) {
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *m = open_memstream(&buf, &len);
-    fputc('[', m);
-    for (int i = 0; i < p->dims.n; i++) {
+ * "[64, 128]"; dims it cannot evaluate print as written. Where two names
+ * have the same value (B = hidden = 64) both are shown with it:
+ * "[B=64, hidden=64]", so a swapped pair of dimensions can be told apart. */
+static const char *expected_text(Elab *E, Frame *f, const Pattern *p) {
+    int n = p->dims.n;
+    int64_t *val = arena_alloc(E->arena, (size_t)(n + 1) * sizeof *val);
+    char *known = arena_alloc(E->arena, (size_t)n + 1);
+    for (int i = 0; i < n; i++) {
         const Expr *x = p->dims.items[i];
-        if (i) fputs(", ", m);
         Binding *b = x->kind == EX_NAME ? elab_scope_find_here(f->scope, x->name) : NULL;
-        if (b && b->value.kind == V_INT)
-            fprintf(m, "%lld", (long long)b->value.i);
-        else if (x->kind == EX_INT)
-            fprintf(m, "%lld", (long long)x->i);
-        else if (x->kind == EX_ELLIPSIS || x->kind == EX_NAME)
-            ast_print_expr(x, m);
-        else {
+        if (b && b->value.kind == V_INT) val[i] = b->value.i, known[i] = 1;
+        else if (x->kind == EX_INT) val[i] = x->i, known[i] = 1;
+        else if (x->kind != EX_ELLIPSIS && x->kind != EX_NAME) {
             Diag quiet = {0};
             Diag *saved = E->diag;
             E->diag = &quiet;
-            int64_t d;
-            if (elab_eval_dim(E, f, x, &d) == 0) fprintf(m, "%lld", (long long)d);
-            else ast_print_expr(x, m);
+            known[i] = elab_eval_dim(E, f, x, &val[i]) == 0;
             E->diag = saved;
             diag_free(&quiet);
         }
     }
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&buf, &len);
+    fputc('[', m);
+    for (int i = 0; i < n; i++) {
+        const Expr *x = p->dims.items[i];
+        if (i) fputs(", ", m);
+        if (!known[i]) {
+            ast_print_expr(x, m);
+            continue;
+        }
+        int twin = 0;
+        for (int j = 0; j < n && x->kind == EX_NAME; j++) {
+            const Expr *y = p->dims.items[j];
+            twin |= j != i && known[j] && val[j] == val[i] && y->kind == EX_NAME && strcmp(y->name, x->name);
+        }
+        if (twin) fprintf(m, "%s=", x->name);
+        fprintf(m, "%lld", (long long)val[i]);
+    }
     fputc(']', m);
-    (void)t;
     fclose(m);
     const char *s = arena_strdup(E->arena, buf);
     free(buf);
@@ -113,7 +125,7 @@ int elab_match(Elab *E, Frame *f, const Pattern *p, Value v, const char *what, L
         if (elab_eval_dim(E, f, x, &want)) return -1;
         if (want != actual) {
             diag_error(E->diag, loc, "%s has shape %s, expected %s = %s", what,
-                       ir_shape_str(&t->shape, buf, sizeof buf), elab_pattern_text(E, p), expected_text(E, f, p, t));
+                       ir_shape_str(&t->shape, buf, sizeof buf), elab_pattern_text(E, p), expected_text(E, f, p));
             Binding *b = x->kind == EX_NAME ? elab_scope_find_here(f->scope, x->name) : NULL;
             if (b) diag_note(E->diag, b->value.loc, "'%s' = %lld was bound here", x->name, (long long)want);
             return -1;
