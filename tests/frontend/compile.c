@@ -78,8 +78,9 @@ long long compiled_params(const Compiled *c) {
     return total;
 }
 
-void compile_each_model(int (*check)(const char *path)) {
-    DIR *d = opendir("models");
+/* Runs check on every .mmg file of dir; returns how many there were. */
+static int each_in(const char *dir, int (*check)(const char *path)) {
+    DIR *d = opendir(dir);
     CU_ASSERT_PTR_NOT_NULL_FATAL(d);
     struct dirent *e;
     int models = 0;
@@ -87,14 +88,19 @@ void compile_each_model(int (*check)(const char *path)) {
         size_t len = strlen(e->d_name);
         if (len < 5 || strcmp(e->d_name + len - 4, ".mmg")) continue;
         char path[300];
-        snprintf(path, sizeof path, "models/%s", e->d_name);
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
         models++;
         int ok = check(path);
         if (!ok) fprintf(stderr, "FAILED: %s\n", path);
         CU_ASSERT_TRUE(ok);
     }
     closedir(d);
-    CU_ASSERT_TRUE(models >= 11);
+    return models;
+}
+
+void compile_each_model(int (*check)(const char *path)) {
+    CU_ASSERT_TRUE(each_in("models", check) >= 11);
+    CU_ASSERT_TRUE(each_in("models/examples", check) >= 2);
 }
 
 int compile_train_step(Compiled *c, const char *path) {

@@ -30,8 +30,8 @@ long long compiled_params(const Compiled *c);
 /* Compiles a model at batch 4 and builds its training step (forward,
  * backward, the model's optimizer); 1 if both worked. */
 int compile_train_step(Compiled *c, const char *path);
-/* Runs check on every .mmg file in models/; asserts each passes and that
- * there are at least the study's 11. */
+/* Runs check on every .mmg file in models/ and models/examples/; asserts
+ * each passes and that there are at least the study's 11 and the examples. */
 void compile_each_model(int (*check)(const char *path));
 
 #endif
