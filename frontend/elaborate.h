@@ -16,7 +16,7 @@ typedef struct {
     int max_epochs;
     double val_split;
     long long seed;
-    OptimizerSpec optimizer;
+    OptimizerSpec optimizer; /* with the lr schedule, clipping and no_decay */
     const char *monitor; /* "val_loss" or "val_accuracy" */
     int patience;
     double min_delta;

@@ -28,6 +28,7 @@ typedef struct {
     int64_t nfit, nval, ntest;
     int B;
     int logits, loss, sample_loss; /* forward-graph outputs (-1 if absent) */
+    int lr;                /* the step's input "optimizer.lr" (a schedule), or -1 */
     uint64_t seed;
     int tty;
     /* where training is: epochs finished, batches done in the next, steps taken */
