@@ -197,6 +197,7 @@ static int read_one(Elab *E, const Setting *s, KeyKind kind, TrainSettings *t) {
             return -1;
         }
         t->monitor = !strcmp(w, "val_loss") ? "val_loss" : "val_accuracy";
+        t->monitor_loc = s->value->loc;
         return 0;
     }
     if (const_number(s->value, &v, &is_int) || (kind == K_INT && !is_int)) {

@@ -309,7 +309,23 @@ static int loop(Session *s, char *err, size_t errlen) {
     return 0;
 }
 
+/* Accuracy needs logits and a label: a loss-only model (a contrastive
+ * two-tower model, say) cannot monitor it. 0, or -1 with a message at the
+ * setting (at its place in the model file when it was set there). */
+static int check_monitor(const Elaborated *m, char *err, size_t errlen) {
+    if (strcmp(m->train.monitor, "val_accuracy") || (ir_output(m->graph, "logits") >= 0 && m->nlabels > 0)) return 0;
+    const Loc *l = &m->train.monitor_loc;
+    char where[600] = "";
+    if (l->line > 0 && l->file >= 0 && l->file < m->graph->nfiles && m->graph->files[l->file][0] != '<')
+        snprintf(where, sizeof where, "%s:%d:%d: ", m->graph->files[l->file], l->line, l->col);
+    snprintf(err, errlen,
+             "%searly_stopping.monitor is val_accuracy, but model '%s' has %s, so there is no accuracy; monitor val_loss",
+             where, m->model, ir_output(m->graph, "logits") < 0 ? "no logits (it binds only a loss)" : "no label");
+    return -1;
+}
+
 int train_model(const Elaborated *m, const RunOptions *o, char *err, size_t errlen) {
+    if (check_monitor(m, err, errlen)) return TRAIN_ERROR;
     Session s;
     int rc = session_open(&s, m, o, 1, err, errlen);
     int by_acc = !strcmp(m->train.monitor, "val_accuracy");

@@ -265,10 +265,11 @@ static int pick_samples(Session *s, int split, const int64_t *pool, int64_t npoo
     for (int i = 0; i < n; i++) {
         ReportSample *r = &out[i];
         memset(r, 0, sizeof *r);
+        r->label = -1; /* unknown without a label, or without classes */
         for (int t = 0; t < s->data.n; t++) {
             const DataTensor *d = &s->data.t[t];
             if (d->is_label) {
-                r->label = (int)((const int64_t *)d->split[split].data)[idx[i]];
+                if (c && r->label < 0) r->label = (int)((const int64_t *)d->split[split].data)[idx[i]];
                 continue;
             }
             if (r->nviews == 4) continue;
@@ -300,12 +301,12 @@ int write_report(Session *s, char *err, size_t errlen) {
     r.nepochs = s->hist.n;
     r.train_loss = s->hist.train_loss;
     r.val_loss = s->hist.val_loss;
-    r.val_accuracy = s->hist.val_accuracy;
+    r.val_accuracy = c ? s->hist.val_accuracy : NULL; /* a loss-only model has no accuracy */
     r.best_epoch = s->stop.best_epoch;
     r.nclasses = c;
-    r.confusion = s->metrics.confusion;
+    r.confusion = c ? s->metrics.confusion : NULL;
     r.test_loss = metrics_loss(&s->metrics);
-    r.test_accuracy = metrics_accuracy(&s->metrics);
+    r.test_accuracy = c ? metrics_accuracy(&s->metrics) : NAN;
     double *pr = xcalloc((size_t)(2 * c + 1), sizeof *pr);
     for (int i = 0; i < c; i++) pr[i] = metrics_precision(&s->metrics, i), pr[c + i] = metrics_recall(&s->metrics, i);
     r.precision = pr;

@@ -388,6 +388,98 @@ static void test_bad_data(void) {
     compile_free(&c);
 }
 
+/* ---- a loss-only model ---------------------------------------------------------------- */
+
+/* pair.mmg's data: two noisy views a, b of 200 + 100 random points z (b
+ * reversed), no labels. */
+static void make_pair_data(const char *dir) {
+    mkdir(dir, 0755);
+    const char *split[2] = {"train", "test"};
+    int64_t count[2] = {200, 100};
+    unsigned s = 7;
+    for (int k = 0; k < 2; k++) {
+        float *a = xmalloc((size_t)count[k] * 8 * sizeof *a), *b = xmalloc((size_t)count[k] * 8 * sizeof *b);
+        for (int64_t i = 0; i < count[k]; i++)
+            for (int j = 0; j < 8; j++) {
+                double r[3];
+                for (int t = 0; t < 3; t++) s = s * 1664525u + 1013904223u, r[t] = (s >> 8) / 16777216.0 - 0.5;
+                a[i * 8 + j] = (float)(2 * r[0] + 0.3 * r[1]);
+                b[i * 8 + 7 - j] = (float)(2 * r[0] + 0.3 * r[2]);
+            }
+        char name[64];
+        int64_t shape[2] = {count[k], 8};
+        snprintf(name, sizeof name, "a_%s.npy", split[k]);
+        write_npy(dir, name, 'f', 2, shape, a);
+        snprintf(name, sizeof name, "b_%s.npy", split[k]);
+        write_npy(dir, name, 'f', 2, shape, b);
+        free(a);
+        free(b);
+    }
+}
+
+/* A model that binds only a loss trains and early-stops on val_loss,
+ * reports losses only (no accuracy, no confusion matrix) on the terminal,
+ * in the log, the metrics file and the report, and refuses to monitor
+ * val_accuracy. */
+static void loss_only(const EngineOps *ops) {
+    char data[300], log[300], json[300], report[300], outp[300], err[512] = "";
+    snprintf(data, sizeof data, "%s/pair", harness_tmpdir());
+    make_pair_data(data);
+    snprintf(log, sizeof log, "%s/pair.csv", harness_tmpdir());
+    snprintf(json, sizeof json, "%s/pair.json", harness_tmpdir());
+    snprintf(report, sizeof report, "%s/pair-report", harness_tmpdir());
+    snprintf(outp, sizeof outp, "%s/pair.out", harness_tmpdir());
+    FILE *out = fopen(outp, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(out);
+    RunOptions ro = {data, log, json, report, NULL, NULL, NULL, ops, 0, out};
+    int rc = train_file("tests/runtime/pair.mmg", NULL, 0, &ro, err);
+    fclose(out);
+    if (rc) fprintf(stderr, "\n%s\n", err);
+    CU_ASSERT_EQUAL_FATAL(rc, 0);
+    char *text = slurp(outp), *metrics = slurp(json), *csv = slurp(log);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(metrics);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(csv);
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "epoch   1  train_loss "));
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "\ntest: loss "));
+    CU_ASSERT_PTR_NULL(strstr(text, "accuracy"));
+    CU_ASSERT_PTR_NULL(strstr(text, "confusion"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(metrics, "\"monitor\": \"val_loss\""));
+    CU_ASSERT_PTR_NOT_NULL(strstr(metrics, "\"test_samples\": 100,"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(metrics, "\"test_loss\": "));
+    CU_ASSERT_PTR_NULL(strstr(metrics, "accuracy"));
+    CU_ASSERT_PTR_NULL(strstr(metrics, "confusion"));
+    CU_ASSERT_EQUAL(strncmp(csv, "epoch,train_loss,val_loss,val_accuracy,seconds\n1,", 49), 0);
+    /* it learns: the best validation loss is below the first epoch's */
+    double v[64];
+    int n = val_losses(log, v, 64), best = 0;
+    CU_ASSERT_TRUE_FATAL(n >= 2);
+    for (int e = 1; e < n; e++)
+        if (v[e] < v[best]) best = e;
+    CU_ASSERT_TRUE(v[best] < 0.8 * v[0]);
+    char cmd[700], page[400];
+    snprintf(cmd, sizeof cmd, "xmllint --noout '%s/index.html'", report);
+    CU_ASSERT_EQUAL(system(cmd), 0);
+    snprintf(page, sizeof page, "%s/index.html", report);
+    char *html = slurp(page);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(html);
+    CU_ASSERT_PTR_NULL(strstr(html, "accuracy"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(html, "<th>test loss</th>"));
+    free(html);
+    free(text);
+    free(metrics);
+    free(csv);
+    /* accuracy cannot be monitored */
+    const char *acc[] = {"early_stopping.monitor=val_accuracy"};
+    RunOptions quiet = {data, NULL, NULL, NULL, NULL, NULL, NULL, ops, 0, stdout};
+    CU_ASSERT_EQUAL(train_file("tests/runtime/pair.mmg", acc, 1, &quiet, err), TRAIN_ERROR);
+    CU_ASSERT_STRING_EQUAL(err, "early_stopping.monitor is val_accuracy, but model 'pair' has no logits (it binds only a "
+                                "loss), so there is no accuracy; monitor val_loss");
+}
+
+static void test_loss_only_interp(void) { loss_only(&engine_interp); }
+static void test_loss_only_llvm(void) { loss_only(&engine_llvm); }
+
 static CU_TestInfo tests[] = {
     {"early stopping on a scripted loss sequence", test_early_stopping},
     {"metrics against hand-computed values, padding excluded", test_metrics},
@@ -400,6 +492,8 @@ static CU_TestInfo tests[] = {
     {"learning-rate schedules against hand-computed values", test_lr_schedule},
     {"the step reads the scheduled learning rate (interpreter)", test_scheduled_interp},
     {"the step reads the scheduled learning rate (llvm)", test_scheduled_llvm},
+    {"a loss-only model trains and reports losses only (interpreter)", test_loss_only_interp},
+    {"a loss-only model trains and reports losses only (llvm)", test_loss_only_llvm},
     {"Ctrl-C saves and stops; --resume goes on", test_interrupt},
     {"malformed data sets", test_bad_data},
     CU_TEST_INFO_NULL,
