@@ -241,11 +241,11 @@ static int end_epoch(Session *s, int epoch, double train_loss, char *err, size_t
     if (best) params_save(&s->ps, s->best);
     fprintf(s->o->out, "epoch %3d  train_loss %.4f  val_loss %.4f", epoch, train_loss, vloss);
     if (!isnan(vacc)) fprintf(s->o->out, "  val_accuracy %.4f", vacc);
-    if (s->lr >= 0 && s->step > 0)
-        fprintf(s->o->out, "  lr %.4g", lr_schedule_at(&s->m->train.optimizer, epoch - 1, s->step - 1));
+    double lr = s->lr >= 0 && s->step > 0 ? lr_schedule_at(&s->m->train.optimizer, epoch - 1, s->step - 1) : NAN;
+    if (!isnan(lr)) fprintf(s->o->out, "  lr %.4g", lr);
     fprintf(s->o->out, "  %.1f s%s\n", session_now() - s->epoch_start, best ? "  *" : "");
     fflush(s->o->out);
-    return log_epoch(s, epoch, train_loss, vloss, vacc);
+    return log_epoch(s, epoch, train_loss, vloss, vacc, lr);
 }
 
 /* Prints the test metrics and the confusion matrix. */

@@ -70,7 +70,7 @@ static void json_num(FILE *f, double v) {
     else fputs("null", f);
 }
 
-int log_epoch(Session *s, int epoch, double train_loss, double val_loss, double val_accuracy) {
+int log_epoch(Session *s, int epoch, double train_loss, double val_loss, double val_accuracy, double lr) {
     if (!s->csv) return 0;
     double secs = session_now() - s->epoch_start;
     fprintf(s->csv, "%d,%.6g,%.6g,%.6g,%.3f\n", epoch, train_loss, val_loss, val_accuracy, secs);
@@ -80,6 +80,10 @@ int log_epoch(Session *s, int epoch, double train_loss, double val_loss, double 
     json_num(s->jsonl, val_loss);
     fputs(", \"val_accuracy\": ", s->jsonl);
     json_num(s->jsonl, val_accuracy);
+    if (!isnan(lr)) {
+        fputs(", \"lr\": ", s->jsonl);
+        json_num(s->jsonl, lr);
+    }
     fprintf(s->jsonl, ", \"seconds\": %.3f, \"best\": %s}\n", secs, s->stop.best_epoch == epoch ? "true" : "false");
     fflush(s->csv);
     fflush(s->jsonl);

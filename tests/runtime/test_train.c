@@ -258,6 +258,13 @@ static void test_lr_schedule(void) {
     CU_ASSERT_DOUBLE_EQUAL(lr_schedule_at(&o, 2, 10), 0.025, 1e-15);
 }
 
+/* How many times needle occurs in s. */
+static int count_of(const char *s, const char *needle) {
+    int n = 0;
+    for (const char *p = s; (p = strstr(p, needle)); p++) n++;
+    return n;
+}
+
 /* The val_loss column of a training log (at most n epochs); the count. */
 static int val_losses(const char *log, double *v, int n) {
     char *csv = slurp(log), *line = csv ? strchr(csv, '\n') : NULL;
@@ -299,9 +306,20 @@ static void scheduled(const EngineOps *ops) {
     double v[4];
     CU_ASSERT_EQUAL_FATAL(val_losses(log, v, 4), 4);
     for (int e = 1; e < 4; e++) CU_ASSERT_EQUAL(v[e], v[0]);
+    char jsonl[300];
+    snprintf(jsonl, sizeof jsonl, "%s/frozen.jsonl", harness_tmpdir());
+    char *lines = slurp(jsonl); /* each epoch's scheduled rate: 1e-2, then 0 */
+    CU_ASSERT_PTR_NOT_NULL_FATAL(lines);
+    CU_ASSERT_EQUAL(count_of(lines, "\"lr\": 0.01, "), 1);
+    CU_ASSERT_EQUAL(count_of(lines, "\"lr\": 0, "), 3);
+    free(lines);
     CU_ASSERT_EQUAL(train(sets, 2, &ro, err), 0); /* without the schedule it keeps learning */
     CU_ASSERT_EQUAL_FATAL(val_losses(log, v, 4), 4);
     CU_ASSERT_NOT_EQUAL(v[1], v[0]);
+    lines = slurp(jsonl); /* and logs no rate */
+    CU_ASSERT_PTR_NOT_NULL_FATAL(lines);
+    CU_ASSERT_EQUAL(count_of(lines, "\"lr\""), 0);
+    free(lines);
     fclose(out);
 }
 
