@@ -16,8 +16,9 @@ typedef struct {
     int max_epochs;
     double val_split;
     long long seed;
-    OptimizerSpec optimizer;
+    OptimizerSpec optimizer; /* with the lr schedule, clipping and no_decay */
     const char *monitor; /* "val_loss" or "val_accuracy" */
+    Loc monitor_loc;     /* where it was set (line 0: the default) */
     int patience;
     double min_delta;
 } TrainSettings;

@@ -3,7 +3,8 @@
  * A train record is flattened to dotted keys ("early_stopping.patience"), so
  * a child model, and --set, can replace one field without restating the
  * rest. Values are read from the AST directly: they are constants, words
- * (val_loss) or an optimizer call (adam(lr: 1e-3)).
+ * (val_loss), calls with keyword arguments (adam(lr: 1e-3), step(every: 10))
+ * or lists of strings (no_decay: ["*.b"]).
  */
 #include <string.h>
 
@@ -11,7 +12,7 @@
 #include "util.h"
 
 /* Every key mmgc reads, with what it must be. */
-typedef enum { K_INT, K_FLOAT, K_WORD, K_OPTIMIZER } KeyKind;
+typedef enum { K_INT, K_FLOAT, K_WORD, K_OPTIMIZER, K_SCHEDULE, K_PATTERNS } KeyKind;
 
 static const struct {
     const char *key;
@@ -22,6 +23,10 @@ static const struct {
     {"val_split", K_FLOAT},
     {"seed", K_INT},
     {"optimizer", K_OPTIMIZER},
+    {"schedule", K_SCHEDULE},
+    {"warmup", K_INT},
+    {"clip_grad_norm", K_FLOAT},
+    {"no_decay", K_PATTERNS},
     {"early_stopping.monitor", K_WORD},
     {"early_stopping.patience", K_INT},
     {"early_stopping.min_delta", K_FLOAT},
@@ -73,43 +78,107 @@ static int const_number(const Expr *e, double *out, int *is_int) {
     return -1;
 }
 
-/* Reads `adam(lr: 1e-3, ...)` (or a bare `adam`) into an OptimizerSpec. */
-static int read_optimizer(Elab *E, const Setting *s, OptimizerSpec *o) {
-    static const char *names[] = {"sgd", "momentum", "adam", "adamw"};
-    const Expr *e = s->value;
-    const Expr *callee = e->kind == EX_CALL ? e->a : e;
-    int kind = -1;
-    for (int i = 0; i < 4 && callee->kind == EX_NAME; i++)
-        if (!strcmp(callee->name, names[i])) kind = i;
-    if (kind < 0) {
-        diag_error(E->diag, e->loc, "optimizer must be one of sgd, momentum, adam, adamw, e.g. adam(lr: 1e-3)");
-        return -1;
-    }
-    *o = (OptimizerSpec){(OptimizerKind)kind, 1e-3, 0.9, 0.9, 0.999, 1e-8, kind == OPT_ADAMW ? 1e-2 : 0};
-    if (kind <= OPT_MOMENTUM) o->lr = 1e-2;
-    if (e->kind != EX_CALL) return 0;
-    for (int i = 0; i < e->items.n; i++) {
+/* A keyword argument a call may take, and where its value goes. */
+typedef struct {
+    const char *name;
+    double *slot;
+    int is_int; /* must be an integer */
+} KwArg;
+
+/* Reads the keyword arguments of call `e` (of `what`) into their slots;
+ * `expected` lists the names for the message about any other. */
+static int read_kwargs(Elab *E, const Expr *e, const char *what, const KwArg *args, int nargs, const char *expected) {
+    for (int i = 0; e->kind == EX_CALL && i < e->items.n; i++) {
         const Arg *a = e->items.items[i];
+        int k = 0;
+        while (a->name && k < nargs && strcmp(a->name, args[k].name)) k++;
+        if (!a->name || k == nargs) {
+            diag_error(E->diag, a->loc, "%s: expected a keyword argument %s", what, expected);
+            return -1;
+        }
         double v;
         int is_int;
-        double *slot = !a->name                         ? NULL
-                       : !strcmp(a->name, "lr")           ? &o->lr
-                       : !strcmp(a->name, "momentum")     ? &o->momentum
-                       : !strcmp(a->name, "beta1")        ? &o->beta1
-                       : !strcmp(a->name, "beta2")        ? &o->beta2
-                       : !strcmp(a->name, "eps")          ? &o->eps
-                       : !strcmp(a->name, "weight_decay") ? &o->weight_decay
-                                                          : NULL;
-        if (!slot) {
-            diag_error(E->diag, a->loc, "%s: expected a keyword argument lr, momentum, beta1, beta2, eps or weight_decay",
-                       names[kind]);
+        if (const_number(a->value, &v, &is_int) || (args[k].is_int && !is_int)) {
+            diag_error(E->diag, a->value->loc, "%s: '%s' must be %s", what, a->name,
+                       args[k].is_int ? "an integer" : "a number");
             return -1;
         }
-        if (const_number(a->value, &v, &is_int)) {
-            diag_error(E->diag, a->value->loc, "%s: '%s' must be a number", names[kind], a->name);
-            return -1;
-        }
-        *slot = v;
+        *args[k].slot = v;
+    }
+    return 0;
+}
+
+/* The index of the name e calls (or is) among names[0..n), or -1. */
+static int callee_index(const Expr *e, const char *const *names, int n) {
+    const Expr *callee = e->kind == EX_CALL ? e->a : e;
+    for (int i = 0; i < n && callee->kind == EX_NAME; i++)
+        if (!strcmp(callee->name, names[i])) return i;
+    return -1;
+}
+
+/* Reads `adam(lr: 1e-3, ...)` (or a bare `adam`) into an OptimizerSpec,
+ * keeping its schedule, clipping and no_decay. */
+static int read_optimizer(Elab *E, const Setting *s, OptimizerSpec *o) {
+    static const char *const names[] = {"sgd", "momentum", "adam", "adamw"};
+    int kind = callee_index(s->value, names, 4);
+    if (kind < 0) {
+        diag_error(E->diag, s->value->loc, "optimizer must be one of sgd, momentum, adam, adamw, e.g. adam(lr: 1e-3)");
+        return -1;
+    }
+    o->kind = (OptimizerKind)kind;
+    o->lr = kind <= OPT_MOMENTUM ? 1e-2 : 1e-3;
+    o->momentum = 0.9, o->beta1 = 0.9, o->beta2 = 0.999, o->eps = 1e-8;
+    o->weight_decay = kind == OPT_ADAMW ? 1e-2 : 0;
+    const KwArg args[] = {{"lr", &o->lr, 0},       {"momentum", &o->momentum, 0}, {"beta1", &o->beta1, 0},
+                          {"beta2", &o->beta2, 0}, {"eps", &o->eps, 0},           {"weight_decay", &o->weight_decay, 0}};
+    return read_kwargs(E, s->value, names[kind], args, 6, "lr, momentum, beta1, beta2, eps or weight_decay");
+}
+
+/* Reads `step(every: 10, gamma: 0.5)`, `cosine(t_max: 50, min_lr: 0)` or
+ * `constant`. A bare `cosine` (or t_max 0) lasts max_epochs. */
+static int read_schedule(Elab *E, const Setting *s, LrSchedule *l) {
+    static const char *const names[] = {"constant", "step", "cosine"};
+    const Expr *e = s->value;
+    int kind = callee_index(e, names, 3);
+    if (kind < 0) {
+        diag_error(E->diag, e->loc, "schedule must be constant, step(every: N, gamma: G) or cosine(t_max: E, min_lr: L)");
+        return -1;
+    }
+    double every = 0, gamma = 0.1, t_max = 0, min_lr = 0;
+    const KwArg step_args[] = {{"every", &every, 1}, {"gamma", &gamma, 0}};
+    const KwArg cosine_args[] = {{"t_max", &t_max, 1}, {"min_lr", &min_lr, 0}};
+    if (kind == LR_STEP && read_kwargs(E, e, "step", step_args, 2, "every or gamma")) return -1;
+    if (kind == LR_COSINE && read_kwargs(E, e, "cosine", cosine_args, 2, "t_max or min_lr")) return -1;
+    if (kind == LR_CONSTANT && read_kwargs(E, e, "constant", NULL, 0, "(none)")) return -1;
+    const char *bad = kind == LR_STEP && every < 1 ? "step: 'every' must be at least 1 (epochs)"
+                      : kind == LR_STEP && gamma < 0 ? "step: 'gamma' must not be negative"
+                      : t_max < 0                    ? "cosine: 't_max' must not be negative"
+                      : min_lr < 0                   ? "cosine: 'min_lr' must not be negative"
+                                                     : NULL;
+    if (bad) {
+        diag_error(E->diag, e->loc, "%s", bad);
+        return -1;
+    }
+    l->kind = (LrScheduleKind)kind;
+    l->every = (int)every, l->gamma = gamma, l->t_max = (int)t_max, l->min_lr = min_lr;
+    return 0;
+}
+
+/* Reads `["*.b", "*norm*"]`: glob patterns over parameter paths. */
+static int read_patterns(Elab *E, const Setting *s, OptimizerSpec *o) {
+    const Expr *e = s->value;
+    int ok = e->kind == EX_LIST && e->items.n <= MAX_NO_DECAY;
+    for (int i = 0; ok && i < e->items.n; i++) ok = ((const Expr *)e->items.items[i])->kind == EX_STRING;
+    if (!ok) {
+        diag_error(E->diag, e->loc, "'%s' must be a list of at most %d strings (glob patterns over parameter paths), e.g. [\"*.b\", \"*norm*\"]",
+                   s->key, MAX_NO_DECAY);
+        return -1;
+    }
+    o->nno_decay = e->items.n;
+    for (int i = 0; i < e->items.n; i++) {
+        const Expr *x = e->items.items[i];
+        o->no_decay[i] = x->name;
+        o->no_decay_loc[i] = x->loc;
     }
     return 0;
 }
@@ -119,6 +188,8 @@ static int read_one(Elab *E, const Setting *s, KeyKind kind, TrainSettings *t) {
     double v = 0;
     int is_int = 0;
     if (kind == K_OPTIMIZER) return read_optimizer(E, s, &t->optimizer);
+    if (kind == K_SCHEDULE) return read_schedule(E, s, &t->optimizer.schedule);
+    if (kind == K_PATTERNS) return read_patterns(E, s, &t->optimizer);
     if (kind == K_WORD) {
         const char *w = s->value->kind == EX_NAME ? s->value->name : "";
         if (strcmp(w, "val_loss") && strcmp(w, "val_accuracy")) {
@@ -126,6 +197,7 @@ static int read_one(Elab *E, const Setting *s, KeyKind kind, TrainSettings *t) {
             return -1;
         }
         t->monitor = !strcmp(w, "val_loss") ? "val_loss" : "val_accuracy";
+        t->monitor_loc = s->value->loc;
         return 0;
     }
     if (const_number(s->value, &v, &is_int) || (kind == K_INT && !is_int)) {
@@ -140,7 +212,9 @@ static int read_one(Elab *E, const Setting *s, KeyKind kind, TrainSettings *t) {
         diag_error(E->diag, s->value->loc, "'val_split' must be in [0, 1)");
         return -1;
     }
-    if ((!strcmp(s->key, "max_epochs") || !strcmp(s->key, "early_stopping.patience")) && v < 0) {
+    if ((!strcmp(s->key, "max_epochs") || !strcmp(s->key, "early_stopping.patience") || !strcmp(s->key, "warmup") ||
+         !strcmp(s->key, "clip_grad_norm")) &&
+        v < 0) {
         diag_error(E->diag, s->value->loc, "'%s' must not be negative", s->key);
         return -1;
     }
@@ -149,13 +223,16 @@ static int read_one(Elab *E, const Setting *s, KeyKind kind, TrainSettings *t) {
     else if (!strcmp(s->key, "val_split")) t->val_split = v;
     else if (!strcmp(s->key, "seed")) t->seed = (long long)v;
     else if (!strcmp(s->key, "early_stopping.patience")) t->patience = (int)v;
+    else if (!strcmp(s->key, "warmup")) t->optimizer.schedule.warmup = (int)v;
+    else if (!strcmp(s->key, "clip_grad_norm")) t->optimizer.clip_grad_norm = v;
     else t->min_delta = v;
     return 0;
 }
 
 int settings_read(Elab *E, const Setting *list, int n, TrainSettings *t) {
     *t = (TrainSettings){.batch = 64, .max_epochs = 100, .val_split = 0.2, .seed = 0,
-                         .optimizer = {OPT_ADAM, 1e-3, 0.9, 0.9, 0.999, 1e-8, 0},
+                         .optimizer = {.kind = OPT_ADAM, .lr = 1e-3, .momentum = 0.9, .beta1 = 0.9,
+                                       .beta2 = 0.999, .eps = 1e-8, .schedule = {.kind = LR_CONSTANT}},
                          .monitor = "val_loss", .patience = 5, .min_delta = 0};
     int ok = 0;
     for (int i = 0; i < n; i++) {
@@ -168,5 +245,7 @@ int settings_read(Elab *E, const Setting *list, int n, TrainSettings *t) {
         }
         if (read_one(E, &list[i], keys[k].kind, t)) ok = -1;
     }
+    if (t->optimizer.schedule.kind == LR_COSINE && t->optimizer.schedule.t_max == 0)
+        t->optimizer.schedule.t_max = t->max_epochs > 0 ? t->max_epochs : 1;
     return ok;
 }

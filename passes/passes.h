@@ -19,11 +19,39 @@ typedef struct {
 
 typedef enum { OPT_SGD, OPT_MOMENTUM, OPT_ADAM, OPT_ADAMW } OptimizerKind;
 
-/* An optimizer and its hyper-parameters (as PyTorch defines them). */
+typedef enum { LR_CONSTANT, LR_STEP, LR_COSINE } LrScheduleKind;
+
+/* The learning rate over a run (runtime/lr_schedule.h computes it):
+ * per epoch as PyTorch's StepLR or CosineAnnealingLR, times a linear
+ * warm-up over the first `warmup` steps. */
+typedef struct {
+    LrScheduleKind kind;
+    int every;       /* LR_STEP: epochs between decays          */
+    double gamma;    /* LR_STEP: the factor of each decay       */
+    int t_max;       /* LR_COSINE: epochs of the half period    */
+    double min_lr;   /* LR_COSINE: the lowest learning rate     */
+    int warmup;      /* steps (batches) of linear warm-up; 0: none */
+} LrSchedule;
+
+#define MAX_NO_DECAY 16
+
+/* An optimizer and its hyper-parameters (as PyTorch defines them), with
+ * the rules around it: the learning-rate schedule, gradient clipping by
+ * global norm, and the parameters exempt from weight decay. */
 typedef struct {
     OptimizerKind kind;
     double lr, momentum, beta1, beta2, eps, weight_decay;
+    LrSchedule schedule;     /* a schedule makes lr the scalar input "optimizer.lr" of the step */
+    double clip_grad_norm;   /* > 0: scale all gradients to this global L2 norm at most */
+    int nno_decay;
+    const char *no_decay[MAX_NO_DECAY]; /* glob patterns over parameter paths: no weight decay */
+    Loc no_decay_loc[MAX_NO_DECAY];
 } OptimizerSpec;
+
+/* Does the step read its learning rate from the input "optimizer.lr"? */
+static inline int optimizer_lr_is_input(const OptimizerSpec *o) {
+    return o->schedule.kind != LR_CONSTANT || o->schedule.warmup > 0;
+}
 
 typedef enum { STAGE_FORWARD, STAGE_TRAIN } Stage;
 

@@ -136,6 +136,9 @@ static void sample_block(RBuf *b, const ReportData *r, const char *const *names,
     rb_str(b, "</div>\n");
 }
 
+/* Is there an accuracy to show? Not for a model without classes (a loss only). */
+static int has_accuracy(const ReportData *r) { return r->nclasses > 0 || isfinite(r->test_accuracy); }
+
 /* Figure 1: the loss chart and the accuracy chart. */
 static void fig_training(RBuf *b, const ReportData *r) {
     rb_str(b, "<figure id=\"training\">\n<div class=\"row\">\n");
@@ -149,7 +152,8 @@ static void fig_training(RBuf *b, const ReportData *r) {
         if (n) svg_line_chart(b, "Loss", "loss", loss, n, r->nepochs, r->best_epoch, 0);
         if (r->val_accuracy) svg_line_chart(b, "Validation accuracy", "accuracy", &acc, 1, r->nepochs, r->best_epoch, 1);
     }
-    rb_str(b, "</div>\n<figcaption>Figure 1. Training loss and validation loss per epoch, and validation accuracy per epoch");
+    rb_printf(b, "</div>\n<figcaption>Figure 1. Training loss and validation loss per epoch%s",
+              r->val_accuracy ? ", and validation accuracy per epoch" : "");
     if (r->best_epoch) rb_printf(b, "; the dashed line marks the chosen epoch, %d, whose weights are evaluated below", r->best_epoch);
     rb_str(b, ".</figcaption>\n</figure>\n");
 }
@@ -169,17 +173,22 @@ static void fig_samples(RBuf *b, const ReportData *r, const char *const *names, 
     rb_printf(b, "<figure id=\"%s-samples\">\n<div class=\"row samples\">\n", set);
     for (int k = 0; k < n; k++) sample_block(b, r, names, set, k, &s[k]);
     if (n == 0) rb_str(b, "<p class=\"empty\">No samples.</p>\n");
-    rb_printf(b, "</div>\n<figcaption>Figure %d. %s from the %s set with the model's logits: the predicted class is filled "
-                 "(green if right, red if wrong), the true class outlined.</figcaption>\n</figure>\n",
-              number, n == 5 ? "Five random samples" : "Random samples", setname);
+    rb_printf(b, "</div>\n<figcaption>Figure %d. %s from the %s set", number, n == 5 ? "Five random samples" : "Random samples",
+              setname);
+    if (r->nclasses > 0)
+        rb_str(b, " with the model's logits: the predicted class is filled (green if right, red if wrong), the true class "
+                  "outlined");
+    rb_str(b, ".</figcaption>\n</figure>\n");
 }
 
 /* Table 1: test loss, test accuracy, per-class precision, recall and support. */
 static void table_metrics(RBuf *b, const ReportData *r, const char *const *names) {
     rb_str(b, "<figure id=\"metrics\">\n<table>\n<tr><th>test loss</th><td>");
     put_num(b, r->test_loss);
-    rb_str(b, "</td></tr>\n<tr><th>test accuracy</th><td>");
-    put_pct(b, r->test_accuracy);
+    if (has_accuracy(r)) {
+        rb_str(b, "</td></tr>\n<tr><th>test accuracy</th><td>");
+        put_pct(b, r->test_accuracy);
+    }
     rb_str(b, "</td></tr>\n</table>\n");
     int n = r->nclasses;
     if (n > 0 && (r->precision || r->recall || r->confusion)) {
@@ -221,8 +230,10 @@ static void page(RBuf *b, const ReportData *r, const char *const *names) {
     }
     rb_printf(b, "<p class=\"key\">%d epoch%s", r->nepochs, r->nepochs == 1 ? "" : "s");
     if (r->best_epoch) rb_printf(b, " &#183; chosen epoch %d", r->best_epoch);
-    rb_str(b, " &#183; test accuracy ");
-    put_pct(b, r->test_accuracy);
+    if (has_accuracy(r)) {
+        rb_str(b, " &#183; test accuracy ");
+        put_pct(b, r->test_accuracy);
+    }
     rb_str(b, " &#183; test loss ");
     put_num(b, r->test_loss);
     rb_str(b, "</p>\n");

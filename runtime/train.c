@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lr_schedule.h"
 #include "passes.h"
 #include "train_impl.h"
 #include "util.h"
@@ -55,6 +56,13 @@ static void split(Session *s) {
     for (int64_t i = 0; i < s->ntest; i++) s->test[i] = i;
 }
 
+/* The INPUT node named `name` of g, or -1. */
+static int input_named(const Graph *g, const char *name) {
+    for (int i = 0; i < g->nnodes; i++)
+        if (g->nodes[i].op == OP_INPUT && g->nodes[i].name && !strcmp(g->nodes[i].name, name)) return i;
+    return -1;
+}
+
 /* Opens an engine on g and binds it to the parameters. */
 static int open_engine(Session *s, Engine *e, const Graph *g, char *err, size_t n) {
     return engine_open(e, s->o->engine, g, err, n) || params_bind(&s->ps, e, err, n);
@@ -88,6 +96,7 @@ int session_open(Session *s, const Elaborated *m, const RunOptions *o, int train
         snprintf(err, n, "%s", perr.msg);
         return -1;
     }
+    s->lr = training ? input_named(s->step_graph, "optimizer.lr") : -1;
     if (params_init(&s->ps, s->step_graph, err, n)) return -1;
     params_reset(&s->ps, s->step_graph, s->seed);
     if ((training && open_engine(s, &s->train, s->step_graph, err, n)) || open_engine(s, &s->eval, g, err, n))
@@ -178,6 +187,7 @@ static int train_epoch(Session *s, int epoch, double *loss, char *err, size_t er
     for (int64_t b = s->batch; b < nbatches; b++) {
         int count = (int)(s->nfit - b * s->B < s->B ? s->nfit - b * s->B : s->B);
         session_fill(s, e, SPLIT_TRAIN, order + b * s->B, count);
+        if (s->lr >= 0) engine_f32(e, s->lr)[0] = (float)lr_schedule_at(&s->m->train.optimizer, epoch - 1, s->step);
         if (e->ops->run(e->impl, 1, s->seed, s->step, err, errlen)) {
             rc = -1;
             break;
@@ -231,9 +241,11 @@ static int end_epoch(Session *s, int epoch, double train_loss, char *err, size_t
     if (best) params_save(&s->ps, s->best);
     fprintf(s->o->out, "epoch %3d  train_loss %.4f  val_loss %.4f", epoch, train_loss, vloss);
     if (!isnan(vacc)) fprintf(s->o->out, "  val_accuracy %.4f", vacc);
+    double lr = s->lr >= 0 && s->step > 0 ? lr_schedule_at(&s->m->train.optimizer, epoch - 1, s->step - 1) : NAN;
+    if (!isnan(lr)) fprintf(s->o->out, "  lr %.4g", lr);
     fprintf(s->o->out, "  %.1f s%s\n", session_now() - s->epoch_start, best ? "  *" : "");
     fflush(s->o->out);
-    return log_epoch(s, epoch, train_loss, vloss, vacc);
+    return log_epoch(s, epoch, train_loss, vloss, vacc, lr);
 }
 
 /* Prints the test metrics and the confusion matrix. */
@@ -297,7 +309,23 @@ static int loop(Session *s, char *err, size_t errlen) {
     return 0;
 }
 
+/* Accuracy needs logits and a label: a loss-only model (a contrastive
+ * two-tower model, say) cannot monitor it. 0, or -1 with a message at the
+ * setting (at its place in the model file when it was set there). */
+static int check_monitor(const Elaborated *m, char *err, size_t errlen) {
+    if (strcmp(m->train.monitor, "val_accuracy") || (ir_output(m->graph, "logits") >= 0 && m->nlabels > 0)) return 0;
+    const Loc *l = &m->train.monitor_loc;
+    char where[600] = "";
+    if (l->line > 0 && l->file >= 0 && l->file < m->graph->nfiles && m->graph->files[l->file][0] != '<')
+        snprintf(where, sizeof where, "%s:%d:%d: ", m->graph->files[l->file], l->line, l->col);
+    snprintf(err, errlen,
+             "%searly_stopping.monitor is val_accuracy, but model '%s' has %s, so there is no accuracy; monitor val_loss",
+             where, m->model, ir_output(m->graph, "logits") < 0 ? "no logits (it binds only a loss)" : "no label");
+    return -1;
+}
+
 int train_model(const Elaborated *m, const RunOptions *o, char *err, size_t errlen) {
+    if (check_monitor(m, err, errlen)) return TRAIN_ERROR;
     Session s;
     int rc = session_open(&s, m, o, 1, err, errlen);
     int by_acc = !strcmp(m->train.monitor, "val_accuracy");

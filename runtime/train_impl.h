@@ -28,6 +28,7 @@ typedef struct {
     int64_t nfit, nval, ntest;
     int B;
     int logits, loss, sample_loss; /* forward-graph outputs (-1 if absent) */
+    int lr;                /* the step's input "optimizer.lr" (a schedule), or -1 */
     uint64_t seed;
     int tty;
     /* where training is: epochs finished, batches done in the next, steps taken */
@@ -55,7 +56,8 @@ int session_evaluate(Session *s, int split, const int64_t *idx, int64_t n, char 
 /* Creates the directories the output files go in. */
 int prepare_outputs(Session *s, char *err, size_t errlen);
 int open_logs(Session *s, char *err, size_t errlen);
-int log_epoch(Session *s, int epoch, double train_loss, double val_loss, double val_accuracy);
+/* lr: the scheduled learning rate of the epoch's last step, NaN without a schedule. */
+int log_epoch(Session *s, int epoch, double train_loss, double val_loss, double val_accuracy, double lr);
 void close_logs(Session *s);
 int save_checkpoint(Session *s, int epoch, char *err, size_t errlen);
 /* Loads a checkpoint: for training, the whole state; else the best weights. */

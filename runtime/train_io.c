@@ -70,7 +70,7 @@ static void json_num(FILE *f, double v) {
     else fputs("null", f);
 }
 
-int log_epoch(Session *s, int epoch, double train_loss, double val_loss, double val_accuracy) {
+int log_epoch(Session *s, int epoch, double train_loss, double val_loss, double val_accuracy, double lr) {
     if (!s->csv) return 0;
     double secs = session_now() - s->epoch_start;
     fprintf(s->csv, "%d,%.6g,%.6g,%.6g,%.3f\n", epoch, train_loss, val_loss, val_accuracy, secs);
@@ -80,6 +80,10 @@ int log_epoch(Session *s, int epoch, double train_loss, double val_loss, double 
     json_num(s->jsonl, val_loss);
     fputs(", \"val_accuracy\": ", s->jsonl);
     json_num(s->jsonl, val_accuracy);
+    if (!isnan(lr)) {
+        fputs(", \"lr\": ", s->jsonl);
+        json_num(s->jsonl, lr);
+    }
     fprintf(s->jsonl, ", \"seconds\": %.3f, \"best\": %s}\n", secs, s->stop.best_epoch == epoch ? "true" : "false");
     fflush(s->csv);
     fflush(s->jsonl);
@@ -265,10 +269,11 @@ static int pick_samples(Session *s, int split, const int64_t *pool, int64_t npoo
     for (int i = 0; i < n; i++) {
         ReportSample *r = &out[i];
         memset(r, 0, sizeof *r);
+        r->label = -1; /* unknown without a label, or without classes */
         for (int t = 0; t < s->data.n; t++) {
             const DataTensor *d = &s->data.t[t];
             if (d->is_label) {
-                r->label = (int)((const int64_t *)d->split[split].data)[idx[i]];
+                if (c && r->label < 0) r->label = (int)((const int64_t *)d->split[split].data)[idx[i]];
                 continue;
             }
             if (r->nviews == 4) continue;
@@ -300,12 +305,12 @@ int write_report(Session *s, char *err, size_t errlen) {
     r.nepochs = s->hist.n;
     r.train_loss = s->hist.train_loss;
     r.val_loss = s->hist.val_loss;
-    r.val_accuracy = s->hist.val_accuracy;
+    r.val_accuracy = c ? s->hist.val_accuracy : NULL; /* a loss-only model has no accuracy */
     r.best_epoch = s->stop.best_epoch;
     r.nclasses = c;
-    r.confusion = s->metrics.confusion;
+    r.confusion = c ? s->metrics.confusion : NULL;
     r.test_loss = metrics_loss(&s->metrics);
-    r.test_accuracy = metrics_accuracy(&s->metrics);
+    r.test_accuracy = c ? metrics_accuracy(&s->metrics) : NAN;
     double *pr = xcalloc((size_t)(2 * c + 1), sizeof *pr);
     for (int i = 0; i < c; i++) pr[i] = metrics_precision(&s->metrics, i), pr[c + i] = metrics_recall(&s->metrics, i);
     r.precision = pr;

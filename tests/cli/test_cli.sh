@@ -75,5 +75,11 @@ contains out "model multimodal_gated extends multimodal" "ast"
 expect 0 "-o" -- models/image_conv2net.mmg -o "$tmp/summary.txt"
 if grep -qF "225,034" "$tmp/summary.txt"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: -o"; fi
 
+expect 1 "misspelled train setting" -- tests/frontend/errors/invalid_train/misspelled.mmg
+contains err "invalid_train/misspelled.mmg:5:13: error: unknown train setting 'clip_grad_nrom'" "train setting file:line:col"
+expect 1 "no_decay pattern matching nothing" -- tests/runtime/tiny_tuned.mmg --stage=train --emit=ir --set 'no_decay=["*.b", "*.bias"]'
+contains err "<command line>:1:18: error: no_decay: pattern \"*.bias\" matches no parameter" "no_decay error at the pattern"
+expect 0 "scheduled lr is an input of the step" -- tests/runtime/tiny_tuned.mmg --stage=train --emit=ir
+contains out "%optimizer.lr = input f32[]" "lr input"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

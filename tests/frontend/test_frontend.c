@@ -116,6 +116,55 @@ static void test_train_settings(void) {
     compile_free(&c);
 }
 
+/* The schedule, warm-up, clipping and no_decay settings, as written and by --set. */
+static void test_update_settings(void) {
+    Compiled c;
+    if (compile_file_ok(&c, "tests/runtime/tiny_tuned.mmg", NULL, 0)) {
+        const OptimizerSpec *o = &c.model.train.optimizer;
+        CU_ASSERT_EQUAL(o->kind, OPT_ADAMW);
+        CU_ASSERT_DOUBLE_EQUAL(o->weight_decay, 0.05, 1e-15);
+        CU_ASSERT_EQUAL(o->schedule.kind, LR_COSINE);
+        CU_ASSERT_EQUAL(o->schedule.t_max, 8);
+        CU_ASSERT_DOUBLE_EQUAL(o->schedule.min_lr, 1e-4, 1e-18);
+        CU_ASSERT_EQUAL(o->schedule.warmup, 10);
+        CU_ASSERT_DOUBLE_EQUAL(o->clip_grad_norm, 1.0, 1e-15);
+        CU_ASSERT_EQUAL(o->nno_decay, 1);
+        if (o->nno_decay == 1) CU_ASSERT_STRING_EQUAL(o->no_decay[0], "*.b");
+    }
+    compile_free(&c);
+    /* --set replaces one of them and keeps the others, whatever the order */
+    const char *sets[] = {"schedule=step(every: 3, gamma: 0.5)", "optimizer=sgd(lr: 0.1, weight_decay: 0.01)",
+                          "no_decay=[\"*.b\", \"*.w\"]", "warmup=0", "schedule=cosine"};
+    if (compile_file_ok(&c, "tests/runtime/tiny_tuned.mmg", sets, 3)) {
+        const OptimizerSpec *o = &c.model.train.optimizer;
+        CU_ASSERT_EQUAL(o->kind, OPT_SGD);
+        CU_ASSERT_DOUBLE_EQUAL(o->weight_decay, 0.01, 1e-15);
+        CU_ASSERT_EQUAL(o->schedule.kind, LR_STEP);
+        CU_ASSERT_EQUAL(o->schedule.every, 3);
+        CU_ASSERT_DOUBLE_EQUAL(o->schedule.gamma, 0.5, 1e-15);
+        CU_ASSERT_EQUAL(o->schedule.warmup, 10);
+        CU_ASSERT_DOUBLE_EQUAL(o->clip_grad_norm, 1.0, 1e-15);
+        CU_ASSERT_EQUAL(o->nno_decay, 2);
+        if (o->nno_decay == 2) CU_ASSERT_STRING_EQUAL(o->no_decay[1], "*.w");
+    }
+    compile_free(&c);
+    /* a bare cosine lasts max_epochs; a warm-up of 0 and no schedule leave lr a constant */
+    if (compile_file_ok(&c, "tests/runtime/tiny_tuned.mmg", sets + 3, 2)) {
+        const OptimizerSpec *o = &c.model.train.optimizer;
+        CU_ASSERT_EQUAL(o->schedule.kind, LR_COSINE);
+        CU_ASSERT_EQUAL(o->schedule.t_max, 40);
+        CU_ASSERT_EQUAL(o->schedule.warmup, 0);
+    }
+    compile_free(&c);
+    if (compile_file_ok(&c, "tests/runtime/tiny.mmg", NULL, 0)) {
+        const OptimizerSpec *o = &c.model.train.optimizer;
+        CU_ASSERT_FALSE(optimizer_lr_is_input(o));
+        CU_ASSERT_EQUAL(o->clip_grad_norm, 0);
+        CU_ASSERT_EQUAL(o->nno_decay, 0);
+    }
+    compile_free(&c);
+}
+
 /* A fusion method written in a user's own file compiles and trains its params. */
 static void test_user_fusion(void) {
     Compiled c;
@@ -279,6 +328,7 @@ static CU_TestInfo tests[] = {
     {"gated fusion parameters: names, shapes, init", test_gated_params},
     {"--set: model binding, block argument by path, train settings", test_set},
     {"train settings as written in the model file", test_train_settings},
+    {"schedule, warm-up, clipping and no_decay settings, and --set", test_update_settings},
     {"a user's own fusion block compiles", test_user_fusion},
     {"a block bound to a name shares its parameters", test_shared_instance},
     {"IR print -> parse -> print is the identity on every model", test_ir_round_trip},

@@ -131,7 +131,7 @@ static int run_case(const char *cs, const EngineOps *ops) {
         return 0;
     }
     Graph *g = c.model.graph;
-    PassConfig cfg = {STAGE_TRAIN, {OPT_ADAM, 1e-3, 0, 0.9, 0.999, 1e-8, 0}, 1, NULL, NULL};
+    PassConfig cfg = {STAGE_TRAIN, {.kind = OPT_ADAM, .lr = 1e-3, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8}, 1, NULL, NULL};
     PassError perr;
     Engine e = {0};
     int ok = pipeline_run(g, &cfg, &perr) == 0;

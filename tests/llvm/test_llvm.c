@@ -272,7 +272,7 @@ static Graph *build_case(const Case *c, int train) {
     int na = 1;
     for (int i = 0; i < rt.shape.rank; i++) all[na++] = i;
     ir_add_output(g, "loss", ir_build(g, OP_REDUCE_SUM, &m, 1, all, na, 0, NULL, loc, err, sizeof err));
-    PassConfig cfg = {STAGE_TRAIN, {OPT_ADAM, 0.01, 0, 0.9, 0.999, 1e-8, 0}, 0, NULL, NULL};
+    PassConfig cfg = {STAGE_TRAIN, {.kind = OPT_ADAM, .lr = 0.01, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8}, 0, NULL, NULL};
     PassError perr;
     if (pipeline_run(g, &cfg, &perr)) {
         fprintf(stderr, "\n%s: pipeline: %s\n", ir_op_info[c->op].name, perr.msg);

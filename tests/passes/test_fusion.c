@@ -145,7 +145,7 @@ static void test_adam_one_loop(void) {
                         "}\n",
                         "t.ir", err, sizeof err);
     CU_ASSERT_PTR_NOT_NULL_FATAL(g);
-    PassConfig cfg = {STAGE_TRAIN, {OPT_ADAM, 1e-3, 0, 0.9, 0.999, 1e-8, 0}, 0, NULL, NULL};
+    PassConfig cfg = {STAGE_TRAIN, {.kind = OPT_ADAM, .lr = 1e-3, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8}, 0, NULL, NULL};
     PassError perr;
     CU_ASSERT_EQUAL_FATAL(pipeline_run(g, &cfg, &perr), 0);
     KernelPlan p;

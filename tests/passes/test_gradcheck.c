@@ -176,7 +176,7 @@ static int check_case(const Case *c) {
     int params[3], r;
     Graph *g = build_case(c, params, &r);
     if (!g) return 0;
-    PassConfig cfg = {STAGE_TRAIN, {OPT_SGD, 0.1, 0, 0, 0, 0, 0}, 0, NULL, NULL};
+    PassConfig cfg = {STAGE_TRAIN, {.kind = OPT_SGD, .lr = 0.1}, 0, NULL, NULL};
     PassError perr;
     if (pass_autodiff(g, &cfg, &perr)) {
         fprintf(stderr, "\n%s: autodiff: %s\n", ir_op_info[c->op].name, perr.msg);
@@ -270,7 +270,7 @@ static void test_missing_rule(void) {
     int m = ir_build(g, OP_MUL, prod, 2, NULL, 0, 0, NULL, loc, err, sizeof err);
     int loss = ir_build(g, OP_REDUCE_SUM, &m, 1, all, 4, 0, NULL, loc, err, sizeof err);
     ir_add_output(g, "loss", loss);
-    PassConfig cfg = {STAGE_TRAIN, {OPT_SGD, 0.1, 0, 0, 0, 0, 0}, 0, NULL, NULL};
+    PassConfig cfg = {STAGE_TRAIN, {.kind = OPT_SGD, .lr = 0.1}, 0, NULL, NULL};
     PassError perr;
     CU_ASSERT_EQUAL(pass_autodiff(g, &cfg, &perr), -1);
     CU_ASSERT_STRING_EQUAL(perr.msg, "no gradient rule for op 'conv1d_grad_weight'");

@@ -16,6 +16,7 @@
 #include "early_stop.h"
 #include "frontend/compile.h"
 #include "harness.h"
+#include "lr_schedule.h"
 #include "metrics.h"
 #include "npy.h"
 #include "train.h"
@@ -117,14 +118,19 @@ static void make_data(const char *dir) {
     }
 }
 
-/* Trains tiny.mmg with the given --set values; returns the exit code. */
-static int train(const char *const *sets, int nsets, RunOptions *ro, char *err) {
+/* Trains a model file with the given --set values; returns the exit code. */
+static int train_file(const char *path, const char *const *sets, int nsets, RunOptions *ro, char *err) {
     Compiled c;
-    compile_file(&c, "tests/runtime/tiny.mmg", sets, nsets);
+    compile_file(&c, path, sets, nsets);
     CU_ASSERT_EQUAL_FATAL(c.status, 0);
     int rc = train_model(&c.model, ro, err, 512);
     compile_free(&c);
     return rc;
+}
+
+/* Trains tiny.mmg with the given --set values; returns the exit code. */
+static int train(const char *const *sets, int nsets, RunOptions *ro, char *err) {
+    return train_file("tests/runtime/tiny.mmg", sets, nsets, ro, err);
 }
 
 /* A file's text (a test failure if it cannot be read). */
@@ -192,7 +198,7 @@ static void test_end_to_end_interp(void) { end_to_end(&engine_interp); }
 static void test_end_to_end_llvm(void) { end_to_end(&engine_llvm); }
 
 /* Training 3 epochs, then resuming to 6, ends where 6 epochs straight do. */
-static void resume(const EngineOps *ops) {
+static void resume_model(const EngineOps *ops, const char *model) {
     char data[300], a[300], b[300], err[512] = "";
     snprintf(data, sizeof data, "%s/data", harness_tmpdir());
     snprintf(a, sizeof a, "%s/straight.safetensors", harness_tmpdir());
@@ -201,11 +207,11 @@ static void resume(const EngineOps *ops) {
     const char *six[] = {"max_epochs=6", "early_stopping.patience=100"};
     const char *three[] = {"max_epochs=3", "early_stopping.patience=100"};
     RunOptions ro = {data, NULL, NULL, NULL, a, NULL, NULL, ops, 0, out};
-    CU_ASSERT_EQUAL(train(six, 2, &ro, err), 0);
+    CU_ASSERT_EQUAL(train_file(model, six, 2, &ro, err), 0);
     ro.save_path = b;
-    CU_ASSERT_EQUAL(train(three, 2, &ro, err), 0);
+    CU_ASSERT_EQUAL(train_file(model, three, 2, &ro, err), 0);
     ro.resume_path = b;
-    CU_ASSERT_EQUAL(train(six, 2, &ro, err), 0);
+    CU_ASSERT_EQUAL(train_file(model, six, 2, &ro, err), 0);
     Checkpoint *x = ckpt_read(a, err, sizeof err), *y = ckpt_read(b, err, sizeof err);
     CU_ASSERT_PTR_NOT_NULL_FATAL(x);
     CU_ASSERT_PTR_NOT_NULL_FATAL(y);
@@ -224,8 +230,101 @@ static void resume(const EngineOps *ops) {
     fclose(out);
 }
 
+static void resume(const EngineOps *ops) { resume_model(ops, "tests/runtime/tiny.mmg"); }
 static void test_resume_interp(void) { resume(&engine_interp); }
 static void test_resume_llvm(void) { resume(&engine_llvm); }
+/* with a warm-up, a cosine schedule, clipping and no_decay (the lr follows the step count) */
+static void test_resume_tuned(void) { resume_model(&engine_llvm, "tests/runtime/tiny_tuned.mmg"); }
+
+/* ---- learning-rate schedules ---------------------------------------------------------- */
+
+/* Each schedule's learning rate against values worked out by hand. */
+static void test_lr_schedule(void) {
+    OptimizerSpec o = {.kind = OPT_SGD, .lr = 0.1};
+    for (int e = 0; e < 5; e++) CU_ASSERT_DOUBLE_EQUAL(lr_schedule_at(&o, e, (uint64_t)e * 7), 0.1, 1e-15);
+    o.schedule = (LrSchedule){.kind = LR_STEP, .every = 2, .gamma = 0.5};
+    const double step[6] = {0.1, 0.1, 0.05, 0.05, 0.025, 0.025};
+    for (int e = 0; e < 6; e++) CU_ASSERT_DOUBLE_EQUAL(lr_schedule_at(&o, e, 1000), step[e], 1e-15);
+    o.schedule = (LrSchedule){.kind = LR_COSINE, .t_max = 4, .min_lr = 0.01};
+    /* 0.01 + 0.09 (1 + cos(pi e / 4)) / 2 */
+    const double cosine[5] = {0.1, 0.0868198052, 0.055, 0.0231801948, 0.01};
+    for (int e = 0; e < 5; e++) CU_ASSERT_DOUBLE_EQUAL(lr_schedule_at(&o, e, 1000), cosine[e], 1e-10);
+    o.schedule = (LrSchedule){.kind = LR_CONSTANT, .warmup = 4};
+    const double warm[6] = {0.025, 0.05, 0.075, 0.1, 0.1, 0.1};
+    for (int k = 0; k < 6; k++) CU_ASSERT_DOUBLE_EQUAL(lr_schedule_at(&o, 0, (uint64_t)k), warm[k], 1e-15);
+    /* the warm-up scales the epoch's scheduled rate */
+    o.schedule = (LrSchedule){.kind = LR_STEP, .every = 1, .gamma = 0.5, .warmup = 10};
+    CU_ASSERT_DOUBLE_EQUAL(lr_schedule_at(&o, 2, 4), 0.025 * 0.5, 1e-15);
+    CU_ASSERT_DOUBLE_EQUAL(lr_schedule_at(&o, 2, 10), 0.025, 1e-15);
+}
+
+/* How many times needle occurs in s. */
+static int count_of(const char *s, const char *needle) {
+    int n = 0;
+    for (const char *p = s; (p = strstr(p, needle)); p++) n++;
+    return n;
+}
+
+/* The val_loss column of a training log (at most n epochs); the count. */
+static int val_losses(const char *log, double *v, int n) {
+    char *csv = slurp(log), *line = csv ? strchr(csv, '\n') : NULL;
+    int k = 0;
+    for (; line && line[1] && k < n; line = strchr(line + 1, '\n')) {
+        int epoch;
+        double train_loss;
+        if (sscanf(line + 1, "%d,%lf,%lf", &epoch, &train_loss, &v[k]) == 3) k++;
+    }
+    free(csv);
+    return k;
+}
+
+/* The step reads the scheduled lr: a step schedule that never decays gives
+ * the constant-lr run's bits, and an lr of 0 from epoch 2 on freezes the
+ * weights (the validation loss stays that of epoch 1). */
+static void scheduled(const EngineOps *ops) {
+    char data[300], json[2][300], log[300], err[512] = "";
+    snprintf(data, sizeof data, "%s/data", harness_tmpdir());
+    make_data(data);
+    snprintf(json[0], sizeof json[0], "%s/constant.json", harness_tmpdir());
+    snprintf(json[1], sizeof json[1], "%s/scheduled.json", harness_tmpdir());
+    snprintf(log, sizeof log, "%s/frozen.csv", harness_tmpdir());
+    FILE *out = fopen("/dev/null", "w");
+    const char *sets[] = {"max_epochs=4", "early_stopping.patience=100", "schedule=step(every: 1000, gamma: 0.5)"};
+    for (int k = 0; k < 2; k++) {
+        RunOptions ro = {data, NULL, json[k], NULL, NULL, NULL, NULL, ops, 0, out};
+        CU_ASSERT_EQUAL(train(sets, 2 + k, &ro, err), 0);
+    }
+    char *a = slurp(json[0]), *b = slurp(json[1]);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+    CU_ASSERT_STRING_EQUAL(a, b);
+    free(a);
+    free(b);
+    const char *frozen[] = {"max_epochs=4", "early_stopping.patience=100", "schedule=step(every: 1, gamma: 0)"};
+    RunOptions ro = {data, log, NULL, NULL, NULL, NULL, NULL, ops, 0, out};
+    CU_ASSERT_EQUAL(train(frozen, 3, &ro, err), 0);
+    double v[4];
+    CU_ASSERT_EQUAL_FATAL(val_losses(log, v, 4), 4);
+    for (int e = 1; e < 4; e++) CU_ASSERT_EQUAL(v[e], v[0]);
+    char jsonl[300];
+    snprintf(jsonl, sizeof jsonl, "%s/frozen.jsonl", harness_tmpdir());
+    char *lines = slurp(jsonl); /* each epoch's scheduled rate: 1e-2, then 0 */
+    CU_ASSERT_PTR_NOT_NULL_FATAL(lines);
+    CU_ASSERT_EQUAL(count_of(lines, "\"lr\": 0.01, "), 1);
+    CU_ASSERT_EQUAL(count_of(lines, "\"lr\": 0, "), 3);
+    free(lines);
+    CU_ASSERT_EQUAL(train(sets, 2, &ro, err), 0); /* without the schedule it keeps learning */
+    CU_ASSERT_EQUAL_FATAL(val_losses(log, v, 4), 4);
+    CU_ASSERT_NOT_EQUAL(v[1], v[0]);
+    lines = slurp(jsonl); /* and logs no rate */
+    CU_ASSERT_PTR_NOT_NULL_FATAL(lines);
+    CU_ASSERT_EQUAL(count_of(lines, "\"lr\""), 0);
+    free(lines);
+    fclose(out);
+}
+
+static void test_scheduled_interp(void) { scheduled(&engine_interp); }
+static void test_scheduled_llvm(void) { scheduled(&engine_llvm); }
 
 /* Ctrl-C: the batch finishes, the checkpoint is saved, the run stops with
  * status 130, and --resume goes on from there. */
@@ -307,6 +406,98 @@ static void test_bad_data(void) {
     compile_free(&c);
 }
 
+/* ---- a loss-only model ---------------------------------------------------------------- */
+
+/* pair.mmg's data: two noisy views a, b of 200 + 100 random points z (b
+ * reversed), no labels. */
+static void make_pair_data(const char *dir) {
+    mkdir(dir, 0755);
+    const char *split[2] = {"train", "test"};
+    int64_t count[2] = {200, 100};
+    unsigned s = 7;
+    for (int k = 0; k < 2; k++) {
+        float *a = xmalloc((size_t)count[k] * 8 * sizeof *a), *b = xmalloc((size_t)count[k] * 8 * sizeof *b);
+        for (int64_t i = 0; i < count[k]; i++)
+            for (int j = 0; j < 8; j++) {
+                double r[3];
+                for (int t = 0; t < 3; t++) s = s * 1664525u + 1013904223u, r[t] = (s >> 8) / 16777216.0 - 0.5;
+                a[i * 8 + j] = (float)(2 * r[0] + 0.3 * r[1]);
+                b[i * 8 + 7 - j] = (float)(2 * r[0] + 0.3 * r[2]);
+            }
+        char name[64];
+        int64_t shape[2] = {count[k], 8};
+        snprintf(name, sizeof name, "a_%s.npy", split[k]);
+        write_npy(dir, name, 'f', 2, shape, a);
+        snprintf(name, sizeof name, "b_%s.npy", split[k]);
+        write_npy(dir, name, 'f', 2, shape, b);
+        free(a);
+        free(b);
+    }
+}
+
+/* A model that binds only a loss trains and early-stops on val_loss,
+ * reports losses only (no accuracy, no confusion matrix) on the terminal,
+ * in the log, the metrics file and the report, and refuses to monitor
+ * val_accuracy. */
+static void loss_only(const EngineOps *ops) {
+    char data[300], log[300], json[300], report[300], outp[300], err[512] = "";
+    snprintf(data, sizeof data, "%s/pair", harness_tmpdir());
+    make_pair_data(data);
+    snprintf(log, sizeof log, "%s/pair.csv", harness_tmpdir());
+    snprintf(json, sizeof json, "%s/pair.json", harness_tmpdir());
+    snprintf(report, sizeof report, "%s/pair-report", harness_tmpdir());
+    snprintf(outp, sizeof outp, "%s/pair.out", harness_tmpdir());
+    FILE *out = fopen(outp, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(out);
+    RunOptions ro = {data, log, json, report, NULL, NULL, NULL, ops, 0, out};
+    int rc = train_file("tests/runtime/pair.mmg", NULL, 0, &ro, err);
+    fclose(out);
+    if (rc) fprintf(stderr, "\n%s\n", err);
+    CU_ASSERT_EQUAL_FATAL(rc, 0);
+    char *text = slurp(outp), *metrics = slurp(json), *csv = slurp(log);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(metrics);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(csv);
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "epoch   1  train_loss "));
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "\ntest: loss "));
+    CU_ASSERT_PTR_NULL(strstr(text, "accuracy"));
+    CU_ASSERT_PTR_NULL(strstr(text, "confusion"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(metrics, "\"monitor\": \"val_loss\""));
+    CU_ASSERT_PTR_NOT_NULL(strstr(metrics, "\"test_samples\": 100,"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(metrics, "\"test_loss\": "));
+    CU_ASSERT_PTR_NULL(strstr(metrics, "accuracy"));
+    CU_ASSERT_PTR_NULL(strstr(metrics, "confusion"));
+    CU_ASSERT_EQUAL(strncmp(csv, "epoch,train_loss,val_loss,val_accuracy,seconds\n1,", 49), 0);
+    /* it learns: the best validation loss is below the first epoch's */
+    double v[64];
+    int n = val_losses(log, v, 64), best = 0;
+    CU_ASSERT_TRUE_FATAL(n >= 2);
+    for (int e = 1; e < n; e++)
+        if (v[e] < v[best]) best = e;
+    CU_ASSERT_TRUE(v[best] < 0.8 * v[0]);
+    char cmd[700], page[400];
+    snprintf(cmd, sizeof cmd, "xmllint --noout '%s/index.html'", report);
+    CU_ASSERT_EQUAL(system(cmd), 0);
+    snprintf(page, sizeof page, "%s/index.html", report);
+    char *html = slurp(page);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(html);
+    CU_ASSERT_PTR_NULL(strstr(html, "accuracy"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(html, "<th>test loss</th>"));
+    free(html);
+    free(text);
+    free(metrics);
+    free(csv);
+    /* accuracy cannot be monitored */
+    const char *acc[] = {"early_stopping.monitor=val_accuracy"};
+    RunOptions quiet = {data, NULL, NULL, NULL, NULL, NULL, NULL, ops, 0, stdout};
+    CU_ASSERT_EQUAL(train_file("tests/runtime/pair.mmg", acc, 1, &quiet, err), TRAIN_ERROR);
+    CU_ASSERT_STRING_EQUAL(err, "early_stopping.monitor is val_accuracy, but model 'pair' has no logits (it binds only a "
+                                "loss), so there is no accuracy; monitor val_loss");
+}
+
+static void test_loss_only_interp(void) { loss_only(&engine_interp); }
+static void test_loss_only_llvm(void) { loss_only(&engine_llvm); }
+
 static CU_TestInfo tests[] = {
     {"early stopping on a scripted loss sequence", test_early_stopping},
     {"metrics against hand-computed values, padding excluded", test_metrics},
@@ -315,6 +506,12 @@ static CU_TestInfo tests[] = {
     {"end to end (llvm): learns, logs, reports, reproduces, evaluates a checkpoint", test_end_to_end_llvm},
     {"resuming from a checkpoint equals training straight through (interpreter)", test_resume_interp},
     {"resuming from a checkpoint equals training straight through (llvm)", test_resume_llvm},
+    {"resuming with a warm-up, a cosine schedule, clipping and no_decay (llvm)", test_resume_tuned},
+    {"learning-rate schedules against hand-computed values", test_lr_schedule},
+    {"the step reads the scheduled learning rate (interpreter)", test_scheduled_interp},
+    {"the step reads the scheduled learning rate (llvm)", test_scheduled_llvm},
+    {"a loss-only model trains and reports losses only (interpreter)", test_loss_only_interp},
+    {"a loss-only model trains and reports losses only (llvm)", test_loss_only_llvm},
     {"Ctrl-C saves and stops; --resume goes on", test_interrupt},
     {"malformed data sets", test_bad_data},
     CU_TEST_INFO_NULL,
