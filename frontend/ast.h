@@ -90,16 +90,18 @@ typedef struct {
     Loc loc;
 } ParamDecl;
 
-typedef enum { ST_PARAM, ST_ASSIGN, ST_RETURN, ST_IF, ST_FOR } StmtKind;
+typedef enum { ST_PARAM, ST_STATE, ST_UPDATE, ST_ASSIGN, ST_RETURN, ST_IF, ST_FOR } StmtKind;
 
-/* Statements of a block body. `if` and `for` run at compile time: `if`
+/* Statements of a block body. `state` declares a tensor the step keeps but
+ * does not train (running statistics); `update NAME = value` is its value
+ * after each training step. `if` and `for` run at compile time: `if`
  * picks its branch by a compile-time bool, `for` repeats its body once per
  * item of a compile-time list (unrolled); neither opens a new scope. */
 typedef struct {
     StmtKind kind;
-    const char *name;  /* ST_PARAM, ST_ASSIGN; ST_FOR: the loop variable */
+    const char *name;  /* ST_PARAM, ST_STATE, ST_UPDATE, ST_ASSIGN; ST_FOR: the loop variable */
     List names;        /* ST_ASSIGN of several values: `e, l = f(x)`     */
-    Pattern *pattern;  /* ST_PARAM                                      */
+    Pattern *pattern;  /* ST_PARAM, ST_STATE                            */
     Expr *value;       /* init, value, result; ST_IF: the condition;
                           ST_FOR: the list iterated over                 */
     Loc loc;

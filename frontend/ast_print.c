@@ -94,10 +94,12 @@ static void print_stmts(const List *l, int indent, FILE *out) {
         fprintf(out, "%*s", indent, "");
         switch (s->kind) {
         case ST_PARAM:
-            fprintf(out, "param %s: ", s->name);
+        case ST_STATE:
+            fprintf(out, "%s %s: ", s->kind == ST_PARAM ? "param" : "state", s->name);
             print_pattern(s->pattern, out);
             fputs(" = ", out);
             break;
+        case ST_UPDATE: fprintf(out, "update %s = ", s->name); break;
         case ST_ASSIGN:
             print_names(s->name, &s->names, out);
             break;

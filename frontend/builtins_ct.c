@@ -1,5 +1,6 @@
-/* builtins_ct.c — functions that run at compile time on numbers and lists
- * and make no graph node: `range` for `for` loops, `floordiv`, `len`.
+/* builtins_ct.c — functions that run at compile time on numbers, lists and
+ * tensor types, and make no graph node: `range` for `for` loops,
+ * `floordiv`, `len`, `shape`, `rank`.
  * They share the primitives' calling convention (elab.h's Builtin). */
 #include <math.h>
 #include <string.h>
@@ -58,10 +59,26 @@ static Value len(Elab *E, const Builtin *b, Value *a, int n, Loc loc) {
     return (Value){.kind = V_INT, .loc = loc, .i = a[0].n};
 }
 
+/* shape(x): x's dimensions as a list of ints; rank(x): how many. */
+static Value shape(Elab *E, const Builtin *b, Value *a, int n, Loc loc) {
+    (void)n;
+    if (a[0].kind != V_TENSOR) {
+        diag_error(E->diag, a[0].loc, "%s() needs a tensor, got %s", b->name, elab_describe(E, &a[0]));
+        return none();
+    }
+    const Shape *s = &elab_type(E, &a[0])->shape;
+    if (!strcmp(b->name, "rank")) return (Value){.kind = V_INT, .loc = loc, .i = s->rank};
+    Value *items = arena_alloc(E->arena, (size_t)(s->rank + 1) * sizeof *items);
+    for (int i = 0; i < s->rank; i++) items[i] = (Value){.kind = V_INT, .loc = loc, .i = s->dim[i]};
+    return (Value){.kind = V_LIST, .loc = loc, .items = items, .n = s->rank};
+}
+
 static const Builtin ct_builtins[] = {
     {"range", range, 0, -1, {{"start", 'i', NULL}, {"stop", 'i', "none"}, {"step", 'i', "1"}}},
     {"floordiv", floordiv, 0, -1, {{"a", 'f', NULL}, {"b", 'f', NULL}}},
     {"len", len, 0, -1, {{"items", 'a', NULL}}},
+    {"shape", shape, 0, -1, {{"x", 'a', NULL}}},
+    {"rank", shape, 0, -1, {{"x", 'a', NULL}}},
 };
 
 const Builtin *builtin_ct_find(const char *name) {

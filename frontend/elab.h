@@ -162,6 +162,12 @@ int elab_match(Elab *E, Frame *f, const Pattern *p, Value v, const char *what, L
  * 0 if it is none, -1 if its evaluation failed (a cycle). */
 int elab_resolve_binding(Elab *E, const char *name);
 
+/* The runtime's own inputs, made the first time a block reads them:
+ * `training` (f32 [], 1 in a training step, 0 when evaluating) and
+ * `sample_weight` (f32 [B], 1 for a sample, 0 for a short batch's
+ * padding). 1 and the tensor in *v if name is one of them, else 0. */
+int elab_special(Elab *E, const char *name, Loc loc, Value *v);
+
 /* ---- builtins.c ---------------------------------------------------------- */
 typedef struct {
     const char *name;

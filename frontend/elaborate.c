@@ -182,6 +182,8 @@ static Value lookup(Elab *E, Frame *f, const char *name, Loc loc) {
     const Builtin *bi = builtin_find(strncmp(name, "op.", 3) ? name : name + 3);
     if (!bi) bi = builtin_ct_find(name);
     if (bi) return (Value){.kind = V_BUILTIN, .loc = loc, .builtin = bi};
+    Value special;
+    if (E->out && elab_special(E, name, loc, &special)) return special;
     diag_error(E->diag, loc, "unknown name '%s'", name);
     hint_unknown_name(E, f, name, loc);
     return none();
@@ -280,8 +282,29 @@ static Op tensor_op(int op, int *swap) {
     }
 }
 
+/* Lists at compile time: a + b joins, a * n (or n * a) repeats. */
+static Value list_op(Elab *E, int op, Value a, Value b, Loc loc) {
+    if (op == '+' && a.kind == V_LIST && b.kind == V_LIST) {
+        Value *items = arena_alloc(E->arena, (size_t)(a.n + b.n + 1) * sizeof *items);
+        memcpy(items, a.items, (size_t)a.n * sizeof *items);
+        memcpy(items + a.n, b.items, (size_t)b.n * sizeof *items);
+        return (Value){.kind = V_LIST, .loc = loc, .items = items, .n = a.n + b.n};
+    }
+    Value l = a.kind == V_LIST ? a : b, k = a.kind == V_LIST ? b : a;
+    if (op == '*' && k.kind == V_INT && k.i >= 0 && (int64_t)l.n * k.i <= 10000) {
+        int n = (int)(l.n * k.i);
+        Value *items = arena_alloc(E->arena, (size_t)(n + 1) * sizeof *items);
+        for (int i = 0; i < n; i++) items[i] = l.items[i % (l.n ? l.n : 1)];
+        return (Value){.kind = V_LIST, .loc = loc, .items = items, .n = n};
+    }
+    diag_error(E->diag, loc, "operator '%s' on lists: a + b joins two lists, a * n repeats one (n an int, 0 to 10000 items), got %s and %s",
+               ast_op_text(op), elab_describe(E, &a), elab_describe(E, &b));
+    return none();
+}
+
 static Value binary(Elab *E, int op, Value a, Value b, Loc loc) {
     if (a.kind == V_NONE || b.kind == V_NONE) return none();
+    if (a.kind == V_LIST || b.kind == V_LIST) return list_op(E, op, a, b, loc);
     int bools = a.kind == V_BOOL && b.kind == V_BOOL;
     if ((is_number(&a) && is_number(&b)) || (bools && is_comparison(op))) return fold(E, op, a, b, loc);
     const Value *bad = a.kind != V_TENSOR && !is_number(&a) ? &a : b.kind != V_TENSOR && !is_number(&b) ? &b : NULL;
@@ -667,17 +690,18 @@ static const char *param_segment(Elab *E, Frame *f, const char *name) {
 
 /* `param name: [shape] = init` — creates (or, in an instance, reuses) it. */
 static void exec_param(Elab *E, Frame *f, const Stmt *s) {
+    const char *kind = s->kind == ST_STATE ? "state" : "parameter";
     elab_scope_bind(E, f->scope, s->name, none()); /* after an error, uses of it stay quiet */
     TType t = {elab_pattern_dtype(s->pattern), {0, {0}}};
     int bad = 0;
     for (int i = 0; i < s->pattern->dims.n; i++) {
         const Expr *d = s->pattern->dims.items[i];
         if (d->kind == EX_ELLIPSIS) {
-            diag_error(E->diag, d->loc, "a parameter's shape cannot contain '...'");
+            diag_error(E->diag, d->loc, "a %s's shape cannot contain '...'", kind);
             return;
         }
         if (t.shape.rank == IR_MAX_RANK) {
-            diag_error(E->diag, d->loc, "a parameter has at most %d dimensions", IR_MAX_RANK);
+            diag_error(E->diag, d->loc, "a %s has at most %d dimensions", kind, IR_MAX_RANK);
             return;
         }
         bad |= elab_eval_dim(E, f, d, &t.shape.dim[t.shape.rank++]);
@@ -685,7 +709,7 @@ static void exec_param(Elab *E, Frame *f, const Stmt *s) {
     Value init = elab_eval(E, f, s->value);
     if (bad || init.kind == V_NONE) return;
     if (init.kind != V_INIT) {
-        diag_error(E->diag, s->value->loc, "parameter '%s' needs an initializer like uniform(-0.1, 0.1), got %s",
+        diag_error(E->diag, s->value->loc, "%s '%s' needs an initializer like uniform(-0.1, 0.1), got %s", kind,
                    s->name, elab_describe(E, &init));
         return;
     }
@@ -698,7 +722,7 @@ static void exec_param(Elab *E, Frame *f, const Stmt *s) {
         const TType *ot = elab_type(E, &old->value);
         char a[128], b[128];
         if (!ir_shape_eq(&ot->shape, &t.shape)) {
-            diag_error(E->diag, s->loc, "shared parameter '%s' has shape %s here but %s at its first use",
+            diag_error(E->diag, s->loc, "shared %s '%s' has shape %s here but %s at its first use", kind,
                        s->name, ir_shape_str(&t.shape, a, sizeof a), ir_shape_str(&ot->shape, b, sizeof b));
             return;
         }
@@ -709,16 +733,47 @@ static void exec_param(Elab *E, Frame *f, const Stmt *s) {
     if (resolve_init(E, init, &t.shape, s->value->loc, &in)) return;
     for (int i = 0; i < t.shape.rank; i++)
         if (t.shape.dim[i] <= 0) {
-            diag_error(E->diag, s->loc, "parameter '%s' has a dimension of size %lld", s->name,
+            diag_error(E->diag, s->loc, "%s '%s' has a dimension of size %lld", kind, s->name,
                        (long long)t.shape.dim[i]);
             return;
         }
-    Value v = elab_node(E, OP_PARAM, NULL, 0, NULL, 0, 0, &t, s->loc);
+    Value v = elab_node(E, s->kind == ST_STATE ? OP_STATE : OP_PARAM, NULL, 0, NULL, 0, 0, &t, s->loc);
     if (v.kind == V_NONE) return;
     E->g->nodes[v.node].init = in;
     ir_set_name(E->g, v.node, elab_unique_name(E, key));
     if (f->shared) elab_scope_bind(E, &E->shared, key, v);
     elab_scope_bind(E, f->scope, s->name, v);
+}
+
+/* `update NAME = value`: the value a state of this block takes after each
+ * training step, as the output "update:PATH" (evaluation never updates). */
+static void exec_update(Elab *E, Frame *f, const Stmt *s) {
+    Binding *b = elab_scope_find(f->scope, s->name);
+    Value v = elab_eval(E, f, s->value);
+    if (!b || b->value.kind == V_NONE || v.kind == V_NONE) {
+        if (!b) diag_error(E->diag, s->loc, "unknown state '%s' (declare it first: state %s: [...] = zeros())", s->name, s->name);
+        return;
+    }
+    const Node *st = b->value.kind == V_TENSOR ? &E->g->nodes[b->value.node] : NULL;
+    if (!st || st->op != OP_STATE) {
+        diag_error(E->diag, s->loc, "'%s' is not a state, so it cannot be updated (declare it with state %s: [...] = ...)",
+                   s->name, s->name);
+        return;
+    }
+    v = elab_as_tensor(E, v, s->value->loc);
+    char a[128], c[128];
+    const TType *vt = elab_type(E, &v);
+    if (vt->dtype != st->type.dtype || !ir_shape_eq(&vt->shape, &st->type.shape)) {
+        diag_error(E->diag, s->value->loc, "the update of state '%s' is %s, but the state is %s", s->name,
+                   ir_type_str(vt, a, sizeof a), ir_type_str(&st->type, c, sizeof c));
+        return;
+    }
+    const char *out = arena_printf(E->arena, "update:%s", st->name);
+    if (ir_output(E->g, out) >= 0) {
+        diag_error(E->diag, s->loc, "state '%s' is updated twice in one step (is its block called twice?)", st->name);
+        return;
+    }
+    ir_add_output(E->g, out, v.node);
 }
 
 /* Runs a statement list in frame f. Returns 1 after a `return` (its value
@@ -817,7 +872,9 @@ static int exec_stmts(Elab *E, Frame *f, const BlockDef *b, const List *l, Loc c
         const Stmt *s = l->items[i];
         int r = 0;
         switch (s->kind) {
-        case ST_PARAM: exec_param(E, f, s); break;
+        case ST_PARAM:
+        case ST_STATE: exec_param(E, f, s); break;
+        case ST_UPDATE: exec_update(E, f, s); break;
         case ST_ASSIGN: {
             Value v = elab_eval(E, f, s->value);
             if (s->names.n) {

@@ -41,7 +41,10 @@ typedef struct {
     ModelIO *inputs, *labels;
     int ninputs, nlabels;
     TrainSettings train;
-    int weight_node;    /* INPUT sample_weight [B] of a per-sample loss, or -1 */
+    int weight_node;    /* INPUT sample_weight [B]: 1 for a sample, 0 for padding
+                           (a per-sample loss or a block reads it), or -1  */
+    int training_node;  /* INPUT training []: 1 in a training step, 0 when
+                           evaluating (a block reads it), or -1            */
     int cmdline_error;  /* an error was in a --set (exit status 2) */
 } Elaborated;
 

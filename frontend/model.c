@@ -218,6 +218,10 @@ static void declare_io(Elab *E, Frame *f, ModelStmt *s, Elaborated *out) {
             bad = elab_eval_dim(E, f, x, &t.shape.dim[t.shape.rank++]) != 0;
         }
         elab_scope_bind(E, f->scope, d->name, none()); /* after an error, uses of it stay quiet */
+        if (!strcmp(d->name, "training") || !strcmp(d->name, "sample_weight")) {
+            diag_error(E->diag, d->loc, "'%s' is an input the runtime feeds itself; name this one differently", d->name);
+            continue;
+        }
         if (bad) continue;
         Op op = s->kind == MS_INPUT ? OP_INPUT : OP_LABEL;
         Value v = elab_node(E, op, NULL, 0, NULL, 0, 0, &t, d->loc);
@@ -268,6 +272,22 @@ static int apply_sets(Elab *E, SetValue *sv, int nsets, List *stmts, Setting **s
  * its mean over the real samples of the batch, weighted by a new input
  * "sample_weight" [B] (1 for a sample, 0 for padding in a short last batch),
  * and is kept as the output "sample_loss"; a scalar is used as it is. */
+int elab_special(Elab *E, const char *name, Loc loc, Value *v) {
+    Elaborated *out = E->out;
+    int *node = !strcmp(name, "training") ? &out->training_node : !strcmp(name, "sample_weight") ? &out->weight_node : NULL;
+    if (!node) return 0;
+    if (*node < 0) {
+        TType t = {DT_F32, {0, {0}}};
+        if (node == &out->weight_node) t.shape = (Shape){1, {out->train.batch}};
+        Value made = elab_node(E, OP_INPUT, NULL, 0, NULL, 0, 0, &t, loc);
+        if (made.kind == V_NONE) return 0;
+        ir_set_name(E->g, made.node, elab_unique_name(E, name));
+        *node = made.node;
+    }
+    *v = (Value){.kind = V_TENSOR, .loc = loc, .node = *node};
+    return 1;
+}
+
 static Value batch_loss(Elab *E, Value v, Loc loc, Elaborated *out) {
     const TType *t = elab_type(E, &v);
     char buf[128];
@@ -278,10 +298,8 @@ static Value batch_loss(Elab *E, Value v, Loc loc, Elaborated *out) {
         return none();
     }
     ir_add_output(E->g, "sample_loss", v.node);
-    TType wt = *t;
-    Value w = elab_node(E, OP_INPUT, NULL, 0, NULL, 0, 0, &wt, loc);
-    ir_set_name(E->g, w.node, elab_unique_name(E, "sample_weight"));
-    out->weight_node = w.node;
+    Value w;
+    elab_special(E, "sample_weight", loc, &w);
     int64_t all[2] = {0, 0};
     int prod[2] = {v.node, w.node};
     Value wl = elab_node(E, OP_MUL, prod, 2, NULL, 0, 0, NULL, loc);
@@ -396,7 +414,7 @@ static int only_cmdline_errors(const Program *p, int before_errors) {
 
 static int elaborate_here(Program *p, const char *model, const SetOption *sets, int nsets, Elaborated *out) {
     memset(out, 0, sizeof *out);
-    out->weight_node = -1;
+    out->weight_node = out->training_node = -1;
     Arena arena = {0};
     Elab E = {.prog = p, .diag = &p->diag, .arena = &arena};
     int before = p->diag.nerrors;

@@ -60,7 +60,7 @@ static Expr *nest(ParseCtx *ctx, Expr *e);
 %token IMPORT "'import'" DEF "'def'" FUSION "'fusion'" LOSS "'loss'" MODEL "'model'" EXTENDS "'extends'"
 %token PARAM "'param'" RETURN "'return'" DATA "'data'" INPUT "'input'" LABEL "'label'" TRAIN "'train'"
 %token TRUE "'true'" FALSE "'false'" ARROW "'->'" ELLIPSIS "'...'" SEP "end of line"
-%token IF "'if'" ELSE "'else'" FOR "'for'" IN "'in'"
+%token IF "'if'" ELSE "'else'" FOR "'for'" IN "'in'" STATE "'state'" UPDATE "'update'"
 %token LE "'<='" GE "'>='" EQ "'=='" NE "'!='" POW "'**'"
 %token START_FILE START_EXPR
 
@@ -176,6 +176,8 @@ stmt_opt: %empty { $$ = NULL; } | stmt { $$ = $1; } ;
 
 stmt
     : PARAM name ':' pattern '=' expr   { $$ = ast_stmt(A, L(@2), ST_PARAM, $2, $4, $6); }
+    | STATE name ':' pattern '=' expr   { $$ = ast_stmt(A, L(@2), ST_STATE, $2, $4, $6); }
+    | UPDATE name '=' expr              { $$ = ast_stmt(A, L(@2), ST_UPDATE, $2, NULL, $4); }
     | name '=' expr                     { $$ = ast_stmt(A, L(@1), ST_ASSIGN, $1, NULL, $3); }
     | names '=' expr                    { $$ = ast_unpack(A, L(@1), $1, $3); }
     | RETURN expr                       { $$ = ast_stmt(A, L(@1), ST_RETURN, NULL, NULL, $2); }
@@ -236,6 +238,8 @@ name
     | TRAIN     { $$ = "train"; }
     | MODEL     { $$ = "model"; }
     | EXTENDS   { $$ = "extends"; }
+    | STATE     { $$ = "state"; }
+    | UPDATE    { $$ = "update"; }
     ;
 
 /* expressions */

@@ -96,7 +96,7 @@ typedef struct {
     int nattr;
     int64_t attr[IR_MAX_ATTR]; /* meaning per ops.def                         */
     double value;              /* the one float attribute ("value")           */
-    Init init;                 /* PARAM only                                  */
+    Init init;                 /* PARAM; STATE of the model (none: optimizer's) */
     const char *name;          /* source path ("multimodal.fusion.wa"), or NULL */
     Loc loc;
 } Node;

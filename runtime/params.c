@@ -19,7 +19,10 @@ int params_init(ParamStore *s, const Graph *g, char *err, size_t errlen) {
         if (n->op != OP_PARAM && n->op != OP_STATE) continue;
         xgrow((void **)&s->slots, &cap, s->n + 1, sizeof *s->slots);
         size_t count = (size_t)ir_numel(&n->type.shape);
-        s->slots[s->n++] = (ParamSlot){n->name, i, n->op == OP_STATE, n->type.shape, at};
+        /* optimizer state has no init; a model's own state (running
+         * statistics) has one and is kept with the weights */
+        int optimizer_state = n->op == OP_STATE && n->init.kind == INIT_NONE;
+        s->slots[s->n++] = (ParamSlot){n->name, i, optimizer_state, n->type.shape, at};
         if (n->op == OP_PARAM) s->nparams += count;
         at += (count + ALIGN - 1) / ALIGN * ALIGN;
     }

@@ -18,7 +18,10 @@
 typedef struct {
     const char *name;  /* the node's path, e.g. "multimodal.fusion.wa" or its ".m" moment */
     int node;          /* id in the training-step graph (same id in the forward graph for params) */
-    int is_state;      /* optimizer state rather than a trainable parameter */
+    int is_state;      /* optimizer state (zeroed at the start, not kept with the
+                          weights), rather than a parameter or a model's own
+                          state such as running statistics (initialized,
+                          restored with the best weights, saved as best:NAME) */
     Shape shape;
     size_t offset;     /* in floats from the block's start */
 } ParamSlot;

@@ -139,6 +139,8 @@ void session_fill(Session *s, Engine *e, int split, const int64_t *idx, int coun
         float *w = engine_f32(e, s->m->weight_node);
         for (int r = 0; r < s->B; r++) w[r] = r < count ? 1.0f : 0.0f;
     }
+    if (s->m->training_node >= 0) /* 1 in the training step, 0 when evaluating (dropout follows the same) */
+        engine_f32(e, s->m->training_node)[0] = e == &s->train ? 1.0f : 0.0f;
 }
 
 /* The label tensor's values in the engine (the first label), or NULL. */

@@ -23,7 +23,7 @@
 static const char *classes[] = {
     "syntax", "unknown_name", "unknown_keyword", "missing_argument", "shape_mismatch", "import_not_found",
     "import_cycle", "duplicate_definition", "block_as_tensor", "tensor_as_block", "invalid_set", "invalid_train",
-    "recursion", "literal", "model_binding", "control", "warning", "hint",
+    "recursion", "literal", "model_binding", "control", "warning", "hint", "state",
 };
 
 typedef struct {

@@ -222,6 +222,25 @@ static void test_nearest_definition(void) {
     compile_free(&c);
 }
 
+/* Lists at compile time: + joins, * repeats; shape() and rank() read a
+ * tensor's type; `training` and `sample_weight` are inputs the runtime
+ * feeds, made when a block reads them. */
+static void test_lists_and_runtime_inputs(void) {
+    Compiled c;
+    if (compile_text_ok(&c, HEAD MODEL("  r = reshape(a, [B] + [1] * (rank(a) - 1) + [len(shape(b)) * 2])\n"
+                                       "  logits = linear(reshape(r, [B, 4]) * training + sum(sample_weight), 3)"))) {
+        const Graph *g = c.model.graph;
+        int r = node_named(&c, "r"), t = node_named(&c, "training"), w = node_named(&c, "sample_weight");
+        CU_ASSERT_TRUE_FATAL(r >= 0 && t >= 0 && w >= 0);
+        CU_ASSERT_EQUAL(g->nodes[r].type.shape.rank, 3); /* [B, 1, 4] */
+        CU_ASSERT_EQUAL(g->nodes[t].op, OP_INPUT);
+        CU_ASSERT_EQUAL(g->nodes[t].type.shape.rank, 0);
+        CU_ASSERT_EQUAL(c.model.training_node, t);
+        CU_ASSERT_EQUAL(c.model.weight_node, w); /* one node, shared with the loss's mean */
+    }
+    compile_free(&c);
+}
+
 static CU_TestInfo tests[] = {
     {"a shared instance shares every parameter beneath it", test_sharing_depth},
     {"linear(bias: false) has no bias; if decides at compile time", test_bias_false},
@@ -231,6 +250,7 @@ static CU_TestInfo tests[] = {
     {"a child model's override reads its own new binding", test_extends_order},
     {"a block returns several values; a, b = f(x) unpacks them", test_multiple_results},
     {"the nearest definition of a name wins", test_nearest_definition},
+    {"compile-time lists, shape(), rank(); training and sample_weight", test_lists_and_runtime_inputs},
     CU_TEST_INFO_NULL,
 };
 

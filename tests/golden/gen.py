@@ -24,6 +24,13 @@ For each case NAME it deletes and rewrites the directory tests/golden/NAME/
     adam.P.npy      every parameter after one torch.optim.Adam step (lr 1e-3,
                     betas (0.9, 0.999), eps 1e-8, no weight decay)
 
+and, for a case with state (running statistics):
+
+    state.S.npy     the state S before the step
+    newstate.S.npy  S after the training step (the module in train mode)
+    eval.loss.npy   the loss in evaluation mode after the step (updated
+                    parameters and state; for batch norm, running statistics)
+
 Every case computes its values with torch's own modules (nn.Linear,
 nn.Conv1d, nn.MultiheadAttention, F.cross_entropy, ...) in float32, then
 converts parameters to mmgc's layout (linear weights [in, out], conv biases
@@ -71,11 +78,18 @@ class Case:
              sum(y * dy) takes), both with torch's modules
     numpy:   (params in mmgc's layout, inputs and labels; all NumPy, f64)
              -> (loss, out), transcribing the .mmg library
+    states:  mmgc path -> function returning the torch buffer now (optional)
+    eval_forward: like forward, in evaluation mode (with states)
+    numpy_states: (params, states before, inputs) -> states after the step
+    numpy_eval: (params after, states after, inputs) -> (loss, out), evaluating
     """
 
-    def __init__(self, inputs, labels, params, forward, numpy, logits_bound=False):
+    def __init__(self, inputs, labels, params, forward, numpy, logits_bound=False, states=None,
+                 eval_forward=None, numpy_states=None, numpy_eval=None):
         self.inputs, self.labels, self.params = inputs, labels, params
         self.forward, self.numpy, self.logits_bound = forward, numpy, logits_bound
+        self.states, self.eval_forward = states or {}, eval_forward
+        self.numpy_states, self.numpy_eval = numpy_states, numpy_eval
 
 
 def same(t):
@@ -231,6 +245,64 @@ def case_layer_norm():
             np_layer_norm(I["x"], P["layer_norm.gamma"], P["layer_norm.beta"])))
 
 
+def np_batch_norm(x, gamma, beta, mean=None, var=None, eps=1e-5):
+    """models/lib/nn.mmg's batch_norm: channels on axis 1; the batch's
+    statistics, or the given running ones."""
+    axes = (0,) + tuple(range(2, x.ndim))
+    shape = [1, -1] + [1] * (x.ndim - 2)
+    if mean is None:
+        mean, var = x.mean(axes), x.var(axes)
+    return (x - mean.reshape(shape)) / np.sqrt(var.reshape(shape) + eps) * gamma.reshape(shape) + beta.reshape(shape)
+
+
+def np_batch_norm_states(x, mean, var, momentum=0.1):
+    axes = (0,) + tuple(range(2, x.ndim))
+    n = x.size // x.shape[1]
+    return (1 - momentum) * mean + momentum * x.mean(axes), (1 - momentum) * var + momentum * x.var(axes) * n / (n - 1)
+
+
+def batch_norm_case(shape):
+    """torch.nn.BatchNorm1d ([B, c] or [B, c, l]) or BatchNorm2d ([B, c, h, w])
+    against the library's batch_norm, in training and in evaluation mode."""
+    c = shape[1]
+    bn = (nn.BatchNorm2d if len(shape) == 4 else nn.BatchNorm1d)(c, eps=1e-5, momentum=0.1)
+    with torch.no_grad():  # nothing at its default, so that a swap shows
+        bn.weight.copy_(1 + 0.1 * torch.randn(c))
+        bn.bias.copy_(0.1 * torch.randn(c))
+        bn.running_mean.copy_(0.1 * torch.randn(c))
+        bn.running_var.copy_(1 + 0.5 * torch.rand(c))
+
+    def run_bn(I, train):
+        bn.train(train)
+        y = bn(I["x"])
+        return vjp_loss(y, I["dy"]), y
+
+    names = ("batch_norm.running_mean", "batch_norm.running_var")
+    return Case(
+        inputs={"x": 2 + 3 * torch.randn(*shape), "dy": torch.randn(*shape)}, labels={},
+        params={"batch_norm.gamma": (bn.weight, same), "batch_norm.beta": (bn.bias, same)},
+        forward=lambda I: run_bn(I, True),
+        numpy=lambda P, I: (lambda y: ((y * I["dy"]).sum(), y))(
+            np_batch_norm(I["x"], P["batch_norm.gamma"], P["batch_norm.beta"])),
+        states={names[0]: lambda: bn.running_mean, names[1]: lambda: bn.running_var},
+        eval_forward=lambda I: run_bn(I, False),
+        numpy_states=lambda P, S, I: dict(zip(names, np_batch_norm_states(I["x"], S[names[0]], S[names[1]]))),
+        numpy_eval=lambda P, S, I: (lambda y: ((y * I["dy"]).sum(), y))(
+            np_batch_norm(I["x"], P["batch_norm.gamma"], P["batch_norm.beta"], S[names[0]], S[names[1]])))
+
+
+def case_batch_norm():
+    return batch_norm_case((6, 4))
+
+
+def case_batch_norm1d():
+    return batch_norm_case((4, 3, 5))
+
+
+def case_batch_norm2d():
+    return batch_norm_case((4, 3, 2, 3))
+
+
 def case_multihead_attention():
     n = 16
     mha = nn.MultiheadAttention(n, 4, batch_first=True)
@@ -346,6 +418,9 @@ CASES = {
     "nt_xent": case_nt_xent,
     "nt_logistic": case_nt_logistic,
     "conv2net": case_conv2net,
+    "batch_norm": case_batch_norm,
+    "batch_norm1d": case_batch_norm1d,
+    "batch_norm2d": case_batch_norm2d,
 }
 
 
@@ -415,7 +490,9 @@ def run(name):
     case = CASES[name]()
     inputs = {k: v.detach().clone().float().requires_grad_(True) for k, v in case.inputs.items()}
     labels = {k: v.detach().clone().long() for k, v in case.labels.items()}
+    S0 = {k: f().detach().numpy().copy() for k, f in case.states.items()}
     loss, out = case.forward({**inputs, **labels})
+    S1 = {k: f().detach().numpy().copy() for k, f in case.states.items()}
     loss.backward()
 
     tparams = []  # the distinct torch parameters, in order
@@ -432,6 +509,9 @@ def run(name):
     Y = {k: v.numpy().copy() for k, v in labels.items()}
     out = out.detach().numpy().copy() if out is not None else None
     loss = loss.detach().numpy().copy()
+    if case.eval_forward:
+        with torch.no_grad():
+            eval_loss = case.eval_forward({**inputs, **labels})[0].detach().numpy().copy()
 
     # Independent checks, in float64 NumPy from mmgc's layout.
     P64 = {k: v.astype(np.float64) for k, v in P0.items()}
@@ -448,6 +528,13 @@ def run(name):
         m, v = (1 - BETAS[0]) * g, (1 - BETAS[1]) * g * g
         want = P0[k] - LR * (m / (1 - BETAS[0])) / (np.sqrt(v / (1 - BETAS[1])) + EPS)
         check_close(f"{name}: adam.{k}", P1[k], want, 1e-6, 1e-7)
+    if case.states:
+        S64 = {k: v.astype(np.float64) for k, v in S0.items()}
+        nS1 = case.numpy_states(P64, S64, I64)
+        for k in S1:
+            check_close(f"{name}: newstate.{k}", S1[k], nS1[k], 1e-5, 1e-6)
+        P164 = {k: v.astype(np.float64) for k, v in P1.items()}
+        check_close(f"{name}: eval.loss", eval_loss, case.numpy_eval(P164, nS1, I64)[0], 1e-5, 1e-5)
 
     # What mmgc sees must match what is written.
     sig = mmgc_signature(name)
@@ -472,6 +559,10 @@ def run(name):
         files["out.logits.npy"] = out
     files.update({f"grad.{k}.npy": v for k, v in G.items()})
     files.update({f"adam.{k}.npy": v for k, v in P1.items()})
+    files.update({f"state.{k}.npy": v for k, v in S0.items()})
+    files.update({f"newstate.{k}.npy": v for k, v in S1.items()})
+    if case.eval_forward:
+        files["eval.loss.npy"] = eval_loss
     d = os.path.join(HERE, name)
     shutil.rmtree(d, ignore_errors=True)
     os.makedirs(d)

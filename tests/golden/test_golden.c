@@ -9,6 +9,11 @@
  * rounding noise, like the gradient of a key bias in attention, compares
  * equal to mmgc's own rounding noise).
  *
+ * A case with state (batch norm's running statistics) starts it from
+ * state.S, compares it after the step with newstate.S, and then evaluates
+ * the forward graph (training = 0) with the updated parameters and state
+ * against eval.loss.
+ *
  * Adam divides by |g|: where a gradient is rounding noise (|g| below 1e-6
  * of its tensor's largest, or of 1), torch and mmgc may step by up to lr in
  * opposite directions; there the tolerance is 2 lr.
@@ -18,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "frontend/compile.h"
 #include "harness.h"
@@ -94,19 +100,28 @@ static int compare(Engine *in, int id, const char *cs, const char *prefix, const
     return ok;
 }
 
-/* Fills the sources (params, inputs, labels) of the step from the case's files. */
-static int feed(Engine *in, const char *cs) {
+/* Is node n a model's own state (not the optimizer's)? */
+static int model_state(const Node *n) { return n->op == OP_STATE && n->init.kind != INIT_NONE; }
+
+/* Fills the sources (params, model state, inputs, labels) of the step from
+ * the case's files; training is the value of the `training` input. */
+static int feed(Engine *in, const char *cs, float training) {
     const Graph *g = in->g;
     for (int i = 0; i < g->nnodes; i++) {
         const Node *n = &g->nodes[i];
-        if (n->op != OP_PARAM && n->op != OP_INPUT && n->op != OP_LABEL) continue;
+        if (n->op != OP_PARAM && n->op != OP_INPUT && n->op != OP_LABEL && !model_state(n)) continue;
         if (n->op == OP_INPUT && !strcmp(n->name, "sample_weight")) { /* every sample is real */
             for (int64_t k = 0; k < ir_numel(&n->type.shape); k++) engine_f32(in, i)[k] = 1;
             continue;
         }
+        if (n->op == OP_INPUT && !strcmp(n->name, "training")) {
+            engine_f32(in, i)[0] = training;
+            continue;
+        }
         NpyArray a;
         int i64 = n->type.dtype == DT_I64;
-        if (load(cs, n->op == OP_PARAM ? "param" : "input", n->name, &a, i64)) return -1;
+        const char *prefix = n->op == OP_PARAM ? "param" : n->op == OP_STATE ? "state" : "input";
+        if (load(cs, prefix, n->name, &a, i64)) return -1;
         if (npy_numel(&a) != ir_numel(&n->type.shape)) {
             fprintf(stderr, "\n%s: %s has %lld elements, the model wants %lld\n", cs, n->name,
                     (long long)npy_numel(&a), (long long)ir_numel(&n->type.shape));
@@ -117,6 +132,26 @@ static int feed(Engine *in, const char *cs) {
         npy_free(&a);
     }
     return 0;
+}
+
+/* Evaluates the forward graph fwd (training = 0) with the parameters and
+ * state the step `train` left, and compares the loss with eval.loss. */
+static int evaluate(Engine *train, const Graph *fwd, const char *cs, const EngineOps *ops) {
+    char err[512];
+    Engine e = {0};
+    if (engine_open(&e, ops, fwd, err, sizeof err)) {
+        fprintf(stderr, "\n%s: %s\n", cs, err);
+        return 0;
+    }
+    int ok = feed(&e, cs, 0) == 0;
+    for (int i = 0; ok && i < fwd->nnodes; i++) /* same ids in both graphs */
+        if (fwd->nodes[i].op == OP_PARAM || model_state(&fwd->nodes[i]))
+            memcpy(e.ops->buffer(e.impl, i), train->ops->buffer(train->impl, i),
+                   (size_t)ir_numel(&fwd->nodes[i].type.shape) * sizeof(float));
+    if (ok && e.ops->run(e.impl, 0, 0, 0, err, sizeof err)) fprintf(stderr, "\n%s: %s\n", cs, err), ok = 0;
+    if (ok) ok = compare(&e, ir_output(fwd, "loss"), cs, "eval", "loss");
+    engine_close(&e);
+    return ok;
 }
 
 /* Runs one golden case on a backend; returns 1 if everything matches PyTorch. */
@@ -131,25 +166,33 @@ static int run_case(const char *cs, const EngineOps *ops) {
         return 0;
     }
     Graph *g = c.model.graph;
+    Graph *fwd = ir_clone(g); /* for evaluation, after the step */
     PassConfig cfg = {STAGE_TRAIN, {.kind = OPT_ADAM, .lr = 1e-3, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8}, 1, NULL, NULL};
     PassError perr;
     Engine e = {0};
     int ok = pipeline_run(g, &cfg, &perr) == 0;
     if (!ok) fprintf(stderr, "\n%s: %s\n", cs, perr.msg);
     if (ok && engine_open(&e, ops, g, err, sizeof err)) fprintf(stderr, "\n%s: %s\n", cs, err), ok = 0;
-    if (ok) ok = feed(&e, cs) == 0;
+    if (ok) ok = feed(&e, cs, 1) == 0;
     if (ok && e.ops->run(e.impl, 1, 0, 0, err, sizeof err)) fprintf(stderr, "\n%s: %s\n", cs, err), ok = 0;
     if (ok) {
         ok &= compare(&e, ir_output(g, "loss"), cs, "out", "loss");
         if (ir_output(g, "logits") >= 0) ok &= compare(&e, ir_output(g, "logits"), cs, "out", "logits");
         for (int i = 0; i < g->nouts; i++)
-            if (!strncmp(g->outs[i].name, "grad:", 5) && strcmp(g->outs[i].name, "grad:sample_weight"))
+            if (!strncmp(g->outs[i].name, "grad:", 5) && strcmp(g->outs[i].name, "grad:sample_weight") &&
+                strcmp(g->outs[i].name, "grad:training")) /* the runtime's own inputs */
                 ok &= compare(&e, g->outs[i].node, cs, "grad", g->outs[i].name + 5);
         e.ops->apply_updates(e.impl);
-        for (int i = 0; i < g->nnodes; i++)
+        for (int i = 0; i < g->nnodes; i++) {
             if (g->nodes[i].op == OP_PARAM) ok &= compare(&e, i, cs, "adam", g->nodes[i].name);
+            if (model_state(&g->nodes[i])) ok &= compare(&e, i, cs, "newstate", g->nodes[i].name);
+        }
     }
+    char evaluated[512];
+    snprintf(evaluated, sizeof evaluated, DIR_ "/%s/eval.loss.npy", cs);
+    if (ok && access(evaluated, R_OK) == 0) ok &= evaluate(&e, fwd, cs, ops);
     engine_close(&e);
+    ir_graph_free(fwd);
     compile_free(&c);
     return ok;
 }

@@ -236,6 +236,80 @@ static void test_resume_llvm(void) { resume(&engine_llvm); }
 /* with a warm-up, a cosine schedule, clipping and no_decay (the lr follows the step count) */
 static void test_resume_tuned(void) { resume_model(&engine_llvm, "tests/runtime/tiny_tuned.mmg"); }
 
+/* A model with state: batch norm's running statistics start at 0 and 1,
+ * move during training, are kept as best weights, and evaluation of the
+ * checkpoint (running statistics, training = 0) gives the run's test
+ * metrics; resuming equals not stopping. */
+static void with_state(const EngineOps *ops) {
+    char data[300], json[300], save[300], err[512] = "";
+    snprintf(data, sizeof data, "%s/data", harness_tmpdir());
+    make_data(data);
+    snprintf(json, sizeof json, "%s/bn.json", harness_tmpdir());
+    snprintf(save, sizeof save, "%s/bn.safetensors", harness_tmpdir());
+    FILE *out = fopen("/dev/null", "w");
+    RunOptions ro = {data, NULL, json, NULL, save, NULL, NULL, ops, 0, out};
+    int rc = train_file("tests/runtime/tiny_bn.mmg", NULL, 0, &ro, err);
+    if (rc) fprintf(stderr, "\n%s\n", err);
+    CU_ASSERT_EQUAL_FATAL(rc, 0);
+    char *metrics = slurp(json);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(metrics);
+    double accuracy = atof(strstr(metrics, "\"test_accuracy\": ") + 17);
+    if (accuracy < 0.8) fprintf(stderr, "\ntest accuracy %.3f\n", accuracy);
+    CU_ASSERT_TRUE(accuracy >= 0.8);
+    Checkpoint *c = ckpt_read(save, err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+    const CkptTensor *var = ckpt_find(c, "batch_norm.running_var"), *best = ckpt_find(c, "best:batch_norm.running_var");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(var);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(best);
+    int moved = 0;
+    for (int i = 0; i < 16; i++) moved += ((const float *)var->data)[i] != 1.0f;
+    CU_ASSERT_EQUAL(moved, 16);
+    ckpt_free(c);
+    Compiled m;
+    compile_file(&m, "tests/runtime/tiny_bn.mmg", NULL, 0);
+    char json2[300];
+    snprintf(json2, sizeof json2, "%s/bn_eval.json", harness_tmpdir());
+    RunOptions ev = {data, NULL, json2, NULL, NULL, NULL, save, ops, 0, out};
+    CU_ASSERT_EQUAL(eval_model(&m.model, &ev, err, sizeof err), 0);
+    compile_free(&m);
+    char *metrics2 = slurp(json2);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(metrics2);
+    CU_ASSERT_STRING_EQUAL(strstr(metrics2, "\"test_loss\""), strstr(metrics, "\"test_loss\""));
+    /* evaluation reads the running statistics: shifting the saved ones
+     * changes the test loss (a step in training mode would not notice) */
+    c = ckpt_read(save, err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+    int n = ckpt_count(c);
+    CkptTensor *t = xcalloc((size_t)n, sizeof *t);
+    float shifted[16];
+    for (int i = 0; i < n; i++) {
+        t[i] = *ckpt_get(c, i);
+        if (strcmp(t[i].name, "best:batch_norm.running_mean")) continue;
+        for (int k = 0; k < 16; k++) shifted[k] = ((const float *)t[i].data)[k] + 3.0f;
+        t[i].data = shifted;
+    }
+    const char *key[64], *val[64];
+    int nmeta = ckpt_meta_count(c) < 64 ? ckpt_meta_count(c) : 64;
+    for (int i = 0; i < nmeta; i++) ckpt_meta_get(c, i, &key[i], &val[i]);
+    CU_ASSERT_EQUAL(ckpt_write(save, t, n, key, val, nmeta, err, sizeof err), 0);
+    free(t);
+    ckpt_free(c);
+    compile_file(&m, "tests/runtime/tiny_bn.mmg", NULL, 0);
+    CU_ASSERT_EQUAL(eval_model(&m.model, &ev, err, sizeof err), 0);
+    compile_free(&m);
+    char *metrics3 = slurp(json2);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(metrics3);
+    CU_ASSERT_STRING_NOT_EQUAL(strstr(metrics3, "\"test_loss\""), strstr(metrics, "\"test_loss\""));
+    free(metrics);
+    free(metrics2);
+    free(metrics3);
+    fclose(out);
+    resume_model(ops, "tests/runtime/tiny_bn.mmg");
+}
+
+static void test_state_interp(void) { with_state(&engine_interp); }
+static void test_state_llvm(void) { with_state(&engine_llvm); }
+
 /* ---- learning-rate schedules ---------------------------------------------------------- */
 
 /* Each schedule's learning rate against values worked out by hand. */
@@ -499,6 +573,8 @@ static void test_loss_only_interp(void) { loss_only(&engine_interp); }
 static void test_loss_only_llvm(void) { loss_only(&engine_llvm); }
 
 static CU_TestInfo tests[] = {
+    {"model state (batch norm) trains, is kept and evaluated (interpreter)", test_state_interp},
+    {"model state (batch norm) trains, is kept and evaluated (LLVM backend)", test_state_llvm},
     {"early stopping on a scripted loss sequence", test_early_stopping},
     {"metrics against hand-computed values, padding excluded", test_metrics},
     {"seeded permutations", test_permutation},
