@@ -6,10 +6,10 @@
  * A .mmg block may take a primitive's name (models/lib/nn.mmg defines
  * conv2d); `op.NAME` always means the primitive.
  */
-#include <math.h>
 #include <string.h>
 
 #include "elab.h"
+#include "ew_math.h"
 
 static Value none(void) { return (Value){.kind = V_NONE}; }
 static int is_number(const Value *v) { return v->kind == V_INT || v->kind == V_FLOAT; }
@@ -56,47 +56,34 @@ static const Shape *shape_of(Elab *E, const Value *v) { return &elab_type(E, v)-
 
 /* ---- elementwise ------------------------------------------------------------- */
 
-static double fold1(Op op, double x) {
+/* Folds an elementwise op on numbers with its math from ir/ew_math.def
+ * (in double); 0 if the op has no row there (then a tensor is built). */
+static int fold(Op op, const Value *a, int n, double *out) {
+    double x = num(&a[0]), y = n > 1 ? num(&a[1]) : 0;
     switch ((int)op) {
-    case OP_NEG: return -x;
-    case OP_EXP: return exp(x);
-    case OP_LOG: return log(x);
-    case OP_SQRT: return sqrt(x);
-    case OP_RSQRT: return 1 / sqrt(x);
-    case OP_TANH: return tanh(x);
-    case OP_SIGMOID: return 1 / (1 + exp(-x));
-    case OP_RELU: return x > 0 ? x : 0;
-    case OP_ABS: return fabs(x);
-    case OP_STEP: return x > 0;
-    default: return x;
+#define EW1(e, expr) case OP_##e: *out = ewd_##e(x); return n == 1;
+#define EW2(e, expr) case OP_##e: *out = ewd_##e(x, y); return n == 2;
+#include "ew_math.def"
+#undef EW1
+#undef EW2
     }
+    return 0;
 }
 
-static Value unary(Elab *E, const Builtin *b, Value *a, int n, Loc loc) {
+/* An elementwise op of n operands: computed now if they are all numbers
+ * and the op has math to fold, else one node (numbers become constants). */
+static Value ew(Elab *E, const Builtin *b, Value *a, int n, Loc loc) {
+    int k = b->params[1].name ? 2 : 1, numbers = 1, in[2];
+    double v;
     (void)n;
-    if (is_number(&a[0])) return fnum(fold1((Op)b->op, num(&a[0])), loc);
-    return elab_node(E, (Op)b->op, &a[0].node, 1, NULL, 0, 0, NULL, loc);
-}
-
-static double fold2(Op op, double x, double y) {
-    switch ((int)op) {
-    case OP_MAX: return x > y ? x : y;
-    case OP_MIN: return x < y ? x : y;
-    case OP_POW: return pow(x, y);
-    case OP_GT: return x > y;
-    case OP_GE: return x >= y;
-    case OP_EQ: return x == y;
-    default: return x;
+    for (int i = 0; i < k; i++) numbers &= is_number(&a[i]);
+    if (numbers && fold((Op)b->op, a, k, &v)) return fnum(v, loc);
+    for (int i = 0; i < k; i++) {
+        Value t = elab_as_tensor(E, a[i], loc);
+        if (t.kind == V_NONE) return none();
+        in[i] = t.node;
     }
-}
-
-static Value binary(Elab *E, const Builtin *b, Value *a, int n, Loc loc) {
-    (void)n;
-    if (is_number(&a[0]) && is_number(&a[1])) return fnum(fold2((Op)b->op, num(&a[0]), num(&a[1])), loc);
-    Value x = elab_as_tensor(E, a[0], loc), y = elab_as_tensor(E, a[1], loc);
-    if (x.kind == V_NONE || y.kind == V_NONE) return none();
-    int in[2] = {x.node, y.node};
-    return elab_node(E, (Op)b->op, in, 2, NULL, 0, 0, NULL, loc);
+    return elab_node(E, (Op)b->op, in, k, NULL, 0, 0, NULL, loc);
 }
 
 static Value select_(Elab *E, const Builtin *b, Value *a, int n, Loc loc) {
@@ -362,22 +349,22 @@ static Value dim(Elab *E, const Builtin *b, Value *a, int n, Loc loc) {
 #define RED {{"x", 't', NULL}, {"axis", 'l', "none"}, {"keepdims", 'b', "false"}}
 
 static const Builtin builtins[] = {
-    {"neg", unary, 0, OP_NEG, T1},
-    {"exp", unary, 0, OP_EXP, T1},
-    {"log", unary, 0, OP_LOG, T1},
-    {"sqrt", unary, 0, OP_SQRT, T1},
-    {"rsqrt", unary, 0, OP_RSQRT, T1},
-    {"tanh", unary, 0, OP_TANH, T1},
-    {"sigmoid", unary, 0, OP_SIGMOID, T1},
-    {"relu", unary, 0, OP_RELU, T1},
-    {"abs", unary, 0, OP_ABS, T1},
-    {"step", unary, 0, OP_STEP, T1},
-    {"maximum", binary, 0, OP_MAX, T2},
-    {"minimum", binary, 0, OP_MIN, T2},
-    {"pow", binary, 0, OP_POW, T2},
-    {"greater", binary, 0, OP_GT, T2},
-    {"greater_equal", binary, 0, OP_GE, T2},
-    {"equal", binary, 0, OP_EQ, T2},
+    {"neg", ew, 0, OP_NEG, T1},
+    {"exp", ew, 0, OP_EXP, T1},
+    {"log", ew, 0, OP_LOG, T1},
+    {"sqrt", ew, 0, OP_SQRT, T1},
+    {"rsqrt", ew, 0, OP_RSQRT, T1},
+    {"tanh", ew, 0, OP_TANH, T1},
+    {"sigmoid", ew, 0, OP_SIGMOID, T1},
+    {"relu", ew, 0, OP_RELU, T1},
+    {"abs", ew, 0, OP_ABS, T1},
+    {"step", ew, 0, OP_STEP, T1},
+    {"maximum", ew, 0, OP_MAX, T2},
+    {"minimum", ew, 0, OP_MIN, T2},
+    {"pow", ew, 0, OP_POW, T2},
+    {"greater", ew, 0, OP_GT, T2},
+    {"greater_equal", ew, 0, OP_GE, T2},
+    {"equal", ew, 0, OP_EQ, T2},
     {"select", select_, 0, OP_SELECT, {{"cond", 'n', NULL}, {"a", 'n', NULL}, {"b", 'n', NULL}}},
     {"sum", reduce, 0, OP_REDUCE_SUM, RED},
     {"mean", reduce, 0, OP_REDUCE_SUM, RED},

@@ -11,6 +11,8 @@
 #include "harness.h"
 #include "ir.h"
 #include "ir_helpers.h"
+#define OP_CASES_NO_ROW_MACROS
+#include "op_cases.h"
 
 /* Asserts that haystack contains needle, showing both if not. */
 #define ASSERT_HAS(haystack, needle)                                                               \
@@ -86,6 +88,27 @@ static void test_op_table(void) {
     CU_ASSERT(s.at[1].kind == ATTR_VALUE && s.at[1].slot == -1);
     ir_attr_schema(OP_RELU, &s);
     CU_ASSERT_EQUAL(s.n, 0);
+}
+
+/* Every op of ops.def has a row in the per-op table, and every row's
+ * node gets the type the row says. */
+static void test_every_op_case(void) {
+    for (int op = 0; op < OP_COUNT; op++) {
+        if (!op_has_case((Op)op)) fprintf(stderr, "\n  op '%s' has no row in tests/op_cases.c\n", ir_op_info[op].name);
+        CU_ASSERT_TRUE(op_has_case((Op)op));
+    }
+    for (int i = 0; i < op_ncases; i++) {
+        int y;
+        Graph *g = op_case_graph(&op_cases[i], &y);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(g);
+        char buf[160];
+        ir_type_str(&g->nodes[y].type, buf, sizeof buf);
+        if (strcmp(buf, op_cases[i].type))
+            fprintf(stderr, "\n  case %d (%s): type %s, expected %s\n", i, ir_op_info[op_cases[i].op].name, buf,
+                    op_cases[i].type);
+        ASSERT_STR(buf, op_cases[i].type);
+        ir_graph_free(g);
+    }
 }
 
 /* numel, shape equality and the printed forms of shapes and types. */
@@ -707,6 +730,7 @@ static void test_flops(void) {
 }
 
 static CU_TestInfo tests[] = {
+    {"every op has a row in the op table, with its inferred type", test_every_op_case},
     {"op table", test_op_table},
     {"shape basics", test_shape_basics},
     {"broadcast", test_broadcast},
