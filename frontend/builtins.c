@@ -86,6 +86,12 @@ static Value ew(Elab *E, const Builtin *b, Value *a, int n, Loc loc) {
     return elab_node(E, (Op)b->op, in, k, NULL, 0, 0, NULL, loc);
 }
 
+/* less(a, b) and less_equal(a, b): greater and greater_equal, swapped. */
+static Value less(Elab *E, const Builtin *b, Value *a, int n, Loc loc) {
+    Value swapped[2] = {a[1], a[0]};
+    return ew(E, b, swapped, n, loc);
+}
+
 static Value select_(Elab *E, const Builtin *b, Value *a, int n, Loc loc) {
     (void)b, (void)n;
     int in[3];
@@ -99,7 +105,8 @@ static Value select_(Elab *E, const Builtin *b, Value *a, int n, Loc loc) {
 
 /* ---- reductions --------------------------------------------------------------- */
 
-/* sum / mean / amax (x, axis: int or list (default: all), keepdims: bool) */
+/* sum / mean / amax / amin (x, axis: int or list (default: all), keepdims:
+ * bool); amin(x) is -amax(-x). */
 static Value reduce(Elab *E, const Builtin *b, Value *a, int n, Loc loc) {
     (void)n;
     if (a[0].kind != V_TENSOR) {
@@ -130,7 +137,11 @@ static Value reduce(Elab *E, const Builtin *b, Value *a, int n, Loc loc) {
             count *= (double)s->dim[i];
         }
     Op op = b->op == OP_REDUCE_MAX ? OP_REDUCE_MAX : OP_REDUCE_SUM;
-    Value r = elab_node(E, op, &a[0].node, 1, attr, k, 0, NULL, loc);
+    int negate = !strcmp(b->name, "amin");
+    Value x = negate ? elab_node(E, OP_NEG, &a[0].node, 1, NULL, 0, 0, NULL, loc) : a[0];
+    if (x.kind == V_NONE) return none();
+    Value r = elab_node(E, op, &x.node, 1, attr, k, 0, NULL, loc);
+    if (negate && r.kind != V_NONE) return elab_node(E, OP_NEG, &r.node, 1, NULL, 0, 0, NULL, loc);
     if (strcmp(b->name, "mean") || r.kind == V_NONE) return r;
     Value c = elab_const(E, 1.0 / count, loc);
     int in[2] = {r.node, c.node};
@@ -359,16 +370,25 @@ static const Builtin builtins[] = {
     {"relu", ew, 0, OP_RELU, T1},
     {"abs", ew, 0, OP_ABS, T1},
     {"step", ew, 0, OP_STEP, T1},
+    {"sign", ew, 0, OP_SIGN, T1},
+    {"floor", ew, 0, OP_FLOOR, T1},
+    {"sin", ew, 0, OP_SIN, T1},
+    {"cos", ew, 0, OP_COS, T1},
+    {"stop_gradient", ew, 0, OP_STOP_GRADIENT, T1},
     {"maximum", ew, 0, OP_MAX, T2},
     {"minimum", ew, 0, OP_MIN, T2},
     {"pow", ew, 0, OP_POW, T2},
+    {"mod", ew, 0, OP_MOD, T2},
     {"greater", ew, 0, OP_GT, T2},
     {"greater_equal", ew, 0, OP_GE, T2},
     {"equal", ew, 0, OP_EQ, T2},
+    {"less", less, 0, OP_GT, T2},
+    {"less_equal", less, 0, OP_GE, T2},
     {"select", select_, 0, OP_SELECT, {{"cond", 'n', NULL}, {"a", 'n', NULL}, {"b", 'n', NULL}}},
     {"sum", reduce, 0, OP_REDUCE_SUM, RED},
     {"mean", reduce, 0, OP_REDUCE_SUM, RED},
     {"amax", reduce, 0, OP_REDUCE_MAX, RED},
+    {"amin", reduce, 0, OP_REDUCE_MAX, RED},
     {"reshape", reshape, 0, OP_RESHAPE, {{"x", 't', NULL}, {"shape", 'l', NULL}}},
     {"transpose", transpose, 0, OP_TRANSPOSE, {{"x", 't', NULL}, {"perm", 'l', "none"}}},
     {"cat", cat, 1, OP_CONCAT, {{"tensors", 'a', NULL}, {"axis", 'i', "0"}}},

@@ -12,6 +12,17 @@
 
 #include <tgmath.h>
 
+/* Floored modulo, as Python's % on floats: fmod (exact), moved into the
+ * sign of b; a zero result takes b's sign; b = 0 gives NaN. */
+#define EW_MOD_OF(T, name)                                                         \
+    static inline T name(T a, T b) {                                               \
+        T r = fmod(a, b);                                                          \
+        return r != 0 ? ((r < 0) != (b < 0) ? r + b : r) : copysign((T)0, b);     \
+    }
+EW_MOD_OF(float, ew_modf)
+EW_MOD_OF(double, ew_modd)
+#define ew_mod(a, b) _Generic((a), float: ew_modf, default: ew_modd)(a, b)
+
 #define EW1(e, expr)                                                   \
     static inline float ewf_##e(float x) { return (float)(expr); }    \
     static inline double ewd_##e(double x) { return (double)(expr); }

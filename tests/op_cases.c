@@ -28,6 +28,11 @@ const OpCase op_cases[] = {
     {OP_SIGMOID, {IN(S2(5, 37), R_ANY)}, 1, {0}, 0, 0, 0, {0}, 0, "f32[5, 37]", 0},
     {OP_RELU, {IN(S2(5, 37), R_SPREAD)}, 1, {0}, 0, 0, 0, {0}, 0, "f32[5, 37]", 0},
     {OP_ABS, {IN(S2(5, 37), R_SPREAD)}, 1, {0}, 0, 0, 0, {0}, 0, "f32[5, 37]", 0},
+    {OP_SIGN, {IN(S2(5, 37), R_SPREAD)}, 1, {0}, 0, 0, 0, {0}, 0, "f32[5, 37]", 0},
+    {OP_FLOOR, {IN(S2(5, 37), R_SPREAD)}, 1, {0}, 0, 0, 0, {0}, 0, "f32[5, 37]", 0},
+    {OP_SIN, {IN(S2(5, 37), R_SPREAD)}, 1, {0}, 0, 0, 0, {0}, 0, "f32[5, 37]", 0},
+    {OP_COS, {IN(S2(5, 37), R_SPREAD)}, 1, {0}, 0, 0, 0, {0}, 0, "f32[5, 37]", 0},
+    {OP_STOP_GRADIENT, {IN(S2(5, 37), R_ANY)}, 1, {0}, 0, 0, 0, {0}, 0, "f32[5, 37]", 0},
     {OP_STEP, {IN(S2(5, 37), R_SPREAD)}, 1, {0}, 0, 0, 0, {0}, 0, "f32[5, 37]", 0},
     {OP_CAST, {IN(S2(5, 7), R_SPECIAL)}, 1, {0}, 0, 0, 2, {5, 7}, 1, "i64[5, 7]", 0},
     {OP_CAST, {IDX(S2(5, 7), 10)}, 1, {0}, 0, 0, 2, {5, 7}, 0, "f32[5, 7]", 0},
@@ -42,6 +47,7 @@ const OpCase op_cases[] = {
     {OP_MAX, {IN(S2(5, 37), R_SPREAD), IN(S2(5, 37), R_SPREAD)}, 2, {0}, 0, 0, 0, {0}, 0, "f32[5, 37]", 0},
     {OP_MIN, {IN(S2(5, 37), R_SPREAD), IN(S1(37), R_SPREAD)}, 2, {0}, 0, 0, 0, {0}, 0, "f32[5, 37]", 0},
     {OP_POW, {IN(S2(5, 37), R_POS), IN(S2(5, 37), R_ANY)}, 2, {0}, 0, 0, 0, {0}, 0, "f32[5, 37]", 0},
+    {OP_MOD, {IN(S2(5, 37), R_HALF), IN(S1(37), R_UNIT)}, 2, {0}, 0, 0, 0, {0}, 0, "f32[5, 37]", 0},
     {OP_GT, {IN(S2(5, 37), R_INT), IN(S2(1, 37), R_INT)}, 2, {0}, 0, 0, 0, {0}, 0, "f32[5, 37]", 0},
     {OP_GE, {IN(S2(5, 37), R_INT), IN(S2(5, 1), R_INT)}, 2, {0}, 0, 0, 0, {0}, 0, "f32[5, 37]", 0},
     {OP_EQ, {IN(S2(5, 37), R_INT), IN(S1(37), R_INT)}, 2, {0}, 0, 0, 0, {0}, 0, "f32[5, 37]", 0},
@@ -121,6 +127,8 @@ void op_fill(void *buf, int64_t n, Range r, int classes, int k) {
         else if (r == R_INT) x[i] = (float)(int)(op_uniform() * 4);
         else if (r == R_SPECIAL) x[i] = specials[(i * 7 + (int64_t)(op_uniform() * 3)) % 16];
         else if (r == R_SPREAD) x[i] = (float)(0.1 * (double)(i - n / 2) + 0.05 + 0.03 * k);
+        else if (r == R_HALF) x[i] = (float)((int)(op_uniform() * 4) - 1.5 + 0.3 * (op_uniform() - 0.5));
+        else if (r == R_UNIT) x[i] = (float)((op_uniform() < 0.5 ? -1 : 1) * (0.95 + 0.1 * op_uniform()));
         else x[i] = (float)(2 * op_uniform() - 1);
     }
     if (r == R_SPREAD)

@@ -19,8 +19,10 @@
  * 0.1 apart (shifted by 0.03 per input, so two inputs never tie: no kinks
  * near the values for finite differences); small integers 0..3 (ties for
  * comparisons, zeros for select); special values (NaN, infinities, signed
- * zeros, huge and denormal ones); i64 labels in [0, classes). */
-typedef enum { R_ANY, R_POS, R_SPREAD, R_INT, R_SPECIAL, R_INDEX } Range;
+ * zeros, huge and denormal ones); i64 labels in [0, classes); halves
+ * n + 0.5 +- 0.15 for n in -2..1 and units +-(1 +- 0.05), so that the
+ * quotient of the two keeps away from integers (mod's jumps). */
+typedef enum { R_ANY, R_POS, R_SPREAD, R_INT, R_SPECIAL, R_INDEX, R_HALF, R_UNIT } Range;
 
 typedef struct {
     int rank;

@@ -8,11 +8,14 @@
  * op without a lowering below calls its scalar function (rt.h), which is
  * the interpreter's; the lowerings here let loops vectorize:
  *
- *   exp, log, sqrt, pow, fabs     llvm intrinsics (exp, log, pow become the
- *                                 same libm calls the interpreter makes)
+ *   exp, log, sqrt, pow, fabs,    llvm intrinsics (exp, log, pow, sin, cos
+ *   floor, sin, cos               become the same libm calls the
+ *                                 interpreter makes)
  *   tanh                          a call to tanhf
  *   rsqrt, sigmoid                1 / sqrt(x), 1 / (1 + exp(-x)), as written
  *   relu, step                    x > 0 (ordered: NaN gives 0)
+ *   sign                          x > 0 ? 1 : x < 0 ? -1 : x (ordered)
+ *   mod                           a call of its scalar function
  *   max, min                      isnan(a) || a > b ? a : b (NaN wins)
  *   gt, ge, eq                    ordered compares (NaN gives 0) as 1.0 / 0.0
  *   select                        c != 0 (unordered: NaN selects a)
@@ -84,6 +87,14 @@ static LLVMValueRef scalar(Cg *cg, const Node *n, LLVMValueRef x[3]) {
     case OP_RELU: return LLVMBuildSelect(b, LLVMBuildFCmp(b, LLVMRealOGT, x[0], zero, ""), x[0], zero, "");
     case OP_ABS: return cg_intrinsic(cg, "llvm.fabs", x[0], NULL);
     case OP_STEP: return as_f32(cg, LLVMBuildFCmp(b, LLVMRealOGT, x[0], zero, ""));
+    case OP_SIGN: {
+        LLVMValueRef neg = LLVMBuildSelect(b, LLVMBuildFCmp(b, LLVMRealOLT, x[0], zero, ""), cg_f32(cg, -1), x[0], "");
+        return LLVMBuildSelect(b, LLVMBuildFCmp(b, LLVMRealOGT, x[0], zero, ""), one, neg, "");
+    }
+    case OP_FLOOR: return cg_intrinsic(cg, "llvm.floor", x[0], NULL);
+    case OP_SIN: return cg_intrinsic(cg, "llvm.sin", x[0], NULL);
+    case OP_COS: return cg_intrinsic(cg, "llvm.cos", x[0], NULL);
+    case OP_STOP_GRADIENT: return x[0];
     case OP_CAST: return cast(cg, cg->g->nodes[n->in[0]].type.dtype, n->type.dtype, x[0]);
     case OP_ADD: return LLVMBuildFAdd(b, x[0], x[1], "");
     case OP_SUB: return LLVMBuildFSub(b, x[0], x[1], "");

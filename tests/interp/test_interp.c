@@ -182,6 +182,34 @@ static void test_unary(void) {
     ir_graph_free(g);
 }
 
+/* sign, floor, sin, cos, stop_gradient, and mod as Python's % on floats
+ * (the result has the divisor's sign; a zero result takes it too). */
+static void test_sign_floor_trig_mod(void) {
+    Graph *g = ir_graph_new("t");
+    int x = input(g, T(DT_F32, 1, 6));
+    int sg = B(g, OP_SIGN, IN(x), NONE, 0, NULL), fl = B(g, OP_FLOOR, IN(x), NONE, 0, NULL);
+    int sn = B(g, OP_SIN, IN(x), NONE, 0, NULL), cs = B(g, OP_COS, IN(x), NONE, 0, NULL);
+    int st = B(g, OP_STOP_GRADIENT, IN(x), NONE, 0, NULL);
+    int a = input(g, T(DT_F32, 1, 8)), b = input(g, T(DT_F32, 1, 8));
+    int md = B(g, OP_MOD, IN(a, b), NONE, 0, NULL);
+    Interp *in = make(g);
+    set(in, x, F(-2.5f, -0.0f, 0.0f, 0.75f, 3.0f, NAN));
+    set(in, a, F(7.5f, -7.5f, 7.5f, -7.5f, 6.0f, -6.0f, 0.0f, 5.0f));
+    set(in, b, F(2.0f, 2.0f, -2.0f, -2.0f, 3.0f, 3.0f, -3.0f, 0.0f));
+    run(in);
+    expect(in, sg, F(-1, -0.0f, 0, 1, 1, NAN), "sign");
+    CU_ASSERT_TRUE(signbit(interp_f32(in, sg)[1]) && !signbit(interp_f32(in, sg)[2]));
+    expect(in, fl, F(-3, -0.0f, 0, 0, 3, NAN), "floor");
+    expect(in, sn, F(sinf(-2.5f), 0, 0, sinf(0.75f), sinf(3.0f), NAN), "sin");
+    expect(in, cs, F(cosf(-2.5f), 1, 1, cosf(0.75f), cosf(3.0f), NAN), "cos");
+    expect(in, st, F(-2.5f, -0.0f, 0.0f, 0.75f, 3.0f, NAN), "stop_gradient");
+    /* Python: 7.5 % 2, -7.5 % 2, 7.5 % -2, -7.5 % -2, 6 % 3, -6 % 3, 0 % -3; x % 0 is NaN here */
+    expect(in, md, F(1.5f, 0.5f, -0.5f, -1.5f, 0, 0, -0.0f, NAN), "mod");
+    CU_ASSERT_TRUE(!signbit(interp_f32(in, md)[5]) && signbit(interp_f32(in, md)[6]));
+    interp_free(in);
+    ir_graph_free(g);
+}
+
 /* Binary ops with broadcasting: [2, 1] with [3] written out, then
  * [3, 1, 5] with [4, 1] and a scalar with [2, 3] against index formulas. */
 static void test_binary_broadcast(void) {
@@ -778,6 +806,7 @@ static CU_TestInfo tests[] = {
     {"philox known answers", test_philox_kat},
     {"rng draws and mapping", test_rng_draws},
     {"unary ops", test_unary},
+    {"sign, floor, sin, cos, stop_gradient, mod", test_sign_floor_trig_mod},
     {"binary ops with broadcasting", test_binary_broadcast},
     {"NaN rules", test_nan_rules},
     {"select, eq, cast, const", test_select_eq_cast},

@@ -130,6 +130,34 @@ static void test_every_op(void) {
     }
 }
 
+/* stop_gradient cuts the gradient: loss = sum(p * stop_gradient(p)) has
+ * d loss / d p = p, where without the cut it would be 2p. */
+static void test_stop_gradient(void) {
+    Graph *g = ir_graph_new("t");
+    char err[256];
+    Loc loc = {0, 0, 0};
+    TType t = {DT_F32, {1, {5}}};
+    int p = ir_build(g, OP_PARAM, NULL, 0, NULL, 0, 0, &t, loc, err, sizeof err);
+    ir_set_name(g, p, "p");
+    g->nodes[p].init = (Init){INIT_ZEROS, 0, 0};
+    int sg = ir_build(g, OP_STOP_GRADIENT, &p, 1, NULL, 0, 0, NULL, loc, err, sizeof err);
+    int prod[2] = {p, sg};
+    int m = ir_build(g, OP_MUL, prod, 2, NULL, 0, 0, NULL, loc, err, sizeof err);
+    int64_t all[2] = {0, 0};
+    ir_add_output(g, "loss", ir_build(g, OP_REDUCE_SUM, &m, 1, all, 2, 0, NULL, loc, err, sizeof err));
+    PassConfig cfg = {STAGE_TRAIN, {OPT_SGD, 0.1, 0, 0, 0, 0, 0}, 0, NULL, NULL};
+    PassError perr;
+    CU_ASSERT_EQUAL_FATAL(pass_autodiff(g, &cfg, &perr), 0);
+    Interp *in = interp_new(g, err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(in);
+    for (int i = 0; i < 5; i++) interp_f32(in, p)[i] = (float)i - 1.5f;
+    run(in, g);
+    const float *grad = interp_f32(in, ir_output(g, "grad:p"));
+    for (int i = 0; i < 5; i++) CU_ASSERT_EQUAL(grad[i], (float)i - 1.5f);
+    interp_free(in);
+    ir_graph_free(g);
+}
+
 /* A gradient reaching an op without a rule is an error at its location. */
 static void test_missing_rule(void) {
     Graph *g = ir_graph_new("t");
@@ -162,6 +190,7 @@ static void test_missing_rule(void) {
 
 static CU_TestInfo tests[] = {
     {"every op's gradient against finite differences", test_every_op},
+    {"stop_gradient cuts the gradient", test_stop_gradient},
     {"a gradient through an op without a rule is an error", test_missing_rule},
     CU_TEST_INFO_NULL,
 };
