@@ -298,6 +298,36 @@ static Value gather(Elab *E, const Builtin *b, Value *a, int n, Loc loc) {
     return elab_node(E, OP_GATHER, in, 2, NULL, 0, 0, NULL, loc);
 }
 
+/* argmax(x, axis: -1): the index of the first largest element, as i64 */
+static Value argmax(Elab *E, const Builtin *b, Value *a, int n, Loc loc) {
+    (void)n;
+    if (need_tensor(E, b, &a[0])) return none();
+    int64_t axis;
+    if (axis_of(E, a[1].i, shape_of(E, &a[0])->rank, a[1].loc, &axis)) return none();
+    return elab_node(E, OP_ARGMAX, &a[0].node, 1, &axis, 1, 0, NULL, loc);
+}
+
+/* one_hot(index [N] i64, classes) -> [N, classes] f32: ones scattered */
+static Value one_hot(Elab *E, const Builtin *b, Value *a, int n, Loc loc) {
+    (void)n;
+    if (need_tensor(E, b, &a[0])) return none();
+    const TType *t = elab_type(E, &a[0]);
+    if (t->dtype != DT_I64 || t->shape.rank != 1) {
+        char buf[128];
+        diag_error(E->diag, a[0].loc, "one_hot needs an i64 index [N], got %s", ir_type_str(t, buf, sizeof buf));
+        return none();
+    }
+    if (a[1].i < 1) {
+        diag_error(E->diag, a[1].loc, "one_hot needs at least 1 class, got %lld", (long long)a[1].i);
+        return none();
+    }
+    TType vt = {DT_F32, t->shape}, yt = {DT_F32, {2, {t->shape.dim[0], a[1].i}}};
+    Value ones = elab_node(E, OP_CONST, NULL, 0, NULL, 0, 1.0, &vt, loc);
+    if (ones.kind == V_NONE) return none();
+    int in[2] = {ones.node, a[0].node};
+    return elab_node(E, OP_SCATTER, in, 2, NULL, 0, 0, &yt, loc);
+}
+
 /* ---- random numbers ----------------------------------------------------------- */
 
 /* dropout_mask(x, p): 0 or 1/(1-p) per element in training, 1 in evaluation */
@@ -314,21 +344,83 @@ static Value dropout_mask(Elab *E, const Builtin *b, Value *a, int n, Loc loc) {
     return elab_node(E, OP_DROPOUT_MASK, NULL, 0, &stream, 1, p, &t, loc);
 }
 
-/* random_uniform([d0, d1, ...]): U[0, 1) */
-static Value random_uniform(Elab *E, const Builtin *b, Value *a, int n, Loc loc) {
-    (void)b, (void)n;
-    TType t = {DT_F32, {0, {0}}};
-    int r = ints(E, &a[0], "shape", t.shape.dim, IR_MAX_RANK);
-    if (r < 0) return none();
-    t.shape.rank = r;
+/* Reads a shape argument [d0, d1, ...] (or one int) into an f32 type. */
+static int shape_arg(Elab *E, const Value *v, TType *t) {
+    *t = (TType){DT_F32, {0, {0}}};
+    int r = ints(E, v, "shape", t->shape.dim, IR_MAX_RANK);
+    if (r < 0) return -1;
+    t->shape.rank = r;
+    for (int i = 0; i < r; i++)
+        if (t->shape.dim[i] < 0) {
+            diag_error(E->diag, v->loc, "shape: dimension %d is %lld", i, (long long)t->shape.dim[i]);
+            return -1;
+        }
+    return 0;
+}
+
+/* random_uniform([d0, d1, ...]): U[0, 1); random_normal([...]): N(0, 1) */
+static Value random_(Elab *E, const Builtin *b, Value *a, int n, Loc loc) {
+    (void)n;
+    TType t;
+    if (shape_arg(E, &a[0], &t)) return none();
     int64_t stream = E->streams++;
-    return elab_node(E, OP_RANDOM_UNIFORM, NULL, 0, &stream, 1, 0, &t, loc);
+    return elab_node(E, (Op)b->op, NULL, 0, &stream, 1, 0, &t, loc);
+}
+
+/* ---- constant tensors ------------------------------------------------------------ */
+
+/* full([shape], value); zeros([shape]) and ones([shape]) come here too */
+static Value full(Elab *E, Value shape, double value, Loc loc) {
+    TType t;
+    if (shape_arg(E, &shape, &t)) return none();
+    return elab_node(E, OP_CONST, NULL, 0, NULL, 0, value, &t, loc);
+}
+
+static Value full_(Elab *E, const Builtin *b, Value *a, int n, Loc loc) {
+    (void)b, (void)n;
+    return full(E, a[0], num(&a[1]), loc);
+}
+
+/* iota of the given dims along axis (f32). */
+static Value iota(Elab *E, const int64_t *dims, int rank, int64_t axis, Loc loc) {
+    TType t = {DT_F32, {rank, {0}}};
+    for (int i = 0; i < rank; i++) t.shape.dim[i] = dims[i];
+    return elab_node(E, OP_IOTA, NULL, 0, &axis, 1, 0, &t, loc);
+}
+
+/* Requires a size n >= 1 for what. */
+static int size_ok(Elab *E, const Value *v, const char *what) {
+    if (v->i >= 1) return 0;
+    diag_error(E->diag, v->loc, "%s needs a size of at least 1, got %lld", what, (long long)v->i);
+    return -1;
+}
+
+/* arange(n): [0, 1, ..., n-1] as f32 */
+static Value arange(Elab *E, const Builtin *b, Value *a, int n, Loc loc) {
+    (void)b, (void)n;
+    if (size_ok(E, &a[0], "arange")) return none();
+    return iota(E, &a[0].i, 1, 0, loc);
+}
+
+/* eye(n): the [n, n] identity, as row index == column index */
+static Value eye(Elab *E, const Builtin *b, Value *a, int n, Loc loc) {
+    (void)b, (void)n;
+    if (size_ok(E, &a[0], "eye")) return none();
+    int64_t dims[2] = {a[0].i, a[0].i};
+    Value r = iota(E, dims, 2, 0, loc), c = iota(E, dims, 2, 1, loc);
+    if (r.kind == V_NONE || c.kind == V_NONE) return none();
+    int in[2] = {r.node, c.node};
+    return elab_node(E, OP_EQ, in, 2, NULL, 0, 0, NULL, loc);
 }
 
 /* ---- initializers and shape queries --------------------------------------------- */
 
+/* An initializer for `param`; zeros([shape]) and ones([shape]) with a
+ * shape are constant tensors instead. */
 static Value init(Elab *E, const Builtin *b, Value *a, int n, Loc loc) {
-    (void)E, (void)n;
+    (void)n;
+    int zeros = !strcmp(b->name, "zeros"), ones = !strcmp(b->name, "ones");
+    if ((zeros || ones) && given(&a[0])) return full(E, a[0], ones, loc);
     Value v = {.kind = V_INIT, .loc = loc, .rule = IK_FIXED};
     if (!strcmp(b->name, "zeros")) v.init = (Init){INIT_ZEROS, 0, 0};
     else if (!strcmp(b->name, "ones")) v.init = (Init){INIT_ONES, 0, 0};
@@ -407,10 +499,16 @@ static const Builtin builtins[] = {
     {"max_pool2d", max_pool2d, 0, OP_MAX_POOL2D,
      {{"x", 't', NULL}, {"kernel", 'l', NULL}, {"stride", 'l', "none"}}},
     {"gather", gather, 0, OP_GATHER, {{"x", 't', NULL}, {"index", 't', NULL}}},
+    {"argmax", argmax, 0, OP_ARGMAX, {{"x", 't', NULL}, {"axis", 'i', "-1"}}},
+    {"one_hot", one_hot, 0, OP_SCATTER, {{"index", 't', NULL}, {"classes", 'i', NULL}}},
     {"dropout_mask", dropout_mask, 0, OP_DROPOUT_MASK, {{"x", 't', NULL}, {"p", 'f', NULL}}},
-    {"random_uniform", random_uniform, 0, OP_RANDOM_UNIFORM, {{"shape", 'l', NULL}}},
-    {"zeros", init, 0, -1, {{0}}},
-    {"ones", init, 0, -1, {{0}}},
+    {"random_uniform", random_, 0, OP_RANDOM_UNIFORM, {{"shape", 'l', NULL}}},
+    {"random_normal", random_, 0, OP_RANDOM_NORMAL, {{"shape", 'l', NULL}}},
+    {"full", full_, 0, OP_CONST, {{"shape", 'l', NULL}, {"value", 'f', NULL}}},
+    {"arange", arange, 0, OP_IOTA, {{"n", 'i', NULL}}},
+    {"eye", eye, 0, OP_IOTA, {{"n", 'i', NULL}}},
+    {"zeros", init, 0, -1, {{"shape", 'l', "none"}}},
+    {"ones", init, 0, -1, {{"shape", 'l', "none"}}},
     {"uniform", init, 0, -1, {{"low", 'f', NULL}, {"high", 'f', NULL}}},
     {"normal", init, 0, -1, {{"mean", 'f', "0.0"}, {"std", 'f', "1.0"}}},
     {"xavier_uniform", init, 0, -1, {{"gain", 'f', "1.0"}}},

@@ -226,12 +226,18 @@ static int rule_source(Ctx *c) {
     return 0;
 }
 
-/* param, random_uniform, dropout_mask: the given type, which must be f32. */
+/* param, state, random numbers: the given type, which must be f32. */
 static int rule_source_f32(Ctx *c) {
     const TType *t = need_given(c);
     if (!t || need_f32(c, "the type", t)) return -1;
     *c->out = *t;
     return 0;
+}
+
+/* iota: the given f32 type, of rank >= 1, and an axis of it. */
+static int rule_iota(Ctx *c) {
+    if (rule_source_f32(c)) return -1;
+    return axis_ok(c, c->attr[0], c->out->shape.rank);
 }
 
 /* Broadcasts the types of all inputs into *c->out (dtype of input 0). */
@@ -598,6 +604,19 @@ static int rule_scatter(Ctx *c) {
     return 0;
 }
 
+/* argmax: x f32 [..], a non-empty axis -> i64 [..] without that axis. */
+static int rule_argmax(Ctx *c) {
+    const TType *x = ty(c, 0);
+    int64_t axis = c->attr[0];
+    if (need_f32(c, "the input", x) || axis_ok(c, axis, x->shape.rank)) return -1;
+    if (x->shape.dim[axis] == 0) return fail(c, "axis %" PRId64 " of %s is empty", axis, tstr(x).s);
+    *c->out = *x;
+    c->out->dtype = DT_I64;
+    c->out->shape.rank--;
+    for (int i = (int)axis; i < c->out->shape.rank; i++) c->out->shape.dim[i] = x->shape.dim[i + 1];
+    return 0;
+}
+
 /* ---- dispatch ------------------------------------------------------------- */
 
 /* The rule of op, by its class (ops.def): every elementwise op but cast
@@ -605,7 +624,9 @@ static int rule_scatter(Ctx *c) {
  * classes have one case per op. NULL for an op without a rule. */
 static Rule rule_of(Op op) {
     switch (ir_op_info[op].cls) {
-    case OC_SOURCE: return op == OP_INPUT || op == OP_LABEL || op == OP_CONST ? rule_source : rule_source_f32;
+    case OC_SOURCE:
+        if (op == OP_IOTA) return rule_iota;
+        return op == OP_INPUT || op == OP_LABEL || op == OP_CONST ? rule_source : rule_source_f32;
     case OC_EW: return op == OP_CAST ? rule_cast : op == OP_EQ ? rule_eq : rule_arith;
     case OC_REDUCE: return rule_reduce;
     case OC_SHAPE: case OC_CONTRACT: case OC_INDEX: break;
@@ -630,6 +651,7 @@ static Rule rule_of(Op op) {
     case OP_MAX_POOL2D_GRAD: return rule_pool2d_grad;
     case OP_GATHER: return rule_gather;
     case OP_SCATTER: return rule_scatter;
+    case OP_ARGMAX: return rule_argmax;
     }
     return NULL;
 }

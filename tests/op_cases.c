@@ -17,6 +17,9 @@ const OpCase op_cases[] = {
     {OP_CONST, NOIN, 0, {0}, 0, -7.9, 2, {3, 5}, 1, "i64[3, 5]", 0},
     {OP_CONST, NOIN, 0, {0}, 0, 1e30, 1, {3}, 1, "i64[3]", 0},
     {OP_RANDOM_UNIFORM, NOIN, 0, {3}, 1, 0, 2, {5, 37}, 0, "f32[5, 37]", 0},
+    {OP_RANDOM_NORMAL, NOIN, 0, {5}, 1, 0, 2, {5, 37}, 0, "f32[5, 37]", 0},
+    {OP_IOTA, NOIN, 0, {1}, 1, 0, 3, {3, 5, 7}, 0, "f32[3, 5, 7]", 0},
+    {OP_IOTA, NOIN, 0, {0}, 1, 0, 1, {11}, 0, "f32[11]", 0},
     {OP_DROPOUT_MASK, NOIN, 0, {4}, 1, 0.3, 2, {9, 37}, 0, "f32[9, 37]", 0},
     /* elementwise */
     {OP_NEG, {IN(S2(5, 37), R_ANY)}, 1, {0}, 0, 0, 0, {0}, 0, "f32[5, 37]", 0},
@@ -92,6 +95,9 @@ const OpCase op_cases[] = {
     {OP_MAX_POOL2D_GRAD, {IN(S4(2, 2, 7, 9), R_SPREAD), IN(S4(2, 2, 3, 4), R_ANY)}, 2, {2, 3, 2, 2}, 4, 0, 0, {0}, 0, "f32[2, 2, 7, 9]", 0},
     /* indexing */
     {OP_GATHER, {IN(S2(5, 7), R_ANY), IDX(S1(5), 7)}, 2, {0}, 0, 0, 0, {0}, 0, "f32[5]", 0},
+    {OP_ARGMAX, {IN(S3(3, 5, 7), R_SPREAD)}, 1, {1}, 1, 0, 0, {0}, 0, "i64[3, 7]", 0},
+    {OP_ARGMAX, {IN(S2(4, 16), R_SPECIAL)}, 1, {1}, 1, 0, 0, {0}, 0, "i64[4]", 0},
+    {OP_ARGMAX, {IN(S2(5, 6), R_INT)}, 1, {0}, 1, 0, 0, {0}, 0, "i64[6]", 0},
     {OP_SCATTER, {IN(S1(5), R_ANY), IDX(S1(5), 7)}, 2, {0}, 0, 0, 2, {5, 7}, 0, "f32[5, 7]", 0},
     /* variants: stride-4 convolutions as in Conv1Net, padded strided conv2d,
      * reductions over all axes kept, batched transposed matmul */

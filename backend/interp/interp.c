@@ -142,6 +142,28 @@ static void k_random_uniform(Interp *in, int id) {
     for (int64_t i = 0; i < count; i++) y[i] = rng_uniform_key(key, in->step, (uint64_t)i);
 }
 
+/* random_normal: y[i] = rng_normal(seed, stream attr[0], step, i), rounded to float. */
+static void k_random_normal(Interp *in, int id) {
+    float *y = out_f32(in, id);
+    int64_t count = ir_numel(shape_of(in, id));
+    uint32_t key[2];
+    rng_key(in->seed, (uint64_t)node_of(in, id)->attr[0], key);
+    for (int64_t i = 0; i < count; i++) y[i] = (float)rng_normal_key(key, in->step, (uint64_t)i);
+}
+
+/* See interp.h. */
+void interp_iota(float *y, int64_t count, int64_t n, int64_t inner) {
+    for (int64_t i = 0; i < count; i++) y[i] = (float)((i / inner) % n);
+}
+
+/* iota: each element's index along axis attr[0]. */
+static void k_iota(Interp *in, int id) {
+    const Shape *s = shape_of(in, id);
+    int64_t axis = node_of(in, id)->attr[0], inner = 1;
+    for (int i = (int)axis + 1; i < s->rank; i++) inner *= s->dim[i];
+    interp_iota(out_f32(in, id), ir_numel(s), s->dim[axis], inner);
+}
+
 /* dropout_mask: training ? (u >= p ? 1/(1-p) : 0) : 1, u as in random_uniform. */
 static void k_dropout_mask(Interp *in, int id) {
     float *y = out_f32(in, id);
@@ -172,6 +194,8 @@ static int run_source(Interp *in, int id, char *err, size_t errlen) {
     case OP_CONST: k_const(in, id); return 0;
     case OP_RANDOM_UNIFORM: k_random_uniform(in, id); return 0;
     case OP_DROPOUT_MASK: k_dropout_mask(in, id); return 0;
+    case OP_RANDOM_NORMAL: k_random_normal(in, id); return 0;
+    case OP_IOTA: k_iota(in, id); return 0;
     }
     return no_kernel(in, id, err, errlen);
 }
@@ -210,6 +234,7 @@ static int run_other(Interp *in, int id, char *err, size_t errlen) {
     case OP_MAX_POOL1D_GRAD: case OP_MAX_POOL2D_GRAD: k_max_pool_grad(in, id); return 0;
     case OP_GATHER: return k_gather(in, id, err, errlen);
     case OP_SCATTER: return k_scatter(in, id, err, errlen);
+    case OP_ARGMAX: k_argmax(in, id); return 0;
     }
     return no_kernel(in, id, err, errlen);
 }

@@ -132,5 +132,6 @@ void k_max_pool(Interp *in, int id);
 void k_max_pool_grad(Interp *in, int id);
 int k_gather(Interp *in, int id, char *err, size_t errlen);
 int k_scatter(Interp *in, int id, char *err, size_t errlen);
+void k_argmax(Interp *in, int id);
 
 #endif

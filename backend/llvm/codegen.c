@@ -123,7 +123,7 @@ static LLVMValueRef lower_node(Cg *cg, int id) {
     case OC_SOURCE:
         if (ir_is_external(op)) return NULL; /* filled from outside */
         if (op == OP_CONST) break;           /* loop kernels: cg_loop */
-        return cg_rt_call(cg, id);           /* random numbers */
+        return cg_rt_call(cg, id);           /* random numbers, iota */
     case OC_EW: break;
     case OC_REDUCE: cg_reduce(cg, id); return NULL;
     case OC_SHAPE: cg_movement(cg, id); return NULL;

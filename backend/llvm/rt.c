@@ -44,6 +44,8 @@ int32_t mmgc_rt_call(const RtDesc *d, void *out, void *const *in, float *scratch
     switch ((int)d->op) {
     case OP_RANDOM_UNIFORM: rt_random_uniform(d, y, rnd); return RT_OK;
     case OP_DROPOUT_MASK: rt_dropout_mask(d, y, rnd); return RT_OK;
+    case OP_RANDOM_NORMAL: rt_random_normal(d, y, rnd); return RT_OK;
+    case OP_IOTA: rt_iota(d, y); return RT_OK;
     case OP_MATMUL: return rt_matmul(d, y, in[0], in[1]);
     case OP_CONV1D: case OP_CONV2D: return rt_conv(d, y, in[0], in[1], scratch);
     case OP_CONV1D_GRAD_INPUT: case OP_CONV2D_GRAD_INPUT:
@@ -56,6 +58,7 @@ int32_t mmgc_rt_call(const RtDesc *d, void *out, void *const *in, float *scratch
         return RT_OK;
     case OP_GATHER: return rt_gather(d, y, in[0], in[1]);
     case OP_SCATTER: return rt_scatter(d, y, in[0], in[1]);
+    case OP_ARGMAX: rt_argmax(d, out, in[0]); return RT_OK;
     }
     return RT_ERR_OP;
 }

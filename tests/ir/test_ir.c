@@ -506,6 +506,8 @@ static Graph *all_ops_graph(void) {
     B(g, OP_CONST, NONE, NONE, -INFINITY, &ts);
     B(g, OP_RANDOM_UNIFORM, NONE, AT(7), 0, &tr);
     B(g, OP_DROPOUT_MASK, NONE, AT(8), 0.25, &tr);
+    B(g, OP_RANDOM_NORMAL, NONE, AT(9), 0, &tr);
+    B(g, OP_IOTA, NONE, AT(1), 0, &tr);
     B(g, OP_STATE, NONE, NONE, 0, &tr);
     ir_set_name(g, x, "x");
     ir_set_name(g, lbl, "y.label");
@@ -548,6 +550,7 @@ static Graph *all_ops_graph(void) {
     ir_set_init(g, lg, (Init){INIT_ONES, 0, 0});
     int ga = B(g, OP_GATHER, IN(lg, lbl), NONE, 0, NULL);
     int sc = B(g, OP_SCATTER, IN(ga, lbl), NONE, 0, &t25);
+    B(g, OP_ARGMAX, IN(x), AT(1), 0, NULL);
     g->nodes[sc].loc = (Loc){0, 40, 1};
     ir_add_output(g, "logits", mm);
     ir_add_output(g, "loss", ga);
