@@ -314,7 +314,7 @@ static Value one_hot(Elab *E, const Builtin *b, Value *a, int n, Loc loc) {
     const TType *t = elab_type(E, &a[0]);
     if (t->dtype != DT_I64 || t->shape.rank != 1) {
         char buf[128];
-        diag_error(E->diag, a[0].loc, "one_hot needs an i64 index [N], got %s", ir_type_str(t, buf, sizeof buf));
+        diag_error(E->diag, loc, "one_hot needs an i64 index [N], got %s", ir_type_str(t, buf, sizeof buf));
         return none();
     }
     if (a[1].i < 1) {
