@@ -6,10 +6,10 @@
  * A .mmg block may take a primitive's name (models/lib/nn.mmg defines
  * conv2d); `op.NAME` always means the primitive.
  */
-#include <math.h>
 #include <string.h>
 
 #include "elab.h"
+#include "ew_math.h"
 
 static Value none(void) { return (Value){.kind = V_NONE}; }
 static int is_number(const Value *v) { return v->kind == V_INT || v->kind == V_FLOAT; }
@@ -56,47 +56,40 @@ static const Shape *shape_of(Elab *E, const Value *v) { return &elab_type(E, v)-
 
 /* ---- elementwise ------------------------------------------------------------- */
 
-static double fold1(Op op, double x) {
+/* Folds an elementwise op on numbers with its math from ir/ew_math.def
+ * (in double); 0 if the op has no row there (then a tensor is built). */
+static int fold(Op op, const Value *a, int n, double *out) {
+    double x = num(&a[0]), y = n > 1 ? num(&a[1]) : 0;
     switch ((int)op) {
-    case OP_NEG: return -x;
-    case OP_EXP: return exp(x);
-    case OP_LOG: return log(x);
-    case OP_SQRT: return sqrt(x);
-    case OP_RSQRT: return 1 / sqrt(x);
-    case OP_TANH: return tanh(x);
-    case OP_SIGMOID: return 1 / (1 + exp(-x));
-    case OP_RELU: return x > 0 ? x : 0;
-    case OP_ABS: return fabs(x);
-    case OP_STEP: return x > 0;
-    default: return x;
+#define EW1(e, expr) case OP_##e: *out = ewd_##e(x); return n == 1;
+#define EW2(e, expr) case OP_##e: *out = ewd_##e(x, y); return n == 2;
+#include "ew_math.def"
+#undef EW1
+#undef EW2
     }
+    return 0;
 }
 
-static Value unary(Elab *E, const Builtin *b, Value *a, int n, Loc loc) {
+/* An elementwise op of n operands: computed now if they are all numbers
+ * and the op has math to fold, else one node (numbers become constants). */
+static Value ew(Elab *E, const Builtin *b, Value *a, int n, Loc loc) {
+    int k = b->params[1].name ? 2 : 1, numbers = 1, in[2];
+    double v;
     (void)n;
-    if (is_number(&a[0])) return fnum(fold1((Op)b->op, num(&a[0])), loc);
-    return elab_node(E, (Op)b->op, &a[0].node, 1, NULL, 0, 0, NULL, loc);
-}
-
-static double fold2(Op op, double x, double y) {
-    switch ((int)op) {
-    case OP_MAX: return x > y ? x : y;
-    case OP_MIN: return x < y ? x : y;
-    case OP_POW: return pow(x, y);
-    case OP_GT: return x > y;
-    case OP_GE: return x >= y;
-    case OP_EQ: return x == y;
-    default: return x;
+    for (int i = 0; i < k; i++) numbers &= is_number(&a[i]);
+    if (numbers && fold((Op)b->op, a, k, &v)) return fnum(v, loc);
+    for (int i = 0; i < k; i++) {
+        Value t = elab_as_tensor(E, a[i], loc);
+        if (t.kind == V_NONE) return none();
+        in[i] = t.node;
     }
+    return elab_node(E, (Op)b->op, in, k, NULL, 0, 0, NULL, loc);
 }
 
-static Value binary(Elab *E, const Builtin *b, Value *a, int n, Loc loc) {
-    (void)n;
-    if (is_number(&a[0]) && is_number(&a[1])) return fnum(fold2((Op)b->op, num(&a[0]), num(&a[1])), loc);
-    Value x = elab_as_tensor(E, a[0], loc), y = elab_as_tensor(E, a[1], loc);
-    if (x.kind == V_NONE || y.kind == V_NONE) return none();
-    int in[2] = {x.node, y.node};
-    return elab_node(E, (Op)b->op, in, 2, NULL, 0, 0, NULL, loc);
+/* less(a, b) and less_equal(a, b): greater and greater_equal, swapped. */
+static Value less(Elab *E, const Builtin *b, Value *a, int n, Loc loc) {
+    Value swapped[2] = {a[1], a[0]};
+    return ew(E, b, swapped, n, loc);
 }
 
 static Value select_(Elab *E, const Builtin *b, Value *a, int n, Loc loc) {
@@ -112,7 +105,8 @@ static Value select_(Elab *E, const Builtin *b, Value *a, int n, Loc loc) {
 
 /* ---- reductions --------------------------------------------------------------- */
 
-/* sum / mean / amax (x, axis: int or list (default: all), keepdims: bool) */
+/* sum / mean / amax / amin (x, axis: int or list (default: all), keepdims:
+ * bool); amin(x) is -amax(-x). */
 static Value reduce(Elab *E, const Builtin *b, Value *a, int n, Loc loc) {
     (void)n;
     if (a[0].kind != V_TENSOR) {
@@ -143,7 +137,11 @@ static Value reduce(Elab *E, const Builtin *b, Value *a, int n, Loc loc) {
             count *= (double)s->dim[i];
         }
     Op op = b->op == OP_REDUCE_MAX ? OP_REDUCE_MAX : OP_REDUCE_SUM;
-    Value r = elab_node(E, op, &a[0].node, 1, attr, k, 0, NULL, loc);
+    int negate = !strcmp(b->name, "amin");
+    Value x = negate ? elab_node(E, OP_NEG, &a[0].node, 1, NULL, 0, 0, NULL, loc) : a[0];
+    if (x.kind == V_NONE) return none();
+    Value r = elab_node(E, op, &x.node, 1, attr, k, 0, NULL, loc);
+    if (negate && r.kind != V_NONE) return elab_node(E, OP_NEG, &r.node, 1, NULL, 0, 0, NULL, loc);
     if (strcmp(b->name, "mean") || r.kind == V_NONE) return r;
     Value c = elab_const(E, 1.0 / count, loc);
     int in[2] = {r.node, c.node};
@@ -300,6 +298,36 @@ static Value gather(Elab *E, const Builtin *b, Value *a, int n, Loc loc) {
     return elab_node(E, OP_GATHER, in, 2, NULL, 0, 0, NULL, loc);
 }
 
+/* argmax(x, axis: -1): the index of the first largest element, as i64 */
+static Value argmax(Elab *E, const Builtin *b, Value *a, int n, Loc loc) {
+    (void)n;
+    if (need_tensor(E, b, &a[0])) return none();
+    int64_t axis;
+    if (axis_of(E, a[1].i, shape_of(E, &a[0])->rank, a[1].loc, &axis)) return none();
+    return elab_node(E, OP_ARGMAX, &a[0].node, 1, &axis, 1, 0, NULL, loc);
+}
+
+/* one_hot(index [N] i64, classes) -> [N, classes] f32: ones scattered */
+static Value one_hot(Elab *E, const Builtin *b, Value *a, int n, Loc loc) {
+    (void)n;
+    if (need_tensor(E, b, &a[0])) return none();
+    const TType *t = elab_type(E, &a[0]);
+    if (t->dtype != DT_I64 || t->shape.rank != 1) {
+        char buf[128];
+        diag_error(E->diag, loc, "one_hot needs an i64 index [N], got %s", ir_type_str(t, buf, sizeof buf));
+        return none();
+    }
+    if (a[1].i < 1) {
+        diag_error(E->diag, a[1].loc, "one_hot needs at least 1 class, got %lld", (long long)a[1].i);
+        return none();
+    }
+    TType vt = {DT_F32, t->shape}, yt = {DT_F32, {2, {t->shape.dim[0], a[1].i}}};
+    Value ones = elab_node(E, OP_CONST, NULL, 0, NULL, 0, 1.0, &vt, loc);
+    if (ones.kind == V_NONE) return none();
+    int in[2] = {ones.node, a[0].node};
+    return elab_node(E, OP_SCATTER, in, 2, NULL, 0, 0, &yt, loc);
+}
+
 /* ---- random numbers ----------------------------------------------------------- */
 
 /* dropout_mask(x, p): 0 or 1/(1-p) per element in training, 1 in evaluation */
@@ -316,21 +344,83 @@ static Value dropout_mask(Elab *E, const Builtin *b, Value *a, int n, Loc loc) {
     return elab_node(E, OP_DROPOUT_MASK, NULL, 0, &stream, 1, p, &t, loc);
 }
 
-/* random_uniform([d0, d1, ...]): U[0, 1) */
-static Value random_uniform(Elab *E, const Builtin *b, Value *a, int n, Loc loc) {
-    (void)b, (void)n;
-    TType t = {DT_F32, {0, {0}}};
-    int r = ints(E, &a[0], "shape", t.shape.dim, IR_MAX_RANK);
-    if (r < 0) return none();
-    t.shape.rank = r;
+/* Reads a shape argument [d0, d1, ...] (or one int) into an f32 type. */
+static int shape_arg(Elab *E, const Value *v, TType *t) {
+    *t = (TType){DT_F32, {0, {0}}};
+    int r = ints(E, v, "shape", t->shape.dim, IR_MAX_RANK);
+    if (r < 0) return -1;
+    t->shape.rank = r;
+    for (int i = 0; i < r; i++)
+        if (t->shape.dim[i] < 0) {
+            diag_error(E->diag, v->loc, "shape: dimension %d is %lld", i, (long long)t->shape.dim[i]);
+            return -1;
+        }
+    return 0;
+}
+
+/* random_uniform([d0, d1, ...]): U[0, 1); random_normal([...]): N(0, 1) */
+static Value random_(Elab *E, const Builtin *b, Value *a, int n, Loc loc) {
+    (void)n;
+    TType t;
+    if (shape_arg(E, &a[0], &t)) return none();
     int64_t stream = E->streams++;
-    return elab_node(E, OP_RANDOM_UNIFORM, NULL, 0, &stream, 1, 0, &t, loc);
+    return elab_node(E, (Op)b->op, NULL, 0, &stream, 1, 0, &t, loc);
+}
+
+/* ---- constant tensors ------------------------------------------------------------ */
+
+/* full([shape], value); zeros([shape]) and ones([shape]) come here too */
+static Value full(Elab *E, Value shape, double value, Loc loc) {
+    TType t;
+    if (shape_arg(E, &shape, &t)) return none();
+    return elab_node(E, OP_CONST, NULL, 0, NULL, 0, value, &t, loc);
+}
+
+static Value full_(Elab *E, const Builtin *b, Value *a, int n, Loc loc) {
+    (void)b, (void)n;
+    return full(E, a[0], num(&a[1]), loc);
+}
+
+/* iota of the given dims along axis (f32). */
+static Value iota(Elab *E, const int64_t *dims, int rank, int64_t axis, Loc loc) {
+    TType t = {DT_F32, {rank, {0}}};
+    for (int i = 0; i < rank; i++) t.shape.dim[i] = dims[i];
+    return elab_node(E, OP_IOTA, NULL, 0, &axis, 1, 0, &t, loc);
+}
+
+/* Requires a size n >= 1 for what. */
+static int size_ok(Elab *E, const Value *v, const char *what) {
+    if (v->i >= 1) return 0;
+    diag_error(E->diag, v->loc, "%s needs a size of at least 1, got %lld", what, (long long)v->i);
+    return -1;
+}
+
+/* arange(n): [0, 1, ..., n-1] as f32 */
+static Value arange(Elab *E, const Builtin *b, Value *a, int n, Loc loc) {
+    (void)b, (void)n;
+    if (size_ok(E, &a[0], "arange")) return none();
+    return iota(E, &a[0].i, 1, 0, loc);
+}
+
+/* eye(n): the [n, n] identity, as row index == column index */
+static Value eye(Elab *E, const Builtin *b, Value *a, int n, Loc loc) {
+    (void)b, (void)n;
+    if (size_ok(E, &a[0], "eye")) return none();
+    int64_t dims[2] = {a[0].i, a[0].i};
+    Value r = iota(E, dims, 2, 0, loc), c = iota(E, dims, 2, 1, loc);
+    if (r.kind == V_NONE || c.kind == V_NONE) return none();
+    int in[2] = {r.node, c.node};
+    return elab_node(E, OP_EQ, in, 2, NULL, 0, 0, NULL, loc);
 }
 
 /* ---- initializers and shape queries --------------------------------------------- */
 
+/* An initializer for `param`; zeros([shape]) and ones([shape]) with a
+ * shape are constant tensors instead. */
 static Value init(Elab *E, const Builtin *b, Value *a, int n, Loc loc) {
-    (void)E, (void)n;
+    (void)n;
+    int zeros = !strcmp(b->name, "zeros"), ones = !strcmp(b->name, "ones");
+    if ((zeros || ones) && given(&a[0])) return full(E, a[0], ones, loc);
     Value v = {.kind = V_INIT, .loc = loc, .rule = IK_FIXED};
     if (!strcmp(b->name, "zeros")) v.init = (Init){INIT_ZEROS, 0, 0};
     else if (!strcmp(b->name, "ones")) v.init = (Init){INIT_ONES, 0, 0};
@@ -362,26 +452,35 @@ static Value dim(Elab *E, const Builtin *b, Value *a, int n, Loc loc) {
 #define RED {{"x", 't', NULL}, {"axis", 'l', "none"}, {"keepdims", 'b', "false"}}
 
 static const Builtin builtins[] = {
-    {"neg", unary, 0, OP_NEG, T1},
-    {"exp", unary, 0, OP_EXP, T1},
-    {"log", unary, 0, OP_LOG, T1},
-    {"sqrt", unary, 0, OP_SQRT, T1},
-    {"rsqrt", unary, 0, OP_RSQRT, T1},
-    {"tanh", unary, 0, OP_TANH, T1},
-    {"sigmoid", unary, 0, OP_SIGMOID, T1},
-    {"relu", unary, 0, OP_RELU, T1},
-    {"abs", unary, 0, OP_ABS, T1},
-    {"step", unary, 0, OP_STEP, T1},
-    {"maximum", binary, 0, OP_MAX, T2},
-    {"minimum", binary, 0, OP_MIN, T2},
-    {"pow", binary, 0, OP_POW, T2},
-    {"greater", binary, 0, OP_GT, T2},
-    {"greater_equal", binary, 0, OP_GE, T2},
-    {"equal", binary, 0, OP_EQ, T2},
+    {"neg", ew, 0, OP_NEG, T1},
+    {"exp", ew, 0, OP_EXP, T1},
+    {"log", ew, 0, OP_LOG, T1},
+    {"sqrt", ew, 0, OP_SQRT, T1},
+    {"rsqrt", ew, 0, OP_RSQRT, T1},
+    {"tanh", ew, 0, OP_TANH, T1},
+    {"sigmoid", ew, 0, OP_SIGMOID, T1},
+    {"relu", ew, 0, OP_RELU, T1},
+    {"abs", ew, 0, OP_ABS, T1},
+    {"step", ew, 0, OP_STEP, T1},
+    {"sign", ew, 0, OP_SIGN, T1},
+    {"floor", ew, 0, OP_FLOOR, T1},
+    {"sin", ew, 0, OP_SIN, T1},
+    {"cos", ew, 0, OP_COS, T1},
+    {"stop_gradient", ew, 0, OP_STOP_GRADIENT, T1},
+    {"maximum", ew, 0, OP_MAX, T2},
+    {"minimum", ew, 0, OP_MIN, T2},
+    {"pow", ew, 0, OP_POW, T2},
+    {"mod", ew, 0, OP_MOD, T2},
+    {"greater", ew, 0, OP_GT, T2},
+    {"greater_equal", ew, 0, OP_GE, T2},
+    {"equal", ew, 0, OP_EQ, T2},
+    {"less", less, 0, OP_GT, T2},
+    {"less_equal", less, 0, OP_GE, T2},
     {"select", select_, 0, OP_SELECT, {{"cond", 'n', NULL}, {"a", 'n', NULL}, {"b", 'n', NULL}}},
     {"sum", reduce, 0, OP_REDUCE_SUM, RED},
     {"mean", reduce, 0, OP_REDUCE_SUM, RED},
     {"amax", reduce, 0, OP_REDUCE_MAX, RED},
+    {"amin", reduce, 0, OP_REDUCE_MAX, RED},
     {"reshape", reshape, 0, OP_RESHAPE, {{"x", 't', NULL}, {"shape", 'l', NULL}}},
     {"transpose", transpose, 0, OP_TRANSPOSE, {{"x", 't', NULL}, {"perm", 'l', "none"}}},
     {"cat", cat, 1, OP_CONCAT, {{"tensors", 'a', NULL}, {"axis", 'i', "0"}}},
@@ -400,10 +499,16 @@ static const Builtin builtins[] = {
     {"max_pool2d", max_pool2d, 0, OP_MAX_POOL2D,
      {{"x", 't', NULL}, {"kernel", 'l', NULL}, {"stride", 'l', "none"}}},
     {"gather", gather, 0, OP_GATHER, {{"x", 't', NULL}, {"index", 't', NULL}}},
+    {"argmax", argmax, 0, OP_ARGMAX, {{"x", 't', NULL}, {"axis", 'i', "-1"}}},
+    {"one_hot", one_hot, 0, OP_SCATTER, {{"index", 't', NULL}, {"classes", 'i', NULL}}},
     {"dropout_mask", dropout_mask, 0, OP_DROPOUT_MASK, {{"x", 't', NULL}, {"p", 'f', NULL}}},
-    {"random_uniform", random_uniform, 0, OP_RANDOM_UNIFORM, {{"shape", 'l', NULL}}},
-    {"zeros", init, 0, -1, {{0}}},
-    {"ones", init, 0, -1, {{0}}},
+    {"random_uniform", random_, 0, OP_RANDOM_UNIFORM, {{"shape", 'l', NULL}}},
+    {"random_normal", random_, 0, OP_RANDOM_NORMAL, {{"shape", 'l', NULL}}},
+    {"full", full_, 0, OP_CONST, {{"shape", 'l', NULL}, {"value", 'f', NULL}}},
+    {"arange", arange, 0, OP_IOTA, {{"n", 'i', NULL}}},
+    {"eye", eye, 0, OP_IOTA, {{"n", 'i', NULL}}},
+    {"zeros", init, 0, -1, {{"shape", 'l', "none"}}},
+    {"ones", init, 0, -1, {{"shape", 'l', "none"}}},
     {"uniform", init, 0, -1, {{"low", 'f', NULL}, {"high", 'f', NULL}}},
     {"normal", init, 0, -1, {{"mean", 'f', "0.0"}, {"std", 'f', "1.0"}}},
     {"xavier_uniform", init, 0, -1, {{"gain", 'f', "1.0"}}},

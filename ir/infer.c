@@ -2,7 +2,8 @@
  *
  * ir_infer checks the generic things (op, input count and ids, attribute
  * count, the types of the inputs) and then runs the op's rule, chosen by
- * one flat switch so that -Wswitch-enum catches an op without a rule.
+ * its class: a new elementwise op needs no rule of its own; a new op of
+ * another class needs a case in rule_of (the per-op tests fail without).
  * Messages name the op but carry no location; the caller adds it.
  *
  * Limits keep all shape arithmetic inside int64: every dim is at most
@@ -225,12 +226,18 @@ static int rule_source(Ctx *c) {
     return 0;
 }
 
-/* param, random_uniform, dropout_mask: the given type, which must be f32. */
+/* param, state, random numbers: the given type, which must be f32. */
 static int rule_source_f32(Ctx *c) {
     const TType *t = need_given(c);
     if (!t || need_f32(c, "the type", t)) return -1;
     *c->out = *t;
     return 0;
+}
+
+/* iota: the given f32 type, of rank >= 1, and an axis of it. */
+static int rule_iota(Ctx *c) {
+    if (rule_source_f32(c)) return -1;
+    return axis_ok(c, c->attr[0], c->out->shape.rank);
 }
 
 /* Broadcasts the types of all inputs into *c->out (dtype of input 0). */
@@ -597,20 +604,34 @@ static int rule_scatter(Ctx *c) {
     return 0;
 }
 
+/* argmax: x f32 [..], a non-empty axis -> i64 [..] without that axis. */
+static int rule_argmax(Ctx *c) {
+    const TType *x = ty(c, 0);
+    int64_t axis = c->attr[0];
+    if (need_f32(c, "the input", x) || axis_ok(c, axis, x->shape.rank)) return -1;
+    if (x->shape.dim[axis] == 0) return fail(c, "axis %" PRId64 " of %s is empty", axis, tstr(x).s);
+    *c->out = *x;
+    c->out->dtype = DT_I64;
+    c->out->shape.rank--;
+    for (int i = (int)axis; i < c->out->shape.rank; i++) c->out->shape.dim[i] = x->shape.dim[i + 1];
+    return 0;
+}
+
 /* ---- dispatch ------------------------------------------------------------- */
 
-/* The rule of op: one case per op in ops.def (-Wswitch-enum checks it). */
+/* The rule of op, by its class (ops.def): every elementwise op but cast
+ * and eq broadcasts f32 inputs, every reduction has one rule; the other
+ * classes have one case per op. NULL for an op without a rule. */
 static Rule rule_of(Op op) {
-    switch (op) {
-    case OP_INPUT: case OP_LABEL: case OP_CONST: return rule_source;
-    case OP_PARAM: case OP_STATE: case OP_RANDOM_UNIFORM: case OP_DROPOUT_MASK: return rule_source_f32;
-    case OP_NEG: case OP_EXP: case OP_LOG: case OP_SQRT: case OP_RSQRT: case OP_TANH:
-    case OP_SIGMOID: case OP_RELU: case OP_ABS: case OP_STEP: return rule_arith;
-    case OP_CAST: return rule_cast;
-    case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV: case OP_MAX: case OP_MIN: case OP_POW:
-    case OP_GT: case OP_GE: case OP_SELECT: return rule_arith;
-    case OP_EQ: return rule_eq;
-    case OP_REDUCE_SUM: case OP_REDUCE_MAX: return rule_reduce;
+    switch (ir_op_info[op].cls) {
+    case OC_SOURCE:
+        if (op == OP_IOTA) return rule_iota;
+        return op == OP_INPUT || op == OP_LABEL || op == OP_CONST ? rule_source : rule_source_f32;
+    case OC_EW: return op == OP_CAST ? rule_cast : op == OP_EQ ? rule_eq : rule_arith;
+    case OC_REDUCE: return rule_reduce;
+    case OC_SHAPE: case OC_CONTRACT: case OC_INDEX: break;
+    }
+    switch ((int)op) {
     case OP_RESHAPE: return rule_reshape;
     case OP_BROADCAST: return rule_broadcast;
     case OP_TRANSPOSE: return rule_transpose;
@@ -630,10 +651,13 @@ static Rule rule_of(Op op) {
     case OP_MAX_POOL2D_GRAD: return rule_pool2d_grad;
     case OP_GATHER: return rule_gather;
     case OP_SCATTER: return rule_scatter;
-    case OP_COUNT: break;
+    case OP_ARGMAX: return rule_argmax;
     }
     return NULL;
 }
+
+/* For an op without a rule (a bug in its recipe). */
+static int rule_missing(Ctx *c) { return fail(c, "no shape rule"); }
 
 /* Infers the result type of op applied to in[] with attr[]; see ir.h. */
 int ir_infer(const Graph *g, Op op, const int *in, int nin, const int64_t *attr, int nattr,
@@ -645,7 +669,8 @@ int ir_infer(const Graph *g, Op op, const int *in, int nin, const int64_t *attr,
     TType t;
     memset(&t, 0, sizeof t);
     Ctx c = {g, op, ir_op_info[op].name, in, nin, attr, nattr, given, &t, err, errlen};
-    if (check_arity(&c) || check_inputs(&c) || check_attr_count(&c) || rule_of(op)(&c)) return -1;
+    Rule rule = rule_of(op) ? rule_of(op) : rule_missing;
+    if (check_arity(&c) || check_inputs(&c) || check_attr_count(&c) || rule(&c)) return -1;
     if (!type_ok(&t)) return bad_type(&c, "result", &t);
     *out = t;
     return 0;

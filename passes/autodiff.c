@@ -140,6 +140,21 @@ static int vjp_abs(AD *ad, int y, int k, int dy) {
     return ew2(ad, OP_MUL, dy, sign);
 }
 
+/* y = sin(x): dx = dy * cos(x) */
+static int vjp_sin(AD *ad, int y, int k, int dy) { return ew2(ad, OP_MUL, dy, ew1(ad, OP_COS, IN(k))); }
+
+/* y = cos(x): dx = -dy * sin(x) */
+static int vjp_cos(AD *ad, int y, int k, int dy) {
+    return ew1(ad, OP_NEG, ew2(ad, OP_MUL, dy, ew1(ad, OP_SIN, IN(k))));
+}
+
+/* y = a - b * floor(a / b): da = dy; db = -dy * floor(a / b) */
+static int vjp_mod(AD *ad, int y, int k, int dy) {
+    if (k == 0) return sum_to(ad, dy, SHAPE_IN(0));
+    int q = ew1(ad, OP_FLOOR, ew2(ad, OP_DIV, IN(0), IN(1)));
+    return sum_to(ad, ew1(ad, OP_NEG, ew2(ad, OP_MUL, dy, q)), SHAPE_IN(1));
+}
+
 /* The shape of a reduction's result with keepdims, whatever its own keepdims. */
 static Shape kept_shape(AD *ad, int y) {
     const Node *n = &ad->b.g->nodes[y];
@@ -261,7 +276,7 @@ static int vjp_scatter(AD *ad, int y, int k, int dy) {
 #undef IN
 #undef SHAPE_IN
 
-/* Piecewise-constant ops: no gradient flows through them. */
+/* Piecewise-constant ops and stop_gradient: no gradient flows through them. */
 static int vjp_zero(AD *ad, int y, int k, int dy) {
     (void)ad, (void)y, (void)k, (void)dy;
     return -1;

@@ -3,7 +3,8 @@
  * interp_new verifies the graph, pairs every "update:X" output with the
  * PARAM or STATE node X, and gives every node a zeroed, 64-byte aligned
  * buffer. interp_run walks the nodes in id order (a topological order) and
- * runs one kernel per node, chosen by the one switch over every op below.
+ * runs one kernel per node, chosen by the op's class (ops.def) and then
+ * the op: an elementwise op's kernel applies its row of ir/ew_math.def.
  */
 #include <math.h>
 #include <stdarg.h>
@@ -141,6 +142,28 @@ static void k_random_uniform(Interp *in, int id) {
     for (int64_t i = 0; i < count; i++) y[i] = rng_uniform_key(key, in->step, (uint64_t)i);
 }
 
+/* random_normal: y[i] = rng_normal(seed, stream attr[0], step, i), rounded to float. */
+static void k_random_normal(Interp *in, int id) {
+    float *y = out_f32(in, id);
+    int64_t count = ir_numel(shape_of(in, id));
+    uint32_t key[2];
+    rng_key(in->seed, (uint64_t)node_of(in, id)->attr[0], key);
+    for (int64_t i = 0; i < count; i++) y[i] = (float)rng_normal_key(key, in->step, (uint64_t)i);
+}
+
+/* See interp.h. */
+void interp_iota(float *y, int64_t count, int64_t n, int64_t inner) {
+    for (int64_t i = 0; i < count; i++) y[i] = (float)((i / inner) % n);
+}
+
+/* iota: each element's index along axis attr[0]. */
+static void k_iota(Interp *in, int id) {
+    const Shape *s = shape_of(in, id);
+    int64_t axis = node_of(in, id)->attr[0], inner = 1;
+    for (int i = (int)axis + 1; i < s->rank; i++) inner *= s->dim[i];
+    interp_iota(out_f32(in, id), ir_numel(s), s->dim[axis], inner);
+}
+
 /* dropout_mask: training ? (u >= p ? 1/(1-p) : 0) : 1, u as in random_uniform. */
 static void k_dropout_mask(Interp *in, int id) {
     float *y = out_f32(in, id);
@@ -157,37 +180,42 @@ static void k_dropout_mask(Interp *in, int id) {
 
 /* ---- dispatch ------------------------------------------------------------------- */
 
-_Static_assert(OP_COUNT == 50, "a new op needs a case in run_node (and a kernel)");
+/* A node that no kernel below computes (a bug in the op's recipe). */
+static int no_kernel(Interp *in, int id, char *err, size_t errlen) {
+    return interp_fail(err, errlen, "node %%%d: no interpreter kernel for op '%s'", id,
+                       ir_op_info[node_of(in, id)->op].name);
+}
 
-/* Computes node id: one case per op (-Wswitch-enum checks the list). */
-static int run_node(Interp *in, int id, char *err, size_t errlen) {
-    switch (node_of(in, id)->op) {
-    case OP_INPUT: case OP_LABEL: case OP_PARAM: case OP_STATE: return 0; /* filled from outside */
+/* Sources: external ones are filled from outside; the rest are made here. */
+static int run_source(Interp *in, int id, char *err, size_t errlen) {
+    Op op = node_of(in, id)->op;
+    if (ir_is_external(op)) return 0;
+    switch ((int)op) {
     case OP_CONST: k_const(in, id); return 0;
     case OP_RANDOM_UNIFORM: k_random_uniform(in, id); return 0;
     case OP_DROPOUT_MASK: k_dropout_mask(in, id); return 0;
-    case OP_NEG: k_unary(in, id, ew_neg); return 0;
-    case OP_EXP: k_unary(in, id, ew_exp); return 0;
-    case OP_LOG: k_unary(in, id, ew_log); return 0;
-    case OP_SQRT: k_unary(in, id, ew_sqrt); return 0;
-    case OP_RSQRT: k_unary(in, id, ew_rsqrt); return 0;
-    case OP_TANH: k_unary(in, id, ew_tanh); return 0;
-    case OP_SIGMOID: k_unary(in, id, ew_sigmoid); return 0;
-    case OP_RELU: k_unary(in, id, ew_relu); return 0;
-    case OP_ABS: k_unary(in, id, ew_abs); return 0;
-    case OP_STEP: k_unary(in, id, ew_step); return 0;
-    case OP_CAST: k_cast(in, id); return 0;
-    case OP_ADD: k_binary(in, id, ew_add); return 0;
-    case OP_SUB: k_binary(in, id, ew_sub); return 0;
-    case OP_MUL: k_binary(in, id, ew_mul); return 0;
-    case OP_DIV: k_binary(in, id, ew_div); return 0;
-    case OP_MAX: k_binary(in, id, ew_max); return 0;
-    case OP_MIN: k_binary(in, id, ew_min); return 0;
-    case OP_POW: k_binary(in, id, ew_pow); return 0;
-    case OP_GT: k_binary(in, id, ew_gt); return 0;
-    case OP_GE: k_binary(in, id, ew_ge); return 0;
-    case OP_EQ: k_eq(in, id); return 0;
-    case OP_SELECT: k_select(in, id); return 0;
+    case OP_RANDOM_NORMAL: k_random_normal(in, id); return 0;
+    case OP_IOTA: k_iota(in, id); return 0;
+    }
+    return no_kernel(in, id, err, errlen);
+}
+
+/* Elementwise ops: cast, eq and select have kernels of their own; every
+ * other one is its scalar function from ir/ew_math.def. */
+static int run_ew(Interp *in, int id, char *err, size_t errlen) {
+    Op op = node_of(in, id)->op;
+    if (op == OP_CAST) k_cast(in, id);
+    else if (op == OP_EQ) k_eq(in, id);
+    else if (op == OP_SELECT) k_select(in, id);
+    else if (ew_fn1(op) && node_of(in, id)->nin == 1) k_unary(in, id, ew_fn1(op));
+    else if (ew_fn2(op) && node_of(in, id)->nin == 2) k_binary(in, id, ew_fn2(op));
+    else return no_kernel(in, id, err, errlen);
+    return 0;
+}
+
+/* Reductions, data movement, contractions and indexing: one case each. */
+static int run_other(Interp *in, int id, char *err, size_t errlen) {
+    switch ((int)node_of(in, id)->op) {
     case OP_REDUCE_SUM: return k_reduce_sum(in, id, err, errlen);
     case OP_REDUCE_MAX: return k_reduce_max(in, id, err, errlen);
     case OP_RESHAPE: k_reshape(in, id); return 0;
@@ -206,9 +234,19 @@ static int run_node(Interp *in, int id, char *err, size_t errlen) {
     case OP_MAX_POOL1D_GRAD: case OP_MAX_POOL2D_GRAD: k_max_pool_grad(in, id); return 0;
     case OP_GATHER: return k_gather(in, id, err, errlen);
     case OP_SCATTER: return k_scatter(in, id, err, errlen);
-    case OP_COUNT: break;
+    case OP_ARGMAX: k_argmax(in, id); return 0;
     }
-    return interp_fail(err, errlen, "node %%%d: invalid op %d", id, (int)node_of(in, id)->op);
+    return no_kernel(in, id, err, errlen);
+}
+
+/* Computes node id, dispatched on its op's class (ops.def). */
+static int run_node(Interp *in, int id, char *err, size_t errlen) {
+    switch (ir_op_info[node_of(in, id)->op].cls) {
+    case OC_SOURCE: return run_source(in, id, err, errlen);
+    case OC_EW: return run_ew(in, id, err, errlen);
+    case OC_REDUCE: case OC_SHAPE: case OC_CONTRACT: case OC_INDEX: return run_other(in, id, err, errlen);
+    }
+    return no_kernel(in, id, err, errlen);
 }
 
 /* Runs every node in id order; stops at the first error. */

@@ -51,12 +51,22 @@ void interp_init(Interp *in, uint64_t seed);
  * of parameters this way. Returns 0, or -1 for a node that is no source. */
 int interp_bind(Interp *in, int node, void *memory);
 
-/* Computes every non-source node in id order, and CONST, RANDOM_UNIFORM
- * and DROPOUT_MASK: random_uniform is rng_uniform(seed, stream, step, i);
+/* Computes every non-source node in id order, and the sources made by the
+ * step (const, iota, random numbers): random_uniform is
+ * rng_uniform(seed, stream, step, i), random_normal rng_normal(...);
  * dropout_mask is, with u drawn the same way and p = node value,
  * training ? (u >= p ? 1/(1-p) : 0) : 1. Returns 0, or -1 with a message
  * (e.g. "gather: index 12 out of range for 10 classes at row 3"). */
 int interp_run(Interp *in, int training, uint64_t seed, uint64_t step, char *err, size_t errlen);
+
+/* ---- kernels the LLVM backend's runtime helpers share ---------------------- */
+
+/* argmax of x viewed as [outer, n, inner] along n (n >= 1): y[o, i] is the
+ * first k with the largest x[o, k, i], a NaN counting as largest. */
+void interp_argmax(const float *x, int64_t outer, int64_t n, int64_t inner, int64_t *y);
+/* iota of count elements whose axis has n entries, each inner elements
+ * apart: y[i] = (i / inner) % n. */
+void interp_iota(float *y, int64_t count, int64_t n, int64_t inner);
 
 /* For each graph output "update:X", copies that output's buffer into the
  * buffer of the PARAM or STATE node named X. Every update reads the values

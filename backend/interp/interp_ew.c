@@ -1,9 +1,9 @@
 /* interp_ew.c — elementwise ops.
  *
- * Each op is one scalar function (ew_NAME) applied by a generic kernel that
- * walks the output and reads every input through broadcast strides (numpy
- * rules: right-aligned, dims of 1 stretch). Scalar math is in float, as the
- * compiled backends do it. Choices a backend must match:
+ * Each op's scalar math is its row of ir/ew_math.def, in float (ewf_NAME,
+ * as the compiled backends do it), applied by a generic kernel that walks
+ * the output and reads every input through broadcast strides (numpy rules:
+ * right-aligned, dims of 1 stretch). Choices a backend must match:
  *   relu(NaN) = 0, step(NaN) = 0 (both test x > 0);
  *   max/min propagate NaN (like torch.maximum), a NaN in either operand wins;
  *   gt/ge/eq give 1.0f or 0.0f (false for NaN);
@@ -12,31 +12,27 @@
  */
 #include <math.h>
 
+#include "ew_math.h"
 #include "interp_impl.h"
 
-/* The scalar functions, one per op (interp.c's switch picks them). */
-float ew_neg(float x) { return -x; }
-float ew_exp(float x) { return expf(x); }
-float ew_log(float x) { return logf(x); }
-float ew_sqrt(float x) { return sqrtf(x); }
-float ew_rsqrt(float x) { return 1.0f / sqrtf(x); }
-float ew_tanh(float x) { return tanhf(x); }
-/* 1 / (1 + e^-x); exp overflows to inf for x < -88, giving exactly 0. */
-float ew_sigmoid(float x) { return 1.0f / (1.0f + expf(-x)); }
-float ew_relu(float x) { return x > 0 ? x : 0.0f; }
-float ew_abs(float x) { return fabsf(x); }
-float ew_step(float x) { return x > 0 ? 1.0f : 0.0f; }
+/* The float instances of ew_math.def, by op. */
+static const Fn1 fn1[OP_COUNT] = {
+#define EW1(e, expr) [OP_##e] = ewf_##e,
+#define EW2(e, expr)
+#include "ew_math.def"
+#undef EW1
+#undef EW2
+};
+static const Fn2 fn2[OP_COUNT] = {
+#define EW1(e, expr)
+#define EW2(e, expr) [OP_##e] = ewf_##e,
+#include "ew_math.def"
+#undef EW1
+#undef EW2
+};
 
-/* Binary ops; comparisons give 1.0f or 0.0f. */
-float ew_add(float a, float b) { return a + b; }
-float ew_sub(float a, float b) { return a - b; }
-float ew_mul(float a, float b) { return a * b; }
-float ew_div(float a, float b) { return a / b; }
-float ew_max(float a, float b) { return isnan(a) || a > b ? a : b; }
-float ew_min(float a, float b) { return isnan(a) || a < b ? a : b; }
-float ew_pow(float a, float b) { return powf(a, b); }
-float ew_gt(float a, float b) { return a > b ? 1.0f : 0.0f; }
-float ew_ge(float a, float b) { return a >= b ? 1.0f : 0.0f; }
+Fn1 ew_fn1(Op op) { return (unsigned)op < OP_COUNT ? fn1[op] : NULL; }
+Fn2 ew_fn2(Op op) { return (unsigned)op < OP_COUNT ? fn2[op] : NULL; }
 
 /* A walk over node id's shape with input k read through broadcast strides
  * as operand k, for the first nops inputs. */

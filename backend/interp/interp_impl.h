@@ -102,25 +102,10 @@ void copy_block(size_t esize, const Shape *dims, const void *src, int64_t soff,
 typedef float (*Fn1)(float);
 typedef float (*Fn2)(float, float);
 
-float ew_neg(float x);
-float ew_exp(float x);
-float ew_log(float x);
-float ew_sqrt(float x);
-float ew_rsqrt(float x);
-float ew_tanh(float x);
-float ew_sigmoid(float x);
-float ew_relu(float x);
-float ew_abs(float x);
-float ew_step(float x);
-float ew_add(float a, float b);
-float ew_sub(float a, float b);
-float ew_mul(float a, float b);
-float ew_div(float a, float b);
-float ew_max(float a, float b);
-float ew_min(float a, float b);
-float ew_pow(float a, float b);
-float ew_gt(float a, float b);
-float ew_ge(float a, float b);
+/* The scalar function of an elementwise op (ir/ew_math.def), or NULL if
+ * it has no row there or another arity. */
+Fn1 ew_fn1(Op op);
+Fn2 ew_fn2(Op op);
 
 void k_unary(Interp *in, int id, Fn1 f);
 void k_binary(Interp *in, int id, Fn2 f);
@@ -147,5 +132,6 @@ void k_max_pool(Interp *in, int id);
 void k_max_pool_grad(Interp *in, int id);
 int k_gather(Interp *in, int id, char *err, size_t errlen);
 int k_scatter(Interp *in, int id, char *err, size_t errlen);
+void k_argmax(Interp *in, int id);
 
 #endif

@@ -1,4 +1,4 @@
-/* interp_pool.c — max pooling and its gradient; gather and scatter.
+/* interp_pool.c — max pooling and its gradient; gather, scatter, argmax.
  *
  * Pooling windows have no padding and must fit (ir/infer.c). The maximum
  * of a window is its first largest element in row-major window order (a
@@ -7,6 +7,7 @@
  * max_pool1d is max_pool2d with H = Kh = Ho = 1.
  */
 #include <inttypes.h>
+#include <math.h>
 #include <string.h>
 
 #include "interp_impl.h"
@@ -107,4 +108,25 @@ int k_scatter(Interp *in, int id, char *err, size_t errlen) {
     memset(y, 0, (size_t)(n * C) * sizeof *y);
     for (int64_t i = 0; i < n; i++) y[i * C + idx[i]] = v[i];
     return 0;
+}
+
+/* See interp.h. */
+void interp_argmax(const float *x, int64_t outer, int64_t n, int64_t inner, int64_t *y) {
+    for (int64_t o = 0; o < outer; o++)
+        for (int64_t i = 0; i < inner; i++) {
+            const float *row = x + o * n * inner + i;
+            int64_t best = 0;
+            for (int64_t k = 0; k < n && !isnan(row[best * inner]); k++)
+                if (isnan(row[k * inner]) || row[k * inner] > row[best * inner]) best = k;
+            y[o * inner + i] = best;
+        }
+}
+
+/* argmax: x [..] -> i64, attr[0] the axis. */
+void k_argmax(Interp *in, int id) {
+    const Shape *x = arg_shape(in, id, 0);
+    int64_t axis = node_of(in, id)->attr[0], outer = 1, inner = 1;
+    for (int i = 0; i < axis; i++) outer *= x->dim[i];
+    for (int i = (int)axis + 1; i < x->rank; i++) inner *= x->dim[i];
+    interp_argmax(arg_f32(in, id, 0), outer, x->dim[axis], inner, out_i64(in, id));
 }

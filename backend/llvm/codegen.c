@@ -5,8 +5,8 @@
  * becomes an internal function over noalias buffers, and mmgc_step
  * calls them in order, loading every buffer pointer from bufs[] and
  * returning the first nonzero status of a runtime helper (after storing
- * the failing node in mmgc_fail_node). The one switch over ops,
- * lower_node, picks each node's lowering.
+ * the failing node in mmgc_fail_node). lower_node picks each node's
+ * lowering by its op's class.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -115,29 +115,21 @@ static int kernel_buffers(const Cg *cg, const FusedKernel *k, int *nodes, char *
     return n;
 }
 
-_Static_assert(OP_COUNT == 50, "a new op needs a case in lower_node (and a lowering)");
-
-/* Emits node id into the current kernel: one case per op (-Wswitch-enum
- * checks the list). Returns the helper's i32 status, or NULL for nodes
- * that cannot fail. */
+/* Emits node id into the current kernel, by its op's class (ops.def).
+ * Returns the helper's i32 status, or NULL for nodes that cannot fail. */
 static LLVMValueRef lower_node(Cg *cg, int id) {
-    switch (cg->g->nodes[id].op) {
-    case OP_INPUT: case OP_LABEL: case OP_PARAM: case OP_STATE: return NULL; /* filled from outside */
-    case OP_CONST: case OP_NEG: case OP_EXP: case OP_LOG: case OP_SQRT: case OP_RSQRT: case OP_TANH:
-    case OP_SIGMOID: case OP_RELU: case OP_ABS: case OP_STEP: case OP_CAST:
-    case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV: case OP_MAX: case OP_MIN: case OP_POW:
-    case OP_GT: case OP_GE: case OP_EQ: case OP_SELECT: break; /* loop kernels: cg_loop */
-    case OP_REDUCE_SUM: case OP_REDUCE_MAX: cg_reduce(cg, id); return NULL;
-    case OP_RESHAPE: case OP_BROADCAST: case OP_TRANSPOSE: case OP_CONCAT: case OP_SLICE:
-    case OP_PAD: cg_movement(cg, id); return NULL;
-    case OP_RANDOM_UNIFORM: case OP_DROPOUT_MASK:
-    case OP_MATMUL: case OP_CONV1D: case OP_CONV1D_GRAD_INPUT: case OP_CONV1D_GRAD_WEIGHT:
-    case OP_CONV2D: case OP_CONV2D_GRAD_INPUT: case OP_CONV2D_GRAD_WEIGHT:
-    case OP_MAX_POOL1D: case OP_MAX_POOL1D_GRAD: case OP_MAX_POOL2D: case OP_MAX_POOL2D_GRAD:
-    case OP_GATHER: case OP_SCATTER: return cg_rt_call(cg, id);
-    case OP_COUNT: break;
+    Op op = cg->g->nodes[id].op;
+    switch (ir_op_info[op].cls) {
+    case OC_SOURCE:
+        if (ir_is_external(op)) return NULL; /* filled from outside */
+        if (op == OP_CONST) break;           /* loop kernels: cg_loop */
+        return cg_rt_call(cg, id);           /* random numbers, iota */
+    case OC_EW: break;
+    case OC_REDUCE: cg_reduce(cg, id); return NULL;
+    case OC_SHAPE: cg_movement(cg, id); return NULL;
+    case OC_CONTRACT: case OC_INDEX: return cg_rt_call(cg, id);
     }
-    die("internal error: node %%%d (%s) is not a kernel of its own", id, ir_op_info[cg->g->nodes[id].op].name);
+    die("internal error: node %%%d (%s) is not a kernel of its own", id, ir_op_info[op].name);
 }
 
 /* The kernel's function type: i32 (one ptr per buffer, scratch, rnd). */

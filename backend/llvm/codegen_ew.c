@@ -3,14 +3,19 @@
  * One loop nest over the kernel's shape; each member is computed in turn
  * from its inputs, which are values of earlier members (in registers),
  * constants, or loads through numpy broadcast strides; kept members are
- * stored. The scalar code matches the interpreter (backend/interp/interp_ew.c) op for
- * op, in float, without fast-math flags, so LLVM keeps IEEE semantics:
+ * stored. The scalar code matches the interpreter (ir/ew_math.def) op for
+ * op, in float, without fast-math flags, so LLVM keeps IEEE semantics. An
+ * op without a lowering below calls its scalar function (rt.h), which is
+ * the interpreter's; the lowerings here let loops vectorize:
  *
- *   exp, log, sqrt, pow, fabs     llvm intrinsics (exp, log, pow become the
- *                                 same libm calls the interpreter makes)
+ *   exp, log, sqrt, pow, fabs,    llvm intrinsics (exp, log, pow, sin, cos
+ *   floor, sin, cos               become the same libm calls the
+ *                                 interpreter makes)
  *   tanh                          a call to tanhf
  *   rsqrt, sigmoid                1 / sqrt(x), 1 / (1 + exp(-x)), as written
  *   relu, step                    x > 0 (ordered: NaN gives 0)
+ *   sign                          x > 0 ? 1 : x < 0 ? -1 : x (ordered)
+ *   mod                           a call of its scalar function
  *   max, min                      isnan(a) || a > b ? a : b (NaN wins)
  *   gt, ge, eq                    ordered compares (NaN gives 0) as 1.0 / 0.0
  *   select                        c != 0 (unordered: NaN selects a)
@@ -45,12 +50,30 @@ static LLVMValueRef cast(Cg *cg, DType from, DType to, LLVMValueRef x) {
     return LLVMBuildCall2(cg->b, ft, f, &x, 1, "");
 }
 
-/* The value of one element of node n from its inputs' elements x[]. One
- * case per op (-Wswitch-enum); ops that are not elementwise never get here. */
+/* The C function name of each op's scalar math (rt.h), by op. */
+static const char *const ew_fn[OP_COUNT] = {
+#define EW1(e, expr) [OP_##e] = "mmgc_ew_" #e,
+#define EW2(e, expr) [OP_##e] = "mmgc_ew_" #e,
+#include "ew_math.def"
+#undef EW1
+#undef EW2
+};
+
+/* A call of op's scalar function mmgc_ew_ENUM (the interpreter's math). */
+static LLVMValueRef call_math(Cg *cg, const Node *n, LLVMValueRef x[3]) {
+    if (!ew_fn[n->op]) die("internal error: op '%s' has no scalar math (ir/ew_math.def)", ir_op_info[n->op].name);
+    LLVMTypeRef params[2] = {cg->f32, cg->f32};
+    LLVMTypeRef ft = LLVMFunctionType(cg->f32, params, (unsigned)n->nin, 0);
+    return LLVMBuildCall2(cg->b, ft, cg_declare(cg, ew_fn[n->op], ft), x, (unsigned)n->nin, "");
+}
+
+/* The value of one element of node n from its inputs' elements x[]: an
+ * LLVM lowering for the ops that have one here (so loops vectorize), else
+ * a call of the op's scalar function. */
 static LLVMValueRef scalar(Cg *cg, const Node *n, LLVMValueRef x[3]) {
     LLVMBuilderRef b = cg->b;
     LLVMValueRef zero = cg_f32(cg, 0), one = cg_f32(cg, 1);
-    switch (n->op) {
+    switch ((int)n->op) {
     case OP_NEG: return LLVMBuildFNeg(b, x[0], "");
     case OP_EXP: return cg_intrinsic(cg, "llvm.exp", x[0], NULL);
     case OP_LOG: return cg_intrinsic(cg, "llvm.log", x[0], NULL);
@@ -64,6 +87,14 @@ static LLVMValueRef scalar(Cg *cg, const Node *n, LLVMValueRef x[3]) {
     case OP_RELU: return LLVMBuildSelect(b, LLVMBuildFCmp(b, LLVMRealOGT, x[0], zero, ""), x[0], zero, "");
     case OP_ABS: return cg_intrinsic(cg, "llvm.fabs", x[0], NULL);
     case OP_STEP: return as_f32(cg, LLVMBuildFCmp(b, LLVMRealOGT, x[0], zero, ""));
+    case OP_SIGN: {
+        LLVMValueRef neg = LLVMBuildSelect(b, LLVMBuildFCmp(b, LLVMRealOLT, x[0], zero, ""), cg_f32(cg, -1), x[0], "");
+        return LLVMBuildSelect(b, LLVMBuildFCmp(b, LLVMRealOGT, x[0], zero, ""), one, neg, "");
+    }
+    case OP_FLOOR: return cg_intrinsic(cg, "llvm.floor", x[0], NULL);
+    case OP_SIN: return cg_intrinsic(cg, "llvm.sin", x[0], NULL);
+    case OP_COS: return cg_intrinsic(cg, "llvm.cos", x[0], NULL);
+    case OP_STOP_GRADIENT: return x[0];
     case OP_CAST: return cast(cg, cg->g->nodes[n->in[0]].type.dtype, n->type.dtype, x[0]);
     case OP_ADD: return LLVMBuildFAdd(b, x[0], x[1], "");
     case OP_SUB: return LLVMBuildFSub(b, x[0], x[1], "");
@@ -80,15 +111,8 @@ static LLVMValueRef scalar(Cg *cg, const Node *n, LLVMValueRef x[3]) {
         return as_f32(cg, LLVMBuildFCmp(b, LLVMRealOEQ, x[0], x[1], ""));
     case OP_SELECT:
         return LLVMBuildSelect(b, LLVMBuildFCmp(b, LLVMRealUNE, x[0], zero, ""), x[1], x[2], "");
-    case OP_INPUT: case OP_LABEL: case OP_PARAM: case OP_STATE: case OP_CONST:
-    case OP_RANDOM_UNIFORM: case OP_DROPOUT_MASK: case OP_REDUCE_SUM: case OP_REDUCE_MAX:
-    case OP_RESHAPE: case OP_BROADCAST: case OP_TRANSPOSE: case OP_CONCAT: case OP_SLICE: case OP_PAD:
-    case OP_MATMUL: case OP_CONV1D: case OP_CONV1D_GRAD_INPUT: case OP_CONV1D_GRAD_WEIGHT:
-    case OP_CONV2D: case OP_CONV2D_GRAD_INPUT: case OP_CONV2D_GRAD_WEIGHT: case OP_MAX_POOL1D:
-    case OP_MAX_POOL1D_GRAD: case OP_MAX_POOL2D: case OP_MAX_POOL2D_GRAD: case OP_GATHER:
-    case OP_SCATTER: case OP_COUNT: break;
     }
-    return NULL;
+    return call_math(cg, n, x);
 }
 
 /* The value of constant node id (for i64: truncated, NaN 0, saturated). */

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "cg.h"
+#include "util.h"
 
 /* ---- reductions ------------------------------------------------------------ */
 
@@ -137,7 +138,7 @@ void cg_movement(Cg *cg, int id) {
     cg_strides(y, yst);
     cg_strides(x, xst);
     int64_t bytes = bytes_of(cg, id);
-    switch (n->op) {
+    switch ((int)n->op) {
     case OP_RESHAPE:
         if (bytes) LLVMBuildMemCpy(cg->b, cg->buf[id], 4, cg->buf[n->in[0]], 4, cg_i64(cg, bytes));
         break;
@@ -164,15 +165,6 @@ void cg_movement(Cg *cg, int id) {
         if (bytes) LLVMBuildMemSet(cg->b, cg->buf[id], LLVMConstInt(cg->i8, 0, 0), cg_i64(cg, bytes), 4);
         cg_copy(cg, x, id, n->attr[1] * yst[n->attr[0]], yst, n->in[0], 0, xst);
         break;
-    case OP_INPUT: case OP_LABEL: case OP_PARAM: case OP_STATE: case OP_CONST:
-    case OP_RANDOM_UNIFORM: case OP_DROPOUT_MASK: case OP_NEG: case OP_EXP: case OP_LOG:
-    case OP_SQRT: case OP_RSQRT: case OP_TANH: case OP_SIGMOID: case OP_RELU: case OP_ABS:
-    case OP_STEP: case OP_CAST: case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV: case OP_MAX:
-    case OP_MIN: case OP_POW: case OP_GT: case OP_GE: case OP_EQ: case OP_SELECT:
-    case OP_REDUCE_SUM: case OP_REDUCE_MAX: case OP_MATMUL: case OP_CONV1D:
-    case OP_CONV1D_GRAD_INPUT: case OP_CONV1D_GRAD_WEIGHT: case OP_CONV2D:
-    case OP_CONV2D_GRAD_INPUT: case OP_CONV2D_GRAD_WEIGHT: case OP_MAX_POOL1D:
-    case OP_MAX_POOL1D_GRAD: case OP_MAX_POOL2D: case OP_MAX_POOL2D_GRAD: case OP_GATHER:
-    case OP_SCATTER: case OP_COUNT: break;
+    default: die("internal error: node %%%d (%s) is not data movement", id, ir_op_info[n->op].name);
     }
 }

@@ -13,7 +13,7 @@
  *
  * Symbols: libm (expf, tanhf, ...) and memset/memcpy come from the
  * process through the dynamic-library search generator. The runtime's own
- * entry points (mmgc_rt_call, rt_parallel) are defined as absolute symbols
+ * entry points (mmgc_rt_call, rt_parallel, the mmgc_ew_* scalar functions) are defined as absolute symbols
  * from their addresses here, which also makes the static linker keep the
  * runtime helpers in every program that links this backend (nothing else
  * references them before the JIT runs).
@@ -51,6 +51,11 @@ static const struct {
 } rt_symbols[] = {
     {"mmgc_rt_call", (void *)&mmgc_rt_call},
     {"rt_parallel", (void *)&rt_parallel},
+#define EW1(e, expr) {"mmgc_ew_" #e, (void *)&mmgc_ew_##e},
+#define EW2(e, expr) {"mmgc_ew_" #e, (void *)&mmgc_ew_##e},
+#include "ew_math.def"
+#undef EW1
+#undef EW2
 };
 #define NRT_SYMBOLS (sizeof rt_symbols / sizeof rt_symbols[0])
 

@@ -8,6 +8,7 @@
  */
 #include <string.h>
 
+#include "interp.h"
 #include "ir.h"
 #include "rt_impl.h"
 #include "rt_thread.h"
@@ -174,6 +175,14 @@ int32_t rt_gather(const RtDesc *d, float *y, const float *x, const int64_t *idx)
     if (!indices_ok(idx, n, C)) return RT_ERR_INDEX;
     for (int64_t i = 0; i < n; i++) y[i] = x[i * C + idx[i]];
     return RT_OK;
+}
+
+/* argmax: x [..] -> y i64, attr[0] the axis (the interpreter's kernel). */
+void rt_argmax(const RtDesc *d, int64_t *y, const float *x) {
+    int64_t axis = d->attr[0], outer = 1, inner = 1;
+    for (int i = 0; i < axis; i++) outer *= d->shape[0][i];
+    for (int i = (int)axis + 1; i < d->rank[0]; i++) inner *= d->shape[0][i];
+    interp_argmax(x, outer, d->shape[0][axis], inner, y);
 }
 
 /* scatter: v [N], idx [N] i64 -> y [N, C], zeros but y[i, idx[i]] = v[i]. */

@@ -1,5 +1,7 @@
-/* rt_random.c — random_uniform and dropout_mask, bit for bit the
- * interpreter's: element i of a node with stream s at step t is
+/* rt_random.c — the sources the step makes through a helper: iota (the
+ * interpreter's kernel) and random_uniform, dropout_mask and random_normal,
+ * bit for bit the interpreter's. Element i of a uniform node with stream s
+ * at step t is
  *
  *   rng_uniform_key(rng_key(seed, s), t, i)          (runtime/rng.h)
  *
@@ -14,6 +16,7 @@
  * of elements are spread over the pool's threads; an element depends only
  * on its index, so the thread count cannot matter.
  */
+#include "interp.h"
 #include "rng.h"
 #include "rt_impl.h"
 #include "rt_thread.h"
@@ -117,7 +120,7 @@ typedef struct {
     uint32_t key[2];
     uint64_t step;
     LanesFn lanes;
-    int dropout;        /* 0: y = u; 1: y = u >= p ? keep : 0 */
+    int dropout;        /* 0: y = u; 1: y = u >= p ? keep : 0; 2: y = rng_normal */
     double p;
     float keep;
 } Draw;
@@ -128,6 +131,10 @@ static void draw_task(void *arg, int64_t i, int slot) {
     (void)slot;
     int64_t end = (i + 1) * BLOCK < d->n ? (i + 1) * BLOCK : d->n;
     float u[LANES];
+    if (d->dropout == 2) { /* one Philox call per element, as rng_normal_key */
+        for (int64_t e = i * BLOCK; e < end; e++) d->y[e] = (float)rng_normal_key(d->key, d->step, (uint64_t)e);
+        return;
+    }
     for (int64_t e = i * BLOCK; e < end; e += LANES) {
         d->lanes(d->key, d->step, (uint64_t)e, u);
         int64_t cnt = end - e < LANES ? end - e : LANES;
@@ -147,6 +154,17 @@ static void draw(const RtDesc *d, float *y, const RtRandom *rnd, int dropout) {
 
 /* random_uniform: y[i] = U[0, 1) at (seed, stream attr[0], step, i). */
 void rt_random_uniform(const RtDesc *d, float *y, const RtRandom *rnd) { draw(d, y, rnd, 0); }
+
+/* random_normal: y[i] = N(0, 1) at (seed, stream attr[0], step, i): the
+ * interpreter's rng_normal_key, element by element. */
+void rt_random_normal(const RtDesc *d, float *y, const RtRandom *rnd) { draw(d, y, rnd, 2); }
+
+/* iota: each element's index along axis attr[0] (the interpreter's kernel). */
+void rt_iota(const RtDesc *d, float *y) {
+    int64_t axis = d->attr[0], inner = 1;
+    for (int i = (int)axis + 1; i < d->rank[0]; i++) inner *= d->shape[0][i];
+    interp_iota(y, rt_numel(d->rank[0], d->shape[0]), d->shape[0][axis], inner);
+}
 
 /* dropout_mask: training ? (u >= p ? 1/(1-p) : 0) : 1, p = d->value, u as
  * in random_uniform (compared in double, as the interpreter does). */

@@ -182,6 +182,49 @@ static void test_unary(void) {
     ir_graph_free(g);
 }
 
+/* sign, floor, sin, cos, stop_gradient, and mod as Python's % on floats
+ * (the result has the divisor's sign; a zero result takes it too). */
+static void test_sign_floor_trig_mod(void) {
+    Graph *g = ir_graph_new("t");
+    int x = input(g, T(DT_F32, 1, 6));
+    int sg = B(g, OP_SIGN, IN(x), NONE, 0, NULL), fl = B(g, OP_FLOOR, IN(x), NONE, 0, NULL);
+    int sn = B(g, OP_SIN, IN(x), NONE, 0, NULL), cs = B(g, OP_COS, IN(x), NONE, 0, NULL);
+    int st = B(g, OP_STOP_GRADIENT, IN(x), NONE, 0, NULL);
+    int a = input(g, T(DT_F32, 1, 8)), b = input(g, T(DT_F32, 1, 8));
+    int md = B(g, OP_MOD, IN(a, b), NONE, 0, NULL);
+    Interp *in = make(g);
+    set(in, x, F(-2.5f, -0.0f, 0.0f, 0.75f, 3.0f, NAN));
+    set(in, a, F(7.5f, -7.5f, 7.5f, -7.5f, 6.0f, -6.0f, 0.0f, 5.0f));
+    set(in, b, F(2.0f, 2.0f, -2.0f, -2.0f, 3.0f, 3.0f, -3.0f, 0.0f));
+    run(in);
+    expect(in, sg, F(-1, -0.0f, 0, 1, 1, NAN), "sign");
+    CU_ASSERT_TRUE(signbit(interp_f32(in, sg)[1]) && !signbit(interp_f32(in, sg)[2]));
+    expect(in, fl, F(-3, -0.0f, 0, 0, 3, NAN), "floor");
+    expect(in, sn, F(sinf(-2.5f), 0, 0, sinf(0.75f), sinf(3.0f), NAN), "sin");
+    expect(in, cs, F(cosf(-2.5f), 1, 1, cosf(0.75f), cosf(3.0f), NAN), "cos");
+    expect(in, st, F(-2.5f, -0.0f, 0.0f, 0.75f, 3.0f, NAN), "stop_gradient");
+    /* Python: 7.5 % 2, -7.5 % 2, 7.5 % -2, -7.5 % -2, 6 % 3, -6 % 3, 0 % -3; x % 0 is NaN here */
+    expect(in, md, F(1.5f, 0.5f, -0.5f, -1.5f, 0, 0, -0.0f, NAN), "mod");
+    CU_ASSERT_TRUE(!signbit(interp_f32(in, md)[5]) && signbit(interp_f32(in, md)[6]));
+    interp_free(in);
+    ir_graph_free(g);
+}
+
+/* argmax along either axis: the first largest element; a NaN wins. */
+static void test_argmax(void) {
+    Graph *g = ir_graph_new("t");
+    int x = input(g, T(DT_F32, 2, 3, 4));
+    int a0 = B(g, OP_ARGMAX, IN(x), AT(0), 0, NULL), a1 = B(g, OP_ARGMAX, IN(x), AT(1), 0, NULL);
+    Interp *in = make(g);
+    set(in, x, F(1, 5, 5, -1, /**/ 2, 5, NAN, 0, /**/ 2, 9, NAN, -3));
+    run(in);
+    const int64_t *y0 = interp_i64(in, a0), *y1 = interp_i64(in, a1);
+    CU_ASSERT_TRUE(y0[0] == 1 && y0[1] == 2 && y0[2] == 1 && y0[3] == 1);
+    CU_ASSERT_TRUE(y1[0] == 1 && y1[1] == 2 && y1[2] == 2);
+    interp_free(in);
+    ir_graph_free(g);
+}
+
 /* Binary ops with broadcasting: [2, 1] with [3] written out, then
  * [3, 1, 5] with [4, 1] and a scalar with [2, 3] against index formulas. */
 static void test_binary_broadcast(void) {
@@ -619,6 +662,54 @@ static void test_gather_scatter(void) {
 
 /* ---- random sources ----------------------------------------------------------------- */
 
+/* random_normal: rng_normal(seed, stream, step, i) rounded to float, so
+ * keyed like random_uniform; mean 0, variance 1, about 68% within one
+ * standard deviation. */
+static void test_random_normal(void) {
+    Graph *g = ir_graph_new("t");
+    TType t = T(DT_F32, 2, 200, 501);
+    int z = B(g, OP_RANDOM_NORMAL, NONE, AT(6), 0, &t);
+    Interp *a = make(g);
+    char err[256];
+    int64_t n = 200 * 501, match = 0, within = 0;
+    CU_ASSERT_FATAL(interp_run(a, 1, 42, 7, err, sizeof err) == 0);
+    const float *v = interp_f32(a, z);
+    double sum = 0, sq = 0;
+    for (int64_t i = 0; i < n; i++) {
+        match += v[i] == (float)rng_normal(42, 6, 7, (uint64_t)i);
+        within += fabsf(v[i]) < 1;
+        sum += v[i], sq += (double)v[i] * v[i];
+    }
+    CU_ASSERT_EQUAL(match, n);
+    CU_ASSERT_DOUBLE_EQUAL(sum / n, 0, 0.01);
+    CU_ASSERT_DOUBLE_EQUAL(sq / n, 1, 0.01);
+    CU_ASSERT_DOUBLE_EQUAL((double)within / n, 0.6827, 0.005);
+    float first = v[0];
+    CU_ASSERT_FATAL(interp_run(a, 1, 42, 8, err, sizeof err) == 0);
+    CU_ASSERT_NOT_EQUAL(interp_f32(a, z)[0], first); /* another step */
+    interp_free(a);
+    ir_graph_free(g);
+}
+
+/* iota: each element's index along its axis. */
+static void test_iota(void) {
+    Graph *g = ir_graph_new("t");
+    TType t = T(DT_F32, 3, 2, 3, 4);
+    int i0 = B(g, OP_IOTA, NONE, AT(0), 0, &t), i1 = B(g, OP_IOTA, NONE, AT(1), 0, &t);
+    int i2 = B(g, OP_IOTA, NONE, AT(2), 0, &t);
+    Interp *in = make(g);
+    run(in);
+    for (int a = 0; a < 2; a++)
+        for (int b = 0; b < 3; b++)
+            for (int c = 0; c < 4; c++) {
+                int at = (a * 3 + b) * 4 + c;
+                CU_ASSERT_TRUE(interp_f32(in, i0)[at] == a && interp_f32(in, i1)[at] == b &&
+                               interp_f32(in, i2)[at] == c);
+            }
+    interp_free(in);
+    ir_graph_free(g);
+}
+
 /* dropout_mask: the fraction of zeros is near p, kept values are 1/(1-p),
  * the bits depend only on (seed, stream, step), evaluation gives ones;
  * random_uniform matches rng_uniform element by element. */
@@ -778,6 +869,10 @@ static CU_TestInfo tests[] = {
     {"philox known answers", test_philox_kat},
     {"rng draws and mapping", test_rng_draws},
     {"unary ops", test_unary},
+    {"sign, floor, sin, cos, stop_gradient, mod", test_sign_floor_trig_mod},
+    {"argmax", test_argmax},
+    {"iota", test_iota},
+    {"random_normal", test_random_normal},
     {"binary ops with broadcasting", test_binary_broadcast},
     {"NaN rules", test_nan_rules},
     {"select, eq, cast, const", test_select_eq_cast},

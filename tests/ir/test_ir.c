@@ -11,6 +11,8 @@
 #include "harness.h"
 #include "ir.h"
 #include "ir_helpers.h"
+#define OP_CASES_NO_ROW_MACROS
+#include "op_cases.h"
 
 /* Asserts that haystack contains needle, showing both if not. */
 #define ASSERT_HAS(haystack, needle)                                                               \
@@ -86,6 +88,27 @@ static void test_op_table(void) {
     CU_ASSERT(s.at[1].kind == ATTR_VALUE && s.at[1].slot == -1);
     ir_attr_schema(OP_RELU, &s);
     CU_ASSERT_EQUAL(s.n, 0);
+}
+
+/* Every op of ops.def has a row in the per-op table, and every row's
+ * node gets the type the row says. */
+static void test_every_op_case(void) {
+    for (int op = 0; op < OP_COUNT; op++) {
+        if (!op_has_case((Op)op)) fprintf(stderr, "\n  op '%s' has no row in tests/op_cases.c\n", ir_op_info[op].name);
+        CU_ASSERT_TRUE(op_has_case((Op)op));
+    }
+    for (int i = 0; i < op_ncases; i++) {
+        int y;
+        Graph *g = op_case_graph(&op_cases[i], &y);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(g);
+        char buf[160];
+        ir_type_str(&g->nodes[y].type, buf, sizeof buf);
+        if (strcmp(buf, op_cases[i].type))
+            fprintf(stderr, "\n  case %d (%s): type %s, expected %s\n", i, ir_op_info[op_cases[i].op].name, buf,
+                    op_cases[i].type);
+        ASSERT_STR(buf, op_cases[i].type);
+        ir_graph_free(g);
+    }
 }
 
 /* numel, shape equality and the printed forms of shapes and types. */
@@ -308,7 +331,9 @@ static void test_infer_errors(void) {
                "error: gather: expected x f32[N, C] and idx i64[N], got f32[64, 128] and f32[10]");
     ASSERT_STR(INFER(OP_BROADCAST, IN(w), NONE, &r), "error: broadcast: cannot broadcast f32[256, 10] to f32[64, 100]");
     ASSERT_STR(INFER(OP_PARAM, NONE, NONE, &ir), "error: param: the type is i64[64, 1600], expected f32");
-    ASSERT_STR(INFER((Op)OP_COUNT, NONE, NONE, NULL), "error: unknown op 50");
+    char unknown[64];
+    snprintf(unknown, sizeof unknown, "error: unknown op %d", (int)OP_COUNT);
+    ASSERT_STR(INFER((Op)OP_COUNT, NONE, NONE, NULL), unknown);
     ir_graph_free(g);
 }
 
@@ -481,6 +506,8 @@ static Graph *all_ops_graph(void) {
     B(g, OP_CONST, NONE, NONE, -INFINITY, &ts);
     B(g, OP_RANDOM_UNIFORM, NONE, AT(7), 0, &tr);
     B(g, OP_DROPOUT_MASK, NONE, AT(8), 0.25, &tr);
+    B(g, OP_RANDOM_NORMAL, NONE, AT(9), 0, &tr);
+    B(g, OP_IOTA, NONE, AT(1), 0, &tr);
     B(g, OP_STATE, NONE, NONE, 0, &tr);
     ir_set_name(g, x, "x");
     ir_set_name(g, lbl, "y.label");
@@ -523,6 +550,7 @@ static Graph *all_ops_graph(void) {
     ir_set_init(g, lg, (Init){INIT_ONES, 0, 0});
     int ga = B(g, OP_GATHER, IN(lg, lbl), NONE, 0, NULL);
     int sc = B(g, OP_SCATTER, IN(ga, lbl), NONE, 0, &t25);
+    B(g, OP_ARGMAX, IN(x), AT(1), 0, NULL);
     g->nodes[sc].loc = (Loc){0, 40, 1};
     ir_add_output(g, "logits", mm);
     ir_add_output(g, "loss", ga);
@@ -707,6 +735,7 @@ static void test_flops(void) {
 }
 
 static CU_TestInfo tests[] = {
+    {"every op has a row in the op table, with its inferred type", test_every_op_case},
     {"op table", test_op_table},
     {"shape basics", test_shape_basics},
     {"broadcast", test_broadcast},

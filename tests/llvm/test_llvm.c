@@ -1,7 +1,7 @@
 /* test_llvm.c — the LLVM backend against the reference interpreter.
  *
- * 1. Every op (driven by the op table: an op without a case fails the
- *    suite), with odd sizes and broadcasts: the forward graph, and for ops
+ * 1. Every row of the op table (tests/op_cases.c; an op without a row
+ *    fails the suite), with odd sizes and broadcasts: the forward graph, and for ops
  *    with a gradient rule the training step of loss = sum(op(..) * r)
  *    (autodiff + Adam), so every gradient op runs too. Both engines get
  *    the same inputs; every node's values must agree (normwise relative
@@ -22,162 +22,13 @@
 #include "engine.h"
 #include "frontend/compile.h"
 #include "harness.h"
+#include "op_cases.h"
 #include "llvm_backend.h"
 #include "params.h"
 #include "passes.h"
 #include "rt_thread.h"
 
 #define TOL 1e-4
-
-/* ---- cases ------------------------------------------------------------------ */
-
-/* How an input's values are drawn: U(-1, 1); U(0.5, 2); distinct values
- * 0.1 apart; small integers 0..3 (ties for eq, zeros for select); special
- * values (NaN, infinities, ...); i64 labels in [0, classes). */
-typedef enum { R_ANY, R_POS, R_SPREAD, R_INT, R_SPECIAL, R_INDEX } Range;
-
-typedef struct {
-    int rank;
-    int64_t dim[4];
-    Range range;
-    int classes;
-} InputSpec;
-
-typedef struct {
-    Op op;
-    InputSpec in[3];
-    int nin;
-    int64_t attr[8];
-    int nattr;
-    double value;
-    int given_rank; /* > 0: the node's type is given (sources, reshape, cast, grads, ...) */
-    int64_t given[4];
-    int given_i64;
-} Case;
-
-#define S1(a) 1, {a}
-#define S2(a, b) 2, {a, b}
-#define S3(a, b, c) 3, {a, b, c}
-#define S4(a, b, c, d) 4, {a, b, c, d}
-#define IN(shape, r) {shape, r, 0}
-#define IDX(shape, classes) {shape, R_INDEX, classes}
-#define NOIN {{0}}
-
-static const Case cases[] = {
-    /* sources */
-    {OP_INPUT, NOIN, 0, {0}, 0, 0, 2, {3, 5}, 0},
-    {OP_LABEL, NOIN, 0, {0}, 0, 0, 1, {7}, 1},
-    {OP_PARAM, NOIN, 0, {0}, 0, 0, 2, {3, 5}, 0},
-    {OP_STATE, NOIN, 0, {0}, 0, 0, 1, {9}, 0},
-    {OP_CONST, NOIN, 0, {0}, 0, 2.5, 3, {3, 5, 7}, 0},
-    {OP_CONST, NOIN, 0, {0}, 0, -7.9, 2, {3, 5}, 1},
-    {OP_CONST, NOIN, 0, {0}, 0, 1e30, 1, {3}, 1},
-    {OP_RANDOM_UNIFORM, NOIN, 0, {3}, 1, 0, 2, {5, 37}, 0},
-    {OP_DROPOUT_MASK, NOIN, 0, {4}, 1, 0.3, 2, {9, 37}, 0},
-    /* elementwise */
-    {OP_NEG, {IN(S2(5, 37), R_ANY)}, 1, {0}, 0, 0, 0, {0}, 0},
-    {OP_EXP, {IN(S2(5, 37), R_ANY)}, 1, {0}, 0, 0, 0, {0}, 0},
-    {OP_LOG, {IN(S2(5, 37), R_POS)}, 1, {0}, 0, 0, 0, {0}, 0},
-    {OP_SQRT, {IN(S2(5, 37), R_POS)}, 1, {0}, 0, 0, 0, {0}, 0},
-    {OP_RSQRT, {IN(S2(5, 37), R_POS)}, 1, {0}, 0, 0, 0, {0}, 0},
-    {OP_TANH, {IN(S2(5, 37), R_ANY)}, 1, {0}, 0, 0, 0, {0}, 0},
-    {OP_SIGMOID, {IN(S2(5, 37), R_ANY)}, 1, {0}, 0, 0, 0, {0}, 0},
-    {OP_RELU, {IN(S2(5, 37), R_SPREAD)}, 1, {0}, 0, 0, 0, {0}, 0},
-    {OP_ABS, {IN(S2(5, 37), R_SPREAD)}, 1, {0}, 0, 0, 0, {0}, 0},
-    {OP_STEP, {IN(S2(5, 37), R_SPREAD)}, 1, {0}, 0, 0, 0, {0}, 0},
-    {OP_CAST, {IN(S2(5, 7), R_SPECIAL)}, 1, {0}, 0, 0, 2, {5, 7}, 1},
-    {OP_CAST, {IDX(S2(5, 7), 10)}, 1, {0}, 0, 0, 2, {5, 7}, 0},
-    {OP_CAST, {IN(S2(5, 7), R_ANY)}, 1, {0}, 0, 0, 2, {5, 7}, 0},
-    {OP_CAST, {IDX(S1(11), 10)}, 1, {0}, 0, 0, 1, {11}, 1},
-    {OP_ADD, {IN(S3(3, 5, 37), R_ANY), IN(S2(5, 1), R_ANY)}, 2, {0}, 0, 0, 0, {0}, 0},
-    {OP_ADD, {IN(S1(1), R_ANY), IN(S2(3, 37), R_ANY)}, 2, {0}, 0, 0, 0, {0}, 0},
-    {OP_SUB, {IN(S2(1, 37), R_ANY), IN(S3(3, 5, 37), R_ANY)}, 2, {0}, 0, 0, 0, {0}, 0},
-    {OP_MUL, {IN(S3(3, 5, 37), R_ANY), IN(S1(37), R_ANY)}, 2, {0}, 0, 0, 0, {0}, 0},
-    {OP_MUL, {IN(S3(3, 1, 7), R_ANY), IN(S3(1, 5, 1), R_ANY)}, 2, {0}, 0, 0, 0, {0}, 0},
-    {OP_DIV, {IN(S2(5, 37), R_ANY), IN(S2(5, 1), R_POS)}, 2, {0}, 0, 0, 0, {0}, 0},
-    {OP_MAX, {IN(S2(5, 37), R_SPREAD), IN(S2(5, 37), R_SPREAD)}, 2, {0}, 0, 0, 0, {0}, 0},
-    {OP_MIN, {IN(S2(5, 37), R_SPREAD), IN(S1(37), R_SPREAD)}, 2, {0}, 0, 0, 0, {0}, 0},
-    {OP_POW, {IN(S2(5, 37), R_POS), IN(S2(5, 37), R_ANY)}, 2, {0}, 0, 0, 0, {0}, 0},
-    {OP_GT, {IN(S2(5, 37), R_INT), IN(S2(1, 37), R_INT)}, 2, {0}, 0, 0, 0, {0}, 0},
-    {OP_GE, {IN(S2(5, 37), R_INT), IN(S2(5, 1), R_INT)}, 2, {0}, 0, 0, 0, {0}, 0},
-    {OP_EQ, {IN(S2(5, 37), R_INT), IN(S1(37), R_INT)}, 2, {0}, 0, 0, 0, {0}, 0},
-    {OP_EQ, {IDX(S2(5, 7), 3), IDX(S1(7), 3)}, 2, {0}, 0, 0, 0, {0}, 0},
-    {OP_SELECT, {IN(S2(5, 37), R_INT), IN(S2(5, 37), R_ANY), IN(S1(37), R_ANY)}, 3, {0}, 0, 0, 0, {0}, 0},
-    {OP_SELECT, {IN(S2(5, 1), R_INT), IN(S1(1), R_ANY), IN(S2(1, 7), R_ANY)}, 3, {0}, 0, 0, 0, {0}, 0},
-    /* reductions: inner axis reduced, inner axis kept, all, keepdims */
-    {OP_REDUCE_SUM, {IN(S3(3, 5, 37), R_ANY)}, 1, {0, 0, 2}, 3, 0, 0, {0}, 0},
-    {OP_REDUCE_SUM, {IN(S3(3, 5, 37), R_ANY)}, 1, {0, 0}, 2, 0, 0, {0}, 0},
-    {OP_REDUCE_SUM, {IN(S3(3, 5, 37), R_ANY)}, 1, {1, 1}, 2, 0, 0, {0}, 0},
-    {OP_REDUCE_SUM, {IN(S2(33, 65), R_ANY)}, 1, {0}, 1, 0, 0, {0}, 0},
-    {OP_REDUCE_MAX, {IN(S3(3, 5, 37), R_SPREAD)}, 1, {1, 1}, 2, 0, 0, {0}, 0},
-    {OP_REDUCE_MAX, {IN(S3(3, 5, 37), R_SPREAD)}, 1, {0, 0, 2}, 3, 0, 0, {0}, 0},
-    {OP_REDUCE_MAX, {IN(S2(9, 13), R_SPREAD)}, 1, {0}, 1, 0, 0, {0}, 0},
-    /* data movement */
-    {OP_RESHAPE, {IN(S3(3, 5, 7), R_ANY)}, 1, {0}, 0, 0, 2, {15, 7}, 0},
-    {OP_RESHAPE, {IDX(S2(3, 5), 9)}, 1, {0}, 0, 0, 1, {15}, 1},
-    {OP_BROADCAST, {IN(S2(5, 1), R_ANY)}, 1, {0}, 0, 0, 3, {3, 5, 37}, 0},
-    {OP_BROADCAST, {IN(S1(37), R_ANY)}, 1, {0}, 0, 0, 3, {3, 5, 37}, 0},
-    {OP_TRANSPOSE, {IN(S3(3, 5, 7), R_ANY)}, 1, {2, 0, 1}, 3, 0, 0, {0}, 0},
-    {OP_TRANSPOSE, {IN(S4(2, 3, 5, 7), R_ANY)}, 1, {0, 2, 1, 3}, 4, 0, 0, {0}, 0},
-    {OP_CONCAT, {IN(S2(5, 3), R_ANY), IN(S2(5, 7), R_ANY), IN(S2(5, 2), R_ANY)}, 3, {1}, 1, 0, 0, {0}, 0},
-    {OP_CONCAT, {IN(S3(2, 5, 3), R_ANY), IN(S3(3, 5, 3), R_ANY)}, 2, {0}, 1, 0, 0, {0}, 0},
-    {OP_CONCAT, {IDX(S1(5), 4), IDX(S1(3), 4)}, 2, {0}, 1, 0, 0, {0}, 0},
-    {OP_SLICE, {IN(S2(5, 11), R_ANY)}, 1, {1, 2, 9}, 3, 0, 0, {0}, 0},
-    {OP_SLICE, {IN(S3(7, 3, 5), R_ANY)}, 1, {0, 1, 6}, 3, 0, 0, {0}, 0},
-    {OP_PAD, {IN(S2(5, 7), R_ANY)}, 1, {0, 1, 2}, 3, 0, 0, {0}, 0},
-    {OP_PAD, {IN(S3(2, 5, 7), R_ANY)}, 1, {2, 3, 0}, 3, 0, 0, {0}, 0},
-    /* contractions */
-    {OP_MATMUL, {IN(S3(2, 5, 7), R_ANY), IN(S2(7, 9), R_ANY)}, 2, {0, 0}, 2, 0, 0, {0}, 0},
-    {OP_MATMUL, {IN(S2(7, 5), R_ANY), IN(S3(2, 9, 7), R_ANY)}, 2, {1, 1}, 2, 0, 0, {0}, 0},
-    {OP_MATMUL, {IN(S2(37, 33), R_ANY), IN(S2(33, 65), R_ANY)}, 2, {0, 0}, 2, 0, 0, {0}, 0},
-    {OP_CONV1D, {IN(S3(2, 3, 23), R_ANY), IN(S3(4, 3, 5), R_ANY)}, 2, {2, 1, 2}, 3, 0, 0, {0}, 0},
-    {OP_CONV1D_GRAD_INPUT, {IN(S3(2, 4, 11), R_ANY), IN(S3(4, 3, 5), R_ANY)}, 2, {2, 1, 2}, 3, 0, 3, {2, 3, 23}, 0},
-    {OP_CONV1D_GRAD_WEIGHT, {IN(S3(2, 3, 23), R_ANY), IN(S3(2, 4, 11), R_ANY)}, 2, {2, 1, 2}, 3, 0, 3, {4, 3, 5}, 0},
-    {OP_CONV2D, {IN(S4(2, 2, 9, 7), R_ANY), IN(S4(3, 2, 3, 2), R_ANY)}, 2, {2, 1, 1, 0}, 4, 0, 0, {0}, 0},
-    {OP_CONV2D_GRAD_INPUT, {IN(S4(2, 3, 5, 6), R_ANY), IN(S4(3, 2, 3, 2), R_ANY)}, 2, {2, 1, 1, 0}, 4, 0, 4, {2, 2, 9, 7}, 0},
-    {OP_CONV2D_GRAD_WEIGHT, {IN(S4(2, 2, 9, 7), R_ANY), IN(S4(2, 3, 5, 6), R_ANY)}, 2, {2, 1, 1, 0}, 4, 0, 4, {3, 2, 3, 2}, 0},
-    {OP_MAX_POOL1D, {IN(S3(2, 3, 11), R_SPREAD)}, 1, {3, 2}, 2, 0, 0, {0}, 0},
-    {OP_MAX_POOL1D_GRAD, {IN(S3(2, 3, 11), R_SPREAD), IN(S3(2, 3, 5), R_ANY)}, 2, {3, 2}, 2, 0, 0, {0}, 0},
-    {OP_MAX_POOL2D, {IN(S4(2, 2, 7, 9), R_SPREAD)}, 1, {2, 3, 2, 2}, 4, 0, 0, {0}, 0},
-    {OP_MAX_POOL2D_GRAD, {IN(S4(2, 2, 7, 9), R_SPREAD), IN(S4(2, 2, 3, 4), R_ANY)}, 2, {2, 3, 2, 2}, 4, 0, 0, {0}, 0},
-    /* indexing */
-    {OP_GATHER, {IN(S2(5, 7), R_ANY), IDX(S1(5), 7)}, 2, {0}, 0, 0, 0, {0}, 0},
-    {OP_SCATTER, {IN(S1(5), R_ANY), IDX(S1(5), 7)}, 2, {0}, 0, 0, 2, {5, 7}, 0},
-};
-
-#define NCASES (int)(sizeof cases / sizeof cases[0])
-
-/* ---- values ----------------------------------------------------------------- */
-
-static unsigned rng_state = 2024;
-
-static double uniform(void) {
-    rng_state = rng_state * 1664525u + 1013904223u;
-    return (rng_state >> 8) / 16777216.0;
-}
-
-static const float specials[16] = {NAN, INFINITY, -INFINITY, 0.0f, -0.0f, 1.5f, -2.5f, 3e38f,
-                                   -3e38f, 1e-40f, 2.0f, -1.0f, 0.5f, 7.25f, 1e20f, -1e20f};
-
-/* Fills n elements (f32, or i64 for R_INDEX) as the range says. */
-static void fill(void *buf, int64_t n, Range r, int classes) {
-    float *x = buf;
-    for (int64_t i = 0; i < n; i++) {
-        if (r == R_INDEX) ((int64_t *)buf)[i] = (int64_t)(uniform() * classes) % classes;
-        else if (r == R_POS) x[i] = (float)(0.5 + 1.5 * uniform());
-        else if (r == R_INT) x[i] = (float)(int)(uniform() * 4);
-        else if (r == R_SPECIAL) x[i] = specials[(i * 7 + (int64_t)(uniform() * 3)) % 16];
-        else if (r == R_SPREAD) x[i] = (float)(0.1 * (double)(i - n / 2) + 0.05);
-        else x[i] = (float)(2 * uniform() - 1);
-    }
-    if (r == R_SPREAD)
-        for (int64_t i = n - 1; i > 0; i--) {
-            int64_t j = (int64_t)(uniform() * (double)(i + 1)) % (i + 1);
-            float t = x[i];
-            x[i] = x[j];
-            x[j] = t;
-        }
-}
 
 /* ---- comparing ---------------------------------------------------------------- */
 
@@ -231,35 +82,15 @@ static int same_nodes(const char *what, const Graph *g, Engine *llvm, Engine *in
 
 /* ---- per-op cases --------------------------------------------------------------- */
 
-/* The case's graph: its inputs (f32 params p0.., i64 labels), the op, and
- * either output "y" or, if train, loss = sum(y * r) differentiated and
- * updated by Adam. NULL if it does not build. */
-static Graph *build_case(const Case *c, int train) {
-    Graph *g = ir_graph_new(ir_op_info[c->op].name);
+/* The case's graph (op_case_graph) with either output "y" or, if train,
+ * loss = sum(y * r) differentiated and updated by Adam. NULL if it does
+ * not build. */
+static Graph *build_case(const OpCase *c, int train) {
+    int y;
+    Graph *g = op_case_graph(c, &y);
+    if (!g) return NULL;
     char err[512];
     Loc loc = {0, 0, 0};
-    int in[3];
-    for (int k = 0; k < c->nin; k++) {
-        const InputSpec *s = &c->in[k];
-        TType t = {s->range == R_INDEX ? DT_I64 : DT_F32, {s->rank, {0}}};
-        for (int i = 0; i < s->rank; i++) t.shape.dim[i] = s->dim[i];
-        in[k] = ir_build(g, s->range == R_INDEX ? OP_LABEL : OP_PARAM, NULL, 0, NULL, 0, 0, &t, loc, err, sizeof err);
-        char name[16];
-        snprintf(name, sizeof name, "p%d", k);
-        ir_set_name(g, in[k], name);
-        g->nodes[in[k]].init = (Init){INIT_ZEROS, 0, 0};
-    }
-    TType given = {c->given_i64 ? DT_I64 : DT_F32, {c->given_rank, {0}}};
-    for (int i = 0; i < c->given_rank; i++) given.shape.dim[i] = c->given[i];
-    int y = ir_build(g, c->op, in, c->nin, c->attr, c->nattr, c->value, c->given_rank ? &given : NULL, loc, err,
-                     sizeof err);
-    if (y < 0) {
-        fprintf(stderr, "\n%s: %s\n", ir_op_info[c->op].name, err);
-        ir_graph_free(g);
-        return NULL;
-    }
-    if (c->op == OP_PARAM) g->nodes[y].init = (Init){INIT_ZEROS, 0, 0};
-    if (c->op == OP_PARAM || c->op == OP_STATE) ir_set_name(g, y, "y");
     if (!train) {
         ir_add_output(g, "y", y);
         return g;
@@ -284,7 +115,7 @@ static Graph *build_case(const Case *c, int train) {
 
 /* Fills every external source of g the same way in both engines: case
  * inputs by their spec, other f32 sources (r) U(-1, 1), state zeros. */
-static void feed(const Case *c, const Graph *g, Engine *a, Engine *b) {
+static void feed(const OpCase *c, const Graph *g, Engine *a, Engine *b) {
     int k = 0;
     for (int id = 0; id < g->nnodes; id++) {
         const Node *n = &g->nodes[id];
@@ -294,8 +125,8 @@ static void feed(const Case *c, const Graph *g, Engine *a, Engine *b) {
         void *tmp = calloc((size_t)count + 1, 8);
         if (n->op == OP_STATE) {
         } else if (k < c->nin && (n->op == OP_PARAM || n->op == OP_LABEL) && n->name && n->name[0] == 'p')
-            fill(tmp, count, c->in[k].range, c->in[k].classes), k++;
-        else fill(tmp, count, n->type.dtype == DT_I64 ? R_INDEX : R_ANY, 5);
+            op_fill(tmp, count, c->in[k].range, c->in[k].classes, k), k++;
+        else op_fill(tmp, count, n->type.dtype == DT_I64 ? R_INDEX : R_ANY, 5, 0);
         memcpy(a->ops->buffer(a->impl, id), tmp, bytes);
         memcpy(b->ops->buffer(b->impl, id), tmp, bytes);
         free(tmp);
@@ -304,7 +135,7 @@ static void feed(const Case *c, const Graph *g, Engine *a, Engine *b) {
 
 /* Runs g on both engines in training and evaluation mode (twice, so
  * updates apply), comparing every node each time. */
-static int run_both(const char *what, const Case *c, const Graph *g) {
+static int run_both(const char *what, const OpCase *c, const Graph *g) {
     Engine li = {0}, ii = {0};
     char err[512];
     if (engine_open(&li, &engine_llvm, g, err, sizeof err)) {
@@ -338,7 +169,7 @@ static int run_both(const char *what, const Case *c, const Graph *g) {
 
 /* The forward graph of a case and, for ops with a gradient rule, its
  * training step. */
-static int check_case(const Case *c) {
+static int check_case(const OpCase *c) {
     const char *name = ir_op_info[c->op].name;
     Graph *g = build_case(c, 0);
     int ok = g && run_both(name, c, g);
@@ -354,17 +185,15 @@ static int check_case(const Case *c) {
     return ok;
 }
 
-/* Every op has a case, and every case agrees. */
+/* Every op has a row in the op table, and every row agrees. */
 static void test_every_op(void) {
     for (int op = 0; op < OP_COUNT; op++) {
-        int found = 0;
-        for (int i = 0; i < NCASES; i++) found |= cases[i].op == (Op)op;
-        if (!found) fprintf(stderr, "\nop '%s' has no case in test_llvm\n", ir_op_info[op].name);
-        CU_ASSERT_TRUE(found);
+        if (!op_has_case((Op)op)) fprintf(stderr, "\nop '%s' has no row in tests/op_cases.c\n", ir_op_info[op].name);
+        CU_ASSERT_TRUE(op_has_case((Op)op));
     }
-    for (int i = 0; i < NCASES; i++) {
-        int ok = check_case(&cases[i]);
-        if (!ok) fprintf(stderr, "FAILED: case %d (%s)\n", i, ir_op_info[cases[i].op].name);
+    for (int i = 0; i < op_ncases; i++) {
+        int ok = check_case(&op_cases[i]);
+        if (!ok) fprintf(stderr, "FAILED: case %d (%s)\n", i, ir_op_info[op_cases[i].op].name);
         CU_ASSERT_TRUE(ok);
     }
 }
@@ -374,8 +203,8 @@ static void test_special_values(void) {
     for (int op = 0; op < OP_COUNT; op++) {
         const OpInfo *info = &ir_op_info[op];
         if (info->cls != OC_EW && info->cls != OC_REDUCE) continue;
-        Case c = {(Op)op, {IN(S2(4, 16), R_SPECIAL), IN(S2(4, 16), R_SPECIAL), IN(S1(16), R_SPECIAL)}, 0, {0}, 0, 0,
-                  0, {0}, 0};
+        OpCase c = {(Op)op, {IN(S2(4, 16), R_SPECIAL), IN(S2(4, 16), R_SPECIAL), IN(S1(16), R_SPECIAL)}, 0, {0}, 0, 0,
+                  0, {0}, 0, NULL, 0};
         c.nin = info->cls == OC_REDUCE ? 1 : info->arity;
         if (info->cls == OC_REDUCE) c.nattr = 2, c.attr[1] = 1;
         if (op == OP_CAST) c.given_rank = 2, c.given[0] = 4, c.given[1] = 16, c.given_i64 = 1;
@@ -389,7 +218,7 @@ static void test_special_values(void) {
 
 /* A bad gather index: the step fails with the interpreter's message. */
 static void test_bad_index(void) {
-    Case c = {OP_GATHER, {IN(S2(3, 4), R_ANY), IDX(S1(3), 4)}, 2, {0}, 0, 0, 0, {0}, 0};
+    OpCase c = {OP_GATHER, {IN(S2(3, 4), R_ANY), IDX(S1(3), 4)}, 2, {0}, 0, 0, 0, {0}, 0, NULL, 0};
     Graph *g = build_case(&c, 0);
     CU_ASSERT_PTR_NOT_NULL_FATAL(g);
     Engine e = {0};
@@ -407,7 +236,7 @@ static void test_bad_index(void) {
 /* bind: external sources only (a constant or random node is computed by
  * the step, in memory the plan chose). */
 static void test_bind(void) {
-    Case c = {OP_ADD, {IN(S2(3, 4), R_ANY), IN(S2(3, 4), R_ANY)}, 2, {0}, 0, 0, 0, {0}, 0};
+    OpCase c = {OP_ADD, {IN(S2(3, 4), R_ANY), IN(S2(3, 4), R_ANY)}, 2, {0}, 0, 0, 0, {0}, 0, NULL, 0};
     Graph *g = build_case(&c, 0);
     CU_ASSERT_PTR_NOT_NULL_FATAL(g);
     TType t = {DT_F32, {2, {3, 4}}};
@@ -430,18 +259,18 @@ static void test_bind(void) {
  * whether the forward graph's loop must run on the pool (a reduction over
  * the outermost axis must not: its tasks would write the same outputs). */
 static const struct {
-    Case c;
+    OpCase c;
     int par;
 } large[] = {
-    {{OP_ADD, {IN(S2(67, 1031), R_ANY), IN(S1(1031), R_ANY)}, 2, {0}, 0, 0, 0, {0}, 0}, 1},
-    {{OP_EXP, {IN(S1(70001), R_ANY)}, 1, {0}, 0, 0, 0, {0}, 0}, 1},
-    {{OP_CONST, NOIN, 0, {0}, 0, 2.5, 1, {70001}, 0}, 1},
-    {{OP_REDUCE_SUM, {IN(S2(67, 1031), R_ANY)}, 1, {0, 1}, 2, 0, 0, {0}, 0}, 1},
-    {{OP_REDUCE_SUM, {IN(S2(67, 1031), R_ANY)}, 1, {0, 0}, 2, 0, 0, {0}, 0}, 0},
-    {{OP_REDUCE_MAX, {IN(S3(3, 67, 509), R_SPREAD)}, 1, {0, 2}, 2, 0, 0, {0}, 0}, 1},
-    {{OP_TRANSPOSE, {IN(S2(67, 1031), R_ANY)}, 1, {1, 0}, 2, 0, 0, {0}, 0}, 1},
-    {{OP_CONCAT, {IN(S2(67, 1100), R_ANY), IN(S2(67, 1000), R_ANY)}, 2, {1}, 1, 0, 0, {0}, 0}, 1},
-    {{OP_PAD, {IN(S2(67, 1031), R_ANY)}, 1, {1, 3, 2}, 3, 0, 0, {0}, 0}, 1},
+    {{OP_ADD, {IN(S2(67, 1031), R_ANY), IN(S1(1031), R_ANY)}, 2, {0}, 0, 0, 0, {0}, 0, NULL, 0}, 1},
+    {{OP_EXP, {IN(S1(70001), R_ANY)}, 1, {0}, 0, 0, 0, {0}, 0, NULL, 0}, 1},
+    {{OP_CONST, NOIN, 0, {0}, 0, 2.5, 1, {70001}, 0, NULL, 0}, 1},
+    {{OP_REDUCE_SUM, {IN(S2(67, 1031), R_ANY)}, 1, {0, 1}, 2, 0, 0, {0}, 0, NULL, 0}, 1},
+    {{OP_REDUCE_SUM, {IN(S2(67, 1031), R_ANY)}, 1, {0, 0}, 2, 0, 0, {0}, 0, NULL, 0}, 0},
+    {{OP_REDUCE_MAX, {IN(S3(3, 67, 509), R_SPREAD)}, 1, {0, 2}, 2, 0, 0, {0}, 0, NULL, 0}, 1},
+    {{OP_TRANSPOSE, {IN(S2(67, 1031), R_ANY)}, 1, {1, 0}, 2, 0, 0, {0}, 0, NULL, 0}, 1},
+    {{OP_CONCAT, {IN(S2(67, 1100), R_ANY), IN(S2(67, 1000), R_ANY)}, 2, {1}, 1, 0, 0, {0}, 0, NULL, 0}, 1},
+    {{OP_PAD, {IN(S2(67, 1031), R_ANY)}, 1, {1, 3, 2}, 3, 0, 0, {0}, 0, NULL, 0}, 1},
 };
 
 /* Does g's optimized module call rt_parallel? */
@@ -458,13 +287,13 @@ static int calls_pool(const Graph *g) {
 
 /* Runs g's training step on the llvm engine with `threads` threads; a
  * copy of every node's bytes afterwards, concatenated (*bytes long). */
-static char *run_on_threads(const Case *c, const Graph *g, int threads, size_t *bytes) {
+static char *run_on_threads(const OpCase *c, const Graph *g, int threads, size_t *bytes) {
     rt_set_threads(threads);
     Engine e = {0}, ref = {0};
     char err[256];
     if (engine_open(&e, &engine_llvm, g, err, sizeof err)) return NULL;
     engine_open(&ref, &engine_interp, g, err, sizeof err);
-    rng_state = 99;
+    op_rng_state = 99;
     feed(c, g, &e, &ref);
     engine_close(&ref);
     char *out = NULL;
@@ -490,7 +319,7 @@ static char *run_on_threads(const Case *c, const Graph *g, int threads, size_t *
 static void test_parallel_loops(void) {
     int saved = rt_threads();
     for (size_t i = 0; i < sizeof large / sizeof large[0]; i++) {
-        const Case *c = &large[i].c;
+        const OpCase *c = &large[i].c;
         const char *name = ir_op_info[c->op].name;
         Graph *g = build_case(c, 0);
         CU_ASSERT_PTR_NOT_NULL_FATAL(g);

@@ -354,6 +354,7 @@ static void test_random(void) {
             for (int i = 0; i < 2; i++)
                 for (int tr = 0; tr < 2; tr++) {
                     random_case(OP_RANDOM_UNIFORM, &shapes[s], 5 + s, 0, seeds[i], steps[i], tr);
+                    random_case(OP_RANDOM_NORMAL, &shapes[s], 9 + s, 0, seeds[i], steps[i], tr);
                     random_case(OP_DROPOUT_MASK, &shapes[s], 1 + s, 0.5, seeds[i], steps[1 - i], tr);
                     random_case(OP_DROPOUT_MASK, &shapes[s], INT64_C(1) << 40, 0.1, seeds[i],
                                 steps[i], tr);
@@ -474,7 +475,7 @@ static CU_TestInfo tests[] = {
     {"conv2d and its gradients", test_conv2d},
     {"max pooling and its gradient (ties, NaN)", test_pool},
     {"gather and scatter; bad indices", test_gather_scatter},
-    {"random_uniform and dropout_mask bit for bit", test_random},
+    {"random_uniform, dropout_mask and random_normal bit for bit", test_random},
     {"results do not depend on the thread count", test_thread_count},
     {"dispatch, desc and size errors", test_dispatch},
     {"OpenBLAS coretype decision", test_coretype},

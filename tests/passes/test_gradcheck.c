@@ -1,7 +1,7 @@
 /* test_gradcheck.c — every op's gradient rule against finite differences.
  *
- * Driven by the op table: an op with a vector-Jacobian product in ops.def
- * must have a case here, or the suite fails. Each case builds
+ * Driven by the op table (tests/op_cases.c): an op with a vector-Jacobian
+ * product in ops.def must have a row there, or the suite fails. Each row builds
  *   loss = sum(op(inputs) * r)      (r a fixed random input)
  * runs autodiff, executes the graph with the reference interpreter, and
  * compares d loss / d input with central differences (in double, around
@@ -13,141 +13,26 @@
 #include <string.h>
 
 #include "harness.h"
+#include "op_cases.h"
 #include "interp.h"
 #include "passes.h"
 
-/* An input of a case: its shape, and how its values are drawn. */
-typedef enum { R_ANY, R_POS, R_SPREAD, R_INDEX } Range;
-
-typedef struct {
-    int rank;
-    int64_t dim[4];
-    Range range;  /* R_ANY: U(-1, 1); R_POS: U(0.5, 2); R_SPREAD: distinct values 0.1 apart; R_INDEX: i64 labels */
-    int classes;  /* R_INDEX: labels in [0, classes) */
-} InputSpec;
-
-typedef struct {
-    Op op;
-    InputSpec in[3];
-    int nin;
-    int64_t attr[8];
-    int nattr;
-    double value;
-    int given_rank;  /* > 0: the node's type is given (reshape, broadcast, scatter) */
-    int64_t given[4];
-    double tol;
-} Case;
-
-#define S1(a) 1, {a}
-#define S2(a, b) 2, {a, b}
-#define S3(a, b, c) 3, {a, b, c}
-#define S4(a, b, c, d) 4, {a, b, c, d}
-#define IN(shape, r) {shape, r, 0}
-
-static const Case cases[] = {
-    {OP_NEG, {IN(S2(3, 4), R_ANY)}, 1, {0}, 0, 0, 0, {0}, 1e-3},
-    {OP_EXP, {IN(S2(3, 4), R_ANY)}, 1, {0}, 0, 0, 0, {0}, 1e-3},
-    {OP_LOG, {IN(S2(3, 4), R_POS)}, 1, {0}, 0, 0, 0, {0}, 1e-3},
-    {OP_SQRT, {IN(S2(3, 4), R_POS)}, 1, {0}, 0, 0, 0, {0}, 1e-3},
-    {OP_RSQRT, {IN(S2(3, 4), R_POS)}, 1, {0}, 0, 0, 0, {0}, 1e-3},
-    {OP_TANH, {IN(S2(3, 4), R_ANY)}, 1, {0}, 0, 0, 0, {0}, 1e-3},
-    {OP_SIGMOID, {IN(S2(3, 4), R_ANY)}, 1, {0}, 0, 0, 0, {0}, 1e-3},
-    {OP_RELU, {IN(S2(3, 5), R_SPREAD)}, 1, {0}, 0, 0, 0, {0}, 1e-3},
-    {OP_ABS, {IN(S2(3, 5), R_SPREAD)}, 1, {0}, 0, 0, 0, {0}, 1e-3},
-    {OP_ADD, {IN(S3(2, 3, 4), R_ANY), IN(S2(3, 1), R_ANY)}, 2, {0}, 0, 0, 0, {0}, 1e-3},
-    {OP_SUB, {IN(S2(1, 4), R_ANY), IN(S3(2, 3, 4), R_ANY)}, 2, {0}, 0, 0, 0, {0}, 1e-3},
-    {OP_MUL, {IN(S3(2, 3, 4), R_ANY), IN(S1(4), R_ANY)}, 2, {0}, 0, 0, 0, {0}, 1e-3},
-    {OP_DIV, {IN(S2(3, 4), R_ANY), IN(S2(3, 1), R_POS)}, 2, {0}, 0, 0, 0, {0}, 1e-3},
-    {OP_MAX, {IN(S2(3, 5), R_SPREAD), IN(S2(3, 5), R_SPREAD)}, 2, {0}, 0, 0, 0, {0}, 1e-3},
-    {OP_MIN, {IN(S2(3, 5), R_SPREAD), IN(S1(5), R_SPREAD)}, 2, {0}, 0, 0, 0, {0}, 1e-3},
-    {OP_POW, {IN(S2(3, 4), R_POS), IN(S2(3, 4), R_ANY)}, 2, {0}, 0, 0, 0, {0}, 1e-3},
-    {OP_SELECT, {IN(S2(3, 4), R_SPREAD), IN(S2(3, 4), R_ANY), IN(S1(4), R_ANY)}, 3, {0}, 0, 0, 0, {0}, 1e-3},
-    {OP_REDUCE_SUM, {IN(S3(2, 3, 5), R_ANY)}, 1, {0, 0, 2}, 3, 0, 0, {0}, 1e-3},
-    {OP_REDUCE_MAX, {IN(S3(2, 3, 5), R_SPREAD)}, 1, {1, 1}, 2, 0, 0, {0}, 1e-3},
-    {OP_RESHAPE, {IN(S3(2, 3, 4), R_ANY)}, 1, {0}, 0, 0, 2, {6, 4}, 1e-3},
-    {OP_BROADCAST, {IN(S2(3, 1), R_ANY)}, 1, {0}, 0, 0, 3, {2, 3, 5}, 1e-3},
-    {OP_TRANSPOSE, {IN(S3(2, 3, 4), R_ANY)}, 1, {2, 0, 1}, 3, 0, 0, {0}, 1e-3},
-    {OP_CONCAT, {IN(S2(3, 2), R_ANY), IN(S2(3, 5), R_ANY)}, 2, {1}, 1, 0, 0, {0}, 1e-3},
-    {OP_SLICE, {IN(S2(3, 7), R_ANY)}, 1, {1, 2, 5}, 3, 0, 0, {0}, 1e-3},
-    {OP_PAD, {IN(S2(3, 4), R_ANY)}, 1, {0, 1, 2}, 3, 0, 0, {0}, 1e-3},
-    {OP_MATMUL, {IN(S3(2, 3, 4), R_ANY), IN(S2(4, 5), R_ANY)}, 2, {0, 0}, 2, 0, 0, {0}, 2e-3},
-    {OP_CONV1D, {IN(S3(2, 3, 11), R_ANY), IN(S3(4, 3, 3), R_ANY)}, 2, {2, 1, 2}, 3, 0, 0, {0}, 2e-3},
-    {OP_CONV2D, {IN(S4(2, 2, 6, 5), R_ANY), IN(S4(3, 2, 3, 2), R_ANY)}, 2, {2, 1, 1, 0}, 4, 0, 0, {0}, 2e-3},
-    {OP_MAX_POOL1D, {IN(S3(2, 3, 9), R_SPREAD)}, 1, {3, 2}, 2, 0, 0, {0}, 1e-3},
-    {OP_MAX_POOL2D, {IN(S4(2, 2, 5, 6), R_SPREAD)}, 1, {2, 2, 2, 2}, 4, 0, 0, {0}, 1e-3},
-    {OP_GATHER, {IN(S2(5, 7), R_ANY), {S1(5), R_INDEX, 7}}, 2, {0}, 0, 0, 0, {0}, 1e-3},
-    {OP_SCATTER, {IN(S1(5), R_ANY), {S1(5), R_INDEX, 7}}, 2, {0}, 0, 0, 2, {5, 7}, 1e-3},
-};
-
-#define NCASES (int)(sizeof cases / sizeof cases[0])
-
-/* Variants checked on top of the one case per op: transposed matmuls,
- * stride-4 convolutions as in Conv1Net, reductions over all axes. */
-static const Case extra[] = {
-    {OP_MATMUL, {IN(S2(4, 3), R_ANY), IN(S3(2, 5, 4), R_ANY)}, 2, {1, 1}, 2, 0, 0, {0}, 2e-3},
-    {OP_MATMUL, {IN(S3(2, 4, 3), R_ANY), IN(S3(2, 4, 5), R_ANY)}, 2, {1, 0}, 2, 0, 0, {0}, 2e-3},
-    {OP_CONV1D, {IN(S3(2, 2, 23), R_ANY), IN(S3(3, 2, 5), R_ANY)}, 2, {4, 2, 2}, 3, 0, 0, {0}, 2e-3},
-    {OP_CONV2D, {IN(S4(1, 2, 7, 7), R_ANY), IN(S4(2, 2, 3, 3), R_ANY)}, 2, {2, 2, 1, 1}, 4, 0, 0, {0}, 2e-3},
-    {OP_REDUCE_SUM, {IN(S3(2, 3, 5), R_ANY)}, 1, {1}, 1, 0, 0, {0}, 1e-3},
-    {OP_REDUCE_MAX, {IN(S3(2, 3, 5), R_SPREAD)}, 1, {0, 0, 2}, 3, 0, 0, {0}, 1e-3},
-};
-
-static unsigned rng_state = 2024;
-
-static double uniform(void) {
-    rng_state = rng_state * 1664525u + 1013904223u;
-    return (rng_state >> 8) / 16777216.0;
-}
-
-/* Fills an input's values. R_SPREAD: a shuffled ramp, so values are
- * distinct and at least 0.1 apart, shifted by 0.03 per input index k so two
- * inputs never tie (no kinks within eps). */
-static void fill(float *x, int64_t n, Range r, int k) {
-    for (int64_t i = 0; i < n; i++) {
-        if (r == R_POS) x[i] = (float)(0.5 + 1.5 * uniform());
-        else if (r == R_SPREAD) x[i] = (float)(0.1 * (double)(i - n / 2) + 0.05 + 0.03 * k);
-        else x[i] = (float)(2 * uniform() - 1);
-    }
-    if (r == R_SPREAD)
-        for (int64_t i = n - 1; i > 0; i--) {
-            int64_t j = (int64_t)(uniform() * (double)(i + 1)) % (i + 1);
-            float t = x[i];
-            x[i] = x[j];
-            x[j] = t;
-        }
-}
-
-static TType type(const InputSpec *s) {
-    TType t = {s->range == R_INDEX ? DT_I64 : DT_F32, {s->rank, {0}}};
-    for (int i = 0; i < s->rank; i++) t.shape.dim[i] = s->dim[i];
-    return t;
-}
-
-/* Builds loss = sum(op(p0, p1, ...) * r); returns the graph, NULL on failure. */
-static Graph *build_case(const Case *c, int *params, int *r) {
-    Graph *g = ir_graph_new(ir_op_info[c->op].name);
-    char err[512];
-    Loc loc = {0, 0, 0};
-    int in[3];
-    for (int k = 0; k < c->nin; k++) {
-        TType t = type(&c->in[k]);
-        Op src = c->in[k].range == R_INDEX ? OP_LABEL : OP_PARAM;
-        in[k] = ir_build(g, src, NULL, 0, NULL, 0, 0, &t, loc, err, sizeof err);
-        char name[16];
-        snprintf(name, sizeof name, "p%d", k);
-        ir_set_name(g, in[k], name);
-        g->nodes[in[k]].init = (Init){INIT_ZEROS, 0, 0};
-        params[k] = in[k];
-    }
-    TType given = {DT_F32, {c->given_rank, {0}}};
-    for (int i = 0; i < c->given_rank; i++) given.shape.dim[i] = c->given[i];
-    int y = ir_build(g, c->op, in, c->nin, c->attr, c->nattr, c->value, c->given_rank ? &given : NULL, loc, err,
-                     sizeof err);
-    if (y < 0) {
-        fprintf(stderr, "\n%s: %s\n", ir_op_info[c->op].name, err);
+/* Builds loss = sum(op(p0, p1, ...) * r); returns the graph (inputs in
+ * params[], r in *r), NULL on failure or (with *r = -1) for a row whose
+ * op gives i64, which has no gradient to check. */
+static Graph *build_case(const OpCase *c, int *params, int *r) {
+    int y;
+    Graph *g = op_case_graph(c, &y);
+    *r = 0;
+    if (!g) return NULL;
+    if (g->nodes[y].type.dtype != DT_F32) {
         ir_graph_free(g);
+        *r = -1;
         return NULL;
     }
+    char err[512];
+    Loc loc = {0, 0, 0};
+    for (int k = 0; k < c->nin; k++) params[k] = g->nodes[y].in[k];
     TType rt = {DT_F32, g->nodes[y].type.shape};
     *r = ir_build(g, OP_INPUT, NULL, 0, NULL, 0, 0, &rt, loc, err, sizeof err);
     ir_set_name(g, *r, "r");
@@ -172,10 +57,10 @@ static double run(Interp *in, const Graph *g) {
 }
 
 /* Checks one case; returns 1 if every gradient matches. */
-static int check_case(const Case *c) {
+static int check_case(const OpCase *c) {
     int params[3], r;
     Graph *g = build_case(c, params, &r);
-    if (!g) return 0;
+    if (!g) return r == -1;
     PassConfig cfg = {STAGE_TRAIN, {.kind = OPT_SGD, .lr = 0.1}, 0, NULL, NULL};
     PassError perr;
     if (pass_autodiff(g, &cfg, &perr)) {
@@ -193,10 +78,10 @@ static int check_case(const Case *c) {
     for (int k = 0; k < c->nin; k++) {
         int64_t n = ir_numel(&g->nodes[params[k]].type.shape);
         if (c->in[k].range == R_INDEX)
-            for (int64_t i = 0; i < n; i++) interp_i64(in, params[k])[i] = (int64_t)(uniform() * c->in[k].classes);
-        else fill(interp_f32(in, params[k]), n, c->in[k].range, k);
+            op_fill(interp_i64(in, params[k]), n, R_INDEX, c->in[k].classes, k);
+        else op_fill(interp_f32(in, params[k]), n, c->in[k].range, 0, k);
     }
-    fill(interp_f32(in, r), ir_numel(&g->nodes[r].type.shape), R_ANY, 0);
+    op_fill(interp_f32(in, r), ir_numel(&g->nodes[r].type.shape), R_ANY, 0, 0);
     run(in, g);
     int ok = 1;
     for (int k = 0; k < c->nin && ok; k++) {
@@ -216,7 +101,7 @@ static int check_case(const Case *c) {
             double down = run(in, g);
             x[i] = keep;
             double fd = (up - down) / (2 * eps);
-            if (fabs(fd - grad[i]) > c->tol * (1 + fabs(fd))) {
+            if (fabs(fd - grad[i]) > (c->tol ? c->tol : 1e-3) * (1 + fabs(fd))) {
                 fprintf(stderr, "\n%s: d loss / d input %d [%lld]: autodiff %.6f, finite differences %.6f\n",
                         ir_op_info[c->op].name, k, (long long)i, grad[i], fd);
                 ok = 0;
@@ -229,24 +114,48 @@ static int check_case(const Case *c) {
     return ok;
 }
 
-/* Every op with a gradient rule has a case, and every case passes. */
+/* Every op with a gradient rule has a row in the op table, and the
+ * gradient of every such row matches finite differences. */
 static void test_every_op(void) {
     for (int op = 0; op < OP_COUNT; op++) {
-        int found = 0;
-        for (int i = 0; i < NCASES; i++) found |= cases[i].op == (Op)op;
-        if (autodiff_has_rule((Op)op) && !found)
-            fprintf(stderr, "\nop '%s' has a gradient rule but no gradient check\n", ir_op_info[op].name);
-        CU_ASSERT_TRUE(found || !autodiff_has_rule((Op)op));
+        if (autodiff_has_rule((Op)op) && !op_has_case((Op)op))
+            fprintf(stderr, "\nop '%s' has a gradient rule but no row in tests/op_cases.c\n", ir_op_info[op].name);
+        CU_ASSERT_TRUE(op_has_case((Op)op) || !autodiff_has_rule((Op)op));
     }
-    for (int i = 0; i < NCASES; i++) {
-        int ok = check_case(&cases[i]);
-        if (!ok) fprintf(stderr, "FAILED: gradient of %s\n", ir_op_info[cases[i].op].name);
+    for (int i = 0; i < op_ncases; i++) {
+        if (!autodiff_has_rule(op_cases[i].op)) continue;
+        int ok = check_case(&op_cases[i]);
+        if (!ok) fprintf(stderr, "FAILED: gradient of case %d (%s)\n", i, ir_op_info[op_cases[i].op].name);
         CU_ASSERT_TRUE(ok);
     }
 }
 
-static void test_variants(void) {
-    for (size_t i = 0; i < sizeof extra / sizeof extra[0]; i++) CU_ASSERT_TRUE(check_case(&extra[i]));
+/* stop_gradient cuts the gradient: loss = sum(p * stop_gradient(p)) has
+ * d loss / d p = p, where without the cut it would be 2p. */
+static void test_stop_gradient(void) {
+    Graph *g = ir_graph_new("t");
+    char err[256];
+    Loc loc = {0, 0, 0};
+    TType t = {DT_F32, {1, {5}}};
+    int p = ir_build(g, OP_PARAM, NULL, 0, NULL, 0, 0, &t, loc, err, sizeof err);
+    ir_set_name(g, p, "p");
+    g->nodes[p].init = (Init){INIT_ZEROS, 0, 0};
+    int sg = ir_build(g, OP_STOP_GRADIENT, &p, 1, NULL, 0, 0, NULL, loc, err, sizeof err);
+    int prod[2] = {p, sg};
+    int m = ir_build(g, OP_MUL, prod, 2, NULL, 0, 0, NULL, loc, err, sizeof err);
+    int64_t all[2] = {0, 0};
+    ir_add_output(g, "loss", ir_build(g, OP_REDUCE_SUM, &m, 1, all, 2, 0, NULL, loc, err, sizeof err));
+    PassConfig cfg = {STAGE_TRAIN, {.kind = OPT_SGD, .lr = 0.1}, 0, NULL, NULL};
+    PassError perr;
+    CU_ASSERT_EQUAL_FATAL(pass_autodiff(g, &cfg, &perr), 0);
+    Interp *in = interp_new(g, err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(in);
+    for (int i = 0; i < 5; i++) interp_f32(in, p)[i] = (float)i - 1.5f;
+    run(in, g);
+    const float *grad = interp_f32(in, ir_output(g, "grad:p"));
+    for (int i = 0; i < 5; i++) CU_ASSERT_EQUAL(grad[i], (float)i - 1.5f);
+    interp_free(in);
+    ir_graph_free(g);
 }
 
 /* A gradient reaching an op without a rule is an error at its location. */
@@ -281,7 +190,7 @@ static void test_missing_rule(void) {
 
 static CU_TestInfo tests[] = {
     {"every op's gradient against finite differences", test_every_op},
-    {"transposed matmuls, strided convolutions, full reductions", test_variants},
+    {"stop_gradient cuts the gradient", test_stop_gradient},
     {"a gradient through an op without a rule is an error", test_missing_rule},
     CU_TEST_INFO_NULL,
 };
