@@ -21,7 +21,7 @@ typedef struct {
     int is_state;      /* optimizer state (zeroed at the start, not kept with the
                           weights), rather than a parameter or a model's own
                           state such as running statistics (initialized,
-                          restored with the best weights, saved as best:NAME) */
+                          restored with the best weights, saved with them) */
     Shape shape;
     size_t offset;     /* in floats from the block's start */
 } ParamSlot;

@@ -60,7 +60,8 @@ int open_logs(Session *s, char *err, size_t errlen);
 int log_epoch(Session *s, int epoch, double train_loss, double val_loss, double val_accuracy, double lr);
 void close_logs(Session *s);
 int save_checkpoint(Session *s, int epoch, char *err, size_t errlen);
-/* Loads a checkpoint: for training, the whole state; else the best weights. */
+/* Loads a checkpoint (ckpt_layout.h): for training, the whole state to
+ * resume from; else the weights it holds under the plain names. */
 int load_checkpoint(Session *s, const char *path, int training, char *err, size_t errlen);
 int write_metrics_json(Session *s, char *err, size_t errlen);
 int write_report(Session *s, char *err, size_t errlen);

@@ -1,6 +1,6 @@
 /* train_io.c — what a run leaves on disk: per-epoch logs (CSV and JSON
- * lines), checkpoints (safetensors: weights, optimizer state, the best
- * weights and where training stood), the final metrics as JSON, and the
+ * lines), checkpoints (ckpt_layout.h: the chosen weights, what resuming
+ * needs and where training stood), the final metrics as JSON, and the
  * HTML report. */
 #include <errno.h>
 #include <math.h>
@@ -8,7 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "checkpoint.h"
+#include "ckpt_layout.h"
 #include "report.h"
 #include "train_impl.h"
 #include "util.h"
@@ -125,19 +125,6 @@ static int split_doubles(const char *s, double **out) {
 int save_checkpoint(Session *s, int epoch, char *err, size_t errlen) {
     const char *path = s->o->save_path;
     if (!path) return 0;
-    const ParamStore *ps = &s->ps;
-    CkptTensor *t = xcalloc((size_t)(2 * ps->n + 1), sizeof *t);
-    char **names = xcalloc((size_t)(ps->n + 1), sizeof *names);
-    int n = 0;
-    for (int i = 0; i < ps->n; i++) {
-        const ParamSlot *p = &ps->slots[i];
-        t[n++] = (CkptTensor){p->name, DT_F32, p->shape, ps->block + p->offset};
-        if (p->is_state || s->stop.best_epoch == 0) continue;
-        size_t len = strlen(p->name) + 6;
-        names[i] = xmalloc(len);
-        snprintf(names[i], len, "best:%s", p->name);
-        t[n++] = (CkptTensor){names[i], DT_F32, p->shape, s->best + p->offset};
-    }
     char num[8][32];
     snprintf(num[0], 32, "%d", epoch);
     snprintf(num[1], 32, "%lld", (long long)s->batch);
@@ -149,34 +136,16 @@ int save_checkpoint(Session *s, int epoch, char *err, size_t errlen) {
     snprintf(num[7], 32, "%.17g", s->epoch_loss_sum);
     char *hist[3] = {join(s->hist.train_loss, s->hist.n), join(s->hist.val_loss, s->hist.n),
                      join(s->hist.val_accuracy, s->hist.n)};
-    const char *keys[] = {"format", "model", "epoch", "batch", "step", "seed", "best_epoch", "best",
+    const char *keys[] = {"epoch", "batch", "step", "seed", "best_epoch", "best",
                           "wait", "epoch_loss_sum", "train_loss", "val_loss", "val_accuracy"};
-    const char *values[] = {"mmgc-checkpoint-1", s->m->model, num[0], num[1], num[2], num[3], num[4], num[5],
-                            num[6], num[7], hist[0], hist[1], hist[2]};
-    int rc = ckpt_write(path, t, n, keys, values, (int)(sizeof keys / sizeof keys[0]), err, errlen);
-    for (int i = 0; i < ps->n; i++) free(names[i]);
+    const char *values[] = {num[0], num[1], num[2], num[3], num[4], num[5], num[6], num[7], hist[0], hist[1], hist[2]};
+    /* the plain names hold the best weights so far; the last ones while no epoch was best */
+    int best = s->stop.best_epoch > 0;
+    CkptContents c = {s->m->model, best ? s->best : s->ps.block, best ? "best" : "last", best ? s->stop.best_epoch : epoch,
+                      keys, values, (int)(sizeof keys / sizeof keys[0])};
+    int rc = ckpt_layout_write(path, &s->ps, &c, err, errlen);
     for (int i = 0; i < 3; i++) free(hist[i]);
-    free(names);
-    free(t);
     return rc;
-}
-
-/* Copies a checkpoint tensor into a slot after checking its shape. */
-static int take(const Checkpoint *c, const char *path, const char *name, const ParamSlot *p, float *dst, char *err,
-                size_t errlen) {
-    const CkptTensor *t = ckpt_find(c, name);
-    char a[128], b[128];
-    if (!t) {
-        snprintf(err, errlen, "%s: no tensor '%s' (was it saved from another model?)", path, name);
-        return -1;
-    }
-    if (t->dtype != DT_F32 || !ir_shape_eq(&t->shape, &p->shape)) {
-        snprintf(err, errlen, "%s: '%s' is %s but the model's is %s", path, name,
-                 ir_shape_str(&t->shape, a, sizeof a), ir_shape_str(&p->shape, b, sizeof b));
-        return -1;
-    }
-    memcpy(dst, t->data, (size_t)ir_numel(&p->shape) * sizeof(float));
-    return 0;
 }
 
 /* Restores where training stood from the metadata. */
@@ -196,23 +165,13 @@ static void restore_progress(Session *s, const Checkpoint *c) {
 }
 
 int load_checkpoint(Session *s, const char *path, int training, char *err, size_t errlen) {
-    Checkpoint *c = ckpt_read(path, err, errlen);
+    Checkpoint *c = ckpt_layout_read(path, err, errlen);
     if (!c) return -1;
-    int rc = 0;
-    for (int i = 0; i < s->ps.n && !rc; i++) {
-        const ParamSlot *p = &s->ps.slots[i];
-        float *dst = s->ps.block + p->offset;
-        char best[600];
-        snprintf(best, sizeof best, "best:%s", p->name);
-        if (training) {
-            rc = take(c, path, p->name, p, dst, err, errlen);
-            if (!rc && !p->is_state) rc = take(c, path, ckpt_find(c, best) ? best : p->name, p, s->best + p->offset, err, errlen);
-        } else
-            rc = take(c, path, ckpt_find(c, best) ? best : p->name, p, dst, err, errlen);
-    }
+    int rc = training ? ckpt_layout_resume(c, path, &s->ps, err, errlen) || ckpt_layout_weights(c, path, &s->ps, s->best, err, errlen)
+                      : ckpt_layout_weights(c, path, &s->ps, s->ps.block, err, errlen);
     if (!rc && training) restore_progress(s, c);
     ckpt_free(c);
-    return rc;
+    return rc ? -1 : 0;
 }
 
 /* ---- final metrics and report ---------------------------------------------------------- */
