@@ -10,21 +10,26 @@
 void cli_usage(FILE *out) {
     fputs("usage: mmgc FILE.mmg [options]\n"
           "\n"
-          "Compiles a multimodal model written in .mmg, and trains or evaluates it.\n"
-          "Without --train, --eval or --emit it prints the model's summary.\n"
+          "Compiles a multimodal model written in .mmg, and trains, evaluates or runs it.\n"
+          "Without --train, --eval, --predict or --emit it prints the model's summary.\n"
           "\n"
           "training and evaluation:\n"
           "  --train              train on the model's data set (its `data` directory):\n"
           "                       validation split, early stopping, best weights restored,\n"
           "                       then test loss, accuracy, confusion matrix\n"
           "  --eval               evaluate the weights of --checkpoint on the test split\n"
+          "  --predict            run the weights of --checkpoint on the samples of --input:\n"
+          "                       one line per sample (index, predicted class, its\n"
+          "                       probability); with -o FILE.npy also the logits [N, classes]\n"
+          "  --input NAME=FILE.npy  the samples of model input NAME for --predict ([N, ...],\n"
+          "                       any numeric dtype); one per input\n"
           "  --data DIR           read the data set from DIR instead\n"
           "  --save FILE          write a checkpoint (safetensors) after every epoch and on\n"
           "                       Ctrl-C: the best weights so far under the parameters'\n"
           "                       names, the last ones and the optimizer state as resume:NAME\n"
           "  --resume FILE        continue training from a checkpoint written by --save\n"
-          "  --checkpoint FILE    the checkpoint --eval reads (the weights under the\n"
-          "                       parameters' names)\n"
+          "  --checkpoint FILE    the checkpoint --eval and --predict read (the weights under\n"
+          "                       the parameters' names)\n"
           "  --log FILE.csv       per-epoch losses and accuracy as CSV, and as JSON lines\n"
           "                       in FILE.jsonl\n"
           "  --metrics-json FILE  the final test metrics, best epoch and confusion matrix\n"
@@ -56,7 +61,8 @@ void cli_usage(FILE *out) {
           "  --model NAME         the model to use when FILE defines several\n"
           "  -I DIR               also look for imports in DIR (searched before the\n"
           "                       built-in models/lib and models/; so is $MMGC_PATH)\n"
-          "  -o FILE              write output to FILE instead of standard output\n"
+          "  -o FILE              write output to FILE instead of standard output (with\n"
+          "                       --predict: the logits, as .npy)\n"
           "  --version            print the version\n"
           "  -h, --help           print this help\n"
           "\n"
@@ -68,6 +74,7 @@ int cli_parse(int argc, char **argv, Options *o, char *err, size_t n) {
     memset(o, 0, sizeof *o);
     o->sets = xcalloc((size_t)argc, sizeof *o->sets);
     o->libdirs = xcalloc((size_t)argc, sizeof *o->libdirs);
+    o->inputs = xcalloc((size_t)argc, sizeof *o->inputs);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) o->help = 1;
@@ -75,6 +82,7 @@ int cli_parse(int argc, char **argv, Options *o, char *err, size_t n) {
         else if (!strcmp(a, "--summary")) o->summary = 1;
         else if (!strcmp(a, "--train")) o->train = 1;
         else if (!strcmp(a, "--eval")) o->eval = 1;
+        else if (!strcmp(a, "--predict")) o->predict = 1;
         else if (!strcmp(a, "--time")) o->time = 1;
         else if (opt_is(a, "--data")) {
             if (!(o->data_dir = opt_value(argc, argv, &i, "--data", err, n))) return -1;
@@ -90,6 +98,17 @@ int cli_parse(int argc, char **argv, Options *o, char *err, size_t n) {
             if (!(o->resume_path = opt_value(argc, argv, &i, "--resume", err, n))) return -1;
         } else if (opt_is(a, "--checkpoint")) {
             if (!(o->checkpoint = opt_value(argc, argv, &i, "--checkpoint", err, n))) return -1;
+        } else if (opt_is(a, "--input")) {
+            if (!(v = opt_value(argc, argv, &i, "--input", err, n))) return -1;
+            const char *eq = strchr(v, '=');
+            if (!eq || eq == v || !eq[1]) {
+                snprintf(err, n, "--input needs NAME=FILE.npy (a model input and its samples), not '%s'", v);
+                return -1;
+            }
+            char *name = xmalloc((size_t)(eq - v) + 1);
+            memcpy(name, v, (size_t)(eq - v));
+            name[eq - v] = 0;
+            o->inputs[o->ninputs++] = (PredictInput){name, eq + 1};
         } else if (opt_is(a, "--backend")) {
             if (!(o->backend = opt_value(argc, argv, &i, "--backend", err, n))) return -1;
             if (strcmp(o->backend, "interp") && strcmp(o->backend, "llvm")) {
@@ -154,8 +173,17 @@ int cli_parse(int argc, char **argv, Options *o, char *err, size_t n) {
         snprintf(err, n, "no input file");
         return -1;
     }
-    if (o->train && o->eval) {
-        snprintf(err, n, "--train and --eval exclude each other");
+    if (o->train + o->eval + o->predict > 1) {
+        snprintf(err, n, "%s exclude each other", o->predict ? (o->train ? "--train and --predict" : "--eval and --predict")
+                                                             : "--train and --eval");
+        return -1;
+    }
+    if (o->predict && !o->checkpoint) {
+        snprintf(err, n, "--predict needs --checkpoint FILE (the weights to predict with)");
+        return -1;
+    }
+    if (o->ninputs && !o->predict) {
+        snprintf(err, n, "--input only makes sense with --predict");
         return -1;
     }
     if (o->eval && !o->checkpoint) {
@@ -170,6 +198,8 @@ int cli_parse(int argc, char **argv, Options *o, char *err, size_t n) {
 }
 
 void cli_free(Options *o) {
+    for (int i = 0; i < o->ninputs; i++) free((char *)o->inputs[i].name);
+    free(o->inputs);
     free(o->sets);
     free(o->libdirs);
 }

@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "elaborate.h"
+#include "predict.h"
 
 typedef enum { EMIT_NONE, EMIT_AST, EMIT_IR, EMIT_DOT, EMIT_KERNELS, EMIT_MEMPLAN, EMIT_LLVM, EMIT_ASM } EmitKind;
 
@@ -20,7 +21,9 @@ typedef struct {
     int nsets;
     const char **libdirs; /* -I DIR                           */
     int nlib;
-    int train, eval;      /* --train / --eval */
+    int train, eval, predict; /* --train / --eval / --predict */
+    PredictInput *inputs; /* --input NAME=FILE, in order */
+    int ninputs;
     const char *data_dir, *log_path, *metrics_json, *report_dir, *save_path, *resume_path, *checkpoint;
     const char *backend;  /* "interp" (the default) or "llvm" */
     int time;

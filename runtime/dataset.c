@@ -10,10 +10,8 @@
 
 static const char *split_name[2] = {"train", "test"};
 
-/* Reads dir/NAME_SPLIT.npy as dtype ('f' or 'l'); checks its shape. */
-static int load_split(DataTensor *t, const char *dir, int split, const Shape *model, char *err, size_t n) {
-    char path[1024], buf[128];
-    snprintf(path, sizeof path, "%s/%s_%s.npy", dir, t->name, split_name[split]);
+int dataset_read(DataTensor *t, const char *path, int split, const Shape *model, char *err, size_t n) {
+    char buf[128];
     NpyArray raw;
     if (npy_read(path, &raw, err, n)) return -1;
     char why[512] = "";
@@ -40,15 +38,23 @@ static int load_split(DataTensor *t, const char *dir, int split, const Shape *mo
     return 0;
 }
 
+DataTensor dataset_tensor(const Elaborated *m, const ModelIO *io, int is_label) {
+    const Shape *s = &m->graph->nodes[io->node].type.shape;
+    return (DataTensor){io->name, io->node, is_label, ir_numel(s) / (s->dim[0] ? s->dim[0] : 1), {{0}}};
+}
+
 /* Adds the tensors of one list of model inputs or labels and loads them. */
 static int load_all(Dataset *d, const char *dir, const Elaborated *m, const ModelIO *io, int nio, int labels,
                     char *err, size_t n) {
     for (int i = 0; i < nio; i++) {
         DataTensor *t = &d->t[d->n++];
         const Shape *s = &m->graph->nodes[io[i].node].type.shape;
-        *t = (DataTensor){io[i].name, io[i].node, labels, ir_numel(s) / (s->dim[0] ? s->dim[0] : 1), {{0}}};
-        for (int split = 0; split < 2; split++)
-            if (load_split(t, dir, split, s, err, n)) return -1;
+        *t = dataset_tensor(m, &io[i], labels);
+        for (int split = 0; split < 2; split++) {
+            char path[1024];
+            snprintf(path, sizeof path, "%s/%s_%s.npy", dir, t->name, split_name[split]);
+            if (dataset_read(t, path, split, s, err, n)) return -1;
+        }
     }
     return 0;
 }
@@ -104,6 +110,23 @@ void dataset_free(Dataset *d) {
         for (int s = 0; s < 2; s++) npy_free(&d->t[i].split[s]);
     free(d->t);
     memset(d, 0, sizeof *d);
+}
+
+void dataset_fill(const Dataset *d, const Elaborated *m, Engine *e, int split, const int64_t *idx, int count, int B,
+                  int training) {
+    for (int t = 0; t < d->n; t++) {
+        const DataTensor *dt = &d->t[t];
+        size_t esize = dt->is_label ? sizeof(int64_t) : sizeof(float), row = (size_t)dt->sample * esize;
+        char *dst = e->ops->buffer(e->impl, dt->node);
+        const char *src = dt->split[split].data;
+        for (int r = 0; r < B; r++) memcpy(dst + (size_t)r * row, src + (size_t)idx[r < count ? r : 0] * row, row);
+    }
+    if (m->weight_node >= 0) {
+        float *w = engine_f32(e, m->weight_node);
+        for (int r = 0; r < B; r++) w[r] = r < count ? 1.0f : 0.0f;
+    }
+    if (m->training_node >= 0) /* 1 in the training step, 0 when evaluating (dropout follows the same) */
+        engine_f32(e, m->training_node)[0] = training ? 1.0f : 0.0f;
 }
 
 void dataset_permutation(int64_t *out, int64_t n, uint64_t seed, uint64_t stream) {

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "elaborate.h"
+#include "engine.h"
 #include "npy.h"
 
 typedef struct {
@@ -35,6 +36,20 @@ enum { SPLIT_TRAIN = 0, SPLIT_TEST = 1 };
  * with a message naming the file and what is wrong. */
 int dataset_load(Dataset *d, const char *dir, const Elaborated *m, char *err, size_t errlen);
 void dataset_free(Dataset *d);
+
+/* The tensor of a model input (or label, is_label) with nothing read yet. */
+DataTensor dataset_tensor(const Elaborated *m, const ModelIO *io, int is_label);
+/* Reads the .npy file at path into t->split[split], as f32 for an input or
+ * i64 for a label, and checks its per-sample shape against the model's
+ * (shape of t's node); -1 with a message naming path, the expected and the
+ * actual shape or dtype. */
+int dataset_read(DataTensor *t, const char *path, int split, const Shape *model, char *err, size_t errlen);
+
+/* Copies samples idx[0..count) of a split of d into e's buffers (B rows);
+ * rows past count repeat the first sample with sample weight 0; sets the
+ * model's training flag. */
+void dataset_fill(const Dataset *d, const Elaborated *m, Engine *e, int split, const int64_t *idx, int count, int B,
+                  int training);
 
 /* Shuffles 0..n-1 into out, deterministically from (seed, stream). */
 void dataset_permutation(int64_t *out, int64_t n, uint64_t seed, uint64_t stream);

@@ -9,6 +9,7 @@
 #include "fusion.h"
 #include "llvm_backend.h"
 #include "memplan.h"
+#include "predict.h"
 #include "program.h"
 #include "rt_blas.h"
 #include "summary.h"
@@ -80,6 +81,16 @@ static int run(const Options *o) {
         goto done;
     }
     diag_print(&p.diag, stderr); /* warnings */
+    if (o->predict) { /* -o is the logits file, written by predict_model */
+        PredictOptions po = {o->checkpoint, o->inputs, o->ninputs, o->output, engine_of(o), stdout};
+        char err[1024];
+        if (predict_model(&m, &po, err, sizeof err)) {
+            fprintf(stderr, "mmgc: error: %s\n", err);
+            status = EXIT_PROGRAM_ERROR;
+        } else
+            print_llvm_times(o, stdout);
+        goto done;
+    }
     FILE *out = o->output ? fopen(o->output, "w") : stdout;
     if (!out) {
         fprintf(stderr, "mmgc: error: cannot write '%s': %s\n", o->output, strerror(errno));

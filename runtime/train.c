@@ -125,22 +125,9 @@ void session_close(Session *s) {
 
 /* ---- batches ----------------------------------------------------------------------- */
 
-/* Copies samples idx[0..count) of a split into the engine's inputs and
- * labels; rows past count repeat the first sample with weight 0. */
+/* The training engine gets training = 1, the evaluation engine 0. */
 void session_fill(Session *s, Engine *e, int split, const int64_t *idx, int count) {
-    for (int t = 0; t < s->data.n; t++) {
-        const DataTensor *d = &s->data.t[t];
-        size_t esize = d->is_label ? sizeof(int64_t) : sizeof(float), row = (size_t)d->sample * esize;
-        char *dst = e->ops->buffer(e->impl, d->node);
-        const char *src = d->split[split].data;
-        for (int r = 0; r < s->B; r++) memcpy(dst + (size_t)r * row, src + (size_t)idx[r < count ? r : 0] * row, row);
-    }
-    if (s->m->weight_node >= 0) {
-        float *w = engine_f32(e, s->m->weight_node);
-        for (int r = 0; r < s->B; r++) w[r] = r < count ? 1.0f : 0.0f;
-    }
-    if (s->m->training_node >= 0) /* 1 in the training step, 0 when evaluating (dropout follows the same) */
-        engine_f32(e, s->m->training_node)[0] = e == &s->train ? 1.0f : 0.0f;
+    dataset_fill(&s->data, s->m, e, split, idx, count, s->B, e == &s->train);
 }
 
 /* The label tensor's values in the engine (the first label), or NULL. */

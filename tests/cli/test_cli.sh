@@ -1,5 +1,6 @@
 #!/bin/sh
-# test_cli.sh MMGC — the command line: exit statuses, help, emit kinds, -o.
+# test_cli.sh MMGC — the command line: exit statuses, help, emit kinds, -o,
+# --predict.
 # Prints "N passed, N failed" and exits non-zero on any failure.
 mmgc=$1
 tmp=$(mktemp -d)
@@ -81,5 +82,45 @@ expect 1 "no_decay pattern matching nothing" -- tests/runtime/tiny_tuned.mmg --s
 contains err "<command line>:1:18: error: no_decay: pattern \"*.bias\" matches no parameter" "no_decay error at the pattern"
 expect 0 "scheduled lr is an input of the step" -- tests/runtime/tiny_tuned.mmg --stage=train --emit=ir
 contains out "%optimizer.lr = input f32[]" "lr input"
+# --predict on files written here: weights of zeros for tiny.mmg (plain
+# names, no metadata) make every logit 0: class 0, probability 1/3.
+npy_zeros() { # npy_zeros FILE ROWS COLS: float32 [ROWS, COLS] of zeros
+    hdr="{'descr': '<f4', 'fortran_order': False, 'shape': ($2, $3), }"
+    pad=$(( (64 - (10 + ${#hdr} + 1) % 64) % 64 ))
+    len=$(( ${#hdr} + pad + 1 ))
+    { printf '\223NUMPY\001\000'; printf "\\$(printf %03o $((len % 256)))\\$(printf %03o $((len / 256)))"
+      printf "%s%${pad}s\n" "$hdr" ""; head -c $(($2 * $3 * 4)) /dev/zero; } >"$1"
+}
+hdr='{"linear.w":{"dtype":"F32","shape":[8,16],"data_offsets":[0,512]},"linear.b":{"dtype":"F32","shape":[16],"data_offsets":[512,576]},"linear_2.w":{"dtype":"F32","shape":[16,3],"data_offsets":[576,768]},"linear_2.b":{"dtype":"F32","shape":[3],"data_offsets":[768,780]}}'
+{ printf "\\$(printf %03o $((${#hdr} % 256)))\\$(printf %03o $((${#hdr} / 256)))\\000\\000\\000\\000\\000\\000"
+  printf '%s' "$hdr"; head -c 780 /dev/zero; } >"$tmp/zeros.safetensors"
+npy_zeros "$tmp/x3.npy" 3 8
+npy_zeros "$tmp/x37.npy" 3 7
+tiny=tests/runtime/tiny.mmg
+for backend in llvm interp; do
+    expect 0 "predict ($backend)" -- $tiny --predict --checkpoint "$tmp/zeros.safetensors" --input x="$tmp/x3.npy" \
+        -o "$tmp/logits.npy" --backend=$backend
+    contains out "0  0  0.3333" "predict: the first sample's line ($backend)"
+    contains out "2  0  0.3333" "predict: the third sample's line ($backend)"
+    if [ "$(wc -l <"$tmp/out")" -eq 3 ] && grep -qF "'descr': '<f4', 'fortran_order': False, 'shape': (3, 3)" "$tmp/logits.npy"
+    then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: predict: three lines and logits [3, 3] ($backend)"; fi
+    rm -f "$tmp/logits.npy"
+done
+expect 1 "predict: wrong input shape" -- $tiny --predict --checkpoint "$tmp/zeros.safetensors" --input x="$tmp/x37.npy" -o "$tmp/logits.npy"
+contains err "mmgc: error: $tmp/x37.npy: shape [3, 7] does not match the model's input 'x' ([-1, 8], any sample count)" "predict: shape message"
+expect 1 "predict: unknown input" -- $tiny --predict --checkpoint "$tmp/zeros.safetensors" --input z="$tmp/x3.npy"
+contains err "mmgc: error: --input z=$tmp/x3.npy: model 'tiny' has no input 'z' (its inputs: x)" "predict: unknown input message"
+expect 1 "predict: unwritable -o" -- $tiny --predict --checkpoint "$tmp/zeros.safetensors" --input x="$tmp/x3.npy" -o "$tmp/no/dir/l.npy"
+contains err "mmgc: error: $tmp/no/dir/l.npy: cannot write $tmp/no/dir/l.npy.tmp: No such file or directory" "predict: -o message"
+if [ ! -s "$tmp/out" ] && [ ! -e "$tmp/logits.npy" ]; then pass=$((pass + 1)); else
+    fail=$((fail + 1)); echo "FAIL: a failed predict prints and writes nothing"; fi
+expect 2 "predict without a checkpoint" -- $tiny --predict --input x="$tmp/x3.npy"
+contains err "mmgc: error: --predict needs --checkpoint FILE (the weights to predict with)" "predict: checkpoint message"
+expect 2 "--input without NAME=" -- $tiny --predict --checkpoint "$tmp/zeros.safetensors" --input "$tmp/x3.npy"
+contains err "mmgc: error: --input needs NAME=FILE.npy (a model input and its samples), not '$tmp/x3.npy'" "--input message"
+expect 2 "--input without --predict" -- $tiny --input x="$tmp/x3.npy"
+contains err "mmgc: error: --input only makes sense with --predict" "--input alone message"
+expect 2 "--eval and --predict" -- $tiny --eval --predict --checkpoint "$tmp/zeros.safetensors"
+contains err "mmgc: error: --eval and --predict exclude each other" "--eval --predict message"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
