@@ -54,7 +54,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--set") && i + 1 < argc) sets[nsets++].text = argv[++i];
         else file = argv[i];
     }
-    const EngineOps *ops = !strcmp(backend, "interp") ? &engine_interp : engine_find(backend);
+    const EngineOps *ops = engine_find(backend);
     if (!file || !ops || steps < 1) {
         fprintf(stderr, "usage: mmgc-bench-step MODEL.mmg [--backend=interp|llvm] [--steps N] [--set K=V]\n");
         return 2;

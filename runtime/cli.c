@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine.h"
 #include "opt.h"
 #include "util.h"
 
@@ -90,8 +91,8 @@ int cli_parse(int argc, char **argv, Options *o, char *err, size_t n) {
             if (!(o->checkpoint = opt_value(argc, argv, &i, "--checkpoint", err, n))) return -1;
         } else if (opt_is(a, "--backend")) {
             if (!(o->backend = opt_value(argc, argv, &i, "--backend", err, n))) return -1;
-            if (strcmp(o->backend, "interp") && strcmp(o->backend, "llvm")) {
-                snprintf(err, n, "unknown backend '%s' (available: interp, llvm)", o->backend);
+            if (!engine_find(o->backend)) {
+                snprintf(err, n, "unknown backend '%s' (available: %s)", o->backend, engine_names());
                 return -1;
             }
         }

@@ -10,7 +10,7 @@
 #include "llvm_backend.h"
 #include "memplan.h"
 #include "program.h"
-#include "rt_blas.h"
+#include "blas.h"
 #include "summary.h"
 #include "train.h"
 
@@ -31,14 +31,11 @@ static int emit(const Options *o, Program *p, const Elaborated *m, FILE *out, ch
     case EMIT_DOT: ir_print_dot(m->graph, out); break;
     case EMIT_KERNELS: case EMIT_MEMPLAN: {
         KernelPlan plan;
-        fusion_plan(m->graph, &plan);
+        MemPlan mem;
+        if (pipeline_plan(m->graph, &plan, &mem, err, errlen)) return -1;
         if (o->emit == EMIT_KERNELS) fusion_print(m->graph, &plan, out);
-        else {
-            MemPlan mem;
-            memplan_build(m->graph, &plan, &mem);
-            memplan_print(m->graph, &mem, out);
-            memplan_free(&mem);
-        }
+        else memplan_print(m->graph, &mem, out);
+        memplan_free(&mem);
         fusion_plan_free(&plan);
         break;
     }
@@ -53,15 +50,15 @@ static int emit(const Options *o, Program *p, const Elaborated *m, FILE *out, ch
 
 /* The engine --backend names (the LLVM backend by default). */
 static const EngineOps *engine_of(const Options *o) {
-    return o->backend && !strcmp(o->backend, "interp") ? &engine_interp : &engine_llvm;
+    return o->backend ? engine_find(o->backend) : engine_default();
 }
 
 /* With --time and the llvm backend: the compile phases, summed over its modules. */
 static void print_llvm_times(const Options *o, FILE *out) {
     LlvmTimes t = llvm_times();
-    if (!o->time || engine_of(o) != &engine_llvm || !t.modules) return;
+    if (!o->time || strcmp(engine_of(o)->name, "llvm") || !t.modules) return;
     fprintf(out, "time: llvm compile %.2f s (codegen %.2f s, optimize %.2f s, jit %.2f s; %d modules); OpenBLAS kernels: %s\n",
-            t.codegen + t.optimize + t.jit, t.codegen, t.optimize, t.jit, t.modules, rt_blas_core());
+            t.codegen + t.optimize + t.jit, t.codegen, t.optimize, t.jit, t.modules, blas_core());
 }
 
 static int run(const Options *o) {
@@ -127,7 +124,7 @@ done:
 }
 
 int main(int argc, char **argv) {
-    rt_blas_configure(argc, argv); /* may re-exec with OPENBLAS_CORETYPE set (rt_blas.c) */
+    blas_configure(argc, argv); /* may re-exec with OPENBLAS_CORETYPE set (blas.c) */
     Options o;
     char err[256];
     if (cli_parse(argc, argv, &o, err, sizeof err)) {
@@ -137,7 +134,7 @@ int main(int argc, char **argv) {
     }
     int status = 0;
     if (o.help) cli_usage(stdout);
-    else if (o.version) printf("mmgc %s (LLVM 19 backend; OpenBLAS kernels: %s)\n", MMGC_VERSION, rt_blas_core());
+    else if (o.version) printf("mmgc %s (LLVM 19 backend; OpenBLAS kernels: %s)\n", MMGC_VERSION, blas_core());
     else status = run(&o);
     cli_free(&o);
     return status;

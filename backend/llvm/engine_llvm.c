@@ -28,6 +28,7 @@
 #include "engine.h"
 #include "llvm_backend.h"
 #include "memplan.h"
+#include "passes.h"
 #include "rt.h"
 #include "util.h"
 
@@ -192,8 +193,10 @@ static void *create(const Graph *g, char *err, size_t errlen) {
     if (ir_verify(g, err, errlen)) return NULL;
     LlvmEngine *e = xcalloc(1, sizeof *e);
     e->g = g;
-    fusion_plan(g, &e->plan);
-    memplan_build(g, &e->plan, &e->mem);
+    if (pipeline_plan(g, &e->plan, &e->mem, err, errlen)) {
+        free(e);
+        return NULL;
+    }
     int64_t scratch_floats = 0;
     if (find_updates(e, err, errlen) || compile(e, &scratch_floats, err, errlen) ||
         alloc_buffers(e, scratch_floats, err, errlen)) {
