@@ -42,6 +42,8 @@ typedef struct {
 extern const EngineOps engine_interp;
 /* The LLVM backend: the graph JIT-compiled for the host (backend/llvm). */
 extern const EngineOps engine_llvm;
+/* A program's own steps, compiled ahead of time (backend/llvm/engine_aot.c). */
+extern const EngineOps engine_aot;
 
 /* The backends linked into this program, the default first, NULL-ended:
  * defined once per program (backend/backends.c for mmgc: llvm, interp), so

@@ -127,6 +127,11 @@ typedef struct Graph {
     int nfiles, filecap;
 } Graph;
 
+/* ---- fingerprint.c ------------------------------------------------------ */
+/* A 64-bit hash of everything compiled code depends on (ops, types, inputs,
+ * attributes, values, inits, names, outputs), not of source locations. */
+uint64_t ir_fingerprint(const Graph *g);
+
 /* ---- graph.c ------------------------------------------------------------ */
 Graph *ir_graph_new(const char *name);
 void ir_graph_free(Graph *g);

@@ -57,6 +57,9 @@ void cli_usage(FILE *out) {
           "                       built-in models/lib and models/; so is $MMGC_PATH)\n"
           "  -o FILE              write output to FILE instead of standard output\n"
           "  --version            print the version\n"
+          "  --aot                compile the model into a standalone program (-o PROGRAM): it trains,\n"
+          "                       evaluates and describes itself without LLVM, mmgc or .mmg files\n"
+          "  --cpu=CPU            --aot: native (default) or x86-64, x86-64-v2, x86-64-v3, x86-64-v4\n"
           "  -h, --help           print this help\n"
           "\n"
           "exit status: 0 success, 1 an error in the program, 2 bad command-line use\n",
@@ -75,6 +78,10 @@ int cli_parse(int argc, char **argv, Options *o, char *err, size_t n) {
         else if (!strcmp(a, "--train")) o->train = 1;
         else if (!strcmp(a, "--eval")) o->eval = 1;
         else if (!strcmp(a, "--time")) o->time = 1;
+        else if (!strcmp(a, "--aot")) o->aot = 1;
+        else if (opt_is(a, "--cpu")) {
+            if (!(o->cpu = opt_value(argc, argv, &i, "--cpu", err, n))) return -1;
+        }
         else if (opt_is(a, "--data")) {
             if (!(o->data_dir = opt_value(argc, argv, &i, "--data", err, n))) return -1;
         } else if (opt_is(a, "--log")) {
@@ -151,6 +158,18 @@ int cli_parse(int argc, char **argv, Options *o, char *err, size_t n) {
     }
     if (!o->file && !o->help && !o->version) {
         snprintf(err, n, "no input file");
+        return -1;
+    }
+    if (o->aot && (o->train || o->eval || o->emit != EMIT_NONE)) {
+        snprintf(err, n, "--aot builds a program; it does not go with --train, --eval or --emit");
+        return -1;
+    }
+    if (o->aot && !o->output) {
+        snprintf(err, n, "--aot needs -o PROGRAM (where to write the program)");
+        return -1;
+    }
+    if (o->cpu && !o->aot) {
+        snprintf(err, n, "--cpu only makes sense with --aot");
         return -1;
     }
     if (o->train && o->eval) {

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aot_build.h"
 #include "cli.h"
 #include "elaborate.h"
 #include "fusion.h"
@@ -77,6 +78,15 @@ static int run(const Options *o) {
         goto done;
     }
     diag_print(&p.diag, stderr); /* warnings */
+    if (o->aot) {
+        AotBuildOptions ao = {o->output, o->cpu ? o->cpu : "native", o->model, o->sets, o->nsets};
+        char err[1024];
+        if (aot_build(&p, &m, &ao, err, sizeof err)) {
+            fprintf(stderr, "mmgc: error: %s\n", err);
+            status = EXIT_PROGRAM_ERROR;
+        }
+        goto done;
+    }
     FILE *out = o->output ? fopen(o->output, "w") : stdout;
     if (!out) {
         fprintf(stderr, "mmgc: error: cannot write '%s': %s\n", o->output, strerror(errno));

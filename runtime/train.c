@@ -63,6 +63,18 @@ static int input_named(const Graph *g, const char *name) {
     return -1;
 }
 
+Graph *train_step_graph(const Elaborated *m, int training, char *err, size_t n) {
+    Graph *g = ir_clone(m->graph);
+    PassConfig cfg = {training ? STAGE_TRAIN : STAGE_FORWARD, m->train.optimizer, 0, NULL, NULL};
+    PassError perr;
+    if (pipeline_run(g, &cfg, &perr)) {
+        snprintf(err, n, "%s", perr.msg);
+        ir_graph_free(g);
+        return NULL;
+    }
+    return g;
+}
+
 /* Opens an engine on g and binds it to the parameters. */
 static int open_engine(Session *s, Engine *e, const Graph *g, char *err, size_t n) {
     return engine_open(e, s->o->engine, g, err, n) || params_bind(&s->ps, e, err, n);
@@ -89,13 +101,7 @@ int session_open(Session *s, const Elaborated *m, const RunOptions *o, int train
     s->time_load = session_now() - t0;
     split(s);
     t0 = session_now();
-    s->step_graph = ir_clone(g);
-    PassConfig cfg = {training ? STAGE_TRAIN : STAGE_FORWARD, m->train.optimizer, 0, NULL, NULL};
-    PassError perr;
-    if (pipeline_run(s->step_graph, &cfg, &perr)) {
-        snprintf(err, n, "%s", perr.msg);
-        return -1;
-    }
+    if (!(s->step_graph = train_step_graph(m, training, err, n))) return -1;
     s->lr = training ? input_named(s->step_graph, IR_LR) : -1;
     if (params_init(&s->ps, s->step_graph, err, n)) return -1;
     params_reset(&s->ps, s->step_graph, s->seed);
