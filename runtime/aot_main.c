@@ -12,6 +12,7 @@
 
 #include "aot.h"
 #include "aot_cpu.h"
+#include "bench_step.h"
 #include "blas.h"
 #include "elaborate.h"
 #include "engine.h"
@@ -25,7 +26,8 @@ const EngineOps *const engine_backends[] = {&engine_aot, &engine_interp, NULL};
 enum { EXIT_PROGRAM_ERROR = 1, EXIT_USAGE = 2 };
 
 typedef struct {
-    const char *command; /* train, eval */
+    const char *command; /* train, eval, bench */
+    int steps;           /* bench */
     RunOptions run;
     SetOption *sets;     /* the build's, then the command line's */
     int nsets;
@@ -41,6 +43,7 @@ static void usage(const char *prog, FILE *out) {
             "commands:\n"
             "  train     train with the model's protocol (validation split, early stopping, test metrics)\n"
             "  eval      test metrics of a checkpoint (--checkpoint F)\n"
+            "  bench     the median time of a training step on random data (--steps N, default 20)\n"
             "\n"
             "options:\n"
             "  --data DIR           the data set (default: the model's 'data')\n"
@@ -92,20 +95,23 @@ static int parse(int argc, char **argv, Args *a, char *err, size_t n) {
             }
         } else if (!strcmp(s, "--time")) {
             r->time = 1;
+        } else if (opt_is(s, "--steps")) {
+            if (!(v = opt_value(argc, argv, &i, "--steps", err, n))) return -1;
+            if ((a->steps = atoi(v)) < 1) return snprintf(err, n, "--steps needs a positive number, got '%s'", v), -1;
         } else if (s[0] == '-') {
             snprintf(err, n, "unknown option '%s'", s);
             return -1;
         } else if (a->command) {
             snprintf(err, n, "more than one command ('%s' and '%s')", a->command, s);
             return -1;
-        } else if (!strcmp(s, "train") || !strcmp(s, "eval")) {
+        } else if (!strcmp(s, "train") || !strcmp(s, "eval") || !strcmp(s, "bench")) {
             a->command = s;
         } else {
-            snprintf(err, n, "unknown command '%s' (expected train or eval)", s);
+            snprintf(err, n, "unknown command '%s' (expected train, eval or bench)", s);
             return -1;
         }
     }
-    if (!a->command) return snprintf(err, n, "no command (train or eval)"), -1;
+    if (!a->command) return snprintf(err, n, "no command (train, eval or bench)"), -1;
     if (!strcmp(a->command, "eval") && !r->checkpoint)
         return snprintf(err, n, "eval needs --checkpoint FILE (the weights to evaluate)"), -1;
     if (r->resume_path && strcmp(a->command, "train")) return snprintf(err, n, "--resume only makes sense with train"), -1;
@@ -126,8 +132,9 @@ static int run(Args *a) {
         status = m.cmdline_error ? EXIT_USAGE : EXIT_PROGRAM_ERROR;
     } else {
         char err[1024];
-        int rc = !strcmp(a->command, "train") ? train_model(&m, &a->run, err, sizeof err)
-                                              : eval_model(&m, &a->run, err, sizeof err);
+        int rc = !strcmp(a->command, "train")  ? train_model(&m, &a->run, err, sizeof err)
+                 : !strcmp(a->command, "eval") ? eval_model(&m, &a->run, err, sizeof err)
+                 : bench_steps(&m, a->run.engine, a->steps ? a->steps : 20, stdout, err, sizeof err);
         if (rc == TRAIN_ERROR) {
             fprintf(stderr, "error: %s\n", err);
             status = EXIT_PROGRAM_ERROR;

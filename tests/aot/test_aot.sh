@@ -73,6 +73,10 @@ check "mmgc --eval" "$mmgc" tests/runtime/tiny.mmg --eval --checkpoint "$tmp/tin
     --metrics-json "$tmp/e2.json"
 same "eval metrics, AOT vs JIT" "$tmp/e1.json" "$tmp/e2.json"
 
+# bench: the timing loop of bench/ on the compiled step
+check "program bench" "$tmp/tiny" bench --steps 3
+grep -qF "ms/step" "$tmp/out" && grep -qF "(aot, batch 16, 3 steps)" "$tmp/out" && ok || bad "bench output"
+
 # a setting that changes the step needs a new build; one that does not, not
 expect 1 "this program has no code for this step" "a --set that changes the step" \
     "$tmp/tiny" train --data "$tmp/tiny-data" --set batch=8
