@@ -21,16 +21,20 @@ static int cmp(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
-/* Random inputs, labels in [0, 10), sample weights 1, training 1. */
+/* Random inputs, labels in [0, classes) (the logits' width, else 2),
+ * sample weights 1, training 1. */
 static void fill(Engine *e, const Graph *g, const Elaborated *m) {
     unsigned s = 12345;
+    int logits = ir_output(m->graph, IR_LOGITS);
+    const Shape *ls = logits >= 0 ? &m->graph->nodes[logits].type.shape : NULL;
+    int64_t classes = ls && ls->rank > 0 ? ls->dim[ls->rank - 1] : 2;
     for (int i = 0; i < g->nnodes; i++) {
         const Node *n = &g->nodes[i];
         if (n->op != OP_INPUT && n->op != OP_LABEL) continue;
         int64_t count = ir_numel(&n->type.shape);
         for (int64_t k = 0; k < count; k++) {
             s = s * 1664525u + 1013904223u;
-            if (n->op == OP_LABEL) engine_i64(e, i)[k] = (int64_t)((s >> 8) % 10);
+            if (n->op == OP_LABEL) engine_i64(e, i)[k] = (int64_t)((s >> 8) % (unsigned)classes);
             else if (i == m->weight_node || i == m->training_node) engine_f32(e, i)[k] = 1.0f;
             else engine_f32(e, i)[k] = (float)((s >> 8) / 8388608.0 - 1.0);
         }
