@@ -15,6 +15,7 @@ typedef struct {
     const char *model;      /* --model, or NULL */
     const SetOption *sets;  /* --set values, carried into the program */
     int nsets;
+    const char *weights;    /* --weights: a checkpoint baked in, or NULL */
 } AotBuildOptions;
 
 /* Builds the program for m (elaborated from p). 0, or -1 with a message;

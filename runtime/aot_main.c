@@ -6,9 +6,12 @@
  * `eval`. The steps are the object code linked in (engine_aot); the
  * interpreter stays available. The program links no LLVM.
  */
+#define _GNU_SOURCE /* memfd_create */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "aot.h"
 #include "aot_cpu.h"
@@ -49,7 +52,7 @@ static void usage(const char *prog, FILE *out) {
             "  --data DIR           the data set (default: the model's 'data')\n"
             "  --save FILE          train: a safetensors checkpoint, rewritten every epoch\n"
             "  --resume FILE        train: continue from a checkpoint\n"
-            "  --checkpoint FILE    eval: the weights to evaluate\n"
+            "  --checkpoint FILE    eval: the weights to evaluate (default: those baked in, if any)\n"
             "  --report DIR         an HTML report\n"
             "  --log FILE.csv       one line per epoch (and FILE.jsonl)\n"
             "  --metrics-json FILE  the test metrics\n"
@@ -61,6 +64,26 @@ static void usage(const char *prog, FILE *out) {
             "\n"
             "exit status: 0 success, 1 an error, 2 bad command-line use, 130 interrupted\n",
             prog);
+}
+
+/* The weights baked in, as a file only this process sees (an anonymous
+ * memory file, by its /proc path); NULL with a message. */
+static const char *baked(char *err, size_t n) {
+    static char path[64];
+    int fd = memfd_create("weights", 0);
+    const unsigned char *p = mmgc_aot_model.weights;
+    int64_t left = mmgc_aot_model.weights_size;
+    while (fd >= 0 && left > 0) {
+        ssize_t w = write(fd, p, (size_t)left);
+        if (w <= 0) break;
+        p += w, left -= w;
+    }
+    if (fd < 0 || left > 0) {
+        snprintf(err, n, "cannot hold the baked weights in memory");
+        return NULL;
+    }
+    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+    return path;
 }
 
 /* Parses argv into a; 0, or -1 with a message (bad usage). */
@@ -112,6 +135,8 @@ static int parse(int argc, char **argv, Args *a, char *err, size_t n) {
         }
     }
     if (!a->command) return snprintf(err, n, "no command (train, eval or bench)"), -1;
+    if (!strcmp(a->command, "eval") && !r->checkpoint && mmgc_aot_model.weights && !(r->checkpoint = baked(err, n)))
+        return -1;
     if (!strcmp(a->command, "eval") && !r->checkpoint)
         return snprintf(err, n, "eval needs --checkpoint FILE (the weights to evaluate)"), -1;
     if (r->resume_path && strcmp(a->command, "train")) return snprintf(err, n, "--resume only makes sense with train"), -1;

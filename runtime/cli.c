@@ -60,6 +60,7 @@ void cli_usage(FILE *out) {
           "  --aot                compile the model into a standalone program (-o PROGRAM): it trains,\n"
           "                       evaluates and describes itself without LLVM, mmgc or .mmg files\n"
           "  --cpu=CPU            --aot: native (default) or x86-64, x86-64-v2, x86-64-v3, x86-64-v4\n"
+          "  --weights FILE       --aot: bake a checkpoint's weights into the program\n"
           "  -h, --help           print this help\n"
           "\n"
           "exit status: 0 success, 1 an error in the program, 2 bad command-line use\n",
@@ -81,6 +82,8 @@ int cli_parse(int argc, char **argv, Options *o, char *err, size_t n) {
         else if (!strcmp(a, "--aot")) o->aot = 1;
         else if (opt_is(a, "--cpu")) {
             if (!(o->cpu = opt_value(argc, argv, &i, "--cpu", err, n))) return -1;
+        } else if (opt_is(a, "--weights")) {
+            if (!(o->weights = opt_value(argc, argv, &i, "--weights", err, n))) return -1;
         }
         else if (opt_is(a, "--data")) {
             if (!(o->data_dir = opt_value(argc, argv, &i, "--data", err, n))) return -1;
@@ -168,8 +171,8 @@ int cli_parse(int argc, char **argv, Options *o, char *err, size_t n) {
         snprintf(err, n, "--aot needs -o PROGRAM (where to write the program)");
         return -1;
     }
-    if (o->cpu && !o->aot) {
-        snprintf(err, n, "--cpu only makes sense with --aot");
+    if ((o->cpu || o->weights) && !o->aot) {
+        snprintf(err, n, "%s only makes sense with --aot", o->cpu ? "--cpu" : "--weights");
         return -1;
     }
     if (o->train && o->eval) {

@@ -26,6 +26,7 @@ typedef struct {
     int time;
     int aot;              /* --aot: build a program (-o PROGRAM) */
     const char *cpu;      /* --cpu: what it is compiled for ("native") */
+    const char *weights;  /* --weights: a checkpoint baked into the program */
     int help, version;
 } Options;
 

@@ -79,7 +79,7 @@ static int run(const Options *o) {
     }
     diag_print(&p.diag, stderr); /* warnings */
     if (o->aot) {
-        AotBuildOptions ao = {o->output, o->cpu ? o->cpu : "native", o->model, o->sets, o->nsets};
+        AotBuildOptions ao = {o->output, o->cpu ? o->cpu : "native", o->model, o->sets, o->nsets, o->weights};
         char err[1024];
         if (aot_build(&p, &m, &ao, err, sizeof err)) {
             fprintf(stderr, "mmgc: error: %s\n", err);

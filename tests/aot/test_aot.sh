@@ -73,6 +73,15 @@ check "mmgc --eval" "$mmgc" tests/runtime/tiny.mmg --eval --checkpoint "$tmp/tin
     --metrics-json "$tmp/e2.json"
 same "eval metrics, AOT vs JIT" "$tmp/e1.json" "$tmp/e2.json"
 
+# weights baked in: eval needs no checkpoint file, even alone
+check "--weights bakes a checkpoint" "$mmgc" tests/runtime/tiny.mmg --aot -o "$tmp/alone/baked" --weights "$tmp/tiny.aot.st"
+(cd "$tmp/alone" && ./baked eval --data "$tmp/tiny-data" --metrics-json "$tmp/e3.json" >"$tmp/out" 2>&1) && ok || bad "baked eval"
+same "eval with baked weights" "$tmp/e3.json" "$tmp/e1.json"
+expect 1 "--weights $tmp/tiny.aot.st: no tensor 'conv2net." "--weights of another model" \
+    "$mmgc" models/image_conv2net.mmg --aot -o "$tmp/y" --weights "$tmp/tiny.aot.st"
+expect 2 "--weights only makes sense with --aot" "--weights without --aot" \
+    "$mmgc" tests/runtime/tiny.mmg --weights "$tmp/tiny.aot.st"
+
 # bench: the timing loop of bench/ on the compiled step
 check "program bench" "$tmp/tiny" bench --steps 3
 grep -qF "ms/step" "$tmp/out" && grep -qF "(aot, batch 16, 3 steps)" "$tmp/out" && ok || bad "bench output"
