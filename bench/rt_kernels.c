@@ -17,7 +17,7 @@
 #include "ir.h"
 #include "rng.h"
 #include "rt.h"
-#include "rt_blas.h"
+#include "blas.h"
 #include "rt_desc.h"
 #include "rt_thread.h"
 
@@ -131,7 +131,7 @@ static double time_one(int which, Interp *in, const RtDesc *d, void *out, void *
                        float *scratch) {
     RtRandom rnd = {1, 0, 1};
     char err[256];
-    rt_blas_set_threads(which == 0 ? interp_blas_threads : 1);
+    blas_set_threads(which == 0 ? interp_blas_threads : 1);
     double t0 = now_ms();
     if (which == 0 && interp_run(in, 1, 1, 0, err, sizeof err)) {
         fprintf(stderr, "rt_kernels: %s\n", err);
@@ -212,8 +212,8 @@ static void run_case(const Case *c, int reps, double *tot_i, double *tot_r) {
 }
 
 int main(int argc, char **argv) {
-    rt_blas_configure(argc, argv);
-    interp_blas_threads = rt_blas_threads();
+    blas_configure(argc, argv);
+    interp_blas_threads = blas_threads();
     int reps = 15, threads = 0;
     const char *only = NULL;
     for (int i = 1; i < argc; i++)
@@ -229,7 +229,7 @@ int main(int argc, char **argv) {
     if (threads > 0) rt_set_threads(threads);
     printf("OpenBLAS core %s; interpreter: OpenBLAS with %d threads; helpers: %d threads, "
            "OpenBLAS with 1; median of %d runs\n",
-           rt_blas_core(), interp_blas_threads, rt_threads(), reps);
+           blas_core(), interp_blas_threads, rt_threads(), reps);
     FILE *la = fopen("/proc/loadavg", "r");
     char load[64] = "?";
     if (la && fgets(load, sizeof load, la)) load[strcspn(load, "\n")] = 0;

@@ -3,7 +3,11 @@
 # (each backend) and PyTorch side by side, in one run on this machine, with
 # the time ratio.
 #
-#   bash bench/run.sh [STEPS] [BACKENDS] [ROUNDS]   e.g. bash bench/run.sh 20 "interp llvm" 3
+#   bash bench/run.sh [STEPS] [BACKENDS] [ROUNDS]   e.g. bash bench/run.sh 20 "interp llvm aot" 3
+#
+# Backend "aot" is the model compiled into a standalone program (mmgc --aot,
+# built once per model before timing) running `PROGRAM bench`: the same
+# timing loop (runtime/bench_step.c) as the other backends.
 #
 # Each round runs every side once (PyTorch, then each backend) and reports
 # the median of STEPS steps; a model's figure is the median over ROUNDS
@@ -30,13 +34,23 @@ echo "PyTorch $($py -c 'import torch; print(torch.__version__)'), batch 64, medi
 printf '%-32s %11s %8s' model "pytorch ms" "MiB"
 for b in $backends; do printf ' %11s %8s %6s' "$b ms" "MiB" "ratio"; done
 echo
+progs=$(mktemp -d)
+trap 'rm -rf "$progs"' EXIT
+if [[ " $backends " == *" aot "* ]]; then
+    for m in "${models[@]}"; do build/mmgc "models/$m.mmg" --aot -o "$progs/$m"; done
+fi
+# one backend's step time: "MS ms/step MIB MiB ..."
+step() {
+    if [ "$1" = aot ]; then "$progs/$2" bench --steps "$steps"
+    else build/mmgc-bench-step "models/$2.mmg" --backend="$1" --steps "$steps"; fi
+}
 for m in "${models[@]}"; do
     declare -A ms=() mem=()
     for ((r = 0; r < rounds; r++)); do
         read -r t _ tm _ < <($py bench/torch_step.py "$m" --steps "$steps")
         ms[torch]+="$t " mem[torch]=$tm
         for b in $backends; do
-            read -r s _ sm _ < <(build/mmgc-bench-step "models/$m.mmg" --backend="$b" --steps "$steps")
+            read -r s _ sm _ < <(step "$b" "$m")
             ms[$b]+="$s " mem[$b]=$sm
         done
     done

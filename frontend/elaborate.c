@@ -768,7 +768,7 @@ static void exec_update(Elab *E, Frame *f, const Stmt *s) {
                    ir_type_str(vt, a, sizeof a), ir_type_str(&st->type, c, sizeof c));
         return;
     }
-    const char *out = arena_printf(E->arena, "update:%s", st->name);
+    const char *out = arena_printf(E->arena, IR_UPDATE "%s", st->name);
     if (ir_output(E->g, out) >= 0) {
         diag_error(E->diag, s->loc, "state '%s' is updated twice in one step (is its block called twice?)", st->name);
         return;

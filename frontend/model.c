@@ -218,7 +218,7 @@ static void declare_io(Elab *E, Frame *f, ModelStmt *s, Elaborated *out) {
             bad = elab_eval_dim(E, f, x, &t.shape.dim[t.shape.rank++]) != 0;
         }
         elab_scope_bind(E, f->scope, d->name, none()); /* after an error, uses of it stay quiet */
-        if (!strcmp(d->name, "training") || !strcmp(d->name, "sample_weight")) {
+        if (!strcmp(d->name, IR_TRAINING) || !strcmp(d->name, IR_SAMPLE_WEIGHT)) {
             diag_error(E->diag, d->loc, "'%s' is an input the runtime feeds itself; name this one differently", d->name);
             continue;
         }
@@ -274,7 +274,7 @@ static int apply_sets(Elab *E, SetValue *sv, int nsets, List *stmts, Setting **s
  * and is kept as the output "sample_loss"; a scalar is used as it is. */
 int elab_special(Elab *E, const char *name, Loc loc, Value *v) {
     Elaborated *out = E->out;
-    int *node = !strcmp(name, "training") ? &out->training_node : !strcmp(name, "sample_weight") ? &out->weight_node : NULL;
+    int *node = !strcmp(name, IR_TRAINING) ? &out->training_node : !strcmp(name, IR_SAMPLE_WEIGHT) ? &out->weight_node : NULL;
     if (!node) return 0;
     if (*node < 0) {
         TType t = {DT_F32, {0, {0}}};
@@ -297,9 +297,9 @@ static Value batch_loss(Elab *E, Value v, Loc loc, Elaborated *out) {
                    out->train.batch, ir_type_str(t, buf, sizeof buf));
         return none();
     }
-    ir_add_output(E->g, "sample_loss", v.node);
+    ir_add_output(E->g, IR_SAMPLE_LOSS, v.node);
     Value w;
-    elab_special(E, "sample_weight", loc, &w);
+    elab_special(E, IR_SAMPLE_WEIGHT, loc, &w);
     int64_t all[2] = {0, 0};
     int prod[2] = {v.node, w.node};
     Value wl = elab_node(E, OP_MUL, prod, 2, NULL, 0, 0, NULL, loc);
@@ -307,19 +307,19 @@ static Value batch_loss(Elab *E, Value v, Loc loc, Elaborated *out) {
     Value den = elab_node(E, OP_REDUCE_SUM, &w.node, 1, all, 2, 0, NULL, loc);
     int q[2] = {num.node, den.node};
     Value mean = elab_node(E, OP_DIV, q, 2, NULL, 0, 0, NULL, loc);
-    ir_set_name(E->g, mean.node, elab_unique_name(E, "loss"));
+    ir_set_name(E->g, mean.node, elab_unique_name(E, IR_LOSS));
     return mean;
 }
 
 /* Makes a bound `loss` or `logits` an output of the graph. */
 static void record_output(Elab *E, Frame *f, const char *name, Value v, Loc loc) {
-    if ((strcmp(name, "loss") && strcmp(name, "logits")) || v.kind == V_NONE) return;
+    if ((strcmp(name, IR_LOSS) && strcmp(name, IR_LOGITS)) || v.kind == V_NONE) return;
     if (v.kind != V_TENSOR || E->g->nodes[v.node].type.dtype != DT_F32) {
         diag_error(E->diag, loc, "'%s' must be an f32 tensor, got %s", name, elab_describe(E, &v));
         return;
     }
-    if (!strcmp(name, "loss")) {
-        if (elab_type(E, &v)->shape.rank == 1) elab_name_value(E, f, "sample_loss", v);
+    if (!strcmp(name, IR_LOSS)) {
+        if (elab_type(E, &v)->shape.rank == 1) elab_name_value(E, f, IR_SAMPLE_LOSS, v);
         v = batch_loss(E, v, loc, E->out);
         if (v.kind == V_NONE) return;
     }
@@ -335,8 +335,8 @@ static void eval_binding(Elab *E, Frame *f, ModelStmt *s) {
             record_output(E, f, s->names.items[i], elab_scope_find_here(f->scope, s->names.items[i])->value, s->loc);
         return;
     }
-    if (!strcmp(s->name, "loss") && v.kind == V_TENSOR && elab_type(E, &v)->shape.rank == 1)
-        elab_name_value(E, f, "sample_loss", v);
+    if (!strcmp(s->name, IR_LOSS) && v.kind == V_TENSOR && elab_type(E, &v)->shape.rank == 1)
+        elab_name_value(E, f, IR_SAMPLE_LOSS, v);
     elab_name_value(E, f, s->name, v);
     elab_scope_bind(E, f->scope, s->name, v);
     record_output(E, f, s->name, v, s->value->loc);
@@ -390,7 +390,7 @@ static void run_model(Elab *E, Frame *f, List *stmts, Elaborated *out) {
         case MS_LABEL: declare_io(E, f, s, out); break;
         case MS_TRAIN: break;
         case MS_ASSIGN:
-            has_loss |= binds(s, "loss");
+            has_loss |= binds(s, IR_LOSS);
             E->bindings[E->nbindings++] = s;
             break;
         }

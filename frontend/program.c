@@ -218,3 +218,24 @@ void program_default_libdirs(Program *p) {
     program_add_libdir(p, MMGC_MODELS_DIR);
 #endif
 }
+
+int program_load_files(Program *p, const ProgramFile *files, int n) {
+    int before = p->diag.nerrors;
+    for (int i = 0; i < n; i++) {
+        int id = add_source(p, files[i].path, files[i].path, files[i].text, strlen(files[i].text));
+        Module *m = parse_module(&p->arena, &p->diag, id);
+        p->modules[id] = m;
+        if (m && m->imports.n != files[i].ndeps) {
+            diag_error(&p->diag, (Loc){id, 0, 0}, "internal error: %d imports but %d resolved", m->imports.n,
+                       files[i].ndeps);
+            continue;
+        }
+        IdList *d = &p->deps[id];
+        for (int k = 0; k < files[i].ndeps; k++) {
+            xgrow((void **)&d->ids, &d->cap, d->n + 1, sizeof *d->ids);
+            d->ids[d->n++] = files[i].deps[k];
+        }
+    }
+    p->main_file = n > 0 ? 0 : -1;
+    return p->main_file < 0 || p->diag.nerrors > before ? -1 : 0;
+}

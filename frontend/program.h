@@ -44,6 +44,20 @@ void program_default_libdirs(Program *p);
 int program_add_text(Program *p, const char *name, const char *text);
 /* Loads path and its imports; returns 0, or -1 after recording errors. */
 int program_load(Program *p, const char *path);
+
+/* A source given in memory (a program compiled ahead of time carries its
+ * model's): the path it had, its text, and the ids its imports resolved to,
+ * in the order of its import lines. */
+typedef struct {
+    const char *path, *text;
+    const int *deps;
+    int ndeps;
+} ProgramFile;
+
+/* Loads files (0 is the main file) from memory into a fresh p, parsing
+ * each and taking the import edges as given; 0, or -1 after recording
+ * errors. */
+int program_load_files(Program *p, const ProgramFile *files, int n);
 /* Is module `to` visible from module `from` (itself or imported, transitively)? */
 int program_sees(const Program *p, int from, int to);
 /* How many imports away each module is from `from` (0: itself, 1: imported

@@ -173,7 +173,7 @@ static int node_named(const Graph *g, const char *name) {
 }
 
 int ir_update_pairs(const Graph *g, int *src, int *dst, char *err, size_t errlen) {
-    static const char prefix[] = "update:";
+    static const char prefix[] = IR_UPDATE;
     size_t plen = sizeof prefix - 1;
     int n = 0;
     for (int i = 0; i < g->nouts; i++) {

@@ -101,8 +101,18 @@ typedef struct {
     Loc loc;
 } Node;
 
+/* Names that mean something to every layer, each spelled once here. */
+#define IR_LOSS "loss"                   /* output: the scalar the step minimizes         */
+#define IR_LOGITS "logits"               /* output: class scores, for metrics             */
+#define IR_SAMPLE_LOSS "sample_loss"     /* output: a per-sample loss [B] before its mean */
+#define IR_SAMPLE_WEIGHT "sample_weight" /* input [B]: 1 per real sample, 0 for padding   */
+#define IR_TRAINING "training"           /* input []: 1 in a training step, 0 evaluating  */
+#define IR_LR "optimizer.lr"             /* input []: the scheduled learning rate         */
+#define IR_GRAD "grad:"                  /* output grad:NAME: d loss / d NAME             */
+#define IR_UPDATE "update:"              /* output update:NAME: NAME after the step       */
+
 typedef struct {
-    const char *name; /* "logits", "loss", ...  */
+    const char *name; /* IR_LOSS, IR_LOGITS, ... */
     int node;
 } Output;
 
@@ -116,6 +126,11 @@ typedef struct Graph {
     const char **files;
     int nfiles, filecap;
 } Graph;
+
+/* ---- fingerprint.c ------------------------------------------------------ */
+/* A 64-bit hash of everything compiled code depends on (ops, types, inputs,
+ * attributes, values, inits, names, outputs), not of source locations. */
+uint64_t ir_fingerprint(const Graph *g);
 
 /* ---- graph.c ------------------------------------------------------------ */
 Graph *ir_graph_new(const char *name);

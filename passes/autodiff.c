@@ -355,12 +355,12 @@ static void add_outputs(AD *ad, int n, const char *want, const int *adj) {
         int grad = adj[i] >= 0 ? adj[i] : broadcast(ad, scalar(ad, 0), shape);
         const char *dname = arena_printf(&g->arena, "d.%s", g->nodes[i].name);
         if (!g->nodes[grad].name && !name_taken(g, dname)) ir_set_name(g, grad, dname);
-        ir_add_output(g, arena_printf(&g->arena, "grad:%s", g->nodes[i].name), grad);
+        ir_add_output(g, arena_printf(&g->arena, IR_GRAD "%s", g->nodes[i].name), grad);
     }
 }
 
 int pass_autodiff(Graph *g, const PassConfig *cfg, PassError *err) {
-    int loss = ir_output(g, "loss");
+    int loss = ir_output(g, IR_LOSS);
     if (loss < 0 || g->nodes[loss].type.shape.rank != 0 || g->nodes[loss].type.dtype != DT_F32) {
         err->loc = loss >= 0 ? g->nodes[loss].loc : (Loc){0, 0, 0};
         snprintf(err->msg, sizeof err->msg, "autodiff needs a scalar f32 output 'loss'");

@@ -31,7 +31,7 @@ typedef struct {
 
 /* Records the new value of a PARAM or STATE named `name`. */
 static void update(Builder *b, const char *name, int value) {
-    ir_add_output(b->g, arena_printf(&b->g->arena, "update:%s", name), value);
+    ir_add_output(b->g, arena_printf(&b->g->arena, IR_UPDATE "%s", name), value);
 }
 
 /* s * x, as a node */
@@ -121,7 +121,7 @@ int pass_optimizer(Graph *g, const PassConfig *cfg, PassError *err) {
     int *params = xmalloc((size_t)(nparams + 1) * sizeof *params), *grads = xmalloc((size_t)(nparams + 1) * sizeof *grads);
     for (int p = 0; p < nparams; p++) {
         if (g->nodes[p].op != OP_PARAM) continue;
-        int grad = ir_output(g, arena_printf(&g->arena, "grad:%s", g->nodes[p].name));
+        int grad = ir_output(g, arena_printf(&g->arena, IR_GRAD "%s", g->nodes[p].name));
         if (grad < 0) {
             err->loc = g->nodes[p].loc;
             snprintf(err->msg, sizeof err->msg, "the optimizer needs the gradient of '%s' (run autodiff first)",
@@ -136,7 +136,7 @@ int pass_optimizer(Graph *g, const PassConfig *cfg, PassError *err) {
     if (optimizer_lr_is_input(o)) {
         TType scalar_t = {DT_F32, {0, {0}}};
         u.lr = b_op(b, OP_INPUT, NULL, 0, NULL, 0, 0, &scalar_t);
-        ir_set_name(g, u.lr, "optimizer.lr");
+        ir_set_name(g, u.lr, IR_LR);
     }
     if (o->kind == OPT_ADAM || o->kind == OPT_ADAMW) {
         TType scalar_t = {DT_F32, {0, {0}}};

@@ -9,7 +9,9 @@
 
 #include <stdio.h>
 
+#include "fusion.h"
 #include "ir.h"
+#include "memplan.h"
 
 /* An error found by a pass: where, and what. */
 typedef struct {
@@ -84,5 +86,10 @@ int pipeline_run(Graph *g, const PassConfig *cfg, PassError *err);
 int pipeline_has_pass(const char *name);
 /* "autodiff, optimizer" — the pass names, for messages. */
 const char *pipeline_pass_names(void);
+
+/* Plans a verified step for a backend: fusion's kernels, then (mem may be
+ * NULL) the memory plan; in debug builds plan_check runs after them. 0, or
+ * -1 with a message (and nothing to free). */
+int pipeline_plan(const Graph *g, KernelPlan *plan, MemPlan *mem, char *err, size_t errlen);
 
 #endif

@@ -1,9 +1,19 @@
-/* pipeline.c — the passes, in order. Reading this list is reading the
- * compiler: each pass takes the graph the one before it leaves, and the
- * verifier checks the graph between any two. */
+/* pipeline.c — the passes, in order. Reading this file is reading the
+ * compiler after the front end (frontend/elaborate.h makes the forward
+ * graph from .mmg):
+ *
+ *   pipeline_run   autodiff -> optimizer -> simplify    the training step,
+ *                  ir_verify after each                  one graph
+ *   pipeline_plan  fusion -> memory planning             the planned step,
+ *                  plan_check after them (debug builds)  what a backend compiles
+ *
+ * The LLVM JIT and ahead-of-time compilation both take their plan from
+ * pipeline_plan, so a program compiled ahead of time runs the same kernels
+ * over the same memory as the JIT. */
 #include <string.h>
 
 #include "passes.h"
+#include "plan_check.h"
 
 typedef struct {
     const char *name;
@@ -40,5 +50,22 @@ int pipeline_run(Graph *g, const PassConfig *cfg, PassError *err) {
         }
         if (cfg->dump_after && cfg->dump && !strcmp(cfg->dump_after, passes[i].name)) ir_print(g, cfg->dump);
     }
+    return 0;
+}
+
+int pipeline_plan(const Graph *g, KernelPlan *plan, MemPlan *mem, char *err, size_t errlen) {
+    fusion_plan(g, plan);
+    if (mem) memplan_build(g, plan, mem);
+#ifndef NDEBUG
+    char why[400];
+    if (!plan_check(g, plan, mem, why, sizeof why)) {
+        snprintf(err, errlen, "internal error: the kernel or memory plan is invalid: %s", why);
+        fusion_plan_free(plan);
+        if (mem) memplan_free(mem);
+        return -1;
+    }
+#else
+    (void)err, (void)errlen;
+#endif
     return 0;
 }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine.h"
 #include "opt.h"
 #include "util.h"
 
@@ -64,6 +65,10 @@ void cli_usage(FILE *out) {
           "  -o FILE              write output to FILE instead of standard output (with\n"
           "                       --predict: the logits, as .npy)\n"
           "  --version            print the version\n"
+          "  --aot                compile the model into a standalone program (-o PROGRAM): it trains,\n"
+          "                       evaluates and describes itself without LLVM, mmgc or .mmg files\n"
+          "  --cpu=CPU            --aot: native (default) or x86-64, x86-64-v2, x86-64-v3, x86-64-v4\n"
+          "  --weights FILE       --aot: bake a checkpoint's weights into the program\n"
           "  -h, --help           print this help\n"
           "\n"
           "exit status: 0 success, 1 an error in the program, 2 bad command-line use\n",
@@ -84,6 +89,12 @@ int cli_parse(int argc, char **argv, Options *o, char *err, size_t n) {
         else if (!strcmp(a, "--eval")) o->eval = 1;
         else if (!strcmp(a, "--predict")) o->predict = 1;
         else if (!strcmp(a, "--time")) o->time = 1;
+        else if (!strcmp(a, "--aot")) o->aot = 1;
+        else if (opt_is(a, "--cpu")) {
+            if (!(o->cpu = opt_value(argc, argv, &i, "--cpu", err, n))) return -1;
+        } else if (opt_is(a, "--weights")) {
+            if (!(o->weights = opt_value(argc, argv, &i, "--weights", err, n))) return -1;
+        }
         else if (opt_is(a, "--data")) {
             if (!(o->data_dir = opt_value(argc, argv, &i, "--data", err, n))) return -1;
         } else if (opt_is(a, "--log")) {
@@ -111,8 +122,8 @@ int cli_parse(int argc, char **argv, Options *o, char *err, size_t n) {
             o->inputs[o->ninputs++] = (PredictInput){name, eq + 1};
         } else if (opt_is(a, "--backend")) {
             if (!(o->backend = opt_value(argc, argv, &i, "--backend", err, n))) return -1;
-            if (strcmp(o->backend, "interp") && strcmp(o->backend, "llvm")) {
-                snprintf(err, n, "unknown backend '%s' (available: interp, llvm)", o->backend);
+            if (!engine_find(o->backend)) {
+                snprintf(err, n, "unknown backend '%s' (available: %s)", o->backend, engine_names());
                 return -1;
             }
         }
@@ -171,6 +182,18 @@ int cli_parse(int argc, char **argv, Options *o, char *err, size_t n) {
     }
     if (!o->file && !o->help && !o->version) {
         snprintf(err, n, "no input file");
+        return -1;
+    }
+    if (o->aot && (o->train || o->eval || o->predict || o->emit != EMIT_NONE)) {
+        snprintf(err, n, "--aot builds a program; it does not go with --train, --eval, --predict or --emit");
+        return -1;
+    }
+    if (o->aot && !o->output) {
+        snprintf(err, n, "--aot needs -o PROGRAM (where to write the program)");
+        return -1;
+    }
+    if ((o->cpu || o->weights) && !o->aot) {
+        snprintf(err, n, "%s only makes sense with --aot", o->cpu ? "--cpu" : "--weights");
         return -1;
     }
     if (o->train + o->eval + o->predict > 1) {

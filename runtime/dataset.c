@@ -91,7 +91,7 @@ static int check_counts(Dataset *d, const char *dir, char *err, size_t n) {
 int dataset_load(Dataset *d, const char *dir, const Elaborated *m, char *err, size_t n) {
     memset(d, 0, sizeof *d);
     d->t = xcalloc((size_t)(m->ninputs + m->nlabels + 1), sizeof *d->t);
-    int logits = ir_output(m->graph, "logits");
+    int logits = ir_output(m->graph, IR_LOGITS);
     if (logits >= 0) {
         const Shape *s = &m->graph->nodes[logits].type.shape;
         d->nclasses = (int)s->dim[s->rank - 1];

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aot_build.h"
 #include "cli.h"
 #include "elaborate.h"
 #include "fusion.h"
@@ -11,7 +12,7 @@
 #include "memplan.h"
 #include "predict.h"
 #include "program.h"
-#include "rt_blas.h"
+#include "blas.h"
 #include "summary.h"
 #include "train.h"
 
@@ -32,14 +33,11 @@ static int emit(const Options *o, Program *p, const Elaborated *m, FILE *out, ch
     case EMIT_DOT: ir_print_dot(m->graph, out); break;
     case EMIT_KERNELS: case EMIT_MEMPLAN: {
         KernelPlan plan;
-        fusion_plan(m->graph, &plan);
+        MemPlan mem;
+        if (pipeline_plan(m->graph, &plan, &mem, err, errlen)) return -1;
         if (o->emit == EMIT_KERNELS) fusion_print(m->graph, &plan, out);
-        else {
-            MemPlan mem;
-            memplan_build(m->graph, &plan, &mem);
-            memplan_print(m->graph, &mem, out);
-            memplan_free(&mem);
-        }
+        else memplan_print(m->graph, &mem, out);
+        memplan_free(&mem);
         fusion_plan_free(&plan);
         break;
     }
@@ -54,15 +52,15 @@ static int emit(const Options *o, Program *p, const Elaborated *m, FILE *out, ch
 
 /* The engine --backend names (the LLVM backend by default). */
 static const EngineOps *engine_of(const Options *o) {
-    return o->backend && !strcmp(o->backend, "interp") ? &engine_interp : &engine_llvm;
+    return o->backend ? engine_find(o->backend) : engine_default();
 }
 
 /* With --time and the llvm backend: the compile phases, summed over its modules. */
 static void print_llvm_times(const Options *o, FILE *out) {
     LlvmTimes t = llvm_times();
-    if (!o->time || engine_of(o) != &engine_llvm || !t.modules) return;
+    if (!o->time || strcmp(engine_of(o)->name, "llvm") || !t.modules) return;
     fprintf(out, "time: llvm compile %.2f s (codegen %.2f s, optimize %.2f s, jit %.2f s; %d modules); OpenBLAS kernels: %s\n",
-            t.codegen + t.optimize + t.jit, t.codegen, t.optimize, t.jit, t.modules, rt_blas_core());
+            t.codegen + t.optimize + t.jit, t.codegen, t.optimize, t.jit, t.modules, blas_core());
 }
 
 static int run(const Options *o) {
@@ -89,6 +87,15 @@ static int run(const Options *o) {
             status = EXIT_PROGRAM_ERROR;
         } else
             print_llvm_times(o, stdout);
+        goto done;
+    }
+    if (o->aot) {
+        AotBuildOptions ao = {o->output, o->cpu ? o->cpu : "native", o->model, o->sets, o->nsets, o->weights};
+        char err[1024];
+        if (aot_build(&p, &m, &ao, err, sizeof err)) {
+            fprintf(stderr, "mmgc: error: %s\n", err);
+            status = EXIT_PROGRAM_ERROR;
+        }
         goto done;
     }
     FILE *out = o->output ? fopen(o->output, "w") : stdout;
@@ -138,7 +145,7 @@ done:
 }
 
 int main(int argc, char **argv) {
-    rt_blas_configure(argc, argv); /* may re-exec with OPENBLAS_CORETYPE set (rt_blas.c) */
+    blas_configure(argc, argv); /* may re-exec with OPENBLAS_CORETYPE set (blas.c) */
     Options o;
     char err[256];
     if (cli_parse(argc, argv, &o, err, sizeof err)) {
@@ -148,7 +155,7 @@ int main(int argc, char **argv) {
     }
     int status = 0;
     if (o.help) cli_usage(stdout);
-    else if (o.version) printf("mmgc %s (LLVM 19 backend; OpenBLAS kernels: %s)\n", MMGC_VERSION, rt_blas_core());
+    else if (o.version) printf("mmgc %s (LLVM 19 backend; OpenBLAS kernels: %s)\n", MMGC_VERSION, blas_core());
     else status = run(&o);
     cli_free(&o);
     return status;

@@ -10,6 +10,11 @@
 
 #define ALIGN 16 /* floats: 64 bytes */
 
+/* The graph's initializers and the random-number library's, one for one. */
+_Static_assert((int)INIT_NONE == RNG_NONE && (int)INIT_ZEROS == RNG_ZEROS && (int)INIT_ONES == RNG_ONES &&
+                   (int)INIT_UNIFORM == RNG_UNIFORM && (int)INIT_NORMAL == RNG_NORMAL,
+               "InitKind and RngInit must agree");
+
 int params_init(ParamStore *s, const Graph *g, char *err, size_t errlen) {
     memset(s, 0, sizeof *s);
     int cap = 0;
@@ -41,7 +46,8 @@ void params_reset(ParamStore *s, const Graph *g, uint64_t seed) {
     for (int i = 0; i < s->n; i++) {
         const ParamSlot *p = &s->slots[i];
         if (!p->is_state)
-            rng_init_tensor(s->block + p->offset, ir_numel(&p->shape), &g->nodes[p->node].init, seed,
+            rng_init_tensor(s->block + p->offset, ir_numel(&p->shape), (RngInit)g->nodes[p->node].init.kind,
+                            g->nodes[p->node].init.a, g->nodes[p->node].init.b, seed,
                             rng_hash(p->name));
     }
 }

@@ -63,6 +63,18 @@ static int input_named(const Graph *g, const char *name) {
     return -1;
 }
 
+Graph *train_step_graph(const Elaborated *m, int training, char *err, size_t n) {
+    Graph *g = ir_clone(m->graph);
+    PassConfig cfg = {training ? STAGE_TRAIN : STAGE_FORWARD, m->train.optimizer, 0, NULL, NULL};
+    PassError perr;
+    if (pipeline_run(g, &cfg, &perr)) {
+        snprintf(err, n, "%s", perr.msg);
+        ir_graph_free(g);
+        return NULL;
+    }
+    return g;
+}
+
 /* Opens an engine on g and binds it to the parameters. */
 static int open_engine(Session *s, Engine *e, const Graph *g, char *err, size_t n) {
     return engine_open(e, s->o->engine, g, err, n) || params_bind(&s->ps, e, err, n);
@@ -76,9 +88,9 @@ int session_open(Session *s, const Elaborated *m, const RunOptions *o, int train
     s->B = m->train.batch;
     s->tty = isatty(2);
     const Graph *g = m->graph;
-    s->logits = ir_output(g, "logits");
-    s->loss = ir_output(g, "loss");
-    s->sample_loss = ir_output(g, "sample_loss");
+    s->logits = ir_output(g, IR_LOGITS);
+    s->loss = ir_output(g, IR_LOSS);
+    s->sample_loss = ir_output(g, IR_SAMPLE_LOSS);
     const char *dir = o->data_dir ? o->data_dir : m->data;
     if (!dir) {
         snprintf(err, n, "model '%s' names no data directory; add 'data \"DIR\"' to it or pass --data DIR", m->model);
@@ -89,14 +101,8 @@ int session_open(Session *s, const Elaborated *m, const RunOptions *o, int train
     s->time_load = session_now() - t0;
     split(s);
     t0 = session_now();
-    s->step_graph = ir_clone(g);
-    PassConfig cfg = {training ? STAGE_TRAIN : STAGE_FORWARD, m->train.optimizer, 0, NULL, NULL};
-    PassError perr;
-    if (pipeline_run(s->step_graph, &cfg, &perr)) {
-        snprintf(err, n, "%s", perr.msg);
-        return -1;
-    }
-    s->lr = training ? input_named(s->step_graph, "optimizer.lr") : -1;
+    if (!(s->step_graph = train_step_graph(m, training, err, n))) return -1;
+    s->lr = training ? input_named(s->step_graph, IR_LR) : -1;
     if (params_init(&s->ps, s->step_graph, err, n)) return -1;
     params_reset(&s->ps, s->step_graph, s->seed);
     if ((training && open_engine(s, &s->train, s->step_graph, err, n)) || open_engine(s, &s->eval, g, err, n))
@@ -302,14 +308,14 @@ static int loop(Session *s, char *err, size_t errlen) {
  * two-tower model, say) cannot monitor it. 0, or -1 with a message at the
  * setting (at its place in the model file when it was set there). */
 static int check_monitor(const Elaborated *m, char *err, size_t errlen) {
-    if (strcmp(m->train.monitor, "val_accuracy") || (ir_output(m->graph, "logits") >= 0 && m->nlabels > 0)) return 0;
+    if (strcmp(m->train.monitor, "val_accuracy") || (ir_output(m->graph, IR_LOGITS) >= 0 && m->nlabels > 0)) return 0;
     const Loc *l = &m->train.monitor_loc;
     char where[600] = "";
     if (l->line > 0 && l->file >= 0 && l->file < m->graph->nfiles && m->graph->files[l->file][0] != '<')
         snprintf(where, sizeof where, "%s:%d:%d: ", m->graph->files[l->file], l->line, l->col);
     snprintf(err, errlen,
              "%searly_stopping.monitor is val_accuracy, but model '%s' has %s, so there is no accuracy; monitor val_loss",
-             where, m->model, ir_output(m->graph, "logits") < 0 ? "no logits (it binds only a loss)" : "no label");
+             where, m->model, ir_output(m->graph, IR_LOGITS) < 0 ? "no logits (it binds only a loss)" : "no label");
     return -1;
 }
 

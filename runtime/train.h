@@ -29,6 +29,12 @@ typedef struct {
 
 enum { TRAIN_OK = 0, TRAIN_ERROR = -1, TRAIN_INTERRUPTED = 130 };
 
+/* The graph a run executes each step: with training, m's forward graph
+ * through the training pipeline (autodiff, optimizer, simplify) with m's
+ * optimizer; else the forward graph's copy. The one definition the JIT
+ * run and ahead-of-time compilation share. NULL with a message. */
+Graph *train_step_graph(const Elaborated *m, int training, char *err, size_t errlen);
+
 /* Trains m on its data set; TRAIN_OK, TRAIN_ERROR (message in err) or
  * TRAIN_INTERRUPTED (Ctrl-C: the batch finished, the checkpoint saved). */
 int train_model(const Elaborated *m, const RunOptions *o, char *err, size_t errlen);

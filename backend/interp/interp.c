@@ -105,7 +105,7 @@ int64_t *interp_i64(Interp *in, int node) { return buffer(in, node, DT_I64); }
 /* A param [..] by its init; stream rng_hash(name) (or the id), step 0. */
 static void init_param(Interp *in, int id, uint64_t seed) {
     const Node *n = node_of(in, id);
-    rng_init_tensor(out_f32(in, id), ir_numel(&n->type.shape), &n->init, seed,
+    rng_init_tensor(out_f32(in, id), ir_numel(&n->type.shape), (RngInit)n->init.kind, n->init.a, n->init.b, seed,
                     n->name ? rng_hash(n->name) : (uint64_t)id);
 }
 

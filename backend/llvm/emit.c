@@ -12,6 +12,7 @@
 
 #include "cg.h"
 #include "llvm_backend.h"
+#include "passes.h"
 
 /* Writes the IR or the host assembly of an optimized module to out. */
 static int print(LLVMModuleRef mod, LLVMTargetMachineRef tm, int asm_not_ir, FILE *out, char *err,
@@ -39,9 +40,11 @@ int llvm_emit(const Graph *g, int asm_not_ir, FILE *out, char *err, size_t errle
     int64_t scratch;
     LLVMTargetMachineRef tm = NULL;
     KernelPlan plan;
-    fusion_plan(g, &plan);
-    int rc = llvm_codegen(g, &plan, ctx, &mod, &scratch, err, errlen);
-    fusion_plan_free(&plan);
+    int rc = pipeline_plan(g, &plan, NULL, err, errlen);
+    if (!rc) {
+        rc = llvm_codegen(g, &plan, ctx, &mod, &scratch, err, errlen);
+        fusion_plan_free(&plan);
+    }
     if (!rc) rc = (tm = llvm_host_machine(0, err, errlen)) ? 0 : -1;
     if (!rc) rc = llvm_optimize(mod, tm, err, errlen);
     if (!rc) rc = print(mod, tm, asm_not_ir, out, err, errlen);

@@ -1,55 +1,20 @@
 /* engine_llvm.c — the LLVM backend behind the runtime's Engine interface.
  *
- * create: verify the graph, plan its kernels (passes/fusion.h) and memory
- * (passes/memplan.h), generate the module, optimize it (O3, host CPU), JIT
- * it, and allocate memory: one zeroed 64-byte aligned block per external
- * source (input, label, param, state; freed if the runtime binds the node
- * to its own memory), the planned arena for the computed values kept in
- * memory, and the scratch the module asks for. The arena starts with every
- * bit set (NaN, or -1), so a kernel that wrongly relies on zeroed memory
- * fails the tests. Values fused away, and values whose memory a later one
- * reuses, have no buffer after the step (buffer() gives NULL).
- * run: one call of mmgc_step over the table of buffer pointers.
- * apply_updates: as the interpreter does it (every update reads the values
- * from before any is written).
- *
- * Ownership: the engine owns the JIT (and so the code), its buffers, the
- * arena and the scratch; bound memory stays the caller's; the graph is
- * borrowed and must outlive the engine.
+ * create: verify the graph, plan it (pipeline_plan: fusion's kernels and
+ * the memory plan), generate the module, optimize it (O3, host CPU), JIT
+ * it, and hand the code to the compiled-step engine (engine_compiled.c),
+ * which owns the memory and runs it; the JIT is released with the engine.
  */
-#include <inttypes.h>
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "cg.h"
-#include "engine.h"
+#include "engine_compiled.h"
 #include "llvm_backend.h"
 #include "memplan.h"
+#include "passes.h"
 #include "rt.h"
 #include "util.h"
-
-
-typedef int32_t (*StepFn)(void **bufs, const RtRandom *rnd, float *scratch);
-
-typedef struct {
-    const Graph *g;
-    KernelPlan plan;
-    MemPlan mem;
-    unsigned char *survives; /* survives[id]: the buffer still holds node id after a step */
-    LlvmJit *jit;
-    StepFn step;
-    int32_t *fail_node;   /* in the JIT's memory: the node whose helper failed */
-    void **bufs;          /* bufs[id]: node id's elements (what mmgc_step reads) */
-    char *own;            /* own[id]: bufs[id] is a block of ours, not in the arena */
-    char *arena;          /* computed nodes */
-    float *scratch;
-    int nupd;             /* "update:X" outputs: source node, PARAM/STATE node, */
-    int *upd_src, *upd_dst;
-    void **staged;        /* and a copy for sources that are themselves PARAM/STATE */
-} LlvmEngine;
 
 /* Compile times of every engine this process made (see llvm_times). */
 static LlvmTimes totals;
@@ -64,70 +29,14 @@ static double now(void) {
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-/* Formats a message; returns -1. */
-__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
-/* Bytes of node id's elements. */
-static size_t bytes_of(const Graph *g, int id) {
-    const TType *t = &g->nodes[id].type;
-    return (size_t)ir_numel(&t->shape) * (t->dtype == DT_I64 ? 8 : 4);
-}
-
-/* Rounded up to 64 bytes, at least 64. */
-static size_t padded(size_t bytes) { return bytes ? (bytes + 63) / 64 * 64 : 64; }
-
-
-/* ---- lifecycle ------------------------------------------------------------------ */
-
-/* Frees the JIT, every buffer of ours, the arena and the scratch. NULL is fine. */
-static void destroy(void *impl) {
-    LlvmEngine *e = impl;
-    if (!e) return;
-    for (int id = 0; e->bufs && id < e->g->nnodes; id++)
-        if (e->own[id]) free(e->bufs[id]);
-    for (int u = 0; u < e->nupd; u++) free(e->staged[u]);
-    llvm_jit_free(e->jit);
-    free(e->bufs);
-    free(e->own);
-    free(e->arena);
-    free(e->scratch);
-    free(e->upd_src);
-    free(e->upd_dst);
-    free(e->staged);
-    fusion_plan_free(&e->plan);
-    if (e->mem.offset) memplan_free(&e->mem);
-    free(e->survives);
-    free(e);
-}
-
-/* Pairs each "update:X" output with the PARAM or STATE X (ir_update_pairs);
- * an update whose source is itself a PARAM or STATE gets a staging buffer. */
-static int find_updates(LlvmEngine *e, char *err, size_t errlen) {
-    const Graph *g = e->g;
-    e->upd_src = xcalloc((size_t)g->nouts + 1, sizeof *e->upd_src);
-    e->upd_dst = xcalloc((size_t)g->nouts + 1, sizeof *e->upd_dst);
-    e->staged = xcalloc((size_t)g->nouts + 1, sizeof *e->staged);
-    int n = ir_update_pairs(g, e->upd_src, e->upd_dst, err, errlen);
-    if (n < 0) return -1;
-    for (e->nupd = 0; e->nupd < n; e->nupd++) {
-        Op src = g->nodes[e->upd_src[e->nupd]].op;
-        if (src == OP_PARAM || src == OP_STATE) e->staged[e->nupd] = xmalloc(padded(bytes_of(g, e->upd_src[e->nupd])));
-    }
-    return 0;
-}
+static void release_jit(void *owner) { llvm_jit_free(owner); }
 
 /* Codegen, O3, JIT; adds the phases' times to the totals. */
-static int compile(LlvmEngine *e, int64_t *scratch_floats, char *err, size_t errlen) {
+static int compile(const Graph *g, const KernelPlan *plan, CompiledStep *code, char *err, size_t errlen) {
     double t0 = now();
     LLVMOrcThreadSafeContextRef tsc = LLVMOrcCreateNewThreadSafeContext();
     LLVMModuleRef mod;
-    if (llvm_codegen(e->g, &e->plan, LLVMOrcThreadSafeContextGetContext(tsc), &mod, scratch_floats, err, errlen)) {
+    if (llvm_codegen(g, plan, LLVMOrcThreadSafeContextGetContext(tsc), &mod, &code->scratch_floats, err, errlen)) {
         LLVMOrcDisposeThreadSafeContext(tsc);
         return -1;
     }
@@ -141,10 +50,12 @@ static int compile(LlvmEngine *e, int64_t *scratch_floats, char *err, size_t err
     }
     double t2 = now();
     void *step, *fail_node;
-    e->jit = llvm_jit(tsc, mod, tm, &step, &fail_node, err, errlen); /* takes tsc, mod and tm */
-    if (!e->jit) return -1;
-    e->step = (StepFn)(uintptr_t)step;
-    e->fail_node = fail_node;
+    LlvmJit *j = llvm_jit(tsc, mod, tm, &step, &fail_node, err, errlen); /* takes tsc, mod and tm */
+    if (!j) return -1;
+    code->step = (StepFn)(uintptr_t)step;
+    code->fail_node = fail_node;
+    code->owner = j;
+    code->release = release_jit;
     double t3 = now();
     totals.codegen += t1 - t0;
     totals.optimize += t2 - t1;
@@ -153,110 +64,20 @@ static int compile(LlvmEngine *e, int64_t *scratch_floats, char *err, size_t err
     return 0;
 }
 
-/* A zeroed, 64-byte aligned block of padded(bytes); NULL if out of memory. */
-static void *zalloc64(size_t bytes) {
-    void *p = aligned_alloc(64, padded(bytes));
-    if (p) memset(p, 0, padded(bytes));
-    return p;
-}
-
-/* A block per external source, the planned arena for the rest, the scratch. */
-static int alloc_buffers(LlvmEngine *e, int64_t scratch_floats, char *err, size_t errlen) {
-    const Graph *g = e->g;
-    e->bufs = xcalloc((size_t)g->nnodes + 1, sizeof *e->bufs);
-    e->own = xcalloc((size_t)g->nnodes + 1, 1);
-    e->survives = xcalloc((size_t)g->nnodes + 1, 1);
-    for (int id = 0; id < g->nnodes; id++) {
-        if (!ir_is_external(g->nodes[id].op)) continue;
-        if (!(e->bufs[id] = zalloc64(bytes_of(g, id))))
-            return fail(err, errlen, "out of memory: node %%%d needs %zu bytes", id, bytes_of(g, id));
-        e->own[id] = 1;
-        e->survives[id] = 1;
-    }
-    e->arena = aligned_alloc(64, padded((size_t)e->mem.size));
-    e->scratch = zalloc64((size_t)(scratch_floats > 0 ? scratch_floats : 1) * sizeof(float));
-    if (!e->arena || !e->scratch)
-        return fail(err, errlen, "out of memory: the graph's values need %" PRId64 " bytes and the scratch %" PRId64,
-                    e->mem.size, scratch_floats * 4);
-    memset(e->arena, 0xff, padded((size_t)e->mem.size));
-    for (int id = 0; id < g->nnodes; id++)
-        if (e->mem.offset[id] >= 0) {
-            e->bufs[id] = e->arena + e->mem.offset[id];
-            e->survives[id] = (unsigned char)memplan_survives(g, &e->mem, id);
-        }
-    return 0;
-}
-
-/* Verifies g, compiles it, allocates its memory; NULL + message on failure. */
+/* Verifies g, plans and compiles it, allocates its memory; NULL + message on failure. */
 static void *create(const Graph *g, char *err, size_t errlen) {
     if (ir_verify(g, err, errlen)) return NULL;
-    LlvmEngine *e = xcalloc(1, sizeof *e);
-    e->g = g;
-    fusion_plan(g, &e->plan);
-    memplan_build(g, &e->plan, &e->mem);
-    int64_t scratch_floats = 0;
-    if (find_updates(e, err, errlen) || compile(e, &scratch_floats, err, errlen) ||
-        alloc_buffers(e, scratch_floats, err, errlen)) {
-        destroy(e);
+    KernelPlan plan;
+    MemPlan mem;
+    if (pipeline_plan(g, &plan, &mem, err, errlen)) return NULL;
+    CompiledStep code = {0};
+    if (compile(g, &plan, &code, err, errlen)) {
+        fusion_plan_free(&plan);
+        memplan_free(&mem);
         return NULL;
     }
-    return e;
+    return compiled_new(g, &plan, &mem, &code, err, errlen);
 }
 
-/* ---- running ----------------------------------------------------------------------- */
-
-/* Makes external source `node` use the caller's memory. */
-static int bind(void *impl, int node, void *memory) {
-    LlvmEngine *e = impl;
-    if (node < 0 || node >= e->g->nnodes || !memory || !ir_is_external(e->g->nodes[node].op)) return -1;
-    if (e->own[node]) free(e->bufs[node]);
-    e->own[node] = 0;
-    e->bufs[node] = memory;
-    return 0;
-}
-
-/* Node's buffer: NULL for no such node, a value fused away, or one whose
- * memory a later value reuses (see the top of the file). */
-static void *buffer(void *impl, int node) {
-    LlvmEngine *e = impl;
-    return node >= 0 && node < e->g->nnodes && e->survives[node] ? e->bufs[node] : NULL;
-}
-
-/* The message for a failed step: the interpreter's for a bad index, else
- * the node and the helper's code. */
-static int step_failed(LlvmEngine *e, int32_t code, char *err, size_t errlen) {
-    int id = *e->fail_node;
-    if (id < 0 || id >= e->g->nnodes) return fail(err, errlen, "the compiled step failed with code %d", code);
-    const Node *n = &e->g->nodes[id];
-    if (n->op == OP_GATHER || n->op == OP_SCATTER) {
-        const Shape *s = n->op == OP_GATHER ? &e->g->nodes[n->in[0]].type.shape : &n->type.shape;
-        const int64_t *idx = e->bufs[n->in[1]];
-        for (int64_t i = 0; i < s->dim[0]; i++)
-            if (idx[i] < 0 || idx[i] >= s->dim[1])
-                return fail(err, errlen, "%s: index %" PRId64 " out of range for %" PRId64 " classes at row %" PRId64,
-                            ir_op_info[n->op].name, idx[i], s->dim[1], i);
-    }
-    return fail(err, errlen, "node %%%d (%s): runtime helper failed with code %d", id, ir_op_info[n->op].name, code);
-}
-
-/* One call of the compiled step. */
-static int run(void *impl, int training, uint64_t seed, uint64_t step, char *err, size_t errlen) {
-    LlvmEngine *e = impl;
-    RtRandom rnd = {seed, step, training};
-    int32_t code = e->step(e->bufs, &rnd, e->scratch);
-    return code ? step_failed(e, code, err, errlen) : 0;
-}
-
-/* Copies every update:X into X; sources that are PARAM or STATE themselves
- * are staged first, so every update reads the values from before. */
-static void apply_updates(void *impl) {
-    LlvmEngine *e = impl;
-    for (int u = 0; u < e->nupd; u++)
-        if (e->staged[u]) memcpy(e->staged[u], e->bufs[e->upd_src[u]], bytes_of(e->g, e->upd_src[u]));
-    for (int u = 0; u < e->nupd; u++) {
-        int src = e->upd_src[u], dst = e->upd_dst[u];
-        memcpy(e->bufs[dst], e->staged[u] ? e->staged[u] : e->bufs[src], bytes_of(e->g, dst));
-    }
-}
-
-const EngineOps engine_llvm = {"llvm", create, bind, buffer, run, apply_updates, destroy};
+const EngineOps engine_llvm = {"llvm",       create,          compiled_bind, compiled_buffer, compiled_run,
+                               compiled_apply_updates, compiled_destroy};

@@ -4,8 +4,7 @@
  * rt_matmul.c  matmul and the one sgemm wrapper every contraction uses
  * rt_conv.c    conv1d / conv2d and their gradients (im2col + sgemm)
  * rt_pool.c    max pooling and its gradient; gather and scatter
- * rt_random.c  random_uniform and dropout_mask (Philox, as runtime/rng.h)
- * rt_blas.c    OpenBLAS core selection (rt_blas.h)
+ * rt_random.c  random_uniform and dropout_mask (Philox, as support/rng.h)
  *
  * Descs come from verified graphs: the helpers rely on the shape rules of
  * ir/infer.c and do not re-check them, except what BLAS's int sizes and

@@ -70,7 +70,7 @@ contains out "call i32 @mmgc_rt_call(" "llvm ir calls the runtime helpers"
 expect 0 "emit asm of the training step" -- models/image_conv2net.mmg --emit=asm --stage=train --set batch=4
 contains out "mmgc_step:" "asm has the step function"
 expect 2 "bad backend" -- models/image_conv2net.mmg --backend=gpu
-contains err "unknown backend 'gpu' (available: interp, llvm)" "bad backend message"
+contains err "unknown backend 'gpu' (available: llvm, interp)" "bad backend message"
 expect 0 "emit ast" -- models/multimodal_gated.mmg --emit=ast
 contains out "model multimodal_gated extends multimodal" "ast"
 expect 0 "-o" -- models/image_conv2net.mmg -o "$tmp/summary.txt"

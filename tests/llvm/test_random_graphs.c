@@ -89,7 +89,9 @@ static int check_graph(Graph *g, const char *what) {
     MemPlan mp;
     fusion_plan(g, &kp);
     memplan_build(g, &kp, &mp);
-    int ok = plan_check(g, &kp, &mp, what);
+    err[0] = 0;
+    int ok = plan_check(g, &kp, &mp, err, sizeof err);
+    if (!ok) fprintf(stderr, "\n%s: %s\n", what, err);
     memplan_free(&mp);
     fusion_plan_free(&kp);
     Engine l = {0}, r = {0};

@@ -22,7 +22,7 @@
 #include "ir.h"
 #include "rng.h"
 #include "rt.h"
-#include "rt_blas.h"
+#include "blas.h"
 #include "rt_desc.h"
 #include "rt_impl.h" /* rt_random_avx2: to test both random paths */
 #include "rt_thread.h"
@@ -456,16 +456,16 @@ static void test_dispatch(void) {
 /* The OPENBLAS_CORETYPE decision: only an unset variable, a Prescott core
  * and AVX-512F lead to SkylakeX; a user's value is never overridden. */
 static void test_coretype(void) {
-    CU_ASSERT_STRING_EQUAL(rt_blas_coretype_choice(NULL, "Prescott", 1), "SkylakeX");
-    CU_ASSERT_STRING_EQUAL(rt_blas_coretype_choice(NULL, "PRESCOTT", 1), "SkylakeX");
-    CU_ASSERT_PTR_NULL(rt_blas_coretype_choice(NULL, "Prescott", 0));
-    CU_ASSERT_PTR_NULL(rt_blas_coretype_choice("Prescott", "Prescott", 1));
-    CU_ASSERT_PTR_NULL(rt_blas_coretype_choice("", "Prescott", 1));
-    CU_ASSERT_PTR_NULL(rt_blas_coretype_choice("Haswell", "Haswell", 1));
-    CU_ASSERT_PTR_NULL(rt_blas_coretype_choice(NULL, "Zen", 1));
-    CU_ASSERT_PTR_NULL(rt_blas_coretype_choice(NULL, "SkylakeX", 1));
-    CU_ASSERT_PTR_NULL(rt_blas_coretype_choice(NULL, NULL, 1));
-    const char *core = rt_blas_core();
+    CU_ASSERT_STRING_EQUAL(blas_coretype_choice(NULL, "Prescott", 1), "SkylakeX");
+    CU_ASSERT_STRING_EQUAL(blas_coretype_choice(NULL, "PRESCOTT", 1), "SkylakeX");
+    CU_ASSERT_PTR_NULL(blas_coretype_choice(NULL, "Prescott", 0));
+    CU_ASSERT_PTR_NULL(blas_coretype_choice("Prescott", "Prescott", 1));
+    CU_ASSERT_PTR_NULL(blas_coretype_choice("", "Prescott", 1));
+    CU_ASSERT_PTR_NULL(blas_coretype_choice("Haswell", "Haswell", 1));
+    CU_ASSERT_PTR_NULL(blas_coretype_choice(NULL, "Zen", 1));
+    CU_ASSERT_PTR_NULL(blas_coretype_choice(NULL, "SkylakeX", 1));
+    CU_ASSERT_PTR_NULL(blas_coretype_choice(NULL, NULL, 1));
+    const char *core = blas_core();
     CU_ASSERT(core && *core);
 }
 

@@ -176,7 +176,9 @@ static int check_model(const char *path) {
     MemPlan mp;
     fusion_plan(c.model.graph, &p);
     memplan_build(c.model.graph, &p, &mp);
-    int ok = plan_check(c.model.graph, &p, &mp, path) && mp.size < mp.naive;
+    char err[256] = "";
+    int ok = plan_check(c.model.graph, &p, &mp, err, sizeof err) && mp.size < mp.naive;
+    if (!ok) fprintf(stderr, "\n%s: %s\n", path, err);
     memplan_free(&mp);
     fusion_plan_free(&p);
     compile_free(&c);

@@ -42,9 +42,19 @@ typedef struct {
 extern const EngineOps engine_interp;
 /* The LLVM backend: the graph JIT-compiled for the host (backend/llvm). */
 extern const EngineOps engine_llvm;
+/* A program's own steps, compiled ahead of time (backend/llvm/engine_aot.c). */
+extern const EngineOps engine_aot;
 
-/* The backend named `name` ("interp", "llvm"), or NULL. */
+/* The backends linked into this program, the default first, NULL-ended:
+ * defined once per program (backend/backends.c for mmgc: llvm, interp), so
+ * a program without LLVM links a list without it. */
+extern const EngineOps *const engine_backends[];
+
+/* The backend named `name` ("interp", "llvm"), or NULL; the default one. */
 const EngineOps *engine_find(const char *name);
+const EngineOps *engine_default(void);
+/* "llvm, interp": the registered names, for messages. */
+const char *engine_names(void);
 
 int engine_open(Engine *e, const EngineOps *ops, const Graph *g, char *err, size_t errlen);
 void engine_close(Engine *e);

@@ -28,7 +28,6 @@
 
 #include <stdint.h>
 
-#include "ir.h"
 
 /* Philox4x32 with 10 rounds (Salmon et al., SC 2011; Random123). */
 void philox4x32(const uint32_t ctr[4], const uint32_t key[2], uint32_t out[4]);
@@ -51,9 +50,13 @@ double rng_normal_key(const uint32_t key[2], uint64_t step, uint64_t index);
  * stream by a name, e.g. a parameter's path. */
 uint64_t rng_hash(const char *s);
 
-/* Fills a parameter of n elements as its Init says (zeros, ones, U[a, b),
- * N(a, b^2)) from stream `stream` at step 0, element i from counter i. The
+/* How a tensor starts: the values of ir.h's InitKind (runtime/params.c
+ * checks that they agree). */
+typedef enum { RNG_NONE, RNG_ZEROS, RNG_ONES, RNG_UNIFORM, RNG_NORMAL } RngInit;
+
+/* Fills a tensor of n elements: zeros (RNG_NONE too), ones, U[a, b) or
+ * N(a, b^2), from stream `stream` at step 0, element i from counter i. The
  * one place parameters get their first values, for every backend. */
-void rng_init_tensor(float *x, int64_t n, const Init *init, uint64_t seed, uint64_t stream);
+void rng_init_tensor(float *x, int64_t n, RngInit kind, double a, double b, uint64_t seed, uint64_t stream);
 
 #endif

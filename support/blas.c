@@ -1,5 +1,5 @@
-/* rt_blas.c — OpenBLAS core selection; see rt_blas.h. */
-#include "rt_blas.h"
+/* blas.c — OpenBLAS core selection; see blas.h. */
+#include "blas.h"
 
 #include <cblas.h>
 #include <stdlib.h>
@@ -26,18 +26,18 @@ static int cpu_has_avx512f(void) {
 #endif
 }
 
-/* See rt_blas.h: only an unset OPENBLAS_CORETYPE on an AVX-512 CPU that
+/* See blas.h: only an unset OPENBLAS_CORETYPE on an AVX-512 CPU that
  * OpenBLAS took for a Prescott is changed. */
-const char *rt_blas_coretype_choice(const char *env, const char *core, int has_avx512) {
+const char *blas_coretype_choice(const char *env, const char *core, int has_avx512) {
     if (env || !core || !has_avx512) return NULL;
     return strcasecmp(core, "Prescott") == 0 ? "SkylakeX" : NULL;
 }
 
-/* See rt_blas.h. */
-void rt_blas_configure(int argc, char **argv) {
+/* See blas.h. */
+void blas_configure(int argc, char **argv) {
     if (argc < 1 || !argv || getenv(RT_BLAS_REEXEC_MARKER)) return;
     const char *type =
-        rt_blas_coretype_choice(getenv("OPENBLAS_CORETYPE"), rt_blas_core(), cpu_has_avx512f());
+        blas_coretype_choice(getenv("OPENBLAS_CORETYPE"), blas_core(), cpu_has_avx512f());
     if (!type) return;
     if (setenv("OPENBLAS_CORETYPE", type, 1) == 0 && setenv(RT_BLAS_REEXEC_MARKER, "1", 1) == 0)
         execv("/proc/self/exe", argv);
@@ -45,8 +45,8 @@ void rt_blas_configure(int argc, char **argv) {
 }
 
 /* The running core's name, as OpenBLAS reports it. */
-const char *rt_blas_core(void) { return openblas_get_corename(); }
+const char *blas_core(void) { return openblas_get_corename(); }
 
 /* OpenBLAS's thread count: set, get. */
-void rt_blas_set_threads(int n) { openblas_set_num_threads(n); }
-int rt_blas_threads(void) { return openblas_get_num_threads(); }
+void blas_set_threads(int n) { openblas_set_num_threads(n); }
+int blas_threads(void) { return openblas_get_num_threads(); }

@@ -91,21 +91,20 @@ uint64_t rng_hash(const char *s) {
     return h;
 }
 
-void rng_init_tensor(float *x, int64_t n, const Init *init, uint64_t seed, uint64_t stream) {
+void rng_init_tensor(float *x, int64_t n, RngInit kind, double a, double b, uint64_t seed, uint64_t stream) {
     uint32_t key[2];
     rng_key(seed, stream, key);
-    double a = init->a, b = init->b;
     float fa = (float)a, fb = (float)b;
     for (int64_t i = 0; i < n; i++) {
-        switch (init->kind) {
-        case INIT_NONE:
-        case INIT_ZEROS: x[i] = 0.0f; break;
-        case INIT_ONES: x[i] = 1.0f; break;
-        case INIT_UNIFORM:
+        switch (kind) {
+        case RNG_NONE:
+        case RNG_ZEROS: x[i] = 0.0f; break;
+        case RNG_ONES: x[i] = 1.0f; break;
+        case RNG_UNIFORM:
             x[i] = (float)(a + (b - a) * rng_uniform_key(key, 0, (uint64_t)i));
             if (x[i] >= fb && fa < fb) x[i] = nextafterf(fb, fa); /* rounded up to b */
             break;
-        case INIT_NORMAL: x[i] = (float)(a + b * rng_normal_key(key, 0, (uint64_t)i)); break;
+        case RNG_NORMAL: x[i] = (float)(a + b * rng_normal_key(key, 0, (uint64_t)i)); break;
         }
     }
 }

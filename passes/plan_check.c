@@ -5,7 +5,7 @@
 #include <stdlib.h>
 
 /* The schedule half of plan_check. */
-static int check_schedule(const Graph *g, const KernelPlan *p, const char *what) {
+static int check_schedule(const Graph *g, const KernelPlan *p, char *err, size_t errlen) {
     int ok = 1;
     int *seen = calloc((size_t)g->nnodes + 1, sizeof *seen);
     for (int i = 0; i < p->nk && ok; i++) {
@@ -42,7 +42,7 @@ static int check_schedule(const Graph *g, const KernelPlan *p, const char *what)
         int own = 0;
         for (int r = 0; r < nread; r++) own |= ir_shape_eq(&read[r], s);
         if (k->loop && nread + !own > FUSION_MAX_SHAPES) ok = 0;
-        if (!ok) fprintf(stderr, "\n%s: kernel %d is not valid\n", what, i);
+        if (!ok) snprintf(err, errlen, "kernel %d is not valid", i);
     }
     unsigned char *live = calloc((size_t)g->nnodes + 1, 1);
     for (int o = 0; o < g->nouts; o++) live[g->outs[o].node] = 1;
@@ -53,30 +53,34 @@ static int check_schedule(const Graph *g, const KernelPlan *p, const char *what)
         int source = ir_is_external(op);
         int inlined = op == OP_CONST && p->kernel_of[id] < 0;
         if (seen[id] != (source || inlined || !live[id] ? 0 : 1)) {
-            fprintf(stderr, "\n%s: node %d is in %d kernels\n", what, id, seen[id]);
+            snprintf(err, errlen, "node %d is in %d kernels", id, seen[id]);
             ok = 0;
         }
     }
     for (int o = 0; o < g->nouts && ok; o++)
-        if (!p->kept[g->outs[o].node]) fprintf(stderr, "\n%s: output %s is not kept\n", what, g->outs[o].name), ok = 0;
+        if (!p->kept[g->outs[o].node]) snprintf(err, errlen, "output %s is not kept", g->outs[o].name), ok = 0;
     free(seen);
     free(live);
     return ok;
 }
 
 /* The memory half of plan_check. */
-static int check_memory(const Graph *g, const MemPlan *mp, const char *what) {
+static int check_memory(const Graph *g, const MemPlan *mp, char *err, size_t errlen) {
     int ok = mp->size <= mp->naive;
+    if (!ok) snprintf(err, errlen, "the planned peak exceeds the naive sum");
     for (int a = 0; a < g->nnodes && ok; a++) {
         if (mp->offset[a] < 0) continue;
-        if (mp->offset[a] % MEMPLAN_ALIGN || mp->offset[a] + memplan_bytes(g, a) > mp->size) ok = 0;
+        if (mp->offset[a] % MEMPLAN_ALIGN || mp->offset[a] + memplan_bytes(g, a) > mp->size) {
+            snprintf(err, errlen, "node %d is misaligned or outside the arena", a);
+            ok = 0;
+        }
         for (int b = a + 1; b < g->nnodes && ok; b++) {
             if (mp->offset[b] < 0) continue;
             int together = mp->first[a] <= mp->last[b] && mp->first[b] <= mp->last[a];
             int overlap = mp->offset[a] < mp->offset[b] + memplan_bytes(g, b) &&
                           mp->offset[b] < mp->offset[a] + memplan_bytes(g, a);
             if (together && overlap) {
-                fprintf(stderr, "\n%s: nodes %d and %d are live together and overlap\n", what, a, b);
+                snprintf(err, errlen, "nodes %d and %d are live together and overlap", a, b);
                 ok = 0;
             }
         }
@@ -84,13 +88,13 @@ static int check_memory(const Graph *g, const MemPlan *mp, const char *what) {
     for (int o = 0; o < g->nouts && ok; o++) {
         int n = g->outs[o].node;
         if (!ir_is_external(g->nodes[n].op) && !memplan_survives(g, mp, n)) {
-            fprintf(stderr, "\n%s: output %s does not survive the step\n", what, g->outs[o].name);
+            snprintf(err, errlen, "output %s does not survive the step", g->outs[o].name);
             ok = 0;
         }
     }
     return ok;
 }
 
-int plan_check(const Graph *g, const KernelPlan *p, const MemPlan *mp, const char *what) {
-    return check_schedule(g, p, what) && (!mp || check_memory(g, mp, what));
+int plan_check(const Graph *g, const KernelPlan *p, const MemPlan *mp, char *err, size_t errlen) {
+    return check_schedule(g, p, err, errlen) && (!mp || check_memory(g, mp, err, errlen));
 }

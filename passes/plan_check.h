@@ -1,8 +1,10 @@
-/* plan_check.h — test helper: is a kernel plan a valid schedule, and its
- * memory plan sound? Used on every model (test_fusion) and on random
- * graphs (test_random_graphs). */
-#ifndef MMGC_TEST_PLAN_CHECK_H
-#define MMGC_TEST_PLAN_CHECK_H
+/* plan_check.h — is a kernel plan a valid schedule, and its memory plan
+ * sound? Run after fusion and memory planning in debug builds
+ * (pipeline_plan), and by the tests on every model and random graphs. */
+#ifndef MMGC_PLAN_CHECK_H
+#define MMGC_PLAN_CHECK_H
+
+#include <stddef.h>
 
 #include "fusion.h"
 #include "memplan.h"
@@ -18,7 +20,7 @@
  *   memory    (mp may be NULL) planned offsets are aligned and inside the
  *             arena, no two values live in a common kernel overlap, the
  *             peak is at most the naive sum, outputs survive the step.
- * Else 0, with the first problem printed after `what`. */
-int plan_check(const Graph *g, const KernelPlan *p, const MemPlan *mp, const char *what);
+ * Else 0, with the first problem in err. */
+int plan_check(const Graph *g, const KernelPlan *p, const MemPlan *mp, char *err, size_t errlen);
 
 #endif

@@ -1,0 +1,208 @@
+/* engine_compiled.c — an Engine over a step compiled to machine code,
+ * whoever compiled it: the LLVM JIT (engine_llvm.c) or an object file
+ * linked into a program built ahead of time. No LLVM here.
+ *
+ * compiled_new takes the planned graph (pipeline_plan's kernels and memory
+ * plan, the same the code was generated from) and the code's entry points,
+ * and allocates: one zeroed 64-byte aligned block per external source
+ * (input, label, param, state; freed if the runtime binds the node to its
+ * own memory), the planned arena for the computed values kept in memory,
+ * and the scratch the code asks for. The arena starts with every bit set
+ * (NaN, or -1), so a kernel that wrongly relies on zeroed memory fails the
+ * tests. Values fused away, and values whose memory a later one reuses,
+ * have no buffer after the step (buffer() gives NULL).
+ * run: one call of the step over the table of buffer pointers.
+ * apply_updates: as the interpreter does it (every update reads the values
+ * from before any is written).
+ *
+ * Ownership: the engine owns its buffers, the arena, the scratch, the plans
+ * and the code's owner (released with it); bound memory stays the caller's;
+ * the graph is borrowed and must outlive the engine.
+ */
+#include "engine_compiled.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+typedef struct {
+    const Graph *g;
+    KernelPlan plan;
+    MemPlan mem;
+    unsigned char *survives; /* survives[id]: the buffer still holds node id after a step */
+    CompiledStep code;
+    void **bufs;          /* bufs[id]: node id's elements (what the step reads) */
+    char *own;            /* own[id]: bufs[id] is a block of ours, not in the arena */
+    char *arena;          /* computed nodes */
+    float *scratch;
+    int nupd;             /* "update:X" outputs: source node, PARAM/STATE node, */
+    int *upd_src, *upd_dst;
+    void **staged;        /* and a copy for sources that are themselves PARAM/STATE */
+} CompiledEngine;
+
+/* Formats a message; returns -1. */
+__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+/* Bytes of node id's elements. */
+static size_t bytes_of(const Graph *g, int id) {
+    const TType *t = &g->nodes[id].type;
+    return (size_t)ir_numel(&t->shape) * (t->dtype == DT_I64 ? 8 : 4);
+}
+
+/* Rounded up to 64 bytes, at least 64. */
+static size_t padded(size_t bytes) { return bytes ? (bytes + 63) / 64 * 64 : 64; }
+
+/* ---- lifecycle ------------------------------------------------------------------ */
+
+/* Frees the JIT, every buffer of ours, the arena and the scratch. NULL is fine. */
+void compiled_destroy(void *impl) {
+    CompiledEngine *e = impl;
+    if (!e) return;
+    for (int id = 0; e->bufs && id < e->g->nnodes; id++)
+        if (e->own[id]) free(e->bufs[id]);
+    for (int u = 0; u < e->nupd; u++) free(e->staged[u]);
+    if (e->code.release) e->code.release(e->code.owner);
+    free(e->bufs);
+    free(e->own);
+    free(e->arena);
+    free(e->scratch);
+    free(e->upd_src);
+    free(e->upd_dst);
+    free(e->staged);
+    if (e->plan.k) fusion_plan_free(&e->plan);
+    if (e->mem.offset) memplan_free(&e->mem);
+    free(e->survives);
+    free(e);
+}
+
+/* Pairs each "update:X" output with the PARAM or STATE X (ir_update_pairs);
+ * an update whose source is itself a PARAM or STATE gets a staging buffer. */
+static int find_updates(CompiledEngine *e, char *err, size_t errlen) {
+    const Graph *g = e->g;
+    e->upd_src = xcalloc((size_t)g->nouts + 1, sizeof *e->upd_src);
+    e->upd_dst = xcalloc((size_t)g->nouts + 1, sizeof *e->upd_dst);
+    e->staged = xcalloc((size_t)g->nouts + 1, sizeof *e->staged);
+    int n = ir_update_pairs(g, e->upd_src, e->upd_dst, err, errlen);
+    if (n < 0) return -1;
+    for (e->nupd = 0; e->nupd < n; e->nupd++) {
+        Op src = g->nodes[e->upd_src[e->nupd]].op;
+        if (src == OP_PARAM || src == OP_STATE) e->staged[e->nupd] = xmalloc(padded(bytes_of(g, e->upd_src[e->nupd])));
+    }
+    return 0;
+}
+
+/* A zeroed, 64-byte aligned block of padded(bytes); NULL if out of memory. */
+static void *zalloc64(size_t bytes) {
+    void *p = aligned_alloc(64, padded(bytes));
+    if (p) memset(p, 0, padded(bytes));
+    return p;
+}
+
+/* A block per external source, the planned arena for the rest, the scratch. */
+static int alloc_buffers(CompiledEngine *e, int64_t scratch_floats, char *err, size_t errlen) {
+    const Graph *g = e->g;
+    e->bufs = xcalloc((size_t)g->nnodes + 1, sizeof *e->bufs);
+    e->own = xcalloc((size_t)g->nnodes + 1, 1);
+    e->survives = xcalloc((size_t)g->nnodes + 1, 1);
+    for (int id = 0; id < g->nnodes; id++) {
+        if (!ir_is_external(g->nodes[id].op)) continue;
+        if (!(e->bufs[id] = zalloc64(bytes_of(g, id))))
+            return fail(err, errlen, "out of memory: node %%%d needs %zu bytes", id, bytes_of(g, id));
+        e->own[id] = 1;
+        e->survives[id] = 1;
+    }
+    e->arena = aligned_alloc(64, padded((size_t)e->mem.size));
+    e->scratch = zalloc64((size_t)(scratch_floats > 0 ? scratch_floats : 1) * sizeof(float));
+    if (!e->arena || !e->scratch)
+        return fail(err, errlen, "out of memory: the graph's values need %" PRId64 " bytes and the scratch %" PRId64,
+                    e->mem.size, scratch_floats * 4);
+    memset(e->arena, 0xff, padded((size_t)e->mem.size));
+    for (int id = 0; id < g->nnodes; id++)
+        if (e->mem.offset[id] >= 0) {
+            e->bufs[id] = e->arena + e->mem.offset[id];
+            e->survives[id] = (unsigned char)memplan_survives(g, &e->mem, id);
+        }
+    return 0;
+}
+
+/* See engine_compiled.h. */
+void *compiled_new(const Graph *g, KernelPlan *plan, MemPlan *mem, const CompiledStep *code, char *err,
+                   size_t errlen) {
+    CompiledEngine *e = xcalloc(1, sizeof *e);
+    e->g = g;
+    e->plan = *plan;
+    e->mem = *mem;
+    e->code = *code;
+    if (find_updates(e, err, errlen) || alloc_buffers(e, code->scratch_floats, err, errlen)) {
+        compiled_destroy(e);
+        return NULL;
+    }
+    return e;
+}
+
+/* ---- running ----------------------------------------------------------------------- */
+
+/* Makes external source `node` use the caller's memory. */
+int compiled_bind(void *impl, int node, void *memory) {
+    CompiledEngine *e = impl;
+    if (node < 0 || node >= e->g->nnodes || !memory || !ir_is_external(e->g->nodes[node].op)) return -1;
+    if (e->own[node]) free(e->bufs[node]);
+    e->own[node] = 0;
+    e->bufs[node] = memory;
+    return 0;
+}
+
+/* Node's buffer: NULL for no such node, a value fused away, or one whose
+ * memory a later value reuses (see the top of the file). */
+void *compiled_buffer(void *impl, int node) {
+    CompiledEngine *e = impl;
+    return node >= 0 && node < e->g->nnodes && e->survives[node] ? e->bufs[node] : NULL;
+}
+
+/* The message for a failed step: the interpreter's for a bad index, else
+ * the node and the helper's code. */
+static int step_failed(CompiledEngine *e, int32_t code, char *err, size_t errlen) {
+    int id = *e->code.fail_node;
+    if (id < 0 || id >= e->g->nnodes) return fail(err, errlen, "the compiled step failed with code %d", code);
+    const Node *n = &e->g->nodes[id];
+    if (n->op == OP_GATHER || n->op == OP_SCATTER) {
+        const Shape *s = n->op == OP_GATHER ? &e->g->nodes[n->in[0]].type.shape : &n->type.shape;
+        const int64_t *idx = e->bufs[n->in[1]];
+        for (int64_t i = 0; i < s->dim[0]; i++)
+            if (idx[i] < 0 || idx[i] >= s->dim[1])
+                return fail(err, errlen, "%s: index %" PRId64 " out of range for %" PRId64 " classes at row %" PRId64,
+                            ir_op_info[n->op].name, idx[i], s->dim[1], i);
+    }
+    return fail(err, errlen, "node %%%d (%s): runtime helper failed with code %d", id, ir_op_info[n->op].name, code);
+}
+
+/* One call of the compiled step. */
+int compiled_run(void *impl, int training, uint64_t seed, uint64_t step, char *err, size_t errlen) {
+    CompiledEngine *e = impl;
+    RtRandom rnd = {seed, step, training};
+    int32_t code = e->code.step(e->bufs, &rnd, e->scratch);
+    return code ? step_failed(e, code, err, errlen) : 0;
+}
+
+/* Copies every update:X into X; sources that are PARAM or STATE themselves
+ * are staged first, so every update reads the values from before. */
+void compiled_apply_updates(void *impl) {
+    CompiledEngine *e = impl;
+    for (int u = 0; u < e->nupd; u++)
+        if (e->staged[u]) memcpy(e->staged[u], e->bufs[e->upd_src[u]], bytes_of(e->g, e->upd_src[u]));
+    for (int u = 0; u < e->nupd; u++) {
+        int src = e->upd_src[u], dst = e->upd_dst[u];
+        memcpy(e->bufs[dst], e->staged[u] ? e->staged[u] : e->bufs[src], bytes_of(e->g, dst));
+    }
+}
+

@@ -1,0 +1,200 @@
+/* aot_main.c — main() of a program compiled ahead of time (`mmgc --aot`).
+ *
+ * It checks the CPU, elaborates the model from the sources it carries (as
+ * mmgc does, so graphs and names are the same), and runs a command with the
+ * runtime mmgc uses: the study's protocol for `train`, test metrics for
+ * `eval`. The steps are the object code linked in (engine_aot); the
+ * interpreter stays available. The program links no LLVM.
+ */
+#define _GNU_SOURCE /* memfd_create */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "aot.h"
+#include "aot_cpu.h"
+#include "bench_step.h"
+#include "blas.h"
+#include "elaborate.h"
+#include "engine.h"
+#include "opt.h"
+#include "train.h"
+#include "util.h"
+
+/* The backends of a program: its compiled steps first, the interpreter. */
+const EngineOps *const engine_backends[] = {&engine_aot, &engine_interp, NULL};
+
+enum { EXIT_PROGRAM_ERROR = 1, EXIT_USAGE = 2 };
+
+typedef struct {
+    const char *command; /* train, eval, bench */
+    int steps;           /* bench */
+    RunOptions run;
+    SetOption *sets;     /* the build's, then the command line's */
+    int nsets;
+    const char *backend;
+} Args;
+
+static void usage(const char *prog, FILE *out) {
+    fprintf(out, "%s", mmgc_aot_model.about);
+    fprintf(out,
+            "\n"
+            "usage: %s COMMAND [options]\n"
+            "\n"
+            "commands:\n"
+            "  train     train with the model's protocol (validation split, early stopping, test metrics)\n"
+            "  eval      test metrics of a checkpoint (--checkpoint F)\n"
+            "  bench     the median time of a training step on random data (--steps N, default 20)\n"
+            "\n"
+            "options:\n"
+            "  --data DIR           the data set (default: the model's 'data')\n"
+            "  --save FILE          train: a safetensors checkpoint, rewritten every epoch\n"
+            "  --resume FILE        train: continue from a checkpoint\n"
+            "  --checkpoint FILE    eval: the weights to evaluate (default: those baked in, if any)\n"
+            "  --report DIR         an HTML report\n"
+            "  --log FILE.csv       one line per epoch (and FILE.jsonl)\n"
+            "  --metrics-json FILE  the test metrics\n"
+            "  --set KEY=VALUE      a train setting (max_epochs=20, seed=3, early_stopping.patience=3);\n"
+            "                       settings that change the step (batch, lr) need a new mmgc --aot build\n"
+            "  --backend=aot|interp the compiled steps (default) or mmgc's reference interpreter\n"
+            "  --time               print where the time went\n"
+            "  -h, --help           print this help\n"
+            "\n"
+            "exit status: 0 success, 1 an error, 2 bad command-line use, 130 interrupted\n",
+            prog);
+}
+
+/* The weights baked in, as a file only this process sees (an anonymous
+ * memory file, by its /proc path); NULL with a message. */
+static const char *baked(char *err, size_t n) {
+    static char path[64];
+    int fd = memfd_create("weights", 0);
+    const unsigned char *p = mmgc_aot_model.weights;
+    int64_t left = mmgc_aot_model.weights_size;
+    while (fd >= 0 && left > 0) {
+        ssize_t w = write(fd, p, (size_t)left);
+        if (w <= 0) break;
+        p += w, left -= w;
+    }
+    if (fd < 0 || left > 0) {
+        snprintf(err, n, "cannot hold the baked weights in memory");
+        return NULL;
+    }
+    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+    return path;
+}
+
+/* Parses argv into a; 0, or -1 with a message (bad usage). */
+static int parse(int argc, char **argv, Args *a, char *err, size_t n) {
+    a->sets = xcalloc((size_t)(argc + mmgc_aot_model.nsets + 1), sizeof *a->sets);
+    for (int i = 0; i < mmgc_aot_model.nsets; i++) a->sets[a->nsets++].text = mmgc_aot_model.sets[i];
+    RunOptions *r = &a->run;
+    for (int i = 1; i < argc; i++) {
+        const char *s = argv[i], *v;
+        if (opt_is(s, "--data")) {
+            if (!(r->data_dir = opt_value(argc, argv, &i, s, err, n))) return -1;
+        } else if (opt_is(s, "--save")) {
+            if (!(r->save_path = opt_value(argc, argv, &i, "--save", err, n))) return -1;
+        } else if (opt_is(s, "--resume")) {
+            if (!(r->resume_path = opt_value(argc, argv, &i, "--resume", err, n))) return -1;
+        } else if (opt_is(s, "--checkpoint")) {
+            if (!(r->checkpoint = opt_value(argc, argv, &i, "--checkpoint", err, n))) return -1;
+        } else if (opt_is(s, "--report")) {
+            if (!(r->report_dir = opt_value(argc, argv, &i, "--report", err, n))) return -1;
+        } else if (opt_is(s, "--log")) {
+            if (!(r->log_path = opt_value(argc, argv, &i, "--log", err, n))) return -1;
+        } else if (opt_is(s, "--metrics-json")) {
+            if (!(r->metrics_json = opt_value(argc, argv, &i, "--metrics-json", err, n))) return -1;
+        } else if (opt_is(s, "--set")) {
+            if (!(v = opt_value(argc, argv, &i, "--set", err, n))) return -1;
+            a->sets[a->nsets++].text = v;
+        } else if (opt_is(s, "--backend")) {
+            if (!(a->backend = opt_value(argc, argv, &i, "--backend", err, n))) return -1;
+            if (!engine_find(a->backend)) {
+                snprintf(err, n, "unknown backend '%s' (available: %s)", a->backend, engine_names());
+                return -1;
+            }
+        } else if (!strcmp(s, "--time")) {
+            r->time = 1;
+        } else if (opt_is(s, "--steps")) {
+            if (!(v = opt_value(argc, argv, &i, "--steps", err, n))) return -1;
+            if ((a->steps = atoi(v)) < 1) return snprintf(err, n, "--steps needs a positive number, got '%s'", v), -1;
+        } else if (s[0] == '-') {
+            snprintf(err, n, "unknown option '%s'", s);
+            return -1;
+        } else if (a->command) {
+            snprintf(err, n, "more than one command ('%s' and '%s')", a->command, s);
+            return -1;
+        } else if (!strcmp(s, "train") || !strcmp(s, "eval") || !strcmp(s, "bench")) {
+            a->command = s;
+        } else {
+            snprintf(err, n, "unknown command '%s' (expected train, eval or bench)", s);
+            return -1;
+        }
+    }
+    if (!a->command) return snprintf(err, n, "no command (train, eval or bench)"), -1;
+    if (!strcmp(a->command, "eval") && !r->checkpoint && mmgc_aot_model.weights && !(r->checkpoint = baked(err, n)))
+        return -1;
+    if (!strcmp(a->command, "eval") && !r->checkpoint)
+        return snprintf(err, n, "eval needs --checkpoint FILE (the weights to evaluate)"), -1;
+    if (r->resume_path && strcmp(a->command, "train")) return snprintf(err, n, "--resume only makes sense with train"), -1;
+    r->engine = a->backend ? engine_find(a->backend) : engine_default();
+    r->out = stdout;
+    return 0;
+}
+
+/* Elaborates the carried sources with the sets; runs the command. */
+static int run(Args *a) {
+    Program p;
+    program_init(&p);
+    Elaborated m = {0};
+    int status = 0;
+    if (program_load_files(&p, mmgc_aot_model.files, mmgc_aot_model.nfiles) ||
+        elaborate(&p, mmgc_aot_model.model, a->sets, a->nsets, &m)) {
+        diag_print(&p.diag, stderr);
+        status = m.cmdline_error ? EXIT_USAGE : EXIT_PROGRAM_ERROR;
+    } else {
+        char err[1024];
+        int rc = !strcmp(a->command, "train")  ? train_model(&m, &a->run, err, sizeof err)
+                 : !strcmp(a->command, "eval") ? eval_model(&m, &a->run, err, sizeof err)
+                 : bench_steps(&m, a->run.engine, a->steps ? a->steps : 20, stdout, err, sizeof err);
+        if (rc == TRAIN_ERROR) {
+            fprintf(stderr, "error: %s\n", err);
+            status = EXIT_PROGRAM_ERROR;
+        } else if (rc == TRAIN_INTERRUPTED)
+            status = 130;
+    }
+    if (m.graph) elaborated_free(&m);
+    program_free(&p);
+    return status;
+}
+
+int main(int argc, char **argv) {
+    char missing[256];
+    if (aot_cpu_missing(mmgc_aot_model.cpu_features, missing, sizeof missing)) {
+        fprintf(stderr,
+                "%s: this program was compiled for a CPU with %s (--cpu=%s), and this CPU lacks %s; "
+                "build it again with 'mmgc MODEL.mmg --aot --cpu=native' on this machine, or a portable "
+                "--cpu=x86-64-v2\n",
+                argv[0], mmgc_aot_model.cpu_features, mmgc_aot_model.cpu, missing);
+        return EXIT_PROGRAM_ERROR;
+    }
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            usage(argv[0], stdout);
+            return 0;
+        }
+    blas_configure(argc, argv); /* may re-exec with OPENBLAS_CORETYPE set (blas.c) */
+    Args a = {0};
+    char err[512];
+    if (parse(argc, argv, &a, err, sizeof err)) {
+        fprintf(stderr, "%s: error: %s\nusage: %s COMMAND [options]; try '%s --help'\n", argv[0], err, argv[0], argv[0]);
+        free(a.sets);
+        return EXIT_USAGE;
+    }
+    int status = run(&a);
+    free(a.sets);
+    return status;
+}

@@ -1,0 +1,15 @@
+/* bench_step.h — timing a model's training step (see bench_step.c). */
+#ifndef MMGC_BENCH_STEP_H
+#define MMGC_BENCH_STEP_H
+
+#include <stdio.h>
+
+#include "elaborate.h"
+#include "engine.h"
+
+/* Runs 2 + steps training steps of m on ops with random data and prints
+ * "MS ms/step  MIB MiB peak  (BACKEND, batch B, N steps)": the median step
+ * and the process's peak resident memory. 0, or -1 with a message. */
+int bench_steps(const Elaborated *m, const EngineOps *ops, int steps, FILE *out, char *err, size_t n);
+
+#endif

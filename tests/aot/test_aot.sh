@@ -1,0 +1,119 @@
+#!/bin/sh
+# test_aot.sh MMGC MAKE_DATA — programs compiled ahead of time (mmgc --aot):
+# they train to the same bits as the JIT, run alone in an empty directory,
+# link no LLVM, evaluate, refuse a step they were not compiled for, check the
+# CPU; bad --aot use is an error. Prints "N passed, N failed".
+mmgc=$1
+make_data=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0
+fail=0
+
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $1"; }
+
+# check DESCRIPTION COMMAND...: the command must succeed.
+check() {
+    what=$1
+    shift
+    if "$@" >"$tmp/out" 2>"$tmp/err"; then ok; else bad "$what (exit $?)"; cat "$tmp/err"; fi
+}
+
+# expect STATUS TEXT DESCRIPTION COMMAND...: exit status and a line of stderr.
+expect() {
+    want=$1 text=$2 what=$3
+    shift 3
+    "$@" >"$tmp/out" 2>"$tmp/err"
+    got=$?
+    if [ "$got" -eq "$want" ] && grep -qF -- "$text" "$tmp/err"; then ok; else
+        bad "$what: exit $got (expected $want), stderr:"; cat "$tmp/err"; fi
+}
+
+# same DESCRIPTION FILE FILE: byte-identical files.
+same() {
+    if cmp -s "$2" "$3"; then ok; else bad "$1: $2 and $3 differ"; fi
+}
+
+# aot_vs_jit NAME MODEL DATA SETS...: builds the program, trains with it and
+# with mmgc's JIT (the same sets): the checkpoints and metrics are the same bytes.
+aot_vs_jit() {
+    name=$1 model=$2 data=$3
+    shift 3
+    sets=""
+    for s in "$@"; do sets="$sets --set $s"; done
+    # shellcheck disable=SC2086
+    check "$name: --aot builds" "$mmgc" "$model" --aot -o "$tmp/$name" $sets
+    check "$name: the program trains" "$tmp/$name" train --data "$data" --save "$tmp/$name.aot.st" \
+        --metrics-json "$tmp/$name.aot.json"
+    # shellcheck disable=SC2086
+    check "$name: mmgc trains" "$mmgc" "$model" --train --data "$data" --save "$tmp/$name.jit.st" \
+        --metrics-json "$tmp/$name.jit.json" $sets
+    same "$name: final weights, AOT vs JIT" "$tmp/$name.aot.st" "$tmp/$name.jit.st"
+    same "$name: test metrics, AOT vs JIT" "$tmp/$name.aot.json" "$tmp/$name.jit.json"
+}
+
+# ---- the tiny classifier ---------------------------------------------------------
+"$make_data" "$tmp/tiny-data" 64 x:f32:8 y:i64:3 || bad "make_data tiny"
+aot_vs_jit tiny tests/runtime/tiny.mmg "$tmp/tiny-data" max_epochs=4
+
+# alone in an empty directory, with no mmgc, models/ or LLVM around
+mkdir "$tmp/alone"
+cp "$tmp/tiny" "$tmp/alone/tiny"
+(cd "$tmp/alone" && ./tiny --help >"$tmp/help" 2>&1) && ok || bad "the program's --help"
+grep -qF "model 'tiny'" "$tmp/help" && ok || bad "--help names the model"
+grep -qF "x f32[16, 8]" "$tmp/help" && ok || bad "--help shows the inputs"
+grep -qF "parameters: 195" "$tmp/help" && ok || bad "--help counts the parameters"
+(cd "$tmp/alone" && ./tiny train --data "$tmp/tiny-data" --set max_epochs=1 >"$tmp/out" 2>&1) && ok || bad "trains alone"
+if ldd "$tmp/alone/tiny" | grep -qi llvm; then bad "the program links LLVM"; else ok; fi
+
+# eval of a checkpoint: the same metrics as mmgc --eval
+check "program eval" "$tmp/tiny" eval --checkpoint "$tmp/tiny.aot.st" --data "$tmp/tiny-data" --metrics-json "$tmp/e1.json"
+check "mmgc --eval" "$mmgc" tests/runtime/tiny.mmg --eval --checkpoint "$tmp/tiny.aot.st" --data "$tmp/tiny-data" \
+    --metrics-json "$tmp/e2.json"
+same "eval metrics, AOT vs JIT" "$tmp/e1.json" "$tmp/e2.json"
+
+# weights baked in: eval needs no checkpoint file, even alone
+check "--weights bakes a checkpoint" "$mmgc" tests/runtime/tiny.mmg --aot -o "$tmp/alone/baked" --weights "$tmp/tiny.aot.st"
+(cd "$tmp/alone" && ./baked eval --data "$tmp/tiny-data" --metrics-json "$tmp/e3.json" >"$tmp/out" 2>&1) && ok || bad "baked eval"
+same "eval with baked weights" "$tmp/e3.json" "$tmp/e1.json"
+expect 1 "--weights $tmp/tiny.aot.st: no tensor 'conv2net." "--weights of another model" \
+    "$mmgc" models/image_conv2net.mmg --aot -o "$tmp/y" --weights "$tmp/tiny.aot.st"
+expect 2 "--weights only makes sense with --aot" "--weights without --aot" \
+    "$mmgc" tests/runtime/tiny.mmg --weights "$tmp/tiny.aot.st"
+
+# bench: the timing loop of bench/ on the compiled step
+check "program bench" "$tmp/tiny" bench --steps 3
+grep -qF "ms/step" "$tmp/out" && grep -qF "(aot, batch 16, 3 steps)" "$tmp/out" && ok || bad "bench output"
+
+# a setting that changes the step needs a new build; one that does not, not
+expect 1 "this program has no code for this step" "a --set that changes the step" \
+    "$tmp/tiny" train --data "$tmp/tiny-data" --set batch=8
+expect 2 "unknown command 'fit'" "unknown command" "$tmp/tiny" fit
+expect 2 "eval needs --checkpoint FILE" "eval without a checkpoint" "$tmp/tiny" eval
+
+# a portable CPU level builds and runs; one this CPU lacks stops cleanly
+check "--cpu=x86-64-v2 builds" "$mmgc" tests/runtime/tiny.mmg --aot --cpu=x86-64-v2 -o "$tmp/tiny2"
+check "--cpu=x86-64-v2 runs" "$tmp/tiny2" train --data "$tmp/tiny-data" --set max_epochs=1
+check "--cpu=x86-64-v4 builds" "$mmgc" tests/runtime/tiny.mmg --aot --cpu=x86-64-v4 -o "$tmp/tiny4"
+if grep -q avx512vl /proc/cpuinfo && grep -q avx512dq /proc/cpuinfo && grep -q avx512bw /proc/cpuinfo; then
+    check "--cpu=x86-64-v4 runs on an AVX-512 CPU" "$tmp/tiny4" --help
+else
+    expect 1 "this CPU lacks avx512f" "--cpu=x86-64-v4 on a CPU without AVX-512" "$tmp/tiny4" --help
+fi
+
+# bad --aot use
+expect 2 "--aot needs -o PROGRAM" "--aot without -o" "$mmgc" tests/runtime/tiny.mmg --aot
+expect 1 "unknown --cpu 'pentium' (expected native, x86-64" "unknown --cpu" \
+    "$mmgc" tests/runtime/tiny.mmg --aot --cpu=pentium -o "$tmp/x"
+[ ! -e "$tmp/x" ] && ok || bad "a failed --aot leaves a file behind"
+expect 2 "--cpu only makes sense with --aot" "--cpu without --aot" "$mmgc" tests/runtime/tiny.mmg --cpu=native
+
+# ---- the study's image model and a multimodal one, on small random data --------------
+"$make_data" "$tmp/img-data" 24 image:f32:1x28x28 digit:i64:10 || bad "make_data img"
+aot_vs_jit conv2net models/image_conv2net.mmg "$tmp/img-data" batch=8 max_epochs=2
+"$make_data" "$tmp/mm-data" 12 image:f32:1x28x28 audio:f32:1x8000 digit:i64:10 || bad "make_data mm"
+aot_vs_jit gated models/multimodal_gated.mmg "$tmp/mm-data" batch=4 max_epochs=1
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
