@@ -20,6 +20,7 @@
 #include "elaborate.h"
 #include "engine.h"
 #include "opt.h"
+#include "predict.h"
 #include "train.h"
 #include "util.h"
 
@@ -29,8 +30,11 @@ const EngineOps *const engine_backends[] = {&engine_aot, &engine_interp, NULL};
 enum { EXIT_PROGRAM_ERROR = 1, EXIT_USAGE = 2 };
 
 typedef struct {
-    const char *command; /* train, eval, bench */
+    const char *command; /* train, eval, predict, bench */
     int steps;           /* bench */
+    PredictInput *inputs; /* predict: --input NAME=FILE */
+    int ninputs;
+    const char *logits;  /* predict: -o FILE */
     RunOptions run;
     SetOption *sets;     /* the build's, then the command line's */
     int nsets;
@@ -46,13 +50,17 @@ static void usage(const char *prog, FILE *out) {
             "commands:\n"
             "  train     train with the model's protocol (validation split, early stopping, test metrics)\n"
             "  eval      test metrics of a checkpoint (--checkpoint F)\n"
+            "  predict   class and probability of each sample of --input NAME=FILE.npy (one per input);\n"
+            "            -o FILE.npy writes the logits\n"
             "  bench     the median time of a training step on random data (--steps N, default 20)\n"
             "\n"
             "options:\n"
             "  --data DIR           the data set (default: the model's 'data')\n"
             "  --save FILE          train: a safetensors checkpoint, rewritten every epoch\n"
             "  --resume FILE        train: continue from a checkpoint\n"
-            "  --checkpoint FILE    eval: the weights to evaluate (default: those baked in, if any)\n"
+            "  --checkpoint FILE    eval, predict: the weights (default: those baked in, if any)\n"
+            "  --input NAME=FILE    predict: the samples of model input NAME, [N, ...] .npy\n"
+            "  -o FILE              predict: write the logits [N, classes] as .npy\n"
             "  --report DIR         an HTML report\n"
             "  --log FILE.csv       one line per epoch (and FILE.jsonl)\n"
             "  --metrics-json FILE  the test metrics\n"
@@ -89,6 +97,7 @@ static const char *baked(char *err, size_t n) {
 /* Parses argv into a; 0, or -1 with a message (bad usage). */
 static int parse(int argc, char **argv, Args *a, char *err, size_t n) {
     a->sets = xcalloc((size_t)(argc + mmgc_aot_model.nsets + 1), sizeof *a->sets);
+    a->inputs = xcalloc((size_t)argc + 1, sizeof *a->inputs);
     for (int i = 0; i < mmgc_aot_model.nsets; i++) a->sets[a->nsets++].text = mmgc_aot_model.sets[i];
     RunOptions *r = &a->run;
     for (int i = 1; i < argc; i++) {
@@ -118,6 +127,15 @@ static int parse(int argc, char **argv, Args *a, char *err, size_t n) {
             }
         } else if (!strcmp(s, "--time")) {
             r->time = 1;
+        } else if (opt_is(s, "--input")) {
+            if (!(v = opt_value(argc, argv, &i, "--input", err, n))) return -1;
+            const char *eq = strchr(v, '=');
+            if (!eq || eq == v || !eq[1]) return snprintf(err, n, "--input needs NAME=FILE.npy, got '%s'", v), -1;
+            char *name = xstrdup(v);
+            name[eq - v] = 0;
+            a->inputs[a->ninputs++] = (PredictInput){name, eq + 1};
+        } else if (!strcmp(s, "-o")) {
+            if (!(a->logits = opt_value(argc, argv, &i, "-o", err, n))) return -1;
         } else if (opt_is(s, "--steps")) {
             if (!(v = opt_value(argc, argv, &i, "--steps", err, n))) return -1;
             if ((a->steps = atoi(v)) < 1) return snprintf(err, n, "--steps needs a positive number, got '%s'", v), -1;
@@ -127,18 +145,20 @@ static int parse(int argc, char **argv, Args *a, char *err, size_t n) {
         } else if (a->command) {
             snprintf(err, n, "more than one command ('%s' and '%s')", a->command, s);
             return -1;
-        } else if (!strcmp(s, "train") || !strcmp(s, "eval") || !strcmp(s, "bench")) {
+        } else if (!strcmp(s, "train") || !strcmp(s, "eval") || !strcmp(s, "predict") || !strcmp(s, "bench")) {
             a->command = s;
         } else {
-            snprintf(err, n, "unknown command '%s' (expected train, eval or bench)", s);
+            snprintf(err, n, "unknown command '%s' (expected train, eval, predict or bench)", s);
             return -1;
         }
     }
-    if (!a->command) return snprintf(err, n, "no command (train, eval or bench)"), -1;
-    if (!strcmp(a->command, "eval") && !r->checkpoint && mmgc_aot_model.weights && !(r->checkpoint = baked(err, n)))
-        return -1;
-    if (!strcmp(a->command, "eval") && !r->checkpoint)
-        return snprintf(err, n, "eval needs --checkpoint FILE (the weights to evaluate)"), -1;
+    if (!a->command) return snprintf(err, n, "no command (train, eval, predict or bench)"), -1;
+    int weighs = !strcmp(a->command, "eval") || !strcmp(a->command, "predict");
+    if (weighs && !r->checkpoint && mmgc_aot_model.weights && !(r->checkpoint = baked(err, n))) return -1;
+    if (weighs && !r->checkpoint)
+        return snprintf(err, n, "%s needs --checkpoint FILE (the weights; none are baked in)", a->command), -1;
+    if ((a->ninputs || a->logits) && strcmp(a->command, "predict"))
+        return snprintf(err, n, "--input and -o go with predict"), -1;
     if (r->resume_path && strcmp(a->command, "train")) return snprintf(err, n, "--resume only makes sense with train"), -1;
     r->engine = a->backend ? engine_find(a->backend) : engine_default();
     r->out = stdout;
@@ -157,9 +177,11 @@ static int run(Args *a) {
         status = m.cmdline_error ? EXIT_USAGE : EXIT_PROGRAM_ERROR;
     } else {
         char err[1024];
-        int rc = !strcmp(a->command, "train")  ? train_model(&m, &a->run, err, sizeof err)
-                 : !strcmp(a->command, "eval") ? eval_model(&m, &a->run, err, sizeof err)
-                 : bench_steps(&m, a->run.engine, a->steps ? a->steps : 20, stdout, err, sizeof err);
+        PredictOptions po = {a->run.checkpoint, a->inputs, a->ninputs, a->logits, a->run.engine, stdout};
+        int rc = !strcmp(a->command, "train")     ? train_model(&m, &a->run, err, sizeof err)
+                 : !strcmp(a->command, "eval")    ? eval_model(&m, &a->run, err, sizeof err)
+                 : !strcmp(a->command, "predict") ? predict_model(&m, &po, err, sizeof err)
+                                                  : bench_steps(&m, a->run.engine, a->steps ? a->steps : 20, stdout, err, sizeof err);
         if (rc == TRAIN_ERROR) {
             fprintf(stderr, "error: %s\n", err);
             status = EXIT_PROGRAM_ERROR;
@@ -191,10 +213,14 @@ int main(int argc, char **argv) {
     char err[512];
     if (parse(argc, argv, &a, err, sizeof err)) {
         fprintf(stderr, "%s: error: %s\nusage: %s COMMAND [options]; try '%s --help'\n", argv[0], err, argv[0], argv[0]);
+        for (int i = 0; i < a.ninputs; i++) free((char *)a.inputs[i].name);
+        free(a.inputs);
         free(a.sets);
         return EXIT_USAGE;
     }
     int status = run(&a);
+    for (int i = 0; i < a.ninputs; i++) free((char *)a.inputs[i].name);
+    free(a.inputs);
     free(a.sets);
     return status;
 }

@@ -73,10 +73,30 @@ check "mmgc --eval" "$mmgc" tests/runtime/tiny.mmg --eval --checkpoint "$tmp/tin
     --metrics-json "$tmp/e2.json"
 same "eval metrics, AOT vs JIT" "$tmp/e1.json" "$tmp/e2.json"
 
+# predict: the same lines and logits as mmgc --predict, for any sample count
+"$make_data" "$tmp/p7" 7 x:f32:8 || bad "make_data p7"
+"$make_data" "$tmp/p1" 1 x:f32:8 || bad "make_data p1"
+for n in 7 1; do
+    check "program predict ($n)" "$tmp/tiny" predict --checkpoint "$tmp/tiny.aot.st" --input x="$tmp/p$n/x_train.npy" \
+        -o "$tmp/l$n.aot.npy"
+    cp "$tmp/out" "$tmp/p$n.aot.txt"
+    check "mmgc --predict ($n)" "$mmgc" tests/runtime/tiny.mmg --predict --checkpoint "$tmp/tiny.aot.st" \
+        --input x="$tmp/p$n/x_train.npy" -o "$tmp/l$n.jit.npy"
+    same "predicted lines ($n)" "$tmp/p$n.aot.txt" "$tmp/out"
+    same "logits ($n)" "$tmp/l$n.aot.npy" "$tmp/l$n.jit.npy"
+done
+[ "$(wc -l <"$tmp/p7.aot.txt")" -eq 7 ] && ok || bad "predict prints a line per sample"
+"$make_data" "$tmp/bad" 5 x:f32:9 || bad "make_data bad"
+expect 1 "$tmp/bad/x_train.npy" "predict with a wrong input shape" \
+    "$tmp/tiny" predict --checkpoint "$tmp/tiny.aot.st" --input x="$tmp/bad/x_train.npy"
+
 # weights baked in: eval needs no checkpoint file, even alone
 check "--weights bakes a checkpoint" "$mmgc" tests/runtime/tiny.mmg --aot -o "$tmp/alone/baked" --weights "$tmp/tiny.aot.st"
 (cd "$tmp/alone" && ./baked eval --data "$tmp/tiny-data" --metrics-json "$tmp/e3.json" >"$tmp/out" 2>&1) && ok || bad "baked eval"
 same "eval with baked weights" "$tmp/e3.json" "$tmp/e1.json"
+(cd "$tmp/alone" && ./baked predict --input x="$tmp/p7/x_train.npy" -o "$tmp/l7.baked.npy" >/dev/null 2>&1) && ok || bad "baked predict"
+same "predict with baked weights" "$tmp/l7.baked.npy" "$tmp/l7.aot.npy"
+expect 2 "predict needs --checkpoint FILE" "predict without weights" "$tmp/tiny" predict --input x="$tmp/p7/x_train.npy"
 expect 1 "--weights $tmp/tiny.aot.st: no tensor 'conv2net." "--weights of another model" \
     "$mmgc" models/image_conv2net.mmg --aot -o "$tmp/y" --weights "$tmp/tiny.aot.st"
 expect 2 "--weights only makes sense with --aot" "--weights without --aot" \
@@ -90,7 +110,7 @@ grep -qF "ms/step" "$tmp/out" && grep -qF "(aot, batch 16, 3 steps)" "$tmp/out" 
 expect 1 "this program has no code for this step" "a --set that changes the step" \
     "$tmp/tiny" train --data "$tmp/tiny-data" --set batch=8
 expect 2 "unknown command 'fit'" "unknown command" "$tmp/tiny" fit
-expect 2 "eval needs --checkpoint FILE" "eval without a checkpoint" "$tmp/tiny" eval
+expect 2 "eval needs --checkpoint FILE (the weights; none are baked in)" "eval without a checkpoint" "$tmp/tiny" eval
 
 # a portable CPU level builds and runs; one this CPU lacks stops cleanly
 check "--cpu=x86-64-v2 builds" "$mmgc" tests/runtime/tiny.mmg --aot --cpu=x86-64-v2 -o "$tmp/tiny2"
