@@ -45,12 +45,12 @@ DataTensor dataset_tensor(const Elaborated *m, const ModelIO *io, int is_label) 
 
 /* Adds the tensors of one list of model inputs or labels and loads them. */
 static int load_all(Dataset *d, const char *dir, const Elaborated *m, const ModelIO *io, int nio, int labels,
-                    char *err, size_t n) {
+                    int first_split, char *err, size_t n) {
     for (int i = 0; i < nio; i++) {
         DataTensor *t = &d->t[d->n++];
         const Shape *s = &m->graph->nodes[io[i].node].type.shape;
         *t = dataset_tensor(m, &io[i], labels);
-        for (int split = 0; split < 2; split++) {
+        for (int split = first_split; split < 2; split++) {
             char path[1024];
             snprintf(path, sizeof path, "%s/%s_%s.npy", dir, t->name, split_name[split]);
             if (dataset_read(t, path, split, s, err, n)) return -1;
@@ -60,8 +60,8 @@ static int load_all(Dataset *d, const char *dir, const Elaborated *m, const Mode
 }
 
 /* All tensors of a split have one sample count; labels are in range. */
-static int check_counts(Dataset *d, const char *dir, char *err, size_t n) {
-    for (int split = 0; split < 2; split++) {
+static int check_counts(Dataset *d, const char *dir, int first_split, char *err, size_t n) {
+    for (int split = first_split; split < 2; split++) {
         d->count[split] = d->t[0].split[split].shape[0];
         for (int i = 1; i < d->n; i++)
             if (d->t[i].split[split].shape[0] != d->count[split]) {
@@ -81,14 +81,14 @@ static int check_counts(Dataset *d, const char *dir, char *err, size_t n) {
                 }
         }
     }
-    if (d->count[SPLIT_TRAIN] == 0) {
+    if (first_split == SPLIT_TRAIN && d->count[SPLIT_TRAIN] == 0) {
         snprintf(err, n, "%s: the training split has no samples", dir);
         return -1;
     }
     return 0;
 }
 
-int dataset_load(Dataset *d, const char *dir, const Elaborated *m, char *err, size_t n) {
+int dataset_load(Dataset *d, const char *dir, const Elaborated *m, int with_train, char *err, size_t n) {
     memset(d, 0, sizeof *d);
     d->t = xcalloc((size_t)(m->ninputs + m->nlabels + 1), sizeof *d->t);
     int logits = ir_output(m->graph, IR_LOGITS);
@@ -100,9 +100,11 @@ int dataset_load(Dataset *d, const char *dir, const Elaborated *m, char *err, si
         snprintf(err, n, "the model declares no inputs or labels to read from %s", dir);
         return -1;
     }
-    if (load_all(d, dir, m, m->inputs, m->ninputs, 0, err, n) || load_all(d, dir, m, m->labels, m->nlabels, 1, err, n))
+    int first = with_train ? SPLIT_TRAIN : SPLIT_TEST;
+    if (load_all(d, dir, m, m->inputs, m->ninputs, 0, first, err, n) ||
+        load_all(d, dir, m, m->labels, m->nlabels, 1, first, err, n))
         return -1;
-    return check_counts(d, dir, err, n);
+    return check_counts(d, dir, first, err, n);
 }
 
 void dataset_free(Dataset *d) {

@@ -32,9 +32,10 @@ typedef struct {
 
 enum { SPLIT_TRAIN = 0, SPLIT_TEST = 1 };
 
-/* Loads and checks every file the model needs from dir. Returns 0, or -1
- * with a message naming the file and what is wrong. */
-int dataset_load(Dataset *d, const char *dir, const Elaborated *m, char *err, size_t errlen);
+/* Loads and checks every file the model needs from dir: both splits, or
+ * without with_train only the test split (evaluation needs no more).
+ * Returns 0, or -1 with a message naming the file and what is wrong. */
+int dataset_load(Dataset *d, const char *dir, const Elaborated *m, int with_train, char *err, size_t errlen);
 void dataset_free(Dataset *d);
 
 /* The tensor of a model input (or label, is_label) with nothing read yet. */

@@ -39,12 +39,14 @@ double session_now(void) {
 
 /* Cuts the validation split from train: the first val_split of a seeded
  * permutation validates, the rest trains. */
+/* The validation and fit samples of the training split (none when only
+ * evaluating), and the test samples. */
 static void split(Session *s) {
     int64_t n = s->data.count[SPLIT_TRAIN];
     int64_t *perm = xmalloc((size_t)n * sizeof *perm);
     dataset_permutation(perm, n, s->seed, STREAM_SPLIT);
     s->nval = (int64_t)llround(s->m->train.val_split * (double)n);
-    if (s->nval >= n) s->nval = n - 1;
+    if (s->nval >= n) s->nval = n > 0 ? n - 1 : 0;
     s->nfit = n - s->nval;
     s->val = xmalloc((size_t)(s->nval + 1) * sizeof *s->val);
     s->fit = xmalloc((size_t)s->nfit * sizeof *s->fit);
@@ -97,7 +99,7 @@ int session_open(Session *s, const Elaborated *m, const RunOptions *o, int train
         return -1;
     }
     double t0 = session_now();
-    if (dataset_load(&s->data, dir, m, err, n)) return -1;
+    if (dataset_load(&s->data, dir, m, training, err, n)) return -1;
     s->time_load = session_now() - t0;
     split(s);
     t0 = session_now();

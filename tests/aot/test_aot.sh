@@ -72,6 +72,12 @@ check "program eval" "$tmp/tiny" eval --checkpoint "$tmp/tiny.aot.st" --data "$t
 check "mmgc --eval" "$mmgc" tests/runtime/tiny.mmg --eval --checkpoint "$tmp/tiny.aot.st" --data "$tmp/tiny-data" \
     --metrics-json "$tmp/e2.json"
 same "eval metrics, AOT vs JIT" "$tmp/e1.json" "$tmp/e2.json"
+# evaluation needs only the test split's files
+mkdir "$tmp/test-only"
+cp "$tmp/tiny-data/x_test.npy" "$tmp/tiny-data/y_test.npy" "$tmp/test-only/"
+check "program eval with the test split only" "$tmp/tiny" eval --checkpoint "$tmp/tiny.aot.st" --data "$tmp/test-only" \
+    --metrics-json "$tmp/e4.json"
+same "eval on the test split alone" "$tmp/e4.json" "$tmp/e1.json"
 
 # predict: the same lines and logits as mmgc --predict, for any sample count
 "$make_data" "$tmp/p7" 7 x:f32:8 || bad "make_data p7"

@@ -412,14 +412,14 @@ static void test_bad_data(void) {
     compile_file(&c, "tests/runtime/tiny.mmg", NULL, 0);
     Dataset d;
     char want[700];
-    CU_ASSERT_EQUAL(dataset_load(&d, dir, &c.model, err, sizeof err), -1);
+    CU_ASSERT_EQUAL(dataset_load(&d, dir, &c.model, 1, err, sizeof err), -1);
     snprintf(want, sizeof want, "%s/x_train.npy: cannot open: No such file or directory", dir);
     CU_ASSERT_STRING_EQUAL(err, want);
     dataset_free(&d);
     float x[2 * 7] = {0};
     int64_t s27[2] = {2, 7}, s28[2] = {2, 8}, s2[1] = {2}, y[2] = {0, 3};
     write_npy(dir, "x_train.npy", 'f', 2, s27, x);
-    CU_ASSERT_EQUAL(dataset_load(&d, dir, &c.model, err, sizeof err), -1);
+    CU_ASSERT_EQUAL(dataset_load(&d, dir, &c.model, 1, err, sizeof err), -1);
     snprintf(want, sizeof want,
              "%s/x_train.npy: shape [2, 7] does not match the model's input 'x' ([-1, 8], any sample count)", dir);
     CU_ASSERT_STRING_EQUAL(err, want);
@@ -430,14 +430,14 @@ static void test_bad_data(void) {
     write_npy(dir, "x_test.npy", 'f', 2, s28, x8);
     write_npy(dir, "y_train.npy", 'f', 1, s2, y_float);
     write_npy(dir, "y_test.npy", 'f', 1, s2, y_float);
-    CU_ASSERT_EQUAL(dataset_load(&d, dir, &c.model, err, sizeof err), -1);
+    CU_ASSERT_EQUAL(dataset_load(&d, dir, &c.model, 1, err, sizeof err), -1);
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "/y_train.npy: as labels (int64): "));
     dataset_free(&d);
     write_npy(dir, "x_train.npy", 'f', 2, s28, x8);
     write_npy(dir, "x_test.npy", 'f', 2, s28, x8);
     write_npy(dir, "y_train.npy", 'l', 1, s2, y);
     write_npy(dir, "y_test.npy", 'l', 1, s2, y);
-    CU_ASSERT_EQUAL(dataset_load(&d, dir, &c.model, err, sizeof err), -1);
+    CU_ASSERT_EQUAL(dataset_load(&d, dir, &c.model, 1, err, sizeof err), -1);
     snprintf(want, sizeof want, "%s/y_train.npy: label 3 of sample 1 is out of range for 3 classes", dir);
     CU_ASSERT_STRING_EQUAL(err, want);
     dataset_free(&d);
