@@ -199,6 +199,8 @@ Import *ast_import(Arena *a, Loc loc, const char *path);
 void ast_print_module(const Module *m, const char *path, FILE *out);
 /* Prints an expression in .mmg syntax. */
 void ast_print_expr(const Expr *e, FILE *out);
+/* Prints a shape pattern as written: "[B, 2 * n] i64". */
+void ast_print_pattern(const Pattern *p, FILE *out);
 const char *ast_block_kind_name(BlockKind k);
 const char *ast_type_name(TypeKind t);
 

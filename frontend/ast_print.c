@@ -69,7 +69,7 @@ static void print_expr(const Expr *e, FILE *out, int outer) {
 
 void ast_print_expr(const Expr *e, FILE *out) { print_expr(e, out, 0); }
 
-static void print_pattern(const Pattern *p, FILE *out) {
+void ast_print_pattern(const Pattern *p, FILE *out) {
     fputc('[', out);
     for (int i = 0; i < p->dims.n; i++) {
         if (i) fputs(", ", out);
@@ -96,7 +96,7 @@ static void print_stmts(const List *l, int indent, FILE *out) {
         case ST_PARAM:
         case ST_STATE:
             fprintf(out, "%s %s: ", s->kind == ST_PARAM ? "param" : "state", s->name);
-            print_pattern(s->pattern, out);
+            ast_print_pattern(s->pattern, out);
             fputs(" = ", out);
             break;
         case ST_UPDATE: fprintf(out, "update %s = ", s->name); break;
@@ -122,7 +122,7 @@ static void print_block(const BlockDef *b, FILE *out) {
     for (int i = 0; i < b->params.n; i++) {
         const ParamDecl *p = b->params.items[i];
         fprintf(out, "    arg %s: ", p->name);
-        if (p->type == TY_TENSOR) print_pattern(p->pattern, out);
+        if (p->type == TY_TENSOR) ast_print_pattern(p->pattern, out);
         else fputs(ast_type_name(p->type), out);
         if (p->dflt) {
             fputs(" = ", out);
@@ -134,7 +134,7 @@ static void print_block(const BlockDef *b, FILE *out) {
         fputs("    result ", out);
         for (int i = 0; i < b->results.n; i++) {
             if (i) fputs(", ", out);
-            print_pattern(b->results.items[i], out);
+            ast_print_pattern(b->results.items[i], out);
         }
         fputc('\n', out);
     }
@@ -145,7 +145,7 @@ static void print_decls(const char *what, const List *l, FILE *out) {
     for (int i = 0; i < l->n; i++) {
         const Decl *d = l->items[i];
         fprintf(out, "    %s %s: ", what, d->name);
-        print_pattern(d->pattern, out);
+        ast_print_pattern(d->pattern, out);
         fputc('\n', out);
     }
 }

@@ -109,6 +109,8 @@ typedef struct {
     int nbindings, nrunning;
     Scope shared;      /* full path -> param made beneath an instance:
                           every call of the instance finds them again  */
+    int **dist;        /* per source, lazily: import distances (elab_distances) */
+    int ndist;         /* sources when dist was made */
     const BlockDef **calls; /* the blocks being called, outermost first */
     int ncalls, callcap;
     int depth;         /* evaluations in progress (C recursion depth)  */
@@ -132,6 +134,9 @@ void elab_name_value(Elab *E, Frame *f, const char *name, Value v);
 /* Binds each name to the matching item of a list of as many values
  * (`e, l = f(x)`); anything else is an error and binds them to nothing. */
 void elab_unpack(Elab *E, Frame *f, const List *names, Value v, Loc loc);
+/* How many imports away each module is from module `from` (-1: not
+ * visible), computed once per module and elaboration. */
+const int *elab_distances(Elab *E, int from);
 /* Evaluates an expression in frame f. */
 Value elab_eval(Elab *E, Frame *f, const Expr *e);
 /* Describes a value for messages: "a tensor f32[64, 128]", "block 'concat'". */

@@ -133,6 +133,19 @@ static double num(const Value *v) { return v->kind == V_INT ? (double)v->i : v->
 
 /* ---- names ----------------------------------------------------------------- */
 
+const int *elab_distances(Elab *E, int from) {
+    Program *p = E->prog;
+    if (!E->dist || E->ndist != p->nmodules) { /* (sources are only added before evaluation starts) */
+        E->dist = arena_alloc(E->arena, (size_t)(p->nmodules + 1) * sizeof *E->dist);
+        E->ndist = p->nmodules;
+    }
+    if (!E->dist[from]) {
+        E->dist[from] = arena_alloc(E->arena, (size_t)(p->nmodules + 1) * sizeof **E->dist);
+        program_distances(p, from, E->dist[from]);
+    }
+    return E->dist[from];
+}
+
 /* The block `name` as seen from module `from`: the nearest definition wins
  * (the file's own, then those of the files it imports, then theirs, ...),
  * so a user's `softmax` shadows the library's in the user's file while the
@@ -140,8 +153,7 @@ static double num(const Value *v) { return v->kind == V_INT ? (double)v->i : v->
  * at loc, and *ambiguous set. */
 static const BlockDef *find_block(Elab *E, int from, const char *name, int *file, Loc loc, int *ambiguous) {
     Program *p = E->prog;
-    int *dist = xmalloc((size_t)(p->nmodules + 1) * sizeof *dist);
-    program_distances(p, from, dist);
+    const int *dist = elab_distances(E, from);
     const BlockDef *best = NULL, *tie = NULL;
     int best_d = -1, tie_file = -1;
     *file = -1;
@@ -156,7 +168,6 @@ static const BlockDef *find_block(Elab *E, int from, const char *name, int *file
             break;
         }
     }
-    free(dist);
     *ambiguous = tie != NULL;
     if (tie) {
         diag_error(E->diag, loc, "'%s' is ambiguous: %s and %s both define it, at the same distance through imports",

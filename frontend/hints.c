@@ -72,8 +72,9 @@ void hint_unknown_name(Elab *E, Frame *f, const char *name, Loc loc) {
     for (Scope *s = f->scope; s; s = s->parent)
         for (Binding *b = s->head; b; b = b->next) consider(name, b->name, &best, &best_d);
     Program *p = E->prog;
+    const int *dist = elab_distances(E, f->file);
     for (int m = 0; m < p->nmodules; m++) {
-        if (!p->modules[m] || !program_sees(p, f->file, m)) continue;
+        if (!p->modules[m] || dist[m] < 0) continue;
         const List *bl = &p->modules[m]->blocks;
         for (int i = 0; i < bl->n; i++) consider(name, ((BlockDef *)bl->items[i])->name, &best, &best_d);
     }

@@ -27,13 +27,7 @@ const char *elab_pattern_text(Elab *E, const Pattern *p) {
     char *buf = NULL;
     size_t len = 0;
     FILE *m = open_memstream(&buf, &len);
-    fputc('[', m);
-    for (int i = 0; i < p->dims.n; i++) {
-        if (i) fputs(", ", m);
-        ast_print_expr(p->dims.items[i], m);
-    }
-    fputc(']', m);
-    if (p->dtype) fprintf(m, " %s", p->dtype);
+    ast_print_pattern(p, m);
     fclose(m);
     const char *s = arena_strdup(E->arena, buf);
     free(buf);

@@ -23,6 +23,7 @@
 #include "checkpoint.h"
 #include "aot_object.h"
 #include "rng.h"
+#include "summary.h"
 #include "train.h"
 #include "util.h"
 
@@ -43,11 +44,10 @@ static char *about(const Program *p, const Elaborated *m, const AotBuildOptions 
     char *buf = NULL, t[128];
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
-    uint64_t h = 0xcbf29ce484222325u; /* the sources, FNV-1a */
+    uint64_t h = 0; /* the sources: their hashes, combined in load order */
     for (int i = 0; i < p->nmodules; i++)
-        if (p->modules[i])
-            for (const char *c = p->src.files[i].text; *c; c++) h = (h ^ (unsigned char)*c) * 0x100000001b3u;
-    fprintf(f, "%s: model '%s', compiled by mmgc %s from %s (sources %016llx)\n", o->output, m->model, MMGC_VERSION,
+        if (p->modules[i]) h = h * 0x100000001b3u ^ rng_hash(p->src.files[i].text);
+    fprintf(f, "model '%s', compiled by mmgc %s from %s (sources %016llx)\n", m->model, MMGC_VERSION,
             p->src.files[p->main_file].path, (unsigned long long)h);
     fprintf(f, "  inputs:");
     for (int i = 0; i < m->ninputs; i++)
@@ -55,9 +55,7 @@ static char *about(const Program *p, const Elaborated *m, const AotBuildOptions 
     fprintf(f, "\n  labels:");
     for (int i = 0; i < m->nlabels; i++)
         fprintf(f, " %s %s", m->labels[i].name, ir_type_str(&m->graph->nodes[m->labels[i].node].type, t, sizeof t));
-    long long params = 0;
-    for (int i = 0; i < m->graph->nnodes; i++)
-        if (m->graph->nodes[i].op == OP_PARAM) params += ir_numel(&m->graph->nodes[i].type.shape);
+    long long params = summary_param_count(m->graph);
     const TrainSettings *s = &m->train;
     static const char *opt[] = {"sgd", "momentum", "adam", "adamw"};
     fprintf(f, "%s\n  parameters: %lld\n", m->nlabels ? "" : " (none)", params);

@@ -97,7 +97,7 @@ static void print_predictions(FILE *f, const float *logits, int64_t N, int c) {
 }
 
 int predict_model(const Elaborated *m, const PredictOptions *o, char *err, size_t n) {
-    int logits = ir_output(m->graph, "logits");
+    int logits = ir_output(m->graph, IR_LOGITS);
     if (logits < 0) {
         snprintf(err, n, "model '%s' has no logits (it binds only a loss), so there is nothing to predict", m->model);
         return -1;
