@@ -105,6 +105,12 @@ int ir_output(const Graph *g, const char *name) {
     return -1;
 }
 
+int ir_input(const Graph *g, const char *name) {
+    for (int i = 0; name && i < g->nnodes; i++)
+        if (g->nodes[i].op == OP_INPUT && g->nodes[i].name && !strcmp(g->nodes[i].name, name)) return i;
+    return -1;
+}
+
 /* The op printed as name, or OP_COUNT. */
 Op ir_op_by_name(const char *name) {
     for (int i = 0; name && i < OP_COUNT; i++)

@@ -153,6 +153,8 @@ const char *ir_intern(Graph *g, const char *s);
 void ir_add_output(Graph *g, const char *name, int node);
 /* Returns the node id of the named output, or -1. */
 int ir_output(const Graph *g, const char *name);
+/* Returns the node id of the INPUT named name, or -1. */
+int ir_input(const Graph *g, const char *name);
 /* The training step's updates (passes/optimizer.c): pairs each output
  * "update:X" (node src[i]) with the PARAM or STATE X (node dst[i]) of the
  * same type. src and dst hold g->nouts entries. Returns the number of

@@ -39,16 +39,20 @@ static void put_string(FILE *f, const char *s) {
     fputc('"', f);
 }
 
+uint64_t aot_sources_hash(const Program *p) {
+    uint64_t h = 0;
+    for (int i = 0; i < p->nmodules; i++)
+        if (p->modules[i]) h = h * 0x100000001b3u ^ rng_hash(p->src.files[i].text);
+    return h;
+}
+
 /* What --help says of the model. */
 static char *about(const Program *p, const Elaborated *m, const AotBuildOptions *o, const char *features) {
     char *buf = NULL, t[128];
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
-    uint64_t h = 0; /* the sources: their hashes, combined in load order */
-    for (int i = 0; i < p->nmodules; i++)
-        if (p->modules[i]) h = h * 0x100000001b3u ^ rng_hash(p->src.files[i].text);
     fprintf(f, "model '%s', compiled by mmgc %s from %s (sources %016llx)\n", m->model, MMGC_VERSION,
-            p->src.files[p->main_file].path, (unsigned long long)h);
+            p->src.files[p->main_file].path, (unsigned long long)aot_sources_hash(p));
     fprintf(f, "  inputs:");
     for (int i = 0; i < m->ninputs; i++)
         fprintf(f, " %s %s", m->inputs[i].name, ir_type_str(&m->graph->nodes[m->inputs[i].node].type, t, sizeof t));
@@ -162,19 +166,40 @@ static int write_model_c(const char *path, const Program *p, const Elaborated *m
     return 0;
 }
 
-/* Runs the C compiler; its messages go to stderr. */
-static int link_program(const char *dir, int nsteps, int weights, const char *out, char *err, size_t n) {
+/* The C compiler: $CC, or the build's default. */
+static const char *c_compiler(void) {
+    const char *cc = getenv("CC");
+    return cc && *cc ? cc : MMGC_AOT_CC;
+}
+
+/* Runs a shell command; its messages go to stderr. 0, or -1 naming what failed. */
+static int run(const char *cmd, const char *what, char *err, size_t n) {
+    int rc = system(cmd);
+    if (rc != 0) return snprintf(err, n, "%s failed (exit status %d)", what, WIFEXITED(rc) ? WEXITSTATUS(rc) : rc), -1;
+    return 0;
+}
+
+/* Compiles and links the build directory's files into out: a program, or
+ * (object) one relocatable object whose only globals are the API's. */
+static int link_output(const char *dir, int nsteps, int weights, int object, const char *out, char *err, size_t n) {
+    const char *cc = c_compiler();
     char cmd[8192];
-    int at = snprintf(cmd, sizeof cmd, "%s %s -O1 -o '%s' '%s/model.c'", MMGC_AOT_CC, MMGC_AOT_FLAGS, out, dir);
+    snprintf(cmd, sizeof cmd, "%s --version >/dev/null 2>&1", cc);
+    if (strchr(cc, '\'') || system(cmd) != 0)
+        return snprintf(err, n, "%s needs a C compiler and linker ('%s' did not run): install build-essential "
+                                "(scripts/install-deps.sh does), or name one in $CC",
+                        object ? "--emit=obj" : "--aot", cc), -1;
+    int at = snprintf(cmd, sizeof cmd, "%s %s -O1 %s -o '%s' '%s/model.c'", cc, MMGC_AOT_FLAGS,
+                      object ? "-r -nostdlib -Wl,-u,mmgc_model_create" : "", out, dir);
     for (int i = 0; i < nsteps; i++) at += snprintf(cmd + at, sizeof cmd - (size_t)at, " '%s/step%d.o'", dir, i);
     if (weights) at += snprintf(cmd + at, sizeof cmd - (size_t)at, " '%s/weights.s'", dir);
-    snprintf(cmd + at, sizeof cmd - (size_t)at, " %s", MMGC_AOT_LINK);
-    if (system(MMGC_AOT_CC " --version >/dev/null 2>&1") != 0)
-        return snprintf(err, n, "--aot needs a C compiler and linker ('%s' did not run): install build-essential "
-                                "(scripts/install-deps.sh does)", MMGC_AOT_CC), -1;
-    int rc = system(cmd);
-    if (rc != 0) return snprintf(err, n, "linking the program failed (%s exited with %d)", MMGC_AOT_CC, WEXITSTATUS(rc)), -1;
-    return 0;
+    snprintf(cmd + at, sizeof cmd - (size_t)at, " %s", object ? MMGC_AOT_LIB_LINK : MMGC_AOT_LINK);
+    if (run(cmd, object ? "compiling the object" : "linking the program", err, n)) return -1;
+    if (!object) return 0;
+    /* everything but the API (mmgc_model.h: mmgc_model_*) becomes local, so the runtime's names cannot
+       clash with the program's */
+    snprintf(cmd, sizeof cmd, "objcopy --wildcard -G 'mmgc_model_*' '%s'", out);
+    return run(cmd, "objcopy (binutils)", err, n);
 }
 
 /* Removes the build directory's files and itself. */
@@ -219,7 +244,7 @@ int aot_build(const Program *p, const Elaborated *m, const AotBuildOptions *o, c
     snprintf(path, sizeof path, "%s/model.c", dir);
     if (!rc) rc = write_model_c(path, p, m, o, fp, scratch, NSTEPS, features, weights_size, err, n);
     snprintf(partial, sizeof partial, "%s.partial", o->output);
-    if (!rc) rc = link_program(dir, NSTEPS, o->weights != NULL, partial, err, n);
+    if (!rc) rc = link_output(dir, NSTEPS, o->weights != NULL, o->object, partial, err, n);
     if (!rc && rename(partial, o->output)) {
         snprintf(err, n, "cannot write '%s': %s", o->output, strerror(errno));
         rc = -1;

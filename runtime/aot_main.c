@@ -6,15 +6,13 @@
  * `eval`. The steps are the object code linked in (engine_aot); the
  * interpreter stays available. The program links no LLVM.
  */
-#define _GNU_SOURCE /* memfd_create */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include "aot.h"
 #include "aot_cpu.h"
+#include "aot_weights.h"
 #include "bench_step.h"
 #include "blas.h"
 #include "elaborate.h"
@@ -74,24 +72,11 @@ static void usage(const char *prog, FILE *out) {
             prog);
 }
 
-/* The weights baked in, as a file only this process sees (an anonymous
- * memory file, by its /proc path); NULL with a message. */
+/* The weights baked in, as a file only this process sees; NULL with a
+ * message. The file stays open while the program runs. */
 static const char *baked(char *err, size_t n) {
     static char path[64];
-    int fd = memfd_create("weights", 0);
-    const unsigned char *p = mmgc_aot_model.weights;
-    int64_t left = mmgc_aot_model.weights_size;
-    while (fd >= 0 && left > 0) {
-        ssize_t w = write(fd, p, (size_t)left);
-        if (w <= 0) break;
-        p += w, left -= w;
-    }
-    if (fd < 0 || left > 0) {
-        snprintf(err, n, "cannot hold the baked weights in memory");
-        return NULL;
-    }
-    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
-    return path;
+    return aot_weights_open(path, sizeof path, err, n) < 0 ? NULL : path;
 }
 
 /* Parses argv into a; 0, or -1 with a message (bad usage). */

@@ -51,6 +51,10 @@ void cli_usage(FILE *out) {
           "                       the planned peak and the sum without reuse\n"
           "  --emit=llvm          print the LLVM IR the llvm backend compiles (optimized)\n"
           "  --emit=asm           print the host assembly the llvm backend compiles\n"
+          "  --emit=obj           compile the model into an object file (-o model.o) that a C\n"
+          "                       program links to predict and train (takes --cpu, --weights)\n"
+          "  --emit=header        print the C header of that object: the model's constants\n"
+          "                       and its API (create, predict, train_step, load, save)\n"
           "  --stage=forward|train  the graph to emit: the forward pass (default) or the\n"
           "                       whole training step (forward, loss, backward, update)\n"
           "  --dump-after=PASS    print the graph after a pass of the training pipeline\n"
@@ -67,8 +71,10 @@ void cli_usage(FILE *out) {
           "  --version            print the version\n"
           "  --aot                compile the model into a standalone program (-o PROGRAM) that trains,\n"
           "                       evaluates and predicts without LLVM, mmgc or .mmg files (PROGRAM --help)\n"
-          "  --cpu=CPU            --aot: native (default) or x86-64, x86-64-v2, x86-64-v3, x86-64-v4\n"
-          "  --weights FILE       --aot: bake a checkpoint's weights into the program\n"
+          "  --cpu=CPU            --aot, --emit=obj: native (default) or x86-64, x86-64-v2, x86-64-v3,\n"
+          "                       x86-64-v4\n"
+          "  --weights FILE       --aot, --emit=obj: bake a checkpoint's weights into the program\n"
+          "  (--aot and --emit=obj run the C compiler: $CC, or cc)\n"
           "  -h, --help           print this help\n"
           "\n"
           "exit status: 0 success, 1 an error in the program, 2 bad command-line use\n",
@@ -136,8 +142,10 @@ int cli_parse(int argc, char **argv, Options *o, char *err, size_t n) {
             else if (!strcmp(v, "memplan")) o->emit = EMIT_MEMPLAN;
             else if (!strcmp(v, "llvm")) o->emit = EMIT_LLVM;
             else if (!strcmp(v, "asm")) o->emit = EMIT_ASM;
+            else if (!strcmp(v, "obj")) o->emit = EMIT_OBJ;
+            else if (!strcmp(v, "header")) o->emit = EMIT_HEADER;
             else {
-                snprintf(err, n, "unknown --emit kind '%s' (expected ast, ir, dot, kernels, memplan, llvm or asm)", v);
+                snprintf(err, n, "unknown --emit kind '%s' (expected ast, ir, dot, kernels, memplan, llvm, asm, obj or header)", v);
                 return -1;
             }
         } else if (opt_is(a, "--stage")) {
@@ -192,8 +200,16 @@ int cli_parse(int argc, char **argv, Options *o, char *err, size_t n) {
         snprintf(err, n, "--aot needs -o PROGRAM (where to write the program)");
         return -1;
     }
-    if ((o->cpu || o->weights) && !o->aot) {
-        snprintf(err, n, "%s only makes sense with --aot", o->cpu ? "--cpu" : "--weights");
+    if (o->emit == EMIT_OBJ && !o->output) {
+        snprintf(err, n, "--emit=obj needs -o FILE.o (where to write the object)");
+        return -1;
+    }
+    if ((o->emit == EMIT_OBJ || o->emit == EMIT_HEADER) && (o->train || o->eval || o->predict)) {
+        snprintf(err, n, "--emit=%s does not go with --train, --eval or --predict", o->emit == EMIT_OBJ ? "obj" : "header");
+        return -1;
+    }
+    if ((o->cpu || o->weights) && !o->aot && o->emit != EMIT_OBJ) {
+        snprintf(err, n, "%s only makes sense with --aot or --emit=obj", o->cpu ? "--cpu" : "--weights");
         return -1;
     }
     if (o->train + o->eval + o->predict > 1) {

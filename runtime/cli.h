@@ -7,7 +7,7 @@
 #include "elaborate.h"
 #include "predict.h"
 
-typedef enum { EMIT_NONE, EMIT_AST, EMIT_IR, EMIT_DOT, EMIT_KERNELS, EMIT_MEMPLAN, EMIT_LLVM, EMIT_ASM } EmitKind;
+typedef enum { EMIT_NONE, EMIT_AST, EMIT_IR, EMIT_DOT, EMIT_KERNELS, EMIT_MEMPLAN, EMIT_LLVM, EMIT_ASM, EMIT_OBJ, EMIT_HEADER } EmitKind;
 
 typedef struct {
     const char *file;     /* the .mmg file                    */

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "aot_build.h"
+#include "aot_header.h"
 #include "cli.h"
 #include "elaborate.h"
 #include "fusion.h"
@@ -44,9 +45,15 @@ static int emit(const Options *o, Program *p, const Elaborated *m, FILE *out, ch
     case EMIT_LLVM: case EMIT_ASM:
         if (llvm_emit(m->graph, o->emit == EMIT_ASM, out, err, errlen)) return -1;
         break;
+    case EMIT_HEADER: {
+        AotBuildOptions ao = {NULL, NULL, o->model, o->sets, o->nsets, NULL, 1};
+        aot_header_write(p, m, &ao, out);
+        break;
+    }
+    case EMIT_OBJ: break; /* aot_build */
     case EMIT_NONE: summary_print(m, out); break;
     }
-    if (o->summary && o->emit != EMIT_NONE && o->emit != EMIT_AST) summary_print(m, out);
+    if (o->summary && o->emit != EMIT_NONE && o->emit != EMIT_AST && o->emit != EMIT_HEADER) summary_print(m, out);
     return 0;
 }
 
@@ -89,8 +96,9 @@ static int run(const Options *o) {
             print_llvm_times(o, stdout);
         goto done;
     }
-    if (o->aot) {
-        AotBuildOptions ao = {o->output, o->cpu ? o->cpu : "native", o->model, o->sets, o->nsets, o->weights};
+    if (o->aot || o->emit == EMIT_OBJ) {
+        AotBuildOptions ao = {o->output,   o->cpu ? o->cpu : "native", o->model, o->sets, o->nsets,
+                              o->weights, o->emit == EMIT_OBJ};
         char err[1024];
         if (aot_build(&p, &m, &ao, err, sizeof err)) {
             fprintf(stderr, "mmgc: error: %s\n", err);

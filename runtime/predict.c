@@ -62,10 +62,9 @@ static int read_inputs(Dataset *d, const Elaborated *m, const PredictOptions *o,
     return 0;
 }
 
-/* Runs the evaluation engine over all samples; their logits into out [N, c]. */
-static int run_batches(const Dataset *d, const Elaborated *m, Engine *e, int logits, int c, float *out, char *err,
-                       size_t n) {
-    int B = m->train.batch;
+int predict_logits(const Dataset *d, const Elaborated *m, Engine *e, float *out, char *err, size_t n) {
+    int B = m->train.batch, logits = ir_output(m->graph, IR_LOGITS);
+    int c = (int)m->graph->nodes[logits].type.shape.dim[1];
     int64_t N = d->count[SPLIT_TRAIN];
     /* no labels: the loss the graph also computes reads class 0 */
     for (int i = 0; i < m->nlabels; i++) {
@@ -96,7 +95,7 @@ static void print_predictions(FILE *f, const float *logits, int64_t N, int c) {
     }
 }
 
-int predict_model(const Elaborated *m, const PredictOptions *o, char *err, size_t n) {
+int predict_classes(const Elaborated *m, char *err, size_t n) {
     int logits = ir_output(m->graph, IR_LOGITS);
     if (logits < 0) {
         snprintf(err, n, "model '%s' has no logits (it binds only a loss), so there is nothing to predict", m->model);
@@ -105,11 +104,16 @@ int predict_model(const Elaborated *m, const PredictOptions *o, char *err, size_
     const Shape *ls = &m->graph->nodes[logits].type.shape;
     char buf[128];
     if (ls->rank != 2) {
-        snprintf(err, n, "model '%s' has logits %s; --predict needs [batch, classes]", m->model,
+        snprintf(err, n, "model '%s' has logits %s; predicting needs [batch, classes]", m->model,
                  ir_shape_str(ls, buf, sizeof buf));
         return -1;
     }
-    int c = (int)ls->dim[1];
+    return (int)ls->dim[1];
+}
+
+int predict_model(const Elaborated *m, const PredictOptions *o, char *err, size_t n) {
+    int c = predict_classes(m, err, n);
+    if (c < 0) return -1;
     Dataset d;
     memset(&d, 0, sizeof d);
     d.t = xcalloc((size_t)(m->ninputs + 1), sizeof *d.t);
@@ -128,7 +132,7 @@ int predict_model(const Elaborated *m, const PredictOptions *o, char *err, size_
     int64_t shape[2] = {d.count[SPLIT_TRAIN], c};
     if (!rc) rc = npy_alloc(&out, 'f', 2, shape, err, n);
     if (!rc) rc = engine_open(&e, o->engine, m->graph, err, n) || params_bind(&ps, &e, err, n);
-    if (!rc) rc = run_batches(&d, m, &e, logits, c, out.data, err, n);
+    if (!rc) rc = predict_logits(&d, m, &e, out.data, err, n);
     if (!rc && o->logits_path) rc = npy_write(o->logits_path, &out, err, n);
     if (!rc) print_predictions(o->out, out.data, shape[0], c);
     npy_free(&out);

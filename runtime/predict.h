@@ -19,6 +19,9 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "dataset.h"
+#include "dataset.h"
+#include "dataset.h"
 #include "elaborate.h"
 #include "engine.h"
 
@@ -39,5 +42,16 @@ typedef struct {
 /* 0, or -1 with a message naming the file and what is wrong (then nothing
  * is printed or written). */
 int predict_model(const Elaborated *m, const PredictOptions *o, char *err, size_t errlen);
+
+/* The number of classes of m's logits [B, classes]; -1 with a message for
+ * a model without logits of that shape (nothing to predict). */
+int predict_classes(const Elaborated *m, char *err, size_t errlen);
+
+/* The loop beneath predict_model and the embedding library: runs e (an
+ * engine on m's evaluation graph, weights bound) over the d->count[0]
+ * samples of d's split 0, in batches of the compiled size (the last one
+ * padded), their logits [N, classes] into out (predict_classes >= 0).
+ * 0, or -1 with a message. */
+int predict_logits(const Dataset *d, const Elaborated *m, Engine *e, float *out, char *err, size_t errlen);
 
 #endif

@@ -58,13 +58,6 @@ static void split(Session *s) {
     for (int64_t i = 0; i < s->ntest; i++) s->test[i] = i;
 }
 
-/* The INPUT node named `name` of g, or -1. */
-static int input_named(const Graph *g, const char *name) {
-    for (int i = 0; i < g->nnodes; i++)
-        if (g->nodes[i].op == OP_INPUT && g->nodes[i].name && !strcmp(g->nodes[i].name, name)) return i;
-    return -1;
-}
-
 Graph *train_step_graph(const Elaborated *m, int training, char *err, size_t n) {
     Graph *g = ir_clone(m->graph);
     PassConfig cfg = {training ? STAGE_TRAIN : STAGE_FORWARD, m->train.optimizer, 0, NULL, NULL};
@@ -104,7 +97,7 @@ int session_open(Session *s, const Elaborated *m, const RunOptions *o, int train
     split(s);
     t0 = session_now();
     if (!(s->step_graph = train_step_graph(m, training, err, n))) return -1;
-    s->lr = training ? input_named(s->step_graph, IR_LR) : -1;
+    s->lr = training ? ir_input(s->step_graph, IR_LR) : -1;
     if (params_init(&s->ps, s->step_graph, err, n)) return -1;
     params_reset(&s->ps, s->step_graph, s->seed);
     if ((training && open_engine(s, &s->train, s->step_graph, err, n)) || open_engine(s, &s->eval, g, err, n))

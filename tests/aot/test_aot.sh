@@ -1,10 +1,13 @@
 #!/bin/sh
-# test_aot.sh MMGC MAKE_DATA — programs compiled ahead of time (mmgc --aot):
-# they train to the same bits as the JIT, run alone in an empty directory,
-# link no LLVM, evaluate, refuse a step they were not compiled for, check the
-# CPU; bad --aot use is an error. Prints "N passed, N failed".
+# test_aot.sh MMGC MAKE_DATA CFLAGS — programs compiled ahead of time (mmgc
+# --aot): they train to the same bits as the JIT, run alone in an empty
+# directory, link no LLVM, evaluate, refuse a step they were not compiled
+# for, check the CPU; model objects (--emit=obj, --emit=header) linked into C
+# programs built with CFLAGS predict as mmgc does; bad use is an error.
+# Prints "N passed, N failed".
 mmgc=$1
 make_data=$2
+cflags=$3
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 pass=0
@@ -140,6 +143,50 @@ expect 2 "--cpu only makes sense with --aot" "--cpu without --aot" "$mmgc" tests
 aot_vs_jit conv2net models/image_conv2net.mmg "$tmp/img-data" batch=8 max_epochs=2
 "$make_data" "$tmp/mm-data" 12 image:f32:1x28x28 audio:f32:1x8000 digit:i64:10 || bad "make_data mm"
 aot_vs_jit gated models/multimodal_gated.mmg "$tmp/mm-data" batch=4 max_epochs=1
+
+# ---- the model as a C library: the example predicts as mmgc does ----------------------
+check "--emit=obj with baked weights" "$mmgc" tests/runtime/tiny.mmg --emit=obj --weights "$tmp/tiny.aot.st" \
+    -o "$tmp/baked.o"
+check "--emit=obj" "$mmgc" tests/runtime/tiny.mmg --emit=obj -o "$tmp/plain.o"
+check "--emit=header" "$mmgc" tests/runtime/tiny.mmg --emit=header -o "$tmp/model.h"
+extra=$(nm -g --defined-only "$tmp/plain.o" | grep -v " mmgc_model_")
+[ -z "$extra" ] && ok || bad "the object defines more than the API: $extra"
+# shellcheck disable=SC2086
+check "the example builds" cc $cflags -Wall -Wextra -Werror -I"$tmp" examples/embed/classify.c "$tmp/baked.o" \
+    -lopenblas -lm -lpthread -o "$tmp/classify"
+for n in 7 1; do
+    check "the example predicts ($n)" "$tmp/classify" "$tmp/l$n.embed.npy" "$tmp/p$n/x_train.npy"
+    same "the example's lines ($n)" "$tmp/out" "$tmp/p$n.aot.txt"
+    same "the example's logits ($n)" "$tmp/l$n.embed.npy" "$tmp/l$n.jit.npy"
+done
+"$make_data" "$tmp/p0" 0 x:f32:8 || bad "make_data p0"
+expect 1 "p0/x_train.npy: no samples of 8 floats" "the example on no samples" \
+    "$tmp/classify" "$tmp/l0.npy" "$tmp/p0/x_train.npy"
+
+# the API: training steps, save, load, errors (tests/aot/embed_check.c); what it
+# saves predicts through mmgc as through the library
+mkdir "$tmp/embed"
+# shellcheck disable=SC2086
+check "embed_check builds" cc $cflags -Wall -Wextra -Werror -I"$tmp" tests/aot/embed_check.c "$tmp/plain.o" \
+    -lopenblas -lm -lpthread -o "$tmp/embed_check"
+if "$tmp/embed_check" "$tmp/embed" "$tmp/conv2net.jit.st" >"$tmp/out" 2>&1; then ok; else bad "embed_check"; cat "$tmp/out"; fi
+# shellcheck disable=SC2086
+check "the example without baked weights builds" cc $cflags -I"$tmp" examples/embed/classify.c "$tmp/plain.o" \
+    -lopenblas -lm -lpthread -o "$tmp/classify2"
+check "the example with -w" "$tmp/classify2" -w "$tmp/embed/trained.st" "$tmp/le.embed.npy" "$tmp/p7/x_train.npy"
+check "mmgc --predict on the library's checkpoint" "$mmgc" tests/runtime/tiny.mmg --predict \
+    --checkpoint "$tmp/embed/trained.st" --input x="$tmp/p7/x_train.npy" -o "$tmp/le.jit.npy"
+same "library and mmgc logits from a saved checkpoint" "$tmp/le.embed.npy" "$tmp/le.jit.npy"
+
+# bad use, and no C compiler
+expect 2 "--emit=obj needs -o FILE.o" "--emit=obj without -o" "$mmgc" tests/runtime/tiny.mmg --emit=obj
+expect 2 "--emit=obj does not go with --train" "--emit=obj with --train" \
+    "$mmgc" tests/runtime/tiny.mmg --emit=obj -o "$tmp/x.o" --train
+expect 1 "--aot needs a C compiler and linker ('/no/cc' did not run): install build-essential" "--aot without a compiler" \
+    env CC=/no/cc "$mmgc" tests/runtime/tiny.mmg --aot -o "$tmp/x"
+expect 1 "--emit=obj needs a C compiler and linker" "--emit=obj without a compiler" \
+    env CC=/no/cc "$mmgc" tests/runtime/tiny.mmg --emit=obj -o "$tmp/x.o"
+[ ! -e "$tmp/x" ] && [ ! -e "$tmp/x.o" ] && [ ! -e "$tmp/x.o.partial" ] && ok || bad "a failed build leaves a file behind"
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
