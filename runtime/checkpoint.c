@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 
 #include "io_util.h"
+#include "json_tree.h"
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "checkpoint.c writes and reads tensor data in host order, which must be little-endian"
@@ -171,264 +172,6 @@ int ckpt_write(const char *path, const CkptTensor *tensors, int n, const char *c
     return rc;
 }
 
-/* ---- a small JSON parser ------------------------------------------------------- */
-
-typedef enum { J_NULL, J_BOOL, J_NUM, J_STR, J_ARR, J_OBJ } JType;
-
-typedef struct Json Json;
-struct Json {
-    JType type;
-    size_t pos;     /* where the value starts, as a byte offset in the file */
-    char *str;      /* J_STR: the decoded string (no NULs inside)             */
-    int is_int;     /* J_NUM: an integer literal (no '.', no exponent) that fits int64 */
-    int64_t ival;   /* J_NUM when is_int                                     */
-    int n, cap;     /* J_ARR, J_OBJ: the number of elements                  */
-    Json *items;    /* J_ARR, J_OBJ: the elements (values)                   */
-    char **keys;    /* J_OBJ: the keys, keys[i] for items[i]                 */
-};
-
-#define JSON_MAX_DEPTH 64
-
-typedef struct {
-    const char *s; /* the header, NUL-terminated */
-    size_t n, i;
-    int depth;
-    const char *path;
-    char *err;
-    size_t errlen;
-} JParse;
-
-/* Frees what v owns (not v itself). */
-static void json_free(Json *v) {
-    free(v->str);
-    for (int i = 0; i < v->n; i++) {
-        json_free(&v->items[i]);
-        if (v->keys) free(v->keys[i]);
-    }
-    free(v->items);
-    free(v->keys);
-}
-
-/* A JSON syntax error at the parse position: "PATH: header is not valid JSON: WHAT at byte N". */
-static int jerr(JParse *p, const char *what) {
-    if (p->i >= p->n) return io_fail(p->err, p->errlen, "%s: header is not valid JSON: %s at the end of the header", p->path, what);
-    return io_fail(p->err, p->errlen, "%s: header is not valid JSON: %s at byte %zu", p->path, what, p->i + 8);
-}
-
-/* Skips JSON white space. */
-static void jskip(JParse *p) {
-    while (p->i < p->n && strchr(" \t\r\n", p->s[p->i]) && p->s[p->i]) p->i++;
-}
-
-/* Four hex digits at s into *v; -1 if they are not. */
-static int hex4(const char *s, unsigned *v) {
-    *v = 0;
-    for (int k = 0; k < 4; k++) {
-        char c = s[k];
-        int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-        if (d < 0) return -1;
-        *v = *v << 4 | (unsigned)d;
-    }
-    return 0;
-}
-
-/* Appends code point cp as UTF-8. */
-static void put_utf8(RBuf *b, unsigned cp) {
-    unsigned char u[4];
-    size_t n = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
-    if (n == 1) u[0] = (unsigned char)cp;
-    else {
-        for (size_t k = n - 1; k > 0; k--, cp >>= 6) u[k] = (unsigned char)(0x80 | (cp & 0x3F));
-        u[0] = (unsigned char)((0xF00 >> n) | cp);
-    }
-    rb_add(b, u, n);
-}
-
-/* A string literal at p->i (which is '"'), decoded into *out (malloc'd). */
-static int jstring(JParse *p, char **out) {
-    RBuf b = {0};
-    size_t start = ++p->i;
-    rb_add(&b, "", 0);
-    for (;;) {
-        if (p->i >= p->n) {
-            free(b.s);
-            return jerr(p, "unterminated string");
-        }
-        unsigned char c = (unsigned char)p->s[p->i];
-        if (c == '"') break;
-        if (c < 0x20) {
-            free(b.s);
-            return jerr(p, "control character in a string");
-        }
-        if (c != '\\') {
-            rb_add(&b, &c, 1), p->i++;
-            continue;
-        }
-        const char *e = p->i + 1 < p->n ? strchr("\"\\/bfnrtu", p->s[p->i + 1]) : NULL;
-        if (!e || !*e) {
-            free(b.s);
-            return jerr(p, "bad escape in a string");
-        }
-        if (*e != 'u') {
-            static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
-            rb_add(&b, &to[strchr(from, *e) - from], 1);
-            p->i += 2;
-            continue;
-        }
-        unsigned cp, lo;
-        if (p->i + 6 > p->n || hex4(p->s + p->i + 2, &cp) != 0) {
-            free(b.s);
-            return jerr(p, "bad \\u escape in a string");
-        }
-        size_t len = 6;
-        if (cp >= 0xD800 && cp <= 0xDBFF) { /* a surrogate pair: \uD83D\uDE00 */
-            if (p->i + 12 > p->n || p->s[p->i + 6] != '\\' || p->s[p->i + 7] != 'u' ||
-                hex4(p->s + p->i + 8, &lo) != 0 || lo < 0xDC00 || lo > 0xDFFF) {
-                free(b.s);
-                return jerr(p, "unpaired surrogate in a string");
-            }
-            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-            len = 12;
-        } else if ((cp >= 0xDC00 && cp <= 0xDFFF) || cp == 0) {
-            free(b.s);
-            return jerr(p, cp ? "unpaired surrogate in a string" : "\\u0000 in a string");
-        }
-        put_utf8(&b, cp);
-        p->i += len;
-    }
-    p->i++;
-    if (b.oom) return io_fail(p->err, p->errlen, "%s: out of memory", p->path);
-    if (!io_utf8_valid((const unsigned char *)b.s, b.n)) {
-        p->i = start - 1;
-        free(b.s);
-        return jerr(p, "string is not valid UTF-8");
-    }
-    *out = b.s;
-    return 0;
-}
-
-/* A number: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? */
-static int jnumber(JParse *p, Json *v) {
-    size_t i = p->i;
-    const char *s = p->s;
-    int neg = s[i] == '-', digits = 0, overflow = 0;
-    if (neg) i++;
-    if (s[i] == '0' && s[i + 1] >= '0' && s[i + 1] <= '9') return jerr(p, "number with a leading zero");
-    int64_t acc = 0;
-    while (s[i] >= '0' && s[i] <= '9') {
-        int d = s[i++] - '0';
-        if (acc > (INT64_MAX - d) / 10) overflow = 1;
-        else acc = acc * 10 + d;
-        digits++;
-    }
-    if (!digits) return jerr(p, "bad number");
-    int integral = 1;
-    if (s[i] == '.') {
-        integral = 0, i++;
-        if (!(s[i] >= '0' && s[i] <= '9')) return jerr(p, "bad number");
-        while (s[i] >= '0' && s[i] <= '9') i++;
-    }
-    if (s[i] == 'e' || s[i] == 'E') {
-        integral = 0, i++;
-        if (s[i] == '+' || s[i] == '-') i++;
-        if (!(s[i] >= '0' && s[i] <= '9')) return jerr(p, "bad number");
-        while (s[i] >= '0' && s[i] <= '9') i++;
-    }
-    v->type = J_NUM;
-    v->is_int = integral && !overflow;
-    v->ival = neg ? -acc : acc;
-    p->i = i;
-    return 0;
-}
-
-static int jvalue(JParse *p, Json *v);
-
-/* Appends item (and key, which it takes) to an array or object. */
-static int jpush(JParse *p, Json *v, Json *item, char *key) {
-    if (v->n == v->cap) {
-        int cap = v->cap ? 2 * v->cap : 4;
-        Json *items = realloc(v->items, (size_t)cap * sizeof *items);
-        if (items) v->items = items;
-        char **keys = v->type == J_OBJ ? realloc(v->keys, (size_t)cap * sizeof *keys) : NULL;
-        if (keys) v->keys = keys;
-        if (!items || (v->type == J_OBJ && !keys)) {
-            json_free(item);
-            free(key);
-            return io_fail(p->err, p->errlen, "%s: out of memory", p->path);
-        }
-        v->cap = cap;
-    }
-    if (v->type == J_OBJ) v->keys[v->n] = key;
-    v->items[v->n++] = *item;
-    return 0;
-}
-
-/* [v, ...] or {"k": v, ...} at p->i. */
-static int jcontainer(JParse *p, Json *v) {
-    char close = p->s[p->i] == '[' ? ']' : '}';
-    v->type = close == ']' ? J_ARR : J_OBJ;
-    if (++p->depth > JSON_MAX_DEPTH) return jerr(p, "nesting too deep");
-    p->i++;
-    jskip(p);
-    if (p->i < p->n && p->s[p->i] == close) {
-        p->i++, p->depth--;
-        return 0;
-    }
-    for (;;) {
-        char *key = NULL;
-        jskip(p);
-        if (v->type == J_OBJ) {
-            if (p->i >= p->n || p->s[p->i] != '"') return jerr(p, "expected a string key");
-            if (jstring(p, &key) != 0) return -1;
-            jskip(p);
-            if (p->i >= p->n || p->s[p->i] != ':') {
-                free(key);
-                return jerr(p, "expected ':' after a key");
-            }
-            p->i++;
-        }
-        Json item = {0};
-        if (jvalue(p, &item) != 0) {
-            json_free(&item);
-            free(key);
-            return -1;
-        }
-        if (jpush(p, v, &item, key) != 0) return -1;
-        jskip(p);
-        if (p->i < p->n && p->s[p->i] == ',') {
-            p->i++;
-            continue;
-        }
-        if (p->i < p->n && p->s[p->i] == close) break;
-        return jerr(p, close == ']' ? "expected ',' or ']'" : "expected ',' or '}'");
-    }
-    p->i++, p->depth--;
-    return 0;
-}
-
-/* Any value at p->i (after white space). On error *v may hold a partial tree to free. */
-static int jvalue(JParse *p, Json *v) {
-    jskip(p);
-    if (p->i >= p->n) return jerr(p, "expected a value");
-    v->pos = p->i + 8;
-    char c = p->s[p->i];
-    if (c == '{' || c == '[') return jcontainer(p, v);
-    if (c == '"') {
-        v->type = J_STR;
-        return jstring(p, &v->str);
-    }
-    if (c == '-' || (c >= '0' && c <= '9')) return jnumber(p, v);
-    static const char *words[] = {"null", "true", "false"};
-    for (int k = 0; k < 3; k++) {
-        size_t len = strlen(words[k]);
-        if (p->n - p->i >= len && !memcmp(p->s + p->i, words[k], len)) {
-            v->type = k ? J_BOOL : J_NULL;
-            p->i += len;
-            return 0;
-        }
-    }
-    return jerr(p, "expected a value");
-}
 
 /* ---- reading ------------------------------------------------------------------ */
 
@@ -480,12 +223,12 @@ void ckpt_meta_get(const Checkpoint *c, int i, const char **key, const char **va
 
 /* Fills c's metadata from the "__metadata__" object m. */
 static int read_meta(Checkpoint *c, const Json *m, const char *path, char *err, size_t errlen) {
-    if (m->type != J_OBJ) return io_fail(err, errlen, "%s: '__metadata__' is not an object", path);
+    if (m->type != JSON_OBJ) return io_fail(err, errlen, "%s: '__metadata__' is not an object", path);
     c->mkeys = calloc((size_t)m->n + 1, sizeof *c->mkeys);
     c->mvals = calloc((size_t)m->n + 1, sizeof *c->mvals);
     if (!c->mkeys || !c->mvals) return io_fail(err, errlen, "%s: out of memory", path);
     for (int i = 0; i < m->n; i++) {
-        if (m->items[i].type != J_STR)
+        if (m->items[i].type != JSON_STR)
             return io_fail(err, errlen, "%s: '__metadata__' value of '%s' is not a string", path, m->keys[i]);
         for (int j = 0; j < i; j++)
             if (!strcmp(m->keys[i], m->keys[j])) return io_fail(err, errlen, "%s: metadata key '%s' appears twice", path, m->keys[i]);
@@ -499,9 +242,9 @@ static int read_meta(Checkpoint *c, const Json *m, const char *path, char *err, 
 
 /* Whether v is an array of n non-negative integers (any n if n < 0); copies them to out. */
 static int int_array(const Json *v, int n, int max, int64_t *out) {
-    if (v->type != J_ARR || (n >= 0 && v->n != n) || v->n > max) return 0;
+    if (v->type != JSON_ARR || (n >= 0 && v->n != n) || v->n > max) return 0;
     for (int i = 0; i < v->n; i++) {
-        if (v->items[i].type != J_NUM || !v->items[i].is_int || v->items[i].ival < 0) return 0;
+        if (v->items[i].type != JSON_NUM || !v->items[i].is_int || v->items[i].ival < 0) return 0;
         out[i] = v->items[i].ival;
     }
     return 1;
@@ -510,7 +253,7 @@ static int int_array(const Json *v, int n, int max, int64_t *out) {
 /* Checks one tensor entry e named name; fills t and its offsets [begin, end). */
 static int read_entry(const char *name, const Json *e, int64_t data_len, CkptTensor *t, int64_t *off,
                       const char *path, char *err, size_t errlen) {
-    if (e->type != J_OBJ) return io_fail(err, errlen, "%s: tensor '%s': entry is not an object", path, name);
+    if (e->type != JSON_OBJ) return io_fail(err, errlen, "%s: tensor '%s': entry is not an object", path, name);
     static const char *fields[] = {"dtype", "shape", "data_offsets"};
     const Json *f[3] = {NULL, NULL, NULL};
     for (int i = 0; i < e->n; i++) {
@@ -523,7 +266,7 @@ static int read_entry(const char *name, const Json *e, int64_t data_len, CkptTen
     for (int k = 0; k < 3; k++)
         if (!f[k]) return io_fail(err, errlen, "%s: tensor '%s': no '%s'", path, name, fields[k]);
 
-    if (f[0]->type != J_STR) return io_fail(err, errlen, "%s: tensor '%s': 'dtype' is not a string", path, name);
+    if (f[0]->type != JSON_STR) return io_fail(err, errlen, "%s: tensor '%s': 'dtype' is not a string", path, name);
     const char *d = f[0]->str;
     static const char *other[] = {"F16", "BF16", "F64", "F8_E4M3", "F8_E5M2", "I8", "I16", "I32", "U8",
                                   "U16", "U32", "U64", "BOOL", "C64", "F4", "F6_E2M3", "F6_E3M2", "F8_E8M0"};
@@ -536,7 +279,7 @@ static int read_entry(const char *name, const Json *e, int64_t data_len, CkptTen
         return io_fail(err, errlen, "%s: tensor '%s': unknown dtype '%s'", path, name, d);
     }
 
-    if (f[1]->type == J_ARR && f[1]->n > IR_MAX_RANK)
+    if (f[1]->type == JSON_ARR && f[1]->n > IR_MAX_RANK)
         return io_fail(err, errlen, "%s: tensor '%s': shape has %d dimensions; at most %d are supported", path, name,
                        f[1]->n, IR_MAX_RANK);
     if (!int_array(f[1], -1, IR_MAX_RANK, t->shape.dim))
@@ -600,7 +343,7 @@ static int check_tiling(const Checkpoint *c, const int64_t *off, int64_t data_le
 /* Builds c from the parsed header root, then reads the data from f. */
 static int read_body(Checkpoint *c, const Json *root, FILE *f, int64_t data_len, const char *path, char *err,
                      size_t errlen) {
-    if (root->type != J_OBJ) return io_fail(err, errlen, "%s: header is not a JSON object", path);
+    if (root->type != JSON_OBJ) return io_fail(err, errlen, "%s: header is not a JSON object", path);
     int ntensors = 0;
     for (int i = 0; i < root->n; i++) {
         const char *name = root->keys[i];
@@ -667,16 +410,8 @@ static int read_file(Checkpoint *c, FILE *f, const char *path, char *err, size_t
         return io_fail(err, errlen, "%s: read error in the header", path);
     }
     text[n] = 0;
-    JParse p = {text, n, 0, 0, path, err, errlen};
-    Json root = {0};
-    int rc = 0;
-    jskip(&p);
-    if (p.i >= p.n) rc = io_fail(err, errlen, "%s: header is empty", path);
-    else if (text[p.i] != '{') rc = io_fail(err, errlen, "%s: header is not a JSON object", path);
-    else if ((rc = jvalue(&p, &root)) == 0) {
-        jskip(&p);
-        if (p.i < p.n) rc = jerr(&p, "text after the JSON object");
-    }
+    Json root;
+    int rc = json_parse(text, n, path, "header", 8, 1, &root, err, errlen);
     if (rc == 0) rc = read_body(c, &root, f, size - 8 - (int64_t)n, path, err, errlen);
     json_free(&root);
     free(text);
