@@ -221,6 +221,12 @@ ModelDef *ast_model(Arena *a, Loc loc, const char *name, const char *parent, Loc
     return m;
 }
 
+StudyDef *ast_study(Arena *a, Loc loc, const char *name, Expr *record) {
+    StudyDef *st = arena_alloc(a, sizeof *st);
+    *st = (StudyDef){name, record, loc};
+    return st;
+}
+
 Import *ast_import(Arena *a, Loc loc, const char *path) {
     Import *i = arena_alloc(a, sizeof *i);
     *i = (Import){path, loc};

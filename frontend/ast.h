@@ -147,6 +147,14 @@ typedef struct {
     Loc loc;
 } ModelDef;
 
+/* study NAME { ... }: which models to train, varied how, with which seeds
+ * (frontend/study_spec.c reads the record). */
+typedef struct {
+    const char *name;
+    Expr *record;       /* an EX_RECORD */
+    Loc loc;
+} StudyDef;
+
 typedef struct {
     const char *path; /* as written */
     Loc loc;
@@ -158,6 +166,7 @@ typedef struct {
     List imports;     /* Import*   */
     List blocks;      /* BlockDef* */
     List models;      /* ModelDef* */
+    List studies;     /* StudyDef* */
 } Module;
 
 /* ---- builders, called by the grammar ------------------------------------ */
@@ -192,6 +201,7 @@ ModelStmt *ast_model_stmt(Arena *a, Loc loc, ModelStmtKind kind, const char *nam
                           Expr *value);
 ModelDef *ast_model(Arena *a, Loc loc, const char *name, const char *parent, Loc parent_loc,
                     List stmts);
+StudyDef *ast_study(Arena *a, Loc loc, const char *name, Expr *record);
 Import *ast_import(Arena *a, Loc loc, const char *path);
 
 /* ---- ast_print.c --------------------------------------------------------- */

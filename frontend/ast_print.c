@@ -183,4 +183,10 @@ void ast_print_module(const Module *m, const char *path, FILE *out) {
     }
     for (int i = 0; i < m->blocks.n; i++) print_block(m->blocks.items[i], out);
     for (int i = 0; i < m->models.n; i++) print_model(m->models.items[i], out);
+    for (int i = 0; i < m->studies.n; i++) {
+        const StudyDef *st = m->studies.items[i];
+        fprintf(out, "  study %s  @%d:%d\n    ", st->name, st->loc.line, st->loc.col);
+        ast_print_expr(st->record, out);
+        fputc('\n', out);
+    }
 }

@@ -81,23 +81,13 @@ static void check_duplicates(Elab *E) {
     check_duplicates_of(E, 1);
 }
 
-static ModelDef *find_model(Program *p, const char *name) {
-    for (int m = 0; m < p->nmodules; m++) {
-        if (!p->modules[m]) continue;
-        List *l = &p->modules[m]->models;
-        for (int i = 0; i < l->n; i++)
-            if (!strcmp(((ModelDef *)l->items[i])->name, name)) return l->items[i];
-    }
-    return NULL;
-}
-
 /* The model to elaborate: the named one, or the main file's only one. */
 static ModelDef *pick_model(Elab *E, const char *name) {
     Program *p = E->prog;
     Module *main = p->modules[p->main_file];
     const char *path = p->src.files[p->main_file].path;
     if (name) {
-        ModelDef *m = find_model(p, name);
+        ModelDef *m = program_find_model(p, name);
         if (!m) diag_error(E->diag, NO_LOC, "no model named '%s' in %s", name, path);
         return m;
     }
@@ -122,7 +112,7 @@ static int model_stmts(Elab *E, ModelDef *m, List *out, int depth) {
         return -1;
     }
     if (m->parent) {
-        ModelDef *parent = find_model(E->prog, m->parent);
+        ModelDef *parent = program_find_model(E->prog, m->parent);
         if (!parent) {
             diag_error(E->diag, m->parent_loc, "unknown model '%s'", m->parent);
             return -1;

@@ -49,6 +49,7 @@ static Expr *nest(ParseCtx *ctx, Expr *e);
     Stmt *stmt;
     BlockDef *block;
     ModelDef *model;
+    StudyDef *study;
     ModelStmt *mstmt;
     Decl *decl;
     int kind;
@@ -60,6 +61,7 @@ static Expr *nest(ParseCtx *ctx, Expr *e);
 %token IMPORT "'import'" DEF "'def'" FUSION "'fusion'" LOSS "'loss'" MODEL "'model'" EXTENDS "'extends'"
 %token PARAM "'param'" RETURN "'return'" DATA "'data'" INPUT "'input'" LABEL "'label'" TRAIN "'train'"
 %token TRUE "'true'" FALSE "'false'" ARROW "'->'" ELLIPSIS "'...'" SEP "end of line"
+%token STUDY "'study'"
 %token IF "'if'" ELSE "'else'" FOR "'for'" IN "'in'" STATE "'state'" UPDATE "'update'"
 %token LE "'<='" GE "'>='" EQ "'=='" NE "'!='" POW "'**'"
 %token START_FILE START_EXPR
@@ -76,6 +78,7 @@ static Expr *nest(ParseCtx *ctx, Expr *e);
 %type <list> else_opt
 %type <block> block
 %type <model> model
+%type <study> study
 %type <mstmt> mstmt mstmt_opt
 %type <decl> decl
 %type <kind> block_kind
@@ -96,7 +99,7 @@ start
 
 seps: %empty | seps SEP ;
 
-/* items: import, block and model definitions, in any order */
+/* items: import, block, model and study definitions, in any order */
 items
     : %empty
     | items item
@@ -107,6 +110,7 @@ item
     : IMPORT STRING SEP                 { push(ctx, &ctx->module->imports, ast_import(A, L(@2), $2)); }
     | block                             { push(ctx, &ctx->module->blocks, $1); }
     | model                             { push(ctx, &ctx->module->models, $1); }
+    | study                             { push(ctx, &ctx->module->studies, $1); }
     | error SEP
     ;
 
@@ -203,6 +207,11 @@ model
                                         { $$ = ast_model(A, L(@2), $2, $3, L(@3), $5); }
     ;
 
+/* study NAME { runs, seeds, ... } (read by frontend/study_spec.c) */
+study
+    : STUDY name record                 { $$ = ast_study(A, L(@2), $2, $3); }
+    ;
+
 extends_opt: %empty { $$ = NULL; } | EXTENDS name { $$ = $2; } ;
 
 mstmts
@@ -237,6 +246,7 @@ name
     | LABEL     { $$ = "label"; }
     | TRAIN     { $$ = "train"; }
     | MODEL     { $$ = "model"; }
+    | STUDY     { $$ = "study"; }
     | EXTENDS   { $$ = "extends"; }
     | STATE     { $$ = "state"; }
     | UPDATE    { $$ = "update"; }

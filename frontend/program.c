@@ -239,3 +239,13 @@ int program_load_files(Program *p, const ProgramFile *files, int n) {
     p->main_file = n > 0 ? 0 : -1;
     return p->main_file < 0 || p->diag.nerrors > before ? -1 : 0;
 }
+
+ModelDef *program_find_model(const Program *p, const char *name) {
+    for (int m = 0; m < p->nmodules; m++) {
+        if (!p->modules[m]) continue;
+        const List *l = &p->modules[m]->models;
+        for (int i = 0; i < l->n; i++)
+            if (!strcmp(((ModelDef *)l->items[i])->name, name)) return l->items[i];
+    }
+    return NULL;
+}

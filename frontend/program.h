@@ -65,4 +65,7 @@ int program_sees(const Program *p, int from, int to);
 void program_distances(const Program *p, int from, int *dist);
 void program_free(Program *p);
 
+/* The model section named name in any loaded file, or NULL. */
+ModelDef *program_find_model(const Program *p, const char *name);
+
 #endif

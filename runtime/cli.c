@@ -69,6 +69,18 @@ void cli_usage(FILE *out) {
           "  -o FILE              write output to FILE instead of standard output (with\n"
           "                       --predict: the logits, as .npy)\n"
           "  --version            print the version\n"
+          "\n"
+          "studies:\n"
+          "  --study              train every run of the file's study (a 'study NAME { ... }'\n"
+          "                       section: baselines, a model whose bindings vary, seeds) under\n"
+          "                       the model's protocol, and compare them: -o DIR (default\n"
+          "                       out/STUDY) gets study.md, results.csv, results.json, index.html\n"
+          "                       and each run's folder; running it again skips what is done and\n"
+          "                       resumes what is not; --set applies to every run, --data sets\n"
+          "                       every run's data set, --model picks the study\n"
+          "  --jobs N             --study: train N runs at once, each with its share of the cores\n"
+          "\n"
+          "ahead of time:\n"
           "  --aot                compile the model into a standalone program (-o PROGRAM) that trains,\n"
           "                       evaluates and predicts without LLVM, mmgc or .mmg files (PROGRAM --help)\n"
           "  --cpu=CPU            --aot, --emit=obj: native (default) or x86-64, x86-64-v2, x86-64-v3,\n"
@@ -96,6 +108,14 @@ int cli_parse(int argc, char **argv, Options *o, char *err, size_t n) {
         else if (!strcmp(a, "--predict")) o->predict = 1;
         else if (!strcmp(a, "--time")) o->time = 1;
         else if (!strcmp(a, "--aot")) o->aot = 1;
+        else if (!strcmp(a, "--study")) o->study = 1;
+        else if (opt_is(a, "--jobs")) {
+            if (!(v = opt_value(argc, argv, &i, "--jobs", err, n))) return -1;
+            char *end;
+            long j = strtol(v, &end, 10);
+            if (*end || j < 1 || j > 64) return snprintf(err, n, "--jobs takes a number of runs from 1 to 64, not '%s'", v), -1;
+            o->jobs = (int)j;
+        }
         else if (opt_is(a, "--cpu")) {
             if (!(o->cpu = opt_value(argc, argv, &i, "--cpu", err, n))) return -1;
         } else if (opt_is(a, "--weights")) {
@@ -192,6 +212,15 @@ int cli_parse(int argc, char **argv, Options *o, char *err, size_t n) {
         snprintf(err, n, "no input file");
         return -1;
     }
+    if (o->study && (o->train || o->eval || o->predict || o->aot || o->emit != EMIT_NONE)) {
+        snprintf(err, n, "--study trains the study's runs; it does not go with --train, --eval, --predict, --aot or --emit");
+        return -1;
+    }
+    if (o->jobs && !o->study) {
+        snprintf(err, n, "--jobs only makes sense with --study");
+        return -1;
+    }
+    if (!o->jobs) o->jobs = 1;
     if (o->aot && (o->train || o->eval || o->predict || o->emit != EMIT_NONE)) {
         snprintf(err, n, "--aot builds a program; it does not go with --train, --eval, --predict or --emit");
         return -1;

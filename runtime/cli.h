@@ -30,6 +30,8 @@ typedef struct {
     int aot;              /* --aot: build a program (-o PROGRAM) */
     const char *cpu;      /* --cpu: what it is compiled for ("native") */
     const char *weights;  /* --weights: a checkpoint baked into the program */
+    int study;            /* --study: train and compare the runs of a study */
+    int jobs;             /* --jobs N: runs of a study at once (1) */
     int help, version;
 } Options;
 

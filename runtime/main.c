@@ -6,6 +6,7 @@
 
 #include "aot_build.h"
 #include "aot_header.h"
+#include "study.h"
 #include "cli.h"
 #include "elaborate.h"
 #include "fusion.h"
@@ -164,7 +165,12 @@ int main(int argc, char **argv) {
     int status = 0;
     if (o.help) cli_usage(stdout);
     else if (o.version) printf("mmgc %s (LLVM 19 backend; OpenBLAS kernels: %s)\n", MMGC_VERSION, blas_core());
-    else status = run(&o);
+    else if (o.study) {
+        StudyOptions so = {o.file, o.model, o.output, o.data_dir, o.libdirs, o.nlib, o.sets, o.nsets,
+                           o.backend, o.jobs, "/proc/self/exe"};
+        status = study_main(&so);
+    } else
+        status = run(&o);
     cli_free(&o);
     return status;
 }

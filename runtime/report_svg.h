@@ -39,4 +39,13 @@ void svg_image(RBuf *b, const char *name, const float *px, int64_t h, int64_t w)
 /* A waveform of len samples as a min/max envelope. */
 void svg_waveform(RBuf *b, const char *name, const float *x, int64_t len);
 
+/* report_bars.c: test accuracies (fractions, shown 0 to 100%) as bars.
+ * One bar per name with mean[i], whiskers of +-err[i] and a diamond at
+ * mark[i] (err, mark may be NULL; non-finite values are not drawn). */
+void svg_bar_chart(RBuf *b, const char *title, const char *const *names, const double *mean, const double *err,
+                   const double *mark, int n);
+/* Groups of bars: for group g, series k's value v[g * nseries + k]. */
+void svg_grouped_bars(RBuf *b, const char *title, const char *const *groups, int ngroups, const char *const *series,
+                      int nseries, const double *v);
+
 #endif

@@ -87,6 +87,7 @@ static int each_in(const char *dir, int (*check)(const char *path)) {
     while ((e = readdir(d))) {
         size_t len = strlen(e->d_name);
         if (len < 5 || strcmp(e->d_name + len - 4, ".mmg")) continue;
+        if (len > 10 && !strcmp(e->d_name + len - 10, "_study.mmg")) continue; /* a study: test_study_spec */
         char path[300];
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
         models++;
