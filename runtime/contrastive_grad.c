@@ -80,6 +80,11 @@ static int run_rows(const Elaborated *m, double tau, const SimPair *pairs, int n
     float *xu = engine_f32(&e, nu), *xp = engine_f32(&e, np), *xn = engine_f32(&e, nn);
     float *w = engine_f32(&e, m->weight_node);
     double (*vec)[3][3] = malloc((size_t)n * sizeof *vec); /* per row: u, v+, v- */
+    if (!vec) {
+        snprintf(err, errlen, "problem2: out of memory for %d anchors", n);
+        engine_close(&e);
+        return -1;
+    }
     for (int i = 0; i < n; i++) {
         pair_vectors(pairs[i], vec[i][0], vec[i][1], vec[i][2]);
         for (int j = 0; j < 3; j++) {

@@ -91,6 +91,10 @@ static int write_out(const char *out_dir, const char *name, const RBuf *b, char 
     }
     size_t len = strlen(out_dir) + strlen(name) + 2;
     char *path = malloc(len);
+    if (!path) {
+        snprintf(err, errlen, "%s/%s: out of memory", out_dir, name);
+        return -1;
+    }
     snprintf(path, len, "%s/%s", out_dir, name);
     IoPart part = {b->s, b->n};
     int rc = io_write_atomic(path, path, &part, 1, err, errlen);
