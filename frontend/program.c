@@ -51,11 +51,16 @@ static char *sibling(Arena *a, const char *file, const char *name) {
 }
 
 /* Finds an import on disk; returns the path to open, or NULL. */
+/* from == NULL: the importing source has no directory (it was given in
+ * memory), so only the library directories are searched. */
 static const char *resolve(Program *p, const char *from, const char *name) {
     char real[PATH_MAX];
-    const char *cand = name[0] == '/' ? name : sibling(&p->arena, from, name);
-    if (realpath(cand, real)) return cand;
-    if (name[0] == '/') return NULL;
+    if (from || name[0] == '/') {
+        const char *cand = name[0] == '/' ? name : sibling(&p->arena, from, name);
+        if (realpath(cand, real)) return cand;
+        if (name[0] == '/') return NULL;
+    }
+    const char *cand;
     for (int i = 0; i < p->nlib; i++) {
         cand = arena_printf(&p->arena, "%s/%s", p->libdirs[i], name);
         if (realpath(cand, real)) return cand;
@@ -95,7 +100,7 @@ static void load_imports(Program *p, int id, Stack *stack) {
     Module *m = p->modules[id];
     for (int i = 0; i < m->imports.n; i++) {
         Import *imp = m->imports.items[i];
-        const char *path = resolve(p, p->src.files[id].path, imp->path);
+        const char *path = resolve(p, p->real[id] ? p->src.files[id].path : NULL, imp->path);
         if (!path) {
             diag_error(&p->diag, imp->loc, "import \"%s\" not found", imp->path);
             diag_note(&p->diag, imp->loc, "looked next to %s and in the library directories",
@@ -159,6 +164,22 @@ int program_load(Program *p, const char *path) {
     int before = p->diag.nerrors;
     p->main_file = load(p, path, NO_LOC, &stack);
     free(stack.ids);
+    return p->main_file < 0 || p->diag.nerrors > before ? -1 : 0;
+}
+
+int program_load_text(Program *p, const char *name, const char *text) {
+    Stack stack = {0};
+    int before = p->diag.nerrors;
+    int id = add_source(p, name, NULL, text, strlen(text));
+    Module *m = parse_module(&p->arena, &p->diag, id);
+    p->modules[id] = m;
+    if (m) {
+        xgrow((void **)&stack.ids, &stack.cap, 1, sizeof *stack.ids);
+        stack.ids[stack.n++] = id;
+        load_imports(p, id, &stack);
+    }
+    free(stack.ids);
+    p->main_file = m ? id : -1;
     return p->main_file < 0 || p->diag.nerrors > before ? -1 : 0;
 }
 

@@ -45,6 +45,11 @@ int program_add_text(Program *p, const char *name, const char *text);
 /* Loads path and its imports; returns 0, or -1 after recording errors. */
 int program_load(Program *p, const char *path);
 
+/* Loads a main module given in memory, named `name` in messages, and its
+ * imports from disk. It has no directory of its own: its imports are found
+ * in the library directories only. 0, or -1 after recording errors. */
+int program_load_text(Program *p, const char *name, const char *text);
+
 /* A source given in memory (a program compiled ahead of time carries its
  * model's): the path it had, its text, and the ids its imports resolved to,
  * in the order of its import lines. */

@@ -12,18 +12,19 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "contrastive_study.h"
 #include "frontend/compile.h"
 #include "harness.h"
 #include "interp.h"
 
-#define ROWS 8
+#define ROWS TABLE2_ROWS
 
-static const double table[ROWS][4] = {
-    /* s+     s-     f_Xent  f_Log */
-    {0.99, 0.5, -0.380, -0.622},  {0.5, 0.5, -0.5, -0.622},    {0.01, 0.5, -0.620, -0.622},
-    {-0.5, 0.5, -0.731, -0.622},  {0.99, -0.5, -0.184, -0.378}, {0.5, -0.5, -0.269, -0.378},
-    {0.01, -0.5, -0.375, -0.378}, {-0.5, -0.5, -0.5, -0.378},
-};
+/* The study's Table 2 (runtime/contrastive_study.c holds its figures):
+ * column 0 s+, 1 s-, 2 f_Xent, 3 f_Log. */
+static double table_at(int i, int col) {
+    const Table2Row *r = &contrastive_table2[i];
+    return col == 0 ? r->sim_pos : col == 1 ? r->sim_neg : col == 2 ? r->f_xent : r->f_log;
+}
 
 typedef struct {
     double u[ROWS][3], pos[ROWS][3], neg[ROWS][3];
@@ -32,7 +33,7 @@ typedef struct {
 /* Unit vectors with u.v+ = s+ and u.v- = s- for each row of the table. */
 static void make_rows(Rows *r) {
     for (int i = 0; i < ROWS; i++) {
-        double sp = table[i][0], sn = table[i][1];
+        double sp = table_at(i, 0), sn = table_at(i, 1);
         for (double t = 0.3; t < 3.1; t += 0.01) {
             double y = (sn - sp * cos(t)) / sin(t);
             if (y * y > 1 - sp * sp) continue;
@@ -109,10 +110,10 @@ static void test_table2(void) {
             double study[3];
             for (int j = 0; j < 3; j++) study[j] = -ROWS * r.grad[i][j]; /* maximized form, per row */
             double f = coefficient_of_neg(study, rows.pos[i], rows.neg[i]);
-            double want = table[i][2 + l];
+            double want = table_at(i, 2 + l);
             if (fabs(f - want) > 5e-4 + 1e-6)
-                fprintf(stderr, "\n%s at s+ = %g, s- = %g: f = %.4f, table %.3f\n", losses[l], table[i][0],
-                        table[i][1], f, want);
+                fprintf(stderr, "\n%s at s+ = %g, s- = %g: f = %.4f, table %.3f\n", losses[l], table_at(i, 0),
+                        table_at(i, 1), f, want);
             CU_ASSERT_DOUBLE_EQUAL(f, want, 5e-4 + 1e-6);
         }
     }
@@ -174,7 +175,7 @@ static void test_temperature_limits(void) {
     CU_ASSERT_TRUE_FATAL(evaluate("nt_xent", 0.01, &rows, &small));
     double expect = 0;
     for (int i = 0; i < ROWS; i++) {
-        double sp = table[i][0], sn = table[i][1];
+        double sp = table_at(i, 0), sn = table_at(i, 1);
         expect += sp > sn ? 0 : sp == sn ? log(2.0) : (sn - sp) / 0.01;
     }
     CU_ASSERT_DOUBLE_EQUAL(small.loss, expect / ROWS, 1e-3 * expect / ROWS);
