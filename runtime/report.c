@@ -47,6 +47,25 @@ static int check_samples(const char *dir, const char *set, const ReportSample *s
     return 0;
 }
 
+/* Checks the robustness figures (if any): counts, pointers, classes in range. */
+static int check_robustness(const char *dir, const ReportRobustness *q, int nclasses, char *err, size_t errlen) {
+    if (!q) return 0;
+    if (q->ngroups < 0 || q->nablation < 0 || q->npairs < 0 || (q->ngroups && !q->groups) ||
+        (q->nablation && !q->ablation) || (q->npairs && !q->pairs))
+        return io_fail(err, errlen, "%s: bad robustness figures (%d groups, %d ablations, %d pairs)", dir, q->ngroups,
+                       q->nablation, q->npairs);
+    for (int i = 0; i < q->ngroups; i++)
+        if (q->groups[i].samples < 0)
+            return io_fail(err, errlen, "%s: robustness group %d has %lld samples", dir, i + 1, (long long)q->groups[i].samples);
+    for (int i = 0; i < q->npairs; i++) {
+        const ReportPair *p = &q->pairs[i];
+        if (p->truth < 0 || p->truth >= nclasses || p->predicted < 0 || p->predicted >= nclasses || p->count < 0)
+            return io_fail(err, errlen, "%s: confused pair %d (%d, %d, count %lld) is out of range (classes 0 to %d)", dir,
+                           i + 1, p->truth, p->predicted, (long long)p->count, nclasses - 1);
+    }
+    return 0;
+}
+
 /* Checks the counts, ranges and pointers the page will read. */
 static int check_data(const char *dir, const ReportData *r, char *err, size_t errlen) {
     if (r->nepochs < 0) return io_fail(err, errlen, "%s: nepochs is %d", dir, r->nepochs);
@@ -60,6 +79,7 @@ static int check_data(const char *dir, const ReportData *r, char *err, size_t er
             return io_fail(err, errlen, "%s: confusion[%d][%d] is negative (%lld)", dir, i / r->nclasses, i % r->nclasses,
                            (long long)r->confusion[i]);
     if (check_samples(dir, "train", r->train_samples, r->ntrain_samples, r->nclasses, err, errlen) != 0) return -1;
+    if (check_robustness(dir, r->robustness, r->nclasses, err, errlen) != 0) return -1;
     return check_samples(dir, "test", r->test_samples, r->ntest_samples, r->nclasses, err, errlen);
 }
 
@@ -214,6 +234,50 @@ static void table_metrics(RBuf *b, const ReportData *r, const char *const *names
     rb_str(b, ".</figcaption>\n</figure>\n");
 }
 
+/* The Robustness section: Table 2 (accuracy by corruption group), Table 3
+ * (accuracy with one input zeroed or swapped), Table 4 (confused pairs). */
+static void section_robustness(RBuf *b, const ReportRobustness *q, const char *const *names) {
+    rb_str(b, "<h2 id=\"robustness\">Robustness</h2>\n");
+    if (q->ngroups > 0) {
+        rb_str(b, "<figure id=\"groups\">\n<table>\n<tr><th>test samples</th><th>count</th><th>accuracy</th></tr>\n");
+        for (int i = 0; i < q->ngroups; i++) {
+            rb_str(b, "<tr><td>");
+            rb_text(b, q->groups[i].name);
+            rb_printf(b, "</td><td>%lld</td><td>", (long long)q->groups[i].samples);
+            put_pct(b, q->groups[i].accuracy);
+            rb_str(b, "</td></tr>\n");
+        }
+        rb_str(b, "</table>\n<figcaption>Table 2. Test accuracy by the heavy corruption a sample got.</figcaption>\n</figure>\n");
+    }
+    if (q->nablation > 0) {
+        rb_str(b, "<figure id=\"ablation\">\n<table>\n<tr><th>input</th><th>zeroed</th><th>swapped</th></tr>\n");
+        for (int i = 0; i < q->nablation; i++) {
+            rb_str(b, "<tr><td>");
+            rb_text(b, q->ablation[i].input);
+            rb_str(b, "</td><td>");
+            put_pct(b, q->ablation[i].zeroed);
+            rb_str(b, "</td><td>");
+            put_pct(b, q->ablation[i].swapped);
+            rb_str(b, "</td></tr>\n");
+        }
+        rb_str(b, "</table>\n<figcaption>Table 3. Test accuracy with one input replaced: by zeros, or by another test "
+                  "sample's (the other inputs kept).</figcaption>\n</figure>\n");
+    }
+    rb_str(b, "<figure id=\"confused\">\n");
+    if (q->npairs > 0) {
+        rb_str(b, "<table>\n<tr><th>true class</th><th>predicted</th><th>count</th></tr>\n");
+        for (int i = 0; i < q->npairs; i++) {
+            rb_str(b, "<tr><td>");
+            rb_text(b, names[q->pairs[i].truth]);
+            rb_str(b, "</td><td>");
+            rb_text(b, names[q->pairs[i].predicted]);
+            rb_printf(b, "</td><td>%lld</td></tr>\n", (long long)q->pairs[i].count);
+        }
+        rb_str(b, "</table>\n");
+    } else rb_str(b, "<p class=\"empty\">No test sample was misclassified.</p>\n");
+    rb_str(b, "<figcaption>Table 4. The most confused pairs of classes on the test set.</figcaption>\n</figure>\n");
+}
+
 /* The whole page. */
 static void page(RBuf *b, const ReportData *r, const char *const *names) {
     const char *model = r->model ? r->model : "untitled model";
@@ -242,6 +306,7 @@ static void page(RBuf *b, const ReportData *r, const char *const *names) {
     fig_samples(b, r, names, "train", "training", r->train_samples, r->ntrain_samples, 3);
     fig_samples(b, r, names, "test", "test", r->test_samples, r->ntest_samples, 4);
     table_metrics(b, r, names);
+    if (r->robustness) section_robustness(b, r->robustness, names);
     if (r->nnotes > 0) {
         rb_str(b, "<h2>Notes</h2>\n<ul class=\"notes\">\n");
         for (int i = 0; i < r->nnotes; i++) {

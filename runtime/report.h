@@ -14,6 +14,9 @@
  *             wrong), true class outlined
  *   Figure 4  the same for the test samples
  *   Table 1   test loss, test accuracy, per-class precision, recall, support
+ *   Robustness (when given) Table 2: test accuracy by corruption group;
+ *             Table 3: test accuracy with one input zeroed or swapped with
+ *             another sample's; Table 4: the most confused pairs of classes
  *   Notes     free text lines
  *
  * NaN and infinite values are skipped in the curves; every string is escaped
@@ -47,6 +50,27 @@ typedef struct {
     const float *logits;  /* [nclasses], or NULL                */
 } ReportSample;
 
+/* The robustness figures of a test set (runtime/breakdown.h computes them). */
+typedef struct {
+    const char *name;     /* "clean", "image ruined", ...                */
+    int64_t samples;
+    double accuracy;      /* NaN without samples                         */
+} ReportGroup;
+typedef struct {
+    const char *input;    /* the model input replaced                    */
+    double zeroed, swapped; /* test accuracy with it zeroed / swapped      */
+} ReportAblation;
+typedef struct {
+    int truth, predicted; /* classes, 0 to nclasses - 1                  */
+    int64_t count;
+} ReportPair;
+typedef struct {
+    const ReportGroup *groups;      /* [ngroups]; 0 groups: no Table 2 */
+    const ReportAblation *ablation; /* [nablation]                     */
+    const ReportPair *pairs;        /* [npairs], most confused first   */
+    int ngroups, nablation, npairs;
+} ReportRobustness;
+
 typedef struct {
     const char *model;    /* the page's title                             */
     const char *subtitle; /* a line under it (fusion, settings), or NULL  */
@@ -60,6 +84,7 @@ typedef struct {
     const double *precision, *recall;  /* [nclasses] each, or NULL: then computed from confusion */
     ReportSample train_samples[5], test_samples[5];
     int ntrain_samples, ntest_samples;
+    const ReportRobustness *robustness; /* or NULL: no Robustness section */
     const char *const *notes;
     int nnotes;
 } ReportData;

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "breakdown.h"
 #include "lr_schedule.h"
 #include "passes.h"
 #include "train_impl.h"
@@ -91,6 +92,7 @@ int session_open(Session *s, const Elaborated *m, const RunOptions *o, int train
         snprintf(err, n, "model '%s' names no data directory; add 'data \"DIR\"' to it or pass --data DIR", m->model);
         return -1;
     }
+    s->data_dir = dir;
     double t0 = session_now();
     if (dataset_load(&s->data, dir, m, training, err, n)) return -1;
     s->time_load = session_now() - t0;
@@ -115,6 +117,7 @@ void session_close(Session *s) {
     ir_graph_free(s->step_graph);
     dataset_free(&s->data);
     metrics_free(&s->metrics);
+    breakdown_free(s->breakdown);
     free(s->val);
     free(s->fit);
     free(s->test);
@@ -259,12 +262,15 @@ static void print_test(Session *s) {
     }
 }
 
-/* Evaluates the (restored) weights on test; logs, report, metrics file. */
+/* Evaluates the (restored) weights on test, and its breakdown; logs,
+ * report, metrics file. */
 static int finish(Session *s, char *err, size_t errlen) {
     double t0 = session_now();
     if (session_evaluate(s, SPLIT_TEST, s->test, s->ntest, err, errlen)) return -1;
+    if (breakdown_compute(s, &s->breakdown, err, errlen)) return -1;
     s->time_eval += session_now() - t0;
     print_test(s);
+    breakdown_print(s->breakdown, s->o->out);
     if (write_metrics_json(s, err, errlen) || write_report(s, err, errlen)) return -1;
     if (s->o->time)
         fprintf(s->o->out, "time: load %.2f s, compile %.2f s, train %.2f s, evaluate %.2f s (%s backend)\n", s->time_load,

@@ -17,10 +17,13 @@ typedef struct {
     int n;
 } History;
 
+struct Breakdown;
+
 typedef struct {
     const Elaborated *m;
     const RunOptions *o;
     Dataset data;
+    const char *data_dir;  /* where data was read from */
     Graph *step_graph;     /* training step (or a copy of the forward graph for --eval) */
     ParamStore ps;         /* every parameter and optimizer state, bound into both engines */
     Engine train, eval;
@@ -42,6 +45,7 @@ typedef struct {
     float *best;           /* the best epoch's parameters (ParamStore layout) */
     History hist;
     Metrics metrics;       /* of the last evaluation */
+    struct Breakdown *breakdown; /* of the test split (breakdown.h), or NULL */
     FILE *csv, *jsonl;
     double time_load, time_compile, time_train, time_eval;
 } Session;

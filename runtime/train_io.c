@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "breakdown.h"
 #include "ckpt_layout.h"
 #include "report.h"
 #include "train_impl.h"
@@ -204,6 +205,7 @@ int write_metrics_json(Session *s, char *err, size_t errlen) {
         fputs("],\n  \"recall\": [", f);
         for (int i = 0; i < m->nclasses; i++) fprintf(f, "%s%.6f", i ? ", " : "", metrics_recall(m, i));
         fputc(']', f);
+        breakdown_json(s->breakdown, f);
     }
     fputs("\n}\n", f);
     if (fclose(f)) {
@@ -274,6 +276,7 @@ int write_report(Session *s, char *err, size_t errlen) {
     for (int i = 0; i < c; i++) pr[i] = metrics_precision(&s->metrics, i), pr[c + i] = metrics_recall(&s->metrics, i);
     r.precision = pr;
     r.recall = pr + c;
+    r.robustness = s->breakdown ? &s->breakdown->report : NULL;
     Metrics keep = s->metrics; /* the sample runs below do not touch metrics */
     float *logits = xcalloc((size_t)(10 * (c ? c : 1) + 1), sizeof *logits);
     int rc = 0;

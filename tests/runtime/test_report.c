@@ -4,7 +4,7 @@
  * picture, a waveform and logits each, the metrics table), escaped names,
  * an image whose BMP decodes to the right pixels, the edge cases (1 epoch,
  * NaN and infinite losses, no samples, 2 classes, long and broken names),
- * and the data errors.
+ * the Robustness section, and the data errors.
  */
 #include <math.h>
 #include <stdint.h>
@@ -287,6 +287,40 @@ static void expect_error(const ReportData *r, const char *message) {
     CU_ASSERT_EQUAL(access(harness_tmp("bad"), F_OK), -1);
 }
 
+/* The Robustness section: its three tables, escaped names, n/a for a group
+ * without samples, and still well-formed XML; without groups no Table 2. */
+static const ReportGroup groups[4] = {{"clean", 1500, 0.95}, {"image ruined", 200, 0.8125}, {"audio ruined", 300, 0.9},
+                                      {"both ruined", 0, NAN}};
+static const ReportAblation ablation[2] = {{"image", 0.5, 0.25}, {"audio <raw> & \"wave\"", 0.875, 0.75}};
+static const ReportPair pairs[3] = {{4, 9, 12}, {7, 1, 5}, {3, 5, 5}};
+
+static void test_robustness(void) {
+    ReportData r = make_report();
+    ReportRobustness q = {groups, ablation, pairs, 4, 2, 3};
+    r.robustness = &q;
+    char err[512];
+    CU_ASSERT_EQUAL_FATAL(report_write(harness_tmp("runs/robust"), &r, err, sizeof err), 0);
+    CU_ASSERT(xmllint_ok(harness_tmp("runs/robust")));
+    char *s = slurp_page(harness_tmp("runs/robust"));
+    CU_ASSERT_EQUAL(count(s, "<h2 id=\"robustness\">Robustness</h2>"), 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(s, "<tr><td>image ruined</td><td>200</td><td>81.25%</td></tr>"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(s, "<tr><td>both ruined</td><td>0</td><td>n/a</td></tr>"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(s, "<tr><td>image</td><td>50.00%</td><td>25.00%</td></tr>"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(s, "<tr><td>audio &lt;raw&gt; &amp; &quot;wave&quot;</td><td>87.50%</td><td>75.00%</td></tr>"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(s, "<tr><td>four</td><td>nine</td><td>12</td></tr>"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(s, "<tr><td>seven &lt;7&gt; &amp; &quot;sept&quot;</td><td>one</td><td>5</td></tr>"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(s, "Table 4."));
+    free(s);
+    q.ngroups = 0, q.npairs = 0;
+    CU_ASSERT_EQUAL_FATAL(report_write(harness_tmp("runs/robust"), &r, err, sizeof err), 0);
+    CU_ASSERT(xmllint_ok(harness_tmp("runs/robust")));
+    s = slurp_page(harness_tmp("runs/robust"));
+    CU_ASSERT_PTR_NULL(strstr(s, "Table 2."));
+    CU_ASSERT_PTR_NOT_NULL(strstr(s, "Table 3."));
+    CU_ASSERT_PTR_NOT_NULL(strstr(s, "No test sample was misclassified."));
+    free(s);
+}
+
 /* Bad counts, ranges, shapes and pointers are refused with a message, and nothing is written. */
 static void test_errors(void) {
     ReportData r = make_report();
@@ -316,6 +350,12 @@ static void test_errors(void) {
     expect_error(&r, "confusion[1][2] is negative (-1)");
     r = make_report(), r.nnotes = 1, r.notes = NULL;
     expect_error(&r, "bad notes (1, NULL)");
+    ReportPair far = {3, 10, 1};
+    ReportRobustness q = {NULL, NULL, &far, 0, 0, 1};
+    r = make_report(), r.robustness = &q;
+    expect_error(&r, "confused pair 1 (3, 10, count 1) is out of range (classes 0 to 9)");
+    q = (ReportRobustness){NULL, NULL, NULL, 4, 0, 0};
+    expect_error(&r, "bad robustness figures (4 groups, 0 ablations, 0 pairs)");
 
     char err[512], want[1024], file[300];
     r = make_report();
@@ -336,6 +376,7 @@ int main(void) {
         {"a full report: figures, xmllint, escaping", test_full_report},
         {"pictures are BMPs of the scaled pixels", test_image_pixels},
         {"edge cases: 1 epoch, NaN, no samples, 2 classes, long names", test_edge_cases},
+        {"the Robustness section", test_robustness},
         {"data errors", test_errors},
         CU_TEST_INFO_NULL,
     };
