@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "contrastive_study.h"
 #include "io_util.h"
 #include "rng.h"
 #include "study_report.h"
@@ -195,35 +196,45 @@ static int plan_run(const StudyOptions *o, const StudySpec *spec, const StudyRun
     return rc;
 }
 
+/* The lines of a key that start with "kind ", their rests joined with ", "
+ * ("(none)" for none). */
+static void key_field(const char *key, const char *kind, char *out, size_t n) {
+    size_t len = strlen(kind), at = 0;
+    out[0] = 0;
+    for (const char *line = key; *line;) {
+        size_t l = strcspn(line, "\n");
+        if (l > len && !strncmp(line, kind, len) && line[len] == ' ' && at < n)
+            at += (size_t)snprintf(out + at, n - at, "%s%.*s", at ? ", " : "", (int)(l - len - 1), line + len + 1);
+        line += l + (line[l] != 0);
+    }
+    if (!out[0]) snprintf(out, n, "(none)");
+}
+
 /* Compares a job's key with the run.txt its folder holds: 0 when they
- * agree or there is none; -1 with what differs. */
+ * agree or there is none; -1 saying what differs. */
 static int compare_key(const Job *j, char *err, size_t n) {
+    static const char *const kinds[] = {"model", "set", "train", "graph", "data", "seed"};
+    static const char *const what[] = {"model", "configuration", "configuration", "model version", "data set", "seed"};
     char *file = path_join(j->dir, "run.txt");
     size_t len;
     char *old = read_file(file, &len);
     free(file);
-    if (!old || !strcmp(old, j->key)) {
-        free(old);
-        return 0;
+    int rc = 0;
+    for (int k = 0; old && strcmp(old, j->key) && k < 6 && !rc; k++) {
+        char a[400], b[400];
+        key_field(old, kinds[k], a, sizeof a);
+        key_field(j->key, kinds[k], b, sizeof b);
+        if (strcmp(a, b))
+            rc = (snprintf(err, n,
+                           "%s holds a run of another %s: it has '%s %s', this study makes '%s %s'; delete that folder "
+                           "(or give another -o DIR) to train it again",
+                           j->dir, what[k], kinds[k], a, kinds[k], b), -1);
     }
-    /* the first line that differs */
-    const char *a = old, *b = j->key;
-    while (*a && *b) {
-        size_t la = strcspn(a, "\n"), lb = strcspn(b, "\n");
-        if (la != lb || memcmp(a, b, la)) break;
-        a += la + (a[la] != 0), b += lb + (b[lb] != 0);
-    }
-    int la = (int)strcspn(a, "\n"), lb = (int)strcspn(b, "\n");
-    snprintf(err, n,
-             "%s holds a run of another %s: it has '%.*s', this study makes '%.*s'; delete that folder (or give "
-             "another -o DIR) to train it again",
-             j->dir,
-             !strncmp(a, "graph", 5) || !strncmp(b, "graph", 5) ? "model version (its compiled graph differs)"
-             : !strncmp(a, "data", 4) || !strncmp(b, "data", 4) ? "data set (its manifest differs)"
-                                                                 : "configuration",
-             la, a, lb, b);
+    if (!rc && old && strcmp(old, j->key))
+        rc = (snprintf(err, n, "%s holds a run.txt this study does not make; delete that folder to train it again",
+                       j->dir), -1);
     free(old);
-    return -1;
+    return rc;
 }
 
 /* Has the job finished: a metrics file a study can read? */
@@ -372,7 +383,7 @@ static int run_jobs(const StudyOptions *o, Job *jobs, int njobs, int *failed, ch
     struct sigaction sa = {0}, old;
     sa.sa_handler = on_sigint;
     sigaction(SIGINT, &sa, &old);
-    int next = 0, rc = 0;
+    int next = 0, rc = 0, forwarded = 0;
     while ((next < njobs && !interrupted) || running) {
         while (running < o->jobs && next < njobs && !interrupted && !rc) {
             Job *j = &jobs[next++];
@@ -393,6 +404,13 @@ static int run_jobs(const StudyOptions *o, Job *jobs, int njobs, int *failed, ch
         if (!running) break;
         int status;
         pid_t pid = waitpid(-1, &status, 0);
+        if (pid < 0 && errno == EINTR && interrupted && !forwarded) {
+            /* Ctrl-C reaches the runs too; a signal sent to mmgc alone is passed on
+               (a run saves at its next batch either way) */
+            for (int i = 0; i < njobs; i++)
+                if (jobs[i].pid > 0) kill(jobs[i].pid, SIGINT);
+            forwarded = 1;
+        }
         if (pid < 0) {
             if (errno == EINTR) continue;
             break;
@@ -467,7 +485,10 @@ int study_main(const StudyOptions *o) {
         entries[i] = (StudyEntry){jobs[i].run->name, jobs[i].run->baseline, jobs[i].seed, jobs[i].dir,
                                   jobs[i].params, jobs[i].seconds, argv};
     }
-    if (study_report_write(out, &spec, entries, njobs, stdout, err, sizeof err)) {
+    if (spec.contrastive_table && contrastive_study(out, NULL, err, sizeof err)) {
+        fprintf(stderr, "mmgc: error: %s\n", err);
+        status = EXIT_ERROR;
+    } else if (study_report_write(out, &spec, entries, njobs, stdout, err, sizeof err)) {
         fprintf(stderr, "mmgc: error: %s\n", err);
         status = EXIT_ERROR;
     } else if (failed) {

@@ -220,7 +220,21 @@ static void tables_md(RBuf *b, const Study *s) {
     }
 }
 
-static void study_md(RBuf *b, const Study *s) {
+/* The path of a run's folder relative to the study's (entries live under it). */
+static const char *relative(const char *dir, const char *out) {
+    size_t n = strlen(out);
+    return !strncmp(dir, out, n) && dir[n] == '/' ? dir + n + 1 : dir;
+}
+
+/* A file of the study's folder (the contrastive table's), or NULL. */
+static char *slurp(const char *out, const char *name) {
+    char path[2048];
+    size_t len;
+    snprintf(path, sizeof path, "%s/%s", out, name);
+    return read_file(path, &len);
+}
+
+static void study_md(RBuf *b, const Study *s, const char *out) {
     rb_printf(b, "# Study %s\n\n%d methods x %d seeds (", s->spec->name, s->spec->nruns, s->spec->nseeds);
     for (int i = 0; i < s->spec->nseeds; i++) rb_printf(b, "%s%lld", i ? ", " : "seeds ", s->spec->seeds[i]);
     rb_str(b, "), each trained under its model's protocol (validation split, early stopping, best weights "
@@ -233,7 +247,7 @@ static void study_md(RBuf *b, const Study *s) {
               "| --- | ---: | ---: | ---: | ---: | ---: | --- |\n");
     for (int i = 0; i < s->n; i++) {
         const StudyEntry *e = &s->e[i];
-        rb_printf(b, "| [%s](%s/report/index.html) | %lld | ", e->name, e->dir, e->seed);
+        rb_printf(b, "| [%s](%s/report/index.html) | %lld | ", e->name, relative(e->dir, out), e->seed);
         if (s->ok[i]) {
             pct(b, s->r[i].test_accuracy);
             rb_printf(b, " | %.4f | %d | %.0f s | `", s->r[i].test_loss, s->r[i].epochs, e->seconds);
@@ -242,6 +256,13 @@ static void study_md(RBuf *b, const Study *s) {
         command(b, e->argv);
         rb_str(b, "` |\n");
     }
+    char *table2 = s->spec->contrastive_table ? slurp(out, "table2.md") : NULL;
+    if (table2) { /* its heading one level down */
+        rb_str(b, table2[0] == '#' ? "\n#" : "\n");
+        rb_str(b, table2);
+        rb_str(b, "\n![The coefficients against the temperature](temperature.svg)\n");
+    }
+    free(table2);
 }
 
 /* ---- results.csv and results.json ------------------------------------------------------- */
@@ -359,12 +380,6 @@ static const char *const CSS =
     "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:.2em .6em;text-align:right}"
     "td:first-child,th:first-child{text-align:left}svg{display:block;margin:1em 0}\n";
 
-/* The path of a run's folder relative to the study's (entries live under it). */
-static const char *relative(const char *dir, const char *out) {
-    size_t n = strlen(out);
-    return !strncmp(dir, out, n) && dir[n] == '/' ? dir + n + 1 : dir;
-}
-
 static void html_table(RBuf *b, const Study *s) {
     int refs = s->spec->nrefs > 0;
     rb_str(b, "<table>\n<tr><th>method</th><th>test accuracy</th><th>test loss</th><th>parameters</th><th>epochs</th>"
@@ -445,7 +460,18 @@ static void study_html(RBuf *b, const Study *s, const char *out) {
         rb_text(b, relative(s->e[i].dir, out));
         rb_str(b, "/report/index.html\">report</a></td></tr>\n");
     }
-    rb_str(b, "</table>\n</body>\n</html>\n");
+    rb_str(b, "</table>\n");
+    char *table2 = s->spec->contrastive_table ? slurp(out, "table2.md") : NULL;
+    char *svg = s->spec->contrastive_table ? slurp(out, "temperature.svg") : NULL;
+    if (table2 && svg) {
+        rb_str(b, "<h2>Contrastive losses: Table 2 and the temperature</h2>\n<pre>");
+        rb_text(b, table2);
+        rb_str(b, "</pre>\n");
+        const char *start = strstr(svg, "<svg"); /* inline, without an XML declaration */
+        if (start) rb_str(b, start);
+    }
+    free(table2), free(svg);
+    rb_str(b, "</body>\n</html>\n");
     free(names), free(mean), free(sd), free(mark), free(series), free(v);
 }
 
@@ -469,7 +495,7 @@ int study_report_write(const char *out, const StudySpec *spec, const StudyEntry 
     }
     summarize(&s);
     RBuf md = {0}, csv = {0}, json = {0}, html = {0};
-    study_md(&md, &s);
+    study_md(&md, &s, out);
     results_csv(&csv, &s);
     results_json(&json, &s);
     study_html(&html, &s, out);

@@ -1,8 +1,8 @@
 /* make_data.c — a random data set for the AOT tests:
- *   make_data DIR N NAME:f32:D1xD2... NAME:i64:CLASSES ...
+ *   make_data DIR N NAME:f32:D1xD2... NAME:i64:CLASSES NAME:bits:D ...
  * writes NAME_train.npy with N samples and NAME_test.npy with N / 2, f32
- * values uniform in [-1, 1) or i64 labels in [0, CLASSES); the same
- * arguments give the same bytes. */
+ * values uniform in [-1, 1), i64 labels in [0, CLASSES), or i64 flags [N, D]
+ * of 0 and 1 (a meta file); the same arguments give the same bytes. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,9 +33,9 @@ int main(int argc, char **argv) {
             if (sscanf(argv[a], "%127[^:]:%7[^:]:%127s", name, kind, dims) < 3) return fprintf(stderr, "bad %s\n", argv[a]), 2;
             int64_t shape[8] = {s ? n / 2 : n};
             int rank = 1;
-            int i64 = !strcmp(kind, "i64");
-            long long classes = i64 ? atoll(dims) : 0;
-            for (char *d = i64 ? NULL : strtok(dims, "x"); d && rank < 8; d = strtok(NULL, "x")) shape[rank++] = atoll(d);
+            int bits = !strcmp(kind, "bits"), i64 = bits || !strcmp(kind, "i64");
+            long long classes = bits ? 2 : i64 ? atoll(dims) : 0;
+            for (char *d = i64 && !bits ? NULL : strtok(dims, "x"); d && rank < 8; d = strtok(NULL, "x")) shape[rank++] = atoll(d);
             NpyArray arr = {0};
             char err[256], path[512];
             if (npy_alloc(&arr, i64 ? 'l' : 'f', rank, shape, err, sizeof err)) return fprintf(stderr, "%s\n", err), 1;
