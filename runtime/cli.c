@@ -86,6 +86,7 @@ int cli_parse(int argc, char **argv, Options *o, char *err, size_t n) {
     o->sets = xcalloc((size_t)argc, sizeof *o->sets);
     o->libdirs = xcalloc((size_t)argc, sizeof *o->libdirs);
     o->inputs = xcalloc((size_t)argc, sizeof *o->inputs);
+    o->command_line = opt_command_line(argc, argv);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) o->help = 1;
@@ -241,4 +242,5 @@ void cli_free(Options *o) {
     free(o->inputs);
     free(o->sets);
     free(o->libdirs);
+    free(o->command_line);
 }

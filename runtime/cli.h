@@ -31,6 +31,7 @@ typedef struct {
     const char *cpu;      /* --cpu: what it is compiled for ("native") */
     const char *weights;  /* --weights: a checkpoint baked into the program */
     int help, version;
+    char *command_line;   /* argv as one shell line, for the run's report */
 } Options;
 
 /* Parses argv. Returns 0, or -1 with a message in err (bad usage). */
