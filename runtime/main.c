@@ -155,7 +155,7 @@ done:
 int main(int argc, char **argv) {
     blas_configure(argc, argv); /* may re-exec with OPENBLAS_CORETYPE set (blas.c) */
     Options o;
-    char err[256];
+    char err[1024];
     if (cli_parse(argc, argv, &o, err, sizeof err)) {
         fprintf(stderr, "mmgc: error: %s\nusage: mmgc FILE.mmg [options]; try 'mmgc --help'\n", err);
         cli_free(&o);
