@@ -224,6 +224,11 @@ typedef struct {
 void settings_collect(Elab *E, const Expr *record, const char *prefix, Setting **list, int *n, int *cap);
 /* Is key a train setting mmgc knows? */
 int settings_known(const char *key);
+/* Notes after an unknown setting `key`: "did you mean 'K'?" with the
+ * nearest train setting or name of others[0..nothers), then the list of
+ * train settings when that nearest is a train setting, or when there is
+ * none and list_if_none. */
+void settings_hint(Elab *E, const char *key, Loc loc, const char *const *others, int nothers, int list_if_none);
 /* Reads the settings into t (defaults first). Returns 0 or -1 after errors. */
 int settings_read(Elab *E, const Setting *list, int n, TrainSettings *t);
 

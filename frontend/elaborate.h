@@ -54,4 +54,10 @@ typedef struct {
 int elaborate(Program *p, const char *model, const SetOption *sets, int nsets, Elaborated *out);
 void elaborated_free(Elaborated *e);
 
+/* The train settings (`train { ... }`, --set KEY=VALUE): the i-th key
+ * ("batch", "early_stopping.patience") and what it means in one line, for
+ * --help; NULL past the last. */
+const char *train_setting_key(int i);
+const char *train_setting_help(int i);
+
 #endif

@@ -1,10 +1,12 @@
 /* hints.c — notes that follow an error and say what was probably meant:
  * a library block called where a primitive was meant (`concat` for `cat`),
- * and a near miss for an unknown name (`rleu` for `relu`). */
+ * and a near miss for an unknown name (`rleu` for `relu`); the near miss
+ * is also hint_nearest (hints.h), for options and settings. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "elab.h"
+#include "hints.h"
 #include "util.h"
 
 /* Blocks of the library whose names a newcomer takes for a primitive. */
@@ -53,6 +55,12 @@ static int distance(const char *a, const char *b, int limit) {
     return r > limit ? limit + 1 : r;
 }
 
+/* The edit distance a typo of name may have, plus one. */
+static int typo_limit(const char *name) {
+    size_t len = strlen(name);
+    return len <= 3 ? 2 : len <= 6 ? 3 : 4;
+}
+
 /* Keeps the closest candidate to name within the allowed distance. */
 static void consider(const char *name, const char *cand, const char **best, int *best_d) {
     if (!strcmp(name, cand)) return;
@@ -66,9 +74,8 @@ void hint_unknown_name(Elab *E, Frame *f, const char *name, Loc loc) {
             diag_note(E->diag, loc, "in .mmg that is %s", aliases[i].mmg);
             return;
         }
-    size_t len = strlen(name);
     const char *best = NULL;
-    int best_d = len <= 3 ? 2 : len <= 6 ? 3 : 4; /* the edit distance allowed, plus one */
+    int best_d = typo_limit(name);
     for (Scope *s = f->scope; s; s = s->parent)
         for (Binding *b = s->head; b; b = b->next) consider(name, b->name, &best, &best_d);
     Program *p = E->prog;
@@ -80,4 +87,12 @@ void hint_unknown_name(Elab *E, Frame *f, const char *name, Loc loc) {
     }
     for (int i = 0; builtin_nth(i); i++) consider(name, builtin_nth(i)->name, &best, &best_d);
     if (best) diag_note(E->diag, loc, "did you mean '%s'?", best);
+}
+
+const char *hint_nearest(const char *name, const char *const *candidates, int n) {
+    const char *best = NULL;
+    int best_d = typo_limit(name);
+    for (int i = 0; i < n; i++)
+        if (candidates[i]) consider(name, candidates[i], &best, &best_d);
+    return best;
 }

@@ -252,6 +252,13 @@ static int apply_sets(Elab *E, SetValue *sv, int nsets, List *stmts, Setting **s
         else if (!done) {
             diag_error(E->diag, sv[i].loc, "unknown setting '%s' (not a model binding, a train setting or a block argument)",
                        sv[i].key);
+            const char **bindings = arena_alloc(E->arena, (size_t)(stmts->n + 1) * sizeof *bindings);
+            int nb = 0;
+            for (int j = 0; j < stmts->n; j++) {
+                const ModelStmt *s = stmts->items[j];
+                if (s->kind == MS_ASSIGN && !s->names.n) bindings[nb++] = s->name;
+            }
+            settings_hint(E, sv[i].key, sv[i].loc, bindings, nb, 1);
             ok = -1;
         }
     }
@@ -445,6 +452,7 @@ static int elaborate_here(Program *p, const char *model, const SetOption *sets, 
                 diag_error(E.diag, E.overrides[i].loc,
                            "unknown setting '%s' (not a model binding, a train setting or a block argument)",
                            E.overrides[i].key);
+                settings_hint(&E, E.overrides[i].key, E.overrides[i].loc, NULL, 0, 0); /* a path: a train setting misspelled? */
             }
     }
     if (p->diag.nerrors == before) {

@@ -9,27 +9,29 @@
 #include <string.h>
 
 #include "elab.h"
+#include "hints.h"
 #include "util.h"
 
-/* Every key mmgc reads, with what it must be. */
+/* Every key mmgc reads, with what it must be and what it means (--help). */
 typedef enum { K_INT, K_FLOAT, K_WORD, K_OPTIMIZER, K_SCHEDULE, K_PATTERNS } KeyKind;
 
 static const struct {
     const char *key;
     KeyKind kind;
+    const char *help;
 } keys[] = {
-    {"batch", K_INT},
-    {"max_epochs", K_INT},
-    {"val_split", K_FLOAT},
-    {"seed", K_INT},
-    {"optimizer", K_OPTIMIZER},
-    {"schedule", K_SCHEDULE},
-    {"warmup", K_INT},
-    {"clip_grad_norm", K_FLOAT},
-    {"no_decay", K_PATTERNS},
-    {"early_stopping.monitor", K_WORD},
-    {"early_stopping.patience", K_INT},
-    {"early_stopping.min_delta", K_FLOAT},
+    {"batch", K_INT, "samples per step, the B of shapes (default 64)"},
+    {"max_epochs", K_INT, "the most epochs to train, at least 1 (default 100)"},
+    {"val_split", K_FLOAT, "the fraction of train held out to validate, in [0, 1) (default 0.2)"},
+    {"seed", K_INT, "the run's seed: split, shuffling, initial weights, dropout (default 0)"},
+    {"optimizer", K_OPTIMIZER, "sgd, momentum, adam (default) or adamw, e.g. adamw(lr: 1e-3, weight_decay: 0.01)"},
+    {"schedule", K_SCHEDULE, "lr per epoch: constant (default), step(every: N, gamma: G), cosine(t_max: T)"},
+    {"warmup", K_INT, "steps of linear learning-rate warm-up (default 0: none)"},
+    {"clip_grad_norm", K_FLOAT, "clip gradients to this global L2 norm (default 0: none)"},
+    {"no_decay", K_PATTERNS, "parameters without weight decay, as globs: [\"*.b\", \"*norm*\"]"},
+    {"early_stopping.monitor", K_WORD, "what early stopping watches: val_loss (default) or val_accuracy"},
+    {"early_stopping.patience", K_INT, "epochs without improvement before stopping (default 5)"},
+    {"early_stopping.min_delta", K_FLOAT, "the least change that counts as an improvement (default 0)"},
 };
 
 #define NKEYS (int)(sizeof keys / sizeof keys[0])
@@ -38,6 +40,25 @@ int settings_known(const char *key) {
     for (int i = 0; i < NKEYS; i++)
         if (!strcmp(keys[i].key, key)) return 1;
     return 0;
+}
+
+const char *train_setting_key(int i) { return i >= 0 && i < NKEYS ? keys[i].key : NULL; }
+
+const char *train_setting_help(int i) { return i >= 0 && i < NKEYS ? keys[i].help : NULL; }
+
+void settings_hint(Elab *E, const char *key, Loc loc, const char *const *others, int nothers, int list_if_none) {
+    const char *cands[NKEYS + 64];
+    int n = 0;
+    for (int i = 0; i < NKEYS; i++) cands[n++] = keys[i].key;
+    for (int i = 0; i < nothers && n < NKEYS + 64; i++) cands[n++] = others[i];
+    const char *best = hint_nearest(key, cands, n);
+    if (best) diag_note(E->diag, loc, "did you mean '%s'?", best);
+    if (best ? !settings_known(best) : !list_if_none) return;
+    char list[1024];
+    size_t len = 0;
+    for (int i = 0; i < NKEYS && len < sizeof list; i++)
+        len += (size_t)snprintf(list + len, sizeof list - len, "%s%s", i ? ", " : "", keys[i].key);
+    diag_note(E->diag, loc, "the train settings are %s", list);
 }
 
 void settings_collect(Elab *E, const Expr *record, const char *prefix, Setting **list, int *n, int *cap) {
@@ -78,12 +99,24 @@ static int const_number(const Expr *e, double *out, int *is_int) {
     return -1;
 }
 
+/* What a keyword argument's value must be besides a number. */
+typedef enum { R_ANY, R_POSITIVE, R_NONNEG, R_UNIT } KwRule;
+
 /* A keyword argument a call may take, and where its value goes. */
 typedef struct {
     const char *name;
     double *slot;
     int is_int; /* must be an integer */
+    KwRule rule;
 } KwArg;
+
+/* The complaint about v under rule, or NULL when it is fine. */
+static const char *rule_broken(KwRule rule, double v) {
+    if (rule == R_POSITIVE && !(v > 0)) return "must be positive";
+    if (rule == R_NONNEG && !(v >= 0)) return "must not be negative";
+    if (rule == R_UNIT && !(v >= 0 && v < 1)) return "must be in [0, 1)";
+    return NULL;
+}
 
 /* Reads the keyword arguments of call `e` (of `what`) into their slots;
  * `expected` lists the names for the message about any other. */
@@ -101,6 +134,11 @@ static int read_kwargs(Elab *E, const Expr *e, const char *what, const KwArg *ar
         if (const_number(a->value, &v, &is_int) || (args[k].is_int && !is_int)) {
             diag_error(E->diag, a->value->loc, "%s: '%s' must be %s", what, a->name,
                        args[k].is_int ? "an integer" : "a number");
+            return -1;
+        }
+        const char *bad = rule_broken(args[k].rule, v);
+        if (bad) {
+            diag_error(E->diag, a->value->loc, "%s: '%s' %s", what, a->name, bad);
             return -1;
         }
         *args[k].slot = v;
@@ -129,8 +167,9 @@ static int read_optimizer(Elab *E, const Setting *s, OptimizerSpec *o) {
     o->lr = kind <= OPT_MOMENTUM ? 1e-2 : 1e-3;
     o->momentum = 0.9, o->beta1 = 0.9, o->beta2 = 0.999, o->eps = 1e-8;
     o->weight_decay = kind == OPT_ADAMW ? 1e-2 : 0;
-    const KwArg args[] = {{"lr", &o->lr, 0},       {"momentum", &o->momentum, 0}, {"beta1", &o->beta1, 0},
-                          {"beta2", &o->beta2, 0}, {"eps", &o->eps, 0},           {"weight_decay", &o->weight_decay, 0}};
+    const KwArg args[] = {{"lr", &o->lr, 0, R_POSITIVE},    {"momentum", &o->momentum, 0, R_NONNEG},
+                          {"beta1", &o->beta1, 0, R_UNIT},   {"beta2", &o->beta2, 0, R_UNIT},
+                          {"eps", &o->eps, 0, R_POSITIVE},   {"weight_decay", &o->weight_decay, 0, R_NONNEG}};
     return read_kwargs(E, s->value, names[kind], args, 6, "lr, momentum, beta1, beta2, eps or weight_decay");
 }
 
@@ -145,8 +184,8 @@ static int read_schedule(Elab *E, const Setting *s, LrSchedule *l) {
         return -1;
     }
     double every = 0, gamma = 0.1, t_max = 0, min_lr = 0;
-    const KwArg step_args[] = {{"every", &every, 1}, {"gamma", &gamma, 0}};
-    const KwArg cosine_args[] = {{"t_max", &t_max, 1}, {"min_lr", &min_lr, 0}};
+    const KwArg step_args[] = {{"every", &every, 1, R_ANY}, {"gamma", &gamma, 0, R_ANY}};
+    const KwArg cosine_args[] = {{"t_max", &t_max, 1, R_ANY}, {"min_lr", &min_lr, 0, R_ANY}};
     if (kind == LR_STEP && read_kwargs(E, e, "step", step_args, 2, "every or gamma")) return -1;
     if (kind == LR_COSINE && read_kwargs(E, e, "cosine", cosine_args, 2, "t_max or min_lr")) return -1;
     if (kind == LR_CONSTANT && read_kwargs(E, e, "constant", NULL, 0, "(none)")) return -1;
@@ -212,8 +251,12 @@ static int read_one(Elab *E, const Setting *s, KeyKind kind, TrainSettings *t) {
         diag_error(E->diag, s->value->loc, "'val_split' must be in [0, 1)");
         return -1;
     }
-    if ((!strcmp(s->key, "max_epochs") || !strcmp(s->key, "early_stopping.patience") || !strcmp(s->key, "warmup") ||
-         !strcmp(s->key, "clip_grad_norm")) &&
+    if (!strcmp(s->key, "max_epochs") && v < 1) {
+        diag_error(E->diag, s->value->loc, "'max_epochs' must be at least 1");
+        return -1;
+    }
+    if ((!strcmp(s->key, "early_stopping.patience") || !strcmp(s->key, "warmup") || !strcmp(s->key, "clip_grad_norm") ||
+         !strcmp(s->key, "early_stopping.min_delta")) &&
         v < 0) {
         diag_error(E->diag, s->value->loc, "'%s' must not be negative", s->key);
         return -1;
@@ -240,6 +283,7 @@ int settings_read(Elab *E, const Setting *list, int n, TrainSettings *t) {
         while (k < NKEYS && strcmp(keys[k].key, list[i].key)) k++;
         if (k == NKEYS) {
             diag_error(E->diag, list[i].loc, "unknown train setting '%s'", list[i].key);
+            settings_hint(E, list[i].key, list[i].loc, NULL, 0, 1);
             ok = -1;
             continue;
         }

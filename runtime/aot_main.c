@@ -85,6 +85,7 @@ static int parse(int argc, char **argv, Args *a, char *err, size_t n) {
     a->inputs = xcalloc((size_t)argc + 1, sizeof *a->inputs);
     for (int i = 0; i < mmgc_aot_model.nsets; i++) a->sets[a->nsets++].text = mmgc_aot_model.sets[i];
     RunOptions *r = &a->run;
+    r->command_line = opt_command_line(argc, argv); /* for the report */
     for (int i = 1; i < argc; i++) {
         const char *s = argv[i], *v;
         if (opt_is(s, "--data")) {
@@ -201,11 +202,13 @@ int main(int argc, char **argv) {
         for (int i = 0; i < a.ninputs; i++) free((char *)a.inputs[i].name);
         free(a.inputs);
         free(a.sets);
+        free((char *)a.run.command_line);
         return EXIT_USAGE;
     }
     int status = run(&a);
     for (int i = 0; i < a.ninputs; i++) free((char *)a.inputs[i].name);
     free(a.inputs);
     free(a.sets);
+    free((char *)a.run.command_line);
     return status;
 }

@@ -33,6 +33,7 @@ typedef struct {
     int study;            /* --study: train and compare the runs of a study */
     int jobs;             /* --jobs N: runs of a study at once (1) */
     int help, version;
+    char *command_line;   /* argv as one shell line, for the run's report */
 } Options;
 
 /* Parses argv. Returns 0, or -1 with a message in err (bad usage). */

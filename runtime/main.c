@@ -126,7 +126,7 @@ static int run(const Options *o) {
     }
     if (o->train || o->eval) {
         RunOptions ro = {o->data_dir, o->log_path, o->metrics_json, o->report_dir, o->save_path, o->resume_path,
-                         o->checkpoint, engine_of(o), o->time, out};
+                         o->checkpoint, engine_of(o), o->time, out, NULL, o->command_line};
         char err[1024];
         int rc = o->train ? train_model(&m, &ro, err, sizeof err) : eval_model(&m, &ro, err, sizeof err);
         if (rc == TRAIN_ERROR) {
@@ -156,7 +156,7 @@ done:
 int main(int argc, char **argv) {
     blas_configure(argc, argv); /* may re-exec with OPENBLAS_CORETYPE set (blas.c) */
     Options o;
-    char err[256];
+    char err[1024];
     if (cli_parse(argc, argv, &o, err, sizeof err)) {
         fprintf(stderr, "mmgc: error: %s\nusage: mmgc FILE.mmg [options]; try 'mmgc --help'\n", err);
         cli_free(&o);

@@ -16,4 +16,9 @@ int opt_is(const char *arg, const char *opt);
  * OPT needs a value" in err when there is none. */
 const char *opt_value(int argc, char **argv, int *i, const char *opt, char *err, size_t n);
 
+/* argv[0..argc) as one line a shell would run again: arguments with
+ * characters other than letters, digits and -_./=:,+@% in single quotes
+ * ('it'\''s'). A malloc'd string, or NULL when out of memory. */
+char *opt_command_line(int argc, char **argv);
+
 #endif

@@ -74,6 +74,9 @@ static int check_data(const char *dir, const ReportData *r, char *err, size_t er
     if (r->nclasses < 0 || r->nclasses > MAX_CLASSES)
         return io_fail(err, errlen, "%s: nclasses %d is out of range (0 to %d)", dir, r->nclasses, MAX_CLASSES);
     if (r->nnotes < 0 || (r->nnotes && !r->notes)) return io_fail(err, errlen, "%s: bad notes (%d, %s)", dir, r->nnotes, r->notes ? "set" : "NULL");
+    if (r->nrun < 0 || (r->nrun && !r->run)) return io_fail(err, errlen, "%s: bad run items (%d, %s)", dir, r->nrun, r->run ? "set" : "NULL");
+    if (r->nsettings < 0 || (r->nsettings && !r->settings))
+        return io_fail(err, errlen, "%s: bad settings (%d, %s)", dir, r->nsettings, r->settings ? "set" : "NULL");
     for (int i = 0; r->confusion && i < r->nclasses * r->nclasses; i++)
         if (r->confusion[i] < 0)
             return io_fail(err, errlen, "%s: confusion[%d][%d] is negative (%lld)", dir, i / r->nclasses, i % r->nclasses,
@@ -98,7 +101,10 @@ static const char CSS[] =
     ".view { font-size: 11px; color: #555; }\n"
     ".ok { color: #2ca02c; } .wrong { color: #d62728; } .empty { color: #888; font-style: italic; }\n"
     "table { border-collapse: collapse; margin-bottom: 12px; } th, td { border: 1px solid #ccc; padding: 3px 10px; text-align: right; }\n"
-    "th:first-child, td:first-child { text-align: left; }\n";
+    "th:first-child, td:first-child { text-align: left; }\n"
+    "table.info th { text-align: left; font-weight: normal; color: #555; } table.info td { text-align: left; }\n"
+    "tr.best td { font-weight: bold; } .status { color: #8a5a00; }\n"
+    "audio { display: block; width: 240px; height: 32px; margin-top: 4px; }\n";
 
 /* The first index of the largest finite logit, or -1. */
 static int argmax(const float *x, int n) {
@@ -145,6 +151,8 @@ static void sample_block(RBuf *b, const ReportData *r, const char *const *names,
         rb_str(b, "<div class=\"view\">");
         if (view->rank == 3) svg_image(b, view->name ? view->name : "image", view->data, view->shape[1], view->shape[2]);
         else svg_waveform(b, view->name ? view->name : "waveform", view->data, view->shape[1]);
+        if (view->rank == 2 && view->sample_rate > 0)
+            html_audio(b, view->name ? view->name : "audio", view->data, view->shape[1], view->sample_rate);
         rb_str(b, "<br/>");
         rb_text(b, view->name);
         if (view->shape[0] > 1) rb_printf(b, " (channel 1 of %lld)", (long long)view->shape[0]);
@@ -162,26 +170,70 @@ static int has_accuracy(const ReportData *r) { return r->nclasses > 0 || isfinit
 /* Figure 1: the loss chart and the accuracy chart. */
 static void fig_training(RBuf *b, const ReportData *r) {
     rb_str(b, "<figure id=\"training\">\n<div class=\"row\">\n");
-    Series loss[2];
-    int n = 0;
+    Series loss[2], acc[2];
+    int n = 0, na = 0;
     if (r->train_loss) loss[n++] = (Series){r->train_loss, "training loss", "#1f77b4"};
     if (r->val_loss) loss[n++] = (Series){r->val_loss, "validation loss", "#ff7f0e"};
-    Series acc = {r->val_accuracy, "validation accuracy", "#2ca02c"};
-    if (r->nepochs == 0 || (n == 0 && !r->val_accuracy)) rb_str(b, "<p class=\"empty\">No training history.</p>\n");
+    if (r->train_accuracy) acc[na++] = (Series){r->train_accuracy, "training accuracy", "#9467bd"};
+    if (r->val_accuracy) acc[na++] = (Series){r->val_accuracy, "validation accuracy", "#2ca02c"};
+    if (r->nepochs == 0 || (n == 0 && na == 0)) rb_str(b, "<p class=\"empty\">No training history.</p>\n");
     else {
         if (n) svg_line_chart(b, "Loss", "loss", loss, n, r->nepochs, r->best_epoch, 0);
-        if (r->val_accuracy) svg_line_chart(b, "Validation accuracy", "accuracy", &acc, 1, r->nepochs, r->best_epoch, 1);
+        if (na) svg_line_chart(b, na == 2 || r->train_accuracy ? "Accuracy" : "Validation accuracy", "accuracy", acc, na,
+                               r->nepochs, r->best_epoch, 1);
     }
-    rb_printf(b, "</div>\n<figcaption>Figure 1. Training loss and validation loss per epoch%s",
-              r->val_accuracy ? ", and validation accuracy per epoch" : "");
+    rb_printf(b, "</div>\n<figcaption>Figure 1. Training loss and validation loss per epoch%s%s",
+              r->train_accuracy ? ", training accuracy (of the training steps, dropout on)" : "",
+              r->val_accuracy ? (r->train_accuracy ? " and validation accuracy per epoch" : ", and validation accuracy per epoch") : "");
     if (r->best_epoch) rb_printf(b, "; the dashed line marks the chosen epoch, %d, whose weights are evaluated below", r->best_epoch);
     rb_str(b, ".</figcaption>\n</figure>\n");
 }
+
+/* A number of `decimals`, or "n/a". */
+static void put_fixed(RBuf *b, double v, int decimals) {
+    if (isfinite(v)) rb_printf(b, "%.*f", decimals, v);
+    else rb_str(b, "n/a");
+}
+
+/* Table 1: one row per epoch, the chosen one in bold. */
+static void table_epochs(RBuf *b, const ReportData *r) {
+    if (r->nepochs == 0) return;
+    const double *cols[] = {r->train_loss, r->train_accuracy, r->val_loss, r->val_accuracy, r->epoch_seconds, r->epoch_rate};
+    static const char *const heads[] = {"train loss", "train accuracy", "val loss", "val accuracy", "seconds", "samples/s"};
+    rb_str(b, "<figure id=\"epochs\">\n<table class=\"epochs\">\n<tr><th>epoch</th>");
+    for (int c = 0; c < 6; c++)
+        if (cols[c]) rb_printf(b, "<th>%s</th>", heads[c]);
+    rb_str(b, "</tr>\n");
+    for (int e = 0; e < r->nepochs; e++) {
+        rb_printf(b, "<tr%s><td>%d%s</td>", e + 1 == r->best_epoch ? " class=\"best\"" : "", e + 1,
+                  e + 1 == r->best_epoch ? " *" : "");
+        for (int c = 0; c < 6; c++) {
+            if (!cols[c]) continue;
+            rb_str(b, "<td>");
+            if (c == 1 || c == 3) put_pct(b, cols[c][e]);
+            else if (c == 4) put_fixed(b, cols[c][e], 1);
+            else if (c == 5) put_fixed(b, cols[c][e], 0);
+            else put_num(b, cols[c][e]);
+            rb_str(b, "</td>");
+        }
+        rb_str(b, "</tr>\n");
+    }
+    rb_str(b, "</table>\n<figcaption>Table 1. Per epoch");
+    if (r->best_epoch) rb_printf(b, "; * marks the chosen epoch, %d", r->best_epoch);
+    if (r->train_accuracy) rb_str(b, "; training accuracy counts the predictions of the training steps (dropout on), "
+                                     "as Keras and Lightning do");
+    if (r->epoch_rate) rb_str(b, "; samples/s is the training samples per second of the epoch's steps");
+    rb_str(b, ".</figcaption>\n</figure>\n");
+}
+
+/* What a still-training page says where test results will be. */
+static const char IN_PROGRESS[] = "<p class=\"empty\">Still training: the test set is evaluated when training ends.</p>\n";
 
 /* Figure 2: the confusion matrix. */
 static void fig_confusion(RBuf *b, const ReportData *r, const char *const *names) {
     rb_str(b, "<figure id=\"confusion\">\n");
     if (r->confusion && r->nclasses > 0) svg_confusion(b, r->nclasses, names, r->confusion);
+    else if (r->in_progress) rb_str(b, IN_PROGRESS);
     else rb_str(b, "<p class=\"empty\">No confusion matrix.</p>\n");
     rb_str(b, "<figcaption>Figure 2. Confusion matrix on the test set: true class down, predicted class across, "
               "the count in each cell, the shade its share of the true class.</figcaption>\n</figure>\n");
@@ -201,8 +253,14 @@ static void fig_samples(RBuf *b, const ReportData *r, const char *const *names, 
     rb_str(b, ".</figcaption>\n</figure>\n");
 }
 
-/* Table 1: test loss, test accuracy, per-class precision, recall and support. */
+/* Table 2: test loss, test accuracy, per-class precision, recall and support. */
 static void table_metrics(RBuf *b, const ReportData *r, const char *const *names) {
+    if (r->in_progress) {
+        rb_str(b, "<figure id=\"metrics\">\n");
+        rb_str(b, IN_PROGRESS);
+        rb_str(b, "<figcaption>Table 2. Metrics on the test set.</figcaption>\n</figure>\n");
+        return;
+    }
     rb_str(b, "<figure id=\"metrics\">\n<table>\n<tr><th>test loss</th><td>");
     put_num(b, r->test_loss);
     if (has_accuracy(r)) {
@@ -229,13 +287,13 @@ static void table_metrics(RBuf *b, const ReportData *r, const char *const *names
         }
         rb_str(b, "</table>\n");
     }
-    rb_str(b, "<figcaption>Table 1. Metrics on the test set");
+    rb_str(b, "<figcaption>Table 2. Metrics on the test set");
     if (r->confusion) rb_str(b, " (support: the number of test samples of the class)");
     rb_str(b, ".</figcaption>\n</figure>\n");
 }
 
-/* The Robustness section: Table 2 (accuracy by corruption group), Table 3
- * (accuracy with one input zeroed or swapped), Table 4 (confused pairs). */
+/* The Robustness section: Table 3 (accuracy by corruption group), Table 4
+ * (accuracy with one input zeroed or swapped), Table 5 (confused pairs). */
 static void section_robustness(RBuf *b, const ReportRobustness *q, const char *const *names) {
     rb_str(b, "<h2 id=\"robustness\">Robustness</h2>\n");
     if (q->ngroups > 0) {
@@ -247,7 +305,7 @@ static void section_robustness(RBuf *b, const ReportRobustness *q, const char *c
             put_pct(b, q->groups[i].accuracy);
             rb_str(b, "</td></tr>\n");
         }
-        rb_str(b, "</table>\n<figcaption>Table 2. Test accuracy by the heavy corruption a sample got.</figcaption>\n</figure>\n");
+        rb_str(b, "</table>\n<figcaption>Table 3. Test accuracy by the heavy corruption a sample got.</figcaption>\n</figure>\n");
     }
     if (q->nablation > 0) {
         rb_str(b, "<figure id=\"ablation\">\n<table>\n<tr><th>input</th><th>zeroed</th><th>swapped</th></tr>\n");
@@ -260,7 +318,7 @@ static void section_robustness(RBuf *b, const ReportRobustness *q, const char *c
             put_pct(b, q->ablation[i].swapped);
             rb_str(b, "</td></tr>\n");
         }
-        rb_str(b, "</table>\n<figcaption>Table 3. Test accuracy with one input replaced: by zeros, or by another test "
+        rb_str(b, "</table>\n<figcaption>Table 4. Test accuracy with one input replaced: by zeros, or by another test "
                   "sample's (the other inputs kept).</figcaption>\n</figure>\n");
     }
     rb_str(b, "<figure id=\"confused\">\n");
@@ -275,7 +333,42 @@ static void section_robustness(RBuf *b, const ReportRobustness *q, const char *c
         }
         rb_str(b, "</table>\n");
     } else rb_str(b, "<p class=\"empty\">No test sample was misclassified.</p>\n");
-    rb_str(b, "<figcaption>Table 4. The most confused pairs of classes on the test set.</figcaption>\n</figure>\n");
+    rb_str(b, "<figcaption>Table 5. The most confused pairs of classes on the test set.</figcaption>\n</figure>\n");
+}
+
+/* A table of key/value rows under a heading (nothing when there are none). */
+static void table_items(RBuf *b, const char *id, const char *title, const ReportItem *items, int n) {
+    if (n == 0) return;
+    rb_printf(b, "<h2>%s</h2>\n<table class=\"info\" id=\"%s\">\n", title, id);
+    for (int i = 0; i < n; i++) {
+        rb_str(b, "<tr><th>");
+        rb_text(b, items[i].key);
+        rb_str(b, "</th><td>");
+        if (items[i].value) rb_text(b, items[i].value);
+        else rb_str(b, "<span class=\"empty\">not recorded</span>");
+        rb_str(b, "</td></tr>\n");
+    }
+    rb_str(b, "</table>\n");
+}
+
+/* The line under the title: still training, or the run's outcome. */
+static void status_line(RBuf *b, const ReportData *r) {
+    if (r->in_progress) {
+        rb_printf(b, "<p class=\"key status\">Still training: %d epoch%s done", r->nepochs, r->nepochs == 1 ? "" : "s");
+        if (r->max_epochs) rb_printf(b, " of at most %d", r->max_epochs);
+        if (r->best_epoch) rb_printf(b, " &#183; best so far epoch %d", r->best_epoch);
+        rb_str(b, " &#183; this page is rewritten after every epoch</p>\n");
+        return;
+    }
+    rb_printf(b, "<p class=\"key\">%d epoch%s", r->nepochs, r->nepochs == 1 ? "" : "s");
+    if (r->best_epoch) rb_printf(b, " &#183; chosen epoch %d", r->best_epoch);
+    if (has_accuracy(r)) {
+        rb_str(b, " &#183; test accuracy ");
+        put_pct(b, r->test_accuracy);
+    }
+    rb_str(b, " &#183; test loss ");
+    put_num(b, r->test_loss);
+    rb_str(b, "</p>\n");
 }
 
 /* The whole page. */
@@ -292,16 +385,11 @@ static void page(RBuf *b, const ReportData *r, const char *const *names) {
         rb_text(b, r->subtitle);
         rb_str(b, "</p>\n");
     }
-    rb_printf(b, "<p class=\"key\">%d epoch%s", r->nepochs, r->nepochs == 1 ? "" : "s");
-    if (r->best_epoch) rb_printf(b, " &#183; chosen epoch %d", r->best_epoch);
-    if (has_accuracy(r)) {
-        rb_str(b, " &#183; test accuracy ");
-        put_pct(b, r->test_accuracy);
-    }
-    rb_str(b, " &#183; test loss ");
-    put_num(b, r->test_loss);
-    rb_str(b, "</p>\n");
+    status_line(b, r);
+    table_items(b, "run", "Run", r->run, r->nrun);
+    table_items(b, "settings", "Train settings", r->settings, r->nsettings);
     fig_training(b, r);
+    table_epochs(b, r);
     fig_confusion(b, r, names);
     fig_samples(b, r, names, "train", "training", r->train_samples, r->ntrain_samples, 3);
     fig_samples(b, r, names, "test", "test", r->test_samples, r->ntest_samples, 4);

@@ -1,22 +1,30 @@
 /* report.h — one run's report: a self-contained HTML page with the study's figures.
  *
- * dir/index.html holds, as inline SVG (no scripts, no external resources;
- * well-formed XML, so `xmllint --noout` parses it):
+ * dir/index.html holds, as inline SVG and data: URIs (no scripts, no
+ * external resources; well-formed XML, so `xmllint --noout` parses it):
  *
- *   Figure 1  training and validation loss per epoch, and validation accuracy
- *             per epoch, the chosen (best) epoch marked by a dashed line
+ *   status    finished, or still training (epoch k of at most N; the page is
+ *             rewritten after every epoch, test metrics come at the end)
+ *   Run       what the run was: command line, date, mmgc version, data set
+ *             and its manifest's hash, parameters, ... (key/value rows)
+ *   Train settings  every train setting, the seed among them (key/value rows)
+ *   Figure 1  training and validation loss per epoch, and training and
+ *             validation accuracy per epoch, the chosen (best) epoch marked
+ *             by a dashed line
+ *   Table 1   per epoch: losses, accuracies, seconds, training samples/s
  *   Figure 2  the test confusion matrix as a heat map (true class down,
  *             predicted class across, counts in the cells, shade = share of
  *             the true class's samples)
  *   Figure 3  the training samples, each input drawn (images as greyscale
- *             BMP pictures, waveforms as min/max envelopes) beside its logits
+ *             BMP pictures, waveforms as min/max envelopes, and audio as a
+ *             player of the waveform as a WAV file) beside its logits
  *             as a bar chart: predicted class filled (green if right, red if
  *             wrong), true class outlined
  *   Figure 4  the same for the test samples
- *   Table 1   test loss, test accuracy, per-class precision, recall, support
- *   Robustness (when given) Table 2: test accuracy by corruption group;
- *             Table 3: test accuracy with one input zeroed or swapped with
- *             another sample's; Table 4: the most confused pairs of classes
+ *   Table 2   test loss, test accuracy, per-class precision, recall, support
+ *   Robustness (when given) Table 3: test accuracy by corruption group;
+ *             Table 4: test accuracy with one input zeroed or swapped with
+ *             another sample's; Table 5: the most confused pairs of classes
  *   Notes     free text lines
  *
  * NaN and infinite values are skipped in the curves; every string is escaped
@@ -41,6 +49,7 @@ typedef struct {
     int rank;
     int64_t shape[4];
     const float *data;
+    int sample_rate;  /* a waveform that is sound: its rate in Hz, and the page gets a player; 0: none */
 } ReportView;
 
 typedef struct {
@@ -70,12 +79,22 @@ typedef struct {
     const ReportPair *pairs;        /* [npairs], most confused first   */
     int ngroups, nablation, npairs;
 } ReportRobustness;
+/* One row of the Run or Train settings table; a NULL value shows "not recorded". */
+typedef struct {
+    const char *key, *value;
+} ReportItem;
 
 typedef struct {
     const char *model;    /* the page's title                             */
     const char *subtitle; /* a line under it (fusion, settings), or NULL  */
     int nepochs;
     const double *train_loss, *val_loss, *val_accuracy; /* [nepochs] each, or NULL */
+    const double *train_accuracy;                       /* [nepochs], or NULL */
+    const double *epoch_seconds, *epoch_rate;           /* [nepochs] each (wall time, training samples/s), or NULL */
+    int in_progress;      /* 1: still training, no test metrics yet       */
+    int max_epochs;       /* the epoch limit (shown while training), 0: none */
+    const ReportItem *run, *settings; /* the Run and Train settings tables */
+    int nrun, nsettings;
     int best_epoch;       /* 1-based, 0 = none                            */
     int nclasses;
     const char *const *class_names; /* [nclasses], or NULL for "0", "1", ... */

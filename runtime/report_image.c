@@ -1,12 +1,14 @@
 /* report_image.c — the report's pictures of sample inputs: an image as an
- * 8-bit greyscale BMP in a data: URI (encoded here, no library), and a
- * waveform as a polyline of its min/max envelope.
+ * 8-bit greyscale BMP in a data: URI (encoded here, no library), a
+ * waveform as a polyline of its min/max envelope, and the waveform as
+ * sound: an <audio> player of a WAV file in a data: URI.
  */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "report_svg.h"
+#include "wav.h"
 
 /* The display size of the longer side of an image, in pixels. */
 #define IMAGE_SIDE 112
@@ -138,4 +140,18 @@ void svg_waveform(RBuf *b, const char *name, const float *x, int64_t len) {
     rb_str(b, "\"/>");
     rb_printf(b, "<rect x=\"3\" y=\"3\" width=\"38\" height=\"11\" fill=\"#fff\" fill-opacity=\"0.85\"/>"
                  "<text x=\"5\" y=\"11\" fill=\"#666\">&#177;%.3g</text></svg>\n", shown);
+}
+
+/* A player of x[0..len) at rate Hz: <audio controls> with the samples as a
+ * 16-bit WAV file in a data: URI (nothing fetched); nothing if out of memory. */
+void html_audio(RBuf *b, const char *name, const float *x, int64_t len, int rate) {
+    size_t size;
+    unsigned char *wav = wav_encode(x, len, rate, &size);
+    if (!wav) return;
+    rb_str(b, "<audio class=\"view-audio\" controls=\"controls\" preload=\"none\" title=\"");
+    rb_text(b, name);
+    rb_printf(b, ", %lld samples at %d Hz\" src=\"data:audio/wav;base64,", (long long)len, rate);
+    base64(b, wav, size);
+    rb_str(b, "\"></audio>");
+    free(wav);
 }

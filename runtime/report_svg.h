@@ -38,6 +38,8 @@ void svg_logits(RBuf *b, const float *logits, int n, const char *const *names, i
 void svg_image(RBuf *b, const char *name, const float *px, int64_t h, int64_t w);
 /* A waveform of len samples as a min/max envelope. */
 void svg_waveform(RBuf *b, const char *name, const float *x, int64_t len);
+/* An <audio controls> player of len samples at rate Hz, as an inline WAV file. */
+void html_audio(RBuf *b, const char *name, const float *x, int64_t len, int rate);
 
 /* report_bars.c: test accuracies (fractions, shown 0 to 100%) as bars.
  * One bar per name with mean[i], whiskers of +-err[i] and a diamond at

@@ -17,6 +17,7 @@
 #include "breakdown.h"
 #include "lr_schedule.h"
 #include "passes.h"
+#include "progress.h"
 #include "train_impl.h"
 #include "util.h"
 
@@ -83,10 +84,12 @@ int session_open(Session *s, const Elaborated *m, const RunOptions *o, int train
     s->seed = (uint64_t)m->train.seed;
     s->B = m->train.batch;
     s->tty = isatty(2);
+    s->started = time(NULL);
     const Graph *g = m->graph;
     s->logits = ir_output(g, IR_LOGITS);
     s->loss = ir_output(g, IR_LOSS);
     s->sample_loss = ir_output(g, IR_SAMPLE_LOSS);
+    s->step_logits = -1;
     const char *dir = o->data_dir ? o->data_dir : m->data;
     if (!dir) {
         snprintf(err, n, "model '%s' names no data directory; add 'data \"DIR\"' to it or pass --data DIR", m->model);
@@ -100,6 +103,7 @@ int session_open(Session *s, const Elaborated *m, const RunOptions *o, int train
     t0 = session_now();
     if (!(s->step_graph = train_step_graph(m, training, err, n))) return -1;
     s->lr = training ? ir_input(s->step_graph, IR_LR) : -1;
+    if (training && s->data.nclasses) s->step_logits = ir_output(s->step_graph, IR_LOGITS);
     if (params_init(&s->ps, s->step_graph, err, n)) return -1;
     params_reset(&s->ps, s->step_graph, s->seed);
     if ((training && open_engine(s, &s->train, s->step_graph, err, n)) || open_engine(s, &s->eval, g, err, n))
@@ -125,6 +129,9 @@ void session_close(Session *s) {
     free(s->hist.train_loss);
     free(s->hist.val_loss);
     free(s->hist.val_accuracy);
+    free(s->hist.train_accuracy);
+    free(s->hist.seconds);
+    free(s->hist.rate);
 }
 
 /* ---- batches ----------------------------------------------------------------------- */
@@ -145,6 +152,9 @@ static const int64_t *labels_of(Session *s, Engine *e) {
 int session_evaluate(Session *s, int split, const int64_t *idx, int64_t n, char *err, size_t errlen) {
     metrics_reset(&s->metrics);
     Engine *e = &s->eval;
+    int64_t nbatches = (n + s->B - 1) / s->B;
+    Progress bar;
+    progress_start(&bar, s->tty ? stderr : NULL, s->o->progress_prefix, session_now(), 0);
     for (int64_t at = 0; at < n; at += s->B) {
         int count = (int)(n - at < s->B ? n - at : s->B);
         session_fill(s, e, split, idx + at, count);
@@ -152,31 +162,45 @@ int session_evaluate(Session *s, int split, const int64_t *idx, int64_t n, char 
         const float *sl = s->sample_loss >= 0 ? engine_f32(e, s->sample_loss) : NULL;
         const float *lg = s->logits >= 0 ? engine_f32(e, s->logits) : NULL;
         metrics_add(&s->metrics, sl, engine_f32(e, s->loss)[0], lg, labels_of(s, e), count);
+        double now = session_now();
+        progress_update(&bar, now, split == SPLIT_TEST ? "testing" : "validating", at / s->B + 1, nbatches,
+                        (double)(at + count) / (now - bar.start), NAN);
     }
+    progress_clear(&bar);
     return 0;
 }
 
 /* ---- the loop ------------------------------------------------------------------- */
 
-/* The progress line of a terminal: epoch, batch, samples/s, loss. */
-static void progress(Session *s, int epoch, int64_t batch, int64_t nbatches, double rate, double loss) {
-    if (!s->tty) return;
-    fprintf(stderr, "\r\033[Kepoch %d/%d  batch %lld/%lld  %.0f samples/s  loss %.4f", epoch, s->m->train.max_epochs,
-            (long long)batch, (long long)nbatches, rate, loss);
-    fflush(stderr);
+/* Right predictions among the first `count` rows of the training step's
+ * logits (training mode: dropout on, as Keras and Lightning count them). */
+static int64_t step_correct(Session *s, Engine *e, int count) {
+    const int64_t *y = labels_of(s, e);
+    if (s->step_logits < 0 || !y) return 0;
+    const float *lg = engine_f32(e, s->step_logits);
+    int c = s->data.nclasses;
+    int64_t right = 0;
+    for (int i = 0; i < count; i++) right += metrics_argmax(lg + (size_t)i * c, c) == y[i];
+    return right;
 }
 
 /* One epoch of training from batch s->batch on; the mean training loss in
- * *loss. Returns 0, -1 on error, 1 when interrupted. */
+ * *loss, its training samples/s in s->epoch_rate. On a terminal a progress
+ * line shows the batch, the time, the rate and the running loss. Returns 0,
+ * -1 on error, 1 when interrupted. */
 static int train_epoch(Session *s, int epoch, double *loss, char *err, size_t errlen) {
     int64_t *order = xmalloc((size_t)s->nfit * sizeof *order);
     dataset_permutation(order, s->nfit, s->seed + (uint64_t)epoch, STREAM_EPOCH);
     for (int64_t i = 0; i < s->nfit; i++) order[i] = s->fit[order[i]];
     int64_t nbatches = (s->nfit + s->B - 1) / s->B;
     double sum = s->epoch_loss_sum, t0 = session_now();
-    int64_t seen = s->epoch_samples, start = s->batch;
+    int64_t seen = s->epoch_samples, start = s->batch, first_seen = seen;
     Engine *e = &s->train;
     int rc = 0;
+    char label[64];
+    snprintf(label, sizeof label, "epoch %d/%d", epoch, s->m->train.max_epochs);
+    Progress bar;
+    progress_start(&bar, s->tty ? stderr : NULL, s->o->progress_prefix, t0, start);
     for (int64_t b = s->batch; b < nbatches; b++) {
         int count = (int)(s->nfit - b * s->B < s->B ? s->nfit - b * s->B : s->B);
         session_fill(s, e, SPLIT_TRAIN, order + b * s->B, count);
@@ -188,34 +212,41 @@ static int train_epoch(Session *s, int epoch, double *loss, char *err, size_t er
         e->ops->apply_updates(e->impl);
         s->step++;
         sum += (double)engine_f32(e, s->loss)[0] * count;
+        s->epoch_correct += step_correct(s, e, count);
         seen += count;
         s->batch = b + 1;
         s->epoch_loss_sum = sum;
         s->epoch_samples = seen;
-        double dt = session_now() - t0;
-        progress(s, epoch, b + 1, nbatches, dt > 0 ? (double)(b + 1 - start) * s->B / dt : 0, sum / (double)seen);
+        double now = session_now(), dt = now - t0;
+        progress_update(&bar, now, label, b + 1, nbatches, dt > 0 ? (double)(seen - first_seen) / dt : NAN,
+                        sum / (double)seen);
         if (interrupted) {
             rc = s->batch < nbatches ? 1 : 0;
             break;
         }
     }
-    if (s->tty) fputs("\r\033[K", stderr);
-    s->time_train += session_now() - t0;
+    progress_clear(&bar);
+    double dt = session_now() - t0;
+    s->time_train += dt;
+    s->epoch_rate = dt > 0 && seen > first_seen ? (double)(seen - first_seen) / dt : NAN;
     free(order);
     *loss = seen ? sum / (double)seen : NAN;
     return rc;
 }
 
-/* Appends an epoch's numbers to the history. */
+/* Appends an epoch's numbers to the history: the losses and accuracies,
+ * the training accuracy of the epoch's steps, its seconds and samples/s. */
 static void remember(Session *s, double train_loss, double val_loss, double val_acc) {
     int n = s->hist.n + 1;
-    s->hist.train_loss = xrealloc(s->hist.train_loss, (size_t)n * sizeof(double));
-    s->hist.val_loss = xrealloc(s->hist.val_loss, (size_t)n * sizeof(double));
-    s->hist.val_accuracy = xrealloc(s->hist.val_accuracy, (size_t)n * sizeof(double));
-    s->hist.train_loss[n - 1] = train_loss;
-    s->hist.val_loss[n - 1] = val_loss;
-    s->hist.val_accuracy[n - 1] = val_acc;
-    s->hist.n = n;
+    History *h = &s->hist;
+    double **cols[] = {&h->train_loss, &h->val_loss, &h->val_accuracy, &h->train_accuracy, &h->seconds, &h->rate};
+    double train_acc = s->step_logits >= 0 && s->epoch_samples ? (double)s->epoch_correct / (double)s->epoch_samples : NAN;
+    double vals[] = {train_loss, val_loss, val_acc, train_acc, session_now() - s->epoch_start, s->epoch_rate};
+    for (int i = 0; i < 6; i++) {
+        *cols[i] = xrealloc(*cols[i], (size_t)n * sizeof(double));
+        (*cols[i])[n - 1] = vals[i];
+    }
+    h->n = n;
 }
 
 /* Validates after an epoch, logs it, and tracks the best weights. */
@@ -294,7 +325,8 @@ static int loop(Session *s, char *err, size_t errlen) {
         s->batch = 0;
         s->epoch_loss_sum = 0;
         s->epoch_samples = 0;
-        if (save_checkpoint(s, epoch, err, errlen)) return -1;
+        s->epoch_correct = 0;
+        if (save_checkpoint(s, epoch, err, errlen) || write_report_epoch(s, err, errlen)) return -1;
         if (interrupted) return TRAIN_INTERRUPTED;
         if (early_stop_done(&s->stop)) {
             fprintf(s->o->out, "early stopping: no improvement of %s for %d epochs\n", s->m->train.monitor,

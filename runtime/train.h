@@ -25,6 +25,9 @@ typedef struct {
     const EngineOps *engine;   /* the backend */
     int time;                  /* print timings */
     FILE *out;                 /* results */
+    /* Optional; NULL leaves them out. */
+    const char *progress_prefix; /* printed before the progress line ("run 3/30 gated seed 2 | ") */
+    const char *command_line;    /* the command that started the run, shown in the report */
 } RunOptions;
 
 enum { TRAIN_OK = 0, TRAIN_ERROR = -1, TRAIN_INTERRUPTED = 130 };

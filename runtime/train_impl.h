@@ -4,6 +4,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "dataset.h"
 #include "early_stop.h"
@@ -14,6 +15,8 @@
 
 typedef struct {
     double *train_loss, *val_loss, *val_accuracy; /* per finished epoch */
+    double *train_accuracy; /* of the training steps' logits (dropout on), NaN without */
+    double *seconds, *rate; /* the epoch's wall time and training samples/s; NaN when not known (before a resume) */
     int n;
 } History;
 
@@ -31,6 +34,7 @@ typedef struct {
     int64_t nfit, nval, ntest;
     int B;
     int logits, loss, sample_loss; /* forward-graph outputs (-1 if absent) */
+    int step_logits;       /* the training step's logits output (-1 if absent or no classes) */
     int lr;                /* the step's input "optimizer.lr" (a schedule), or -1 */
     uint64_t seed;
     int tty;
@@ -40,7 +44,10 @@ typedef struct {
     uint64_t step;
     double epoch_loss_sum;
     int64_t epoch_samples;
+    int64_t epoch_correct; /* right predictions of the training steps so far in the epoch */
+    double epoch_rate;     /* training samples/s of the last epoch */
     double epoch_start;
+    time_t started;        /* wall-clock time the session opened, for the report */
     EarlyStop stop;
     float *best;           /* the best epoch's parameters (ParamStore layout) */
     History hist;
@@ -54,6 +61,8 @@ double session_now(void);
 int session_open(Session *s, const Elaborated *m, const RunOptions *o, int training, char *err, size_t errlen);
 void session_close(Session *s);
 void session_fill(Session *s, Engine *e, int split, const int64_t *idx, int count);
+/* Evaluates idx[0..n) of a split into s->metrics; on a terminal a progress
+ * line ("validating" on the train split, "testing" on test) shows how far it is. */
 int session_evaluate(Session *s, int split, const int64_t *idx, int64_t n, char *err, size_t errlen);
 
 /* train_io.c */
@@ -68,6 +77,9 @@ int save_checkpoint(Session *s, int epoch, char *err, size_t errlen);
  * resume from; else the weights it holds under the plain names. */
 int load_checkpoint(Session *s, const char *path, int training, char *err, size_t errlen);
 int write_metrics_json(Session *s, char *err, size_t errlen);
+/* The final report, after the test split was evaluated into s->metrics. */
 int write_report(Session *s, char *err, size_t errlen);
+/* The report of a run still training: after every epoch, without test metrics. */
+int write_report_epoch(Session *s, char *err, size_t errlen);
 
 #endif

@@ -11,6 +11,7 @@
 #include "breakdown.h"
 #include "ckpt_layout.h"
 #include "report.h"
+#include "run_info.h"
 #include "train_impl.h"
 #include "util.h"
 
@@ -126,7 +127,7 @@ static int split_doubles(const char *s, double **out) {
 int save_checkpoint(Session *s, int epoch, char *err, size_t errlen) {
     const char *path = s->o->save_path;
     if (!path) return 0;
-    char num[8][32];
+    char num[9][32];
     snprintf(num[0], 32, "%d", epoch);
     snprintf(num[1], 32, "%lld", (long long)s->batch);
     snprintf(num[2], 32, "%llu", (unsigned long long)s->step);
@@ -135,18 +136,30 @@ int save_checkpoint(Session *s, int epoch, char *err, size_t errlen) {
     snprintf(num[5], 32, "%.17g", s->stop.best);
     snprintf(num[6], 32, "%d", s->stop.wait);
     snprintf(num[7], 32, "%.17g", s->epoch_loss_sum);
-    char *hist[3] = {join(s->hist.train_loss, s->hist.n), join(s->hist.val_loss, s->hist.n),
-                     join(s->hist.val_accuracy, s->hist.n)};
-    const char *keys[] = {"epoch", "batch", "step", "seed", "best_epoch", "best",
-                          "wait", "epoch_loss_sum", "train_loss", "val_loss", "val_accuracy"};
-    const char *values[] = {num[0], num[1], num[2], num[3], num[4], num[5], num[6], num[7], hist[0], hist[1], hist[2]};
+    snprintf(num[8], 32, "%lld", (long long)s->epoch_correct);
+    char *hist[4] = {join(s->hist.train_loss, s->hist.n), join(s->hist.val_loss, s->hist.n),
+                     join(s->hist.val_accuracy, s->hist.n), join(s->hist.train_accuracy, s->hist.n)};
+    const char *keys[] = {"epoch", "batch", "step", "seed", "best_epoch", "best", "wait", "epoch_loss_sum",
+                          "epoch_correct", "train_loss", "val_loss", "val_accuracy", "train_accuracy"};
+    const char *values[] = {num[0], num[1], num[2], num[3], num[4], num[5], num[6],
+                            num[7], num[8], hist[0], hist[1], hist[2], hist[3]};
     /* the plain names hold the best weights so far; the last ones while no epoch was best */
     int best = s->stop.best_epoch > 0;
     CkptContents c = {s->m->model, best ? s->best : s->ps.block, best ? "best" : "last", best ? s->stop.best_epoch : epoch,
                       keys, values, (int)(sizeof keys / sizeof keys[0])};
     int rc = ckpt_layout_write(path, &s->ps, &c, err, errlen);
-    for (int i = 0; i < 3; i++) free(hist[i]);
+    for (int i = 0; i < 4; i++) free(hist[i]);
     return rc;
+}
+
+/* A history column of n values from the metadata; NaN where it has fewer
+ * (a checkpoint written before the column existed). */
+static double *history_column(const char *text, int n) {
+    double *v;
+    int got = split_doubles(text, &v);
+    v = xrealloc(v, (size_t)(n + 1) * sizeof *v);
+    for (int i = got; i < n; i++) v[i] = NAN;
+    return v;
 }
 
 /* Restores where training stood from the metadata. */
@@ -159,10 +172,15 @@ static void restore_progress(Session *s, const Checkpoint *c) {
     if ((v = ckpt_meta(c, "best"))) s->stop.best = strtod(v, NULL);
     if ((v = ckpt_meta(c, "wait"))) s->stop.wait = atoi(v);
     if ((v = ckpt_meta(c, "epoch_loss_sum"))) s->epoch_loss_sum = strtod(v, NULL);
+    if ((v = ckpt_meta(c, "epoch_correct"))) s->epoch_correct = atoll(v);
     s->epoch_samples = s->batch * s->B < s->nfit ? s->batch * s->B : s->nfit;
-    s->hist.n = split_doubles(ckpt_meta(c, "train_loss"), &s->hist.train_loss);
-    split_doubles(ckpt_meta(c, "val_loss"), &s->hist.val_loss);
-    split_doubles(ckpt_meta(c, "val_accuracy"), &s->hist.val_accuracy);
+    History *h = &s->hist;
+    h->n = split_doubles(ckpt_meta(c, "train_loss"), &h->train_loss);
+    h->val_loss = history_column(ckpt_meta(c, "val_loss"), h->n);
+    h->val_accuracy = history_column(ckpt_meta(c, "val_accuracy"), h->n);
+    h->train_accuracy = history_column(ckpt_meta(c, "train_accuracy"), h->n);
+    h->seconds = history_column(NULL, h->n); /* times are not kept: not known */
+    h->rate = history_column(NULL, h->n);
 }
 
 int load_checkpoint(Session *s, const char *path, int training, char *err, size_t errlen) {
@@ -215,9 +233,10 @@ int write_metrics_json(Session *s, char *err, size_t errlen) {
     return 0;
 }
 
-/* Five samples of a split drawn at random: their views and their logits. */
+/* Five samples of a split drawn at random: their views and their logits.
+ * Inputs of shape [C, L] are waveforms, and sound at `rate` Hz. */
 static int pick_samples(Session *s, int split, const int64_t *pool, int64_t npool, ReportSample *out, float *logits,
-                        char *err, size_t errlen) {
+                        int rate, char *err, size_t errlen) {
     int n = npool < 5 ? (int)npool : 5;
     if (n > s->B) n = s->B;
     int64_t *perm = xmalloc((size_t)(npool + 1) * sizeof *perm), idx[5];
@@ -243,6 +262,7 @@ static int pick_samples(Session *s, int split, const int64_t *pool, int64_t npoo
             v->name = d->name;
             v->rank = shape->rank - 1;
             for (int k = 1; k < shape->rank && k <= 4; k++) v->shape[k - 1] = shape->dim[k];
+            v->sample_rate = v->rank == 2 ? rate : 0;
             if (v->rank == 1) /* a feature vector: drawn as a curve, like a waveform */
                 v->rank = 2, v->shape[1] = v->shape[0], v->shape[0] = 1;
             if (v->rank != 2 && v->rank != 3) r->nviews--; /* nothing to draw */
@@ -256,9 +276,69 @@ static int pick_samples(Session *s, int split, const int64_t *pool, int64_t npoo
     return n;
 }
 
-int write_report(Session *s, char *err, size_t errlen) {
+/* "4,489,770" */
+static void grouped(long long v, char *buf, size_t n) {
+    char digits[32];
+    int len = snprintf(digits, sizeof digits, "%lld", v), at = 0;
+    for (int i = 0; i < len && (size_t)at + 2 < n; i++) {
+        if (i && (len - i) % 3 == 0) buf[at++] = ',';
+        buf[at++] = digits[i];
+    }
+    buf[at] = 0;
+}
+
+/* "2026-12-01 13:04:26 UTC" */
+static void utc(time_t t, char *buf, size_t n) {
+    struct tm tm;
+    if (!gmtime_r(&t, &tm) || !strftime(buf, n, "%Y-%m-%d %H:%M:%S UTC", &tm)) snprintf(buf, n, "unknown");
+}
+
+/* Whether an input of the model is a waveform ([B, C, L]) and so can be played. */
+static int has_waveform(const Session *s) {
+    for (int t = 0; t < s->data.n; t++)
+        if (!s->data.t[t].is_label && s->m->graph->nodes[s->data.t[t].node].type.shape.rank == 3) return 1;
+    return 0;
+}
+
+/* The Run table: how to run it again and on what. */
+typedef struct {
+    ReportItem items[12];
+    char text[8][RUN_INFO_TEXT];
+    int n;
+} RunTable;
+
+static void run_table(Session *s, const DataManifest *man, int rate, RunTable *t) {
+    const char *dir = s->o->data_dir ? s->o->data_dir : s->m->data;
+    char params[32];
+    grouped((long long)s->ps.nparams, params, sizeof params);
+    utc(s->started, t->text[0], RUN_INFO_TEXT);
+    utc(time(NULL), t->text[1], RUN_INFO_TEXT);
+    if (man->found) snprintf(t->text[2], RUN_INFO_TEXT, "SHA-256 %s (%s/manifest.json)", man->sha256, dir);
+    else snprintf(t->text[2], RUN_INFO_TEXT, "none: %s has no manifest.json", dir);
+    snprintf(t->text[3], RUN_INFO_TEXT, "%lld train, %lld validation, %lld test", (long long)s->nfit, (long long)s->nval,
+             (long long)s->ntest);
+    snprintf(t->text[4], RUN_INFO_TEXT, "%s trainable", params);
+    snprintf(t->text[5], RUN_INFO_TEXT, "played at %d Hz (%s)", rate,
+             man->audio_rate ? "the manifest's sample rate" : "assumed: no sample rate in a manifest");
+    int n = 0;
+    t->items[n++] = (ReportItem){"command", s->o->command_line};
+    t->items[n++] = (ReportItem){"started", t->text[0]};
+    t->items[n++] = (ReportItem){"page written", t->text[1]};
+    t->items[n++] = (ReportItem){"mmgc", MMGC_VERSION};
+    t->items[n++] = (ReportItem){"backend", s->o->engine->name};
+    t->items[n++] = (ReportItem){"data", dir};
+    t->items[n++] = (ReportItem){"data manifest", t->text[2]};
+    t->items[n++] = (ReportItem){"samples", t->text[3]};
+    t->items[n++] = (ReportItem){"parameters", t->text[4]};
+    if (has_waveform(s)) t->items[n++] = (ReportItem){"audio", t->text[5]};
+    t->n = n;
+}
+
+/* Writes the report: the final one (in_progress 0, after the test split was
+ * evaluated into s->metrics) or one of a run still training. */
+static int report_of(Session *s, int in_progress, char *err, size_t errlen) {
     if (!s->o->report_dir) return 0;
-    int c = s->data.nclasses;
+    int c = in_progress ? 0 : s->data.nclasses; /* no test metrics while training */
     ReportData r;
     memset(&r, 0, sizeof r);
     r.model = s->m->model;
@@ -266,26 +346,47 @@ int write_report(Session *s, char *err, size_t errlen) {
     r.nepochs = s->hist.n;
     r.train_loss = s->hist.train_loss;
     r.val_loss = s->hist.val_loss;
-    r.val_accuracy = c ? s->hist.val_accuracy : NULL; /* a loss-only model has no accuracy */
+    r.val_accuracy = s->data.nclasses ? s->hist.val_accuracy : NULL; /* a loss-only model has no accuracy */
+    r.train_accuracy = s->step_logits >= 0 ? s->hist.train_accuracy : NULL;
+    r.epoch_seconds = s->hist.seconds;
+    r.epoch_rate = s->hist.rate;
+    r.in_progress = in_progress;
+    r.max_epochs = s->m->train.max_epochs;
     r.best_epoch = s->stop.best_epoch;
-    r.nclasses = c;
+    r.nclasses = s->data.nclasses;
     r.confusion = c ? s->metrics.confusion : NULL;
-    r.test_loss = metrics_loss(&s->metrics);
+    r.test_loss = in_progress ? NAN : metrics_loss(&s->metrics);
     r.test_accuracy = c ? metrics_accuracy(&s->metrics) : NAN;
     double *pr = xcalloc((size_t)(2 * c + 1), sizeof *pr);
     for (int i = 0; i < c; i++) pr[i] = metrics_precision(&s->metrics, i), pr[c + i] = metrics_recall(&s->metrics, i);
-    r.precision = pr;
-    r.recall = pr + c;
+    r.precision = c ? pr : NULL;
+    r.recall = c ? pr + c : NULL;
     r.robustness = s->breakdown ? &s->breakdown->report : NULL;
+    DataManifest man;
+    run_info_manifest(s->o->data_dir ? s->o->data_dir : s->m->data, &man);
+    int rate = man.audio_rate ? man.audio_rate : 8000; /* the study's rate */
+    RunTable run;
+    run_table(s, &man, rate, &run);
+    r.run = run.items, r.nrun = run.n;
+    ReportItem settings[RUN_INFO_SETTINGS];
+    char (*text)[RUN_INFO_TEXT] = xmalloc(RUN_INFO_SETTINGS * sizeof *text);
+    r.settings = settings;
+    r.nsettings = run_info_settings(&s->m->train, settings, text);
+    int nc = s->data.nclasses;
     Metrics keep = s->metrics; /* the sample runs below do not touch metrics */
-    float *logits = xcalloc((size_t)(10 * (c ? c : 1) + 1), sizeof *logits);
+    float *logits = xcalloc((size_t)(10 * (nc ? nc : 1) + 1), sizeof *logits);
     int rc = 0;
-    r.ntrain_samples = pick_samples(s, SPLIT_TRAIN, s->fit, s->nfit, r.train_samples, logits, err, errlen);
-    r.ntest_samples = pick_samples(s, SPLIT_TEST, s->test, s->ntest, r.test_samples, logits + 5 * c, err, errlen);
+    r.ntrain_samples = pick_samples(s, SPLIT_TRAIN, s->fit, s->nfit, r.train_samples, logits, rate, err, errlen);
+    r.ntest_samples = pick_samples(s, SPLIT_TEST, s->test, s->ntest, r.test_samples, logits + 5 * nc, rate, err, errlen);
     if (r.ntrain_samples < 0 || r.ntest_samples < 0) rc = -1;
     if (!rc) rc = report_write(s->o->report_dir, &r, err, errlen);
     s->metrics = keep;
     free(logits);
     free(pr);
+    free(text);
     return rc;
 }
+
+int write_report(Session *s, char *err, size_t errlen) { return report_of(s, 0, err, errlen); }
+
+int write_report_epoch(Session *s, char *err, size_t errlen) { return report_of(s, 1, err, errlen); }

@@ -183,3 +183,26 @@ int wav_read(const char *path, NpyArray *out, int *sample_rate, char *err, size_
     else if (sample_rate) *sample_rate = rate;
     return rc;
 }
+
+/* Little-endian 16 and 32-bit integers for the header. */
+static void put_le(unsigned char *p, uint32_t v, int bytes) {
+    for (int i = 0; i < bytes; i++) p[i] = (unsigned char)(v >> (8 * i));
+}
+
+unsigned char *wav_encode(const float *x, int64_t n, int rate, size_t *size) {
+    if (n < 0 || n > (INT64_C(1) << 30) || rate <= 0) return NULL;
+    size_t data = (size_t)n * 2, total = 44 + data;
+    unsigned char *w = malloc(total);
+    if (!w) return NULL;
+    memcpy(w, "RIFF", 4), put_le(w + 4, (uint32_t)(total - 8), 4), memcpy(w + 8, "WAVEfmt ", 8);
+    put_le(w + 16, 16, 4), put_le(w + 20, 1, 2), put_le(w + 22, 1, 2);          /* PCM, mono */
+    put_le(w + 24, (uint32_t)rate, 4), put_le(w + 28, (uint32_t)rate * 2, 4);   /* rate, byte rate */
+    put_le(w + 32, 2, 2), put_le(w + 34, 16, 2), memcpy(w + 36, "data", 4);     /* block, bits */
+    put_le(w + 40, (uint32_t)data, 4);
+    for (int64_t i = 0; i < n; i++) {
+        float v = x[i] != x[i] ? 0.0f : x[i] > 1 ? 1.0f : x[i] < -1 ? -1.0f : x[i];
+        put_le(w + 44 + 2 * i, (uint32_t)(uint16_t)(int16_t)lrintf(v * 32767.0f), 2);
+    }
+    *size = total;
+    return w;
+}

@@ -24,11 +24,18 @@
 #define MMGC_WAV_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "npy.h"
 
 /* Reads path into *out ('f', rank 2, [channels, frames]) and its rate in Hz
  * into *sample_rate (if not NULL). */
 int wav_read(const char *path, NpyArray *out, int *sample_rate, char *err, size_t errlen);
+
+/* A mono 16-bit PCM WAV file of x[0..n) at `rate` Hz, in memory: a malloc'd
+ * buffer of *size bytes (44 + 2n), or NULL when out of memory or n is too
+ * large for a WAV file. Samples are clipped to [-1, 1] and scaled by 32767
+ * (rounded); NaN becomes 0. wav_read reads it back. */
+unsigned char *wav_encode(const float *x, int64_t n, int rate, size_t *size);
 
 #endif

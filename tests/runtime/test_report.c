@@ -1,10 +1,12 @@
 /* test_report.c — the run report: a page from synthetic data that xmllint
  * parses, with the study's figures (two curve charts with the best-epoch
  * marker, 100 confusion cells for 10 classes, ten sample blocks with a
- * picture, a waveform and logits each, the metrics table), escaped names,
- * an image whose BMP decodes to the right pixels, the edge cases (1 epoch,
- * NaN and infinite losses, no samples, 2 classes, long and broken names),
- * the Robustness section, and the data errors.
+ * picture, a waveform, an audio player and logits each, the metrics
+ * table), the run's tables (command line, settings, one row per epoch),
+ * escaped names, an image whose BMP decodes to the right pixels, a WAV
+ * that decodes to the waveform, a page of a run still training, the edge
+ * cases (1 epoch, NaN and infinite losses, no samples, 2 classes, long and
+ * broken names), the Robustness section, and the data errors.
  */
 #include <math.h>
 #include <stdint.h>
@@ -46,11 +48,15 @@ static int xmllint_ok(const char *dir) {
 
 enum { EPOCHS = 30, CLASSES = 10, H = 28, W = 28, L = 8000 };
 
-static double train_loss[EPOCHS], val_loss[EPOCHS], val_acc[EPOCHS];
+static double train_loss[EPOCHS], val_loss[EPOCHS], val_acc[EPOCHS], train_acc[EPOCHS], seconds[EPOCHS], rate[EPOCHS];
 static int64_t confusion[CLASSES * CLASSES];
 static float images[10][H * W], waves[10][L], logits[10][CLASSES];
 static const char *names[CLASSES] = {"zero", "one", "two", "three", "four", "five", "six", "seven <7> & \"sept\"", "eight", "nine"};
 static const char *notes[] = {"fusion = gated; batch 64", "a note with <markup> & ]]> --"};
+static const ReportItem run_items[] = {{"command", "mmgc models/multimodal_gated.mmg --train --set \"seed=2\""},
+                                       {"mmgc", "0.1.0"},
+                                       {"data manifest", NULL}};
+static const ReportItem settings[] = {{"seed", "2"}, {"batch", "64"}, {"early_stopping.patience", "5"}};
 
 /* A report like a real run's: 30 epochs, 10 classes, 5 + 5 samples with an image and a waveform. */
 static ReportData make_report(void) {
@@ -58,6 +64,9 @@ static ReportData make_report(void) {
         train_loss[e] = 2.3 * exp(-e / 6.0) + 0.05 * sin(e * 1.7);
         val_loss[e] = 2.2 * exp(-e / 5.0) + 0.28 + (e > 16 ? 0.01 * (e - 16) : 0);
         val_acc[e] = 0.95 - 0.6 * exp(-e / 3.0);
+        train_acc[e] = 0.4 + 0.02 * e;
+        seconds[e] = 26.5 + e;
+        rate[e] = 245 - e;
     }
     train_loss[3] = NAN, train_loss[4] = INFINITY; /* skipped points */
     for (int t = 0; t < CLASSES; t++)
@@ -84,14 +93,17 @@ static ReportData make_report(void) {
         for (int j = 0; j < 2; j++) {
             int id = 5 * j + k;
             s[j]->nviews = 2;
-            s[j]->views[0] = (ReportView){"image", 3, {1, H, W, 0}, images[id]};
-            s[j]->views[1] = (ReportView){"audio", 2, {1, L, 0, 0}, waves[id]};
+            s[j]->views[0] = (ReportView){"image", 3, {1, H, W, 0}, images[id], 0};
+            s[j]->views[1] = (ReportView){"audio", 2, {1, L, 0, 0}, waves[id], 8000};
             s[j]->label = (id * 3) % CLASSES;
             s[j]->logits = logits[id];
         }
     }
     r.ntrain_samples = r.ntest_samples = 5;
     r.notes = notes, r.nnotes = 2;
+    r.train_accuracy = train_acc, r.epoch_seconds = seconds, r.epoch_rate = rate;
+    r.run = run_items, r.nrun = 3;
+    r.settings = settings, r.nsettings = 3;
     return r;
 }
 
@@ -134,16 +146,39 @@ static void test_full_report(void) {
     /* the table */
     CU_ASSERT_PTR_NOT_NULL(strstr(s, "<th>test loss</th><td>0.2780</td>"));
     CU_ASSERT_PTR_NOT_NULL(strstr(s, "<th>test accuracy</th><td>94.50%</td>"));
-    CU_ASSERT_EQUAL(count(s, "<tr><td>"), CLASSES);
     /* escaping */
     CU_ASSERT_PTR_NOT_NULL(strstr(s, "<h1>multimodal &lt;gated&gt; &amp; &quot;fast&quot;</h1>"));
     CU_ASSERT_PTR_NULL(strstr(s, "<gated>"));
     CU_ASSERT_PTR_NOT_NULL(strstr(s, "seven &lt;7&gt; &amp; &quot;sept&quot;"));
     CU_ASSERT_PTR_NOT_NULL(strstr(s, "<li>a note with &lt;markup&gt; &amp; ]]&gt; --</li>"));
-    /* self-contained: no scripts, nothing fetched */
+    /* self-contained: no scripts, nothing fetched; the only src is a WAV file inline ("RIFF") */
     CU_ASSERT_PTR_NULL(strstr(s, "<script"));
     CU_ASSERT_PTR_NULL(strstr(s, "href=\"http"));
-    CU_ASSERT_PTR_NULL(strstr(s, "src=\""));
+    CU_ASSERT_EQUAL(count(s, "src=\""), 10);
+    CU_ASSERT_EQUAL(count(s, "src=\"data:audio/wav;base64,UklGR"), 10);
+    /* a player beside every waveform that is sound */
+    CU_ASSERT_EQUAL(count(s, "<audio class=\"view-audio\" controls=\"controls\" preload=\"none\" "
+                             "title=\"audio, 8000 samples at 8000 Hz\""), 10);
+    CU_ASSERT_EQUAL(count(s, "</audio>"), 10);
+    /* the run and its settings */
+    CU_ASSERT_PTR_NOT_NULL(strstr(s, "<h2>Run</h2>\n<table class=\"info\" id=\"run\">\n"
+                                     "<tr><th>command</th><td>mmgc models/multimodal_gated.mmg --train --set &quot;seed=2&quot;</td></tr>\n"
+                                     "<tr><th>mmgc</th><td>0.1.0</td></tr>\n"
+                                     "<tr><th>data manifest</th><td><span class=\"empty\">not recorded</span></td></tr>\n</table>"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(s, "<h2>Train settings</h2>\n<table class=\"info\" id=\"settings\">\n"
+                                     "<tr><th>seed</th><td>2</td></tr>\n<tr><th>batch</th><td>64</td></tr>\n"
+                                     "<tr><th>early_stopping.patience</th><td>5</td></tr>\n</table>"));
+    /* one row per epoch, the chosen one marked */
+    CU_ASSERT_PTR_NOT_NULL(strstr(s, "<table class=\"epochs\">\n<tr><th>epoch</th><th>train loss</th><th>train accuracy</th>"
+                                     "<th>val loss</th><th>val accuracy</th><th>seconds</th><th>samples/s</th></tr>\n"
+                                     "<tr><td>1</td><td>2.3000</td><td>40.00%</td><td>2.4800</td><td>35.00%</td><td>26.5</td>"
+                                     "<td>245</td></tr>\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(s, "<tr><td>4</td><td>n/a</td><td>46.00%</td>")); /* a NaN loss */
+    CU_ASSERT_EQUAL(count(s, "<tr class=\"best\"><td>16 *</td>"), 1);
+    CU_ASSERT_EQUAL(count(s, "<tr><td>"), EPOCHS - 1 + CLASSES); /* the epochs but the chosen one, the classes */
+    CU_ASSERT_PTR_NOT_NULL(strstr(s, "Table 1. Per epoch; * marks the chosen epoch, 16"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(s, ">Accuracy</text>"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(s, "training accuracy (of the training steps, dropout on) and validation accuracy per epoch"));
     CU_ASSERT_EQUAL(count(s, "href=\"data:image/bmp;base64,Qk"), 10); /* "BM" */
     /* the NaN and the infinity are skipped: the training curve is split in two */
     CU_ASSERT_EQUAL(count(s, "<polyline fill=\"none\" stroke=\"#1f77b4\" stroke-width=\"2\""), 2);
@@ -179,7 +214,7 @@ static void test_image_pixels(void) {
     static float px[3 * 5];
     for (int i = 0; i < 15; i++) px[i] = (float)i; /* 3 rows, 5 columns, 0..14 */
     px[7] = NAN;
-    r.train_samples[0].views[0] = (ReportView){"tiny", 3, {1, 3, 5, 0}, px};
+    r.train_samples[0].views[0] = (ReportView){"tiny", 3, {1, 3, 5, 0}, px, 0};
     r.train_samples[0].nviews = 1;
     char err[512];
     CU_ASSERT_EQUAL_FATAL(report_write(harness_tmp("pixels"), &r, err, sizeof err), 0);
@@ -199,6 +234,52 @@ static void test_image_pixels(void) {
     CU_ASSERT_EQUAL(bmp[off + stride + 2], 0);        /* NaN drawn black */
     CU_ASSERT_PTR_NOT_NULL(strstr(s, "tiny [1, 3, 5], values 0 to 14</title>"));
     CU_ASSERT(xmllint_ok(harness_tmp("pixels")));
+    free(s);
+}
+
+/* The first player's WAV file: 16-bit mono PCM at 8000 Hz, the first train sample's waveform. */
+static void test_audio(void) {
+    ReportData r = make_report();
+    char err[512];
+    CU_ASSERT_EQUAL_FATAL(report_write(harness_tmp("audio"), &r, err, sizeof err), 0);
+    char *s = slurp_page(harness_tmp("audio"));
+    const char *b64 = strstr(s, "data:audio/wav;base64,");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(b64);
+    static unsigned char wav[44 + 2 * L + 16];
+    size_t n = unbase64(b64 + 22, wav, sizeof wav);
+    CU_ASSERT_EQUAL_FATAL(n, 44 + 2 * L);
+    CU_ASSERT(!memcmp(wav, "RIFF", 4) && !memcmp(wav + 8, "WAVEfmt ", 8) && !memcmp(wav + 36, "data", 4));
+    CU_ASSERT(wav[20] == 1 && wav[22] == 1 && wav[34] == 16);              /* PCM, mono, 16 bits */
+    CU_ASSERT_EQUAL(wav[24] | wav[25] << 8, 8000);                           /* the rate */
+    int bad = 0;
+    for (int i = 0; i < L; i++) {
+        int16_t v = (int16_t)(wav[44 + 2 * i] | wav[45 + 2 * i] << 8);
+        bad += v != (int16_t)lrintf(waves[0][i] * 32767.0f);
+    }
+    CU_ASSERT_EQUAL(bad, 0);
+    free(s);
+}
+
+/* A run still training: its status, its epochs so far, no test results yet. */
+static void test_in_progress(void) {
+    ReportData r = make_report();
+    r.in_progress = 1, r.max_epochs = 100;
+    r.nepochs = 3, r.best_epoch = 2;
+    r.confusion = NULL, r.precision = r.recall = NULL;
+    r.test_loss = r.test_accuracy = NAN;
+    char err[512];
+    CU_ASSERT_EQUAL_FATAL(report_write(harness_tmp("live"), &r, err, sizeof err), 0);
+    CU_ASSERT(xmllint_ok(harness_tmp("live")));
+    char *s = slurp_page(harness_tmp("live"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(s, "<p class=\"key status\">Still training: 3 epochs done of at most 100 &#183; "
+                                     "best so far epoch 2 &#183; this page is rewritten after every epoch</p>"));
+    CU_ASSERT_EQUAL(count(s, "Still training: the test set is evaluated when training ends."), 2);
+    CU_ASSERT_EQUAL(count(s, "class=\"cm-cell\""), 0);
+    CU_ASSERT_PTR_NULL(strstr(s, "<th>test loss</th>"));
+    CU_ASSERT_PTR_NULL(strstr(s, "test accuracy"));
+    CU_ASSERT_EQUAL(count(s, "<tr class=\"best\"><td>2 *</td>"), 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(s, "<tr><td>3</td><td>"));
+    CU_ASSERT_PTR_NULL(strstr(s, "<tr><td>4</td><td>"));
     free(s);
 }
 
@@ -259,8 +340,8 @@ static void test_edge_cases(void) {
     for (int c = 0; c < CLASSES; c++) nan_logits[c] = NAN;
     r.train_samples[0].logits = NULL;
     r.train_samples[1].label = -1;
-    r.train_samples[2].views[1] = (ReportView){"click", 2, {1, 1, 0, 0}, &one};
-    r.train_samples[3].views[0] = (ReportView){"dot", 3, {1, 1, 1, 0}, &one};
+    r.train_samples[2].views[1] = (ReportView){"click", 2, {1, 1, 0, 0}, &one, 8000};
+    r.train_samples[3].views[0] = (ReportView){"dot", 3, {1, 1, 1, 0}, &one, 0};
     r.train_samples[4].logits = nan_logits;
     r.train_samples[4].views[1].shape[0] = 2, r.train_samples[4].views[1].shape[1] = L / 2; /* stereo: channel 1 drawn */
     r.ntest_samples = 0;
@@ -288,7 +369,7 @@ static void expect_error(const ReportData *r, const char *message) {
 }
 
 /* The Robustness section: its three tables, escaped names, n/a for a group
- * without samples, and still well-formed XML; without groups no Table 2. */
+ * without samples, and still well-formed XML; without groups no Table 3. */
 static const ReportGroup groups[4] = {{"clean", 1500, 0.95}, {"image ruined", 200, 0.8125}, {"audio ruined", 300, 0.9},
                                       {"both ruined", 0, NAN}};
 static const ReportAblation ablation[2] = {{"image", 0.5, 0.25}, {"audio <raw> & \"wave\"", 0.875, 0.75}};
@@ -309,14 +390,14 @@ static void test_robustness(void) {
     CU_ASSERT_PTR_NOT_NULL(strstr(s, "<tr><td>audio &lt;raw&gt; &amp; &quot;wave&quot;</td><td>87.50%</td><td>75.00%</td></tr>"));
     CU_ASSERT_PTR_NOT_NULL(strstr(s, "<tr><td>four</td><td>nine</td><td>12</td></tr>"));
     CU_ASSERT_PTR_NOT_NULL(strstr(s, "<tr><td>seven &lt;7&gt; &amp; &quot;sept&quot;</td><td>one</td><td>5</td></tr>"));
-    CU_ASSERT_PTR_NOT_NULL(strstr(s, "Table 4."));
+    CU_ASSERT_PTR_NOT_NULL(strstr(s, "Table 5."));
     free(s);
     q.ngroups = 0, q.npairs = 0;
     CU_ASSERT_EQUAL_FATAL(report_write(harness_tmp("runs/robust"), &r, err, sizeof err), 0);
     CU_ASSERT(xmllint_ok(harness_tmp("runs/robust")));
     s = slurp_page(harness_tmp("runs/robust"));
-    CU_ASSERT_PTR_NULL(strstr(s, "Table 2."));
-    CU_ASSERT_PTR_NOT_NULL(strstr(s, "Table 3."));
+    CU_ASSERT_PTR_NULL(strstr(s, "Table 3."));
+    CU_ASSERT_PTR_NOT_NULL(strstr(s, "Table 4."));
     CU_ASSERT_PTR_NOT_NULL(strstr(s, "No test sample was misclassified."));
     free(s);
 }
@@ -356,6 +437,10 @@ static void test_errors(void) {
     expect_error(&r, "confused pair 1 (3, 10, count 1) is out of range (classes 0 to 9)");
     q = (ReportRobustness){NULL, NULL, NULL, 4, 0, 0};
     expect_error(&r, "bad robustness figures (4 groups, 0 ablations, 0 pairs)");
+    r = make_report(), r.nrun = 2, r.run = NULL;
+    expect_error(&r, "bad run items (2, NULL)");
+    r = make_report(), r.nsettings = -1;
+    expect_error(&r, "bad settings (-1, set)");
 
     char err[512], want[1024], file[300];
     r = make_report();
@@ -375,6 +460,8 @@ int main(void) {
     static CU_TestInfo tests[] = {
         {"a full report: figures, xmllint, escaping", test_full_report},
         {"pictures are BMPs of the scaled pixels", test_image_pixels},
+        {"audio players hold the waveform as a WAV file", test_audio},
+        {"a run still training", test_in_progress},
         {"edge cases: 1 epoch, NaN, no samples, 2 classes, long names", test_edge_cases},
         {"the Robustness section", test_robustness},
         {"data errors", test_errors},

@@ -109,7 +109,7 @@ static void end_to_end(const EngineOps *ops) {
     snprintf(report, sizeof report, "%s/report", harness_tmpdir());
     snprintf(save, sizeof save, "%s/tiny.safetensors", harness_tmpdir());
     FILE *out = fopen("/dev/null", "w");
-    RunOptions ro = {data, log, json, report, save, NULL, NULL, ops, 0, out};
+    RunOptions ro = {data, log, json, report, save, NULL, NULL, ops, 0, out, NULL, "mmgc tests/runtime/tiny.mmg --train"};
     int rc = train(NULL, 0, &ro, err);
     if (rc) fprintf(stderr, "\n%s\n", err);
     CU_ASSERT_EQUAL_FATAL(rc, 0);
@@ -127,6 +127,34 @@ static void end_to_end(const EngineOps *ops) {
     char cmd[700];
     snprintf(cmd, sizeof cmd, "xmllint --noout '%s/index.html'", report);
     CU_ASSERT_EQUAL(system(cmd), 0);
+    /* the report says what the run was: command, settings, data, parameters, every epoch */
+    snprintf(cmd, sizeof cmd, "%s/index.html", report);
+    char *html = slurp(cmd), want[700];
+    CU_ASSERT_PTR_NOT_NULL_FATAL(html);
+    CU_ASSERT_PTR_NOT_NULL(strstr(html, "<tr><th>command</th><td>mmgc tests/runtime/tiny.mmg --train</td></tr>"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(html, "<tr><th>mmgc</th><td>0."));
+    CU_ASSERT_PTR_NOT_NULL(strstr(html, "<tr><th>started</th><td>20"));
+    snprintf(want, sizeof want, "<tr><th>data manifest</th><td>none: %s has no manifest.json</td></tr>", data);
+    CU_ASSERT_PTR_NOT_NULL(strstr(html, want));
+    CU_ASSERT_PTR_NOT_NULL(strstr(html, "<tr><th>samples</th><td>150 train, 50 validation, 100 test</td></tr>"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(html, "<tr><th>parameters</th><td>195 trainable</td></tr>"));
+    CU_ASSERT_PTR_NULL(strstr(html, "<tr><th>audio</th>")); /* features, not sound */
+    CU_ASSERT_PTR_NULL(strstr(html, "<audio"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(html, "<tr><th>seed</th><td>0</td></tr>"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(html, "<tr><th>optimizer</th><td>adam(lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-08)</td></tr>"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(html, "<tr><th>early_stopping.patience</th><td>3</td></tr>"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(html, "<th>epoch</th><th>train loss</th><th>train accuracy</th><th>val loss</th>"
+                                        "<th>val accuracy</th><th>seconds</th><th>samples/s</th></tr>"));
+    CU_ASSERT_PTR_NULL(strstr(html, "Still training"));
+    /* training accuracy per epoch, from the training steps' logits, also in the checkpoint */
+    Checkpoint *ck = ckpt_read(save, err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ck);
+    double first = atof(ckpt_meta(ck, "train_accuracy")), last = atof(strrchr(ckpt_meta(ck, "train_accuracy"), ',') + 1);
+    CU_ASSERT_TRUE(first > 0 && first <= 1 && last > first && last <= 1);
+    ckpt_free(ck);
+    snprintf(want, sizeof want, "<td>%.2f%%</td>", 100 * first);
+    CU_ASSERT_PTR_NOT_NULL(strstr(html, want));
+    free(html);
     /* the same seed gives the same run */
     char json2[300];
     snprintf(json2, sizeof json2, "%s/metrics2.json", harness_tmpdir());
@@ -143,7 +171,7 @@ static void end_to_end(const EngineOps *ops) {
     compile_file(&c, "tests/runtime/tiny.mmg", NULL, 0);
     char json3[300];
     snprintf(json3, sizeof json3, "%s/metrics3.json", harness_tmpdir());
-    RunOptions ev = {data, NULL, json3, NULL, NULL, NULL, save, ops, 0, out};
+    RunOptions ev = {data, NULL, json3, NULL, NULL, NULL, save, ops, 0, out, NULL, NULL};
     CU_ASSERT_EQUAL(eval_model(&c.model, &ev, err, sizeof err), 0);
     compile_free(&c);
     char *metrics3 = slurp(json3);
@@ -168,7 +196,7 @@ static void resume_model(const EngineOps *ops, const char *model) {
     FILE *out = fopen("/dev/null", "w");
     const char *six[] = {"max_epochs=6", "early_stopping.patience=100"};
     const char *three[] = {"max_epochs=3", "early_stopping.patience=100"};
-    RunOptions ro = {data, NULL, NULL, NULL, a, NULL, NULL, ops, 0, out};
+    RunOptions ro = {data, NULL, NULL, NULL, a, NULL, NULL, ops, 0, out, NULL, NULL};
     CU_ASSERT_EQUAL(train_file(model, six, 2, &ro, err), 0);
     ro.save_path = b;
     CU_ASSERT_EQUAL(train_file(model, three, 2, &ro, err), 0);
@@ -209,7 +237,7 @@ static void with_state(const EngineOps *ops) {
     snprintf(json, sizeof json, "%s/bn.json", harness_tmpdir());
     snprintf(save, sizeof save, "%s/bn.safetensors", harness_tmpdir());
     FILE *out = fopen("/dev/null", "w");
-    RunOptions ro = {data, NULL, json, NULL, save, NULL, NULL, ops, 0, out};
+    RunOptions ro = {data, NULL, json, NULL, save, NULL, NULL, ops, 0, out, NULL, NULL};
     int rc = train_file("tests/runtime/tiny_bn.mmg", NULL, 0, &ro, err);
     if (rc) fprintf(stderr, "\n%s\n", err);
     CU_ASSERT_EQUAL_FATAL(rc, 0);
@@ -233,7 +261,7 @@ static void with_state(const EngineOps *ops) {
     compile_file(&m, "tests/runtime/tiny_bn.mmg", NULL, 0);
     char json2[300];
     snprintf(json2, sizeof json2, "%s/bn_eval.json", harness_tmpdir());
-    RunOptions ev = {data, NULL, json2, NULL, NULL, NULL, save, ops, 0, out};
+    RunOptions ev = {data, NULL, json2, NULL, NULL, NULL, save, ops, 0, out, NULL, NULL};
     CU_ASSERT_EQUAL(eval_model(&m.model, &ev, err, sizeof err), 0);
     compile_free(&m);
     char *metrics2 = slurp(json2);
@@ -329,7 +357,7 @@ static void scheduled(const EngineOps *ops) {
     FILE *out = fopen("/dev/null", "w");
     const char *sets[] = {"max_epochs=4", "early_stopping.patience=100", "schedule=step(every: 1000, gamma: 0.5)"};
     for (int k = 0; k < 2; k++) {
-        RunOptions ro = {data, NULL, json[k], NULL, NULL, NULL, NULL, ops, 0, out};
+        RunOptions ro = {data, NULL, json[k], NULL, NULL, NULL, NULL, ops, 0, out, NULL, NULL};
         CU_ASSERT_EQUAL(train(sets, 2 + k, &ro, err), 0);
     }
     char *a = slurp(json[0]), *b = slurp(json[1]);
@@ -339,7 +367,7 @@ static void scheduled(const EngineOps *ops) {
     free(a);
     free(b);
     const char *frozen[] = {"max_epochs=4", "early_stopping.patience=100", "schedule=step(every: 1, gamma: 0)"};
-    RunOptions ro = {data, log, NULL, NULL, NULL, NULL, NULL, ops, 0, out};
+    RunOptions ro = {data, log, NULL, NULL, NULL, NULL, NULL, ops, 0, out, NULL, NULL};
     CU_ASSERT_EQUAL(train(frozen, 3, &ro, err), 0);
     double v[4];
     CU_ASSERT_EQUAL_FATAL(val_losses(log, v, 4), 4);
@@ -367,16 +395,18 @@ static void test_scheduled_llvm(void) { scheduled(&engine_llvm); }
 /* Ctrl-C: the batch finishes, the checkpoint is saved, the run stops with
  * status 130, and --resume goes on from there. */
 static void test_interrupt(void) {
-    char data[300], save[300], err[512] = "";
+    char data[300], save[300], report[300], page[400], err[512] = "";
     snprintf(data, sizeof data, "%s/data", harness_tmpdir());
     snprintf(save, sizeof save, "%s/interrupted.safetensors", harness_tmpdir());
+    snprintf(report, sizeof report, "%s/interrupted-report", harness_tmpdir());
+    snprintf(page, sizeof page, "%s/index.html", report);
     const char *forever[] = {"max_epochs=100000", "early_stopping.patience=100000"};
     fflush(NULL);
     pid_t child = fork();
     CU_ASSERT_TRUE_FATAL(child >= 0);
     if (child == 0) {
         FILE *out = fopen("/dev/null", "w");
-        RunOptions ro = {data, NULL, NULL, NULL, save, NULL, NULL, &engine_interp, 0, out};
+        RunOptions ro = {data, NULL, NULL, report, save, NULL, NULL, &engine_interp, 0, out, NULL, NULL};
         _exit(train(forever, 2, &ro, err));
     }
     nanosleep(&(struct timespec){0, 700 * 1000 * 1000}, NULL);
@@ -390,13 +420,32 @@ static void test_interrupt(void) {
     int epoch = atoi(ckpt_meta(c, "epoch"));
     CU_ASSERT_TRUE(epoch >= 0); /* finished epochs; the batch within the next one is saved too */
     ckpt_free(c);
+    /* the report was rewritten after every epoch: it shows the run still training */
+    char *html = slurp(page), want[200];
+    if (epoch > 0) {
+        CU_ASSERT_PTR_NOT_NULL_FATAL(html);
+        snprintf(want, sizeof want, "Still training: %d epoch%s done of at most 100000", epoch, epoch == 1 ? "" : "s");
+        CU_ASSERT_PTR_NOT_NULL(strstr(html, want));
+        CU_ASSERT_PTR_NOT_NULL(strstr(html, "Still training: the test set is evaluated when training ends."));
+    }
+    free(html);
     char more[64];
     snprintf(more, sizeof more, "max_epochs=%d", epoch + 2);
     const char *sets[] = {more, "early_stopping.patience=100000"};
     FILE *out = fopen("/dev/null", "w");
-    RunOptions ro = {data, NULL, NULL, NULL, save, save, NULL, &engine_interp, 0, out};
+    RunOptions ro = {data, NULL, NULL, report, save, save, NULL, &engine_interp, 0, out, NULL, NULL};
     CU_ASSERT_EQUAL(train(sets, 2, &ro, err), 0);
     fclose(out);
+    /* the final page: epochs from before the resume keep their accuracy; their times are not known */
+    html = slurp(page);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(html);
+    CU_ASSERT_PTR_NULL(strstr(html, "Still training"));
+    const char *p = html;
+    int unknown_times = 0;
+    while ((p = strstr(p, "<td>n/a</td><td>n/a</td></tr>"))) unknown_times++, p++;
+    CU_ASSERT_EQUAL(unknown_times, epoch);
+    CU_ASSERT_PTR_NULL(strstr(html, "<td>n/a</td><td>n/a</td><td>")); /* accuracies are all there */
+    free(html);
     c = ckpt_read(save, err, sizeof err);
     CU_ASSERT_PTR_NOT_NULL_FATAL(c);
     CU_ASSERT_EQUAL(atoi(ckpt_meta(c, "epoch")), epoch + 2);
@@ -487,7 +536,7 @@ static void loss_only(const EngineOps *ops) {
     snprintf(outp, sizeof outp, "%s/pair.out", harness_tmpdir());
     FILE *out = fopen(outp, "w");
     CU_ASSERT_PTR_NOT_NULL_FATAL(out);
-    RunOptions ro = {data, log, json, report, NULL, NULL, NULL, ops, 0, out};
+    RunOptions ro = {data, log, json, report, NULL, NULL, NULL, ops, 0, out, NULL, NULL};
     int rc = train_file("tests/runtime/pair.mmg", NULL, 0, &ro, err);
     fclose(out);
     if (rc) fprintf(stderr, "\n%s\n", err);
@@ -527,7 +576,7 @@ static void loss_only(const EngineOps *ops) {
     free(csv);
     /* accuracy cannot be monitored */
     const char *acc[] = {"early_stopping.monitor=val_accuracy"};
-    RunOptions quiet = {data, NULL, NULL, NULL, NULL, NULL, NULL, ops, 0, stdout};
+    RunOptions quiet = {data, NULL, NULL, NULL, NULL, NULL, NULL, ops, 0, stdout, NULL, NULL};
     CU_ASSERT_EQUAL(train_file("tests/runtime/pair.mmg", acc, 1, &quiet, err), TRAIN_ERROR);
     CU_ASSERT_STRING_EQUAL(err, "early_stopping.monitor is val_accuracy, but model 'pair' has no logits (it binds only a "
                                 "loss), so there is no accuracy; monitor val_loss");

@@ -366,9 +366,32 @@ static void test_bad_format(void) {
 }
 
 /* Runs the suite in a fresh temporary directory, removed afterwards. */
+/* wav_encode: 16-bit mono at the given rate, clipped, NaN as 0; wav_read reads it back. */
+static void test_encode(void) {
+    float x[6] = {0.0f, 0.5f, -0.5f, 1.5f, -2.0f, NAN};
+    size_t size = 0;
+    unsigned char *w = wav_encode(x, 6, 8000, &size);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+    CU_ASSERT_EQUAL(size, 44 + 12);
+    harness_put_bytes(harness_tmp("encoded.wav"), w, size);
+    free(w);
+    NpyArray a;
+    int rate = 0;
+    char err[256];
+    CU_ASSERT_EQUAL_FATAL(wav_read(harness_tmp("encoded.wav"), &a, &rate, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(rate, 8000);
+    CU_ASSERT(a.rank == 2 && a.shape[0] == 1 && a.shape[1] == 6);
+    const float *y = a.data;
+    const float want[6] = {0, 16384 / 32768.0f, -16384 / 32768.0f, 32767 / 32768.0f, -32767 / 32768.0f, 0};
+    for (int i = 0; i < 6; i++) CU_ASSERT_DOUBLE_EQUAL(y[i], want[i], 1e-7);
+    npy_free(&a);
+    CU_ASSERT_PTR_NULL(wav_encode(x, 6, 0, &size)); /* no rate */
+}
+
 int main(void) {
     static CU_TestInfo tests[] = {
         {"16-bit PCM, mono and stereo", test_pcm16},
+        {"encoding a waveform as 16-bit PCM", test_encode},
         {"32-bit float, three channels", test_float32},
         {"WAVE_FORMAT_EXTENSIBLE", test_extensible},
         {"unknown chunks, any order, pad bytes, no frames", test_chunks},

@@ -1,6 +1,6 @@
-/* sha256.h — SHA-256 (FIPS 180-4), for the data set's manifest. */
-#ifndef MMGC_DIGITS_SHA256_H
-#define MMGC_DIGITS_SHA256_H
+/* sha256.h — SHA-256 (FIPS 180-4): the data set's manifest, and its hash in a run's report. */
+#ifndef MMGC_SHA256_H
+#define MMGC_SHA256_H
 
 #include <stddef.h>
 #include <stdint.h>
