@@ -14,7 +14,7 @@ static const char *const options[] = {
     "--train",  "--eval",     "--predict", "--input", "--data",       "--save",   "--resume",     "--checkpoint",
     "--log",    "--metrics-json", "--report", "--backend", "--time",  "--summary", "--emit",      "--stage",
     "--dump-after", "--set",  "--model",   "-I",      "-o",           "--version", "--aot",       "--cpu",
-    "--weights", "--help",    "-h",
+    "--weights", "--study",   "--jobs",    "--progress-label", "--help", "-h",
 };
 #define NOPTIONS (int)(sizeof options / sizeof options[0])
 
@@ -116,6 +116,7 @@ void cli_usage(FILE *out) {
           "  --backend=llvm|interp  the engine that runs the graph: JIT-compiled by LLVM\n"
           "                       for this CPU (default), or the reference interpreter\n"
           "  --time               print the time of each phase\n"
+          "  --progress-label TEXT  put TEXT before the progress line (--study says which run)\n"
           "\n"
           "compiling:\n"
           "  --summary            one row per parameter (path, shape, count), the total,\n"
@@ -191,7 +192,9 @@ int cli_parse(int argc, char **argv, Options *o, char *err, size_t n) {
         else if (!strcmp(a, "--time")) o->time = 1;
         else if (!strcmp(a, "--aot")) o->aot = 1;
         else if (!strcmp(a, "--study")) o->study = 1;
-        else if (opt_is(a, "--jobs")) {
+        else if (opt_is(a, "--progress-label")) {
+            if (!(o->progress_label = opt_value(argc, argv, &i, "--progress-label", err, n))) return -1;
+        } else if (opt_is(a, "--jobs")) {
             if (!(v = opt_value(argc, argv, &i, "--jobs", err, n))) return -1;
             char *end;
             long j = strtol(v, &end, 10);

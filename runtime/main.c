@@ -126,7 +126,7 @@ static int run(const Options *o) {
     }
     if (o->train || o->eval) {
         RunOptions ro = {o->data_dir, o->log_path, o->metrics_json, o->report_dir, o->save_path, o->resume_path,
-                         o->checkpoint, engine_of(o), o->time, out, NULL, o->command_line};
+                         o->checkpoint, engine_of(o), o->time, out, o->progress_label, o->command_line};
         char err[1024];
         int rc = o->train ? train_model(&m, &ro, err, sizeof err) : eval_model(&m, &ro, err, sizeof err);
         if (rc == TRAIN_ERROR) {

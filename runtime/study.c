@@ -303,7 +303,7 @@ static int plan(const StudyOptions *o, const StudySpec *spec, const char *out, J
 }
 
 /* The command line of a job (NULL-ended; free with free_argv). */
-static char **job_argv(const StudyOptions *o, const Job *j, int with_paths) {
+static char **job_argv(const StudyOptions *o, const Job *j, int with_paths, const char *label) {
     char **v = xcalloc((size_t)(40 + 2 * (j->run->nsets + o->nsets + o->nlib)), sizeof *v);
     int n = 0;
     char buf[64];
@@ -319,6 +319,7 @@ static char **job_argv(const StudyOptions *o, const Job *j, int with_paths) {
     v[n++] = xstrdup("--data"), v[n++] = xstrdup(j->data);
     if (o->backend) v[n++] = xstrdup("--backend"), v[n++] = xstrdup(o->backend);
     if (!with_paths) return v;
+    if (label) v[n++] = xstrdup("--progress-label"), v[n++] = xstrdup(label);
     v[n++] = xstrdup("--save"), v[n++] = path_join(j->dir, "checkpoint.safetensors");
     if (j->state == JOB_RESUME) v[n++] = xstrdup("--resume"), v[n++] = path_join(j->dir, "checkpoint.safetensors");
     v[n++] = xstrdup("--log"), v[n++] = path_join(j->dir, "log.csv");
@@ -334,7 +335,7 @@ static void free_argv(char **v) {
 
 /* The folder and its key; the process, its output into output.txt (and,
  * with several at once, its messages into messages.txt). */
-static int launch(const StudyOptions *o, Job *j, char *err, size_t n) {
+static int launch(const StudyOptions *o, Job *j, const char *label, char *err, size_t n) {
     if (io_make_dirs(j->dir, err, n)) return -1;
     char *file = path_join(j->dir, "run.txt");
     IoPart part = {j->key, strlen(j->key)};
@@ -346,7 +347,7 @@ static int launch(const StudyOptions *o, Job *j, char *err, size_t n) {
     char *out = path_join(j->dir, "output.txt"), *msgs = path_join(j->dir, "messages.txt");
     posix_spawn_file_actions_addopen(&fa, 1, out, O_WRONLY | O_CREAT | O_APPEND, 0644);
     if (o->jobs > 1) posix_spawn_file_actions_addopen(&fa, 2, msgs, O_WRONLY | O_CREAT | O_APPEND, 0644);
-    char **argv = job_argv(o, j, 1);
+    char **argv = job_argv(o, j, 1, label);
     /* the cores shared out: each of `jobs` processes gets its part */
     int env_n = 0;
     while (environ[env_n]) env_n++;
@@ -388,14 +389,18 @@ static int run_jobs(const StudyOptions *o, Job *jobs, int njobs, int *failed, ch
         while (running < o->jobs && next < njobs && !interrupted && !rc) {
             Job *j = &jobs[next++];
             if (j->state == JOB_DONE) continue;
-            char a[32], b[32];
+            char a[32], b[32], line[600];
             double elapsed = now() - t0;
             /* estimate: the mean time of the runs finished so far, shared by the processes */
             double left = finished ? done_seconds / finished * (todo - started) / o->jobs : -1;
-            fprintf(stderr, "[%d/%d] %s seed %lld%s  (study: %s elapsed%s%s%s)\n", started + 1, todo, j->run->name,
-                    j->seed, j->state == JOB_RESUME ? ", resuming" : "", clock_text(elapsed, a, sizeof a),
-                    left >= 0 ? ", about " : "", left >= 0 ? clock_text(left, b, sizeof b) : "", left >= 0 ? " left" : "");
-            if (launch(o, j, err, n)) {
+            snprintf(line, sizeof line, "[%d/%d] %s seed %lld%s  (study: %s elapsed%s%s%s)", started + 1, todo,
+                     j->run->name, j->seed, j->state == JOB_RESUME ? ", resuming" : "", clock_text(elapsed, a, sizeof a),
+                     left >= 0 ? ", about " : "", left >= 0 ? clock_text(left, b, sizeof b) : "",
+                     left >= 0 ? " left" : "");
+            fprintf(stderr, "%s\n", line);
+            char label[640];
+            snprintf(label, sizeof label, "[%d/%d] %s seed %lld | ", started + 1, todo, j->run->name, j->seed);
+            if (launch(o, j, label, err, n)) {
                 rc = -1;
                 break;
             }
@@ -481,7 +486,7 @@ int study_main(const StudyOptions *o) {
     if (status) goto done;
     StudyEntry *entries = xcalloc((size_t)njobs + 1, sizeof *entries);
     for (int i = 0; i < njobs; i++) {
-        char **argv = job_argv(o, &jobs[i], 0);
+        char **argv = job_argv(o, &jobs[i], 0, NULL);
         entries[i] = (StudyEntry){jobs[i].run->name, jobs[i].run->baseline, jobs[i].seed, jobs[i].dir,
                                   jobs[i].params, jobs[i].seconds, argv};
     }
