@@ -92,7 +92,12 @@ static ModelDef *pick_model(Elab *E, const char *name) {
         return m;
     }
     if (main->models.n == 1) return main->models.items[0];
-    if (main->models.n == 0)
+    if (main->models.n == 0 && main->studies.n > 0)
+        diag_error(E->diag, (Loc){p->main_file, 0, 0},
+                   "this file defines study '%s' and no model: run the study with --study, or pick one of its "
+                   "models with --model NAME",
+                   ((StudyDef *)main->studies.items[0])->name);
+    else if (main->models.n == 0)
         diag_error(E->diag, (Loc){p->main_file, 0, 0},
                    "no model in this file (a 'model NAME { ... }' section names the inputs, labels and loss)");
     else

@@ -83,7 +83,7 @@ void settings_collect(Elab *E, const Expr *record, const char *prefix, Setting *
 static int const_number(const Expr *e, double *out, int *is_int) {
     if (e->kind == EX_UNARY && e->op == '-') {
         int r = const_number(e->a, out, is_int);
-        *out = -*out;
+        if (r == 0) *out = -*out;
         return r;
     }
     if (e->kind == EX_INT) {

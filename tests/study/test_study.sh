@@ -102,6 +102,8 @@ cp "$tmp/data/a_train.npy" "$tmp/data/a_test.npy" "$tmp/data/y_train.npy" "$tmp/
 expect 1 "run 'sum_join': the data set $tmp/nob has no b_train.npy (the model's input 'b')" "a missing modality" \
     "$mmgc" tests/study/duo.mmg --study --data "$tmp/nob" -o "$tmp/s4"
 expect 1 "no study in this file" "a file without a study" "$mmgc" tests/runtime/tiny.mmg --study
+expect 1 "this file defines study 'fusion_study' and no model: run the study with --study" "a study without --study" \
+    "$mmgc" models/fusion_study.mmg --train
 expect 2 "--jobs takes a number of runs from 1 to 64, not '0'" "--jobs 0" \
     "$mmgc" tests/study/duo.mmg --study --jobs 0
 expect 2 "--jobs only makes sense with --study" "--jobs alone" "$mmgc" tests/study/duo.mmg --jobs 2
