@@ -399,7 +399,9 @@ static int run_jobs(const StudyOptions *o, Job *jobs, int njobs, int *failed, ch
                      left >= 0 ? " left" : "");
             fprintf(stderr, "%s\n", line);
             char label[640];
-            snprintf(label, sizeof label, "[%d/%d] %s seed %lld | ", started + 1, todo, j->run->name, j->seed);
+            snprintf(label, sizeof label, "[%d/%d] %s seed %lld (study %s%s%s%s) | ", started + 1, todo, j->run->name,
+                     j->seed, clock_text(elapsed, a, sizeof a), left >= 0 ? ", ~" : "",
+                     left >= 0 ? clock_text(left, b, sizeof b) : "", left >= 0 ? " left" : "");
             if (launch(o, j, label, err, n)) {
                 rc = -1;
                 break;
