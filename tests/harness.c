@@ -5,6 +5,7 @@
 #include <ftw.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 int harness_run(const char *suite, CU_TestInfo *tests) {
     if (CU_initialize_registry() != CUE_SUCCESS) return 2;
@@ -100,4 +101,13 @@ unsigned char *harness_slurp(const char *path, size_t *n) {
     buf[len] = 0;
     if (n) *n = len;
     return buf;
+}
+
+int harness_xml_ok(const char *path) {
+    char cmd[4400];
+    snprintf(cmd, sizeof cmd, "xmllint --noout '%s'", path);
+    int st = system(cmd);
+    if (st == -1 || !WIFEXITED(st)) return 0;
+    if (WEXITSTATUS(st) == 127) fprintf(stderr, "\n  xmllint is not installed (scripts/install-deps.sh installs libxml2-utils)\n");
+    return WEXITSTATUS(st) == 0;
 }

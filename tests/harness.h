@@ -37,6 +37,10 @@ void harness_put_bytes(const char *path, const void *bytes, size_t n);
  * NULL) gets their length. A test failure if the file cannot be read. */
 unsigned char *harness_slurp(const char *path, size_t *n);
 
+/* Whether xmllint parses path as well-formed XML (says so when xmllint is
+ * not installed: scripts/install-deps.sh installs libxml2-utils). */
+int harness_xml_ok(const char *path);
+
 /* Like CU_ASSERT_STRING_EQUAL, but shows both strings when they differ. */
 #define ASSERT_STR(actual, expected)                                                               \
     do {                                                                                           \

@@ -8,35 +8,7 @@
 mmgc=$1
 make_data=$2
 cflags=$3
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass=0
-fail=0
-
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $1"; }
-
-# check DESCRIPTION COMMAND...: the command must succeed.
-check() {
-    what=$1
-    shift
-    if "$@" >"$tmp/out" 2>"$tmp/err"; then ok; else bad "$what (exit $?)"; cat "$tmp/err"; fi
-}
-
-# expect STATUS TEXT DESCRIPTION COMMAND...: exit status and a line of stderr.
-expect() {
-    want=$1 text=$2 what=$3
-    shift 3
-    "$@" >"$tmp/out" 2>"$tmp/err"
-    got=$?
-    if [ "$got" -eq "$want" ] && grep -qF -- "$text" "$tmp/err"; then ok; else
-        bad "$what: exit $got (expected $want), stderr:"; cat "$tmp/err"; fi
-}
-
-# same DESCRIPTION FILE FILE: byte-identical files.
-same() {
-    if cmp -s "$2" "$3"; then ok; else bad "$1: $2 and $3 differ"; fi
-}
+. "$(dirname "$0")/../checks.sh"
 
 # aot_vs_jit NAME MODEL DATA SETS...: builds the program, trains with it and
 # with mmgc's JIT (the same sets): the checkpoints and metrics are the same bytes.
@@ -188,5 +160,4 @@ expect 1 "--emit=obj needs a C compiler and linker" "--emit=obj without a compil
     env CC=/no/cc "$mmgc" tests/runtime/tiny.mmg --emit=obj -o "$tmp/x.o"
 [ ! -e "$tmp/x" ] && [ ! -e "$tmp/x.o" ] && [ ! -e "$tmp/x.o.partial" ] && ok || bad "a failed build leaves a file behind"
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

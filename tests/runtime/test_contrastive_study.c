@@ -93,16 +93,6 @@ static void test_small_tau(void) {
     }
 }
 
-/* Whether xmllint parses path as well-formed XML. */
-static int xmllint_ok(const char *path) {
-    char cmd[4400];
-    snprintf(cmd, sizeof cmd, "xmllint --noout '%s'", path);
-    int st = system(cmd);
-    if (st == -1 || !WIFEXITED(st)) return 0;
-    if (WEXITSTATUS(st) == 127) fprintf(stderr, "\n  xmllint is not installed (scripts/install-deps.sh installs libxml2-utils)\n");
-    return WEXITSTATUS(st) == 0;
-}
-
 /* contrastive_study writes table2.md (every row, mmgc's and the study's
  * figures), temperature.svg (well-formed, with the limits) and prints the
  * table. */
@@ -135,7 +125,7 @@ static void test_outputs(void) {
     free(printed);
 
     snprintf(path, sizeof path, "%s/temperature.svg", dir);
-    CU_ASSERT_TRUE(xmllint_ok(path));
+    CU_ASSERT_TRUE(harness_xml_ok(path));
     char *svg = (char *)harness_slurp(path, NULL);
     CU_ASSERT_PTR_NOT_NULL_FATAL(svg);
     CU_ASSERT_PTR_NOT_NULL(strstr(svg, "<svg xmlns=\"http://www.w3.org/2000/svg\""));

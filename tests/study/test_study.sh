@@ -7,23 +7,7 @@
 # training. Prints "N passed, N failed".
 mmgc=$1
 make_data=$2
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass=0
-fail=0
-
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $1"; }
-
-# expect STATUS TEXT DESCRIPTION COMMAND...: exit status and a line of stderr.
-expect() {
-    want=$1 text=$2 what=$3
-    shift 3
-    "$@" >"$tmp/out" 2>"$tmp/err"
-    got=$?
-    if [ "$got" -eq "$want" ] && grep -qF -- "$text" "$tmp/err"; then ok; else
-        bad "$what: exit $got (expected $want), stderr:"; cat "$tmp/err"; fi
-}
+. "$(dirname "$0")/../checks.sh"
 
 "$make_data" "$tmp/data" 40 a:f32:8 b:f32:4 y:i64:3 meta:bits:2 || bad "make_data"
 
@@ -110,5 +94,4 @@ expect 2 "--jobs only makes sense with --study" "--jobs alone" "$mmgc" tests/stu
 expect 2 "--study trains the study's runs; it does not go with --train" "--study --train" \
     "$mmgc" tests/study/duo.mmg --study --train
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish
