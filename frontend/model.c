@@ -387,7 +387,7 @@ static void run_model(Elab *E, Frame *f, List *stmts, Elaborated *out) {
     for (int i = 0; i < stmts->n; i++) {
         ModelStmt *s = stmts->items[i];
         switch (s->kind) {
-        case MS_DATA: out->data = s->name; break;
+        case MS_DATA: out->data = program_relative_path(E->prog, s->loc.file, s->name); break;
         case MS_INPUT:
         case MS_LABEL: declare_io(E, f, s, out); break;
         case MS_TRAIN: break;

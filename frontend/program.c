@@ -223,6 +223,11 @@ void program_free(Program *p) {
     arena_free(&p->arena);
 }
 
+const char *program_relative_path(Program *p, int file, const char *name) {
+    if (name[0] == '/' || file < 0 || file >= p->nmodules || !p->real[file]) return name;
+    return sibling(&p->arena, p->src.files[file].path, name);
+}
+
 int program_add_text(Program *p, const char *name, const char *text) {
     return add_source(p, name, NULL, text, strlen(text));
 }

@@ -70,6 +70,12 @@ int program_sees(const Program *p, int from, int to);
 void program_distances(const Program *p, int from, int *dist);
 void program_free(Program *p);
 
+/* A path written in source `file` (a model's `data "DIR"`), resolved as an
+ * import is: relative to the directory of that file. An absolute path, and
+ * one written in a source without a directory (program_load_text, a --set
+ * value), stay as they are. The result lives in p's arena. */
+const char *program_relative_path(Program *p, int file, const char *name);
+
 /* The model section named name in any loaded file, or NULL. */
 ModelDef *program_find_model(const Program *p, const char *name);
 

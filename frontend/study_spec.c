@@ -355,7 +355,7 @@ int study_spec_read(Program *p, const char *name, StudySpec *out) {
     read_seeds(&r, field(rec, "seeds"));
     if ((a = field(rec, "data"))) {
         if (a->value->kind != EX_STRING) error(&r, a->value->loc, "data takes a directory as a string (\"data/digits\")");
-        else out->data = a->value->name;
+        else out->data = program_relative_path(p, a->value->loc.file, a->value->name);
     }
     if ((a = field(rec, "contrastive_table"))) {
         if (a->value->kind != EX_BOOL) error(&r, a->value->loc, "contrastive_table takes true or false");

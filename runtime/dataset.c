@@ -1,30 +1,98 @@
 /* dataset.c — see dataset.h. */
 #include "dataset.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
+#include "idx.h"
 #include "rng.h"
 #include "util.h"
+#include "wav.h"
 
 static const char *split_name[2] = {"train", "test"};
+
+const char *dataset_path(const char *dir, const char *name, int split, char *buf, size_t size) {
+    static const char *const suffix[] = {".idx", "", ".npy"}; /* "": a folder of WAV files */
+    struct stat st;
+    snprintf(buf, size, "%s/%s_%s.npy", dir, name, split_name[split]);
+    if (!stat(buf, &st)) return buf;
+    for (int k = 0; k < 3; k++) { /* ends on the .npy path when none is there: reading it says so */
+        snprintf(buf, size, "%s/%s_%s%s", dir, name, split_name[split], suffix[k]);
+        if (!stat(buf, &st) && (k == 1) == !!S_ISDIR(st.st_mode)) break;
+    }
+    return buf;
+}
+
+/* Whether path names an IDX file (by its extension). */
+static int is_idx(const char *path) {
+    size_t len = strlen(path);
+    return len >= 4 && !strcmp(path + len - 4, ".idx");
+}
+
+/* Reads path as the format it names: a folder of WAV files, an IDX file, or an NPY file. */
+static int read_any(const char *path, NpyArray *raw, char *err, size_t n) {
+    struct stat st;
+    if (!stat(path, &st) && S_ISDIR(st.st_mode)) return wav_read_dir(path, raw, NULL, err, n);
+    return is_idx(path) ? idx_read(path, raw, err, n) : npy_read(path, raw, err, n);
+}
+
+/* The first NaN or infinity of raw, or one that became infinite as f32:
+ * -1 with "PATH: sample S, element E is WHAT". */
+static int check_finite(const NpyArray *raw, const NpyArray *f32, const char *path, int is_label, char *err, size_t n) {
+    int64_t k = npy_find_nonfinite(raw);
+    int overflow = k < 0 && (k = npy_find_nonfinite(f32)) >= 0;
+    if (k < 0) return 0;
+    double v = raw->dtype == 'd' ? ((const double *)raw->data)[k] : ((const float *)raw->data)[k];
+    char what[64];
+    if (overflow) snprintf(what, sizeof what, "%g, beyond float32's range", v);
+    else snprintf(what, sizeof what, "%s", isnan(v) ? "NaN" : v > 0 ? "+inf" : "-inf");
+    int64_t per = raw->rank ? npy_numel(raw) / raw->shape[0] : 1;
+    if (is_label) snprintf(err, n, "%s: the label of sample %lld is %s", path, (long long)(k / per), what);
+    else snprintf(err, n, "%s: sample %lld, element %lld is %s", path, (long long)(k / per), (long long)(k % per), what);
+    return -1;
+}
+
+/* Whether a file's per-sample shape (dims 1..rank) is the model's, size-1
+ * dimensions aside ([N, 28, 28] is a [B, 1, 28, 28] input). */
+static int same_sample_shape(const int64_t *shape, int rank, const Shape *model) {
+    int i = 1, j = 1;
+    for (;;) {
+        while (i < rank && shape[i] == 1) i++;
+        while (j < model->rank && model->dim[j] == 1) j++;
+        if (i == rank || j == model->rank) return i == rank && j == model->rank;
+        if (shape[i++] != model->dim[j++]) return 0;
+    }
+}
 
 int dataset_read(DataTensor *t, const char *path, int split, const Shape *model, char *err, size_t n) {
     char buf[128];
     NpyArray raw;
-    if (npy_read(path, &raw, err, n)) return -1;
+    if (read_any(path, &raw, err, n)) return -1;
     char why[512] = "";
-    int rc = npy_convert(&raw, t->is_label ? 'l' : 'f', &t->split[split], why, sizeof why);
-    if (rc) snprintf(err, n, "%s: as %s: %s", path, t->is_label ? "labels (int64)" : "an input (float32)", why);
+    NpyArray *out = &t->split[split];
+    int rc = 0;
+    if (npy_find_nonfinite(&raw) >= 0) /* before converting: name the value as stored */
+        rc = check_finite(&raw, &raw, path, t->is_label, err, n);
+    else if ((rc = npy_convert(&raw, t->is_label ? 'l' : 'f', out, why, sizeof why)))
+        snprintf(err, n, "%s: as %s: %s", path, t->is_label ? "labels (int64)" : "an input (float32)", why);
+    else if (!t->is_label && raw.dtype == 'd')
+        rc = check_finite(&raw, out, path, 0, err, n);
+    if (!rc && !t->is_label && raw.dtype == 'b') { /* uint8: its range 0..255 scaled to [0, 1] */
+        float *x = out->data;
+        for (int64_t k = 0, e = npy_numel(out); k < e; k++) x[k] /= 255.0f;
+    }
     int rank = raw.rank;
     int64_t shape[NPY_MAX_RANK];
     memcpy(shape, raw.shape, sizeof shape);
     npy_free(&raw);
-    if (rc) return -1;
-    int ok = rank == model->rank && rank >= 1;
-    for (int i = 1; ok && i < rank; i++) ok = shape[i] == model->dim[i];
-    if (!ok) {
+    if (rc) {
+        npy_free(out);
+        return -1;
+    }
+    if (rank < 1 || !same_sample_shape(shape, rank, model)) {
         Shape want = *model, got = {rank, {0}};
         want.dim[0] = -1;
         memcpy(got.dim, shape, sizeof got.dim);
@@ -52,8 +120,7 @@ static int load_all(Dataset *d, const char *dir, const Elaborated *m, const Mode
         *t = dataset_tensor(m, &io[i], labels);
         for (int split = first_split; split < 2; split++) {
             char path[1024];
-            snprintf(path, sizeof path, "%s/%s_%s.npy", dir, t->name, split_name[split]);
-            if (dataset_read(t, path, split, s, err, n)) return -1;
+            if (dataset_read(t, dataset_path(dir, t->name, split, path, sizeof path), split, s, err, n)) return -1;
         }
     }
     return 0;
@@ -65,9 +132,11 @@ static int check_counts(Dataset *d, const char *dir, int first_split, char *err,
         d->count[split] = d->t[0].split[split].shape[0];
         for (int i = 1; i < d->n; i++)
             if (d->t[i].split[split].shape[0] != d->count[split]) {
-                snprintf(err, n, "%s: %s_%s.npy has %lld samples but %s_%s.npy has %lld", dir, d->t[i].name,
-                         split_name[split], (long long)d->t[i].split[split].shape[0], d->t[0].name,
-                         split_name[split], (long long)d->count[split]);
+                char a[1024], b[1024];
+                dataset_path(dir, d->t[i].name, split, a, sizeof a);
+                dataset_path(dir, d->t[0].name, split, b, sizeof b);
+                snprintf(err, n, "%s: %s has %lld samples but %s has %lld", dir, a + strlen(dir) + 1,
+                         (long long)d->t[i].split[split].shape[0], b + strlen(dir) + 1, (long long)d->count[split]);
                 return -1;
             }
         for (int i = 0; i < d->n; i++) {
@@ -75,8 +144,10 @@ static int check_counts(Dataset *d, const char *dir, int first_split, char *err,
             const int64_t *y = d->t[i].split[split].data;
             for (int64_t k = 0; k < d->count[split]; k++)
                 if (y[k] < 0 || y[k] >= d->nclasses) {
-                    snprintf(err, n, "%s/%s_%s.npy: label %lld of sample %lld is out of range for %d classes", dir,
-                             d->t[i].name, split_name[split], (long long)y[k], (long long)k, d->nclasses);
+                    char path[1024];
+                    snprintf(err, n, "%s: label %lld of sample %lld is out of range for %d classes",
+                             dataset_path(dir, d->t[i].name, split, path, sizeof path), (long long)y[k], (long long)k,
+                             d->nclasses);
                     return -1;
                 }
         }
@@ -98,6 +169,12 @@ int dataset_load(Dataset *d, const char *dir, const Elaborated *m, int with_trai
     }
     if (m->ninputs + m->nlabels == 0) {
         snprintf(err, n, "the model declares no inputs or labels to read from %s", dir);
+        return -1;
+    }
+    struct stat st;
+    if (stat(dir, &st) || !S_ISDIR(st.st_mode)) {
+        snprintf(err, n, "%s: %s (`make data` builds the digits data set in data/digits; --data DIR reads another)", dir,
+                 stat(dir, &st) ? "no such data directory" : "the data directory is not a directory");
         return -1;
     }
     int first = with_train ? SPLIT_TRAIN : SPLIT_TEST;

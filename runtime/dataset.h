@@ -1,9 +1,14 @@
 /* dataset.h — a data set on disk, matched to a model's inputs and labels.
  *
- * A dataset directory holds NAME_train.npy and NAME_test.npy for every
- * input and label NAME of the model: inputs [N, per-sample shape...] of any
- * numeric dtype (read as f32), labels [N] of an integer dtype (read as
- * i64). Every file is checked against the model: per-sample shape, sample
+ * A dataset directory holds, for every input and label NAME of the model
+ * and each split (train, test), one of
+ *   NAME_SPLIT.npy   an NPY file
+ *   NAME_SPLIT.idx   an IDX file (MNIST's format)
+ *   NAME_SPLIT/      a folder of WAV files, one sample each, in name order
+ * Inputs are [N, per-sample shape...] of any numeric dtype, read as f32;
+ * uint8 inputs are scaled from 0..255 to [0, 1]; a NaN or infinity is an
+ * error. Labels are [N] of integers, read as i64. Every file is checked
+ * against the model: per-sample shape (size-1 dimensions aside), sample
  * count, label range. A validation split is cut from train.
  */
 #ifndef MMGC_DATASET_H
@@ -40,10 +45,18 @@ void dataset_free(Dataset *d);
 
 /* The tensor of a model input (or label, is_label) with nothing read yet. */
 DataTensor dataset_tensor(const Elaborated *m, const ModelIO *io, int is_label);
-/* Reads the .npy file at path into t->split[split], as f32 for an input or
- * i64 for a label, and checks its per-sample shape against the model's
- * (shape of t's node); -1 with a message naming path, the expected and the
- * actual shape or dtype. */
+/* The file (or WAV folder) of input or label `name` for a split in dir,
+ * into buf: NAME_SPLIT.npy if there is one, else NAME_SPLIT.idx, else a
+ * folder NAME_SPLIT/, else NAME_SPLIT.npy (which reading then says is
+ * missing). Returns buf. */
+const char *dataset_path(const char *dir, const char *name, int split, char *buf, size_t size);
+
+/* Reads the file at path (an .npy file, an .idx file or a folder of WAV
+ * files, see dataset_path) into t->split[split], as f32 for an input or i64
+ * for a label, and checks its per-sample shape against the model's (shape
+ * of t's node); -1 with a message naming path and what is wrong: the
+ * expected and the actual shape or dtype, or the sample and element that
+ * is NaN or infinite. */
 int dataset_read(DataTensor *t, const char *path, int split, const Shape *model, char *err, size_t errlen);
 
 /* Copies samples idx[0..count) of a split of d into e's buffers (B rows);

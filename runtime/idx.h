@@ -10,7 +10,8 @@
  * The array's dtype is the type that holds the file's exactly:
  *   u8 -> 'b'   i8, i16, i32 -> 'i'   f32 -> 'f'   f64 -> 'd'
  * idx_read_as converts on the way ('f' for images, 'l' for labels), with
- * npy_convert's rules. Values are not rescaled: MNIST pixels stay 0..255.
+ * npy_convert's rules. Values are not rescaled here: MNIST pixels stay 0..255
+ * (a data set of .idx files scales uint8 inputs to [0, 1], see dataset.h).
  *
  * Both return 0, or -1 with "PATH: what is wrong" in err (when not NULL), e.g.
  *   "train-images-idx3-ubyte: data truncated: expected 47040000 bytes, found 1000".

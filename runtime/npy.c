@@ -199,23 +199,33 @@ static int scan_shape(Scan *c, int *rank, int64_t *shape) {
     return 0;
 }
 
-/* Maps a descr to a dtype code. */
-static int parse_descr(const char *path, const char *descr, char *dtype, char *err, size_t errlen) {
+/* How the file stores its elements: what parse_header found beyond the
+ * array's dtype, rank and shape. */
+typedef struct {
+    int half;     /* '<f2': 2-byte elements, read as float32 */
+    int fortran;  /* fortran_order True: column-major, read as C order */
+} Layout;
+
+/* Maps a descr to a dtype code; '<f2' is read as 'f' (layout->half). */
+static int parse_descr(const char *path, const char *descr, char *dtype, Layout *layout, char *err, size_t errlen) {
     static const struct { const char *descr; char dtype; } known[] = {
-        {"<f4", 'f'}, {"<f8", 'd'}, {"<i4", 'i'}, {"<i8", 'l'}, {"|u1", 'b'}, {"<u1", 'b'},
+        {"<f4", 'f'}, {"<f8", 'd'}, {"<i4", 'i'}, {"<i8", 'l'}, {"|u1", 'b'}, {"<u1", 'b'}, {"<f2", 'f'},
     };
     for (size_t k = 0; k < sizeof known / sizeof known[0]; k++)
         if (strcmp(descr, known[k].descr) == 0) {
             *dtype = known[k].dtype;
+            layout->half = !strcmp(descr, "<f2");
             return 0;
         }
     if (descr[0] == '>')
         return io_fail(err, errlen, "%s: big-endian dtype '%s' is not supported (little-endian only)", path, descr);
-    return io_fail(err, errlen, "%s: unsupported dtype '%s' (supported: '<f4', '<f8', '<i4', '<i8', '|u1')", path, descr);
+    return io_fail(err, errlen, "%s: unsupported dtype '%s' (supported: '<f2', '<f4', '<f8', '<i4', '<i8', '|u1')", path,
+                   descr);
 }
 
-/* Parses the header dict into out's dtype, rank and shape. */
-static int parse_header(const char *path, const char *text, size_t len, NpyArray *out, char *err, size_t errlen) {
+/* Parses the header dict into out's dtype, rank and shape, and *layout. */
+static int parse_header(const char *path, const char *text, size_t len, NpyArray *out, Layout *layout, char *err,
+                        size_t errlen) {
     Scan c = {text, len, 0, path, err, errlen};
     enum { DESCR = 1, FORTRAN = 2, SHAPE = 4 };
     int seen = 0, fortran = 0;
@@ -270,8 +280,56 @@ static int parse_header(const char *path, const char *text, size_t len, NpyArray
     static const char *names[] = {"descr", "fortran_order", "shape"};
     for (int k = 0; k < 3; k++)
         if (!(seen & (1 << k))) return io_fail(err, errlen, "%s: header has no '%s' key", path, names[k]);
-    if (parse_descr(path, descr, &out->dtype, err, errlen) != 0) return -1;
-    if (fortran) return io_fail(err, errlen, "%s: fortran_order is True; only C order is supported", path);
+    if (parse_descr(path, descr, &out->dtype, layout, err, errlen) != 0) return -1;
+    layout->fortran = fortran && out->rank > 1; /* one dimension reads the same in either order */
+    return 0;
+}
+
+/* ---- converting what numpy writes but the array does not hold ------------------ */
+
+/* An IEEE 754 half (binary16) as a float, exactly: subnormals, infinities
+ * and NaN included. */
+static float half_to_float(uint16_t h) {
+    uint32_t sign = (uint32_t)(h >> 15) << 31, exp = (h >> 10) & 0x1f, man = h & 0x3ff, bits;
+    if (exp == 0x1f) {
+        bits = sign | 0x7f800000u | man << 13; /* infinity or NaN (payload kept) */
+    } else if (exp) {
+        bits = sign | (exp + 112) << 23 | man << 13; /* rebias 15 -> 127 */
+    } else {
+        float f = (float)man * 0x1p-24f; /* zero or subnormal: man * 2^-24, exact in float */
+        memcpy(&bits, &f, 4);
+        bits |= sign;
+    }
+    float f;
+    memcpy(&f, &bits, 4);
+    return f;
+}
+
+/* Widens n little-endian halves in src to floats in dst. */
+static void halves_to_floats(const unsigned char *src, float *dst, int64_t n) {
+    for (int64_t k = 0; k < n; k++) dst[k] = half_to_float((uint16_t)(src[2 * k] | src[2 * k + 1] << 8));
+}
+
+/* Reorders a's data (items of `item` bytes) from column-major to row-major
+ * into a fresh buffer that replaces it; 0, or -1 when out of memory. */
+static int fortran_to_c(NpyArray *a, size_t item) {
+    int64_t n = npy_numel(a), idx[NPY_MAX_RANK] = {0}, stride[NPY_MAX_RANK];
+    char *dst = malloc(a->nbytes ? a->nbytes : 1);
+    if (!dst) return -1;
+    int64_t s = 1;
+    for (int d = 0; d < a->rank; d++) stride[d] = s, s *= a->shape[d]; /* column-major strides */
+    int64_t from = 0;
+    for (int64_t k = 0; k < n; k++) { /* k walks C order; idx is its index, from its column-major offset */
+        memcpy(dst + (size_t)k * item, (const char *)a->data + (size_t)from * item, item);
+        for (int d = a->rank - 1; d >= 0; d--) {
+            from += stride[d];
+            if (++idx[d] < a->shape[d]) break;
+            from -= stride[d] * a->shape[d];
+            idx[d] = 0;
+        }
+    }
+    free(a->data);
+    a->data = dst;
     return 0;
 }
 
@@ -279,6 +337,7 @@ static int parse_header(const char *path, const char *text, size_t len, NpyArray
 
 static int read_stream(FILE *f, const char *path, NpyArray *out, char *err, size_t errlen) {
     unsigned char pre[12];
+    Layout layout = {0, 0};
     long long got = io_read(f, pre, 8, path, err, errlen);
     if (got < 0) return -1;
     if (got < 6 || memcmp(pre, MAGIC, 6) != 0)
@@ -303,12 +362,13 @@ static int read_stream(FILE *f, const char *path, NpyArray *out, char *err, size
            : (size_t)got < hlen
                ? io_fail(err, errlen, "%s: header truncated: its length field says %lu bytes, found %lld", path,
                          (unsigned long)hlen, got)
-               : parse_header(path, header, hlen, out, err, errlen);
+               : parse_header(path, header, hlen, out, &layout, err, errlen);
     free(header);
     if (rc != 0) return -1;
 
-    size_t nbytes;
+    size_t nbytes; /* as the file stores them: half as many for '<f2' */
     if (checked_nbytes(out->dtype, out->rank, out->shape, &nbytes, path, err, errlen) != 0) return -1;
+    if (layout.half) nbytes /= 2;
     /* For a regular file, compare sizes before allocating anything. */
     long long avail = io_bytes_left(f);
     if (avail >= 0 && (unsigned long long)avail < nbytes)
@@ -326,6 +386,16 @@ static int read_stream(FILE *f, const char *path, NpyArray *out, char *err, size
     if (got < 0) return -1;
     if (extra)
         return io_fail(err, errlen, "%s: %llu bytes of trailing garbage after the %zu bytes of data", path, extra, nbytes);
+    if (layout.half) {
+        float *wide = malloc(nbytes ? 2 * nbytes : 1);
+        if (!wide) return io_fail(err, errlen, "%s: out of memory (%zu bytes of data)", path, 2 * nbytes);
+        halves_to_floats(out->data, wide, npy_numel(out));
+        free(out->data);
+        out->data = wide;
+        out->nbytes = 2 * nbytes;
+    }
+    if (layout.fortran && fortran_to_c(out, npy_itemsize(out->dtype)) != 0)
+        return io_fail(err, errlen, "%s: out of memory (%zu bytes of data)", path, out->nbytes);
     return 0;
 }
 
@@ -467,4 +537,18 @@ int npy_convert(const NpyArray *in, char dtype, NpyArray *out, char *err, size_t
 
 int npy_to_f32(const NpyArray *in, NpyArray *out, char *err, size_t errlen) {
     return npy_convert(in, 'f', out, err, errlen);
+}
+
+int64_t npy_find_nonfinite(const NpyArray *a) {
+    int64_t n = npy_numel(a);
+    if (a->dtype == 'f') {
+        const float *x = a->data;
+        for (int64_t k = 0; k < n; k++)
+            if (!isfinite(x[k])) return k;
+    } else if (a->dtype == 'd') {
+        const double *x = a->data;
+        for (int64_t k = 0; k < n; k++)
+            if (!isfinite(x[k])) return k;
+    }
+    return -1;
 }

@@ -1,7 +1,7 @@
 /* npy.h — NumPy .npy files: read, write, convert.
  *
  * Supported: format versions 1.0 and 2.0 (read and write) and 3.0 (read),
- * C order, little-endian, rank 0 to NPY_MAX_RANK, and five dtypes:
+ * little-endian, rank 0 to NPY_MAX_RANK, and five dtypes:
  *
  *   NpyArray.dtype  descr          C type
  *   'f'             '<f4'          float
@@ -9,6 +9,11 @@
  *   'i'             '<i4'          int32_t
  *   'l'             '<i8'          int64_t
  *   'b'             '|u1' ('<u1')  uint8_t
+ *
+ * Reading also takes what numpy writes but an NpyArray does not hold, and
+ * converts it on load: '<f2' (float16) is read as 'f', exactly; a file in
+ * Fortran order (fortran_order True) is read into C order. Writing writes
+ * C order only.
  *
  * Every function returns 0 on success, or -1 with a message in err (when
  * err is not NULL): "PATH: what is wrong", e.g.
@@ -81,5 +86,9 @@ int npy_convert(const NpyArray *in, char dtype, NpyArray *out, char *err, size_t
 
 /* npy_convert(in, 'f', ...): any numeric array as float32. */
 int npy_to_f32(const NpyArray *in, NpyArray *out, char *err, size_t errlen);
+
+/* The index (C order) of a's first NaN or infinity, or -1 if there is none
+ * (always -1 for an integer dtype). */
+int64_t npy_find_nonfinite(const NpyArray *a);
 
 #endif

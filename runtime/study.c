@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "contrastive_study.h"
+#include "dataset.h"
 #include "io_util.h"
 #include "rng.h"
 #include "study_report.h"
@@ -107,7 +108,7 @@ static uint64_t data_identity(const char *dir, const Elaborated *m, const char *
         for (int split = 0; split < 2; split++) {
             char file[1024];
             struct stat st;
-            snprintf(file, sizeof file, "%s/%s_%s.npy", dir, name, split ? "test" : "train");
+            dataset_path(dir, name, split, file, sizeof file);
             h = h * 0x100000001b3u ^ rng_hash(file + strlen(dir)) ^ (uint64_t)(stat(file, &st) ? 0 : st.st_size);
         }
     }
@@ -122,11 +123,10 @@ static int check_data(const char *run, const char *dir, const Elaborated *m, cha
         const char *name = label ? m->labels[i - m->ninputs].name : m->inputs[i].name;
         for (int split = 0; split < 2; split++) {
             char file[1024];
-            snprintf(file, sizeof file, "%s/%s_%s.npy", dir, name, split ? "test" : "train");
+            dataset_path(dir, name, split, file, sizeof file);
             if (access(file, R_OK))
-                return snprintf(err, n, "run '%s': the data set %s has no %s_%s.npy (the model's %s '%s'): %s", run,
-                                dir, name, split ? "test" : "train", label ? "label" : "input", name,
-                                strerror(errno)),
+                return snprintf(err, n, "run '%s': the data set %s has no %s (the model's %s '%s'): %s", run, dir,
+                                file + strlen(dir) + 1, label ? "label" : "input", name, strerror(errno)),
                        -1;
         }
     }

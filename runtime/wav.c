@@ -6,12 +6,14 @@
  */
 #include "wav.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include "io_util.h"
@@ -181,6 +183,76 @@ int wav_read(const char *path, NpyArray *out, int *sample_rate, char *err, size_
     fclose(f);
     if (rc != 0) npy_free(out);
     else if (sample_rate) *sample_rate = rate;
+    return rc;
+}
+
+/* qsort's order of file names: bytes, as strcmp. */
+static int by_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* The .wav names in dir, sorted, into *names (*count of them); -1 with a
+ * message for an unreadable folder or a file that is not .wav. */
+static int wav_names(const char *dir, char ***names, size_t *count, char *err, size_t errlen) {
+    DIR *d = opendir(dir);
+    if (!d) return io_fail(err, errlen, "%s: cannot open the folder: %s", dir, strerror(errno));
+    size_t n = 0, cap = 0;
+    char **v = NULL;
+    int rc = 0;
+    for (struct dirent *e; rc == 0 && (e = readdir(d));) {
+        size_t len = strlen(e->d_name);
+        if (e->d_name[0] == '.') continue;
+        if (len < 5 || strcasecmp(e->d_name + len - 4, ".wav")) {
+            rc = io_fail(err, errlen, "%s/%s: not a .wav file (a folder of WAV files holds .wav files only)", dir, e->d_name);
+            break;
+        }
+        if (n == cap) {
+            char **w = realloc(v, (cap = cap ? 2 * cap : 64) * sizeof *v);
+            if (!w) { rc = io_fail(err, errlen, "%s: out of memory", dir); break; }
+            v = w;
+        }
+        if (!(v[n] = strdup(e->d_name))) rc = io_fail(err, errlen, "%s: out of memory", dir);
+        else n++;
+    }
+    closedir(d);
+    if (rc == 0 && n == 0) rc = io_fail(err, errlen, "%s: a folder of WAV files with no .wav file in it", dir);
+    if (rc == 0) qsort(v, n, sizeof *v, by_name);
+    if (rc != 0) {
+        for (size_t i = 0; i < n; i++) free(v[i]);
+        free(v), v = NULL, n = 0;
+    }
+    *names = v, *count = n;
+    return rc;
+}
+
+int wav_read_dir(const char *dir, NpyArray *out, int *sample_rate, char *err, size_t errlen) {
+    memset(out, 0, sizeof *out);
+    char **names = NULL;
+    size_t count = 0;
+    if (wav_names(dir, &names, &count, err, errlen) != 0) return -1;
+    int rc = 0, rate0 = 0;
+    char first[4096];
+    for (size_t i = 0; rc == 0 && i < count; i++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        NpyArray a;
+        int rate;
+        if ((rc = wav_read(path, &a, &rate, err, errlen)) != 0) break;
+        if (i == 0) {
+            int64_t shape[3] = {(int64_t)count, a.shape[0], a.shape[1]};
+            rc = npy_alloc(out, 'f', 3, shape, err, errlen);
+            rate0 = rate;
+            snprintf(first, sizeof first, "%s", names[i]);
+        } else if (a.shape[0] != out->shape[1] || a.shape[1] != out->shape[2] || rate != rate0) {
+            rc = io_fail(err, errlen, "%s: %lld channels of %lld frames at %d Hz, but %s has %lld of %lld at %d Hz "
+                         "(every file of the folder must match)", path, (long long)a.shape[0], (long long)a.shape[1],
+                         rate, first, (long long)out->shape[1], (long long)out->shape[2], rate0);
+        }
+        if (rc == 0) memcpy((char *)out->data + i * a.nbytes, a.data, a.nbytes);
+        npy_free(&a);
+    }
+    for (size_t i = 0; i < count; i++) free(names[i]);
+    free(names);
+    if (rc != 0) npy_free(out);
+    else if (sample_rate) *sample_rate = rate0;
     return rc;
 }
 

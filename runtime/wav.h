@@ -32,6 +32,14 @@
  * into *sample_rate (if not NULL). */
 int wav_read(const char *path, NpyArray *out, int *sample_rate, char *err, size_t errlen);
 
+/* Reads a folder of WAV files, one sample each, into *out ('f', rank 3,
+ * [files, channels, frames]) in file-name order (byte order, as `LC_ALL=C
+ * ls`); *sample_rate (if not NULL) is their rate. Every file must have the
+ * first one's channels, frames and rate; the folder holds .wav files only
+ * (names starting with '.' aside) and at least one. -1 with "PATH: what is
+ * wrong", naming the file. */
+int wav_read_dir(const char *dir, NpyArray *out, int *sample_rate, char *err, size_t errlen);
+
 /* A mono 16-bit PCM WAV file of x[0..n) at `rate` Hz, in memory: a malloc'd
  * buffer of *size bytes (44 + 2n), or NULL when out of memory or n is too
  * large for a WAV file. Samples are clipped to [-1, 1] and scaled by 32767

@@ -157,6 +157,43 @@ if [ ! -s "$tmp/out" ] && [ ! -e "$tmp/logits.npy" ]; then pass=$((pass + 1)); e
     fail=$((fail + 1)); echo "FAIL: a failed predict prints and writes nothing"; fi
 expect 2 "predict without a checkpoint" -- $tiny --predict --input x="$tmp/x3.npy"
 contains err "mmgc: error: --predict needs --checkpoint FILE (the weights to predict with)" "predict: checkpoint message"
+# A NaN in a --predict input names the file, the sample and the element.
+{ npy_zeros "$tmp/xnan.npy" 2 8; } && head -c -24 "$tmp/xnan.npy" >"$tmp/xnan.tmp" \
+    && { cat "$tmp/xnan.tmp"; printf '\000\000\300\177'; head -c 20 /dev/zero; } >"$tmp/xnan.npy"
+expect 1 "predict: a NaN input" -- $tiny --predict --checkpoint "$tmp/zeros.safetensors" --input x="$tmp/xnan.npy"
+line err "mmgc: error: $tmp/xnan.npy: sample 1, element 2 is NaN" "predict: NaN message"
+
+# A model's data "DIR" is relative to the model's file; --data to the
+# current directory. A missing directory says how to make one; --eval
+# needs the test split only.
+mkdir -p "$tmp/m"
+cat >"$tmp/m/tiny.mmg" <<'MMG'
+import "nn.mmg"
+import "losses.mmg"
+model tiny {
+    data   "d"
+    input  x: [B, 8]
+    label  y: [B] i64
+    logits = linear(dropout(relu(linear(x, 16)), 0.1), 3)
+    loss   = cross_entropy(logits, y)
+    train { batch: 16 }
+}
+MMG
+expect 1 "eval: no data directory" -- "$tmp/m/tiny.mmg" --eval --checkpoint "$tmp/zeros.safetensors"
+line err "mmgc: error: $tmp/m/d: no such data directory (\`make data\` builds the digits data set in data/digits; --data DIR reads another)" \
+    "eval: missing data directory message"
+mkdir -p "$tmp/m/d"
+npy_zeros "$tmp/m/d/x_test.npy" 3 8
+hdr="{'descr': '<i8', 'fortran_order': False, 'shape': (3,), }"
+{ printf '\223NUMPY\001\000'; printf '\166\000'; printf "%s%$((118 - 1 - ${#hdr}))s\n" "$hdr" ""; head -c 24 /dev/zero; } \
+    >"$tmp/m/d/y_test.npy"
+expect 0 "eval: data relative to the model, test split only" -- "$tmp/m/tiny.mmg" --eval --checkpoint "$tmp/zeros.safetensors"
+contains out "accuracy" "eval: metrics printed"
+(cd "$tmp" && "$mmgc" m/tiny.mmg --eval --checkpoint zeros.safetensors --data m/d >out 2>err) && pass=$((pass + 1)) \
+    || { fail=$((fail + 1)); echo "FAIL: --data relative to the current directory"; cat "$tmp/err"; }
+(cd "$tmp/m" && "$mmgc" tiny.mmg --eval --checkpoint ../zeros.safetensors --data d >../out 2>../err) && pass=$((pass + 1)) \
+    || { fail=$((fail + 1)); echo "FAIL: --data d from the model's directory"; cat "$tmp/err"; }
+
 expect 2 "--input without NAME=" -- $tiny --predict --checkpoint "$tmp/zeros.safetensors" --input "$tmp/x3.npy"
 contains err "mmgc: error: --input needs NAME=FILE.npy (a model input and its samples), not '$tmp/x3.npy'" "--input message"
 expect 2 "--input without --predict" -- $tiny --input x="$tmp/x3.npy"

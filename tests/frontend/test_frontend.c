@@ -106,7 +106,7 @@ static void test_train_settings(void) {
         CU_ASSERT_EQUAL(t->optimizer.kind, OPT_ADAM);
         CU_ASSERT_DOUBLE_EQUAL(t->optimizer.lr, 1e-3, 1e-15);
         CU_ASSERT_DOUBLE_EQUAL(t->val_split, 0.2, 1e-15);
-        CU_ASSERT_STRING_EQUAL(c.model.data, "data/digits");
+        CU_ASSERT_STRING_EQUAL(c.model.data, "models/../data/digits"); /* relative to multimodal.mmg, which says it */
         CU_ASSERT_EQUAL(c.model.ninputs, 2);
         CU_ASSERT_EQUAL(c.model.nlabels, 1);
         CU_ASSERT_STRING_EQUAL(c.model.inputs[1].name, "audio");

@@ -243,18 +243,16 @@ static void test_bad_keys(void) {
     expect_error("knone.npy", "header has no 'descr' key");
 }
 
-/* dtypes: unknown, big-endian, structured, not a string; Fortran order. */
+/* dtypes: unknown, big-endian, structured, not a string; fortran_order not a bool. */
 static void test_bad_dtype(void) {
     put_npy("dc8.npy", 1, "{'descr': '<c8', 'fortran_order': False, 'shape': (1,), }\n", 8);
-    expect_error("dc8.npy", "unsupported dtype '<c8' (supported: '<f4', '<f8', '<i4', '<i8', '|u1')");
+    expect_error("dc8.npy", "unsupported dtype '<c8' (supported: '<f2', '<f4', '<f8', '<i4', '<i8', '|u1')");
     put_npy("dbig.npy", 1, "{'descr': '>f4', 'fortran_order': False, 'shape': (1,), }\n", 4);
     expect_error("dbig.npy", "big-endian dtype '>f4' is not supported (little-endian only)");
     put_npy("dstruct.npy", 1, "{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (1,), }\n", 4);
     expect_error("dstruct.npy", "structured dtypes are not supported");
     put_npy("dint.npy", 1, "{'descr': 4, 'fortran_order': False, 'shape': (1,), }\n", 4);
     expect_error("dint.npy", "'descr' is not a string");
-    put_npy("fort.npy", 1, "{'descr': '<f4', 'fortran_order': True, 'shape': (2, 2), }\n", 16);
-    expect_error("fort.npy", "fortran_order is True; only C order is supported");
     put_npy("fortx.npy", 1, "{'descr': '<f4', 'fortran_order': 0, 'shape': (2, 2), }\n", 16);
     expect_error("fortx.npy", "'fortran_order' is not True or False");
 }
@@ -398,8 +396,101 @@ static void test_alloc_convert(void) {
     npy_free(&d);
 }
 
+/* An NPY file (version 1.0) of header and the given data bytes, read back. */
+static NpyArray read_with(const char *name, const char *header, const void *data, size_t ndata) {
+    size_t hlen = strlen(header);
+    unsigned char *buf = malloc(10 + hlen + ndata);
+    memcpy(buf, "\x93NUMPY\x01\x00", 8);
+    buf[8] = (unsigned char)hlen, buf[9] = (unsigned char)(hlen >> 8);
+    memcpy(buf + 10, header, hlen);
+    memcpy(buf + 10 + hlen, data, ndata);
+    harness_put_bytes(harness_tmp(name), buf, 10 + hlen + ndata);
+    free(buf);
+    NpyArray a;
+    char err[512] = "";
+    if (npy_read(harness_tmp(name), &a, err, sizeof err)) fprintf(stderr, "\n%s\n", err);
+    CU_ASSERT_PTR_NOT_NULL(a.data);
+    return a;
+}
+
+/* float16 ('<f2', which numpy writes for np.float16) is read as float32,
+ * exactly: normal, subnormal, the largest, signed zero, infinities, NaN. */
+static void test_float16(void) {
+    const uint16_t h[9] = {0x3C00, 0xC000, 0x0001, 0x7BFF, 0x8000, 0x3555, 0x7C00, 0xFC00, 0x7E00};
+    unsigned char le[18];
+    for (int i = 0; i < 9; i++) le[2 * i] = (unsigned char)h[i], le[2 * i + 1] = (unsigned char)(h[i] >> 8);
+    NpyArray a = read_with("half.npy", "{'descr': '<f2', 'fortran_order': False, 'shape': (3, 3), }\n", le, 18);
+    if (!a.data) return;
+    CU_ASSERT_EQUAL(a.dtype, 'f');
+    CU_ASSERT(a.rank == 2 && a.shape[0] == 3 && a.shape[1] == 3 && a.nbytes == 36);
+    const float *x = a.data;
+    CU_ASSERT(x[0] == 1.0f && x[1] == -2.0f && x[2] == 0x1p-24f && x[3] == 65504.0f && x[5] == 0.333251953125f);
+    CU_ASSERT(x[4] == 0.0f && signbit(x[4]));
+    CU_ASSERT(isinf(x[6]) && x[6] > 0 && isinf(x[7]) && x[7] < 0 && isnan(x[8]));
+    npy_free(&a);
+    a = read_with("half0.npy", "{'descr': '<f2', 'fortran_order': False, 'shape': (0, 4), }\n", "", 0);
+    CU_ASSERT(a.dtype == 'f' && a.nbytes == 0 && a.shape[1] == 4);
+    npy_free(&a);
+    put_npy("halftrunc.npy", 1, "{'descr': '<f2', 'fortran_order': False, 'shape': (3,), }\n", 5);
+    expect_error("halftrunc.npy", "data truncated: expected 6 bytes, found 5");
+}
+
+/* fortran_order True (np.asfortranarray, or a transposed array saved) is
+ * read into C order: element [i, j, k] of a [2, 3, 4] array stored
+ * column-major is at i + 2j + 6k in the file. */
+static void test_fortran_order(void) {
+    int32_t col[24];
+    for (int k = 0; k < 24; k++) col[k] = k;
+    NpyArray a = read_with("fort.npy", "{'descr': '<i4', 'fortran_order': True, 'shape': (2, 3, 4), }\n", col, sizeof col);
+    if (!a.data) return;
+    CU_ASSERT(a.dtype == 'i' && a.rank == 3 && a.shape[0] == 2 && a.shape[1] == 3 && a.shape[2] == 4);
+    int bad = 0;
+    for (int i = 0; i < 2; i++)
+        for (int j = 0; j < 3; j++)
+            for (int k = 0; k < 4; k++) bad += ((int32_t *)a.data)[(i * 3 + j) * 4 + k] != i + 2 * j + 6 * k;
+    CU_ASSERT_EQUAL(bad, 0);
+    npy_free(&a);
+    /* float16 and Fortran order at once: [[1, 2], [3, 4]] stored as 1, 3, 2, 4 */
+    const unsigned char h[8] = {0x00, 0x3C, 0x00, 0x42, 0x00, 0x40, 0x00, 0x44};
+    a = read_with("forthalf.npy", "{'descr': '<f2', 'fortran_order': True, 'shape': (2, 2), }\n", h, 8);
+    if (!a.data) return;
+    const float *x = a.data;
+    CU_ASSERT(a.dtype == 'f' && x[0] == 1.0f && x[1] == 2.0f && x[2] == 3.0f && x[3] == 4.0f);
+    npy_free(&a);
+    /* one dimension, and an empty array, are the same in either order */
+    a = read_with("fort1.npy", "{'descr': '<i4', 'fortran_order': True, 'shape': (3,), }\n", col, 12);
+    CU_ASSERT(a.data && ((int32_t *)a.data)[2] == 2);
+    npy_free(&a);
+    a = read_with("fort0.npy", "{'descr': '<i4', 'fortran_order': True, 'shape': (2, 0), }\n", "", 0);
+    CU_ASSERT(a.data && a.nbytes == 0);
+    npy_free(&a);
+}
+
+/* npy_find_nonfinite: the first NaN or infinity in C order, or -1. */
+static void test_find_nonfinite(void) {
+    int64_t shape[1] = {4};
+    NpyArray a;
+    char err[256];
+    CU_ASSERT_EQUAL_FATAL(npy_alloc(&a, 'f', 1, shape, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(npy_find_nonfinite(&a), -1);
+    ((float *)a.data)[3] = -INFINITY;
+    ((float *)a.data)[2] = NAN;
+    CU_ASSERT_EQUAL(npy_find_nonfinite(&a), 2);
+    npy_free(&a);
+    CU_ASSERT_EQUAL_FATAL(npy_alloc(&a, 'd', 1, shape, err, sizeof err), 0);
+    ((double *)a.data)[1] = INFINITY;
+    CU_ASSERT_EQUAL(npy_find_nonfinite(&a), 1);
+    npy_free(&a);
+    CU_ASSERT_EQUAL_FATAL(npy_alloc(&a, 'l', 1, shape, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(npy_find_nonfinite(&a), -1);
+    npy_free(&a);
+}
+
 int main(void) {
     static CU_TestInfo tests[] = {
+        {"float16 read as float32", test_float16},
+        {"Fortran order read as C order", test_fortran_order},
+        {"the first NaN or infinity", test_find_nonfinite},
         {"round trip: every dtype, ranks 0-6, empty", test_round_trip},
         {"the bytes numpy writes", test_exact_bytes},
         {"version 2.0 and 3.0 headers", test_version2},

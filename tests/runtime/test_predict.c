@@ -263,21 +263,21 @@ static void test_bad_inputs(void) {
     PredictInput in = {"x", x47};
     snprintf(want, sizeof want, "%s: shape [4, 7] does not match the model's input 'x' ([-1, 8], any sample count)", x47);
     fails("tests/runtime/tiny.mmg", &in, 1, ckpt, want);
-    /* a dtype the reader does not know (float16) */
+    /* a dtype the reader does not know (complex64) */
     write_npy(harness_tmpdir(), "half.npy", 'f', 2, s78, zeros);
     const char *half = tmp("half.npy");
     unsigned char *bytes = harness_slurp(half, NULL);
     CU_ASSERT_PTR_NOT_NULL_FATAL(bytes);
     char *descr = strstr((char *)bytes + 10, "<f4");
     CU_ASSERT_PTR_NOT_NULL_FATAL(descr);
-    descr[2] = '2';
+    descr[1] = 'c', descr[2] = '8';
     FILE *f = fopen(half, "r+b");
     CU_ASSERT_PTR_NOT_NULL_FATAL(f);
     fwrite(bytes, 1, (size_t)(descr - (char *)bytes) + 3, f);
     fclose(f);
     free(bytes);
     in.path = half;
-    snprintf(want, sizeof want, "%s: unsupported dtype '<f2' (supported: '<f4', '<f8', '<i4', '<i8', '|u1')", half);
+    snprintf(want, sizeof want, "%s: unsupported dtype '<c8' (supported: '<f2', '<f4', '<f8', '<i4', '<i8', '|u1')", half);
     fails("tests/runtime/tiny.mmg", &in, 1, ckpt, want);
     /* a missing file */
     in.path = tmp("none.npy");
