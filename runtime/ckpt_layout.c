@@ -110,8 +110,9 @@ static int optimizer_state_name(const ParamStore *ps, const char *name) {
 
 /* Checks that c was saved from this model with this optimizer: the
  * optimizer named in its metadata (when there is one), then a
- * resume:NAME for every slot (their shapes are checked by take) and no
- * other resume: tensor. */
+ * resume:NAME for every parameter and model state, then for every
+ * optimizer state (their shapes are checked by take), and no other
+ * resume: tensor. */
 static int same_model(const Checkpoint *c, const char *path, const ParamStore *ps, const char *optimizer, char *err,
                       size_t errlen) {
     const char *theirs = ckpt_meta(c, "optimizer");
@@ -121,6 +122,13 @@ static int same_model(const Checkpoint *c, const char *path, const ParamStore *p
         return -1;
     }
     char name[600];
+    for (int i = 0; i < ps->n; i++) {
+        const ParamSlot *p = &ps->slots[i];
+        if (!p->is_state && !ckpt_find(c, resume_name(p->name, name, sizeof name))) {
+            snprintf(err, errlen, "%s: no tensor '%s' (was it saved from another model?)", path, name);
+            return -1;
+        }
+    }
     for (int i = 0; i < ps->n; i++) {
         const ParamSlot *p = &ps->slots[i];
         if (p->is_state && !ckpt_find(c, resume_name(p->name, name, sizeof name))) {
