@@ -14,8 +14,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "crc32.h"
 #include "io_util.h"
 #include "json_tree.h"
+#include "name_set.h"
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "checkpoint.c writes and reads tensor data in host order, which must be little-endian"
@@ -78,17 +80,32 @@ static void buf_json_str(RBuf *b, const char *s) {
 
 /* ---- writing ------------------------------------------------------------------ */
 
-/* Checks the tensors and metadata; fills bytes[i] with each tensor's size. */
+/* Checks the tensors and metadata; fills bytes[i] with each tensor's size.
+ * Repeated names are found by sorting (name_set.h), not pairwise. */
 static int check_input(const char *path, const CkptTensor *t, int n, const char *const *keys,
                        const char *const *values, int nmeta, int64_t *bytes, char *err, size_t errlen) {
+    if (n > CKPT_MAX_TENSORS)
+        return io_fail(err, errlen, "%s: %d tensors; at most %d are supported", path, n, CKPT_MAX_TENSORS);
+    if (nmeta > CKPT_MAX_META)
+        return io_fail(err, errlen, "%s: %d metadata entries; at most %d are supported", path, nmeta, CKPT_MAX_META);
+    const char **names = calloc((size_t)n + 1, sizeof *names);
+    if (!names) return io_fail(err, errlen, "%s: out of memory", path);
+    for (int i = 0; i < n; i++) {
+        if (!t[i].name || !*t[i].name) {
+            free(names);
+            return io_fail(err, errlen, "%s: tensor %d has no name", path, i);
+        }
+        names[i] = t[i].name;
+    }
+    int repeat = names_first_repeat(names, n);
+    free(names);
+    if (repeat == -2) return io_fail(err, errlen, "%s: out of memory", path);
     for (int i = 0; i < n; i++) {
         const char *name = t[i].name;
-        if (!name || !*name) return io_fail(err, errlen, "%s: tensor %d has no name", path, i);
         if (!io_utf8_valid((const unsigned char *)name, strlen(name)))
             return io_fail(err, errlen, "%s: tensor %d: name is not valid UTF-8", path, i);
         if (!strcmp(name, "__metadata__")) return io_fail(err, errlen, "%s: a tensor cannot be named '__metadata__'", path);
-        for (int j = 0; j < i; j++)
-            if (!strcmp(name, t[j].name)) return io_fail(err, errlen, "%s: duplicate tensor name '%s'", path, name);
+        if (i == repeat) return io_fail(err, errlen, "%s: duplicate tensor name '%s'", path, name);
         if (!dtype_name(t[i].dtype)) return io_fail(err, errlen, "%s: tensor '%s': unknown dtype %d", path, name, (int)t[i].dtype);
         if (t[i].shape.rank < 0 || t[i].shape.rank > IR_MAX_RANK)
             return io_fail(err, errlen, "%s: tensor '%s': rank %d is out of range (0 to %d)", path, name, t[i].shape.rank, IR_MAX_RANK);
@@ -105,30 +122,43 @@ static int check_input(const char *path, const CkptTensor *t, int n, const char 
         if (!io_utf8_valid((const unsigned char *)keys[i], strlen(keys[i])) ||
             !io_utf8_valid((const unsigned char *)values[i], strlen(values[i])))
             return io_fail(err, errlen, "%s: metadata entry %d is not valid UTF-8", path, i);
-        for (int j = 0; j < i; j++)
-            if (!strcmp(keys[i], keys[j])) return io_fail(err, errlen, "%s: duplicate metadata key '%s'", path, keys[i]);
+        if (!strcmp(keys[i], CKPT_CHECKSUM_KEY))
+            return io_fail(err, errlen, "%s: metadata key '%s' is reserved: the writer computes it", path, keys[i]);
     }
+    repeat = names_first_repeat(keys, nmeta);
+    if (repeat == -2) return io_fail(err, errlen, "%s: out of memory", path);
+    if (repeat >= 0) return io_fail(err, errlen, "%s: duplicate metadata key '%s'", path, keys[repeat]);
     return 0;
 }
 
-/* The header, padded with spaces to a multiple of 8 bytes. */
+/* The checksum of the tensors' bytes, in their order: "crc32:" and 8 hex digits. */
+static void checksum_of(const CkptTensor *t, int n, const int64_t *bytes, char *buf, size_t size) {
+    uint32_t crc = 0;
+    for (int i = 0; i < n; i++) crc = crc32_update(crc, t[i].data, (size_t)bytes[i]);
+    snprintf(buf, size, "%s%08x", CKPT_CHECKSUM_PREFIX, (unsigned)crc);
+}
+
+/* The header: the metadata (always, with the checksum last), then the
+ * tensors; padded with spaces to a multiple of 8 bytes. */
 static void make_header(RBuf *b, const CkptTensor *t, int n, const int64_t *bytes, const char *const *keys,
                         const char *const *values, int nmeta) {
-    rb_str(b, "{");
-    if (nmeta > 0) {
-        rb_str(b, "\"__metadata__\":{");
-        for (int i = 0; i < nmeta; i++) {
-            if (i) rb_str(b, ",");
-            buf_json_str(b, keys[i]);
-            rb_str(b, ":");
-            buf_json_str(b, values[i]);
-        }
-        rb_str(b, "}");
+    rb_str(b, "{\"__metadata__\":{");
+    for (int i = 0; i < nmeta; i++) {
+        buf_json_str(b, keys[i]);
+        rb_str(b, ":");
+        buf_json_str(b, values[i]);
+        rb_str(b, ",");
     }
+    char sum[32];
+    checksum_of(t, n, bytes, sum, sizeof sum);
+    buf_json_str(b, CKPT_CHECKSUM_KEY);
+    rb_str(b, ":");
+    buf_json_str(b, sum);
+    rb_str(b, "}");
     int64_t offset = 0;
     for (int i = 0; i < n; i++) {
         char num[48];
-        if (i || nmeta > 0) rb_str(b, ",");
+        rb_str(b, ",");
         buf_json_str(b, t[i].name);
         rb_str(b, ":{\"dtype\":\"");
         rb_str(b, dtype_name(t[i].dtype));
@@ -180,6 +210,8 @@ struct Checkpoint {
     CkptTensor *t;     /* names are owned (malloc'd)          */
     char **mkeys, **mvals;
     unsigned char *block; /* all tensor data, 8-byte aligned slots */
+    int has_checksum;     /* the metadata held CKPT_CHECKSUM_KEY (not kept in mkeys) */
+    uint32_t checksum;
 };
 
 /* Frees the names, metadata, data block and c. */
@@ -221,23 +253,64 @@ void ckpt_meta_get(const Checkpoint *c, int i, const char **key, const char **va
     *value = ok ? c->mvals[i] : NULL;
 }
 
-/* Fills c's metadata from the "__metadata__" object m. */
+/* Parses a checksum value "crc32:" and 8 hex digits into *crc; 0 or -1. */
+static int parse_checksum(const char *v, uint32_t *crc) {
+    size_t np = strlen(CKPT_CHECKSUM_PREFIX);
+    if (strncmp(v, CKPT_CHECKSUM_PREFIX, np) || strlen(v) != np + 8) return -1;
+    uint32_t x = 0;
+    for (const char *p = v + np; *p; p++) {
+        int d = *p >= '0' && *p <= '9' ? *p - '0' : *p >= 'a' && *p <= 'f' ? *p - 'a' + 10 : *p >= 'A' && *p <= 'F' ? *p - 'A' + 10 : -1;
+        if (d < 0) return -1;
+        x = x << 4 | (uint32_t)d;
+    }
+    *crc = x;
+    return 0;
+}
+
+/* Fills c's metadata from the "__metadata__" object m; the checksum goes
+ * to c->checksum, not to the entries. */
 static int read_meta(Checkpoint *c, const Json *m, const char *path, char *err, size_t errlen) {
     if (m->type != JSON_OBJ) return io_fail(err, errlen, "%s: '__metadata__' is not an object", path);
+    int entries = 0; /* the checksum is not counted */
+    for (int i = 0; i < m->n; i++) entries += strcmp(m->keys[i], CKPT_CHECKSUM_KEY) != 0;
+    if (entries > CKPT_MAX_META)
+        return io_fail(err, errlen, "%s: '__metadata__' holds %d entries; at most %d are supported", path, entries,
+                       CKPT_MAX_META);
+    int repeat = names_first_repeat((const char *const *)m->keys, m->n);
+    if (repeat == -2) return io_fail(err, errlen, "%s: out of memory", path);
     c->mkeys = calloc((size_t)m->n + 1, sizeof *c->mkeys);
     c->mvals = calloc((size_t)m->n + 1, sizeof *c->mvals);
     if (!c->mkeys || !c->mvals) return io_fail(err, errlen, "%s: out of memory", path);
     for (int i = 0; i < m->n; i++) {
         if (m->items[i].type != JSON_STR)
             return io_fail(err, errlen, "%s: '__metadata__' value of '%s' is not a string", path, m->keys[i]);
-        for (int j = 0; j < i; j++)
-            if (!strcmp(m->keys[i], m->keys[j])) return io_fail(err, errlen, "%s: metadata key '%s' appears twice", path, m->keys[i]);
-        c->mkeys[i] = strdup(m->keys[i]);
-        c->mvals[i] = strdup(m->items[i].str);
+        if (i == repeat) return io_fail(err, errlen, "%s: metadata key '%s' appears twice", path, m->keys[i]);
+        if (!strcmp(m->keys[i], CKPT_CHECKSUM_KEY)) {
+            if (parse_checksum(m->items[i].str, &c->checksum))
+                return io_fail(err, errlen, "%s: metadata '%s' is '%s', not '%s' and 8 hex digits", path, CKPT_CHECKSUM_KEY,
+                               m->items[i].str, CKPT_CHECKSUM_PREFIX);
+            c->has_checksum = 1;
+            continue;
+        }
+        c->mkeys[c->nmeta] = strdup(m->keys[i]);
+        c->mvals[c->nmeta] = strdup(m->items[i].str);
         c->nmeta++;
-        if (!c->mkeys[i] || !c->mvals[i]) return io_fail(err, errlen, "%s: out of memory", path);
+        if (!c->mkeys[c->nmeta - 1] || !c->mvals[c->nmeta - 1]) return io_fail(err, errlen, "%s: out of memory", path);
     }
     return 0;
+}
+
+/* Compares the tensors' bytes, in header order, with the checksum of the metadata (if any). */
+static int verify_checksum(const Checkpoint *c, const char *path, char *err, size_t errlen) {
+    if (!c->has_checksum) return 0;
+    uint32_t crc = 0;
+    for (int i = 0; i < c->n; i++) {
+        int64_t bytes = shape_bytes(&c->t[i].shape, c->t[i].dtype);
+        crc = crc32_update(crc, c->t[i].data, (size_t)bytes);
+    }
+    if (crc == c->checksum) return 0;
+    return io_fail(err, errlen, "%s: the tensors' bytes have checksum %s%08x, but the metadata says %s%08x: the file is corrupt",
+                   path, CKPT_CHECKSUM_PREFIX, (unsigned)crc, CKPT_CHECKSUM_PREFIX, (unsigned)c->checksum);
 }
 
 /* Whether v is an array of n non-negative integers (any n if n < 0); copies them to out. */
@@ -345,14 +418,18 @@ static int read_body(Checkpoint *c, const Json *root, FILE *f, int64_t data_len,
                      size_t errlen) {
     if (root->type != JSON_OBJ) return io_fail(err, errlen, "%s: header is not a JSON object", path);
     int ntensors = 0;
+    for (int i = 0; i < root->n; i++) ntensors += strcmp(root->keys[i], "__metadata__") != 0;
+    if (ntensors > CKPT_MAX_TENSORS)
+        return io_fail(err, errlen, "%s: header holds %d tensors; at most %d are supported", path, ntensors,
+                       CKPT_MAX_TENSORS);
+    int repeat = names_first_repeat((const char *const *)root->keys, root->n);
+    if (repeat == -2) return io_fail(err, errlen, "%s: out of memory", path);
     for (int i = 0; i < root->n; i++) {
         const char *name = root->keys[i];
-        for (int j = 0; j < i; j++)
-            if (!strcmp(name, root->keys[j]))
-                return io_fail(err, errlen, !strcmp(name, "__metadata__") ? "%s: '%s' appears twice"
-                                                                           : "%s: duplicate tensor name '%s'", path, name);
+        if (i == repeat)
+            return io_fail(err, errlen, !strcmp(name, "__metadata__") ? "%s: '%s' appears twice"
+                                                                       : "%s: duplicate tensor name '%s'", path, name);
         if (!*name) return io_fail(err, errlen, "%s: a tensor has an empty name", path);
-        ntensors += strcmp(name, "__metadata__") != 0;
     }
     c->t = calloc((size_t)ntensors + 1, sizeof *c->t);
     int64_t *off = calloc(2 * (size_t)ntensors + 2, sizeof *off);
@@ -384,6 +461,7 @@ static int read_body(Checkpoint *c, const Json *root, FILE *f, int64_t data_len,
         at += (len + 7) & ~(size_t)7;
     }
     free(off), free(order);
+    if (rc == 0) rc = verify_checksum(c, path, err, errlen);
     return rc;
 }
 

@@ -4,7 +4,7 @@
  *
  *   N                 uint64 LE, the header's length in bytes
  *   header            N bytes of JSON, padded with spaces to a multiple of 8:
- *                     {"__metadata__": {"epoch": "16"},
+ *                     {"__metadata__": {"epoch": "16", "checksum": "crc32:1c291ca3"},
  *                      "conv1.w": {"dtype": "F32", "shape": [32, 1, 3, 3], "data_offsets": [0, 1152]}, ...}
  *   data              the tensors' bytes, little-endian, C order; data_offsets
  *                     are [begin, end) relative to the start of the data
@@ -36,6 +36,21 @@
 
 /* Headers longer than this are refused (safetensors' own limit is 100 MB). */
 #define CKPT_MAX_HEADER (100 * 1000 * 1000)
+/* At most this many tensors, and metadata entries besides the checksum, in
+ * a file (written or read): the largest published safetensors shards hold a
+ * few thousand tensors. */
+#define CKPT_MAX_TENSORS 65536
+#define CKPT_MAX_META 1024
+
+/* The metadata key of the checksum: "crc32:" and 8 lowercase hex digits,
+ * the CRC-32 (zlib's, crc32.h) of every tensor's bytes in header order; as
+ * the writer packs them in that order, it is the CRC-32 of the whole data
+ * section. The writer always adds it (last, after the caller's keys; a
+ * caller cannot set it). The reader checks it when present (a file without
+ * it, say one from PyTorch, is read as it is) and does not count it among
+ * the metadata (ckpt_meta does not return it). */
+#define CKPT_CHECKSUM_KEY "checksum"
+#define CKPT_CHECKSUM_PREFIX "crc32:"
 
 typedef struct {
     const char *name;
@@ -47,7 +62,8 @@ typedef struct {
 /* Writes the tensors (in this order) and the metadata to path, atomically:
  * path.tmp is written, fsync'ed and renamed over path, so path always holds
  * either its old contents or the whole new file. Names must be non-empty,
- * distinct and not "__metadata__"; metadata keys distinct. */
+ * distinct and not "__metadata__"; metadata keys distinct and not
+ * CKPT_CHECKSUM_KEY; at most CKPT_MAX_TENSORS tensors, CKPT_MAX_META keys. */
 int ckpt_write(const char *path, const CkptTensor *tensors, int n, const char *const *meta_keys,
                const char *const *meta_values, int nmeta, char *err, size_t errlen);
 

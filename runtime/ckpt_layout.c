@@ -1,6 +1,7 @@
 /* ckpt_layout.c — see ckpt_layout.h. */
 #include "ckpt_layout.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,7 +74,15 @@ static int take(const Checkpoint *c, const char *path, const char *name, const P
                  ir_shape_str(&t->shape, a, sizeof a), ir_shape_str(&p->shape, b, sizeof b));
         return -1;
     }
-    memcpy(dst, t->data, (size_t)ir_numel(&p->shape) * sizeof(float));
+    const float *v = t->data;
+    int64_t n = ir_numel(&p->shape);
+    for (int64_t i = 0; i < n; i++)
+        if (!isfinite(v[i])) {
+            snprintf(err, errlen, "%s: tensor '%s' holds %s at index %lld; a checkpoint's values must be finite numbers",
+                     path, name, isnan(v[i]) ? "NaN" : v[i] > 0 ? "inf" : "-inf", (long long)i);
+            return -1;
+        }
+    memcpy(dst, v, (size_t)n * sizeof(float));
     return 0;
 }
 
@@ -86,13 +95,72 @@ int ckpt_layout_weights(const Checkpoint *c, const char *path, const ParamStore 
     return 0;
 }
 
-int ckpt_layout_resume(const Checkpoint *c, const char *path, ParamStore *ps, char *err, size_t errlen) {
+/* Whether name (without the prefix) is an optimizer's state of a
+ * parameter of ps: "optimizer.step", or PARAM.m, PARAM.v, PARAM.buf. */
+static int optimizer_state_name(const ParamStore *ps, const char *name) {
+    if (!strcmp(name, "optimizer.step")) return 1;
+    const char *dot = strrchr(name, '.');
+    if (!dot || (strcmp(dot, ".m") && strcmp(dot, ".v") && strcmp(dot, ".buf"))) return 0;
+    for (int i = 0; i < ps->n; i++)
+        if (!ps->slots[i].is_state && strlen(ps->slots[i].name) == (size_t)(dot - name) &&
+            !strncmp(ps->slots[i].name, name, (size_t)(dot - name)))
+            return 1;
+    return 0;
+}
+
+/* Checks that c was saved from this model with this optimizer: the
+ * optimizer named in its metadata (when there is one), then a
+ * resume:NAME for every parameter and model state, then for every
+ * optimizer state (their shapes are checked by take), and no other
+ * resume: tensor. */
+static int same_model(const Checkpoint *c, const char *path, const ParamStore *ps, const char *optimizer, char *err,
+                      size_t errlen) {
+    const char *theirs = ckpt_meta(c, "optimizer");
+    if (theirs && strcmp(theirs, optimizer)) {
+        snprintf(err, errlen, "%s: was trained with optimizer %s, but the model's optimizer is %s (resuming needs the same one)",
+                 path, theirs, optimizer);
+        return -1;
+    }
+    char name[600];
+    for (int i = 0; i < ps->n; i++) {
+        const ParamSlot *p = &ps->slots[i];
+        if (!p->is_state && !ckpt_find(c, resume_name(p->name, name, sizeof name))) {
+            snprintf(err, errlen, "%s: no tensor '%s' (was it saved from another model?)", path, name);
+            return -1;
+        }
+    }
+    for (int i = 0; i < ps->n; i++) {
+        const ParamSlot *p = &ps->slots[i];
+        if (p->is_state && !ckpt_find(c, resume_name(p->name, name, sizeof name))) {
+            snprintf(err, errlen, "%s: no tensor '%s', state of the model's optimizer (%s): was it trained with another optimizer?",
+                     path, name, optimizer);
+            return -1;
+        }
+    }
+    size_t np = strlen(CKPT_RESUME_PREFIX);
+    for (int i = 0; i < ckpt_count(c); i++) {
+        const char *n = ckpt_get(c, i)->name;
+        if (strncmp(n, CKPT_RESUME_PREFIX, np) || params_find(ps, n + np)) continue;
+        if (optimizer_state_name(ps, n + np))
+            snprintf(err, errlen,
+                     "%s: holds '%s', optimizer state that the model's optimizer (%s) does not have: was it trained with "
+                     "another optimizer?", path, n, optimizer);
+        else
+            snprintf(err, errlen, "%s: holds '%s', which the model does not have (was it saved from another model?)", path, n);
+        return -1;
+    }
+    return 0;
+}
+
+int ckpt_layout_resume(const Checkpoint *c, const char *path, ParamStore *ps, const char *optimizer, char *err,
+                       size_t errlen) {
     const char *format = ckpt_meta(c, "format");
     if (!format || strcmp(format, CKPT_FORMAT)) {
         snprintf(err, errlen, "%s: holds weights only (no format '%s' in its metadata), nothing to resume from", path,
                  CKPT_FORMAT);
         return -1;
     }
+    if (same_model(c, path, ps, optimizer, err, errlen)) return -1;
     for (int i = 0; i < ps->n; i++) {
         const ParamSlot *p = &ps->slots[i];
         char name[600];

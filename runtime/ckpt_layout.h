@@ -14,9 +14,11 @@
  *
  * and the metadata keys "format" (CKPT_FORMAT), "model", "weights" ("best"
  * or "last": which weights the plain names hold), "weights_epoch" (their
- * epoch, 0 for the initial ones) and where training stood (epoch, batch,
- * step, seed, best_epoch, best, wait, epoch_loss_sum and the per-epoch
- * train_loss, val_loss, val_accuracy lists).
+ * epoch, 0 for the initial ones), "optimizer" (sgd, momentum, adam, adamw)
+ * and where training stood (epoch, batch, step, seed, best_epoch, best,
+ * wait, epoch_loss_sum, epoch_correct and the per-epoch train_loss,
+ * val_loss, val_accuracy, train_accuracy lists: ckpt_resume.h), and the
+ * checksum every file gets (checkpoint.h).
  *
  * A file without a "format" key (plain weights, such as one written from
  * PyTorch) is read for its weights; a file of an older mmgc layout is an
@@ -53,13 +55,19 @@ int ckpt_layout_write(const char *path, const ParamStore *ps, const CkptContents
 Checkpoint *ckpt_layout_read(const char *path, char *err, size_t errlen);
 
 /* Copies the weights (the plain names) of every parameter and model state
- * into dst, laid out as the store; a missing tensor or a wrong shape is an
- * error naming it. */
+ * into dst, laid out as the store; a missing tensor, a wrong shape or a
+ * value that is not a finite number (NaN, inf) is an error naming the
+ * file, the tensor and the index. */
 int ckpt_layout_weights(const Checkpoint *c, const char *path, const ParamStore *ps, float *dst, char *err,
                         size_t errlen);
 
-/* Copies every slot's resume:NAME into the store's block; an error for a
- * checkpoint without training state. */
-int ckpt_layout_resume(const Checkpoint *c, const char *path, ParamStore *ps, char *err, size_t errlen);
+/* Copies every slot's resume:NAME into the store's block. An error for a
+ * checkpoint without training state, and for one of another model or
+ * optimizer (the model's optimizer is `optimizer`, "adam" say): another
+ * "optimizer" in its metadata, a resume:NAME missing (the first in the
+ * store's order) or of another shape, a resume: tensor the store has no
+ * slot for; and for a value that is not a finite number. */
+int ckpt_layout_resume(const Checkpoint *c, const char *path, ParamStore *ps, const char *optimizer, char *err,
+                       size_t errlen);
 
 #endif

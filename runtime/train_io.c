@@ -10,6 +10,7 @@
 
 #include "breakdown.h"
 #include "ckpt_layout.h"
+#include "ckpt_resume.h"
 #include "report.h"
 #include "run_info.h"
 #include "train_impl.h"
@@ -109,19 +110,10 @@ static char *join(const double *v, int n) {
     return out;
 }
 
-/* Reads "1.5,2.25" into a new array; returns the count. */
-static int split_doubles(const char *s, double **out) {
-    int n = 0, cap = 0;
-    *out = NULL;
-    for (const char *p = s; p && *p;) {
-        char *end;
-        double v = strtod(p, &end);
-        if (end == p) break;
-        xgrow((void **)out, &cap, n + 1, sizeof **out);
-        (*out)[n++] = v;
-        p = *end == ',' ? end + 1 : end;
-    }
-    return n;
+/* The name of the model's optimizer, as the model file writes it. */
+static const char *optimizer_name(const Session *s) {
+    static const char *const names[] = {"sgd", "momentum", "adam", "adamw"};
+    return names[s->m->train.optimizer.kind];
 }
 
 int save_checkpoint(Session *s, int epoch, char *err, size_t errlen) {
@@ -139,9 +131,9 @@ int save_checkpoint(Session *s, int epoch, char *err, size_t errlen) {
     snprintf(num[8], 32, "%lld", (long long)s->epoch_correct);
     char *hist[4] = {join(s->hist.train_loss, s->hist.n), join(s->hist.val_loss, s->hist.n),
                      join(s->hist.val_accuracy, s->hist.n), join(s->hist.train_accuracy, s->hist.n)};
-    const char *keys[] = {"epoch", "batch", "step", "seed", "best_epoch", "best", "wait", "epoch_loss_sum",
+    const char *keys[] = {"optimizer", "epoch", "batch", "step", "seed", "best_epoch", "best", "wait", "epoch_loss_sum",
                           "epoch_correct", "train_loss", "val_loss", "val_accuracy", "train_accuracy"};
-    const char *values[] = {num[0], num[1], num[2], num[3], num[4], num[5], num[6],
+    const char *values[] = {optimizer_name(s), num[0], num[1], num[2], num[3], num[4], num[5], num[6],
                             num[7], num[8], hist[0], hist[1], hist[2], hist[3]};
     /* the plain names hold the best weights so far; the last ones while no epoch was best */
     int best = s->stop.best_epoch > 0;
@@ -152,43 +144,47 @@ int save_checkpoint(Session *s, int epoch, char *err, size_t errlen) {
     return rc;
 }
 
-/* A history column of n values from the metadata; NaN where it has fewer
- * (a checkpoint written before the column existed). */
-static double *history_column(const char *text, int n) {
-    double *v;
-    int got = split_doubles(text, &v);
-    v = xrealloc(v, (size_t)(n + 1) * sizeof *v);
-    for (int i = got; i < n; i++) v[i] = NAN;
+/* An array of n NaNs (at least one slot). */
+static double *unknown(int n) {
+    double *v = xmalloc((size_t)(n + 1) * sizeof *v);
+    for (int i = 0; i < n; i++) v[i] = NAN;
     return v;
 }
 
-/* Restores where training stood from the metadata. */
-static void restore_progress(Session *s, const Checkpoint *c) {
-    const char *v;
-    if ((v = ckpt_meta(c, "epoch"))) s->epoch = atoi(v);
-    if ((v = ckpt_meta(c, "batch"))) s->batch = atoll(v);
-    if ((v = ckpt_meta(c, "step"))) s->step = strtoull(v, NULL, 10);
-    if ((v = ckpt_meta(c, "best_epoch"))) s->stop.best_epoch = atoi(v);
-    if ((v = ckpt_meta(c, "best"))) s->stop.best = strtod(v, NULL);
-    if ((v = ckpt_meta(c, "wait"))) s->stop.wait = atoi(v);
-    if ((v = ckpt_meta(c, "epoch_loss_sum"))) s->epoch_loss_sum = strtod(v, NULL);
-    if ((v = ckpt_meta(c, "epoch_correct"))) s->epoch_correct = atoll(v);
+/* Restores where training stood from the metadata, every field checked
+ * against this run first (ckpt_resume.h); 0, or -1 with a message and s
+ * as it was. */
+static int restore_progress(Session *s, const Checkpoint *c, const char *path, char *err, size_t errlen) {
+    ResumeBounds b = {s->m->train.max_epochs, s->nfit, s->B, s->seed};
+    ResumeState r;
+    if (ckpt_resume_read(c, path, &b, &r, err, errlen)) return -1;
+    s->epoch = r.epoch;
+    s->batch = r.batch;
+    s->step = r.step;
+    s->stop.best_epoch = r.best_epoch;
+    s->stop.best = r.best;
+    s->stop.wait = r.wait;
+    s->epoch_loss_sum = r.epoch_loss_sum;
+    s->epoch_correct = r.epoch_correct;
     s->epoch_samples = s->batch * s->B < s->nfit ? s->batch * s->B : s->nfit;
     History *h = &s->hist;
-    h->n = split_doubles(ckpt_meta(c, "train_loss"), &h->train_loss);
-    h->val_loss = history_column(ckpt_meta(c, "val_loss"), h->n);
-    h->val_accuracy = history_column(ckpt_meta(c, "val_accuracy"), h->n);
-    h->train_accuracy = history_column(ckpt_meta(c, "train_accuracy"), h->n);
-    h->seconds = history_column(NULL, h->n); /* times are not kept: not known */
-    h->rate = history_column(NULL, h->n);
+    h->n = r.epoch;
+    h->train_loss = r.lists[RESUME_TRAIN_LOSS];
+    h->val_loss = r.lists[RESUME_VAL_LOSS];
+    h->val_accuracy = r.lists[RESUME_VAL_ACCURACY];
+    h->train_accuracy = r.lists[RESUME_TRAIN_ACCURACY];
+    h->seconds = unknown(h->n); /* times are not kept: not known */
+    h->rate = unknown(h->n);
+    return 0;
 }
 
 int load_checkpoint(Session *s, const char *path, int training, char *err, size_t errlen) {
     Checkpoint *c = ckpt_layout_read(path, err, errlen);
     if (!c) return -1;
-    int rc = training ? ckpt_layout_resume(c, path, &s->ps, err, errlen) || ckpt_layout_weights(c, path, &s->ps, s->best, err, errlen)
+    int rc = training ? ckpt_layout_resume(c, path, &s->ps, optimizer_name(s), err, errlen) ||
+                            ckpt_layout_weights(c, path, &s->ps, s->best, err, errlen) ||
+                            restore_progress(s, c, path, err, errlen)
                       : ckpt_layout_weights(c, path, &s->ps, s->ps.block, err, errlen);
-    if (!rc && training) restore_progress(s, c);
     ckpt_free(c);
     return rc ? -1 : 0;
 }

@@ -132,9 +132,9 @@ npy_zeros() { # npy_zeros FILE ROWS COLS: float32 [ROWS, COLS] of zeros
     { printf '\223NUMPY\001\000'; printf "\\$(printf %03o $((len % 256)))\\$(printf %03o $((len / 256)))"
       printf "%s%${pad}s\n" "$hdr" ""; head -c $(($2 * $3 * 4)) /dev/zero; } >"$1"
 }
-hdr='{"linear.w":{"dtype":"F32","shape":[8,16],"data_offsets":[0,512]},"linear.b":{"dtype":"F32","shape":[16],"data_offsets":[512,576]},"linear_2.w":{"dtype":"F32","shape":[16,3],"data_offsets":[576,768]},"linear_2.b":{"dtype":"F32","shape":[3],"data_offsets":[768,780]}}'
-{ printf "\\$(printf %03o $((${#hdr} % 256)))\\$(printf %03o $((${#hdr} / 256)))\\000\\000\\000\\000\\000\\000"
-  printf '%s' "$hdr"; head -c 780 /dev/zero; } >"$tmp/zeros.safetensors"
+weights='{"linear.w":{"dtype":"F32","shape":[8,16],"data_offsets":[0,512]},"linear.b":{"dtype":"F32","shape":[16],"data_offsets":[512,576]},"linear_2.w":{"dtype":"F32","shape":[16,3],"data_offsets":[576,768]},"linear_2.b":{"dtype":"F32","shape":[3],"data_offsets":[768,780]}}'
+{ printf "\\$(printf %03o $((${#weights} % 256)))\\$(printf %03o $((${#weights} / 256)))\\000\\000\\000\\000\\000\\000"
+  printf '%s' "$weights"; head -c 780 /dev/zero; } >"$tmp/zeros.safetensors"
 npy_zeros "$tmp/x3.npy" 3 8
 npy_zeros "$tmp/x37.npy" 3 7
 tiny=tests/runtime/tiny.mmg
@@ -155,6 +155,21 @@ expect 1 "predict: unwritable -o" -- $tiny --predict --checkpoint "$tmp/zeros.sa
 contains err "mmgc: error: $tmp/no/dir/l.npy: cannot write $tmp/no/dir/l.npy.tmp: No such file or directory" "predict: -o message"
 if [ ! -s "$tmp/out" ] && [ ! -e "$tmp/logits.npy" ]; then pass=$((pass + 1)); else
     fail=$((fail + 1)); echo "FAIL: a failed predict prints and writes nothing"; fi
+# weights that are not numbers, a checksum that matches and one that does not
+# (zlib.crc32 of 780 zero bytes is a34dc469; with byte 100 set to 1, d268d499)
+put_st() { # put_st FILE HEADER DATA-COMMAND: a safetensors file
+    { printf "\\$(printf %03o $((${#2} % 256)))\\$(printf %03o $((${#2} / 256)))\\000\\000\\000\\000\\000\\000"
+      printf '%s' "$2"; eval "$3"; } >"$1"
+}
+put_st "$tmp/nan.safetensors" "$weights" 'head -c 596 /dev/zero; printf "\\000\\000\\300\\177"; head -c 180 /dev/zero'
+expect 1 "predict: a NaN weight" -- $tiny --predict --checkpoint "$tmp/nan.safetensors" --input x="$tmp/x3.npy"
+line err "mmgc: error: $tmp/nan.safetensors: tensor 'linear_2.w' holds NaN at index 5; a checkpoint's values must be finite numbers" "predict: NaN message"
+summed='{"__metadata__":{"checksum":"crc32:a34dc469"},'${weights#?}
+put_st "$tmp/summed.safetensors" "$summed" 'head -c 780 /dev/zero'
+expect 0 "predict: a checksum that matches" -- $tiny --predict --checkpoint "$tmp/summed.safetensors" --input x="$tmp/x3.npy"
+put_st "$tmp/flipped.safetensors" "$summed" 'head -c 100 /dev/zero; printf "\\001"; head -c 679 /dev/zero'
+expect 1 "predict: a flipped bit" -- $tiny --predict --checkpoint "$tmp/flipped.safetensors" --input x="$tmp/x3.npy"
+line err "mmgc: error: $tmp/flipped.safetensors: the tensors' bytes have checksum crc32:d268d499, but the metadata says crc32:a34dc469: the file is corrupt" "checksum message"
 expect 2 "predict without a checkpoint" -- $tiny --predict --input x="$tmp/x3.npy"
 contains err "mmgc: error: --predict needs --checkpoint FILE (the weights to predict with)" "predict: checkpoint message"
 # A NaN in a --predict input names the file, the sample and the element.

@@ -14,7 +14,9 @@
 #include <unistd.h>
 
 #include "checkpoint.h"
+#include "crc32.h"
 #include "harness.h"
+#include "name_set.h"
 
 /* Writes a safetensors file: the length h, h bytes of header as given, ndata data bytes (k & 255). */
 static void put_st_n(const char *name, const char *header, size_t h, size_t ndata) {
@@ -119,7 +121,9 @@ static void test_round_trip(void) {
     ckpt_free(c);
 }
 
-/* The bytes of a tiny file, as safetensors (serde_json, compact, padded with spaces) writes them. */
+/* The bytes of a tiny file, as safetensors (serde_json, compact, padded with
+ * spaces) writes them, with the checksum last in the metadata: Python's
+ * zlib.crc32 of the 16 data bytes is 0x9b9696b3. */
 static void test_exact_bytes(void) {
     float a[2] = {1, 2};
     int64_t x = 7;
@@ -127,24 +131,25 @@ static void test_exact_bytes(void) {
     const char *keys[] = {"format"}, *values[] = {"pt"};
     char err[256];
     CU_ASSERT_EQUAL_FATAL(ckpt_write(harness_tmp("tiny.safetensors"), t, 2, keys, values, 1, err, sizeof err), 0);
-    const char *json = "{\"__metadata__\":{\"format\":\"pt\"},"
+    const char *json = "{\"__metadata__\":{\"format\":\"pt\",\"checksum\":\"crc32:9b9696b3\"},"
                        "\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
                        "\"x\":{\"dtype\":\"I64\",\"shape\":[],\"data_offsets\":[8,16]}}";
     size_t j = strlen(json), padded = (j + 7) / 8 * 8, n;
-    CU_ASSERT_EQUAL(j, 138);
+    CU_ASSERT_EQUAL(j, 166);
     unsigned char *bytes = harness_slurp(harness_tmp("tiny.safetensors"), &n);
     CU_ASSERT_EQUAL_FATAL(n, 8 + padded + 16);
-    CU_ASSERT(memcmp(bytes, "\x90\0\0\0\0\0\0\0", 8) == 0); /* 144 */
+    CU_ASSERT(memcmp(bytes, "\xa8\0\0\0\0\0\0\0", 8) == 0); /* 168 */
     CU_ASSERT(memcmp(bytes + 8, json, j) == 0);
     for (size_t i = 8 + j; i < 8 + padded; i++) CU_ASSERT_EQUAL(bytes[i], ' ');
     CU_ASSERT(memcmp(bytes + 8 + padded, "\x00\x00\x80\x3f\x00\x00\x00\x40\x07\0\0\0\0\0\0\0", 16) == 0);
     free(bytes);
 
-    /* Without metadata there is no "__metadata__"; escapes are serde_json's. */
+    /* Without metadata, "__metadata__" holds the checksum alone (of no bytes:
+     * 0); escapes are serde_json's. */
     CkptTensor e = {"q\"\\\n\x1f", DT_I64, {1, {0}}, NULL};
     CU_ASSERT_EQUAL_FATAL(ckpt_write(harness_tmp("esc.safetensors"), &e, 1, NULL, NULL, 0, err, sizeof err), 0);
     bytes = harness_slurp(harness_tmp("esc.safetensors"), &n);
-    json = "{\"q\\\"\\\\\\n\\u001f\":{\"dtype\":\"I64\",\"shape\":[0],\"data_offsets\":[0,0]}}";
+    json = "{\"__metadata__\":{\"checksum\":\"crc32:00000000\"},\"q\\\"\\\\\\n\\u001f\":{\"dtype\":\"I64\",\"shape\":[0],\"data_offsets\":[0,0]}}";
     CU_ASSERT_EQUAL(n, 8 + (strlen(json) + 7) / 8 * 8);
     CU_ASSERT(memcmp(bytes + 8, json, strlen(json)) == 0);
     free(bytes);
@@ -293,6 +298,137 @@ static void test_bad_names(void) {
     expect_header_error("{\"__metadata__\":{\"k\":\"1\",\"k\":\"2\"}}", 0, "metadata key 'k' appears twice");
 }
 
+/* ---- checksums and limits ---------------------------------------------------------- */
+
+/* The writer's checksum is zlib's CRC-32 of the data section; a flipped bit
+ * in the data is an error, a malformed checksum too; a file without one is
+ * read; a caller cannot set it; the reader does not list it as metadata. */
+static void test_checksum(void) {
+    CU_ASSERT_EQUAL(crc32_update(0, "123456789", 9), 0xcbf43926u);
+    CU_ASSERT_EQUAL(crc32_update(crc32_update(0, "1234", 4), "56789", 5), 0xcbf43926u);
+    CU_ASSERT_EQUAL(crc32_update(0, "", 0), 0u);
+    float w[3] = {1, 2, 3};
+    int64_t x = 7;
+    CkptTensor t[] = {{"w", DT_F32, {1, {3}}, w}, {"x", DT_I64, {0, {0}}, &x}};
+    const char *k[] = {"epoch"}, *v[] = {"2"};
+    char err[512], want[1024];
+    const char *path = harness_tmp("sum.safetensors");
+    CU_ASSERT_EQUAL_FATAL(ckpt_write(path, t, 2, k, v, 1, err, sizeof err), 0);
+    size_t n;
+    unsigned char *bytes = harness_slurp(path, &n);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(bytes);
+    size_t data = n - 20; /* 12 + 8 bytes of data at the end */
+    char sum[32];
+    snprintf(sum, sizeof sum, "\"checksum\":\"crc32:%08x\"", (unsigned)crc32_update(0, bytes + data, 20));
+    CU_ASSERT_PTR_NOT_NULL(strstr((char *)bytes + 8, sum));
+    Checkpoint *c = ckpt_read(path, err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+    CU_ASSERT_EQUAL(ckpt_meta_count(c), 1);
+    CU_ASSERT_PTR_NULL(ckpt_meta(c, "checksum"));
+    ckpt_free(c);
+
+    /* one bit of w[1] flipped: 2.0f (0x40000000) becomes 0x40000001 */
+    bytes[data + 4] ^= 1;
+    harness_put_bytes(harness_tmp("flipped.safetensors"), bytes, n);
+    uint32_t good = crc32_update(0, bytes + data, 20) , stored;
+    bytes[data + 4] ^= 1;
+    stored = crc32_update(0, bytes + data, 20);
+    snprintf(want, sizeof want,
+             "the tensors' bytes have checksum crc32:%08x, but the metadata says crc32:%08x: the file is corrupt",
+             (unsigned)good, (unsigned)stored);
+    expect_error("flipped.safetensors", want);
+    free(bytes);
+
+    expect_header_error("{\"__metadata__\":{\"checksum\":\"crc32:1234\"},\"a\":" T_OK "}", 4,
+                        "metadata 'checksum' is 'crc32:1234', not 'crc32:' and 8 hex digits");
+    expect_header_error("{\"__metadata__\":{\"checksum\":\"md5:0123456789abcdef\"},\"a\":" T_OK "}", 4,
+                        "metadata 'checksum' is 'md5:0123456789abcdef', not 'crc32:' and 8 hex digits");
+    expect_header_error("{\"__metadata__\":{\"checksum\":\"crc32:0000000g\"},\"a\":" T_OK "}", 4,
+                        "metadata 'checksum' is 'crc32:0000000g', not 'crc32:' and 8 hex digits");
+    /* put_st's data bytes are 0, 1, 2, 3: zlib.crc32(bytes(range(4))) == 0x8bb98613 (upper case is read too) */
+    put_st("hand_sum.safetensors", "{\"__metadata__\":{\"checksum\":\"crc32:8BB98613\"},\"a\":" T_OK "}", 4);
+    c = ckpt_read(harness_tmp("hand_sum.safetensors"), err, sizeof err);
+    if (!c) fprintf(stderr, "\n  %s\n", err);
+    CU_ASSERT_PTR_NOT_NULL(c);
+    ckpt_free(c);
+
+    const char *rk[] = {"checksum"}, *rv[] = {"crc32:00000000"};
+    expect_write_error(t, 2, rk, rv, 1, "metadata key 'checksum' is reserved: the writer computes it");
+}
+
+/* names_first_repeat: the first name (in order) that repeats an earlier one,
+ * among many. */
+static void test_many_names(void) {
+    enum { N = 200000 };
+    char (*buf)[16] = malloc(N * sizeof *buf);
+    const char **names = malloc(N * sizeof *names);
+    for (int i = 0; i < N; i++) snprintf(buf[i], sizeof buf[i], "t%d", (i * 7919) % N), names[i] = buf[i];
+    CU_ASSERT_EQUAL(names_first_repeat(names, N), -1);
+    names[N - 1] = names[3];
+    names[N - 5] = names[N - 6];
+    CU_ASSERT_EQUAL(names_first_repeat(names, N), N - 5);
+    CU_ASSERT_EQUAL(names_first_repeat(names, 0), -1);
+    CU_ASSERT_EQUAL(names_first_repeat(names, 1), -1);
+    const char *three[] = {"a", "b", "a", "b", "b"};
+    CU_ASSERT_EQUAL(names_first_repeat(three, 5), 2);
+    CU_ASSERT_EQUAL(names_first_repeat(three + 1, 4), 2);
+    free(names);
+    free(buf);
+}
+
+/* Writes a header of n empty tensors "t0".."t{n-1}" (the last one named
+ * `last` when not NULL) and nmeta metadata keys; returns the file's name. */
+static const char *put_many(const char *name, int n, const char *last, int nmeta) {
+    size_t cap = (size_t)(n + nmeta) * 80 + 64, len = 0;
+    char *h = malloc(cap);
+    len += (size_t)snprintf(h + len, cap - len, "{\"__metadata__\":{");
+    for (int i = 0; i < nmeta; i++) len += (size_t)snprintf(h + len, cap - len, "%s\"k%d\":\"v\"", i ? "," : "", i);
+    len += (size_t)snprintf(h + len, cap - len, "}");
+    for (int i = 0; i < n; i++) {
+        char tn[32];
+        snprintf(tn, sizeof tn, "t%d", i);
+        len += (size_t)snprintf(h + len, cap - len, ",\"%s\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[0,0]}",
+                                i == n - 1 && last ? last : tn);
+    }
+    len += (size_t)snprintf(h + len, cap - len, "}");
+    put_st_n(name, h, len, 0);
+    free(h);
+    return name;
+}
+
+/* A header of 100,000 tensors is refused by its count before anything else
+ * (it took seconds when repeated names were looked for pairwise); 60,000
+ * are read, and a repeated name among them is found; too many metadata
+ * entries are refused; the writer keeps to the same limits. */
+static void test_limits(void) {
+    expect_error(put_many("many.safetensors", 100000, NULL, 0), "header holds 100000 tensors; at most 65536 are supported");
+    char err[512];
+    Checkpoint *c = ckpt_read(harness_tmp(put_many("60k.safetensors", 60000, NULL, 3)), err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+    CU_ASSERT_EQUAL(ckpt_count(c), 60000);
+    CU_ASSERT_EQUAL(ckpt_meta_count(c), 3);
+    ckpt_free(c);
+    expect_error(put_many("60k_dup.safetensors", 60000, "t17", 0), "duplicate tensor name 't17'");
+    expect_error(put_many("meta.safetensors", 1, NULL, 1025), "'__metadata__' holds 1025 entries; at most 1024 are supported");
+    c = ckpt_read(harness_tmp(put_many("meta_ok.safetensors", 1, NULL, 1024)), err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL(c);
+    ckpt_free(c);
+
+    enum { N = 65537 };
+    CkptTensor *t = calloc(N, sizeof *t);
+    char (*names)[16] = malloc(N * sizeof *names);
+    for (int i = 0; i < N; i++) snprintf(names[i], sizeof names[i], "t%d", i), t[i] = (CkptTensor){names[i], DT_F32, {1, {0}}, NULL};
+    expect_write_error(t, N, NULL, NULL, 0, "65537 tensors; at most 65536 are supported");
+    t[N - 2].name = "t5";
+    expect_write_error(t, N - 1, NULL, NULL, 0, "duplicate tensor name 't5'");
+    const char **k = calloc(1025, sizeof *k);
+    for (int i = 0; i < 1025; i++) k[i] = names[i];
+    expect_write_error(t, 1, k, k, 1025, "1025 metadata entries; at most 1024 are supported");
+    free(k);
+    free(names);
+    free(t);
+}
+
 /* ---- writing -------------------------------------------------------------------- */
 
 /* Bad arguments are refused before anything is written. */
@@ -391,6 +527,9 @@ int main(void) {
         {"malformed: names and metadata", test_bad_names},
         {"write errors", test_write_errors},
         {"atomic write: a failed write keeps the old file", test_atomic},
+        {"checksum: zlib's CRC-32 of the data, a flipped bit refused", test_checksum},
+        {"a repeated name among 200,000", test_many_names},
+        {"limits: 100,000 tensors, 1,025 metadata entries", test_limits},
         CU_TEST_INFO_NULL,
     };
     return harness_run_in_tmpdir("checkpoint", tests);

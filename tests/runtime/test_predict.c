@@ -318,6 +318,11 @@ static void test_bad_checkpoints(void) {
     ckpt_rewrite(ckpt, other, "linear.w", &narrow, NULL, NULL);
     snprintf(want, sizeof want, "%s: 'linear.w' is f32 [4, 16] but the model's is f32 [8, 16]", other);
     fails("tests/runtime/tiny.mmg", &in, 1, other, want);
+    /* a weight that is not a number */
+    const char *nan = tmp("nan.safetensors");
+    ckpt_rewrite_value(ckpt, nan, "linear_2.w", 5, NAN);
+    snprintf(want, sizeof want, "%s: tensor 'linear_2.w' holds NaN at index 5; a checkpoint's values must be finite numbers", nan);
+    fails("tests/runtime/tiny.mmg", &in, 1, nan, want);
     /* the older layout is refused by name */
     const char *old = tmp("old.safetensors");
     ckpt_rewrite(ckpt, old, NULL, NULL, "format", "mmgc-checkpoint-1");

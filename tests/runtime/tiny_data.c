@@ -84,7 +84,7 @@ void ckpt_rewrite(const char *from, const char *path, const char *name, const Sh
     char err[512] = "";
     Checkpoint *c = ckpt_read(from, err, sizeof err);
     CU_ASSERT_PTR_NOT_NULL_FATAL(c);
-    int n = 0, nmeta = ckpt_meta_count(c);
+    int n = 0, nmeta = 0;
     CkptTensor *t = xcalloc((size_t)ckpt_count(c), sizeof *t);
     for (int i = 0; i < ckpt_count(c); i++) {
         CkptTensor u = *ckpt_get(c, i);
@@ -94,12 +94,44 @@ void ckpt_rewrite(const char *from, const char *path, const char *name, const Sh
         }
         t[n++] = u;
     }
-    const char **k = xcalloc((size_t)nmeta, sizeof *k), **v = xcalloc((size_t)nmeta, sizeof *v);
-    for (int i = 0; i < nmeta; i++) {
-        ckpt_meta_get(c, i, &k[i], &v[i]);
-        if (key && !strcmp(k[i], key)) v[i] = value;
+    const char **k = xcalloc((size_t)ckpt_meta_count(c) + 1, sizeof *k), **v = xcalloc((size_t)ckpt_meta_count(c) + 1, sizeof *v);
+    for (int i = 0; i < ckpt_meta_count(c); i++) {
+        ckpt_meta_get(c, i, &k[nmeta], &v[nmeta]);
+        if (key && !strcmp(k[nmeta], key)) {
+            if (!value) continue;
+            v[nmeta] = value;
+        }
+        nmeta++;
     }
     CU_ASSERT_EQUAL(ckpt_write(path, t, n, k, v, nmeta, err, sizeof err), 0);
+    free(t);
+    free(k);
+    free(v);
+    ckpt_free(c);
+}
+
+void ckpt_rewrite_value(const char *from, const char *path, const char *name, int64_t index, float value) {
+    char err[512] = "";
+    Checkpoint *c = ckpt_read(from, err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+    int n = ckpt_count(c), nmeta = ckpt_meta_count(c);
+    CkptTensor *t = xcalloc((size_t)n, sizeof *t);
+    float *copy = NULL;
+    for (int i = 0; i < n; i++) {
+        t[i] = *ckpt_get(c, i);
+        if (strcmp(t[i].name, name)) continue;
+        int64_t numel = ir_numel(&t[i].shape);
+        CU_ASSERT_FATAL(t[i].dtype == DT_F32 && index < numel);
+        copy = xmalloc((size_t)numel * sizeof *copy);
+        memcpy(copy, t[i].data, (size_t)numel * sizeof *copy);
+        copy[index] = value;
+        t[i].data = copy;
+    }
+    CU_ASSERT_PTR_NOT_NULL_FATAL(copy);
+    const char **k = xcalloc((size_t)nmeta + 1, sizeof *k), **v = xcalloc((size_t)nmeta + 1, sizeof *v);
+    for (int i = 0; i < nmeta; i++) ckpt_meta_get(c, i, &k[i], &v[i]);
+    CU_ASSERT_EQUAL(ckpt_write(path, t, n, k, v, nmeta, err, sizeof err), 0);
+    free(copy);
     free(t);
     free(k);
     free(v);

@@ -27,8 +27,12 @@ const TinyRun *tiny_run(void);
 /* The tensor `name` of c as floats (a test failure if absent). */
 const float *ckpt_tensor(const Checkpoint *c, const char *name);
 /* Writes checkpoint `from` to path with tensor `name` dropped (shape NULL)
- * or reshaped, and metadata `key` (if not NULL) set to value. */
+ * or reshaped, and metadata `key` (if not NULL) set to value (dropped when
+ * value is NULL). */
 void ckpt_rewrite(const char *from, const char *path, const char *name, const Shape *shape, const char *key,
                   const char *value);
+/* Writes checkpoint `from` to path with element `index` of the f32 tensor
+ * `name` set to value. */
+void ckpt_rewrite_value(const char *from, const char *path, const char *name, int64_t index, float value);
 
 #endif
