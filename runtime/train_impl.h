@@ -75,7 +75,7 @@ int session_evaluate(Session *s, int split, const int64_t *idx, int64_t n, char 
  * behind (out_file_probe; a stale PATH.tmp is removed). 0, or -1 with a
  * message naming the option and the file. */
 int prepare_outputs(const RunOptions *o, char *err, size_t errlen);
-/* Opens the logs of --log (nothing is written before the first epoch); a
+/* Opens the logs of --log and writes them anew (the CSV header); a
  * resumed run continues them. */
 int open_logs(Session *s, char *err, size_t errlen);
 /* Appends an epoch to the logs: each file rewritten whole and atomically

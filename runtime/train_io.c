@@ -73,6 +73,11 @@ int open_logs(Session *s, char *err, size_t errlen) {
     char *jpath = jsonl_path(path);
     int rc = out_file_open(&s->csv, path, keep, err, errlen) || out_file_open(&s->jsonl, jpath, keep, err, errlen);
     free(jpath);
+    /* a new log replaces a previous run's at once: the header, and no lines */
+    static const char header[] = "epoch,train_loss,val_loss,val_accuracy,seconds\n";
+    int fresh = s->csv.stream ? !keep : !s->csv.text.n;
+    if (!rc && fresh) rc = out_file_append(&s->csv, header, sizeof header - 1, err, errlen);
+    if (!rc && !keep) rc = out_file_append(&s->jsonl, "", 0, err, errlen);
     return rc ? -1 : 0;
 }
 
@@ -124,9 +129,6 @@ int log_epoch(Session *s, int epoch, double train_loss, double val_loss, double 
         fclose(c.f), free(c.s);
         return -1;
     }
-    /* the header starts a new file; a device gets it once, unless the run resumes */
-    int header = s->csv.stream ? !s->o->resume_path && s->hist.n == 1 : !s->csv.text.n;
-    if (header) fprintf(c.f, "epoch,train_loss,val_loss,val_accuracy,seconds\n");
     fprintf(c.f, "%d,%.6g,%.6g,%.6g,%.3f\n", epoch, train_loss, val_loss, val_accuracy, secs);
     fprintf(j.f, "{\"epoch\": %d, \"train_loss\": ", epoch);
     json_num(j.f, train_loss);

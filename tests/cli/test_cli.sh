@@ -178,8 +178,7 @@ line err "mmgc: error: /dev/full: cannot write /dev/full: No space left on devic
 ln -s /dev/full "$tmp/full.csv"
 expect 1 "--log on a full disk" -- $tiny --train --data "$tmp/tiny" --set $quick --log "$tmp/full.csv"
 line err "mmgc: error: $tmp/full.csv: cannot write $tmp/full.csv: No space left on device" "log on a full disk"
-contains out "epoch   1  " "the epoch before the log failed"
-if ! grep -q "^epoch   2 " "$tmp/out" && ! grep -q "test:" "$tmp/out"; then pass=$((pass + 1)); else
+if [ ! -s "$tmp/out" ]; then pass=$((pass + 1)); else  # the header failed: nothing trained
     fail=$((fail + 1)); echo "FAIL: training goes on after the log failed"; cat "$tmp/out"; fi
 # outputs are checked before training: a folder that cannot be written (chmod
 # does not stop root: then a sysfs folder, which nobody may create files in)
