@@ -237,8 +237,8 @@ static int train_epoch(Session *s, int epoch, double *loss, char *err, size_t er
         }
         double step_loss = engine_f32(e, s->loss)[0];
         if (!isfinite(step_loss)) {
-            snprintf(s->diverged, sizeof s->diverged, "the training loss is %s in epoch %d, batch %lld of %lld", nonfinite(step_loss),
-                     epoch, (long long)(b + 1), (long long)nbatches);
+            snprintf(s->diverged, sizeof s->diverged, "the training loss is %s in epoch %d, batch %lld of %lld",
+                     nonfinite(step_loss), epoch, (long long)(b + 1), (long long)nbatches);
             rc = 2;
             break;
         }

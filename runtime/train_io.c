@@ -97,14 +97,15 @@ static void json_str(FILE *f, const char *v) {
     fputc('"', f);
 }
 
-/* Text built in memory (open_memstream) and handed to write(); the stream
- * is closed either way. */
+/* A file's text built in memory (open_memstream) with the stdio calls the
+ * writers use, then written whole (out_file.h). */
 typedef struct {
     FILE *f;
     char *s;
     size_t n;
 } Text;
 
+/* Opens t empty; -1 with "PATH: out of memory" when it cannot. */
 static int text_open(Text *t, const char *path, char *err, size_t errlen) {
     memset(t, 0, sizeof *t);
     if ((t->f = open_memstream(&t->s, &t->n))) return 0;
