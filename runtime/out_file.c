@@ -38,6 +38,12 @@ int out_file_probe(const char *option, const char *path, char *err, size_t errle
     return rc;
 }
 
+int out_file_probe_atomic(const char *option, const char *path, char *err, size_t errlen) {
+    if (out_file_in_place(path))
+        return io_fail(err, errlen, "%s %s: not a regular file (it is replaced whole, atomically)", option, path);
+    return out_file_probe(option, path, err, errlen);
+}
+
 /* Writes n bytes to stream f (already open on path), flushed; errors name path. */
 static int put(FILE *f, const char *path, const void *data, size_t n, char *err, size_t errlen) {
     if ((n && fwrite(data, 1, n, f) != n) || fflush(f) != 0)

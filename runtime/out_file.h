@@ -37,6 +37,10 @@ int out_file_in_place(const char *path);
  * "OPTION PATH: cannot write P: reason" or "OPTION PATH: is a directory".
  * The directories above path must exist. */
 int out_file_probe(const char *option, const char *path, char *err, size_t errlen);
+/* The same for a file only ever replaced atomically (a checkpoint, a
+ * report): a path that exists and is not a regular file is refused,
+ * "OPTION PATH: not a regular file (it is replaced whole, atomically)". */
+int out_file_probe_atomic(const char *option, const char *path, char *err, size_t errlen);
 
 /* Opens f on path. With keep, a regular file's present contents are read
  * in first, so appends continue it (a resumed run's log); a device is then

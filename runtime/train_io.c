@@ -44,9 +44,12 @@ static char *jsonl_path(const char *csv) {
     return p;
 }
 
-/* Creates the parents of an output file and checks it can be written. */
+/* Creates the parents of an output file and checks it can be written (a
+ * checkpoint only as a regular file: it is replaced atomically). */
 static int prepare_file(const char *option, const char *path, char *err, size_t errlen) {
-    return path && (make_parents(path, err, errlen) || out_file_probe(option, path, err, errlen)) ? -1 : 0;
+    if (!path || make_parents(path, err, errlen)) return path ? -1 : 0;
+    return strcmp(option, "--save") ? out_file_probe(option, path, err, errlen)
+                                    : out_file_probe_atomic(option, path, err, errlen);
 }
 
 int prepare_outputs(const RunOptions *o, char *err, size_t errlen) {
@@ -59,7 +62,7 @@ int prepare_outputs(const RunOptions *o, char *err, size_t errlen) {
         snprintf(page, n, "%s/index.html", o->report_dir);
         char why[1024];
         if (io_make_dirs(o->report_dir, why, sizeof why)) rc = io_fail(err, errlen, "--report %s", why);
-        else rc = out_file_probe("--report", page, err, errlen);
+        else rc = out_file_probe_atomic("--report", page, err, errlen);
     }
     free(jpath);
     free(page);

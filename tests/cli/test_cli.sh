@@ -199,6 +199,11 @@ else
     echo "note: no folder here refuses writes (root, no sysfs); the read-only folder checks are skipped"
 fi
 chmod 755 "$tmp/ro"
+ln -s /dev/null "$tmp/null.safetensors"  # a device (behind a link, so a regression replaces only the link)
+expect 1 "--save to a device" -- $tiny --train --data "$tmp/tiny" --set $quick --save "$tmp/null.safetensors"
+line err "mmgc: error: --save $tmp/null.safetensors: not a regular file (it is replaced whole, atomically)" "--save a device"
+if [ -L "$tmp/null.safetensors" ] && [ ! -s "$tmp/out" ]; then pass=$((pass + 1)); else
+    fail=$((fail + 1)); echo "FAIL: --save to a device trained or replaced it"; fi
 expect 1 "--save is a directory" -- $tiny --train --data "$tmp/tiny" --set $quick --save "$tmp"
 line err "mmgc: error: --save $tmp: is a directory" "--save a directory"
 # a learning rate that diverges: exit 3, a message naming where, the metrics file says so
