@@ -68,7 +68,8 @@ static void usage(const char *prog, FILE *out) {
             "  --time               print where the time went\n"
             "  -h, --help           print this help\n"
             "\n"
-            "exit status: 0 success, 1 an error, 2 bad command-line use, 130 interrupted\n",
+            "exit status: 0 success, 1 an error, 2 bad command-line use, 3 training diverged (a loss that is\n"
+            "not a number; the best epoch before it is tested and kept), 130 interrupted\n",
             prog);
 }
 
@@ -168,11 +169,11 @@ static int run(Args *a) {
                  : !strcmp(a->command, "eval")    ? eval_model(&m, &a->run, err, sizeof err)
                  : !strcmp(a->command, "predict") ? predict_model(&m, &po, err, sizeof err)
                                                   : bench_steps(&m, a->run.engine, a->steps ? a->steps : 20, stdout, err, sizeof err);
-        if (rc == TRAIN_ERROR) {
+        if (rc == TRAIN_ERROR || rc == TRAIN_DIVERGED) {
             fprintf(stderr, "error: %s\n", err);
-            status = EXIT_PROGRAM_ERROR;
+            status = rc == TRAIN_DIVERGED ? TRAIN_DIVERGED : EXIT_PROGRAM_ERROR;
         } else if (rc == TRAIN_INTERRUPTED)
-            status = 130;
+            status = TRAIN_INTERRUPTED;
     }
     if (m.graph) elaborated_free(&m);
     program_free(&p);

@@ -171,7 +171,9 @@ void cli_usage(FILE *out) {
           out);
     for (int i = 0; train_setting_key(i); i++) fprintf(out, "  %-26s %s\n", train_setting_key(i), train_setting_help(i));
     fputs("\n"
-          "exit status: 0 success, 1 an error in the program, 2 bad command-line use\n",
+          "exit status: 0 success, 1 an error in the program (or in the data, or an output that cannot be\n"
+          "written), 2 bad command-line use, 3 training diverged (a loss that is not a number: training stops,\n"
+          "the best epoch before it is tested and kept), 130 interrupted (Ctrl-C; the state saved with --save)\n",
           out);
 }
 

@@ -129,11 +129,11 @@ static int run(const Options *o) {
                          o->checkpoint, engine_of(o), o->time, out, o->progress_label, o->command_line};
         char err[1024];
         int rc = o->train ? train_model(&m, &ro, err, sizeof err) : eval_model(&m, &ro, err, sizeof err);
-        if (rc == TRAIN_ERROR) {
+        if (rc == TRAIN_ERROR || rc == TRAIN_DIVERGED) {
             fprintf(stderr, "mmgc: error: %s\n", err);
-            status = EXIT_PROGRAM_ERROR;
+            status = rc == TRAIN_DIVERGED ? TRAIN_DIVERGED : EXIT_PROGRAM_ERROR;
         } else if (rc == TRAIN_INTERRUPTED)
-            status = 130;
+            status = TRAIN_INTERRUPTED;
         if (rc != TRAIN_ERROR) print_llvm_times(o, out);
         goto close;
     }

@@ -60,6 +60,27 @@ static void split(Session *s) {
     for (int64_t i = 0; i < s->ntest; i++) s->test[i] = i;
 }
 
+/* A split with no samples is an error naming it and the data set: train
+ * (dataset_load refuses it already) and, when val_split makes one,
+ * validation, when training; test always. */
+static int check_splits(const Session *s, int training, char *err, size_t n) {
+    const char *first = s->data.n ? s->data.t[0].name : "?";
+    if (training && s->nfit == 0)
+        return snprintf(err, n, "%s: the training split has no samples", s->data_dir), -1;
+    if (training && s->nval == 0 && s->m->train.val_split > 0)
+        return snprintf(err, n,
+                        "%s: the validation split has no samples (val_split %g of %lld training sample%s); set val_split=0 "
+                        "to train without one, or add samples",
+                        s->data_dir, s->m->train.val_split, (long long)s->data.count[SPLIT_TRAIN],
+                        s->data.count[SPLIT_TRAIN] == 1 ? "" : "s"),
+               -1;
+    if (s->ntest == 0)
+        return snprintf(err, n, "%s: the test split has no samples (%s_test.npy is empty); there is nothing to evaluate",
+                        s->data_dir, first),
+               -1;
+    return 0;
+}
+
 Graph *train_step_graph(const Elaborated *m, int training, char *err, size_t n) {
     Graph *g = ir_clone(m->graph);
     PassConfig cfg = {training ? STAGE_TRAIN : STAGE_FORWARD, m->train.optimizer, 0, NULL, NULL};
@@ -100,6 +121,7 @@ int session_open(Session *s, const Elaborated *m, const RunOptions *o, int train
     if (dataset_load(&s->data, dir, m, training, err, n)) return -1;
     s->time_load = session_now() - t0;
     split(s);
+    if (check_splits(s, training, err, n)) return -1;
     t0 = session_now();
     if (!(s->step_graph = train_step_graph(m, training, err, n))) return -1;
     s->lr = training ? ir_input(s->step_graph, IR_LR) : -1;
@@ -184,10 +206,14 @@ static int64_t step_correct(Session *s, Engine *e, int count) {
     return right;
 }
 
+/* "nan", "inf" or "-inf". */
+static const char *nonfinite(double v) { return isnan(v) ? "nan" : v > 0 ? "inf" : "-inf"; }
+
 /* One epoch of training from batch s->batch on; the mean training loss in
  * *loss, its training samples/s in s->epoch_rate. On a terminal a progress
  * line shows the batch, the time, the rate and the running loss. Returns 0,
- * -1 on error, 1 when interrupted. */
+ * -1 on error, 1 when interrupted, 2 when a batch's loss is not a finite
+ * number (s->diverged says where; that step's update is not applied). */
 static int train_epoch(Session *s, int epoch, double *loss, char *err, size_t errlen) {
     int64_t *order = xmalloc((size_t)s->nfit * sizeof *order);
     dataset_permutation(order, s->nfit, s->seed + (uint64_t)epoch, STREAM_EPOCH);
@@ -209,9 +235,16 @@ static int train_epoch(Session *s, int epoch, double *loss, char *err, size_t er
             rc = -1;
             break;
         }
+        double step_loss = engine_f32(e, s->loss)[0];
+        if (!isfinite(step_loss)) {
+            snprintf(s->diverged, sizeof s->diverged, "the training loss is %s in epoch %d, batch %lld of %lld",
+                     nonfinite(step_loss), epoch, (long long)(b + 1), (long long)nbatches);
+            rc = 2;
+            break;
+        }
         e->ops->apply_updates(e->impl);
         s->step++;
-        sum += (double)engine_f32(e, s->loss)[0] * count;
+        sum += step_loss * count;
         s->epoch_correct += step_correct(s, e, count);
         seen += count;
         s->batch = b + 1;
@@ -249,7 +282,9 @@ static void remember(Session *s, double train_loss, double val_loss, double val_
     h->n = n;
 }
 
-/* Validates after an epoch, logs it, and tracks the best weights. */
+/* Validates after an epoch, logs it, and tracks the best weights. 0, -1
+ * on error, 2 when the validation loss is not a finite number (the epoch
+ * is then not kept: s->diverged says so). */
 static int end_epoch(Session *s, int epoch, double train_loss, char *err, size_t errlen) {
     double t0 = session_now();
     double vloss = train_loss, vacc = NAN;
@@ -259,6 +294,10 @@ static int end_epoch(Session *s, int epoch, double train_loss, char *err, size_t
         if (s->data.nclasses) vacc = metrics_accuracy(&s->metrics);
     }
     s->time_eval += session_now() - t0;
+    if (!isfinite(vloss)) {
+        snprintf(s->diverged, sizeof s->diverged, "the validation loss is %s after epoch %d", nonfinite(vloss), epoch);
+        return 2;
+    }
     remember(s, train_loss, vloss, vacc);
     int by_acc = !strcmp(s->m->train.monitor, "val_accuracy") && !isnan(vacc);
     int best = early_stop_update(&s->stop, epoch, by_acc ? vacc : vloss);
@@ -269,7 +308,7 @@ static int end_epoch(Session *s, int epoch, double train_loss, char *err, size_t
     if (!isnan(lr)) fprintf(s->o->out, "  lr %.4g", lr);
     fprintf(s->o->out, "  %.1f s%s\n", session_now() - s->epoch_start, best ? "  *" : "");
     fflush(s->o->out);
-    return log_epoch(s, epoch, train_loss, vloss, vacc, lr);
+    return log_epoch(s, epoch, train_loss, vloss, vacc, lr, err, errlen);
 }
 
 /* Prints the test metrics and the confusion matrix. */
@@ -299,6 +338,7 @@ static int finish(Session *s, char *err, size_t errlen) {
     double t0 = session_now();
     if (session_evaluate(s, SPLIT_TEST, s->test, s->ntest, err, errlen)) return -1;
     if (breakdown_compute(s, &s->breakdown, err, errlen)) return -1;
+    s->tested = 1;
     s->time_eval += session_now() - t0;
     print_test(s);
     breakdown_print(s->breakdown, s->o->out);
@@ -309,18 +349,27 @@ static int finish(Session *s, char *err, size_t errlen) {
     return 0;
 }
 
-/* Runs epochs until max_epochs or early stopping. */
+/* Runs epochs until max_epochs or early stopping: 0, TRAIN_ERROR,
+ * TRAIN_INTERRUPTED (the state saved with --save; if it could not be, an
+ * error saying so) or TRAIN_DIVERGED (s->diverged says where; the
+ * checkpoint keeps the last finished epoch, never the diverged weights). */
 static int loop(Session *s, char *err, size_t errlen) {
     for (int epoch = s->epoch + 1; epoch <= s->m->train.max_epochs; epoch++) {
         s->epoch_start = session_now();
         double loss;
         int rc = train_epoch(s, epoch, &loss, err, errlen);
-        if (rc < 0) return -1;
-        if (rc > 0) {
-            save_checkpoint(s, epoch - 1, err, errlen);
-            return TRAIN_INTERRUPTED;
+        if (rc < 0) return TRAIN_ERROR;
+        if (rc == 2) return TRAIN_DIVERGED;
+        if (rc == 1) {
+            char why[768];
+            if (!save_checkpoint(s, epoch - 1, why, sizeof why)) return TRAIN_INTERRUPTED;
+            snprintf(err, errlen, "interrupted in epoch %d after batch %lld, and the state was not saved: %s", epoch,
+                     (long long)s->batch, why);
+            return TRAIN_ERROR;
         }
-        if (end_epoch(s, epoch, loss, err, errlen)) return -1;
+        rc = end_epoch(s, epoch, loss, err, errlen);
+        if (rc < 0) return TRAIN_ERROR;
+        if (rc == 2) return TRAIN_DIVERGED;
         s->epoch = epoch;
         s->batch = 0;
         s->epoch_loss_sum = 0;
@@ -352,18 +401,45 @@ static int check_monitor(const Elaborated *m, char *err, size_t errlen) {
     return -1;
 }
 
+/* After the loop: with a best epoch, its weights restored and tested
+ * (finish); without one, says so and writes what there is (the metrics
+ * file and the report, without test metrics). rc is the loop's outcome,
+ * TRAIN_OK or TRAIN_DIVERGED; returns the run's. */
+static int conclude(Session *s, int rc, char *err, size_t errlen) {
+    const RunOptions *o = s->o;
+    if (rc == TRAIN_DIVERGED) fprintf(o->out, "training diverged: %s\n", s->diverged);
+    if (s->stop.best_epoch > 0) {
+        params_restore(&s->ps, s->best);
+        fprintf(o->out, "best epoch %d (%s %.4f): its weights are restored\n", s->stop.best_epoch, s->m->train.monitor,
+                s->stop.best);
+        if (finish(s, err, errlen)) return TRAIN_ERROR;
+        if (rc == TRAIN_DIVERGED)
+            snprintf(err, errlen, "training diverged: %s; the results are those of epoch %d, the best before it", s->diverged,
+                     s->stop.best_epoch);
+        return rc;
+    }
+    fprintf(o->out, "no epoch was best: there are no weights to test\n");
+    if (write_metrics_json(s, err, errlen) || write_report(s, err, errlen)) return TRAIN_ERROR;
+    if (rc == TRAIN_DIVERGED)
+        snprintf(err, errlen, "training diverged: %s, before any epoch was best; nothing was tested%s", s->diverged,
+                 o->save_path ? " or saved" : "");
+    else
+        snprintf(err, errlen, "no epoch was best (%s never had a value to compare); nothing was tested", s->m->train.monitor);
+    return rc == TRAIN_DIVERGED ? TRAIN_DIVERGED : TRAIN_ERROR;
+}
+
 int train_model(const Elaborated *m, const RunOptions *o, char *err, size_t errlen) {
-    if (check_monitor(m, err, errlen)) return TRAIN_ERROR;
+    if (check_monitor(m, err, errlen) || prepare_outputs(o, err, errlen)) return TRAIN_ERROR;
     Session s;
     int rc = session_open(&s, m, o, 1, err, errlen);
     int by_acc = !strcmp(m->train.monitor, "val_accuracy");
     early_stop_init(&s.stop, by_acc, m->train.patience, m->train.min_delta);
     if (!rc && o->resume_path) rc = load_checkpoint(&s, o->resume_path, 1, err, errlen);
-    if (!rc) rc = prepare_outputs(&s, err, errlen);
     if (!rc) rc = open_logs(&s, err, errlen);
     if (!rc) {
         fprintf(o->out, "training %s: %lld samples (%lld for validation), batch %d, %s backend\n", m->model,
                 (long long)s.nfit, (long long)s.nval, s.B, o->engine->name);
+        fflush(o->out);
         struct sigaction sa = {0}, old;
         sa.sa_handler = on_sigint;
         sigaction(SIGINT, &sa, &old);
@@ -374,22 +450,21 @@ int train_model(const Elaborated *m, const RunOptions *o, char *err, size_t errl
             fprintf(o->out, "interrupted: %s%s\n", o->save_path ? "state saved to " : "nothing saved (no --save)",
                     o->save_path ? o->save_path : "");
     }
-    if (!rc && s.stop.best_epoch > 0) {
-        params_restore(&s.ps, s.best);
-        fprintf(o->out, "best epoch %d (%s %.4f): its weights are restored\n", s.stop.best_epoch, m->train.monitor,
-                s.stop.best);
-        rc = finish(&s, err, errlen);
+    if (rc == TRAIN_OK || rc == TRAIN_DIVERGED) rc = conclude(&s, rc, err, errlen);
+    char why[1024];
+    if (close_logs(&s, why, sizeof why) && rc != TRAIN_ERROR) {
+        snprintf(err, errlen, "%s", why);
+        rc = TRAIN_ERROR;
     }
-    close_logs(&s);
     session_close(&s);
     return rc;
 }
 
 int eval_model(const Elaborated *m, const RunOptions *o, char *err, size_t errlen) {
+    if (prepare_outputs(o, err, errlen)) return TRAIN_ERROR;
     Session s;
     int rc = session_open(&s, m, o, 0, err, errlen);
     if (!rc && o->checkpoint) rc = load_checkpoint(&s, o->checkpoint, 0, err, errlen);
-    if (!rc) rc = prepare_outputs(&s, err, errlen);
     if (!rc) rc = finish(&s, err, errlen);
     session_close(&s);
     return rc;

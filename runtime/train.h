@@ -30,7 +30,9 @@ typedef struct {
     const char *command_line;    /* the command that started the run, shown in the report */
 } RunOptions;
 
-enum { TRAIN_OK = 0, TRAIN_ERROR = -1, TRAIN_INTERRUPTED = 130 };
+/* What train_model returns; TRAIN_DIVERGED and TRAIN_INTERRUPTED are also
+ * the exit statuses of mmgc and of programs built with mmgc --aot. */
+enum { TRAIN_OK = 0, TRAIN_ERROR = -1, TRAIN_DIVERGED = 3, TRAIN_INTERRUPTED = 130 };
 
 /* The graph a run executes each step: with training, m's forward graph
  * through the training pipeline (autodiff, optimizer, simplify) with m's
@@ -38,8 +40,13 @@ enum { TRAIN_OK = 0, TRAIN_ERROR = -1, TRAIN_INTERRUPTED = 130 };
  * run and ahead-of-time compilation share. NULL with a message. */
 Graph *train_step_graph(const Elaborated *m, int training, char *err, size_t errlen);
 
-/* Trains m on its data set; TRAIN_OK, TRAIN_ERROR (message in err) or
- * TRAIN_INTERRUPTED (Ctrl-C: the batch finished, the checkpoint saved). */
+/* Trains m on its data set; TRAIN_OK, TRAIN_ERROR (message in err; also
+ * when no epoch was ever best, or Ctrl-C came and the checkpoint could not
+ * be saved), TRAIN_DIVERGED (a loss was not a finite number: training
+ * stopped there, the checkpoint kept its last finished epoch, the best
+ * epoch before it was tested and reported if there was one; message in
+ * err) or TRAIN_INTERRUPTED (Ctrl-C: the batch finished, the checkpoint
+ * saved). Every output path is checked before anything is loaded. */
 int train_model(const Elaborated *m, const RunOptions *o, char *err, size_t errlen);
 /* Evaluates the weights of o->checkpoint on the test split. */
 int eval_model(const Elaborated *m, const RunOptions *o, char *err, size_t errlen);

@@ -10,6 +10,7 @@
 #include "early_stop.h"
 #include "engine.h"
 #include "metrics.h"
+#include "out_file.h"
 #include "params.h"
 #include "train.h"
 
@@ -53,7 +54,9 @@ typedef struct {
     History hist;
     Metrics metrics;       /* of the last evaluation */
     struct Breakdown *breakdown; /* of the test split (breakdown.h), or NULL */
-    FILE *csv, *jsonl;
+    OutFile csv, jsonl;    /* --log: CSV and JSON lines (out_file.h); path NULL when not logging */
+    int tested;            /* the test split was evaluated into metrics */
+    char diverged[256];    /* why training diverged ("the training loss is nan in epoch 3, batch 2"), or "" */
     double time_load, time_compile, time_train, time_eval;
 } Session;
 
@@ -66,16 +69,28 @@ void session_fill(Session *s, Engine *e, int split, const int64_t *idx, int coun
 int session_evaluate(Session *s, int split, const int64_t *idx, int64_t n, char *err, size_t errlen);
 
 /* train_io.c */
-/* Creates the directories the output files go in. */
-int prepare_outputs(Session *s, char *err, size_t errlen);
+/* Before anything is loaded or trained: creates the directories the
+ * output files go in and checks that each (--save, --log and its .jsonl,
+ * --metrics-json, --report's index.html) can be written, leaving nothing
+ * behind (out_file_probe; a stale PATH.tmp is removed). 0, or -1 with a
+ * message naming the option and the file. */
+int prepare_outputs(const RunOptions *o, char *err, size_t errlen);
+/* Opens the logs of --log and writes them anew (the CSV header); a
+ * resumed run continues them. */
 int open_logs(Session *s, char *err, size_t errlen);
-/* lr: the scheduled learning rate of the epoch's last step, NaN without a schedule. */
-int log_epoch(Session *s, int epoch, double train_loss, double val_loss, double val_accuracy, double lr);
-void close_logs(Session *s);
+/* Appends an epoch to the logs: each file rewritten whole and atomically
+ * (a device written in place), every write checked. lr: the scheduled
+ * learning rate of the epoch's last step, NaN without a schedule. */
+int log_epoch(Session *s, int epoch, double train_loss, double val_loss, double val_accuracy, double lr, char *err,
+              size_t errlen);
+/* Closes the logs; -1 with a message when a device's close fails. */
+int close_logs(Session *s, char *err, size_t errlen);
 int save_checkpoint(Session *s, int epoch, char *err, size_t errlen);
 /* Loads a checkpoint (ckpt_layout.h): for training, the whole state to
  * resume from; else the weights it holds under the plain names. */
 int load_checkpoint(Session *s, const char *path, int training, char *err, size_t errlen);
+/* --metrics-json: the run's outcome (and why it diverged), the test metrics
+ * when the test split was evaluated; written atomically (out_file_write). */
 int write_metrics_json(Session *s, char *err, size_t errlen);
 /* The final report, after the test split was evaluated into s->metrics. */
 int write_report(Session *s, char *err, size_t errlen);

@@ -11,6 +11,8 @@
 #include "breakdown.h"
 #include "ckpt_layout.h"
 #include "ckpt_resume.h"
+#include "io_util.h"
+#include "out_file.h"
 #include "report.h"
 #include "run_info.h"
 #include "train_impl.h"
@@ -34,13 +36,6 @@ static int make_parents(const char *path, char *err, size_t errlen) {
     return 0;
 }
 
-int prepare_outputs(Session *s, char *err, size_t errlen) {
-    const char *paths[] = {s->o->log_path, s->o->metrics_json, s->o->save_path};
-    for (int i = 0; i < 3; i++)
-        if (paths[i] && make_parents(paths[i], err, errlen)) return -1;
-    return 0;
-}
-
 /* "run.csv" -> "run.jsonl"; other names get ".jsonl" appended. */
 static char *jsonl_path(const char *csv) {
     size_t n = strlen(csv);
@@ -50,21 +45,44 @@ static char *jsonl_path(const char *csv) {
     return p;
 }
 
+/* Creates the parents of an output file and checks it can be written (a
+ * checkpoint only as a regular file: it is replaced atomically). */
+static int prepare_file(const char *option, const char *path, char *err, size_t errlen) {
+    if (!path || make_parents(path, err, errlen)) return path ? -1 : 0;
+    return strcmp(option, "--save") ? out_file_probe(option, path, err, errlen)
+                                    : out_file_probe_atomic(option, path, err, errlen);
+}
+
+int prepare_outputs(const RunOptions *o, char *err, size_t errlen) {
+    char *jpath = o->log_path ? jsonl_path(o->log_path) : NULL, *page = NULL;
+    int rc = prepare_file("--save", o->save_path, err, errlen) || prepare_file("--log", o->log_path, err, errlen) ||
+             prepare_file("--log", jpath, err, errlen) || prepare_file("--metrics-json", o->metrics_json, err, errlen);
+    if (!rc && o->report_dir) {
+        size_t n = strlen(o->report_dir) + sizeof "/index.html";
+        page = xmalloc(n);
+        snprintf(page, n, "%s/index.html", o->report_dir);
+        char why[1024];
+        if (io_make_dirs(o->report_dir, why, sizeof why)) rc = io_fail(err, errlen, "--report %s", why);
+        else rc = out_file_probe_atomic("--report", page, err, errlen);
+    }
+    free(jpath);
+    free(page);
+    return rc ? -1 : 0;
+}
+
 int open_logs(Session *s, char *err, size_t errlen) {
     const char *path = s->o->log_path;
     if (!path) return 0;
-    const char *mode = s->o->resume_path ? "a" : "w";
+    int keep = s->o->resume_path != NULL; /* a resumed run continues its log */
     char *jpath = jsonl_path(path);
-    s->csv = fopen(path, mode);
-    s->jsonl = s->csv ? fopen(jpath, mode) : NULL;
-    if (!s->csv || !s->jsonl) {
-        snprintf(err, errlen, "cannot write '%s': %s", s->csv ? jpath : path, strerror(errno));
-        free(jpath);
-        return -1;
-    }
+    int rc = out_file_open(&s->csv, path, keep, err, errlen) || out_file_open(&s->jsonl, jpath, keep, err, errlen);
     free(jpath);
-    if (ftell(s->csv) == 0) fprintf(s->csv, "epoch,train_loss,val_loss,val_accuracy,seconds\n");
-    return 0;
+    /* a new log replaces a previous run's at once: the header, and no lines */
+    static const char header[] = "epoch,train_loss,val_loss,val_accuracy,seconds\n";
+    int fresh = s->csv.stream ? !keep : !s->csv.text.n;
+    if (!rc && fresh) rc = out_file_append(&s->csv, header, sizeof header - 1, err, errlen);
+    if (!rc && !keep) rc = out_file_append(&s->jsonl, "", 0, err, errlen);
+    return rc ? -1 : 0;
 }
 
 /* A number for JSON: NaN and infinities become null. */
@@ -73,30 +91,73 @@ static void json_num(FILE *f, double v) {
     else fputs("null", f);
 }
 
-int log_epoch(Session *s, int epoch, double train_loss, double val_loss, double val_accuracy, double lr) {
-    if (!s->csv) return 0;
-    double secs = session_now() - s->epoch_start;
-    fprintf(s->csv, "%d,%.6g,%.6g,%.6g,%.3f\n", epoch, train_loss, val_loss, val_accuracy, secs);
-    fprintf(s->jsonl, "{\"epoch\": %d, \"train_loss\": ", epoch);
-    json_num(s->jsonl, train_loss);
-    fputs(", \"val_loss\": ", s->jsonl);
-    json_num(s->jsonl, val_loss);
-    fputs(", \"val_accuracy\": ", s->jsonl);
-    json_num(s->jsonl, val_accuracy);
-    if (!isnan(lr)) {
-        fputs(", \"lr\": ", s->jsonl);
-        json_num(s->jsonl, lr);
+/* A string for JSON (quotes and backslashes escaped, control characters dropped). */
+static void json_str(FILE *f, const char *v) {
+    fputc('"', f);
+    for (const char *p = v; *p; p++) {
+        if (*p == '"' || *p == '\\') fputc('\\', f);
+        if ((unsigned char)*p >= 0x20) fputc(*p, f);
     }
-    fprintf(s->jsonl, ", \"seconds\": %.3f, \"best\": %s}\n", secs, s->stop.best_epoch == epoch ? "true" : "false");
-    fflush(s->csv);
-    fflush(s->jsonl);
-    return 0;
+    fputc('"', f);
 }
 
-void close_logs(Session *s) {
-    if (s->csv) fclose(s->csv);
-    if (s->jsonl) fclose(s->jsonl);
-    s->csv = s->jsonl = NULL;
+/* A file's text built in memory (open_memstream) with the stdio calls the
+ * writers use, then written whole (out_file.h). */
+typedef struct {
+    FILE *f;
+    char *s;
+    size_t n;
+} Text;
+
+/* Opens t empty; -1 with "PATH: out of memory" when it cannot. */
+static int text_open(Text *t, const char *path, char *err, size_t errlen) {
+    memset(t, 0, sizeof *t);
+    if ((t->f = open_memstream(&t->s, &t->n))) return 0;
+    return io_fail(err, errlen, "%s: out of memory", path);
+}
+
+/* Closes t's stream: 0, or -1 (out of memory) with the text freed. */
+static int text_close(Text *t, const char *path, char *err, size_t errlen) {
+    if (fclose(t->f) == 0) return 0;
+    free(t->s);
+    t->s = NULL;
+    return io_fail(err, errlen, "%s: out of memory", path);
+}
+
+int log_epoch(Session *s, int epoch, double train_loss, double val_loss, double val_accuracy, double lr, char *err,
+              size_t errlen) {
+    if (!s->csv.path) return 0;
+    double secs = session_now() - s->epoch_start;
+    Text c, j;
+    if (text_open(&c, s->csv.path, err, errlen)) return -1;
+    if (text_open(&j, s->csv.path, err, errlen)) {
+        fclose(c.f), free(c.s);
+        return -1;
+    }
+    fprintf(c.f, "%d,%.6g,%.6g,%.6g,%.3f\n", epoch, train_loss, val_loss, val_accuracy, secs);
+    fprintf(j.f, "{\"epoch\": %d, \"train_loss\": ", epoch);
+    json_num(j.f, train_loss);
+    fputs(", \"val_loss\": ", j.f);
+    json_num(j.f, val_loss);
+    fputs(", \"val_accuracy\": ", j.f);
+    json_num(j.f, val_accuracy);
+    if (!isnan(lr)) {
+        fputs(", \"lr\": ", j.f);
+        json_num(j.f, lr);
+    }
+    fprintf(j.f, ", \"seconds\": %.3f, \"best\": %s}\n", secs, s->stop.best_epoch == epoch ? "true" : "false");
+    int rc = text_close(&c, s->csv.path, err, errlen);
+    rc = text_close(&j, s->jsonl.path, rc ? NULL : err, errlen) || rc;
+    if (!rc) rc = out_file_append(&s->csv, c.s, c.n, err, errlen) || out_file_append(&s->jsonl, j.s, j.n, err, errlen);
+    free(c.s);
+    free(j.s);
+    return rc ? -1 : 0;
+}
+
+int close_logs(Session *s, char *err, size_t errlen) {
+    int a = out_file_close(&s->csv, err, errlen);
+    int b = out_file_close(&s->jsonl, a ? NULL : err, errlen);
+    return a || b ? -1 : 0;
 }
 
 /* ---- checkpoints -------------------------------------------------------------------- */
@@ -194,18 +255,22 @@ int load_checkpoint(Session *s, const char *path, int training, char *err, size_
 int write_metrics_json(Session *s, char *err, size_t errlen) {
     const char *path = s->o->metrics_json;
     if (!path) return 0;
-    FILE *f = fopen(path, "w");
-    if (!f) {
-        snprintf(err, errlen, "cannot write '%s': %s", path, strerror(errno));
-        return -1;
-    }
+    Text t;
+    if (text_open(&t, path, err, errlen)) return -1;
+    FILE *f = t.f;
     const Metrics *m = &s->metrics;
     fprintf(f, "{\n  \"model\": \"%s\",\n  \"epochs\": %d,\n  \"best_epoch\": %d,\n  \"monitor\": \"%s\",\n  \"best\": ",
             s->m->model, s->hist.n, s->stop.best_epoch, s->m->train.monitor);
     json_num(f, s->stop.best);
-    fprintf(f, ",\n  \"test_samples\": %lld,\n  \"test_loss\": ", (long long)m->samples);
-    json_num(f, metrics_loss(m));
-    if (m->nclasses) {
+    if (s->diverged[0]) {
+        fputs(",\n  \"diverged\": ", f);
+        json_str(f, s->diverged);
+    }
+    if (s->tested) {
+        fprintf(f, ",\n  \"test_samples\": %lld,\n  \"test_loss\": ", (long long)m->samples);
+        json_num(f, metrics_loss(m));
+    }
+    if (s->tested && m->nclasses) {
         fputs(",\n  \"test_accuracy\": ", f);
         json_num(f, metrics_accuracy(m));
         fputs(",\n  \"confusion\": [", f);
@@ -222,11 +287,10 @@ int write_metrics_json(Session *s, char *err, size_t errlen) {
         breakdown_json(s->breakdown, f);
     }
     fputs("\n}\n", f);
-    if (fclose(f)) {
-        snprintf(err, errlen, "cannot write '%s': %s", path, strerror(errno));
-        return -1;
-    }
-    return 0;
+    if (text_close(&t, path, err, errlen)) return -1;
+    int rc = out_file_write(path, t.s, t.n, err, errlen);
+    free(t.s);
+    return rc;
 }
 
 /* Five samples of a split drawn at random: their views and their logits.
@@ -334,7 +398,8 @@ static void run_table(Session *s, const DataManifest *man, int rate, RunTable *t
  * evaluated into s->metrics) or one of a run still training. */
 static int report_of(Session *s, int in_progress, char *err, size_t errlen) {
     if (!s->o->report_dir) return 0;
-    int c = in_progress ? 0 : s->data.nclasses; /* no test metrics while training */
+    int tested = !in_progress && s->tested; /* no test metrics while training, nor after a run with no best epoch */
+    int c = tested ? s->data.nclasses : 0;
     ReportData r;
     memset(&r, 0, sizeof r);
     r.model = s->m->model;
@@ -351,13 +416,21 @@ static int report_of(Session *s, int in_progress, char *err, size_t errlen) {
     r.best_epoch = s->stop.best_epoch;
     r.nclasses = s->data.nclasses;
     r.confusion = c ? s->metrics.confusion : NULL;
-    r.test_loss = in_progress ? NAN : metrics_loss(&s->metrics);
+    r.test_loss = tested ? metrics_loss(&s->metrics) : NAN;
     r.test_accuracy = c ? metrics_accuracy(&s->metrics) : NAN;
     double *pr = xcalloc((size_t)(2 * c + 1), sizeof *pr);
     for (int i = 0; i < c; i++) pr[i] = metrics_precision(&s->metrics, i), pr[c + i] = metrics_recall(&s->metrics, i);
     r.precision = c ? pr : NULL;
     r.recall = c ? pr + c : NULL;
     r.robustness = s->breakdown ? &s->breakdown->report : NULL;
+    char note[512];
+    const char *notes[1] = {note};
+    if (s->diverged[0]) {
+        snprintf(note, sizeof note, "Training diverged: %s. %s", s->diverged,
+                 s->stop.best_epoch ? "Training stopped there; the chosen epoch is the best one before it."
+                                    : "No epoch was best, so there were no weights to test.");
+        r.notes = notes, r.nnotes = 1;
+    }
     DataManifest man;
     run_info_manifest(s->o->data_dir ? s->o->data_dir : s->m->data, &man);
     int rate = man.audio_rate ? man.audio_rate : 8000; /* the study's rate */
@@ -372,8 +445,10 @@ static int report_of(Session *s, int in_progress, char *err, size_t errlen) {
     Metrics keep = s->metrics; /* the sample runs below do not touch metrics */
     float *logits = xcalloc((size_t)(10 * (nc ? nc : 1) + 1), sizeof *logits);
     int rc = 0;
-    r.ntrain_samples = pick_samples(s, SPLIT_TRAIN, s->fit, s->nfit, r.train_samples, logits, rate, err, errlen);
-    r.ntest_samples = pick_samples(s, SPLIT_TEST, s->test, s->ntest, r.test_samples, logits + 5 * nc, rate, err, errlen);
+    if (in_progress || tested) { /* else the weights are not numbers: no samples to show */
+        r.ntrain_samples = pick_samples(s, SPLIT_TRAIN, s->fit, s->nfit, r.train_samples, logits, rate, err, errlen);
+        r.ntest_samples = pick_samples(s, SPLIT_TEST, s->test, s->ntest, r.test_samples, logits + 5 * nc, rate, err, errlen);
+    }
     if (r.ntrain_samples < 0 || r.ntest_samples < 0) rc = -1;
     if (!rc) rc = report_write(s->o->report_dir, &r, err, errlen);
     s->metrics = keep;

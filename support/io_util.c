@@ -55,6 +55,11 @@ int io_write_atomic(const char *path, const char *who, const IoPart *parts, int 
     memcpy(tmp, path, plen);
     memcpy(tmp + plen, ".tmp", 5);
 
+    struct stat st; /* a device or pipe would be replaced by a regular file, not written */
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        free(tmp);
+        return io_fail(err, errlen, "%s: cannot write %s: not a regular file (it is replaced whole, atomically)", who, path);
+    }
     int ok = 0, saved = 0;
     FILE *f = fopen(tmp, "wb");
     if (f) {

@@ -33,7 +33,9 @@ typedef struct {
  * stale one), flushed and fsync'd, then renamed over path, then the
  * directory fsync'd. On failure path is untouched, path.tmp is removed, and
  * err gets "WHO: cannot write PATH.tmp: reason" (who names the file or
- * directory the caller was asked to write). */
+ * directory the caller was asked to write). A path that exists and is not a
+ * regular file (a device, a pipe, a directory) is refused, never replaced:
+ * "WHO: cannot write PATH: not a regular file (...)". */
 int io_write_atomic(const char *path, const char *who, const IoPart *parts, int nparts, char *err, size_t errlen);
 
 /* mkdir -p dir: "DIR: cannot create D: reason" or "DIR: D is not a directory". */

@@ -41,6 +41,12 @@ grep -qF "x f32[16, 8]" "$tmp/help" && ok || bad "--help shows the inputs"
 grep -qF "parameters: 195" "$tmp/help" && ok || bad "--help counts the parameters"
 (cd "$tmp/alone" && ./tiny train --data "$tmp/tiny-data" --set max_epochs=1 >"$tmp/out" 2>&1) && ok || bad "trains alone"
 if ldd "$tmp/alone/tiny" | grep -qi llvm; then bad "the program links LLVM"; else ok; fi
+grep -qF "exit status: 0 success, 1 an error, 2 bad command-line use, 3 training diverged (a loss that is" "$tmp/help" && ok ||
+    bad "--help lists exit status 3"
+
+# a divergent learning rate: exit status 3, as mmgc's
+check "divergent: --aot builds" "$mmgc" tests/runtime/tiny.mmg --aot -o "$tmp/tiny-diverges" --set 'optimizer=sgd(lr: 1e6)'
+expect 3 "error: training diverged: the " "the program diverges with status 3" "$tmp/tiny-diverges" train --data "$tmp/tiny-data"
 
 # eval of a checkpoint: the same metrics as mmgc --eval
 check "program eval" "$tmp/tiny" eval --checkpoint "$tmp/tiny.aot.st" --data "$tmp/tiny-data" --metrics-json "$tmp/e1.json"

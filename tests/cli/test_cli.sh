@@ -1,8 +1,10 @@
 #!/bin/sh
-# test_cli.sh MMGC — the command line: exit statuses, help, emit kinds, -o,
-# --predict.
+# test_cli.sh MMGC MAKE_DATA — the command line: exit statuses, help, emit
+# kinds, -o, --predict, training's outputs and its failures (outputs that
+# cannot be written, empty splits, divergence).
 # Prints "N passed, N failed" and exits non-zero on any failure.
 mmgc=$1
+make_data=$2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 pass=0
@@ -215,5 +217,69 @@ expect 2 "--input without --predict" -- $tiny --input x="$tmp/x3.npy"
 contains err "mmgc: error: --input only makes sense with --predict" "--input alone message"
 expect 2 "--eval and --predict" -- $tiny --eval --predict --checkpoint "$tmp/zeros.safetensors"
 contains err "mmgc: error: --eval and --predict exclude each other" "--eval --predict message"
+
+# ---- training: what cannot be written or trained is an error, not a silent exit 0
+expect 0 "help" -- --help
+line out "exit status: 0 success, 1 an error in the program (or in the data, or an output that cannot be" "--help: exit status 1"
+line out "written), 2 bad command-line use, 3 training diverged (a loss that is not a number: training stops," "--help: exit status 3"
+"$make_data" "$tmp/tiny" 64 x:f32:8 y:i64:3 >/dev/null || { fail=$((fail + 1)); echo "FAIL: make_data tiny"; }
+quick="max_epochs=2"
+# a full disk: /dev/full as the metrics file, and behind a log's name; exit 1, nothing claimed
+expect 1 "--metrics-json /dev/full" -- $tiny --train --data "$tmp/tiny" --set $quick --metrics-json /dev/full
+line err "mmgc: error: /dev/full: cannot write /dev/full: No space left on device" "metrics on a full disk"
+ln -s /dev/full "$tmp/full.csv"
+expect 1 "--log on a full disk" -- $tiny --train --data "$tmp/tiny" --set $quick --log "$tmp/full.csv"
+line err "mmgc: error: $tmp/full.csv: cannot write $tmp/full.csv: No space left on device" "log on a full disk"
+if [ ! -s "$tmp/out" ]; then pass=$((pass + 1)); else  # the header failed: nothing trained
+    fail=$((fail + 1)); echo "FAIL: training goes on after the log failed"; cat "$tmp/out"; fi
+# outputs are checked before training: a folder that cannot be written (chmod
+# does not stop root: then a sysfs folder, which nobody may create files in)
+mkdir "$tmp/ro" && chmod 555 "$tmp/ro"
+ro="$tmp/ro"
+if touch "$ro/probe" 2>/dev/null; then rm -f "$ro/probe"; ro=/sys; touch /sys/mmgc-probe 2>/dev/null && ro=; fi
+if [ -n "$ro" ]; then
+    for opt in --save --metrics-json; do
+        expect 1 "$opt in a read-only folder" -- $tiny --train --data "$tmp/tiny" --set $quick $opt "$ro/out.file"
+        line err "mmgc: error: $opt $ro/out.file: cannot write $ro/out.file.tmp: Permission denied" "$opt checked before training"
+        if [ ! -s "$tmp/out" ]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $opt: trained anyway"; cat "$tmp/out"; fi
+    done
+    expect 1 "--log in a read-only folder" -- $tiny --train --data "$tmp/tiny" --set $quick --log "$ro/run.csv"
+    line err "mmgc: error: --log $ro/run.csv: cannot write $ro/run.csv.tmp: Permission denied" "--log checked before training"
+    expect 1 "--report in a read-only folder" -- $tiny --train --data "$tmp/tiny" --set $quick --report "$ro/report"
+    contains err "mmgc: error: --report $ro/report: cannot create $ro/report: " "--report checked before training"
+else
+    echo "note: no folder here refuses writes (root, no sysfs); the read-only folder checks are skipped"
+fi
+chmod 755 "$tmp/ro"
+ln -s /dev/null "$tmp/null.safetensors"  # a device (behind a link, so a regression replaces only the link)
+expect 1 "--save to a device" -- $tiny --train --data "$tmp/tiny" --set $quick --save "$tmp/null.safetensors"
+line err "mmgc: error: --save $tmp/null.safetensors: not a regular file (it is replaced whole, atomically)" "--save a device"
+if [ -L "$tmp/null.safetensors" ] && [ ! -s "$tmp/out" ]; then pass=$((pass + 1)); else
+    fail=$((fail + 1)); echo "FAIL: --save to a device trained or replaced it"; fi
+expect 1 "--save is a directory" -- $tiny --train --data "$tmp/tiny" --set $quick --save "$tmp"
+line err "mmgc: error: --save $tmp: is a directory" "--save a directory"
+# a learning rate that diverges: exit 3, a message naming where, the metrics file says so
+expect 3 "a divergent learning rate" -- $tiny --train --data "$tmp/tiny" --set 'optimizer=sgd(lr: 1e6)' \
+    --metrics-json "$tmp/diverged.json" --save "$tmp/diverged.safetensors"
+where='the (training loss is (nan|inf|-inf) in epoch [0-9]+, batch [0-9]+ of 3|validation loss is (nan|inf|-inf) after epoch [0-9]+)'
+if grep -qE "^mmgc: error: training diverged: $where(; the results are those of epoch [0-9]+, the best before it|, before any epoch was best; nothing was tested or saved)\$" "$tmp/err"
+then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: the divergence message"; cat "$tmp/err"; fi
+if grep -qE "^training diverged: $where\$" "$tmp/out"; then pass=$((pass + 1)); else
+    fail=$((fail + 1)); echo "FAIL: the divergence on standard output"; cat "$tmp/out"; fi
+contains diverged.json '"diverged": "the ' "the metrics file says it diverged"
+# the checkpoint, if an epoch finished, holds weights that evaluate
+if [ ! -e "$tmp/diverged.safetensors" ] || "$mmgc" $tiny --eval --data "$tmp/tiny" --checkpoint "$tmp/diverged.safetensors" >/dev/null 2>&1
+then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: the checkpoint of a diverged run"; fi
+# empty splits: an error before training, naming the split and the data set
+"$make_data" "$tmp/one" 1 x:f32:8 y:i64:3 >/dev/null || { fail=$((fail + 1)); echo "FAIL: make_data one"; }
+expect 1 "an empty validation split" -- $tiny --train --data "$tmp/one" --report "$tmp/one-report"
+line err "mmgc: error: $tmp/one: the validation split has no samples (val_split 0.25 of 1 training sample); set val_split=0 to train without one, or add samples" "empty validation split"
+expect 1 "an empty test split" -- $tiny --train --data "$tmp/one" --set val_split=0 --report "$tmp/one-report"
+line err "mmgc: error: $tmp/one: the test split has no samples (x_test.npy is empty); there is nothing to evaluate" "empty test split"
+expect 1 "an empty test split (--eval)" -- $tiny --eval --data "$tmp/one" --checkpoint "$tmp/zeros.safetensors"
+line err "mmgc: error: $tmp/one: the test split has no samples (x_test.npy is empty); there is nothing to evaluate" "empty test split (--eval)"
+"$make_data" "$tmp/none" 0 x:f32:8 y:i64:3 >/dev/null || { fail=$((fail + 1)); echo "FAIL: make_data none"; }
+expect 1 "an empty training split" -- $tiny --train --data "$tmp/none"
+line err "mmgc: error: $tmp/none: the training split has no samples" "empty training split"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

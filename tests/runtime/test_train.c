@@ -452,6 +452,219 @@ static void test_interrupt(void) {
     ckpt_free(c);
 }
 
+/* ---- failures: nothing lost, nothing silent ------------------------------------------- */
+
+/* Whether path exists. */
+static int exists(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+/* Ctrl-C while the checkpoint cannot be written: the run says the state was
+ * not saved (exit 1 and the reason), not that it was. The save folder is
+ * replaced by a file while the first (long: batch 1, 40000 samples) epoch
+ * runs, after the outputs were checked. */
+static void test_interrupt_unsaved(void) {
+    char data[300], dir[300], save[400], outp[300], errp[300], err[512] = "";
+    snprintf(data, sizeof data, "%s/long", harness_tmpdir());
+    mkdir(data, 0755);
+    int64_t n = 40000, shape[2] = {n, 8};
+    float *x = xmalloc((size_t)n * 8 * sizeof *x);
+    int64_t *y = xmalloc((size_t)n * sizeof *y);
+    unsigned r = 1;
+    for (int64_t i = 0; i < n * 8; i++) r = r * 1664525u + 1013904223u, x[i] = (float)((r >> 8) / 16777216.0 - 0.5);
+    for (int64_t i = 0; i < n; i++) y[i] = i % 3;
+    write_npy(data, "x_train.npy", 'f', 2, shape, x);
+    write_npy(data, "y_train.npy", 'l', 1, shape, y);
+    write_npy(data, "x_test.npy", 'f', 2, shape, x);
+    write_npy(data, "y_test.npy", 'l', 1, shape, y);
+    free(x);
+    free(y);
+    snprintf(dir, sizeof dir, "%s/gone", harness_tmpdir());
+    snprintf(save, sizeof save, "%s/run.safetensors", dir);
+    snprintf(outp, sizeof outp, "%s/unsaved.out", harness_tmpdir());
+    snprintf(errp, sizeof errp, "%s/unsaved.err", harness_tmpdir());
+    const char *sets[] = {"batch=1", "max_epochs=3"};
+    fflush(NULL);
+    pid_t child = fork();
+    CU_ASSERT_TRUE_FATAL(child >= 0);
+    if (child == 0) {
+        FILE *out = fopen(outp, "w");
+        RunOptions ro = {data, NULL, NULL, NULL, save, NULL, NULL, &engine_interp, 0, out, NULL, NULL};
+        int rc = train(sets, 2, &ro, err);
+        FILE *e = fopen(errp, "w");
+        fputs(err, e);
+        fclose(e);
+        fclose(out);
+        _exit(rc == TRAIN_ERROR ? 1 : rc);
+    }
+    char *text = NULL; /* wait for the loop to start: the outputs were checked */
+    for (int i = 0; i < 6000 && !(text && strstr(text, "training tiny: ")); i++) {
+        free(text);
+        nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
+        text = exists(outp) ? slurp(outp) : NULL;
+    }
+    free(text);
+    CU_ASSERT_EQUAL(rmdir(dir), 0); /* the check left nothing in it */
+    FILE *f = fopen(dir, "w");      /* a file where the folder was: nothing can be saved in it */
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fclose(f);
+    kill(child, SIGINT);
+    int status = 0;
+    waitpid(child, &status, 0);
+    CU_ASSERT_TRUE(WIFEXITED(status));
+    CU_ASSERT_EQUAL(WEXITSTATUS(status), 1);
+    char *msg = slurp(errp), *out = slurp(outp), want[1000];
+    CU_ASSERT_PTR_NOT_NULL_FATAL(msg);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(out);
+    CU_ASSERT_EQUAL(strncmp(msg, "interrupted in epoch 1 after batch ", 35), 0);
+    snprintf(want, sizeof want, ", and the state was not saved: %s: cannot write %s.tmp: Not a directory", save, save);
+    CU_ASSERT_PTR_NOT_NULL(strstr(msg, want));
+    if (!strstr(msg, want)) fprintf(stderr, "\n%s\n", msg);
+    CU_ASSERT_PTR_NULL(strstr(out, "saved"));
+    free(msg);
+    free(out);
+}
+
+/* Every tensor of a checkpoint is made of finite numbers. */
+static int all_finite(const Checkpoint *c) {
+    for (int i = 0; i < ckpt_count(c); i++) {
+        const CkptTensor *t = ckpt_get(c, i);
+        for (int64_t k = 0; t->dtype == DT_F32 && k < ir_numel(&t->shape); k++)
+            if (!isfinite(((const float *)t->data)[k])) return 0;
+    }
+    return 1;
+}
+
+/* A loss that turns to NaN mid-run (the rate jumps 1e8-fold after two
+ * epochs): training stops with TRAIN_DIVERGED; the checkpoint is the one of
+ * epoch 2, byte for byte what a two-epoch run leaves; the best epoch
+ * before it is tested, and the metrics file and report say what happened. */
+static void test_diverged_mid_run(void) {
+    char data[300], two[300], save[300], json[300], report[300], page[400], err[512] = "";
+    snprintf(data, sizeof data, "%s/data", harness_tmpdir());
+    make_data(data);
+    snprintf(two, sizeof two, "%s/two-epochs.safetensors", harness_tmpdir());
+    snprintf(save, sizeof save, "%s/diverged.safetensors", harness_tmpdir());
+    snprintf(json, sizeof json, "%s/diverged.json", harness_tmpdir());
+    snprintf(report, sizeof report, "%s/diverged-report", harness_tmpdir());
+    snprintf(page, sizeof page, "%s/index.html", report);
+    FILE *out = fopen("/dev/null", "w");
+    const char *sets[] = {"optimizer=sgd(lr: 0.05)", "schedule=step(every: 2, gamma: 1e8)", "early_stopping.patience=100",
+                          "max_epochs=2"};
+    RunOptions ro = {data, NULL, NULL, NULL, two, NULL, NULL, &engine_llvm, 0, out, NULL, NULL};
+    CU_ASSERT_EQUAL_FATAL(train(sets, 4, &ro, err), 0);
+    RunOptions ro2 = {data, NULL, json, report, save, NULL, NULL, &engine_llvm, 0, out, NULL, NULL};
+    int rc = train(sets, 3, &ro2, err);
+    fclose(out);
+    CU_ASSERT_EQUAL(rc, TRAIN_DIVERGED);
+    if (rc != TRAIN_DIVERGED) fprintf(stderr, "\n%d %s\n", rc, err);
+    CU_ASSERT_EQUAL(strncmp(err, "training diverged: the ", 23), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, " epoch 3"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, ", the best before it"));
+    char *a = (char *)harness_slurp(two, NULL), *b = (char *)harness_slurp(save, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+    Checkpoint *c = ckpt_read(save, err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+    CU_ASSERT_STRING_EQUAL(ckpt_meta(c, "epoch"), "2");
+    CU_ASSERT_TRUE(all_finite(c));
+    Checkpoint *d = ckpt_read(two, err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+    CU_ASSERT_EQUAL(ckpt_count(c), ckpt_count(d));
+    for (int i = 0; i < ckpt_count(d); i++) {
+        const CkptTensor *t = ckpt_get(d, i), *u = ckpt_find(c, t->name);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(u);
+        CU_ASSERT_EQUAL(memcmp(t->data, u->data, (size_t)ir_numel(&t->shape) * (t->dtype == DT_I64 ? 8 : 4)), 0);
+    }
+    ckpt_free(c);
+    ckpt_free(d);
+    free(a);
+    free(b);
+    char *metrics = slurp(json), *html = slurp(page);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(metrics);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(html);
+    CU_ASSERT_PTR_NOT_NULL(strstr(metrics, "\"epochs\": 2,"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(metrics, "\"diverged\": \"the "));
+    CU_ASSERT_PTR_NOT_NULL(strstr(metrics, "\"test_accuracy\": "));
+    CU_ASSERT_PTR_NOT_NULL(strstr(html, "Training diverged: the "));
+    CU_ASSERT_PTR_NULL(strstr(html, "Still training"));
+    free(metrics);
+    free(html);
+}
+
+/* sgd(lr: 1e6): NaN before any epoch finishes. No epoch is best: the run
+ * says so and returns TRAIN_DIVERGED; nothing is saved or tested, and the
+ * metrics file and the report say why. */
+static void test_diverged_at_once(void) {
+    char data[300], save[300], json[300], report[300], page[400], outp[300], err[512] = "";
+    snprintf(data, sizeof data, "%s/data", harness_tmpdir());
+    make_data(data);
+    snprintf(save, sizeof save, "%s/at-once.safetensors", harness_tmpdir());
+    snprintf(json, sizeof json, "%s/at-once.json", harness_tmpdir());
+    snprintf(report, sizeof report, "%s/at-once-report", harness_tmpdir());
+    snprintf(page, sizeof page, "%s/index.html", report);
+    snprintf(outp, sizeof outp, "%s/at-once.out", harness_tmpdir());
+    FILE *out = fopen(outp, "w");
+    const char *sets[] = {"optimizer=sgd(lr: 1e6)"};
+    RunOptions ro = {data, NULL, json, report, save, NULL, NULL, &engine_llvm, 0, out, NULL, NULL};
+    int rc = train(sets, 1, &ro, err);
+    fclose(out);
+    CU_ASSERT_EQUAL(rc, TRAIN_DIVERGED);
+    if (rc != TRAIN_DIVERGED) fprintf(stderr, "\n%d %s\n", rc, err);
+    CU_ASSERT_EQUAL(strncmp(err, "training diverged: the training loss is nan in epoch 1, batch ", 62), 0);
+    const char *tail = ", before any epoch was best; nothing was tested or saved";
+    CU_ASSERT_TRUE(strlen(err) > strlen(tail) && !strcmp(err + strlen(err) - strlen(tail), tail));
+    CU_ASSERT_FALSE(exists(save));
+    char *text = slurp(outp), *metrics = slurp(json), *html = slurp(page);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(metrics);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(html);
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "\ntraining diverged: the training loss is nan in epoch 1, batch "));
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "\nno epoch was best: there are no weights to test\n"));
+    CU_ASSERT_PTR_NULL(strstr(text, "test:"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(metrics, "\"best_epoch\": 0,"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(metrics, "\"diverged\": \"the training loss is nan in epoch 1, batch "));
+    CU_ASSERT_PTR_NULL(strstr(metrics, "test_"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(html, "No epoch was best, so there were no weights to test."));
+    free(text);
+    free(metrics);
+    free(html);
+}
+
+/* Temporaries a killed run left (PATH.tmp) are gone after the next run, and
+ * its outputs are whole. */
+static void test_stale_temporaries(void) {
+    char data[300], base[300], path[5][400], tmp[420], err[512] = "";
+    snprintf(data, sizeof data, "%s/data", harness_tmpdir());
+    make_data(data);
+    snprintf(base, sizeof base, "%s/stale", harness_tmpdir());
+    mkdir(base, 0755);
+    const char *names[5] = {"run.safetensors", "metrics.json", "run.csv", "run.jsonl", "report/index.html"};
+    snprintf(tmp, sizeof tmp, "%.300s/report", base);
+    mkdir(tmp, 0755);
+    for (int i = 0; i < 5; i++) {
+        snprintf(path[i], sizeof path[i], "%.300s/%s", base, names[i]);
+        snprintf(tmp, sizeof tmp, "%.400s.tmp", path[i]);
+        FILE *f = fopen(tmp, "w");
+        CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+        fputs("half a file", f);
+        fclose(f);
+    }
+    snprintf(tmp, sizeof tmp, "%.300s/report", base);
+    FILE *out = fopen("/dev/null", "w");
+    const char *sets[] = {"max_epochs=2"};
+    RunOptions ro = {data, path[2], path[1], tmp, path[0], NULL, NULL, &engine_llvm, 0, out, NULL, NULL};
+    CU_ASSERT_EQUAL(train(sets, 1, &ro, err), 0);
+    fclose(out);
+    for (int i = 0; i < 5; i++) {
+        snprintf(tmp, sizeof tmp, "%.400s.tmp", path[i]);
+        CU_ASSERT_TRUE(exists(path[i]));
+        CU_ASSERT_FALSE(exists(tmp));
+        if (exists(tmp)) fprintf(stderr, "\n%s is left\n", tmp);
+    }
+}
+
 /* Every malformed data set is an error naming the file and the problem. */
 static void test_bad_data(void) {
     char dir[300], err[512] = "";
@@ -603,6 +816,10 @@ static CU_TestInfo tests[] = {
     {"a loss-only model trains and reports losses only (llvm)", test_loss_only_llvm},
     {"Ctrl-C saves and stops; --resume goes on", test_interrupt},
     {"malformed data sets", test_bad_data},
+    {"Ctrl-C with a checkpoint that cannot be written says so", test_interrupt_unsaved},
+    {"a loss turning NaN mid-run keeps the last good checkpoint and tests the best epoch", test_diverged_mid_run},
+    {"a loss NaN from the first epoch: no best epoch, nothing saved or tested, said so", test_diverged_at_once},
+    {"stale temporaries of a killed run are cleaned up", test_stale_temporaries},
     CU_TEST_INFO_NULL,
 };
 
