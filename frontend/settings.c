@@ -157,8 +157,7 @@ static int callee_index(const Expr *e, const char *const *names, int n) {
 /* Reads `adam(lr: 1e-3, ...)` (or a bare `adam`) into an OptimizerSpec,
  * keeping its schedule, clipping and no_decay. */
 static int read_optimizer(Elab *E, const Setting *s, OptimizerSpec *o) {
-    static const char *const names[] = {"sgd", "momentum", "adam", "adamw"};
-    int kind = callee_index(s->value, names, 4);
+    int kind = callee_index(s->value, optimizer_names, OPT_COUNT);
     if (kind < 0) {
         diag_error(E->diag, s->value->loc, "optimizer must be one of sgd, momentum, adam, adamw, e.g. adam(lr: 1e-3)");
         return -1;
@@ -170,7 +169,7 @@ static int read_optimizer(Elab *E, const Setting *s, OptimizerSpec *o) {
     const KwArg args[] = {{"lr", &o->lr, 0, R_POSITIVE},    {"momentum", &o->momentum, 0, R_NONNEG},
                           {"beta1", &o->beta1, 0, R_UNIT},   {"beta2", &o->beta2, 0, R_UNIT},
                           {"eps", &o->eps, 0, R_POSITIVE},   {"weight_decay", &o->weight_decay, 0, R_NONNEG}};
-    return read_kwargs(E, s->value, names[kind], args, 6, "lr, momentum, beta1, beta2, eps or weight_decay");
+    return read_kwargs(E, s->value, optimizer_names[kind], args, 6, "lr, momentum, beta1, beta2, eps or weight_decay");
 }
 
 /* Reads `step(every: 10, gamma: 0.5)`, `cosine(t_max: 50, min_lr: 0)` or

@@ -22,6 +22,8 @@
 #include "passes.h"
 #include "util.h"
 
+const char *const optimizer_names[OPT_COUNT] = {"sgd", "momentum", "adam", "adamw"};
+
 /* The update being built: the builder, the spec, and where lr comes from. */
 typedef struct {
     Builder b;

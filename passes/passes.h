@@ -19,7 +19,9 @@ typedef struct {
     char msg[512];
 } PassError;
 
-typedef enum { OPT_SGD, OPT_MOMENTUM, OPT_ADAM, OPT_ADAMW } OptimizerKind;
+typedef enum { OPT_SGD, OPT_MOMENTUM, OPT_ADAM, OPT_ADAMW, OPT_COUNT } OptimizerKind;
+/* Each optimizer's name as a model file writes it ("adam"), by kind. */
+extern const char *const optimizer_names[OPT_COUNT];
 
 typedef enum { LR_CONSTANT, LR_STEP, LR_COSINE } LrScheduleKind;
 

@@ -61,11 +61,10 @@ static char *about(const Program *p, const Elaborated *m, const AotBuildOptions 
         fprintf(f, " %s %s", m->labels[i].name, ir_type_str(&m->graph->nodes[m->labels[i].node].type, t, sizeof t));
     long long params = summary_param_count(m->graph);
     const TrainSettings *s = &m->train;
-    static const char *opt[] = {"sgd", "momentum", "adam", "adamw"};
     fprintf(f, "%s\n  parameters: %lld\n", m->nlabels ? "" : " (none)", params);
     fprintf(f, "  train: %s lr %g, batch %d, max_epochs %d, val_split %g, early stopping on %s with patience %d, "
                "seed %lld%s\n",
-            opt[s->optimizer.kind], s->optimizer.lr, s->batch, s->max_epochs, s->val_split, s->monitor, s->patience,
+            optimizer_names[s->optimizer.kind], s->optimizer.lr, s->batch, s->max_epochs, s->val_split, s->monitor, s->patience,
             s->seed, m->data ? "" : "; no data directory named");
     if (m->data) fprintf(f, "  data: %s\n", m->data);
     fprintf(f, "  CPU: %s%s%s\n", o->cpu, *features ? ", needs " : "", features);

@@ -10,8 +10,7 @@
 
 /* "adam(lr: 0.001, beta1: 0.9, beta2: 0.999, eps: 1e-08)": the optimizer as it would be written. */
 static void optimizer_text(const OptimizerSpec *o, char *buf, size_t n) {
-    static const char *const names[] = {"sgd", "momentum", "adam", "adamw"};
-    int len = snprintf(buf, n, "%s(lr: %g", names[o->kind], o->lr);
+    int len = snprintf(buf, n, "%s(lr: %g", optimizer_names[o->kind], o->lr);
     if (o->kind == OPT_MOMENTUM) len += snprintf(buf + len, n - (size_t)len, ", momentum: %g", o->momentum);
     if (o->kind >= OPT_ADAM)
         len += snprintf(buf + len, n - (size_t)len, ", beta1: %g, beta2: %g, eps: %g", o->beta1, o->beta2, o->eps);

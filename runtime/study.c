@@ -29,7 +29,7 @@
 
 extern char **environ;
 
-enum { EXIT_ERROR = 1, EXIT_INTERRUPTED = 130 };
+enum { EXIT_ERROR = 1, EXIT_INTERRUPTED = TRAIN_INTERRUPTED };
 
 /* What a job is when planned. */
 enum { JOB_DONE, JOB_RESUME, JOB_FRESH };
@@ -430,7 +430,11 @@ static int run_jobs(const StudyOptions *o, Job *jobs, int njobs, int *failed, ch
             j->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
             j->seconds += now() - j->started;
             write_seconds(j);
-            if (j->status == 0 && job_done(j)) {
+            if ((j->status == 0 || j->status == TRAIN_DIVERGED) && job_done(j)) {
+                if (j->status == TRAIN_DIVERGED)
+                    fprintf(stderr, "mmgc: run '%s' seed %lld diverged; its results are those of its best epoch "
+                                    "before (see %s/output.txt)\n",
+                            j->run->name, j->seed, j->dir);
                 j->state = JOB_DONE;
                 finished++;
                 done_seconds += now() - j->started;
@@ -438,6 +442,9 @@ static int run_jobs(const StudyOptions *o, Job *jobs, int njobs, int *failed, ch
                 (*failed)++;
                 if (j->status == 0)
                     fprintf(stderr, "mmgc: run '%s' seed %lld ended without test metrics; see %s/output.txt\n",
+                            j->run->name, j->seed, j->dir);
+                else if (j->status == TRAIN_DIVERGED)
+                    fprintf(stderr, "mmgc: run '%s' seed %lld diverged and has no test metrics; see %s/output.txt\n",
                             j->run->name, j->seed, j->dir);
                 else
                     fprintf(stderr, "mmgc: run '%s' seed %lld failed (exit status %d); see %s/output.txt%s\n",
@@ -498,9 +505,20 @@ int study_main(const StudyOptions *o) {
     } else if (study_report_write(out, &spec, entries, njobs, stdout, err, sizeof err)) {
         fprintf(stderr, "mmgc: error: %s\n", err);
         status = EXIT_ERROR;
-    } else if (failed) {
-        fprintf(stderr, "mmgc: %d run%s failed; the report shows the others\n", failed, failed > 1 ? "s" : "");
-        status = EXIT_ERROR;
+    } else {
+        int diverged = 0; /* of the finished runs, now or before */
+        for (int i = 0; i < njobs; i++) {
+            char *file = path_join(jobs[i].dir, "metrics.json");
+            StudyResult r;
+            if (study_result_read(file, &r, NULL, 0) == 0) diverged += r.diverged, study_result_free(&r);
+            free(file);
+        }
+        if (failed || diverged) {
+            fprintf(stderr, "mmgc: %d run%s failed, %d diverged (their results are those of their best epoch before); "
+                            "the report shows what there is\n",
+                    failed, failed == 1 ? "" : "s", diverged);
+            status = EXIT_ERROR;
+        }
     }
     for (int i = 0; i < njobs; i++) free_argv(entries[i].argv);
     free(entries);

@@ -34,6 +34,7 @@ int study_result_read(const char *path, StudyResult *r, char *err, size_t errlen
     r->test_loss = json_number_or(json_get(&root, "test_loss"), NAN);
     r->epochs = (int)json_number_or(json_get(&root, "epochs"), 0);
     r->best_epoch = (int)json_number_or(json_get(&root, "best_epoch"), 0);
+    r->diverged = json_get(&root, "diverged") != NULL;
     const Json *rob = json_get(&root, "robustness");
     for (int g = 0; g < STUDY_NGROUPS; g++)
         r->group[g] = json_number_or(json_get(json_get(rob, group_key[g]), "accuracy"), NAN);
@@ -185,7 +186,8 @@ static void tables_md(RBuf *b, const Study *s) {
         const Method *m = &s->m[i];
         rb_printf(b, "| %s%s | ", m->name, m->baseline ? " (baseline)" : "");
         pct_sd(b, m->acc, m->acc_sd, m->n);
-        if (isfinite(m->loss)) rb_printf(b, m->n > 1 ? " | %.3f ± %.3f" : " | %.3f", m->loss, m->loss_sd);
+        if (isfinite(m->loss) && m->loss < 1e4) rb_printf(b, m->n > 1 ? " | %.3f ± %.3f" : " | %.3f", m->loss, m->loss_sd);
+        else if (isfinite(m->loss)) rb_printf(b, m->n > 1 ? " | %.3g ± %.3g" : " | %.3g", m->loss, m->loss_sd);
         else rb_str(b, " | —");
         rb_printf(b, " | %lld | %.1f | %.1f |", m->params, m->epochs, m->sec_per_epoch);
         if (refs && m->ref) {
@@ -250,7 +252,8 @@ static void study_md(RBuf *b, const Study *s, const char *out) {
         rb_printf(b, "| [%s](%s/report/index.html) | %lld | ", e->name, relative(e->dir, out), e->seed);
         if (s->ok[i]) {
             pct(b, s->r[i].test_accuracy);
-            rb_printf(b, " | %.4f | %d | %.0f s | `", s->r[i].test_loss, s->r[i].epochs, e->seconds);
+            rb_printf(b, "%s | %.4f | %d | %.0f s | `", s->r[i].diverged ? " (diverged)" : "", s->r[i].test_loss,
+                      s->r[i].epochs, e->seconds);
         } else
             rb_str(b, "not finished | | | | `");
         command(b, e->argv);
@@ -395,7 +398,7 @@ static void html_table(RBuf *b, const Study *s) {
         rb_str(b, "</td><td>");
         rb_text(b, cell.s);
         free(cell.s);
-        if (isfinite(m->loss)) rb_printf(b, "</td><td>%.3f", m->loss);
+        if (isfinite(m->loss)) rb_printf(b, m->loss < 1e4 ? "</td><td>%.3f" : "</td><td>%.3g", m->loss);
         else rb_str(b, "</td><td>");
         rb_printf(b, "</td><td>%lld</td><td>%.1f</td><td>%.1f</td>", m->params, m->epochs, m->sec_per_epoch);
         if (refs && m->ref) {

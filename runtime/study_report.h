@@ -30,6 +30,7 @@ typedef struct {
     int nablation;
     char **ablation_keys;        /* "image_zeroed", "audio_swapped", ... */
     double *ablation;            /* their accuracies */
+    int diverged;                /* training stopped on a non-finite loss */
 } StudyResult;
 
 /* Reads a run's metrics.json. 0, or -1 with a message (err may be NULL). */

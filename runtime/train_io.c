@@ -172,10 +172,7 @@ static char *join(const double *v, int n) {
 }
 
 /* The name of the model's optimizer, as the model file writes it. */
-static const char *optimizer_name(const Session *s) {
-    static const char *const names[] = {"sgd", "momentum", "adam", "adamw"};
-    return names[s->m->train.optimizer.kind];
-}
+static const char *optimizer_name(const Session *s) { return optimizer_names[s->m->train.optimizer.kind]; }
 
 int save_checkpoint(Session *s, int epoch, char *err, size_t errlen) {
     const char *path = s->o->save_path;

@@ -68,6 +68,14 @@ grep '^| ' "$tmp/s1/study.md" | cut -d'|' -f1-4 >"$tmp/t1"
 grep '^| ' "$tmp/s2/study.md" | cut -d'|' -f1-4 >"$tmp/t2"
 cmp -s "$tmp/t1" "$tmp/t2" && ok || bad "--jobs 2: another table"
 
+# runs that diverge: said, and the study ends with an error and a report of what there is
+# (which runs keep a best epoch before the loss turns NaN depends on the arithmetic)
+"$mmgc" tests/study/duo.mmg --study --data "$tmp/data" -o "$tmp/s5" --set 'optimizer=sgd(lr: 1e6)' >"$tmp/out" 2>"$tmp/err"
+[ $? -eq 1 ] && grep -q "diverged (their results are those of their best epoch before)" "$tmp/err" && ok ||
+    bad "a study of diverging runs ends with status 1"
+[ "$(grep -c "mmgc: run '.*' seed [01] diverged" "$tmp/err")" -eq 6 ] && ok || bad "each diverged run is named"
+grep -q "| not finished |\|(diverged)" "$tmp/s5/study.md" && ok || bad "study.md shows the diverged runs"
+
 # ---- refused before any training --------------------------------------------------------
 cp "$tmp/s1/runs/solo/seed-0/metrics.json" "$tmp/kept"
 "$make_data" "$tmp/other" 48 a:f32:8 b:f32:4 y:i64:3 || bad "make_data other"
