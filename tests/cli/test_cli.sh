@@ -281,5 +281,29 @@ line err "mmgc: error: $tmp/one: the test split has no samples (x_test.npy is em
 "$make_data" "$tmp/none" 0 x:f32:8 y:i64:3 >/dev/null || { fail=$((fail + 1)); echo "FAIL: make_data none"; }
 expect 1 "an empty training split" -- $tiny --train --data "$tmp/none"
 line err "mmgc: error: $tmp/none: the training split has no samples" "empty training split"
+# kill -9 at moments spread over a run (compiling, training, writing the
+# checkpoint), each time resumed from what was saved: the final checkpoint is
+# the bytes of a run never stopped, and no temporary file is left
+"$make_data" "$tmp/long" 3000 x:f32:8 y:i64:3 >/dev/null || { fail=$((fail + 1)); echo "FAIL: make_data long"; }
+long="tests/runtime/tiny.mmg --set max_epochs=12 --set early_stopping.patience=100 --data $tmp/long"
+# shellcheck disable=SC2086
+"$mmgc" $long --train --save "$tmp/whole.st" >/dev/null 2>&1 || { fail=$((fail + 1)); echo "FAIL: the whole run"; }
+for delay in 0.2 0.4 0.6 0.8 1.0 1.2 1.5; do
+    resume=""
+    [ -f "$tmp/killed.st" ] && resume="--resume $tmp/killed.st"
+    # shellcheck disable=SC2086
+    "$mmgc" $long --train --save "$tmp/killed.st" $resume >/dev/null 2>&1 &
+    sleep "$delay"
+    kill -9 $! 2>/dev/null
+    wait $! 2>/dev/null
+done
+resume=""
+[ -f "$tmp/killed.st" ] && resume="--resume $tmp/killed.st"
+# shellcheck disable=SC2086
+"$mmgc" $long --train --save "$tmp/killed.st" $resume >/dev/null 2>&1 || { fail=$((fail + 1)); echo "FAIL: the last resume"; }
+if cmp -s "$tmp/whole.st" "$tmp/killed.st"; then pass=$((pass + 1)); else
+    fail=$((fail + 1)); echo "FAIL: killed and resumed: not the bytes of a run never stopped"; fi
+if [ -e "$tmp/killed.st.tmp" ]; then fail=$((fail + 1)); echo "FAIL: a temporary file is left"; else pass=$((pass + 1)); fi
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
