@@ -7,7 +7,8 @@
  * pipeline (autodiff, optimizer, simplify, each verified) and planned
  * (fusion, memory planning, the plan checker in debug builds). No code is
  * generated. A pass may refuse a graph with a message; an internal error
- * aborts.
+ * aborts, and so does a forward or training graph that does not
+ * round-trip through the text IR (the graph --emit=ir prints).
  *
  * Inputs over 32 KiB are skipped, and so are inputs naming a path under
  * /dev, /proc or /sys, which an import could otherwise read (a device
@@ -19,6 +20,7 @@
 #include "fuzz.h"
 #include "passes.h"
 #include "program.h"
+#include "round_trip.h"
 
 #define MAX_INPUT (32 << 10)
 
@@ -30,8 +32,10 @@ static int contains(const uint8_t *data, size_t size, const char *s) {
     return 0;
 }
 
-/* Trains and plans e's graph; aborts on an internal error. */
+/* Trains and plans e's graph; aborts on an internal error, or if the
+ * forward or the training graph does not round-trip through the text IR. */
 static void run_passes(Elaborated *e) {
+    fuzz_check_round_trip(e->graph);
     PassConfig cfg = {STAGE_TRAIN, e->train.optimizer, 0, NULL, NULL};
     PassError perr;
     if (pipeline_run(e->graph, &cfg, &perr) != 0) {
@@ -41,6 +45,7 @@ static void run_passes(Elaborated *e) {
         }
         return;
     }
+    fuzz_check_round_trip(e->graph);
     KernelPlan plan;
     MemPlan mem;
     char err[512];
