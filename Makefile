@@ -6,7 +6,7 @@ ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build asan test demo clean
+.PHONY: all deps build asan test fuzz demo clean
 
 all: build
 
@@ -26,6 +26,17 @@ test: build asan
 	@ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
 	@echo "== tests (AddressSanitizer + UndefinedBehaviorSanitizer build)"
 	@ASAN_OPTIONS=detect_leaks=1 ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS)
+
+# Fuzzing (README: Tests): builds the libFuzzer harnesses of tests/fuzz with
+# clang in FUZZ_BUILD and fuzzes each target for FUZZ_SECONDS; new corpus
+# entries and crashes go to FUZZ_BUILD/corpus and FUZZ_BUILD/crashes.
+# FUZZ_TARGETS picks targets (mmg ir npy safetensors idx wav).
+FUZZ_BUILD   ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?=
+
+fuzz: deps
+	@FUZZ_JOBS=$(JOBS) sh tests/fuzz/fuzz.sh $(FUZZ_SECONDS) $(FUZZ_BUILD) $(FUZZ_TARGETS)
 
 # The main job: train the study's gated multimodal model on the digits data
 # set with the study's protocol (early stopping, patience 5), with a report.
@@ -62,4 +73,4 @@ data: build
 	fi
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

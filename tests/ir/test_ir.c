@@ -472,6 +472,27 @@ static void test_print_exact(void) {
     ir_graph_free(g);
 }
 
+/* A model's state carries its init (batch norm's running statistics), an
+ * optimizer's none; both print and parse back. */
+static void test_state_init(void) {
+    static const char text[] = "graph g {\n"
+                               "  %bn.running_var = state f32[4] init=ones\n"
+                               "  %adam.m = state f32[4]\n"
+                               "  %2 = add(%bn.running_var, %adam.m) f32[4]\n"
+                               "  output y = %2\n"
+                               "}\n";
+    char err[256];
+    Graph *g = ir_parse(text, "state.ir", err, sizeof err);
+    if (!g) fprintf(stderr, "\n  %s\n", err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(g);
+    CU_ASSERT_EQUAL(g->nodes[0].init.kind, INIT_ONES);
+    CU_ASSERT_EQUAL(g->nodes[1].init.kind, INIT_NONE);
+    char *s = print_str(g);
+    ASSERT_STR(s, text);
+    free(s);
+    ir_graph_free(g);
+}
+
 /* %NAME only for unique identifier names, else %ID. */
 static void test_node_label(void) {
     char buf[64];
@@ -647,7 +668,7 @@ static void test_parse_errors(void) {
     ASSERT_STR(parse_err("graph g {\n  %w = param f32[2]\n}\n", b, sizeof b),
                "t.ir:2:3: node %0 (param): param has no init");
     ASSERT_STR(parse_err("graph g {\n  %x = input f32[2] init=zeros\n}\n", b, sizeof b),
-               "t.ir:2:21: only a param has an init");
+               "t.ir:2:21: only a param or a state has an init");
     ASSERT_STR(parse_err("graph g {\n  %3 = input f32[2]\n}\n", b, sizeof b),
                "t.ir:2:3: expected %0, the index of this node");
     ASSERT_STR(parse_err("graph g {\n  %x = input f32[2]\n  %x = input f32[2]\n}\n", b, sizeof b),
@@ -751,6 +772,7 @@ static CU_TestInfo tests[] = {
     {"verify rejects", test_verify_rejects},
     {"print exact text", test_print_exact},
     {"node labels", test_node_label},
+    {"a state's init", test_state_init},
     {"round trip of every op", test_roundtrip_every_op},
     {"parse errors", test_parse_errors},
     {"dot", test_dot},
