@@ -17,6 +17,17 @@
 # torch.set_num_threads(2). Ratios above 1 mean mmgc is slower than
 # PyTorch. Memory is each process's peak resident set (MiB, the last
 # round's), interpreter and libraries included.
+#
+# First the machine's FMA peak (build/mmgc-bench-fma: 1 thread and all
+# cores, threads pinned, widest vectors the CPU has) and OpenBLAS sgemm at
+# the study's shapes. Every side runs without OPENBLAS_CORETYPE and
+# OPENBLAS_L2_SIZE, so OpenBLAS picks its kernels itself (mmgc may still
+# pick SkylakeX on AVX-512 CPUs OpenBLAS misreads: support/blas.h); the
+# kernel each side ran is printed. Per backend, GFLOP/s is 3 × the forward
+# FLOPs per sample (`mmgc --summary`) × the batch per step — forward,
+# backward of the activations and of the weights, Adam and the rest not
+# counted — and "peak" its share of the measured FMA peak on as many
+# threads as mmgc's helpers use (MMGC_THREADS, else every core).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 steps=${1:-20}
@@ -26,13 +37,27 @@ py=/usr/bin/python3
 models=(image_conv2net audio_conv1net multimodal_concat multimodal_add multimodal_mul multimodal_max
         multimodal_attention multimodal_gated multimodal_bilinear multimodal_factorized_bilinear)
 
+# commands run without the OpenBLAS overrides of the caller's environment
+clean=(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE)
 # median of the numbers on standard input
 median() { sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(free -g | awk '/Mem/ {print $2}') GiB"
+fma=$("${clean[@]}" build/mmgc-bench-fma)
+echo "$fma"
+echo
+cores=$(nproc)
+threads=${MMGC_THREADS:-$cores}
+peak1=$(awk '/^peak 1 thread:/ {print $4}' <<<"$fma")
+peakn=$(awk '/^peak [0-9]+ threads:/ {print $4}' <<<"$fma")
+if [ "$threads" -le 1 ] || [ -z "$peakn" ]; then peak=$peak1; else peak=$peakn; fi
+cpu=$(sed -n 's/^cpu: \([^;]*\);.*vector: \([^;]*\);.*/\1, vector \2/p' <<<"$fma")
+echo "machine: $cpu, $cores cores, $(free -g | awk '/Mem/ {print $2}') GiB; FMA peak $peak GFLOP/s on $threads thread(s)"
+echo "OpenBLAS kernels: mmgc $("${clean[@]}" build/mmgc-bench-step --blas-core)," \
+     "PyTorch $("${clean[@]}" $py bench/torch_step.py --blas-core) (its linear layers; convolutions run oneDNN)"
 echo "PyTorch $($py -c 'import torch; print(torch.__version__)'), batch 64, median of $rounds rounds of $steps steps (each a median)"
+echo "GFLOP/s = 3 x forward FLOPs x batch / step time; peak = its share of the FMA peak"
 printf '%-32s %11s %8s' model "pytorch ms" "MiB"
-for b in $backends; do printf ' %11s %8s %6s' "$b ms" "MiB" "ratio"; done
+for b in $backends; do printf ' %11s %8s %6s %8s %6s' "$b ms" "MiB" "ratio" "GFLOP/s" "peak"; done
 echo
 progs=$(mktemp -d)
 trap 'rm -rf "$progs"' EXIT
@@ -41,24 +66,37 @@ if [[ " $backends " == *" aot "* ]]; then
 fi
 # one backend's step time: "MS ms/step MIB MiB ..."
 step() {
-    if [ "$1" = aot ]; then "$progs/$2" bench --steps "$steps"
-    else build/mmgc-bench-step "models/$2.mmg" --backend="$1" --steps "$steps"; fi
+    if [ "$1" = aot ]; then "${clean[@]}" "$progs/$2" bench --steps "$steps"
+    else "${clean[@]}" build/mmgc-bench-step "models/$2.mmg" --backend="$1" --steps "$steps"; fi
+}
+# FLOPs of one training step, taken as 3 x the forward FLOPs --summary prints
+step_flops() {
+    build/mmgc "models/$1.mmg" --summary | awk '
+        /^model .*\(batch [0-9]+\)/ { b = $NF; sub(/\)/, "", b) }
+        /^forward FLOPs per sample:/ {
+            v = $5; u = $6
+            m = u ~ /^G/ ? 1e9 : u ~ /^M/ ? 1e6 : u ~ /^k/ ? 1e3 : 1
+            f = v * m
+        }
+        END { printf "%.0f\n", 3 * f * b }'
 }
 for m in "${models[@]}"; do
     declare -A ms=() mem=()
     for ((r = 0; r < rounds; r++)); do
-        read -r t _ tm _ < <($py bench/torch_step.py "$m" --steps "$steps")
+        read -r t _ tm _ < <("${clean[@]}" $py bench/torch_step.py "$m" --steps "$steps")
         ms[torch]+="$t " mem[torch]=$tm
         for b in $backends; do
             read -r s _ sm _ < <(step "$b" "$m")
             ms[$b]+="$s " mem[$b]=$sm
         done
     done
+    flops=$(step_flops "$m")
     t=$(tr ' ' '\n' <<<"${ms[torch]}" | grep . | median)
     printf '%-32s %11.2f %8s' "$m" "$t" "${mem[torch]}"
     for b in $backends; do
         s=$(tr ' ' '\n' <<<"${ms[$b]}" | grep . | median)
         printf ' %11.2f %8s %6s' "$s" "${mem[$b]}" "$(awk -v a="$s" -v b="$t" 'BEGIN {printf "%.2f", a / b}')"
+        awk -v f="$flops" -v ms="$s" -v p="$peak" 'BEGIN {g = f / (ms * 1e6); printf " %8.1f %5.0f%%", g, 100 * g / p}'
     done
     echo
     unset ms mem

@@ -2,22 +2,30 @@
  * optimizer update) of a model, on one backend, with random data.
  *
  *   mmgc-bench-step MODEL.mmg [--backend=interp|llvm] [--steps N] [--set K=V ...]
+ *   mmgc-bench-step --blas-core
  *
  * Prints the median milliseconds per step over N steps (after 2 warm-up
  * steps) and the peak resident memory (runtime/bench_step.c, which a
  * program compiled with --aot runs as `PROGRAM bench`). bench/run.sh puts
- * it beside PyTorch.
+ * it beside PyTorch. --blas-core prints the OpenBLAS core the program runs
+ * (after the same choice as mmgc's, blas_configure) and exits.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "bench_step.h"
+#include "blas.h"
 #include "elaborate.h"
 #include "engine.h"
 #include "program.h"
 
 int main(int argc, char **argv) {
+    blas_configure(argc, argv); /* as mmgc and compiled programs do */
+    if (argc == 2 && !strcmp(argv[1], "--blas-core")) {
+        printf("%s\n", blas_core());
+        return 0;
+    }
     const char *file = NULL, *backend = "interp";
     int steps = 20, nsets = 0;
     SetOption *sets = calloc((size_t)argc, sizeof *sets);

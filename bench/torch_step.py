@@ -1,6 +1,7 @@
 """torch_step.py — PyTorch's time for one training step of a study model.
 
     python3 bench/torch_step.py MODEL [--steps N] [--batch B] [--threads T]
+    python3 bench/torch_step.py --blas-core
 
 MODEL is the name of a file in models/ (image_conv2net, audio_conv1net,
 multimodal, multimodal_<fusion>). The networks mirror models/lib/*.mmg
@@ -8,10 +9,12 @@ layer by layer (same shapes, same parameter counts); a step is forward,
 cross entropy, backward and Adam (lr 1e-3), in train mode (dropout on),
 on random data of the study's shapes. Prints the median ms per step and
 the parameter count. Run with Debian's python3-torch (/usr/bin/python3).
+--blas-core prints the OpenBLAS core PyTorch's BLAS runs (see blas_core).
 """
 import argparse
 import resource
 import statistics
+import sys
 import time
 
 import torch
@@ -111,7 +114,30 @@ def build(name):
     return Multimodal(fusion), [(1, 28, 28), (1, 8000)]
 
 
+def blas_core():
+    """The core ("Zen", "Haswell", ...) of the OpenBLAS this process loaded
+    with torch, asked of the loaded library itself (dlopen of a library
+    already mapped returns the same instance), or a sentence saying why
+    not. Debian's torch calls the generic BLAS (libblas.so.3), which the
+    alternatives system may point at OpenBLAS or not. Its convolutions run
+    oneDNN (MKL-DNN), not BLAS."""
+    import ctypes
+    with open("/proc/self/maps") as maps:
+        libs = sorted({l.split()[-1] for l in maps if "blas" in l.split()[-1].lower()})
+    for lib in libs:
+        try:
+            get = ctypes.CDLL(lib).openblas_get_corename
+        except (OSError, AttributeError):
+            continue
+        get.restype = ctypes.c_char_p
+        return get().decode()
+    return "unknown (no OpenBLAS loaded: " + (", ".join(libs) or "no BLAS mapped") + ")"
+
+
 def main():
+    if sys.argv[1:] == ["--blas-core"]:
+        print(blas_core())
+        return
     ap = argparse.ArgumentParser()
     ap.add_argument("model")
     ap.add_argument("--steps", type=int, default=20)
