@@ -14,7 +14,7 @@ static const char *const options[] = {
     "--train",  "--eval",     "--predict", "--input", "--data",       "--save",   "--resume",     "--checkpoint",
     "--log",    "--metrics-json", "--report", "--backend", "--time",  "--summary", "--emit",      "--stage",
     "--dump-after", "--set",  "--model",   "-I",      "-o",           "--version", "--aot",       "--cpu",
-    "--weights", "--study",   "--jobs",    "--progress-label", "--help", "-h",
+    "--weights", "--study",   "--jobs",    "--no-train", "--progress-label", "--help", "-h",
 };
 #define NOPTIONS (int)(sizeof options / sizeof options[0])
 
@@ -157,6 +157,8 @@ void cli_usage(FILE *out) {
           "                       resumes what is not; --set applies to every run, --data sets\n"
           "                       every run's data set, --model picks the study\n"
           "  --jobs N             --study: train N runs at once, each with its share of the cores\n"
+          "  --no-train           --study: write the study's files from the runs finished so far\n"
+          "                       and train nothing (look at a long study while it runs)\n"
           "\n"
           "ahead of time:\n"
           "  --aot                compile the model into a standalone program (-o PROGRAM) that trains,\n"
@@ -194,6 +196,7 @@ int cli_parse(int argc, char **argv, Options *o, char *err, size_t n) {
         else if (!strcmp(a, "--time")) o->time = 1;
         else if (!strcmp(a, "--aot")) o->aot = 1;
         else if (!strcmp(a, "--study")) o->study = 1;
+        else if (!strcmp(a, "--no-train")) o->no_train = 1;
         else if (opt_is(a, "--progress-label")) {
             if (!(o->progress_label = opt_value(argc, argv, &i, "--progress-label", err, n))) return -1;
         } else if (opt_is(a, "--jobs")) {
@@ -303,8 +306,8 @@ int cli_parse(int argc, char **argv, Options *o, char *err, size_t n) {
         snprintf(err, n, "--study trains the study's runs; it does not go with --train, --eval, --predict, --aot or --emit");
         return -1;
     }
-    if (o->jobs && !o->study) {
-        snprintf(err, n, "--jobs only makes sense with --study");
+    if ((o->jobs || o->no_train) && !o->study) {
+        snprintf(err, n, "%s only makes sense with --study", o->jobs ? "--jobs" : "--no-train");
         return -1;
     }
     if (!o->jobs) o->jobs = 1;

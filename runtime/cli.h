@@ -32,6 +32,7 @@ typedef struct {
     const char *weights;  /* --weights: a checkpoint baked into the program */
     int study;            /* --study: train and compare the runs of a study */
     int jobs;             /* --jobs N: runs of a study at once (1) */
+    int no_train;         /* --no-train: a study's report of its finished runs */
     const char *progress_label; /* --progress-label: before the progress line */
     int help, version;
     char *command_line;   /* argv as one shell line, for the run's report */

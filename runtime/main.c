@@ -167,7 +167,7 @@ int main(int argc, char **argv) {
     else if (o.version) printf("mmgc %s (LLVM 19 backend; OpenBLAS kernels: %s)\n", MMGC_VERSION, blas_core());
     else if (o.study) {
         StudyOptions so = {o.file, o.model, o.output, o.data_dir, o.libdirs, o.nlib, o.sets, o.nsets,
-                           o.backend, o.jobs, "/proc/self/exe"};
+                           o.backend, o.jobs, o.no_train, "/proc/self/exe"};
         status = study_main(&so);
     } else
         status = run(&o);

@@ -484,7 +484,7 @@ int study_main(const StudyOptions *o) {
     for (int i = 0; i < njobs; i++) ndone += jobs[i].state == JOB_DONE;
     fprintf(stderr, "study '%s': %d runs (%d methods x %d seeds), %d done, into %s\n", spec.name, njobs, spec.nruns,
             spec.nseeds, ndone, out);
-    int rc = run_jobs(o, jobs, njobs, &failed, err, sizeof err);
+    int rc = o->no_train ? 0 : run_jobs(o, jobs, njobs, &failed, err, sizeof err);
     if (rc < 0) {
         fprintf(stderr, "mmgc: error: %s\n", err);
         status = EXIT_ERROR;

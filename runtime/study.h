@@ -10,7 +10,9 @@
  * set's manifest. Running the study again skips the runs whose metrics
  * exist, resumes those with only a checkpoint (Ctrl-C loses at most the
  * epoch in progress), and refuses an output folder whose runs have another
- * key, saying what differs, before anything trains.
+ * key, saying what differs, before anything trains. With no_train it
+ * only writes the report of the runs finished so far (a long study can be
+ * looked at while it runs).
  */
 #ifndef MMGC_STUDY_H
 #define MMGC_STUDY_H
@@ -28,6 +30,7 @@ typedef struct {
     int nsets;
     const char *backend;       /* --backend, or NULL */
     int jobs;                  /* --jobs N: runs at once */
+    int no_train;              /* --no-train: report the finished runs, train nothing */
     const char *self;          /* this mmgc executable, for the runs */
 } StudyOptions;
 

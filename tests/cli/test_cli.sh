@@ -49,7 +49,7 @@ line err "mmgc: error: unknown option '--patience'; early_stopping.patience is a
 expect 2 "the learning rate as an option" -- models/image_conv2net.mmg --train --lr=0.01
 line err "mmgc: error: unknown option '--lr=0.01'; optimizer is a train setting: --set 'optimizer=adam(lr: 0.01)'" "--lr"
 expect 2 "no option near" -- models/image_conv2net.mmg --frobnicate
-line err "mmgc: error: unknown option '--frobnicate'; the options are --train, --eval, --predict, --input, --data, --save, --resume, --checkpoint, --log, --metrics-json, --report, --backend, --time, --summary, --emit, --stage, --dump-after, --set, --model, -I, -o, --version, --aot, --cpu, --weights, --study, --jobs, --progress-label, --help, -h" "the option list"
+line err "mmgc: error: unknown option '--frobnicate'; the options are --train, --eval, --predict, --input, --data, --save, --resume, --checkpoint, --log, --metrics-json, --report, --backend, --time, --summary, --emit, --stage, --dump-after, --set, --model, -I, -o, --version, --aot, --cpu, --weights, --study, --jobs, --no-train, --progress-label, --help, -h" "the option list"
 # every option of that list is one --help explains
 for opt in --train --eval --predict --input --data --save --resume --checkpoint --log --metrics-json --report --backend \
     --time --summary --emit --stage --dump-after --set --model -I -o --version --aot --cpu --weights --help; do

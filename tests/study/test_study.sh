@@ -48,6 +48,20 @@ expect 0 "6 runs (3 methods x 2 seeds), 6 done" "a second run" \
 grep -q '^\[' "$tmp/err" && bad "a second run trained something" || ok
 cmp -s "$tmp/ckpt" "$tmp/s1/runs/solo/seed-0/checkpoint.safetensors" && ok || bad "a finished run was touched"
 
+# --no-train: the files from the finished runs, nothing trained
+cp "$tmp/s1/study.md" "$tmp/study.md"
+expect 0 "6 runs (3 methods x 2 seeds), 6 done" "--no-train on a finished study" \
+    "$mmgc" tests/study/duo.mmg --study --no-train --data "$tmp/data" -o "$tmp/s1"
+grep -q '^\[' "$tmp/err" && bad "--no-train trained something" || ok
+grep '^| ' "$tmp/study.md" | cut -d'|' -f1-4 >"$tmp/t0"
+grep '^| ' "$tmp/s1/study.md" | cut -d'|' -f1-4 >"$tmp/t1"
+cmp -s "$tmp/t0" "$tmp/t1" && ok || bad "--no-train: another table"
+expect 0 "6 runs (3 methods x 2 seeds), 0 done" "--no-train on a new folder" \
+    "$mmgc" tests/study/duo.mmg --study --no-train --data "$tmp/data" -o "$tmp/s6"
+[ "$(grep -c '| not finished |' "$tmp/s6/study.md")" -eq 6 ] && [ ! -e "$tmp/s6/runs" ] && ok ||
+    bad "--no-train on a new folder: six unfinished runs, none started"
+expect 2 "--no-train only makes sense with --study" "--no-train alone" "$mmgc" tests/study/duo.mmg --no-train
+
 # a deleted result: only that run, resumed from its checkpoint, to the same metrics
 cp "$tmp/s1/runs/max_join/seed-1/metrics.json" "$tmp/metrics"
 rm "$tmp/s1/runs/max_join/seed-1/metrics.json"
