@@ -152,6 +152,12 @@ static void pct(RBuf *b, double v) {
     else rb_str(b, "—");
 }
 
+/* v with one decimal, or a dash when there is none. */
+static void num1(RBuf *b, double v) {
+    if (isfinite(v)) rb_printf(b, "%.1f", v);
+    else rb_str(b, "—");
+}
+
 static void pct_sd(RBuf *b, double v, double sd, int n) {
     if (!isfinite(v)) return rb_str(b, "—");
     rb_printf(b, "%.2f", 100 * v);
@@ -189,7 +195,11 @@ static void tables_md(RBuf *b, const Study *s) {
         if (isfinite(m->loss) && m->loss < 1e4) rb_printf(b, m->n > 1 ? " | %.3f ± %.3f" : " | %.3f", m->loss, m->loss_sd);
         else if (isfinite(m->loss)) rb_printf(b, m->n > 1 ? " | %.3g ± %.3g" : " | %.3g", m->loss, m->loss_sd);
         else rb_str(b, " | —");
-        rb_printf(b, " | %lld | %.1f | %.1f |", m->params, m->epochs, m->sec_per_epoch);
+        rb_printf(b, " | %lld | ", m->params);
+        num1(b, m->epochs);
+        rb_str(b, " | ");
+        num1(b, m->sec_per_epoch);
+        rb_str(b, " |");
         if (refs && m->ref) {
             rb_str(b, " ");
             pct(b, m->ref->test_accuracy);
@@ -400,7 +410,11 @@ static void html_table(RBuf *b, const Study *s) {
         free(cell.s);
         if (isfinite(m->loss)) rb_printf(b, m->loss < 1e4 ? "</td><td>%.3f" : "</td><td>%.3g", m->loss);
         else rb_str(b, "</td><td>");
-        rb_printf(b, "</td><td>%lld</td><td>%.1f</td><td>%.1f</td>", m->params, m->epochs, m->sec_per_epoch);
+        rb_printf(b, "</td><td>%lld</td><td>", m->params);
+        num1(b, m->epochs);
+        rb_str(b, "</td><td>");
+        num1(b, m->sec_per_epoch);
+        rb_str(b, "</td>");
         if (refs && m->ref) {
             rb_str(b, "<td>");
             RBuf c2 = {0};
