@@ -2,16 +2,23 @@
 #include "progress.h"
 
 #include <math.h>
+#include <time.h>
 
-/* "0:21", "12:05", "1:02:09"; "?" when t is negative or not finite. */
-static void put_time(char *buf, size_t n, double t) {
+double progress_now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+const char *progress_time(char *buf, size_t n, double t) {
     if (!isfinite(t) || t < 0 || t > 1e9) {
         snprintf(buf, n, "?");
-        return;
+        return buf;
     }
     long long s = (long long)t;
     if (s >= 3600) snprintf(buf, n, "%lld:%02lld:%02lld", s / 3600, s / 60 % 60, s % 60);
     else snprintf(buf, n, "%lld:%02lld", s / 60, s % 60);
+    return buf;
 }
 
 void progress_format(char *buf, size_t n, const char *prefix, const char *label, int64_t done, int64_t total,
@@ -21,8 +28,8 @@ void progress_format(char *buf, size_t n, const char *prefix, const char *label,
     for (int i = 0; i < PROGRESS_BAR; i++) bar[i] = i < cells ? '=' : ' ';
     if (cells > 0 && cells < PROGRESS_BAR) bar[cells - 1] = '>';
     bar[PROGRESS_BAR] = 0;
-    put_time(t0, sizeof t0, elapsed);
-    put_time(t1, sizeof t1, eta);
+    progress_time(t0, sizeof t0, elapsed);
+    progress_time(t1, sizeof t1, eta);
     size_t len = 0;
     if (n == 0) return;
     buf[0] = 0;

@@ -28,6 +28,13 @@ typedef struct {
     int shown;          /* a line is on the screen */
 } Progress;
 
+/* The monotonic clock in seconds: what `now` means below. */
+double progress_now(void);
+
+/* t seconds as "0:21", "12:05", "1:02:09" ("?" when negative or not
+ * finite) into buf; returns buf. */
+const char *progress_time(char *buf, size_t n, double t);
+
 /* Writes "PREFIXLABEL [bar] DONE/TOTAL  M:SS<M:SS  R samples/s  loss L" into
  * buf (always NUL-terminated, cut to n - 1 bytes). The ETA is "?" when
  * negative or not finite; the rate is left out when negative or not

@@ -20,6 +20,7 @@
 #include "contrastive_study.h"
 #include "dataset.h"
 #include "io_util.h"
+#include "progress.h"
 #include "rng.h"
 #include "study_report.h"
 #include "study_spec.h"
@@ -53,20 +54,6 @@ static volatile sig_atomic_t interrupted;
 static void on_sigint(int sig) {
     (void)sig;
     interrupted = 1;
-}
-
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
-/* "1:02:03" or "2:03". */
-static const char *clock_text(double s, char *buf, size_t n) {
-    long t = s > 0 ? (long)(s + 0.5) : 0;
-    if (t >= 3600) snprintf(buf, n, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
-    else snprintf(buf, n, "%ld:%02ld", t / 60, t % 60);
-    return buf;
 }
 
 /* A run's name as a folder name: letters, digits and "._+-=" kept. */
@@ -369,7 +356,7 @@ static int launch(const StudyOptions *o, Job *j, const char *label, char *err, s
     free(env), free(out), free(msgs);
     free_argv(argv);
     if (rc) return snprintf(err, n, "cannot start %s: %s", o->self, strerror(rc)), -1;
-    j->started = now();
+    j->started = progress_now();
     return 0;
 }
 
@@ -378,7 +365,7 @@ static int launch(const StudyOptions *o, Job *j, const char *label, char *err, s
  * process could not start; failed runs are counted in *failed. */
 static int run_jobs(const StudyOptions *o, Job *jobs, int njobs, int *failed, char *err, size_t n) {
     int todo = 0, started = 0, running = 0, finished = 0;
-    double t0 = now(), done_seconds = 0;
+    double t0 = progress_now(), done_seconds = 0;
     for (int i = 0; i < njobs; i++) todo += jobs[i].state != JOB_DONE;
     if (!todo) return 0;
     struct sigaction sa = {0}, old;
@@ -390,18 +377,18 @@ static int run_jobs(const StudyOptions *o, Job *jobs, int njobs, int *failed, ch
             Job *j = &jobs[next++];
             if (j->state == JOB_DONE) continue;
             char a[32], b[32], line[600];
-            double elapsed = now() - t0;
+            double elapsed = progress_now() - t0;
             /* estimate: the mean time of the runs finished so far, shared by the processes */
             double left = finished ? done_seconds / finished * (todo - started) / o->jobs : -1;
             snprintf(line, sizeof line, "[%d/%d] %s seed %lld%s  (study: %s elapsed%s%s%s)", started + 1, todo,
-                     j->run->name, j->seed, j->state == JOB_RESUME ? ", resuming" : "", clock_text(elapsed, a, sizeof a),
-                     left >= 0 ? ", about " : "", left >= 0 ? clock_text(left, b, sizeof b) : "",
+                     j->run->name, j->seed, j->state == JOB_RESUME ? ", resuming" : "", progress_time(a, sizeof a, elapsed),
+                     left >= 0 ? ", about " : "", left >= 0 ? progress_time(b, sizeof b, left) : "",
                      left >= 0 ? " left" : "");
             fprintf(stderr, "%s\n", line);
             char label[640];
             snprintf(label, sizeof label, "[%d/%d] %s seed %lld (study %s%s%s%s) | ", started + 1, todo, j->run->name,
-                     j->seed, clock_text(elapsed, a, sizeof a), left >= 0 ? ", ~" : "",
-                     left >= 0 ? clock_text(left, b, sizeof b) : "", left >= 0 ? " left" : "");
+                     j->seed, progress_time(a, sizeof a, elapsed), left >= 0 ? ", ~" : "",
+                     left >= 0 ? progress_time(b, sizeof b, left) : "", left >= 0 ? " left" : "");
             if (launch(o, j, label, err, n)) {
                 rc = -1;
                 break;
@@ -428,7 +415,7 @@ static int run_jobs(const StudyOptions *o, Job *jobs, int njobs, int *failed, ch
             running--;
             j->pid = 0;
             j->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-            j->seconds += now() - j->started;
+            j->seconds += progress_now() - j->started;
             write_seconds(j);
             if ((j->status == 0 || j->status == TRAIN_DIVERGED) && job_done(j)) {
                 if (j->status == TRAIN_DIVERGED)
@@ -437,7 +424,7 @@ static int run_jobs(const StudyOptions *o, Job *jobs, int njobs, int *failed, ch
                             j->run->name, j->seed, j->dir);
                 j->state = JOB_DONE;
                 finished++;
-                done_seconds += now() - j->started;
+                done_seconds += progress_now() - j->started;
             } else if (j->status != EXIT_INTERRUPTED) {
                 (*failed)++;
                 if (j->status == 0)

@@ -31,11 +31,7 @@ static void on_sigint(int sig) {
     interrupted = 1;
 }
 
-double session_now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
+double session_now(void) { return progress_now(); }
 
 /* ---- setup --------------------------------------------------------------------- */
 
