@@ -33,10 +33,17 @@ static float *read_npy(const char *path, int64_t size, int64_t *n) {
         fprintf(stderr, "classify: %s: expected float32 in C order\n", path);
         exit(1);
     }
-    long start = ftell(f);
-    fseek(f, 0, SEEK_END);
-    *n = (ftell(f) - start) / (int64_t)sizeof(float) / size;
-    fseek(f, start, SEEK_SET);
+    /* 'shape': (N, d1, d2, ...): the sample count, and each sample's size */
+    const char *shape = strstr(header, "'shape': (");
+    int64_t per = 1, d;
+    char *p = shape ? (char *)shape + 10 : NULL;
+    *n = p ? strtoll(p, &p, 10) : -1;
+    while (p && *p == ',' && (d = strtoll(p + 1, &p, 10)) > 0) per *= d;
+    if (*n < 0 || per != size) {
+        fprintf(stderr, "classify: %s: each sample must hold %lld floats (the model's input)\n", path,
+                (long long)size);
+        exit(1);
+    }
     float *x = malloc((size_t)(*n * size) * sizeof *x);
     if (*n < 1 || fread(x, sizeof *x, (size_t)(*n * size), f) != (size_t)(*n * size)) {
         fprintf(stderr, "classify: %s: no samples of %lld floats\n", path, (long long)size);

@@ -137,6 +137,8 @@ for n in 7 1; do
     same "the example's lines ($n)" "$tmp/out" "$tmp/p$n.aot.txt"
     same "the example's logits ($n)" "$tmp/l$n.embed.npy" "$tmp/l$n.jit.npy"
 done
+expect 1 "bad/x_train.npy: each sample must hold 8 floats (the model's input)" "the example on a wrong shape" \
+    "$tmp/classify" "$tmp/l9.npy" "$tmp/bad/x_train.npy"
 "$make_data" "$tmp/p0" 0 x:f32:8 || bad "make_data p0"
 expect 1 "p0/x_train.npy: no samples of 8 floats" "the example on no samples" \
     "$tmp/classify" "$tmp/l0.npy" "$tmp/p0/x_train.npy"
