@@ -74,9 +74,13 @@ int dataset_read(DataTensor *t, const char *path, int split, const Shape *model,
     char why[512] = "";
     NpyArray *out = &t->split[split];
     int rc = 0;
+    char dtype = t->is_label ? 'l' : 'f';
     if (npy_find_nonfinite(&raw) >= 0) /* before converting: name the value as stored */
         rc = check_finite(&raw, &raw, path, t->is_label, err, n);
-    else if ((rc = npy_convert(&raw, t->is_label ? 'l' : 'f', out, why, sizeof why)))
+    else if (raw.dtype == dtype) { /* already as the model reads it: keep the one copy, do not convert */
+        *out = raw;
+        raw.data = NULL, raw.nbytes = 0;
+    } else if ((rc = npy_convert(&raw, dtype, out, why, sizeof why)))
         snprintf(err, n, "%s: as %s: %s", path, t->is_label ? "labels (int64)" : "an input (float32)", why);
     else if (!t->is_label && raw.dtype == 'd')
         rc = check_finite(&raw, out, path, 0, err, n);
@@ -182,6 +186,13 @@ int dataset_load(Dataset *d, const char *dir, const Elaborated *m, int with_trai
         load_all(d, dir, m, m->labels, m->nlabels, 1, first, err, n))
         return -1;
     return check_counts(d, dir, first, err, n);
+}
+
+double dataset_mib(const Dataset *d) {
+    double bytes = 0;
+    for (int i = 0; i < d->n; i++)
+        for (int s = 0; s < 2; s++) bytes += (double)d->t[i].split[s].nbytes;
+    return bytes / (1024.0 * 1024.0);
 }
 
 void dataset_free(Dataset *d) {

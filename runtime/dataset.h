@@ -42,6 +42,8 @@ enum { SPLIT_TRAIN = 0, SPLIT_TEST = 1 };
  * Returns 0, or -1 with a message naming the file and what is wrong. */
 int dataset_load(Dataset *d, const char *dir, const Elaborated *m, int with_train, char *err, size_t errlen);
 void dataset_free(Dataset *d);
+/* The memory d's arrays hold, in MiB (each file is held once, as the model reads it). */
+double dataset_mib(const Dataset *d);
 
 /* The tensor of a model input (or label, is_label) with nothing read yet. */
 DataTensor dataset_tensor(const Elaborated *m, const ModelIO *io, int is_label);

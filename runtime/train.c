@@ -16,6 +16,7 @@
 
 #include "breakdown.h"
 #include "lr_schedule.h"
+#include "mem_usage.h"
 #include "passes.h"
 #include "progress.h"
 #include "train_impl.h"
@@ -116,6 +117,8 @@ int session_open(Session *s, const Elaborated *m, const RunOptions *o, int train
     double t0 = session_now();
     if (dataset_load(&s->data, dir, m, training, err, n)) return -1;
     s->time_load = session_now() - t0;
+    s->data_mib = dataset_mib(&s->data);
+    s->rss_load_mib = mem_peak_rss_mib(); /* the peak: a file held twice while loading would show here */
     split(s);
     if (check_splits(s, training, err, n)) return -1;
     t0 = session_now();
@@ -127,6 +130,7 @@ int session_open(Session *s, const Elaborated *m, const RunOptions *o, int train
     if ((training && open_engine(s, &s->train, s->step_graph, err, n)) || open_engine(s, &s->eval, g, err, n))
         return -1;
     s->time_compile = session_now() - t0;
+    s->rss_compile_mib = mem_rss_mib();
     s->best = xmalloc((s->ps.nfloats + 1) * sizeof *s->best);
     metrics_init(&s->metrics, s->data.nclasses);
     return 0;
@@ -339,9 +343,12 @@ static int finish(Session *s, char *err, size_t errlen) {
     print_test(s);
     breakdown_print(s->breakdown, s->o->out);
     if (write_metrics_json(s, err, errlen) || write_report(s, err, errlen)) return -1;
-    if (s->o->time)
+    if (s->o->time) {
         fprintf(s->o->out, "time: load %.2f s, compile %.2f s, train %.2f s, evaluate %.2f s (%s backend)\n", s->time_load,
                 s->time_compile, s->time_train, s->time_eval, s->o->engine->name);
+        fprintf(s->o->out, "memory: data set %.0f MiB; peak resident %.0f MiB once loaded, resident %.0f MiB once compiled, peak %.0f MiB\n",
+                s->data_mib, s->rss_load_mib, s->rss_compile_mib, mem_peak_rss_mib());
+    }
     return 0;
 }
 

@@ -58,6 +58,10 @@ typedef struct {
     int tested;            /* the test split was evaluated into metrics */
     char diverged[256];    /* why training diverged ("the training loss is nan in epoch 3, batch 2"), or "" */
     double time_load, time_compile, time_train, time_eval;
+    /* memory, MiB: the data set's arrays, the peak resident set once they
+     * were loaded, the resident set once the steps were compiled (the
+     * run's peak is read at the end) */
+    double data_mib, rss_load_mib, rss_compile_mib;
 } Session;
 
 double session_now(void);

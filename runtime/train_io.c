@@ -12,6 +12,7 @@
 #include "ckpt_layout.h"
 #include "ckpt_resume.h"
 #include "io_util.h"
+#include "mem_usage.h"
 #include "out_file.h"
 #include "report.h"
 #include "run_info.h"
@@ -388,6 +389,9 @@ static void run_table(Session *s, const DataManifest *man, int rate, RunTable *t
     t->items[n++] = (ReportItem){"samples", t->text[3]};
     t->items[n++] = (ReportItem){"parameters", t->text[4]};
     if (has_waveform(s)) t->items[n++] = (ReportItem){"audio", t->text[5]};
+    snprintf(t->text[6], RUN_INFO_TEXT, "data set %.0f MiB; peak resident %.0f MiB once loaded, resident %.0f MiB once compiled, peak %.0f MiB so far",
+             s->data_mib, s->rss_load_mib, s->rss_compile_mib, mem_peak_rss_mib());
+    t->items[n++] = (ReportItem){"memory", t->text[6]};
     t->n = n;
 }
 
