@@ -57,6 +57,11 @@ const EngineOps *engine_default(void);
 const char *engine_names(void);
 
 int engine_open(Engine *e, const EngineOps *ops, const Graph *g, char *err, size_t errlen);
+/* engine_open of a on ga and b on gb at once, b on a second thread: a
+ * training run's step and evaluation compile in the time of the larger.
+ * 0, or -1 with the first failure's message and neither engine open. */
+int engine_open_pair(Engine *a, const Graph *ga, Engine *b, const Graph *gb, const EngineOps *ops, char *err,
+                     size_t errlen);
 void engine_close(Engine *e);
 
 static inline float *engine_f32(Engine *e, int node) { return (float *)e->ops->buffer(e->impl, node); }

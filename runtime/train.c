@@ -127,7 +127,10 @@ int session_open(Session *s, const Elaborated *m, const RunOptions *o, int train
     if (training && s->data.nclasses) s->step_logits = ir_output(s->step_graph, IR_LOGITS);
     if (params_init(&s->ps, s->step_graph, err, n)) return -1;
     params_reset(&s->ps, s->step_graph, s->seed);
-    if ((training && open_engine(s, &s->train, s->step_graph, err, n)) || open_engine(s, &s->eval, g, err, n))
+    /* training compiles two steps (train, evaluate): at once, on two threads */
+    if (training ? engine_open_pair(&s->train, s->step_graph, &s->eval, g, s->o->engine, err, n) ||
+                       params_bind(&s->ps, &s->train, err, n) || params_bind(&s->ps, &s->eval, err, n)
+                 : open_engine(s, &s->eval, g, err, n))
         return -1;
     s->time_compile = session_now() - t0;
     s->rss_compile_mib = mem_rss_mib();

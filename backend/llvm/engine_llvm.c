@@ -5,6 +5,7 @@
  * it, and hand the code to the compiled-step engine (engine_compiled.c),
  * which owns the memory and runs it; the JIT is released with the engine.
  */
+#include <pthread.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -16,11 +17,18 @@
 #include "rt.h"
 #include "util.h"
 
-/* Compile times of every engine this process made (see llvm_times). */
+/* Compile times of every engine this process made (see llvm_times);
+ * engines may compile on several threads at once (engine_open_pair). */
 static LlvmTimes totals;
+static pthread_mutex_t totals_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* See llvm_backend.h. */
-LlvmTimes llvm_times(void) { return totals; }
+LlvmTimes llvm_times(void) {
+    pthread_mutex_lock(&totals_lock);
+    LlvmTimes t = totals;
+    pthread_mutex_unlock(&totals_lock);
+    return t;
+}
 
 /* Seconds on the monotonic clock. */
 static double now(void) {
@@ -57,10 +65,12 @@ static int compile(const Graph *g, const KernelPlan *plan, CompiledStep *code, c
     code->owner = j;
     code->release = release_jit;
     double t3 = now();
+    pthread_mutex_lock(&totals_lock);
     totals.codegen += t1 - t0;
     totals.optimize += t2 - t1;
     totals.jit += t3 - t2;
     totals.modules++;
+    pthread_mutex_unlock(&totals_lock);
     return 0;
 }
 

@@ -283,14 +283,14 @@ expect 1 "an empty training split" -- $tiny --train --data "$tmp/none"
 line err "mmgc: error: $tmp/none: the training split has no samples" "empty training split"
 # memory: the data set is held once, as the model reads it. Loading 96 MiB
 # of float32 (64 train, 32 test) raises the peak by the data and no more
-# than a few MiB besides; a second copy of the training file would add 64.
+# than a few MiB besides (88..112); a second copy of the training file would add 64.
 "$make_data" "$tmp/wide_small" 4 x:f32:16384 y:i64:3 >/dev/null || { fail=$((fail + 1)); echo "FAIL: make_data wide_small"; }
 "$make_data" "$tmp/wide_big" 1024 x:f32:16384 y:i64:3 >/dev/null || { fail=$((fail + 1)); echo "FAIL: make_data wide_big"; }
 loaded_peak() { "$mmgc" tests/runtime/wide.mmg --train --time --set val_split=0.25 --data "$1" 2>/dev/null |
     sed -n 's/^memory: data set \([0-9]*\) MiB; peak resident \([0-9]*\) MiB once loaded, .*/\1 \2/p'; }
 small=$(loaded_peak "$tmp/wide_small") big=$(loaded_peak "$tmp/wide_big")
 set -- $small $big
-if [ $# -eq 4 ] && [ "$3" -eq 96 ] && [ $(($4 - $2)) -ge 96 ] && [ $(($4 - $2)) -le 112 ]; then pass=$((pass + 1)); else
+if [ $# -eq 4 ] && [ "$3" -eq 96 ] && [ $(($4 - $2)) -ge 88 ] && [ $(($4 - $2)) -le 112 ]; then pass=$((pass + 1)); else
     fail=$((fail + 1)); echo "FAIL: data held once: data set and peak once loaded: small '$small', big '$big'"; fi
 rm -rf "$tmp/wide_small" "$tmp/wide_big"
 
