@@ -1,14 +1,22 @@
 /* engine_llvm.c — the LLVM backend behind the runtime's Engine interface.
  *
  * create: verify the graph, plan it (pipeline_plan: fusion's kernels and
- * the memory plan), generate the module, optimize it (O3, host CPU), JIT
- * it, and hand the code to the compiled-step engine (engine_compiled.c),
- * which owns the memory and runs it; the JIT is released with the engine.
+ * the memory plan), then find its machine code: in the code cache
+ * (code_cache.h) by the key of the graph, plan, host and compiler, or by
+ * generating the module, optimizing it (O3, host CPU) and emitting an
+ * object, which goes into the cache. Either object is linked by the JIT
+ * and handed to the compiled-step engine (engine_compiled.c), which owns
+ * the memory and runs it; the JIT is released with the engine.
  */
+#include <llvm-c/Core.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
 
 #include "cg.h"
+#include "code_cache.h"
+#include "code_sources.h"
 #include "engine_compiled.h"
 #include "llvm_backend.h"
 #include "memplan.h"
@@ -31,35 +39,100 @@ static double now(void) {
 
 static void release_jit(void *owner) { llvm_jit_free(owner); }
 
-/* Codegen, O3, JIT; adds the phases' times to the totals. */
-static int compile(const Graph *g, const KernelPlan *plan, CompiledStep *code, char *err, size_t errlen) {
+/* The cache key of g's code under plan for this host and this compiler. */
+static void cache_key(const Graph *g, const KernelPlan *plan, unsigned char key[CODE_CACHE_KEY_BYTES]) {
+    LlvmHostNames h;
+    llvm_host_names(&h);
+    unsigned major, minor, patch;
+    LLVMGetVersion(&major, &minor, &patch);
+    char llvm[48];
+    snprintf(llvm, sizeof llvm, "%u.%u.%u", major, minor, patch);
+    CodeCacheTarget t = {h.triple, h.cpu, h.features, llvm, MMGC_VERSION, MMGC_CODE_SOURCES};
+    code_cache_key(g, plan, &t, key);
+    llvm_host_names_free(&h);
+}
+
+/* Codegen, O3 and the object: *obj, and the scratch mmgc_step needs.
+ * Borrows tm; adds the phases' times to the totals. */
+static int build_object(const Graph *g, const KernelPlan *plan, LLVMTargetMachineRef tm, LLVMMemoryBufferRef *obj,
+                        int64_t *scratch_floats, char *err, size_t errlen) {
     double t0 = now();
-    LLVMOrcThreadSafeContextRef tsc = LLVMOrcCreateNewThreadSafeContext();
-    LLVMModuleRef mod;
-    if (llvm_codegen(g, plan, LLVMOrcThreadSafeContextGetContext(tsc), &mod, &code->scratch_floats, err, errlen)) {
-        LLVMOrcDisposeThreadSafeContext(tsc);
+    LLVMContextRef ctx = LLVMContextCreate();
+    LLVMModuleRef mod = NULL;
+    int rc = llvm_codegen(g, plan, ctx, &mod, scratch_floats, err, errlen);
+    double t1 = now();
+    if (!rc) rc = llvm_optimize(mod, tm, err, errlen);
+    double t2 = now();
+    if (!rc) rc = llvm_emit_object(mod, tm, obj, err, errlen);
+    if (mod) LLVMDisposeModule(mod);
+    LLVMContextDispose(ctx);
+    totals.codegen += t1 - t0;
+    totals.optimize += t2 - t1;
+    totals.jit += now() - t2;
+    return rc;
+}
+
+/* Keeps why the cache could not be used, for --time (never an error). */
+static void note(const char *why, const char *so) {
+    snprintf(totals.cache_note, sizeof totals.cache_note, "%s (%s)", why, so);
+}
+
+/* The object for g: from the cache (*hit), or built and then stored. */
+static int find_object(const Graph *g, const KernelPlan *plan, LLVMTargetMachineRef tm, LLVMMemoryBufferRef *obj,
+                       int64_t *scratch_floats, char *err, size_t errlen) {
+    double t0 = now();
+    char *dir = code_cache_dir(), why[200]; /* room in cache_note for what follows */
+    unsigned char key[CODE_CACHE_KEY_BYTES];
+    CodeCacheEntry e;
+    if (dir) cache_key(g, plan, key);
+    if (dir && code_cache_load(dir, key, &e, why, sizeof why)) {
+        *obj = LLVMCreateMemoryBufferWithMemoryRangeCopy((const char *)e.object, e.size, "mmgc_step");
+        *scratch_floats = e.scratch_floats;
+        free(e.object);
+        free(dir);
+        totals.cache_hits++;
+        totals.cache += now() - t0;
+        return 0;
+    }
+    if (dir && why[0]) note(why, "compiled again"); /* unreadable, corrupt, another key: rebuilt and replaced */
+    totals.cache += now() - t0;
+    if (build_object(g, plan, tm, obj, scratch_floats, err, errlen)) {
+        free(dir);
         return -1;
+    }
+    if (!dir) {
+        totals.cache_off++;
+        return 0;
     }
     double t1 = now();
+    e = (CodeCacheEntry){(unsigned char *)LLVMGetBufferStart(*obj), LLVMGetBufferSize(*obj), *scratch_floats};
+    if (code_cache_store(dir, key, &e, why, sizeof why)) note(why, "not cached");
+    totals.cache_misses++;
+    totals.cache += now() - t1;
+    free(dir);
+    return 0;
+}
+
+/* The object (cached or built), then the JIT. */
+static int compile(const Graph *g, const KernelPlan *plan, CompiledStep *code, char *err, size_t errlen) {
+    double t = now();
     LLVMTargetMachineRef tm = llvm_host_machine(1, err, errlen);
-    if (!tm || llvm_optimize(mod, tm, err, errlen)) {
-        if (tm) LLVMDisposeTargetMachine(tm);
-        LLVMDisposeModule(mod);
-        LLVMOrcDisposeThreadSafeContext(tsc);
+    totals.jit += now() - t;
+    LLVMMemoryBufferRef obj;
+    if (!tm) return -1;
+    if (find_object(g, plan, tm, &obj, &code->scratch_floats, err, errlen)) {
+        LLVMDisposeTargetMachine(tm);
         return -1;
     }
-    double t2 = now();
+    double t0 = now();
     void *step, *fail_node;
-    LlvmJit *j = llvm_jit(tsc, mod, tm, &step, &fail_node, err, errlen); /* takes tsc, mod and tm */
+    LlvmJit *j = llvm_jit(obj, tm, &step, &fail_node, err, errlen); /* takes obj and tm */
+    totals.jit += now() - t0;
     if (!j) return -1;
     code->step = (StepFn)(uintptr_t)step;
     code->fail_node = fail_node;
     code->owner = j;
     code->release = release_jit;
-    double t3 = now();
-    totals.codegen += t1 - t0;
-    totals.optimize += t2 - t1;
-    totals.jit += t3 - t2;
     totals.modules++;
     return 0;
 }
