@@ -77,24 +77,26 @@ static void note(const char *why, const char *so) {
     snprintf(totals.cache_note, sizeof totals.cache_note, "%s (%s)", why, so);
 }
 
-/* The object for g: from the cache (*hit), or built and then stored. */
-static int find_object(const Graph *g, const KernelPlan *plan, LLVMTargetMachineRef tm, LLVMMemoryBufferRef *obj,
-                       int64_t *scratch_floats, char *err, size_t errlen) {
+/* The object for g: from the cache (*hit; only if read), or built and
+ * then stored (if the cache is on). */
+static int find_object(const Graph *g, const KernelPlan *plan, LLVMTargetMachineRef tm, int read, LLVMMemoryBufferRef *obj,
+                       int64_t *scratch_floats, int *hit, char *err, size_t errlen) {
     double t0 = now();
     char *dir = code_cache_dir(), why[200]; /* room in cache_note for what follows */
     unsigned char key[CODE_CACHE_KEY_BYTES];
     CodeCacheEntry e;
+    *hit = 0;
     if (dir) cache_key(g, plan, key);
-    if (dir && code_cache_load(dir, key, &e, why, sizeof why)) {
+    if (dir && read && code_cache_load(dir, key, &e, why, sizeof why)) {
         *obj = LLVMCreateMemoryBufferWithMemoryRangeCopy((const char *)e.object, e.size, "mmgc_step");
         *scratch_floats = e.scratch_floats;
+        *hit = 1;
         free(e.object);
         free(dir);
-        totals.cache_hits++;
         totals.cache += now() - t0;
         return 0;
     }
-    if (dir && why[0]) note(why, "compiled again"); /* unreadable, corrupt, another key: rebuilt and replaced */
+    if (dir && read && why[0]) note(why, "compiled again"); /* unreadable, corrupt, another key: rebuilt and replaced */
     totals.cache += now() - t0;
     if (build_object(g, plan, tm, obj, scratch_floats, err, errlen)) {
         free(dir);
@@ -113,22 +115,30 @@ static int find_object(const Graph *g, const KernelPlan *plan, LLVMTargetMachine
     return 0;
 }
 
-/* The object (cached or built), then the JIT. */
+/* The object (cached or built), then the JIT. A cached object the JIT
+ * cannot link (no valid entry should be one, but a cache must never fail
+ * a run) is compiled again, and the fresh object replaces it. */
 static int compile(const Graph *g, const KernelPlan *plan, CompiledStep *code, char *err, size_t errlen) {
-    double t = now();
-    LLVMTargetMachineRef tm = llvm_host_machine(1, err, errlen);
-    totals.jit += now() - t;
-    LLVMMemoryBufferRef obj;
-    if (!tm) return -1;
-    if (find_object(g, plan, tm, &obj, &code->scratch_floats, err, errlen)) {
-        LLVMDisposeTargetMachine(tm);
-        return -1;
-    }
-    double t0 = now();
+    LlvmJit *j = NULL;
     void *step, *fail_node;
-    LlvmJit *j = llvm_jit(obj, tm, &step, &fail_node, err, errlen); /* takes obj and tm */
-    totals.jit += now() - t0;
-    if (!j) return -1;
+    for (int read = 1; !j; read = 0) {
+        double t = now();
+        LLVMTargetMachineRef tm = llvm_host_machine(1, err, errlen);
+        totals.jit += now() - t;
+        LLVMMemoryBufferRef obj;
+        int hit;
+        if (!tm) return -1;
+        if (find_object(g, plan, tm, read, &obj, &code->scratch_floats, &hit, err, errlen)) {
+            LLVMDisposeTargetMachine(tm);
+            return -1;
+        }
+        t = now();
+        j = llvm_jit(obj, tm, &step, &fail_node, err, errlen); /* takes obj and tm */
+        totals.jit += now() - t;
+        if (!j && !hit) return -1;
+        if (!j) note(err, "compiled again");
+        else totals.cache_hits += hit;
+    }
     code->step = (StepFn)(uintptr_t)step;
     code->fail_node = fail_node;
     code->owner = j;

@@ -12,8 +12,9 @@
  * 2. every part of the key changes it (the graph, the plan, the host,
  *    LLVM's and mmgc's versions, the sources), and another model misses;
  * 3. a corrupt entry (a flipped byte in the header or the object, cut to
- *    nothing or to half, another key's file, a directory) is a miss: the
- *    step is compiled again, right, and the entry replaced by a valid one;
+ *    nothing or to half, another key's file, a directory, an object the
+ *    JIT cannot link behind a valid header) is a miss: the step is compiled
+ *    again, right, and the entry replaced by a valid one;
  * 4. four processes compiling the same model into one empty folder at once
  *    all succeed with the same bits, leaving one valid entry and no
  *    temporary files;
@@ -28,6 +29,7 @@
 #include <unistd.h>
 
 #include "code_cache.h"
+#include "crc32.h"
 #include "engine.h"
 #include "frontend/compile.h"
 #include "harness.h"
@@ -271,6 +273,10 @@ static void test_key_parts(void) {
 
 /* ---- 3. corrupt entries -------------------------------------------------------- */
 
+static void put_le32(unsigned char *p, uint32_t v) {
+    for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i));
+}
+
 /* Reads the entry back through the cache: is it whole and for its key? */
 static int entry_valid(const char *dir) {
     const char *path = the_entry(dir);
@@ -329,6 +335,18 @@ static void test_corrupt_entries(void) {
         free(now);
         check_step(g, &want, 1, 0);
     }
+    /* a well-formed entry (CRCs right) whose object the JIT cannot link */
+    memcpy(bad, good, n);
+    memset(bad + 72, 0, 16); /* the ELF identification */
+    put_le32(bad + 64, crc32_update(0, bad + 72, n - 72));
+    put_le32(bad + 68, crc32_update(0, bad, 68));
+    harness_put_bytes(path, bad, n);
+    check_step(g, &want, 0, 1);
+    CU_ASSERT_STRING_NOT_EQUAL(llvm_times().cache_note, "");
+    size_t m;
+    unsigned char *now = harness_slurp(path, &m);
+    CU_ASSERT_TRUE(m == n && !memcmp(now, good, n));
+    free(now);
     /* a whole, valid entry of another key under this name */
     harness_put_bytes(path, foreign, nforeign);
     check_step(g, &want, 0, 1);
