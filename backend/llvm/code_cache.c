@@ -16,6 +16,7 @@
  */
 #include "code_cache.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdatomic.h>
@@ -23,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "crc32.h"
@@ -31,6 +33,7 @@
 #define MAGIC "MMGCOBJ\n"
 #define HEADER 72
 #define MAX_OBJECT ((uint64_t)1 << 30) /* far above any step's; a bigger size is corruption */
+#define STALE_SECONDS 3600             /* a temporary this old lost its writer */
 
 static void put32(unsigned char *p, uint32_t v) {
     for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i));
@@ -136,6 +139,26 @@ int code_cache_load(const char *dir, const unsigned char key[CODE_CACHE_KEY_BYTE
     return 1;
 }
 
+/* Removes the temporaries of writers that were killed before their rename
+ * (KEYHEX.o.PID.N.tmp, untouched for an hour; a live writer takes
+ * milliseconds), so they do not pile up. Best effort. */
+static void remove_stale_temporaries(const char *dir) {
+    DIR *d = opendir(dir);
+    if (!d) return;
+    time_t now = time(NULL);
+    for (struct dirent *f; (f = readdir(d));) {
+        size_t n = strlen(f->d_name);
+        if (n < 2 * CODE_CACHE_KEY_BYTES + 6 || strcmp(f->d_name + n - 4, ".tmp") ||
+            strncmp(f->d_name + 2 * CODE_CACHE_KEY_BYTES, ".o.", 3))
+            continue;
+        struct stat st;
+        char path[4096];
+        if (snprintf(path, sizeof path, "%s/%s", dir, f->d_name) >= (int)sizeof path) continue;
+        if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) && now - st.st_mtime > STALE_SECONDS) unlink(path);
+    }
+    closedir(d);
+}
+
 int code_cache_store(const char *dir, const unsigned char key[CODE_CACHE_KEY_BYTES], const CodeCacheEntry *e, char *err,
                      size_t errlen) {
     if (io_make_dirs_mode(dir, 0755, err, errlen)) return -1;
@@ -160,6 +183,7 @@ int code_cache_store(const char *dir, const unsigned char key[CODE_CACHE_KEY_BYT
         snprintf(tmp, n, "%s.%ld.%u.tmp", path, (long)getpid(), atomic_fetch_add(&serial, 1));
         IoPart parts[2] = {{h, HEADER}, {e->object, e->size}};
         rc = io_write_atomic_via(path, tmp, path, parts, 2, err, errlen);
+        if (!rc) remove_stale_temporaries(dir);
     } else
         io_fail(err, errlen, "%s: out of memory", dir);
     free(tmp);

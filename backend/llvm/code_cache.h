@@ -8,8 +8,9 @@
  * MMGC_NO_CACHE is set to anything but "" or "0" (mmgc --no-cache sets it),
  * or when no directory can be named. One file per key, KEYHEX.o, each
  * written whole (a temporary of its own, then rename), so runs sharing the
- * directory see an entry entirely or not at all; any file may be deleted at
- * any time.
+ * directory see an entry entirely or not at all; a killed writer's
+ * temporary is removed by a later store once it is an hour old. Any file
+ * may be deleted at any time.
  *
  * Nothing here fails a compile: a missing, unreadable, corrupt or foreign
  * entry is a miss, and a store that fails leaves the cache as it was; the

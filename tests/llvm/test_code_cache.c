@@ -17,15 +17,17 @@
  *    again, right, and the entry replaced by a valid one;
  * 4. four processes compiling the same model into one empty folder at once
  *    all succeed with the same bits, leaving one valid entry and no
- *    temporary files;
+ *    temporary files; a killed writer's temporary goes once it is old;
  * 5. a folder that cannot be created or written still runs, uncached.
  */
 #include <dirent.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "code_cache.h"
@@ -412,6 +414,28 @@ static void test_concurrent_writers(void) {
     check_step(tiny.model.graph, &want, 1, 0);
 }
 
+/* a killed writer's temporary goes once it is an hour old; a live one stays */
+static void test_stale_temporaries(void) {
+    const char *dir = use_cache("stale");
+    CU_ASSERT_EQUAL_FATAL(mkdir(dir, 0755), 0);
+    char old[4096 + 128], fresh[4096 + 128], other[4096 + 128];
+    const char *key = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+    snprintf(old, sizeof old, "%s/%s.o.99999.0.tmp", dir, key);
+    snprintf(fresh, sizeof fresh, "%s/%s.o.99999.1.tmp", dir, key);
+    snprintf(other, sizeof other, "%s/notes.tmp", dir);
+    harness_put_bytes(old, "x", 1);
+    harness_put_bytes(fresh, "x", 1);
+    harness_put_bytes(other, "x", 1);
+    struct timespec times[2] = {{time(NULL) - 7200, 0}, {time(NULL) - 7200, 0}};
+    CU_ASSERT_EQUAL_FATAL(utimensat(AT_FDCWD, old, times, 0), 0);
+    CU_ASSERT_EQUAL_FATAL(utimensat(AT_FDCWD, other, times, 0), 0);
+    check_step(tiny.model.graph, &want, 0, 1);
+    struct stat st;
+    CU_ASSERT_NOT_EQUAL(stat(old, &st), 0);
+    CU_ASSERT_EQUAL(stat(fresh, &st), 0);
+    CU_ASSERT_EQUAL(stat(other, &st), 0); /* not the cache's: left alone */
+}
+
 /* ---- 5. a cache that cannot be written ------------------------------------------ */
 
 static void test_unwritable(void) {
@@ -443,6 +467,7 @@ static CU_TestInfo tests[] = {
     {"every part of the key changes it; another model misses", test_key_parts},
     {"corrupt, truncated and foreign entries are rebuilt, results right", test_corrupt_entries},
     {"four processes fill one empty cache at once: same bits, one entry, no temporaries", test_concurrent_writers},
+    {"a killed writer's temporary is removed once an hour old", test_stale_temporaries},
     {"a cache folder that cannot be created or written: runs, uncached", test_unwritable},
     CU_TEST_INFO_NULL,
 };
