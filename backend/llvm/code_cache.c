@@ -123,7 +123,7 @@ int code_cache_load(const char *dir, const unsigned char key[CODE_CACHE_KEY_BYTE
     else if (get32(b + 8) != CODE_CACHE_FORMAT || get32(b + 12) != HEADER) bad = "another format";
     else if (crc32_update(0, b, 68) != get32(b + 68)) bad = "corrupt header";
     else if (memcmp(b + 16, key, CODE_CACHE_KEY_BYTES)) bad = "another key";
-    else if (get64(b + 56) != n - HEADER) bad = "truncated";
+    else if (get64(b + 56) != n - HEADER) bad = "not as long as its header says (cut short?)";
     else if ((int64_t)get64(b + 48) < 0) bad = "corrupt header";
     else if (crc32_update(0, b + HEADER, n - HEADER) != get32(b + 64)) bad = "corrupt object";
     if (bad) io_fail(err, errlen, "%s: %s", path, bad);
