@@ -7,7 +7,9 @@
  * Prints the median milliseconds per step over N steps (after 2 warm-up
  * steps) and the peak resident memory (runtime/bench_step.c, which a
  * program compiled with --aot runs as `PROGRAM bench`). bench/run.sh puts
- * it beside PyTorch. --blas-core prints the OpenBLAS core the program runs
+ * it beside PyTorch. With the llvm backend it also prints the compile time
+ * and whether the code came from the code cache (a cold vs a warm start).
+ * --blas-core prints the OpenBLAS core the program runs
  * (after the same choice as mmgc's, blas_configure) and exits.
  */
 #include <stdio.h>
@@ -18,6 +20,7 @@
 #include "blas.h"
 #include "elaborate.h"
 #include "engine.h"
+#include "llvm_backend.h"
 #include "program.h"
 
 int main(int argc, char **argv) {
@@ -52,6 +55,13 @@ int main(int argc, char **argv) {
     if (bench_steps(&m, ops, steps, stdout, err, sizeof err)) {
         fprintf(stderr, "mmgc-bench-step: %s\n", err);
         return 1;
+    }
+    if (!strcmp(ops->name, "llvm")) {
+        LlvmTimes t = llvm_times();
+        printf("compile %.3f s (codegen %.3f s, optimize %.3f s, jit %.3f s, cache %.3f s; cache: %d hits, %d misses)\n",
+               t.codegen + t.optimize + t.jit + t.cache, t.codegen, t.optimize, t.jit, t.cache, t.cache_hits,
+               t.cache_misses);
+        if (t.cache_note[0]) printf("code cache: %s\n", t.cache_note);
     }
     elaborated_free(&m);
     program_free(&p);

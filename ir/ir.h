@@ -131,6 +131,10 @@ typedef struct Graph {
 /* A 64-bit hash of everything compiled code depends on (ops, types, inputs,
  * attributes, values, inits, names, outputs), not of source locations. */
 uint64_t ir_fingerprint(const Graph *g);
+/* The bytes that fingerprint hashes, fed in order to feed(ctx, bytes, n),
+ * for a stronger hash of the same things (the JIT's code cache). */
+typedef void (*IrFeed)(void *ctx, const void *p, size_t n);
+void ir_fingerprint_walk(const Graph *g, IrFeed feed, void *ctx);
 
 /* ---- graph.c ------------------------------------------------------------ */
 Graph *ir_graph_new(const char *name);

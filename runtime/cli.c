@@ -14,7 +14,7 @@ static const char *const options[] = {
     "--train",  "--eval",     "--predict", "--input", "--data",       "--save",   "--resume",     "--checkpoint",
     "--log",    "--metrics-json", "--report", "--backend", "--time",  "--summary", "--emit",      "--stage",
     "--dump-after", "--set",  "--model",   "-I",      "-o",           "--version", "--aot",       "--cpu",
-    "--weights", "--study",   "--jobs",    "--no-train", "--progress-label", "--help", "-h",
+    "--weights", "--study",   "--jobs",    "--no-train", "--progress-label", "--no-cache", "--help", "-h",
 };
 #define NOPTIONS (int)(sizeof options / sizeof options[0])
 
@@ -116,6 +116,9 @@ void cli_usage(FILE *out) {
           "  --backend=llvm|interp  the engine that runs the graph: JIT-compiled by LLVM\n"
           "                       for this CPU (default), or the reference interpreter\n"
           "  --time               print the time of each phase\n"
+          "  --no-cache           compile the llvm backend's code anew, without reading or\n"
+          "                       writing the compiled-code cache ($MMGC_CACHE_DIR, else\n"
+          "                       $XDG_CACHE_HOME/mmgc or ~/.cache/mmgc)\n"
           "  --progress-label TEXT  put TEXT before the progress line (--study says which run)\n"
           "\n"
           "compiling:\n"
@@ -197,6 +200,7 @@ int cli_parse(int argc, char **argv, Options *o, char *err, size_t n) {
         else if (!strcmp(a, "--aot")) o->aot = 1;
         else if (!strcmp(a, "--study")) o->study = 1;
         else if (!strcmp(a, "--no-train")) o->no_train = 1;
+        else if (!strcmp(a, "--no-cache")) o->no_cache = 1;
         else if (opt_is(a, "--progress-label")) {
             if (!(o->progress_label = opt_value(argc, argv, &i, "--progress-label", err, n))) return -1;
         } else if (opt_is(a, "--jobs")) {

@@ -27,6 +27,7 @@ typedef struct {
     const char *data_dir, *log_path, *metrics_json, *report_dir, *save_path, *resume_path, *checkpoint;
     const char *backend;  /* "interp" (the default) or "llvm" */
     int time;
+    int no_cache;         /* --no-cache: the llvm backend neither reads nor writes its code cache */
     int aot;              /* --aot: build a program (-o PROGRAM) */
     const char *cpu;      /* --cpu: what it is compiled for ("native") */
     const char *weights;  /* --weights: a checkpoint baked into the program */

@@ -67,8 +67,14 @@ static const EngineOps *engine_of(const Options *o) {
 static void print_llvm_times(const Options *o, FILE *out) {
     LlvmTimes t = llvm_times();
     if (!o->time || strcmp(engine_of(o)->name, "llvm") || !t.modules) return;
-    fprintf(out, "time: llvm compile %.2f s (codegen %.2f s, optimize %.2f s, jit %.2f s; %d modules); OpenBLAS kernels: %s\n",
-            t.codegen + t.optimize + t.jit, t.codegen, t.optimize, t.jit, t.modules, blas_core());
+    char cache[96];
+    if (t.cache_hits + t.cache_misses) snprintf(cache, sizeof cache, "cache: %d hits, %d misses", t.cache_hits, t.cache_misses);
+    else snprintf(cache, sizeof cache, "cache: off");
+    fprintf(out,
+            "time: llvm compile %.2f s (codegen %.2f s, optimize %.2f s, jit %.2f s, cache %.2f s; %d modules; %s); "
+            "OpenBLAS kernels: %s\n",
+            t.codegen + t.optimize + t.jit + t.cache, t.codegen, t.optimize, t.jit, t.cache, t.modules, cache, blas_core());
+    if (t.cache_note[0]) fprintf(out, "time: llvm code cache: %s\n", t.cache_note);
 }
 
 static int run(const Options *o) {
@@ -162,6 +168,8 @@ int main(int argc, char **argv) {
         cli_free(&o);
         return EXIT_USAGE;
     }
+    /* through the environment, so the runs a --study starts inherit it */
+    if (o.no_cache) setenv("MMGC_NO_CACHE", "1", 1);
     int status = 0;
     if (o.help) cli_usage(stdout);
     else if (o.version) printf("mmgc %s (LLVM 19 backend; OpenBLAS kernels: %s)\n", MMGC_VERSION, blas_core());

@@ -54,12 +54,16 @@ int io_write_atomic(const char *path, const char *who, const IoPart *parts, int 
     if (!tmp) return io_fail(err, errlen, "%s: out of memory", who);
     memcpy(tmp, path, plen);
     memcpy(tmp + plen, ".tmp", 5);
+    int rc = io_write_atomic_via(path, tmp, who, parts, nparts, err, errlen);
+    free(tmp);
+    return rc;
+}
 
+int io_write_atomic_via(const char *path, const char *tmp, const char *who, const IoPart *parts, int nparts, char *err,
+                        size_t errlen) {
     struct stat st; /* a device or pipe would be replaced by a regular file, not written */
-    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
-        free(tmp);
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
         return io_fail(err, errlen, "%s: cannot write %s: not a regular file (it is replaced whole, atomically)", who, path);
-    }
     int ok = 0, saved = 0;
     FILE *f = fopen(tmp, "wb");
     if (f) {
@@ -75,11 +79,12 @@ int io_write_atomic(const char *path, const char *who, const IoPart *parts, int 
     }
     if (ok) sync_dir(path);
     else io_fail(err, errlen, "%s: cannot write %s: %s", who, tmp, strerror(saved));
-    free(tmp);
     return ok ? 0 : -1;
 }
 
-int io_make_dirs(const char *dir, char *err, size_t errlen) {
+int io_make_dirs(const char *dir, char *err, size_t errlen) { return io_make_dirs_mode(dir, 0777, err, errlen); }
+
+int io_make_dirs_mode(const char *dir, unsigned mode, char *err, size_t errlen) {
     char *p = strdup(dir);
     if (!p) return io_fail(err, errlen, "%s: out of memory", dir);
     int rc = 0;
@@ -88,7 +93,7 @@ int io_make_dirs(const char *dir, char *err, size_t errlen) {
         char c = *s;
         *s = 0;
         struct stat st;
-        if (mkdir(p, 0777) != 0 && errno != EEXIST) rc = io_fail(err, errlen, "%s: cannot create %s: %s", dir, p, strerror(errno));
+        if (mkdir(p, (mode_t)mode) != 0 && errno != EEXIST) rc = io_fail(err, errlen, "%s: cannot create %s: %s", dir, p, strerror(errno));
         else if (stat(p, &st) != 0 || !S_ISDIR(st.st_mode)) rc = io_fail(err, errlen, "%s: %s is not a directory", dir, p);
         *s = c;
         if (rc || !c) break;

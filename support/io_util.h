@@ -38,8 +38,17 @@ typedef struct {
  * "WHO: cannot write PATH: not a regular file (...)". */
 int io_write_atomic(const char *path, const char *who, const IoPart *parts, int nparts, char *err, size_t errlen);
 
+/* io_write_atomic through a temporary file the caller names (in path's
+ * directory, so the rename is atomic): writers that may run at once (two
+ * processes filling one cache) each need a name of their own, or one would
+ * rename the other's half-written file; the message names tmp. */
+int io_write_atomic_via(const char *path, const char *tmp, const char *who, const IoPart *parts, int nparts, char *err,
+                        size_t errlen);
+
 /* mkdir -p dir: "DIR: cannot create D: reason" or "DIR: D is not a directory". */
 int io_make_dirs(const char *dir, char *err, size_t errlen);
+/* The same, creating missing directories with mode (before the umask). */
+int io_make_dirs_mode(const char *dir, unsigned mode, char *err, size_t errlen);
 
 /* The length (1 to 4) of the well-formed UTF-8 character at s[0, n) — no
  * overlong forms, surrogates or values past U+10FFFF — or 0 if it is not

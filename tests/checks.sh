@@ -1,6 +1,8 @@
 # checks.sh — what the shell tests share; source it after setting nothing:
 #   . "$(dirname "$0")/../checks.sh"
-# gives $tmp (a fresh directory, removed on exit), the counters, and:
+# gives $tmp (a fresh directory, removed on exit), MMGC_CACHE_DIR (the llvm
+# backend's code cache: ctest's, else one in $tmp, never the user's), the
+# counters, and:
 #   ok / bad WHAT                 count a pass / a failure (printed)
 #   check WHAT COMMAND...         the command must succeed (stdout in $tmp/out)
 #   expect STATUS TEXT WHAT CMD...  its exit status, and TEXT in its stderr ($tmp/err)
@@ -8,6 +10,8 @@
 #   finish                        prints "N passed, N failed"; the exit status
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+: "${MMGC_CACHE_DIR:=$tmp/code-cache}"
+export MMGC_CACHE_DIR
 pass=0
 fail=0
 

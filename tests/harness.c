@@ -8,6 +8,10 @@
 #include <sys/wait.h>
 
 int harness_run(const char *suite, CU_TestInfo *tests) {
+    /* LLVM engines cache their code on disk: a test program started by hand
+     * (not by ctest, which sets it for every test) still keeps out of the
+     * user's ~/.cache, in the build's own folder */
+    setenv("MMGC_CACHE_DIR", MMGC_TEST_CACHE_DIR, 0);
     if (CU_initialize_registry() != CUE_SUCCESS) return 2;
     CU_SuiteInfo suites[] = {{suite, NULL, NULL, NULL, NULL, tests}, CU_SUITE_INFO_NULL};
     if (CU_register_suites(suites) != CUE_SUCCESS) {

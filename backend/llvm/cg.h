@@ -7,7 +7,8 @@
  * codegen_shape.c  reductions and data movement
  * codegen_rt.c     calls to the runtime helpers (backend/llvm/rt.h)
  * target.c         the host target machine, the O3 pipeline, LLVM errors
- * jit.c            ORC LLJIT: add the module, resolve symbols, look up
+ * jit.c            the object, and ORC LLJIT: link it, resolve symbols, look up
+ * code_cache*.c    compiled objects on disk, by a key over what they depend on
  * emit.c           --emit=llvm / --emit=asm
  * engine_llvm.c    the Engine the runtime drives
  *
@@ -156,6 +157,13 @@ void llvm_init_native(void);
  * the JIT code model. The caller owns it (LLVMDisposeTargetMachine, or
  * hand it to llvm_jit). NULL with a message on failure. */
 LLVMTargetMachineRef llvm_host_machine(int for_jit, char *err, size_t errlen);
+/* The host as llvm_host_machine describes it (LLVM-allocated strings):
+ * what the code cache's key says the code was compiled for. */
+typedef struct {
+    char *triple, *cpu, *features;
+} LlvmHostNames;
+void llvm_host_names(LlvmHostNames *h);
+void llvm_host_names_free(LlvmHostNames *h);
 /* Sets m's data layout and triple from tm and runs default<O3>. */
 int llvm_optimize(LLVMModuleRef m, LLVMTargetMachineRef tm, char *err, size_t errlen);
 /* The one place LLVM errors become messages: writes "<what>: <LLVM's
@@ -167,12 +175,18 @@ int llvm_fail(char *err, size_t errlen, const char *what, LLVMErrorRef e, char *
 
 typedef struct LlvmJit LlvmJit;
 
-/* JIT-compiles mod for the host. Takes ownership of tsc (the caller's
- * reference to the context mod lives in), mod and tm, success or not. On
- * success returns the JIT, with the addresses of mmgc_step and
+/* Machine code for the host: mod (optimized) as a relocatable object,
+ * emitted by tm, which must be the machine llvm_jit gets (its code model
+ * is the JIT's), so the object is exactly what a JIT compile would link.
+ * Borrows mod and tm; the caller owns *obj. -1 with a message on failure. */
+int llvm_emit_object(LLVMModuleRef mod, LLVMTargetMachineRef tm, LLVMMemoryBufferRef *obj, char *err, size_t errlen);
+
+/* Links an object (llvm_emit_object's, fresh or from the code cache) into
+ * a new LLJIT for the host. Takes ownership of obj and tm, success or not.
+ * On success returns the JIT, with the addresses of mmgc_step and
  * mmgc_fail_node in *step and *fail_node; NULL with a message otherwise. */
-LlvmJit *llvm_jit(LLVMOrcThreadSafeContextRef tsc, LLVMModuleRef mod, LLVMTargetMachineRef tm, void **step, void **fail_node,
-                  char *err, size_t errlen);
+LlvmJit *llvm_jit(LLVMMemoryBufferRef obj, LLVMTargetMachineRef tm, void **step, void **fail_node, char *err,
+                  size_t errlen);
 /* Frees the JIT and all its code. NULL is fine. */
 void llvm_jit_free(LlvmJit *j);
 

@@ -1,5 +1,11 @@
-/* jit.c — ORC LLJIT: compiles an optimized module for the host and finds
- * mmgc_step in it.
+/* jit.c — the optimized module as an object, and ORC LLJIT: links the
+ * object for the host and finds mmgc_step in it.
+ *
+ * The JIT gets an object, not IR, so code compiled now and code read from
+ * the on-disk cache (code_cache.h) take one path: what the cache's tests
+ * check on a hit is what every run executes. The object is emitted by the
+ * JIT's own target machine (llvm_host_machine(1, ...): the JIT code model),
+ * before that machine is handed to the LLJIT.
  *
  * Ownership, in the order things change hands:
  *   the TargetMachine  -> JITTargetMachineBuilder (destroys the machine)
@@ -7,8 +13,7 @@
  *   the LLJITBuilder   -> LLVMOrcCreateLLJIT (even when it fails)
  *   the process search generator -> the main JITDylib
  *   the absolute-symbol unit     -> the main JITDylib (ours again if defining fails)
- *   the module         -> the ThreadSafeModule -> the LLJIT (even when adding fails)
- *   our ThreadSafeContext reference is dropped once the module holds one
+ *   the object's memory buffer   -> the LLJIT (even when adding fails)
  *   the LLJIT          -> LlvmJit, freed by llvm_jit_free with all its code
  *
  * Symbols: libm (expf, tanhf, ...) and memset/memcpy come from the
@@ -21,6 +26,7 @@
 #include <llvm-c/Error.h>
 #include <llvm-c/LLJIT.h>
 #include <llvm-c/Orc.h>
+#include <llvm-c/TargetMachine.h>
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -105,22 +111,28 @@ static int lookup(LLVMOrcLLJITRef jit, const char *name, void **addr, char *err,
     return 0;
 }
 
-/* See cg.h. Looking mmgc_step up is what compiles the module. */
-LlvmJit *llvm_jit(LLVMOrcThreadSafeContextRef tsc, LLVMModuleRef mod, LLVMTargetMachineRef tm, void **step,
-                  void **fail_node, char *err, size_t errlen) {
+/* See cg.h. */
+int llvm_emit_object(LLVMModuleRef mod, LLVMTargetMachineRef tm, LLVMMemoryBufferRef *obj, char *err, size_t errlen) {
+    char *msg = NULL;
+    if (LLVMTargetMachineEmitToMemoryBuffer(tm, mod, LLVMObjectFile, &msg, obj))
+        return llvm_fail(err, errlen, "cannot compile the module to machine code", NULL, msg);
+    return 0;
+}
+
+/* See cg.h. Looking mmgc_step up is what links the object. */
+LlvmJit *llvm_jit(LLVMMemoryBufferRef obj, LLVMTargetMachineRef tm, void **step, void **fail_node, char *err,
+                  size_t errlen) {
     LlvmJit *j = xcalloc(1, sizeof *j);
-    LLVMOrcThreadSafeModuleRef tsm = LLVMOrcCreateNewThreadSafeModule(mod, tsc);
-    LLVMOrcDisposeThreadSafeContext(tsc);
     j->jit = create_jit(tm, err, errlen);
     if (!j->jit || add_symbols(j->jit, err, errlen)) {
-        LLVMOrcDisposeThreadSafeModule(tsm);
+        LLVMDisposeMemoryBuffer(obj);
         llvm_jit_free(j);
         return NULL;
     }
-    LLVMErrorRef e = LLVMOrcLLJITAddLLVMIRModule(j->jit, LLVMOrcLLJITGetMainJITDylib(j->jit), tsm);
+    LLVMErrorRef e = LLVMOrcLLJITAddObjectFile(j->jit, LLVMOrcLLJITGetMainJITDylib(j->jit), obj);
     if (e || lookup(j->jit, "mmgc_step", step, err, errlen) ||
         lookup(j->jit, "mmgc_fail_node", fail_node, err, errlen)) {
-        if (e) llvm_fail(err, errlen, "cannot add the module to the JIT", e, NULL);
+        if (e) llvm_fail(err, errlen, "cannot add the object to the JIT", e, NULL);
         llvm_jit_free(j);
         return NULL;
     }

@@ -35,24 +35,34 @@ static void init_native(void) {
 
 void llvm_init_native(void) { pthread_once(&native_once, init_native); }
 
+void llvm_host_names(LlvmHostNames *h) {
+    h->triple = LLVMGetDefaultTargetTriple();
+    h->cpu = LLVMGetHostCPUName();
+    h->features = LLVMGetHostCPUFeatures();
+}
+
+void llvm_host_names_free(LlvmHostNames *h) {
+    LLVMDisposeMessage(h->triple);
+    LLVMDisposeMessage(h->cpu);
+    LLVMDisposeMessage(h->features);
+}
+
 /* A TargetMachine for the host triple, CPU and features at -O3. */
 LLVMTargetMachineRef llvm_host_machine(int for_jit, char *err, size_t errlen) {
     llvm_init_native();
-    char *triple = LLVMGetDefaultTargetTriple();
+    LlvmHostNames h;
+    llvm_host_names(&h);
     LLVMTargetRef target;
     char *msg = NULL;
-    if (LLVMGetTargetFromTriple(triple, &target, &msg)) {
-        LLVMDisposeMessage(triple);
+    if (LLVMGetTargetFromTriple(h.triple, &target, &msg)) {
+        llvm_host_names_free(&h);
         llvm_fail(err, errlen, "no LLVM target for the host", NULL, msg);
         return NULL;
     }
-    char *cpu = LLVMGetHostCPUName(), *features = LLVMGetHostCPUFeatures();
     LLVMTargetMachineRef tm =
-        LLVMCreateTargetMachine(target, triple, cpu, features, LLVMCodeGenLevelAggressive, LLVMRelocDefault,
+        LLVMCreateTargetMachine(target, h.triple, h.cpu, h.features, LLVMCodeGenLevelAggressive, LLVMRelocDefault,
                                 for_jit ? LLVMCodeModelJITDefault : LLVMCodeModelDefault);
-    LLVMDisposeMessage(triple);
-    LLVMDisposeMessage(cpu);
-    LLVMDisposeMessage(features);
+    llvm_host_names_free(&h);
     if (!tm) snprintf(err, errlen, "cannot create an LLVM target machine for the host");
     return tm;
 }

@@ -7,6 +7,9 @@ mmgc=$1
 make_data=$2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+# the llvm backend's code cache: ctest names one; never the user's ~/.cache
+: "${MMGC_CACHE_DIR:=$tmp/code-cache}"
+export MMGC_CACHE_DIR
 pass=0
 fail=0
 
@@ -49,10 +52,10 @@ line err "mmgc: error: unknown option '--patience'; early_stopping.patience is a
 expect 2 "the learning rate as an option" -- models/image_conv2net.mmg --train --lr=0.01
 line err "mmgc: error: unknown option '--lr=0.01'; optimizer is a train setting: --set 'optimizer=adam(lr: 0.01)'" "--lr"
 expect 2 "no option near" -- models/image_conv2net.mmg --frobnicate
-line err "mmgc: error: unknown option '--frobnicate'; the options are --train, --eval, --predict, --input, --data, --save, --resume, --checkpoint, --log, --metrics-json, --report, --backend, --time, --summary, --emit, --stage, --dump-after, --set, --model, -I, -o, --version, --aot, --cpu, --weights, --study, --jobs, --no-train, --progress-label, --help, -h" "the option list"
+line err "mmgc: error: unknown option '--frobnicate'; the options are --train, --eval, --predict, --input, --data, --save, --resume, --checkpoint, --log, --metrics-json, --report, --backend, --time, --summary, --emit, --stage, --dump-after, --set, --model, -I, -o, --version, --aot, --cpu, --weights, --study, --jobs, --no-train, --progress-label, --no-cache, --help, -h" "the option list"
 # every option of that list is one --help explains
 for opt in --train --eval --predict --input --data --save --resume --checkpoint --log --metrics-json --report --backend \
-    --time --summary --emit --stage --dump-after --set --model -I -o --version --aot --cpu --weights --help; do
+    --time --no-cache --summary --emit --stage --dump-after --set --model -I -o --version --aot --cpu --weights --help; do
     if "$mmgc" --help | grep -qE -- "^  (-h, )?$opt([ =]|\$)"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: --help lacks $opt"; fi
 done
 expect 0 "help lists the train settings" -- --help
@@ -149,6 +152,38 @@ for backend in llvm interp; do
     then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: predict: three lines and logits [3, 3] ($backend)"; fi
     rm -f "$tmp/logits.npy"
 done
+# the code cache: a miss, then a hit with the same predictions; --no-cache
+# and MMGC_NO_CACHE turn it off; a folder that cannot be made is no error
+cache_before=$MMGC_CACHE_DIR
+MMGC_CACHE_DIR="$tmp/cli-cache"
+predict_tiny() { # predict_tiny DESCRIPTION [OPTION]: tiny's predictions, with --time
+    what=$1
+    shift
+    expect 0 "$what" -- $tiny --predict --checkpoint "$tmp/zeros.safetensors" --input x="$tmp/x3.npy" --time "$@"
+}
+predict_tiny "predict, cold cache"
+contains out "; 1 modules; cache: 0 hits, 1 misses)" "a cold cache misses"
+grep -v '^time:' "$tmp/out" >"$tmp/cold"
+predict_tiny "predict, warm cache"
+contains out "; 1 modules; cache: 1 hits, 0 misses)" "a warm cache hits"
+grep -v '^time:' "$tmp/out" >"$tmp/warm"
+if cmp -s "$tmp/cold" "$tmp/warm" && [ -s "$tmp/cold" ]; then pass=$((pass + 1)); else
+    fail=$((fail + 1)); echo "FAIL: cached code predicts what fresh code does"; fi
+if [ "$(ls "$tmp/cli-cache" | grep -c '^[0-9a-f]\{64\}\.o$')" -eq 1 ] && [ "$(ls "$tmp/cli-cache" | wc -l)" -eq 1 ]; then
+    pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: one entry KEY.o in the cache"; ls -la "$tmp/cli-cache"; fi
+predict_tiny "predict --no-cache" --no-cache
+contains out "; 1 modules; cache: off)" "--no-cache"
+export MMGC_NO_CACHE=1
+predict_tiny "predict, MMGC_NO_CACHE=1"
+unset MMGC_NO_CACHE
+contains out "; 1 modules; cache: off)" "MMGC_NO_CACHE=1"
+MMGC_CACHE_DIR="$tmp/zeros.safetensors/cache"
+predict_tiny "predict, a cache folder that cannot be made"
+line out "time: llvm code cache: $tmp/zeros.safetensors/cache: $tmp/zeros.safetensors is not a directory (not cached)" "why not cached"
+grep -v '^time:' "$tmp/out" >"$tmp/uncached"
+if cmp -s "$tmp/cold" "$tmp/uncached"; then pass=$((pass + 1)); else
+    fail=$((fail + 1)); echo "FAIL: uncached code predicts the same"; fi
+MMGC_CACHE_DIR=$cache_before
 expect 1 "predict: wrong input shape" -- $tiny --predict --checkpoint "$tmp/zeros.safetensors" --input x="$tmp/x37.npy" -o "$tmp/logits.npy"
 contains err "mmgc: error: $tmp/x37.npy: shape [3, 7] does not match the model's input 'x' ([-1, 8], any sample count)" "predict: shape message"
 expect 1 "predict: unknown input" -- $tiny --predict --checkpoint "$tmp/zeros.safetensors" --input z="$tmp/x3.npy"
