@@ -36,7 +36,7 @@ static int compile(const Graph *g, const KernelPlan *plan, CompiledStep *code, c
     double t0 = now();
     LLVMOrcThreadSafeContextRef tsc = LLVMOrcCreateNewThreadSafeContext();
     LLVMModuleRef mod;
-    if (llvm_codegen(g, plan, LLVMOrcThreadSafeContextGetContext(tsc), &mod, &code->scratch_floats, err, errlen)) {
+    if (llvm_codegen(g, plan, code->profiled, LLVMOrcThreadSafeContextGetContext(tsc), &mod, &code->scratch_floats, err, errlen)) {
         LLVMOrcDisposeThreadSafeContext(tsc);
         return -1;
     }
@@ -64,13 +64,15 @@ static int compile(const Graph *g, const KernelPlan *plan, CompiledStep *code, c
     return 0;
 }
 
-/* Verifies g, plans and compiles it, allocates its memory; NULL + message on failure. */
-static void *create(const Graph *g, char *err, size_t errlen) {
+/* Verifies g, plans and compiles it (with profiling marks or without),
+ * allocates its memory; NULL + message on failure. */
+static void *create_as(const Graph *g, int profiled, char *err, size_t errlen) {
     if (ir_verify(g, err, errlen)) return NULL;
     KernelPlan plan;
     MemPlan mem;
     if (pipeline_plan(g, &plan, &mem, err, errlen)) return NULL;
     CompiledStep code = {0};
+    code.profiled = profiled;
     if (compile(g, &plan, &code, err, errlen)) {
         fusion_plan_free(&plan);
         memplan_free(&mem);
@@ -79,5 +81,8 @@ static void *create(const Graph *g, char *err, size_t errlen) {
     return compiled_new(g, &plan, &mem, &code, err, errlen);
 }
 
+static void *create(const Graph *g, char *err, size_t errlen) { return create_as(g, 0, err, errlen); }
+static void *create_profiled(const Graph *g, char *err, size_t errlen) { return create_as(g, 1, err, errlen); }
+
 const EngineOps engine_llvm = {"llvm",       create,          compiled_bind, compiled_buffer, compiled_run,
-                               compiled_apply_updates, compiled_destroy};
+                               compiled_apply_updates, compiled_destroy, create_profiled, compiled_profile};

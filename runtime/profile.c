@@ -1,0 +1,395 @@
+/* profile.c — see profile.h. */
+#include "profile.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "io_util.h"
+#include "out_file.h"
+#include "util.h"
+
+/* A block path: a prefix of some node's name (not NUL-terminated). */
+typedef struct {
+    const char *s;
+    int len;
+} Path;
+
+/* ---- where a node comes from -------------------------------------------------------- */
+
+/* Each node's location, where a node without a line takes the line of the
+ * first node reading it that has one (later ids first: a reader's own
+ * stand-in is settled before its inputs'), else of an input's, else of the
+ * loss (see profile.h). */
+static Loc *effective_locs(const Graph *g) {
+    Loc *loc = xcalloc((size_t)g->nnodes + 1, sizeof *loc);
+    for (int i = 0; i < g->nnodes; i++) loc[i] = g->nodes[i].loc;
+    for (int i = g->nnodes - 1; i >= 0; i--) {
+        if (loc[i].line <= 0) continue;
+        for (int j = 0; j < g->nodes[i].nin; j++) {
+            int in = g->nodes[i].in[j];
+            if (loc[in].line <= 0 && g->nodes[in].loc.line <= 0) loc[in] = loc[i];
+        }
+    }
+    int loss = ir_output(g, IR_LOSS);
+    for (int i = 0; i < g->nnodes; i++) {
+        for (int j = 0; j < g->nodes[i].nin && loc[i].line <= 0; j++)
+            if (loc[g->nodes[i].in[j]].line > 0) loc[i] = loc[g->nodes[i].in[j]];
+        if (loc[i].line <= 0 && loss >= 0) loc[i] = g->nodes[loss].loc;
+    }
+    return loc;
+}
+
+/* The forward nodes: those the forward outputs (loss, logits, the
+ * per-sample loss) depend on; gradients and updates come after them. */
+static char *forward_nodes(const Graph *g) {
+    char *fwd = xcalloc((size_t)g->nnodes + 1, 1);
+    const char *outs[] = {IR_LOSS, IR_LOGITS, IR_SAMPLE_LOSS};
+    for (int k = 0; k < 3; k++) {
+        int o = ir_output(g, outs[k]);
+        if (o >= 0) fwd[o] = 1;
+    }
+    for (int i = g->nnodes - 1; i >= 0; i--)
+        for (int j = 0; fwd[i] && j < g->nodes[i].nin; j++) fwd[g->nodes[i].in[j]] = 1;
+    return fwd;
+}
+
+/* Each forward node's block path, and whether it is its own: a named
+ * node's name without its last component (own when not empty: a binding
+ * names the block it is made in); else, a guess, that of its first input
+ * from the same file that has one, as the nodes of one block instance
+ * read each other ("" when there is none). */
+static Path *block_paths(const Graph *g, const Loc *loc, const char *fwd, char *own) {
+    Path *p = xcalloc((size_t)g->nnodes + 1, sizeof *p);
+    for (int i = 0; i < g->nnodes; i++) {
+        const Node *n = &g->nodes[i];
+        p[i] = (Path){"", 0};
+        if (!fwd[i]) continue;
+        const char *dot = n->name ? strrchr(n->name, '.') : NULL;
+        if (dot) {
+            p[i] = (Path){n->name, (int)(dot - n->name)};
+            own[i] = 1;
+            continue;
+        }
+        for (int j = 0; j < n->nin && !p[i].len; j++) {
+            int in = n->in[j];
+            if (loc[in].file == loc[i].file && p[in].len > 0) p[i] = p[in];
+        }
+    }
+    return p;
+}
+
+/* Bytes of node id's elements. */
+static double bytes_of(const Graph *g, int id) {
+    const TType *t = &g->nodes[id].type;
+    return (double)ir_numel(&t->shape) * (t->dtype == DT_I64 ? 8 : 4);
+}
+
+/* Line `line` of file path, trimmed, into buf ("" if it cannot be read). */
+static void line_text(const char *path, int line, char *buf, size_t n) {
+    buf[0] = 0;
+    FILE *f = path && path[0] != '<' && line > 0 ? fopen(path, "r") : NULL;
+    if (!f) return;
+    char *l = NULL;
+    size_t cap = 0;
+    for (int i = 1; getline(&l, &cap, f) >= 0; i++)
+        if (i == line) {
+            char *s = l + strspn(l, " \t");
+            size_t len = strcspn(s, "\r\n");
+            while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t')) len--;
+            snprintf(buf, n, "%.*s", (int)len, s);
+            break;
+        }
+    free(l);
+    fclose(f);
+}
+
+/* ---- building the rows ---------------------------------------------------------------- */
+
+/* A row being built: its file and line, and the text that grows. */
+typedef struct {
+    int file, line;
+    double ms, flops, bytes;
+    RBuf kernels;
+    RBuf paths[2]; /* block paths of its forward nodes: [1] their own (named nodes'), [0] guessed */
+    int npaths[2];
+} Row;
+
+/* Adds path p (not empty) to list k of r unless it is there. */
+static void add_path(Row *r, int k, Path p) {
+    const char *at = r->paths[k].s;
+    for (int i = 0; at && i < r->npaths[k]; i++) { /* the list is "a, b, c" */
+        size_t len = strcspn(at, ",");
+        if (len == (size_t)p.len && !strncmp(at, p.s, len)) return;
+        at += len + (at[len] ? 2 : 0);
+    }
+    rb_printf(&r->paths[k], "%s%.*s", r->npaths[k]++ ? ", " : "", p.len, p.s);
+}
+
+/* The row of (file, line), added if new. */
+static int row_of(Row **rows, int *n, int file, int line) {
+    for (int i = 0; i < *n; i++)
+        if ((*rows)[i].file == file && (*rows)[i].line == line) return i;
+    *rows = xrealloc(*rows, (size_t)(*n + 1) * sizeof **rows);
+    memset(&(*rows)[*n], 0, sizeof **rows);
+    (*rows)[*n].file = file, (*rows)[*n].line = line;
+    return (*n)++;
+}
+
+static const Row *sort_rows;
+static int by_time(const void *a, const void *b) {
+    const Row *x = &sort_rows[*(const int *)a], *y = &sort_rows[*(const int *)b];
+    if (x->ms != y->ms) return x->ms < y->ms ? 1 : -1;
+    return *(const int *)a - *(const int *)b;
+}
+
+/* The nodes of each kernel: node ids grouped by kernel (start[k] .. start[k + 1]). */
+static int *kernel_nodes(const Graph *g, const EngineProfile *ep, int **start) {
+    int *st = xcalloc((size_t)ep->nk + 2, sizeof *st), *ids = xmalloc(((size_t)g->nnodes + 1) * sizeof *ids);
+    for (int i = 0; i < g->nnodes; i++)
+        if (ep->kernel_of[i] >= 0) st[ep->kernel_of[i] + 1]++;
+    for (int k = 0; k < ep->nk; k++) st[k + 1] += st[k];
+    int *fill = xmalloc(((size_t)ep->nk + 1) * sizeof *fill);
+    memcpy(fill, st, (size_t)ep->nk * sizeof *fill);
+    for (int i = 0; i < g->nnodes; i++)
+        if (ep->kernel_of[i] >= 0) ids[fill[ep->kernel_of[i]]++] = i;
+    free(fill);
+    *start = st;
+    return ids;
+}
+
+int profile_build(const Graph *g, const EngineProfile *ep, Profile *p, char *err, size_t errlen) {
+    memset(p, 0, sizeof *p);
+    if (!ep || ep->runs == 0) return snprintf(err, errlen, "the profile has no measured step"), -1;
+    double runs = (double)ep->runs;
+    Loc *loc = effective_locs(g);
+    char *fwd = forward_nodes(g), *own = xcalloc((size_t)g->nnodes + 1, 1);
+    Path *path = block_paths(g, loc, fwd, own);
+    int *start, *ids = kernel_nodes(g, ep, &start);
+    int *stamp = xmalloc(((size_t)g->nnodes + 1) * sizeof *stamp);
+    for (int i = 0; i < g->nnodes; i++) stamp[i] = -1;
+    Row *rows = NULL;
+    int nrows = 0;
+    double kernels_ms = 0;
+    p->kernel = xcalloc((size_t)ep->nk + 1, sizeof *p->kernel);
+    for (int k = 0; k < ep->nk; k++) {
+        ProfileKernel *pk = &p->kernel[k];
+        int best = -1;
+        double best_flops = -1;
+        for (int m = start[k]; m < start[k + 1]; m++) {
+            int id = ids[m];
+            const Node *n = &g->nodes[id];
+            double f = ir_node_flops(g, id);
+            pk->flops += f;
+            if (f > best_flops) best = id, best_flops = f;
+            for (int j = -1; j < n->nin; j++) { /* the buffers the kernel touches, each once */
+                int b = j < 0 ? id : n->in[j];
+                if (ep->kept[b] && stamp[b] != k) stamp[b] = k, pk->bytes += bytes_of(g, b);
+            }
+        }
+        pk->ms = (double)ep->kernel_ns[k] / 1e6 / runs;
+        kernels_ms += pk->ms;
+        if (best < 0) { /* a kernel without nodes cannot happen; counted outside if it did */
+            pk->line = -1;
+            continue;
+        }
+        Op first = g->nodes[ids[start[k]]].op;
+        int loop = ir_op_info[first].cls == OC_EW || first == OP_CONST;
+        snprintf(pk->name, sizeof pk->name, "k%d %s", k, loop ? "loop" : ir_op_info[first].name);
+        Loc l = loc[best];
+        int r = row_of(&rows, &nrows, l.line > 0 ? l.file : -1, l.line > 0 ? l.line : 0);
+        pk->line = r;
+        rows[r].ms += pk->ms, rows[r].flops += pk->flops, rows[r].bytes += pk->bytes;
+        rb_printf(&rows[r].kernels, "%s%s", rows[r].kernels.n ? ", " : "", pk->name);
+    }
+    /* a line's block paths: those of the forward nodes on it (its backward
+     * and update nodes are on it because of them); the named nodes' if
+     * there are any, else the guessed ones, else the model's */
+    for (int i = 0; i < g->nnodes; i++) {
+        if (!fwd[i] || path[i].len == 0 || loc[i].line <= 0) continue;
+        for (int r = 0; r < nrows; r++)
+            if (rows[r].file == loc[i].file && rows[r].line == loc[i].line) add_path(&rows[r], own[i], path[i]);
+    }
+    /* rows by time; the step outside its kernels last */
+    int *order = xmalloc(((size_t)nrows + 1) * sizeof *order), *rank = xmalloc(((size_t)nrows + 1) * sizeof *rank);
+    for (int i = 0; i < nrows; i++) order[i] = i;
+    sort_rows = rows;
+    qsort(order, (size_t)nrows, sizeof *order, by_time);
+    for (int i = 0; i < nrows; i++) rank[order[i]] = i;
+    for (int k = 0; k < ep->nk; k++) p->kernel[k].line = p->kernel[k].line >= 0 ? rank[p->kernel[k].line] : nrows;
+    double step_ms = (double)ep->step_ns / 1e6 / runs;
+    p->lines = xcalloc((size_t)nrows + 1, sizeof *p->lines);
+    p->files = xcalloc((size_t)nrows + 1, sizeof *p->files);
+    p->lineno = xcalloc((size_t)nrows + 1, sizeof *p->lineno);
+    for (int i = 0; i < nrows; i++) {
+        Row *r = &rows[order[i]];
+        ReportProfileLine *o = &p->lines[i];
+        const char *file = r->file >= 0 && r->file < g->nfiles ? g->files[r->file] : NULL;
+        char buf[512], text[512];
+        const char *base = file ? strrchr(file, '/') : NULL;
+        if (file) snprintf(buf, sizeof buf, "%s:%d", base ? base + 1 : file, r->line);
+        else snprintf(buf, sizeof buf, "(no source line)");
+        line_text(file, r->line, text, sizeof text);
+        o->where = xstrdup(buf);
+        o->text = xstrdup(text);
+        const char *paths = r->npaths[1] ? r->paths[1].s : r->npaths[0] ? r->paths[0].s : g->name ? g->name : "";
+        o->paths = xstrdup(paths);
+        o->kernels = xstrdup(r->kernels.s ? r->kernels.s : "");
+        o->ms = r->ms, o->flops = r->flops, o->bytes = r->bytes;
+        o->share = step_ms > 0 ? r->ms / step_ms : NAN;
+        p->files[i] = file ? xstrdup(file) : NULL;
+        p->lineno[i] = file ? r->line : 0;
+        free(r->paths[0].s), free(r->paths[1].s);
+        free(r->kernels.s);
+    }
+    /* the measured step minus its kernels: what the step does around them */
+    double outside = step_ms - kernels_ms > 0 ? step_ms - kernels_ms : 0;
+    p->lines[nrows] = (ReportProfileLine){xstrdup("(outside kernels)"), xstrdup(""), xstrdup(""), xstrdup(""), outside,
+                                          step_ms > 0 ? outside / step_ms : NAN, 0, 0};
+    p->rep = (ReportProfile){p->lines, nrows + 1, ep->nk, ep->runs, step_ms};
+    free(rows), free(order), free(rank), free(loc), free(path), free(fwd), free(own), free(ids), free(start), free(stamp);
+    return 0;
+}
+
+void profile_free(Profile *p) {
+    for (int i = 0; p->lines && i < p->rep.nlines; i++) {
+        free((char *)p->lines[i].where), free((char *)p->lines[i].text);
+        free((char *)p->lines[i].paths), free((char *)p->lines[i].kernels);
+        if (p->files) free(p->files[i]);
+    }
+    free(p->lines), free(p->files), free(p->lineno), free(p->kernel);
+    memset(p, 0, sizeof *p);
+}
+
+/* ---- output -------------------------------------------------------------------------- */
+
+/* value / seconds in units of 1e9, or NaN for nothing measured. */
+static double rate(double value, double ms) { return ms > 0 && value > 0 ? value / (ms * 1e6) : NAN; }
+
+/* "%*.*f", or a dash for NaN. */
+static void num(FILE *out, int width, int decimals, double v) {
+    if (isfinite(v)) fprintf(out, "%*.*f", width, decimals, v);
+    else fprintf(out, "%*s", width, "-");
+}
+
+/* At most max characters of s (an ellipsis "..." at the end when cut). */
+static void cut(FILE *out, const char *s, int max) {
+    if ((int)strlen(s) <= max) fputs(s, out);
+    else fprintf(out, "%.*s...", max - 3, s);
+}
+
+void profile_print(const Profile *p, FILE *out) {
+    const ReportProfile *r = &p->rep;
+    fprintf(out,
+            "profile: %.3f ms per training step over %llu steps, %d kernels (each kernel on the line of its most "
+            "expensive node)\n",
+            r->step_ms, (unsigned long long)r->steps, r->nkernels);
+    fprintf(out, "  ms/step   share  MFLOP/step   MB/step  GFLOP/s     GB/s  line\n");
+    for (int i = 0; i < r->nlines; i++) {
+        const ReportProfileLine *l = &r->lines[i];
+        num(out, 9, 3, l->ms);
+        num(out, 7, 1, 100 * l->share);
+        fputc('%', out);
+        num(out, 12, 3, l->flops > 0 ? l->flops / 1e6 : NAN);
+        num(out, 10, 3, l->bytes > 0 ? l->bytes / 1e6 : NAN);
+        num(out, 9, 2, rate(l->flops, l->ms));
+        num(out, 9, 2, rate(l->bytes, l->ms));
+        fprintf(out, "  %s", l->where);
+        if (l->text[0]) {
+            fputs("  ", out);
+            cut(out, l->text, 40);
+        }
+        if (l->paths[0]) fprintf(out, "  [%s]", l->paths);
+        if (l->kernels[0]) {
+            fputs("  ", out);
+            cut(out, l->kernels, 60);
+        }
+        fputc('\n', out);
+    }
+    double ms = 0;
+    for (int i = 0; i < r->nlines; i++) ms += r->lines[i].ms;
+    num(out, 9, 3, ms);
+    fprintf(out, " 100.0%%%41s  total\n", "");
+}
+
+/* A JSON string (quotes, backslashes and control characters escaped). */
+static void jstr(FILE *f, const char *s) {
+    fputc('"', f);
+    for (const unsigned char *c = (const unsigned char *)(s ? s : ""); *c; c++) {
+        if (*c == '"' || *c == '\\') fprintf(f, "\\%c", *c);
+        else if (*c < 0x20) fprintf(f, "\\u%04x", *c);
+        else fputc(*c, f);
+    }
+    fputc('"', f);
+}
+
+/* A JSON number; NaN and infinities as null. */
+static void jnum(FILE *f, double v) {
+    if (isfinite(v)) fprintf(f, "%.9g", v);
+    else fputs("null", f);
+}
+
+void profile_json(const Profile *p, FILE *f) {
+    const ReportProfile *r = &p->rep;
+    fprintf(f, "{\n  \"steps\": %llu,\n  \"kernels\": %d,\n  \"step_ms\": ", (unsigned long long)r->steps, r->nkernels);
+    jnum(f, r->step_ms);
+    fputs(",\n  \"rule\": \"a kernel's time, FLOPs and bytes go to the source line of its most expensive node (most "
+          "FLOPs, the first on ties); times, FLOPs and bytes are per step; the last row is the step's time outside "
+          "its kernels\",\n  \"lines\": [",
+          f);
+    for (int i = 0; i < r->nlines; i++) {
+        const ReportProfileLine *l = &r->lines[i];
+        int outside = i == r->nlines - 1;
+        fprintf(f, "%s\n    {\"where\": ", i ? "," : "");
+        jstr(f, l->where);
+        fputs(", \"file\": ", f);
+        if (!outside && p->files[i]) jstr(f, p->files[i]);
+        else fputs("null", f);
+        fprintf(f, ", \"line\": %d, \"text\": ", outside ? 0 : p->lineno[i]);
+        jstr(f, l->text);
+        fputs(", \"paths\": ", f);
+        jstr(f, l->paths);
+        fputs(",\n     \"ms_per_step\": ", f);
+        jnum(f, l->ms);
+        fputs(", \"share\": ", f);
+        jnum(f, l->share);
+        fputs(", \"flops_per_step\": ", f);
+        jnum(f, l->flops);
+        fputs(", \"bytes_per_step\": ", f);
+        jnum(f, l->bytes);
+        fputs(", \"gflops_per_s\": ", f);
+        jnum(f, rate(l->flops, l->ms));
+        fputs(", \"gbytes_per_s\": ", f);
+        jnum(f, rate(l->bytes, l->ms));
+        fputs(",\n     \"kernels\": [", f);
+        int first = 1;
+        for (int k = 0; k < r->nkernels; k++) {
+            const ProfileKernel *pk = &p->kernel[k];
+            if (pk->line != i) continue;
+            fprintf(f, "%s{\"index\": %d, \"name\": ", first ? "" : ", ", k);
+            jstr(f, pk->name);
+            fputs(", \"ms_per_step\": ", f);
+            jnum(f, pk->ms);
+            fputs(", \"flops_per_step\": ", f);
+            jnum(f, pk->flops);
+            fputs(", \"bytes_per_step\": ", f);
+            jnum(f, pk->bytes);
+            fputc('}', f);
+            first = 0;
+        }
+        fputs("]}", f);
+    }
+    fputs("\n  ]\n}\n", f);
+}
+
+int profile_write_json(const Profile *p, const char *path, char *err, size_t errlen) {
+    char *text = NULL;
+    size_t n = 0;
+    FILE *f = open_memstream(&text, &n);
+    if (!f) return snprintf(err, errlen, "%s: out of memory", path), -1;
+    profile_json(p, f);
+    fclose(f);
+    int rc = out_file_write(path, text, n, err, errlen);
+    free(text);
+    return rc;
+}
