@@ -17,10 +17,10 @@ typedef struct {
 
 /* ---- where a node comes from -------------------------------------------------------- */
 
-/* Each node's location, where a node without a line takes the line of the
- * first node reading it that has one (later ids first: a reader's own
- * stand-in is settled before its inputs'), else of an input's, else of the
- * loss (see profile.h). */
+/* Each node's location, where a node without a line takes the line of a
+ * node reading it that has one (going down the ids, so a reader's own
+ * stand-in is settled before its inputs'; the last reader wins), else of
+ * an input's, else of the loss's (see profile.h). */
 static Loc *effective_locs(const Graph *g) {
     Loc *loc = xcalloc((size_t)g->nnodes + 1, sizeof *loc);
     for (int i = 0; i < g->nnodes; i++) loc[i] = g->nodes[i].loc;

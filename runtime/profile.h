@@ -10,8 +10,8 @@
  * loop's members mostly come from one expression, and a kernel is timed
  * as a whole, so splitting its time by estimates would only look precise.
  * A node with no line of its own (the optimizer's step counter and bias
- * corrections) takes the line of the first node that reads it which has
- * one (else of one of its inputs; else the loss's), so every kernel
+ * corrections) takes the line of a node that reads it which has one (else
+ * of one of its inputs; else the loss's), so every kernel
  * lands on a line of the source. Backward nodes carry the line of the
  * forward node they differentiate (passes/autodiff.c), so a line's row
  * holds its forward and backward work; optimizer updates go to the line
