@@ -43,9 +43,9 @@ static void fill(Engine *e, const Graph *g, const Elaborated *m) {
 }
 
 /* --profile: the table of the steps measured, and its JSON if asked. */
-static int report_profile(Engine *e, const Graph *g, const char *json, FILE *out, char *err, size_t n) {
+static int report_profile(Engine *e, const Graph *g, const Elaborated *m, const char *json, FILE *out, char *err, size_t n) {
     Profile p;
-    if (profile_build(g, engine_profile(e, 0), &p, err, n)) return -1;
+    if (profile_build(g, engine_profile(e, 0), (const char *const *)m->block, m->graph->nnodes, &p, err, n)) return -1;
     profile_print(&p, out);
     int rc = json ? profile_write_json(&p, json, err, n) : 0;
     profile_free(&p);
@@ -79,7 +79,7 @@ int bench_steps(const Elaborated *m, const EngineOps *ops, int steps, int profil
                 getrusage(RUSAGE_SELF, &ru);
                 fprintf(out, "%.2f ms/step  %.0f MiB peak  (%s, batch %d, %d steps)\n", ms[steps / 2],
                         ru.ru_maxrss / 1024.0, ops->name, m->train.batch, steps);
-                if (profile) rc = report_profile(&e, g, profile_json, out, err, n);
+                if (profile) rc = report_profile(&e, g, m, profile_json, out, err, n);
             }
             free(ms);
         }

@@ -9,12 +9,6 @@
 #include "out_file.h"
 #include "util.h"
 
-/* A block path: a prefix of some node's name (not NUL-terminated). */
-typedef struct {
-    const char *s;
-    int len;
-} Path;
-
 /* ---- where a node comes from -------------------------------------------------------- */
 
 /* Each node's location, where a node without a line takes the line of a
@@ -38,45 +32,6 @@ static Loc *effective_locs(const Graph *g) {
         if (loc[i].line <= 0 && loss >= 0) loc[i] = g->nodes[loss].loc;
     }
     return loc;
-}
-
-/* The forward nodes: those the forward outputs (loss, logits, the
- * per-sample loss) depend on; gradients and updates come after them. */
-static char *forward_nodes(const Graph *g) {
-    char *fwd = xcalloc((size_t)g->nnodes + 1, 1);
-    const char *outs[] = {IR_LOSS, IR_LOGITS, IR_SAMPLE_LOSS};
-    for (int k = 0; k < 3; k++) {
-        int o = ir_output(g, outs[k]);
-        if (o >= 0) fwd[o] = 1;
-    }
-    for (int i = g->nnodes - 1; i >= 0; i--)
-        for (int j = 0; fwd[i] && j < g->nodes[i].nin; j++) fwd[g->nodes[i].in[j]] = 1;
-    return fwd;
-}
-
-/* Each forward node's block path, and whether it is its own: a named
- * node's name without its last component (own when not empty: a binding
- * names the block it is made in); else, a guess, that of its first input
- * from the same file that has one, as the nodes of one block instance
- * read each other ("" when there is none). */
-static Path *block_paths(const Graph *g, const Loc *loc, const char *fwd, char *own) {
-    Path *p = xcalloc((size_t)g->nnodes + 1, sizeof *p);
-    for (int i = 0; i < g->nnodes; i++) {
-        const Node *n = &g->nodes[i];
-        p[i] = (Path){"", 0};
-        if (!fwd[i]) continue;
-        const char *dot = n->name ? strrchr(n->name, '.') : NULL;
-        if (dot) {
-            p[i] = (Path){n->name, (int)(dot - n->name)};
-            own[i] = 1;
-            continue;
-        }
-        for (int j = 0; j < n->nin && !p[i].len; j++) {
-            int in = n->in[j];
-            if (loc[in].file == loc[i].file && p[in].len > 0) p[i] = p[in];
-        }
-    }
-    return p;
 }
 
 /* Bytes of node id's elements. */
@@ -111,19 +66,20 @@ typedef struct {
     int file, line;
     double ms, flops, bytes;
     RBuf kernels;
-    RBuf paths[2]; /* block paths of its forward nodes: [1] their own (named nodes'), [0] guessed */
-    int npaths[2];
+    RBuf paths; /* the block instances of its forward nodes, "a, b" */
+    int npaths;
 } Row;
 
-/* Adds path p (not empty) to list k of r unless it is there. */
-static void add_path(Row *r, int k, Path p) {
-    const char *at = r->paths[k].s;
-    for (int i = 0; at && i < r->npaths[k]; i++) { /* the list is "a, b, c" */
+/* Adds block path p to r's list unless it is there. */
+static void add_path(Row *r, const char *p) {
+    const char *at = r->paths.s;
+    size_t plen = strlen(p);
+    for (int i = 0; at && i < r->npaths; i++) { /* the list is "a, b, c" */
         size_t len = strcspn(at, ",");
-        if (len == (size_t)p.len && !strncmp(at, p.s, len)) return;
+        if (len == plen && !strncmp(at, p, len)) return;
         at += len + (at[len] ? 2 : 0);
     }
-    rb_printf(&r->paths[k], "%s%.*s", r->npaths[k]++ ? ", " : "", p.len, p.s);
+    rb_printf(&r->paths, "%s%s", r->npaths++ ? ", " : "", p);
 }
 
 /* The row of (file, line), added if new. */
@@ -158,13 +114,12 @@ static int *kernel_nodes(const Graph *g, const EngineProfile *ep, int **start) {
     return ids;
 }
 
-int profile_build(const Graph *g, const EngineProfile *ep, Profile *p, char *err, size_t errlen) {
+int profile_build(const Graph *g, const EngineProfile *ep, const char *const *block, int nforward, Profile *p, char *err,
+                  size_t errlen) {
     memset(p, 0, sizeof *p);
     if (!ep || ep->runs == 0) return snprintf(err, errlen, "the profile has no measured step"), -1;
     double runs = (double)ep->runs;
     Loc *loc = effective_locs(g);
-    char *fwd = forward_nodes(g), *own = xcalloc((size_t)g->nnodes + 1, 1);
-    Path *path = block_paths(g, loc, fwd, own);
     int *start, *ids = kernel_nodes(g, ep, &start);
     int *stamp = xmalloc(((size_t)g->nnodes + 1) * sizeof *stamp);
     for (int i = 0; i < g->nnodes; i++) stamp[i] = -1;
@@ -202,13 +157,14 @@ int profile_build(const Graph *g, const EngineProfile *ep, Profile *p, char *err
         rows[r].ms += pk->ms, rows[r].flops += pk->flops, rows[r].bytes += pk->bytes;
         rb_printf(&rows[r].kernels, "%s%s", rows[r].kernels.n ? ", " : "", pk->name);
     }
-    /* a line's block paths: those of the forward nodes on it (its backward
-     * and update nodes are on it because of them); the named nodes' if
-     * there are any, else the guessed ones, else the model's */
-    for (int i = 0; i < g->nnodes; i++) {
-        if (!fwd[i] || path[i].len == 0 || loc[i].line <= 0) continue;
+    /* a line's block paths: the instances that made the forward nodes on
+     * it (its backward and update nodes are on it because of them) */
+    const char *model = g->name ? g->name : "model";
+    for (int i = 0; i < nforward && i < g->nnodes; i++) {
+        if (g->nodes[i].loc.line <= 0) continue;
         for (int r = 0; r < nrows; r++)
-            if (rows[r].file == loc[i].file && rows[r].line == loc[i].line) add_path(&rows[r], own[i], path[i]);
+            if (rows[r].file == g->nodes[i].loc.file && rows[r].line == g->nodes[i].loc.line)
+                add_path(&rows[r], block && block[i] ? block[i] : model);
     }
     /* rows by time; the step outside its kernels last */
     int *order = xmalloc(((size_t)nrows + 1) * sizeof *order), *rank = xmalloc(((size_t)nrows + 1) * sizeof *rank);
@@ -232,14 +188,13 @@ int profile_build(const Graph *g, const EngineProfile *ep, Profile *p, char *err
         line_text(file, r->line, text, sizeof text);
         o->where = xstrdup(buf);
         o->text = xstrdup(text);
-        const char *paths = r->npaths[1] ? r->paths[1].s : r->npaths[0] ? r->paths[0].s : g->name ? g->name : "";
-        o->paths = xstrdup(paths);
+        o->paths = xstrdup(r->paths.s ? r->paths.s : "");
         o->kernels = xstrdup(r->kernels.s ? r->kernels.s : "");
         o->ms = r->ms, o->flops = r->flops, o->bytes = r->bytes;
         o->share = step_ms > 0 ? r->ms / step_ms : NAN;
         p->files[i] = file ? xstrdup(file) : NULL;
         p->lineno[i] = file ? r->line : 0;
-        free(r->paths[0].s), free(r->paths[1].s);
+        free(r->paths.s);
         free(r->kernels.s);
     }
     /* the measured step minus its kernels: what the step does around them */
@@ -247,7 +202,7 @@ int profile_build(const Graph *g, const EngineProfile *ep, Profile *p, char *err
     p->lines[nrows] = (ReportProfileLine){xstrdup("(outside kernels)"), xstrdup(""), xstrdup(""), xstrdup(""), outside,
                                           step_ms > 0 ? outside / step_ms : NAN, 0, 0};
     p->rep = (ReportProfile){p->lines, nrows + 1, ep->nk, ep->runs, step_ms};
-    free(rows), free(order), free(rank), free(loc), free(path), free(fwd), free(own), free(ids), free(start), free(stamp);
+    free(rows), free(order), free(rank), free(loc), free(ids), free(start), free(stamp);
     return 0;
 }
 

@@ -23,6 +23,11 @@
  * The "(outside kernels)" row is the measured step time minus the kernels'
  * (the step's own loads, branches and timing marks), so the rows sum to
  * the measured step time.
+ *
+ * A row's block paths are the block instances ("multimodal.fusion") whose
+ * calls made the forward nodes on its line, as the elaborator recorded
+ * them (Elaborated.block); a line of a library block lists every
+ * instance that ran it, the model's own lines the model's name.
  */
 #ifndef MMGC_PROFILE_H
 #define MMGC_PROFILE_H
@@ -47,9 +52,13 @@ typedef struct Profile {
     int *lineno;            /* [nlines]: each row's line number (0: none) */
 } Profile;
 
-/* The rows of what the profiled engine measured for step graph g. 0, or
- * -1 with a message (no step was measured). Free with profile_free. */
-int profile_build(const Graph *g, const EngineProfile *ep, Profile *p, char *err, size_t errlen);
+/* The rows of what the profiled engine measured for step graph g, whose
+ * nodes 0..nforward-1 are the forward graph's, made in the block instances
+ * block[] names (Elaborated.block: NULL entries, or a NULL block, are the
+ * model's own). 0, or -1 with a message (no step was measured). Free with
+ * profile_free. */
+int profile_build(const Graph *g, const EngineProfile *ep, const char *const *block, int nforward, Profile *p, char *err,
+                  size_t errlen);
 void profile_free(Profile *p);
 
 /* The table: a header line, one row per source line (ms/step, share,

@@ -228,6 +228,7 @@ quick="max_epochs=2"
 expect 0 "--profile with --report" -- $tiny --train --data "$tmp/tiny" --set $quick --profile --report "$tmp/prof"
 contains out "  ms/step   share  MFLOP/step   MB/step  GFLOP/s     GB/s  line" "--profile: the table's header"
 contains out "nn.mmg:13  return x @ w + b  [linear, linear_2]  k0 matmul" "--profile: the linear layers' line"
+contains out "nn.mmg:48  return x * dropout_mask(x, p)  [dropout]  k1 dropout_mask, k36 loop" "--profile: the block instance"
 contains out "(outside kernels)" "--profile: the step outside its kernels"
 if [ -s "$tmp/prof/profile.json" ] && grep -q '"where": "tiny.mmg:10"' "$tmp/prof/profile.json"; then pass=$((pass + 1)); else
     fail=$((fail + 1)); echo "FAIL: --profile --report DIR writes DIR/profile.json"; fi

@@ -2,7 +2,8 @@
  * with the LLVM backend: the rows sum to the step time measured here
  * around the step call; every kernel is on a line of the source that
  * exists; the matmul's line gets exactly the FLOPs of the matmul and of
- * its weight gradient; the JSON parses and has the fields; the report's
+ * its weight gradient; a line's block paths are the instances that ran
+ * it; the JSON parses and has the fields; the report's
  * Profile section is there and the page still parses as XML; the step
  * compiled without profiling has no profiling calls, the profiled one a
  * pair per kernel; the interpreter refuses to profile. */
@@ -90,7 +91,8 @@ static Run *run_profiled(void) {
     const EngineProfile *ep = engine_profile(&r.e, 0);
     CU_ASSERT_PTR_NOT_NULL_FATAL(ep);
     CU_ASSERT_EQUAL(ep->runs, (uint64_t)STEPS);
-    CU_ASSERT_EQUAL_FATAL(profile_build(r.g, ep, &r.p, err, sizeof err), 0);
+    CU_ASSERT_EQUAL_FATAL(
+        profile_build(r.g, ep, (const char *const *)r.c.model.block, r.c.model.graph->nnodes, &r.p, err, sizeof err), 0);
     profile_print(&r.p, stdout);
     return &r;
 }
@@ -160,6 +162,33 @@ static void test_matmul_line_flops(void) {
     CU_ASSERT_PTR_NOT_NULL_FATAL(update);
     CU_ASSERT_DOUBLE_EQUAL(relu->flops, (double)B * 8, 1e-9);
     CU_ASSERT_DOUBLE_EQUAL(update->flops, 2.0 * 8 * 3, 1e-9); /* w - lr * dw */
+}
+
+static void test_blocks(void) {
+    Run *r = run_profiled();
+    CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+    const Elaborated *m = &r->c.model;
+    CU_ASSERT_PTR_NOT_NULL_FATAL(m->block);
+    int project = 0, model = 0;
+    for (int i = 0; i < m->graph->nnodes; i++) {
+        const Node *n = &m->graph->nodes[i];
+        const char *file = m->graph->files[n->loc.file], *base = strrchr(file, '/');
+        if (strcmp(base ? base + 1 : file, "prof.mmg")) continue;
+        if (n->loc.line >= 7 && n->loc.line <= 9) { /* project's param, relu, matmul */
+            CU_ASSERT_PTR_NOT_NULL_FATAL(m->block[i]);
+            ASSERT_STR(m->block[i], "project");
+            project++;
+        }
+        if (n->loc.line == 16 && n->op != OP_INPUT) { /* the model's mean of the per-sample loss */
+            CU_ASSERT_PTR_NULL(m->block[i]);
+            model++;
+        }
+    }
+    CU_ASSERT_EQUAL(project, 3);
+    CU_ASSERT(model > 0);
+    ASSERT_STR(row(&r->p, "losses.mmg:8")->paths, "cross_entropy");
+    ASSERT_STR(row(&r->p, "nn.mmg:57")->paths, "cross_entropy.log_softmax");
+    ASSERT_STR(row(&r->p, "prof.mmg:16")->paths, "prof");
 }
 
 static void test_json(void) {
@@ -285,6 +314,7 @@ static CU_TestInfo tests[] = {
     {"the rows sum to the step time measured around the call", test_sums_to_step},
     {"every kernel is on a line of the source that exists", test_every_kernel_on_a_line},
     {"the matmul's line gets the matmul's FLOPs and bytes", test_matmul_line_flops},
+    {"the elaborator records each node's block instance; the rows list them", test_blocks},
     {"the JSON parses and has the fields", test_json},
     {"the report has the Profile section and is valid XML", test_report_section},
     {"no profiling calls without profiling; a pair per kernel with it", test_ir},
