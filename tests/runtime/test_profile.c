@@ -23,19 +23,23 @@
 #include "report.h"
 #include "train.h"
 
-enum { B = 64, STEPS = 300, WARMUP = 3 };
+enum { B = 64, STEPS = 100, BLOCKS = 5, WARMUP = 3 };
 
 static const char *model_path = MMGC_SOURCE_DIR "/tests/runtime/prof.mmg";
 
 /* prof.mmg at batch B, its training step on a profiled LLVM engine, run
- * STEPS times (after WARMUP steps, not profiled) with random inputs. */
+ * BLOCKS times STEPS times (after WARMUP steps, not profiled) with random
+ * inputs, the profile reset before each block. On a busy machine a
+ * preemption between this test's clock and the engine's would count on
+ * one side only: the median block's ratio is what is checked. */
 typedef struct {
     Compiled c;
     Graph *g;
     ParamStore ps;
     Engine e;
-    double measured_ms; /* the mean of the step calls, timed here */
-    Profile p;
+    double measured_ms; /* the mean of the last block's step calls, timed here */
+    double ratio;       /* the engine's step time / the one timed here: the median block's */
+    Profile p;          /* of the last block */
 } Run;
 
 static double now_ms(void) {
@@ -79,18 +83,28 @@ static Run *run_profiled(void) {
     params_reset(&r.ps, r.g, 1);
     fill(&r);
     for (int i = 0; i < WARMUP; i++) CU_ASSERT_EQUAL(r.e.ops->run(r.e.impl, 1, 1, (uint64_t)i, err, sizeof err), 0);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(engine_profile(&r.e, 1)); /* zeroed: the warm-up does not count */
-    double total = 0;
-    for (int i = 0; i < STEPS; i++) {
-        double t0 = now_ms();
-        rc = r.e.ops->run(r.e.impl, 1, 1, (uint64_t)(WARMUP + i), err, sizeof err);
-        total += now_ms() - t0;
-        CU_ASSERT_EQUAL(rc, 0);
+    const EngineProfile *ep = NULL;
+    double ratio[BLOCKS];
+    for (int b = 0; b < BLOCKS; b++) {
+        CU_ASSERT_PTR_NOT_NULL_FATAL(engine_profile(&r.e, 1)); /* zeroed: the warm-up and earlier blocks do not count */
+        double total = 0;
+        for (int i = 0; i < STEPS; i++) {
+            double t0 = now_ms();
+            rc = r.e.ops->run(r.e.impl, 1, 1, (uint64_t)(WARMUP + b * STEPS + i), err, sizeof err);
+            total += now_ms() - t0;
+            CU_ASSERT_EQUAL(rc, 0);
+        }
+        r.measured_ms = total / STEPS;
+        ep = engine_profile(&r.e, 0);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(ep);
+        CU_ASSERT_EQUAL(ep->runs, (uint64_t)STEPS);
+        ratio[b] = (double)ep->step_ns / 1e6 / STEPS / r.measured_ms;
+        for (int k = b; k > 0 && ratio[k] < ratio[k - 1]; k--) { /* kept sorted */
+            double t = ratio[k];
+            ratio[k] = ratio[k - 1], ratio[k - 1] = t;
+        }
     }
-    r.measured_ms = total / STEPS;
-    const EngineProfile *ep = engine_profile(&r.e, 0);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(ep);
-    CU_ASSERT_EQUAL(ep->runs, (uint64_t)STEPS);
+    r.ratio = ratio[BLOCKS / 2];
     CU_ASSERT_EQUAL_FATAL(
         profile_build(r.g, ep, (const char *const *)r.c.model.block, r.c.model.graph->nnodes, &r.p, err, sizeof err), 0);
     profile_print(&r.p, stdout);
@@ -113,9 +127,11 @@ static void test_sums_to_step(void) {
     CU_ASSERT_DOUBLE_EQUAL(sum, r->p.rep.step_ms, 1e-9 * r->p.rep.step_ms);
     CU_ASSERT_DOUBLE_EQUAL(share, 1.0, 1e-9);
     ASSERT_STR(r->p.rep.lines[r->p.rep.nlines - 1].where, "(outside kernels)");
+    CU_ASSERT(r->p.rep.lines[r->p.rep.nlines - 1].share < 0.5); /* the kernels were timed, not only the step */
     /* and that is the step as timed here around the call, within 5% */
-    printf("\n  rows sum to %.4f ms, measured around the call %.4f ms\n", sum, r->measured_ms);
-    CU_ASSERT(sum > 0.95 * r->measured_ms && sum < 1.05 * r->measured_ms);
+    printf("\n  rows sum to %.4f ms, measured around the call %.4f ms; the median block's ratio %.4f\n", sum,
+           r->measured_ms, r->ratio);
+    CU_ASSERT(r->ratio > 0.95 && r->ratio < 1.05);
     CU_ASSERT_EQUAL(r->p.rep.steps, (uint64_t)STEPS);
 }
 
