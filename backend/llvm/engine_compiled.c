@@ -203,8 +203,8 @@ int compiled_run(void *impl, int training, uint64_t seed, uint64_t step, char *e
         return code ? step_failed(e, code, err, errlen) : 0;
     }
     /* the step's own time around the call: what the kernels' times are
-     * part of (the rest is the step's loads of buffer pointers, branches
-     * and the marks themselves) */
+     * part of (the rest is the step's entry, its failure checks and part
+     * of the marks themselves; a kernel's buffer loads are inside its marks) */
     rt_prof_begin(&e->prof);
     uint64_t t0 = rt_prof_now();
     int32_t code = e->code.step(e->bufs, &rnd, e->scratch);
