@@ -13,6 +13,18 @@
 
 #include "ir.h"
 
+/* What a profiled engine measured (see EngineOps.create_profiled): the
+ * step's kernels as the backend planned them (passes/fusion.h) and the
+ * time spent in each. */
+typedef struct {
+    int nk;                    /* kernels, in the order the step runs them  */
+    const int *kernel_of;      /* [g->nnodes]: a node's kernel, or -1        */
+    const unsigned char *kept; /* [g->nnodes]: the node's value is stored    */
+    const uint64_t *kernel_ns; /* [nk]: nanoseconds inside each kernel, summed over the runs */
+    uint64_t step_ns;          /* nanoseconds of the step calls, summed      */
+    uint64_t runs;             /* step calls measured                        */
+} EngineProfile;
+
 typedef struct {
     const char *name;
     /* Prepares g (which must outlive the engine); NULL with a message on failure. */
@@ -30,6 +42,14 @@ typedef struct {
     /* Writes every update:NAME output into the PARAM or STATE NAME. */
     void (*apply_updates)(void *impl);
     void (*destroy)(void *impl);
+    /* Optional (NULL: the backend cannot profile). As create, but each run
+     * also times every kernel of the step (a different build of the step:
+     * the one create makes has no timing in it). */
+    void *(*create_profiled)(const Graph *g, char *err, size_t errlen);
+    /* Optional: what a profiled engine measured since it was made or last
+     * reset (reset: zero the counters first); NULL when not profiling.
+     * Owned by the engine, valid until the next run. */
+    const EngineProfile *(*profile)(void *impl, int reset);
 } EngineOps;
 
 typedef struct {
@@ -57,11 +77,17 @@ const EngineOps *engine_default(void);
 const char *engine_names(void);
 
 int engine_open(Engine *e, const EngineOps *ops, const Graph *g, char *err, size_t errlen);
-/* engine_open of a on ga and b on gb at once, b on a second thread: a
- * training run's step and evaluation compile in the time of the larger.
+/* engine_open of a on ga (engine_open_profiled if profiled_a) and b on gb
+ * at once, b on a second thread: a training run's step and evaluation
+ * compile in the time of the larger.
  * 0, or -1 with the first failure's message and neither engine open. */
-int engine_open_pair(Engine *a, const Graph *ga, Engine *b, const Graph *gb, const EngineOps *ops, char *err,
+int engine_open_pair(Engine *a, const Graph *ga, int profiled_a, Engine *b, const Graph *gb, const EngineOps *ops, char *err,
                      size_t errlen);
+/* engine_open with create_profiled; -1 with "profiling needs the llvm
+ * backend ..." when ops cannot profile. */
+int engine_open_profiled(Engine *e, const EngineOps *ops, const Graph *g, char *err, size_t errlen);
+/* The engine's profile (EngineOps.profile), or NULL. */
+const EngineProfile *engine_profile(Engine *e, int reset);
 void engine_close(Engine *e);
 
 static inline float *engine_f32(Engine *e, int node) { return (float *)e->ops->buffer(e->impl, node); }

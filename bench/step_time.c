@@ -1,7 +1,7 @@
 /* step_time.c — the time of one training step (forward, loss, backward,
  * optimizer update) of a model, on one backend, with random data.
  *
- *   mmgc-bench-step MODEL.mmg [--backend=interp|llvm] [--steps N] [--set K=V ...]
+ *   mmgc-bench-step MODEL.mmg [--backend=interp|llvm] [--steps N] [--set K=V ...] [--profile[=FILE.json]]
  *   mmgc-bench-step --blas-core
  *
  * Prints the median milliseconds per step over N steps (after 2 warm-up
@@ -9,7 +9,9 @@
  * program compiled with --aot runs as `PROGRAM bench`). bench/run.sh puts
  * it beside PyTorch. With the llvm backend it also prints the compile time
  * and whether the code came from the code cache (a cold vs a warm start).
- * --blas-core prints the OpenBLAS core the program runs
+ * --profile (llvm backend) also prints the step's time by .mmg source line
+ * over the N steps (runtime/profile.h), and with =FILE.json writes it as
+ * JSON. --blas-core prints the OpenBLAS core the program runs
  * (after the same choice as mmgc's, blas_configure) and exits.
  */
 #include <stdio.h>
@@ -29,18 +31,21 @@ int main(int argc, char **argv) {
         printf("%s\n", blas_core());
         return 0;
     }
-    const char *file = NULL, *backend = "interp";
-    int steps = 20, nsets = 0;
+    const char *file = NULL, *backend = "interp", *json = NULL;
+    int steps = 20, nsets = 0, profile = 0;
     SetOption *sets = calloc((size_t)argc, sizeof *sets);
     for (int i = 1; i < argc; i++) {
         if (!strncmp(argv[i], "--backend=", 10)) backend = argv[i] + 10;
         else if (!strcmp(argv[i], "--steps") && i + 1 < argc) steps = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--set") && i + 1 < argc) sets[nsets++].text = argv[++i];
+        else if (!strcmp(argv[i], "--profile")) profile = 1;
+        else if (!strncmp(argv[i], "--profile=", 10) && argv[i][10]) profile = 1, json = argv[i] + 10;
         else file = argv[i];
     }
     const EngineOps *ops = engine_find(backend);
     if (!file || !ops || steps < 1) {
-        fprintf(stderr, "usage: mmgc-bench-step MODEL.mmg [--backend=interp|llvm] [--steps N] [--set K=V]\n");
+        fprintf(stderr, "usage: mmgc-bench-step MODEL.mmg [--backend=interp|llvm] [--steps N] [--set K=V] "
+                        "[--profile[=FILE.json]]\n");
         return 2;
     }
     Program p;
@@ -52,7 +57,7 @@ int main(int argc, char **argv) {
         diag_print(&p.diag, stderr);
         return 1;
     }
-    if (bench_steps(&m, ops, steps, stdout, err, sizeof err)) {
+    if (bench_steps(&m, ops, steps, profile, json, stdout, err, sizeof err)) {
         fprintf(stderr, "mmgc-bench-step: %s\n", err);
         return 1;
     }

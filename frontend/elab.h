@@ -116,6 +116,10 @@ typedef struct {
     int depth;         /* evaluations in progress (C recursion depth)  */
     int too_deep;      /* MAX_DEPTH was reported                       */
     int streams;       /* random streams handed out so far       */
+    const char **block; /* block[node]: the block instance it was made in
+                           (elab_claim_nodes; strings in the graph's arena),
+                           NULL for the model's own; [nblock] filled */
+    int nblock, blockcap;
 } Elab;
 
 /* ---- elaborate.c -------------------------------------------------------- */
@@ -231,5 +235,9 @@ int settings_known(const char *key);
 void settings_hint(Elab *E, const char *key, Loc loc, const char *const *others, int nothers, int list_if_none);
 /* Reads the settings into t (defaults first). Returns 0 or -1 after errors. */
 int settings_read(Elab *E, const Setting *list, int n, TrainSettings *t);
+
+/* Records that the nodes made since `first` that no inner call claimed
+ * were made by the block instance `path` (--profile's block column). */
+void elab_claim_nodes(Elab *E, int first, const char *path);
 
 #endif

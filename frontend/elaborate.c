@@ -106,6 +106,16 @@ void elab_name_value(Elab *E, Frame *f, const char *name, Value v) {
     ir_set_name(E->g, v.node, elab_unique_name(E, elab_join(E, f->path, name)));
 }
 
+void elab_claim_nodes(Elab *E, int first, const char *path) {
+    int n = E->g->nnodes;
+    if (n <= first || !*path) return;
+    xgrow((void **)&E->block, &E->blockcap, n, sizeof *E->block);
+    for (; E->nblock < n; E->nblock++) E->block[E->nblock] = NULL;
+    const char *kept = NULL; /* interned once a node is claimed */
+    for (int id = first; id < n; id++)
+        if (!E->block[id]) E->block[id] = kept ? kept : (kept = ir_intern(E->g, path));
+}
+
 Value elab_node(Elab *E, Op op, const int *in, int nin, const int64_t *attr, int nattr, double value,
                 const TType *given, Loc loc) {
     char err[512];
@@ -572,7 +582,9 @@ static Value call_block(Elab *E, Frame *f, Value callee, const Expr *e) {
     if (bad || recursive(E, b, e->loc)) return none();
     xgrow((void **)&E->calls, &E->callcap, E->ncalls + 1, sizeof *E->calls);
     E->calls[E->ncalls++] = b;
+    int first = E->g->nnodes;
     Value r = run_body(E, &nf, b, e->loc);
+    elab_claim_nodes(E, first, path);
     E->ncalls--;
     return r;
 }

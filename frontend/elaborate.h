@@ -46,6 +46,9 @@ typedef struct {
     int training_node;  /* INPUT training []: 1 in a training step, 0 when
                            evaluating (a block reads it), or -1            */
     int cmdline_error;  /* an error was in a --set (exit status 2) */
+    const char **block; /* [graph->nnodes]: the block instance path each node
+                           was made in ("multimodal.fusion"), NULL for the
+                           model's own; for --profile */
 } Elaborated;
 
 /* Elaborates model `model` (NULL: the main file's only model). Returns 0, or

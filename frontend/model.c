@@ -470,6 +470,10 @@ static int elaborate_here(Program *p, const char *model, const SetOption *sets, 
     out->model = ir_intern(E.g, out->model);
     for (int i = 0; i < out->ninputs; i++) out->inputs[i].name = ir_intern(E.g, out->inputs[i].name);
     for (int i = 0; i < out->nlabels; i++) out->labels[i].name = ir_intern(E.g, out->labels[i].name);
+    /* every node gets an entry: those after the last call are the model's */
+    xgrow((void **)&E.block, &E.blockcap, E.g->nnodes + 1, sizeof *E.block);
+    for (; E.nblock < E.g->nnodes; E.nblock++) E.block[E.nblock] = NULL;
+    out->block = E.block;
     free(E.calls);
     arena_free(&arena);
     return p->diag.nerrors > before ? -1 : 0;
@@ -510,5 +514,6 @@ void elaborated_free(Elaborated *e) {
     ir_graph_free(e->graph);
     free(e->inputs);
     free(e->labels);
+    free(e->block);
     memset(e, 0, sizeof *e);
 }

@@ -168,7 +168,7 @@ static int run(Args *a) {
         int rc = !strcmp(a->command, "train")     ? train_model(&m, &a->run, err, sizeof err)
                  : !strcmp(a->command, "eval")    ? eval_model(&m, &a->run, err, sizeof err)
                  : !strcmp(a->command, "predict") ? predict_model(&m, &po, err, sizeof err)
-                                                  : bench_steps(&m, a->run.engine, a->steps ? a->steps : 20, stdout, err, sizeof err);
+                                                  : bench_steps(&m, a->run.engine, a->steps ? a->steps : 20, 0, NULL, stdout, err, sizeof err);
         if (rc == TRAIN_ERROR || rc == TRAIN_DIVERGED) {
             fprintf(stderr, "error: %s\n", err);
             status = rc == TRAIN_DIVERGED ? TRAIN_DIVERGED : EXIT_PROGRAM_ERROR;

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "params.h"
+#include "profile.h"
 #include "train.h"
 
 static double now_ms(void) {
@@ -41,19 +42,32 @@ static void fill(Engine *e, const Graph *g, const Elaborated *m) {
     }
 }
 
-int bench_steps(const Elaborated *m, const EngineOps *ops, int steps, FILE *out, char *err, size_t n) {
+/* --profile: the table of the steps measured, and its JSON if asked. */
+static int report_profile(Engine *e, const Graph *g, const Elaborated *m, const char *json, FILE *out, char *err, size_t n) {
+    Profile p;
+    if (profile_build(g, engine_profile(e, 0), (const char *const *)m->block, m->graph->nnodes, &p, err, n)) return -1;
+    profile_print(&p, out);
+    int rc = json ? profile_write_json(&p, json, err, n) : 0;
+    profile_free(&p);
+    return rc;
+}
+
+int bench_steps(const Elaborated *m, const EngineOps *ops, int steps, int profile, const char *profile_json, FILE *out,
+                char *err, size_t n) {
     Graph *g = train_step_graph(m, 1, err, n);
     if (!g) return -1;
     ParamStore ps;
     Engine e = {0};
     int rc = -1;
     if (params_init(&ps, g, err, n) == 0) {
-        if (engine_open(&e, ops, g, err, n) == 0 && params_bind(&ps, &e, err, n) == 0) {
+        int opened = profile ? engine_open_profiled(&e, ops, g, err, n) : engine_open(&e, ops, g, err, n);
+        if (opened == 0 && params_bind(&ps, &e, err, n) == 0) {
             params_reset(&ps, g, 0);
             fill(&e, g, m);
             double *ms = calloc((size_t)steps, sizeof *ms);
             rc = 0;
             for (int i = -2; i < steps && !rc; i++) { /* two warm-up steps */
+                if (i == 0 && profile) engine_profile(&e, 1); /* the warm-up is not profiled */
                 double t0 = now_ms();
                 rc = e.ops->run(e.impl, 1, 0, (uint64_t)(i + 2), err, n);
                 e.ops->apply_updates(e.impl);
@@ -65,6 +79,7 @@ int bench_steps(const Elaborated *m, const EngineOps *ops, int steps, FILE *out,
                 getrusage(RUSAGE_SELF, &ru);
                 fprintf(out, "%.2f ms/step  %.0f MiB peak  (%s, batch %d, %d steps)\n", ms[steps / 2],
                         ru.ru_maxrss / 1024.0, ops->name, m->train.batch, steps);
+                if (profile) rc = report_profile(&e, g, m, profile_json, out, err, n);
             }
             free(ms);
         }

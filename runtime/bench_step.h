@@ -9,7 +9,10 @@
 
 /* Runs 2 + steps training steps of m on ops with random data and prints
  * "MS ms/step  MIB MiB peak  (BACKEND, batch B, N steps)": the median step
- * and the process's peak resident memory. 0, or -1 with a message. */
-int bench_steps(const Elaborated *m, const EngineOps *ops, int steps, FILE *out, char *err, size_t n);
+ * and the process's peak resident memory. With profile, the steps after
+ * the warm-up are also profiled (profile.h): the table follows, and with
+ * profile_json the JSON goes there. 0, or -1 with a message. */
+int bench_steps(const Elaborated *m, const EngineOps *ops, int steps, int profile, const char *profile_json, FILE *out,
+                char *err, size_t n);
 
 #endif

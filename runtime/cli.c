@@ -14,7 +14,7 @@ static const char *const options[] = {
     "--train",  "--eval",     "--predict", "--input", "--data",       "--save",   "--resume",     "--checkpoint",
     "--log",    "--metrics-json", "--report", "--backend", "--time",  "--summary", "--emit",      "--stage",
     "--dump-after", "--set",  "--model",   "-I",      "-o",           "--version", "--aot",       "--cpu",
-    "--weights", "--study",   "--jobs",    "--no-train", "--progress-label", "--no-cache", "--help", "-h",
+    "--weights", "--study",   "--jobs",    "--no-train", "--progress-label", "--no-cache", "--profile", "--help", "-h",
 };
 #define NOPTIONS (int)(sizeof options / sizeof options[0])
 
@@ -120,6 +120,13 @@ void cli_usage(FILE *out) {
           "                       writing the compiled-code cache ($MMGC_CACHE_DIR, else\n"
           "                       $XDG_CACHE_HOME/mmgc or ~/.cache/mmgc)\n"
           "  --progress-label TEXT  put TEXT before the progress line (--study says which run)\n"
+          "  --profile            --train: time every kernel of the training step and print,\n"
+          "                       after training, the step's time by .mmg source line (ms per\n"
+          "                       step, share, FLOPs and bytes per step, GFLOP/s, GB/s, the\n"
+          "                       line's kernels); with --report DIR also DIR/profile.json and\n"
+          "                       a Profile section in DIR/index.html; llvm backend only\n"
+          "  --profile=FILE.json  --profile, and its JSON in FILE.json\n"
+          "                       (--profile with --emit=llvm or --emit=asm: the profiled step's code)\n"
           "\n"
           "compiling:\n"
           "  --summary            one row per parameter (path, shape, count), the total,\n"
@@ -201,6 +208,13 @@ int cli_parse(int argc, char **argv, Options *o, char *err, size_t n) {
         else if (!strcmp(a, "--study")) o->study = 1;
         else if (!strcmp(a, "--no-train")) o->no_train = 1;
         else if (!strcmp(a, "--no-cache")) o->no_cache = 1;
+        else if (!strcmp(a, "--profile")) o->profile = 1;
+        else if (!strncmp(a, "--profile=", 10)) {
+            if (!a[10]) return snprintf(err, n, "--profile=FILE.json needs a file name"), -1;
+            o->profile = 1;
+            free(o->profile_json);
+            o->profile_json = xstrdup(a + 10);
+        }
         else if (opt_is(a, "--progress-label")) {
             if (!(o->progress_label = opt_value(argc, argv, &i, "--progress-label", err, n))) return -1;
         } else if (opt_is(a, "--jobs")) {
@@ -356,6 +370,20 @@ int cli_parse(int argc, char **argv, Options *o, char *err, size_t n) {
         snprintf(err, n, "--resume only makes sense with --train");
         return -1;
     }
+    if (o->profile && !o->train && o->emit != EMIT_LLVM && o->emit != EMIT_ASM) {
+        snprintf(err, n, "--profile only makes sense with --train (it times the training step), or with --emit=llvm "
+                         "or --emit=asm (the profiled step's code)");
+        return -1;
+    }
+    if (o->profile && o->backend && strcmp(o->backend, "llvm")) {
+        snprintf(err, n, "--profile needs the llvm backend (the %s backend does not time its kernels)", o->backend);
+        return -1;
+    }
+    if (o->profile && !o->profile_json && o->report_dir) { /* beside the report's index.html */
+        size_t len = strlen(o->report_dir) + sizeof "/profile.json";
+        o->profile_json = xmalloc(len);
+        snprintf(o->profile_json, len, "%s/profile.json", o->report_dir);
+    }
     return 0;
 }
 
@@ -365,4 +393,5 @@ void cli_free(Options *o) {
     free(o->sets);
     free(o->libdirs);
     free(o->command_line);
+    free(o->profile_json);
 }

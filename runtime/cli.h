@@ -35,6 +35,8 @@ typedef struct {
     int jobs;             /* --jobs N: runs of a study at once (1) */
     int no_train;         /* --no-train: a study's report of its finished runs */
     const char *progress_label; /* --progress-label: before the progress line */
+    int profile;          /* --profile[=FILE.json]: the step's time by source line */
+    char *profile_json;   /* where its JSON goes: FILE.json, else DIR/profile.json with --report DIR, else NULL */
     int help, version;
     char *command_line;   /* argv as one shell line, for the run's report */
 } Options;

@@ -44,7 +44,7 @@ static int emit(const Options *o, Program *p, const Elaborated *m, FILE *out, ch
         break;
     }
     case EMIT_LLVM: case EMIT_ASM:
-        if (llvm_emit(m->graph, o->emit == EMIT_ASM, out, err, errlen)) return -1;
+        if (llvm_emit(m->graph, o->emit == EMIT_ASM, o->profile, out, err, errlen)) return -1;
         break;
     case EMIT_HEADER: {
         AotBuildOptions ao = {NULL, NULL, o->model, o->sets, o->nsets, NULL, 1};
@@ -132,7 +132,8 @@ static int run(const Options *o) {
     }
     if (o->train || o->eval) {
         RunOptions ro = {o->data_dir, o->log_path, o->metrics_json, o->report_dir, o->save_path, o->resume_path,
-                         o->checkpoint, engine_of(o), o->time, out, o->progress_label, o->command_line};
+                         o->checkpoint, engine_of(o), o->time, out, o->progress_label, o->command_line, o->profile,
+                         o->profile_json};
         char err[1024];
         int rc = o->train ? train_model(&m, &ro, err, sizeof err) : eval_model(&m, &ro, err, sizeof err);
         if (rc == TRAIN_ERROR || rc == TRAIN_DIVERGED) {

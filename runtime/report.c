@@ -104,7 +104,8 @@ static const char CSS[] =
     "th:first-child, td:first-child { text-align: left; }\n"
     "table.info th { text-align: left; font-weight: normal; color: #555; } table.info td { text-align: left; }\n"
     "tr.best td { font-weight: bold; } .status { color: #8a5a00; }\n"
-    "audio { display: block; width: 240px; height: 32px; margin-top: 4px; }\n";
+    "audio { display: block; width: 240px; height: 32px; margin-top: 4px; }\n"
+    "td.src { text-align: left; }\n";
 
 /* The first index of the largest finite logit, or -1. */
 static int argmax(const float *x, int n) {
@@ -395,6 +396,7 @@ static void page(RBuf *b, const ReportData *r, const char *const *names) {
     fig_samples(b, r, names, "test", "test", r->test_samples, r->ntest_samples, 4);
     table_metrics(b, r, names);
     if (r->robustness) section_robustness(b, r->robustness, names);
+    if (r->profile) report_profile_section(b, r->profile);
     if (r->nnotes > 0) {
         rb_str(b, "<h2>Notes</h2>\n<ul class=\"notes\">\n");
         for (int i = 0; i < r->nnotes; i++) {

@@ -25,6 +25,8 @@
  *   Robustness (when given) Table 3: test accuracy by corruption group;
  *             Table 4: test accuracy with one input zeroed or swapped with
  *             another sample's; Table 5: the most confused pairs of classes
+ *   Profile   (with --profile) Table 6: the training step's time by .mmg
+ *             source line (report_profile.c)
  *   Notes     free text lines
  *
  * NaN and infinite values are skipped in the curves; every string is escaped
@@ -79,6 +81,23 @@ typedef struct {
     const ReportPair *pairs;        /* [npairs], most confused first   */
     int ngroups, nablation, npairs;
 } ReportRobustness;
+/* The profile of the training step (runtime/profile.h computes it): one
+ * row per .mmg source line, the most time first, then the step's time
+ * outside its kernels. Times, FLOPs and bytes are per step. */
+typedef struct {
+    const char *where;    /* "nn.mmg:13", or "(outside kernels)"         */
+    const char *text;     /* the line, trimmed ("" when unknown)          */
+    const char *paths;    /* block paths of its nodes, "a, b" ("" if none) */
+    const char *kernels;  /* "k0 matmul, k3 matmul" (fusion's numbering)  */
+    double ms, share, flops, bytes;
+} ReportProfileLine;
+typedef struct {
+    const ReportProfileLine *lines; /* [nlines]                        */
+    int nlines;
+    int nkernels;
+    uint64_t steps;       /* steps measured                               */
+    double step_ms;       /* the measured step: the rows sum to it        */
+} ReportProfile;
 /* One row of the Run or Train settings table; a NULL value shows "not recorded". */
 typedef struct {
     const char *key, *value;
@@ -104,6 +123,7 @@ typedef struct {
     ReportSample train_samples[5], test_samples[5];
     int ntrain_samples, ntest_samples;
     const ReportRobustness *robustness; /* or NULL: no Robustness section */
+    const ReportProfile *profile;       /* or NULL: no Profile section    */
     const char *const *notes;
     int nnotes;
 } ReportData;

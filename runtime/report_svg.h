@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "io_util.h"
+#include "report.h"
 
 /* s escaped for XML text and attribute values (& < > " '), with invalid
  * UTF-8 and control characters replaced by U+FFFD. NULL appends nothing. */
@@ -49,5 +50,8 @@ void svg_bar_chart(RBuf *b, const char *title, const char *const *names, const d
 /* Groups of bars: for group g, series k's value v[g * nseries + k]. */
 void svg_grouped_bars(RBuf *b, const char *title, const char *const *groups, int ngroups, const char *const *series,
                       int nseries, const double *v);
+
+/* report_profile.c: the Profile section (Table 6) of a run's report. */
+void report_profile_section(RBuf *b, const ReportProfile *p);
 
 #endif

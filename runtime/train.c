@@ -18,6 +18,7 @@
 #include "lr_schedule.h"
 #include "mem_usage.h"
 #include "passes.h"
+#include "profile.h"
 #include "progress.h"
 #include "train_impl.h"
 #include "util.h"
@@ -90,9 +91,10 @@ Graph *train_step_graph(const Elaborated *m, int training, char *err, size_t n) 
     return g;
 }
 
-/* Opens an engine on g and binds it to the parameters. */
-static int open_engine(Session *s, Engine *e, const Graph *g, char *err, size_t n) {
-    return engine_open(e, s->o->engine, g, err, n) || params_bind(&s->ps, e, err, n);
+/* Opens an engine on g (profiled: timing its kernels) and binds it to the parameters. */
+static int open_engine(Session *s, Engine *e, const Graph *g, int profiled, char *err, size_t n) {
+    int rc = profiled ? engine_open_profiled(e, s->o->engine, g, err, n) : engine_open(e, s->o->engine, g, err, n);
+    return rc || params_bind(&s->ps, e, err, n);
 }
 
 int session_open(Session *s, const Elaborated *m, const RunOptions *o, int training, char *err, size_t n) {
@@ -128,9 +130,9 @@ int session_open(Session *s, const Elaborated *m, const RunOptions *o, int train
     if (params_init(&s->ps, s->step_graph, err, n)) return -1;
     params_reset(&s->ps, s->step_graph, s->seed);
     /* training compiles two steps (train, evaluate): at once, on two threads */
-    if (training ? engine_open_pair(&s->train, s->step_graph, &s->eval, g, s->o->engine, err, n) ||
+    if (training ? engine_open_pair(&s->train, s->step_graph, o->profile, &s->eval, g, s->o->engine, err, n) ||
                        params_bind(&s->ps, &s->train, err, n) || params_bind(&s->ps, &s->eval, err, n)
-                 : open_engine(s, &s->eval, g, err, n))
+                 : open_engine(s, &s->eval, g, 0, err, n))
         return -1;
     s->time_compile = session_now() - t0;
     s->rss_compile_mib = mem_rss_mib();
@@ -147,6 +149,8 @@ void session_close(Session *s) {
     dataset_free(&s->data);
     metrics_free(&s->metrics);
     breakdown_free(s->breakdown);
+    if (s->profile) profile_free(s->profile);
+    free(s->profile);
     free(s->val);
     free(s->fit);
     free(s->test);
@@ -392,6 +396,20 @@ static int loop(Session *s, char *err, size_t errlen) {
     return 0;
 }
 
+/* --profile: the training step's time by source line, from the steps
+ * taken, printed and (with profile_json) written as JSON; kept for the
+ * report. Nothing when no step was taken. */
+static int profile_steps(Session *s, char *err, size_t errlen) {
+    const EngineProfile *ep = engine_profile(&s->train, 0);
+    if (!s->o->profile || !ep || !ep->runs) return 0;
+    s->profile = xcalloc(1, sizeof *s->profile);
+    if (profile_build(s->step_graph, ep, (const char *const *)s->m->block, s->m->graph->nnodes, s->profile, err, errlen))
+        return -1;
+    profile_print(s->profile, s->o->out);
+    fflush(s->o->out);
+    return s->o->profile_json ? profile_write_json(s->profile, s->o->profile_json, err, errlen) : 0;
+}
+
 /* Accuracy needs logits and a label: a loss-only model (a contrastive
  * two-tower model, say) cannot monitor it. 0, or -1 with a message at the
  * setting (at its place in the model file when it was set there). */
@@ -456,6 +474,7 @@ int train_model(const Elaborated *m, const RunOptions *o, char *err, size_t errl
             fprintf(o->out, "interrupted: %s%s\n", o->save_path ? "state saved to " : "nothing saved (no --save)",
                     o->save_path ? o->save_path : "");
     }
+    if ((rc == TRAIN_OK || rc == TRAIN_DIVERGED) && profile_steps(&s, err, errlen)) rc = TRAIN_ERROR;
     if (rc == TRAIN_OK || rc == TRAIN_DIVERGED) rc = conclude(&s, rc, err, errlen);
     char why[1024];
     if (close_logs(&s, why, sizeof why) && rc != TRAIN_ERROR) {

@@ -28,6 +28,11 @@ typedef struct {
     /* Optional; NULL leaves them out. */
     const char *progress_prefix; /* printed before the progress line ("run 3/30 gated seed 2 | ") */
     const char *command_line;    /* the command that started the run, shown in the report */
+    /* --profile: time every kernel of the training step and print the step's
+     * time by source line (profile.h) after training; with profile_json
+     * (or NULL) also as JSON there, and in the report when there is one. */
+    int profile;
+    const char *profile_json;
 } RunOptions;
 
 /* What train_model returns; TRAIN_DIVERGED and TRAIN_INTERRUPTED are also

@@ -22,6 +22,7 @@ typedef struct {
 } History;
 
 struct Breakdown;
+struct Profile;
 
 typedef struct {
     const Elaborated *m;
@@ -54,6 +55,7 @@ typedef struct {
     History hist;
     Metrics metrics;       /* of the last evaluation */
     struct Breakdown *breakdown; /* of the test split (breakdown.h), or NULL */
+    struct Profile *profile;     /* --profile: the training step's, after training (profile.h), or NULL */
     OutFile csv, jsonl;    /* --log: CSV and JSON lines (out_file.h); path NULL when not logging */
     int tested;            /* the test split was evaluated into metrics */
     char diverged[256];    /* why training diverged ("the training loss is nan in epoch 3, batch 2"), or "" */

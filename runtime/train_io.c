@@ -17,6 +17,7 @@
 #include "report.h"
 #include "run_info.h"
 #include "train_impl.h"
+#include "profile.h"
 #include "util.h"
 
 /* ---- logs ------------------------------------------------------------------------ */
@@ -66,6 +67,7 @@ int prepare_outputs(const RunOptions *o, char *err, size_t errlen) {
         if (io_make_dirs(o->report_dir, why, sizeof why)) rc = io_fail(err, errlen, "--report %s", why);
         else rc = out_file_probe_atomic("--report", page, err, errlen);
     }
+    if (!rc) rc = prepare_file("--profile", o->profile_json, err, errlen);
     free(jpath);
     free(page);
     return rc ? -1 : 0;
@@ -424,6 +426,7 @@ static int report_of(Session *s, int in_progress, char *err, size_t errlen) {
     r.precision = c ? pr : NULL;
     r.recall = c ? pr + c : NULL;
     r.robustness = s->breakdown ? &s->breakdown->report : NULL;
+    r.profile = s->profile ? &s->profile->rep : NULL;
     char note[512];
     const char *notes[1] = {note};
     if (s->diverged[0]) {

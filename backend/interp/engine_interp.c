@@ -18,4 +18,4 @@ static int run(void *impl, int training, uint64_t seed, uint64_t step, char *err
 static void apply_updates(void *impl) { interp_apply_updates(impl); }
 static void destroy(void *impl) { interp_free(impl); }
 
-const EngineOps engine_interp = {"interp", create, bind, buffer, run, apply_updates, destroy};
+const EngineOps engine_interp = {"interp", create, bind, buffer, run, apply_updates, destroy, NULL, NULL};

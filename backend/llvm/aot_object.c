@@ -109,7 +109,7 @@ int llvm_aot_object(const Graph *g, const char *cpu, const char *suffix, const c
     LLVMContextRef ctx = LLVMContextCreate();
     LLVMModuleRef mod = NULL;
     LLVMTargetMachineRef tm = NULL;
-    int rc = llvm_codegen(g, &plan, ctx, &mod, scratch_floats, err, errlen);
+    int rc = llvm_codegen(g, &plan, 0, ctx, &mod, scratch_floats, err, errlen);
     fusion_plan_free(&plan);
     if (!rc) {
         rename_global(mod, 1, "mmgc_step", suffix);

@@ -17,6 +17,9 @@
  *   int32_t mmgc_step(void **bufs, const RtRandom *rnd, float *scratch);
  *   int32_t mmgc_fail_node;   the node whose helper failed (-1 if none)
  *
+ * (A profiled module, for --profile, also calls mmgc_prof_enter(i32 k) and
+ * mmgc_prof_leave(i32 k) around the call of kernel k: rt_prof.h.)
+ *
  * mmgc_step runs the kernels in order, reading each buffer pointer from
  * bufs[node id] (so the runtime may bind sources after compiling), and
  * returns 0 or the first nonzero code of a runtime helper.
@@ -62,6 +65,7 @@ typedef struct {
     int nkbuf;
     int npar;            /* parallel loops emitted so far (for their names) */
     int64_t scratch_floats; /* the most any kernel needs                 */
+    int profile;         /* time each kernel: mmgc_prof_enter/leave (rt_prof.h) around its call */
 } Cg;
 
 /* Element type of a dtype: float or i64. */
@@ -142,12 +146,14 @@ LLVMTypeRef cg_desc_type(Cg *cg);
 /* ---- codegen.c -------------------------------------------------------------- */
 
 /* Lowers verified g, cut into the kernels of plan (fusion_plan of g), into
- * a new module in ctx. On success *out is the
+ * a new module in ctx; with profile, mmgc_step calls mmgc_prof_enter(k)
+ * and mmgc_prof_leave(k) around kernel k (without it, no trace of them).
+ * On success *out is the
  * module (the caller owns it: dispose it or hand it to the JIT) and
  * *scratch_floats the scratch mmgc_step needs; returns 0. Returns -1 with
  * a message on failure (nothing to dispose). */
-int llvm_codegen(const Graph *g, const KernelPlan *plan, LLVMContextRef ctx, LLVMModuleRef *out, int64_t *scratch_floats,
-                 char *err, size_t errlen);
+int llvm_codegen(const Graph *g, const KernelPlan *plan, int profile, LLVMContextRef ctx, LLVMModuleRef *out,
+                 int64_t *scratch_floats, char *err, size_t errlen);
 
 /* ---- target.c --------------------------------------------------------------- */
 

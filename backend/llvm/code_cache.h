@@ -39,6 +39,7 @@ typedef struct {
     const char *llvm_version;             /* "19.1.7" */
     const char *mmgc_version;             /* MMGC_VERSION */
     const char *sources;                  /* hash of the compiler's sources (this build) */
+    int profiled;                         /* the step times its kernels (--profile) */
 } CodeCacheTarget;
 
 /* The key: SHA-256 over the format, every field of t, the graph

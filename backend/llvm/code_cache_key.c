@@ -12,6 +12,7 @@
  *   the compiler        LLVM's version, mmgc's, and a hash of the sources
  *                       that shape the code (CMake computes it, so an edited
  *                       code generator is never served its old output)
+ *   the variant         profiled or not (--profile adds timing calls)
  *   the format          CODE_CACHE_FORMAT
  *
  * Not the memory plan: the generated code reads every buffer's address
@@ -45,6 +46,7 @@ void code_cache_key(const Graph *g, const KernelPlan *plan, const CodeCacheTarge
     put_str(&c, t->llvm_version);
     put_str(&c, t->mmgc_version);
     put_str(&c, t->sources);
+    put_i64(&c, t->profiled);
     ir_fingerprint_walk(g, feed, &c);
     put_i64(&c, plan->nk);
     for (int k = 0; k < plan->nk; k++) {

@@ -180,11 +180,22 @@ static LLVMValueRef build_kernel(Cg *cg, const FusedKernel *k, const int *bufs, 
 
 /* ---- mmgc_step ------------------------------------------------------------------ */
 
-/* Calls kernel fn from the step: loads its buffers from bufs[], passes
- * scratch and rnd; if it can fail, returns its status after recording the
+/* With cg->profile: a call of void name(i32 k), the profiling mark of
+ * kernel k (rt_prof.h). */
+static void prof_mark(Cg *cg, const char *name, int k) {
+    if (!cg->profile) return;
+    LLVMTypeRef ft = LLVMFunctionType(LLVMVoidTypeInContext(cg->ctx), &cg->i32, 1, 0);
+    LLVMValueRef arg = LLVMConstInt(cg->i32, (unsigned long long)k, 0);
+    LLVMBuildCall2(cg->b, ft, cg_declare(cg, name, ft), &arg, 1, "");
+}
+
+/* Calls kernel fn (the plan's kernel k) from the step: loads its buffers
+ * from bufs[], passes scratch and rnd (between the profiling marks, if
+ * any, so the loads count as the kernel's); if it can fail, returns its status after recording the
  * kernel's first node in @mmgc_fail_node. */
-static void call_kernel(Cg *cg, LLVMValueRef step, LLVMValueRef fn, const int *bufs, int nbuf, int can_fail,
+static void call_kernel(Cg *cg, LLVMValueRef step, LLVMValueRef fn, int k, const int *bufs, int nbuf, int can_fail,
                         int node, LLVMValueRef fail_node) {
+    prof_mark(cg, "mmgc_prof_enter", k);
     LLVMValueRef *args = xmalloc((size_t)(nbuf + 2) * sizeof *args);
     LLVMValueRef table = LLVMGetParam(step, 0);
     for (int i = 0; i < nbuf; i++) {
@@ -196,6 +207,7 @@ static void call_kernel(Cg *cg, LLVMValueRef step, LLVMValueRef fn, const int *b
     args[nbuf] = LLVMGetParam(step, 2);
     args[nbuf + 1] = LLVMGetParam(step, 1);
     LLVMValueRef status = LLVMBuildCall2(cg->b, kernel_type(cg, nbuf), fn, args, (unsigned)nbuf + 2, "");
+    prof_mark(cg, "mmgc_prof_leave", k);
     free(args);
     if (!can_fail) return;
     LLVMBasicBlockRef fail = LLVMAppendBasicBlockInContext(cg->ctx, step, "fail");
@@ -236,7 +248,7 @@ static void build_module(Cg *cg) {
         int nbuf = kernel_buffers(cg, &ks[i], bufs, seen), can_fail;
         LLVMValueRef fn = build_kernel(cg, &ks[i], bufs, nbuf, &can_fail);
         LLVMPositionBuilderAtEnd(cg->b, body);
-        call_kernel(cg, step, fn, bufs, nbuf, can_fail, ks[i].nodes[0], fail_node);
+        call_kernel(cg, step, fn, i, bufs, nbuf, can_fail, ks[i].nodes[0], fail_node);
         body = LLVMGetInsertBlock(cg->b);
     }
     LLVMPositionBuilderAtEnd(cg->b, body);
@@ -246,12 +258,13 @@ static void build_module(Cg *cg) {
 }
 
 /* Lowers g into a new module; see cg.h. */
-int llvm_codegen(const Graph *g, const KernelPlan *plan, LLVMContextRef ctx, LLVMModuleRef *out, int64_t *scratch_floats, char *err,
-                 size_t errlen) {
+int llvm_codegen(const Graph *g, const KernelPlan *plan, int profile, LLVMContextRef ctx, LLVMModuleRef *out,
+                 int64_t *scratch_floats, char *err, size_t errlen) {
     Cg cg;
     memset(&cg, 0, sizeof cg);
     cg.g = g;
     cg.plan = plan;
+    cg.profile = profile;
     cg.ctx = ctx;
     cg.i1 = LLVMInt1TypeInContext(ctx);
     cg.i8 = LLVMInt8TypeInContext(ctx);

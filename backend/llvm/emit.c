@@ -33,7 +33,7 @@ static int print(LLVMModuleRef mod, LLVMTargetMachineRef tm, int asm_not_ir, FIL
 }
 
 /* See llvm_backend.h. */
-int llvm_emit(const Graph *g, int asm_not_ir, FILE *out, char *err, size_t errlen) {
+int llvm_emit(const Graph *g, int asm_not_ir, int profile, FILE *out, char *err, size_t errlen) {
     if (ir_verify(g, err, errlen)) return -1;
     LLVMContextRef ctx = LLVMContextCreate();
     LLVMModuleRef mod = NULL;
@@ -42,7 +42,7 @@ int llvm_emit(const Graph *g, int asm_not_ir, FILE *out, char *err, size_t errle
     KernelPlan plan;
     int rc = pipeline_plan(g, &plan, NULL, err, errlen);
     if (!rc) {
-        rc = llvm_codegen(g, &plan, ctx, &mod, &scratch, err, errlen);
+        rc = llvm_codegen(g, &plan, profile, ctx, &mod, &scratch, err, errlen);
         fusion_plan_free(&plan);
     }
     if (!rc) rc = (tm = llvm_host_machine(0, err, errlen)) ? 0 : -1;

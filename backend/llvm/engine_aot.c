@@ -26,9 +26,9 @@ static void *create(const Graph *g, char *err, size_t errlen) {
     KernelPlan plan;
     MemPlan mem;
     if (pipeline_plan(g, &plan, &mem, err, errlen)) return NULL;
-    CompiledStep code = {(StepFn)s->step, s->fail_node, s->scratch_floats, NULL, NULL};
+    CompiledStep code = {(StepFn)s->step, s->fail_node, s->scratch_floats, NULL, NULL, 0};
     return compiled_new(g, &plan, &mem, &code, err, errlen);
 }
 
 const EngineOps engine_aot = {"aot",        create,          compiled_bind, compiled_buffer, compiled_run,
-                              compiled_apply_updates, compiled_destroy};
+                              compiled_apply_updates, compiled_destroy, NULL, compiled_profile};

@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rt_prof.h"
 #include "util.h"
 
 typedef struct {
@@ -42,6 +43,8 @@ typedef struct {
     int nupd;             /* "update:X" outputs: source node, PARAM/STATE node, */
     int *upd_src, *upd_dst;
     void **staged;        /* and a copy for sources that are themselves PARAM/STATE */
+    RtProfile prof;       /* code.profiled: what the step's marks measure */
+    EngineProfile view;   /* prof as the runtime reads it */
 } CompiledEngine;
 
 /* Formats a message; returns -1. */
@@ -82,6 +85,7 @@ void compiled_destroy(void *impl) {
     if (e->plan.k) fusion_plan_free(&e->plan);
     if (e->mem.offset) memplan_free(&e->mem);
     free(e->survives);
+    free(e->prof.kernel_ns);
     free(e);
 }
 
@@ -147,6 +151,10 @@ void *compiled_new(const Graph *g, KernelPlan *plan, MemPlan *mem, const Compile
         compiled_destroy(e);
         return NULL;
     }
+    if (code->profiled) {
+        e->prof.nk = e->plan.nk;
+        e->prof.kernel_ns = xcalloc((size_t)e->plan.nk + 1, sizeof *e->prof.kernel_ns);
+    }
     return e;
 }
 
@@ -190,8 +198,32 @@ static int step_failed(CompiledEngine *e, int32_t code, char *err, size_t errlen
 int compiled_run(void *impl, int training, uint64_t seed, uint64_t step, char *err, size_t errlen) {
     CompiledEngine *e = impl;
     RtRandom rnd = {seed, step, training};
+    if (!e->code.profiled) {
+        int32_t code = e->code.step(e->bufs, &rnd, e->scratch);
+        return code ? step_failed(e, code, err, errlen) : 0;
+    }
+    /* the step's own time around the call: what the kernels' times are
+     * part of (the rest is the step's entry, its failure checks and part
+     * of the marks themselves; a kernel's buffer loads are inside its marks) */
+    rt_prof_begin(&e->prof);
+    uint64_t t0 = rt_prof_now();
     int32_t code = e->code.step(e->bufs, &rnd, e->scratch);
+    e->prof.step_ns += rt_prof_now() - t0;
+    e->prof.runs++;
+    rt_prof_end();
     return code ? step_failed(e, code, err, errlen) : 0;
+}
+
+/* See engine_compiled.h. */
+const EngineProfile *compiled_profile(void *impl, int reset) {
+    CompiledEngine *e = impl;
+    if (!e->code.profiled) return NULL;
+    if (reset) {
+        for (int k = 0; k < e->prof.nk; k++) e->prof.kernel_ns[k] = 0;
+        e->prof.step_ns = e->prof.runs = 0;
+    }
+    e->view = (EngineProfile){e->plan.nk, e->plan.kernel_of, e->plan.kept, e->prof.kernel_ns, e->prof.step_ns, e->prof.runs};
+    return &e->view;
 }
 
 /* Copies every update:X into X; sources that are PARAM or STATE themselves

@@ -24,6 +24,7 @@ typedef struct {
     int64_t scratch_floats;
     void *owner;
     void (*release)(void *owner);
+    int profiled; /* the step calls mmgc_prof_enter/leave around its kernels (rt_prof.h) */
 } CompiledStep;
 
 /* An engine for g whose code was generated from plan and mem (taken over,
@@ -38,5 +39,7 @@ void *compiled_buffer(void *impl, int node);
 int compiled_run(void *impl, int training, uint64_t seed, uint64_t step, char *err, size_t errlen);
 void compiled_apply_updates(void *impl);
 void compiled_destroy(void *impl);
+/* The kernel times of a step compiled with profiling (NULL otherwise). */
+const EngineProfile *compiled_profile(void *impl, int reset);
 
 #endif

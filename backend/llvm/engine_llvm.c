@@ -49,26 +49,26 @@ static double now(void) {
 static void release_jit(void *owner) { llvm_jit_free(owner); }
 
 /* The cache key of g's code under plan for this host and this compiler. */
-static void cache_key(const Graph *g, const KernelPlan *plan, unsigned char key[CODE_CACHE_KEY_BYTES]) {
+static void cache_key(const Graph *g, const KernelPlan *plan, int profiled, unsigned char key[CODE_CACHE_KEY_BYTES]) {
     LlvmHostNames h;
     llvm_host_names(&h);
     unsigned major, minor, patch;
     LLVMGetVersion(&major, &minor, &patch);
     char llvm[48];
     snprintf(llvm, sizeof llvm, "%u.%u.%u", major, minor, patch);
-    CodeCacheTarget t = {h.triple, h.cpu, h.features, llvm, MMGC_VERSION, MMGC_CODE_SOURCES};
+    CodeCacheTarget t = {h.triple, h.cpu, h.features, llvm, MMGC_VERSION, MMGC_CODE_SOURCES, profiled};
     code_cache_key(g, plan, &t, key);
     llvm_host_names_free(&h);
 }
 
 /* Codegen, O3 and the object: *obj, and the scratch mmgc_step needs.
  * Borrows tm; adds the phases' times to *lt. */
-static int build_object(const Graph *g, const KernelPlan *plan, LLVMTargetMachineRef tm, LLVMMemoryBufferRef *obj,
-                        int64_t *scratch_floats, LlvmTimes *lt, char *err, size_t errlen) {
+static int build_object(const Graph *g, const KernelPlan *plan, int profiled, LLVMTargetMachineRef tm,
+                        LLVMMemoryBufferRef *obj, int64_t *scratch_floats, LlvmTimes *lt, char *err, size_t errlen) {
     double t0 = now();
     LLVMContextRef ctx = LLVMContextCreate();
     LLVMModuleRef mod = NULL;
-    int rc = llvm_codegen(g, plan, ctx, &mod, scratch_floats, err, errlen);
+    int rc = llvm_codegen(g, plan, profiled, ctx, &mod, scratch_floats, err, errlen);
     double t1 = now();
     if (!rc) rc = llvm_optimize(mod, tm, err, errlen);
     double t2 = now();
@@ -88,14 +88,15 @@ static void note(LlvmTimes *lt, const char *why, const char *so) {
 
 /* The object for g: from the cache (*hit; only if read), or built and
  * then stored (if the cache is on). */
-static int find_object(const Graph *g, const KernelPlan *plan, LLVMTargetMachineRef tm, int read, LLVMMemoryBufferRef *obj,
-                       int64_t *scratch_floats, int *hit, LlvmTimes *lt, char *err, size_t errlen) {
+static int find_object(const Graph *g, const KernelPlan *plan, int profiled, LLVMTargetMachineRef tm, int read,
+                       LLVMMemoryBufferRef *obj, int64_t *scratch_floats, int *hit, LlvmTimes *lt, char *err,
+                       size_t errlen) {
     double t0 = now();
     char *dir = code_cache_dir(), why[200]; /* room in cache_note for what follows */
     unsigned char key[CODE_CACHE_KEY_BYTES];
     CodeCacheEntry e;
     *hit = 0;
-    if (dir) cache_key(g, plan, key);
+    if (dir) cache_key(g, plan, profiled, key);
     if (dir && read && code_cache_load(dir, key, &e, why, sizeof why)) {
         *obj = LLVMCreateMemoryBufferWithMemoryRangeCopy((const char *)e.object, e.size, "mmgc_step");
         *scratch_floats = e.scratch_floats;
@@ -107,7 +108,7 @@ static int find_object(const Graph *g, const KernelPlan *plan, LLVMTargetMachine
     }
     if (dir && read && why[0]) note(lt, why, "compiled again"); /* unreadable, corrupt, another key: rebuilt and replaced */
     lt->cache += now() - t0;
-    if (build_object(g, plan, tm, obj, scratch_floats, lt, err, errlen)) {
+    if (build_object(g, plan, profiled, tm, obj, scratch_floats, lt, err, errlen)) {
         free(dir);
         return -1;
     }
@@ -138,7 +139,7 @@ static int compile(const Graph *g, const KernelPlan *plan, CompiledStep *code, L
         LLVMMemoryBufferRef obj;
         int hit;
         if (!tm) return -1;
-        if (find_object(g, plan, tm, read, &obj, &code->scratch_floats, &hit, lt, err, errlen)) {
+        if (find_object(g, plan, code->profiled, tm, read, &obj, &code->scratch_floats, &hit, lt, err, errlen)) {
             LLVMDisposeTargetMachine(tm);
             return -1;
         }
@@ -176,13 +177,15 @@ static int compile_timed(const Graph *g, const KernelPlan *plan, CompiledStep *c
     return rc;
 }
 
-/* Verifies g, plans and compiles it, allocates its memory; NULL + message on failure. */
-static void *create(const Graph *g, char *err, size_t errlen) {
+/* Verifies g, plans and compiles it (with profiling marks or without),
+ * allocates its memory; NULL + message on failure. */
+static void *create_as(const Graph *g, int profiled, char *err, size_t errlen) {
     if (ir_verify(g, err, errlen)) return NULL;
     KernelPlan plan;
     MemPlan mem;
     if (pipeline_plan(g, &plan, &mem, err, errlen)) return NULL;
     CompiledStep code = {0};
+    code.profiled = profiled;
     if (compile_timed(g, &plan, &code, err, errlen)) {
         fusion_plan_free(&plan);
         memplan_free(&mem);
@@ -191,5 +194,8 @@ static void *create(const Graph *g, char *err, size_t errlen) {
     return compiled_new(g, &plan, &mem, &code, err, errlen);
 }
 
+static void *create(const Graph *g, char *err, size_t errlen) { return create_as(g, 0, err, errlen); }
+static void *create_profiled(const Graph *g, char *err, size_t errlen) { return create_as(g, 1, err, errlen); }
+
 const EngineOps engine_llvm = {"llvm",       create,          compiled_bind, compiled_buffer, compiled_run,
-                               compiled_apply_updates, compiled_destroy};
+                               compiled_apply_updates, compiled_destroy, create_profiled, compiled_profile};

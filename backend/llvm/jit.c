@@ -18,7 +18,8 @@
  *
  * Symbols: libm (expf, tanhf, ...) and memset/memcpy come from the
  * process through the dynamic-library search generator. The runtime's own
- * entry points (mmgc_rt_call, rt_parallel, the mmgc_ew_* scalar functions) are defined as absolute symbols
+ * entry points (mmgc_rt_call, rt_parallel, the mmgc_ew_* scalar functions,
+ * the profiling marks mmgc_prof_enter/leave) are defined as absolute symbols
  * from their addresses here, which also makes the static linker keep the
  * runtime helpers in every program that links this backend (nothing else
  * references them before the JIT runs).
@@ -32,6 +33,7 @@
 
 #include "cg.h"
 #include "rt.h"
+#include "rt_prof.h"
 #include "rt_thread.h"
 #include "util.h"
 
@@ -57,6 +59,8 @@ static const struct {
 } rt_symbols[] = {
     {"mmgc_rt_call", (void *)&mmgc_rt_call},
     {"rt_parallel", (void *)&rt_parallel},
+    {"mmgc_prof_enter", (void *)&mmgc_prof_enter},
+    {"mmgc_prof_leave", (void *)&mmgc_prof_leave},
 #define EW1(e, expr) {"mmgc_ew_" #e, (void *)&mmgc_ew_##e},
 #define EW2(e, expr) {"mmgc_ew_" #e, (void *)&mmgc_ew_##e},
 #include "ew_math.def"

@@ -16,8 +16,9 @@
 #include "ir.h"
 
 /* Writes the optimized module of g to out: LLVM IR, or the host's
- * assembly if asm_not_ir. Returns 0, or -1 with a message. */
-int llvm_emit(const Graph *g, int asm_not_ir, FILE *out, char *err, size_t errlen);
+ * assembly if asm_not_ir; with profile, the profiled build of the step
+ * (its kernels timed: rt_prof.h). Returns 0, or -1 with a message. */
+int llvm_emit(const Graph *g, int asm_not_ir, int profile, FILE *out, char *err, size_t errlen);
 
 /* Seconds spent compiling, summed over every module the process built. */
 typedef struct {

@@ -52,10 +52,10 @@ line err "mmgc: error: unknown option '--patience'; early_stopping.patience is a
 expect 2 "the learning rate as an option" -- models/image_conv2net.mmg --train --lr=0.01
 line err "mmgc: error: unknown option '--lr=0.01'; optimizer is a train setting: --set 'optimizer=adam(lr: 0.01)'" "--lr"
 expect 2 "no option near" -- models/image_conv2net.mmg --frobnicate
-line err "mmgc: error: unknown option '--frobnicate'; the options are --train, --eval, --predict, --input, --data, --save, --resume, --checkpoint, --log, --metrics-json, --report, --backend, --time, --summary, --emit, --stage, --dump-after, --set, --model, -I, -o, --version, --aot, --cpu, --weights, --study, --jobs, --no-train, --progress-label, --no-cache, --help, -h" "the option list"
+line err "mmgc: error: unknown option '--frobnicate'; the options are --train, --eval, --predict, --input, --data, --save, --resume, --checkpoint, --log, --metrics-json, --report, --backend, --time, --summary, --emit, --stage, --dump-after, --set, --model, -I, -o, --version, --aot, --cpu, --weights, --study, --jobs, --no-train, --progress-label, --no-cache, --profile, --help, -h" "the option list"
 # every option of that list is one --help explains
 for opt in --train --eval --predict --input --data --save --resume --checkpoint --log --metrics-json --report --backend \
-    --time --no-cache --summary --emit --stage --dump-after --set --model -I -o --version --aot --cpu --weights --help; do
+    --time --no-cache --summary --emit --stage --dump-after --set --model -I -o --version --aot --cpu --weights --profile --help; do
     if "$mmgc" --help | grep -qE -- "^  (-h, )?$opt([ =]|\$)"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: --help lacks $opt"; fi
 done
 expect 0 "help lists the train settings" -- --help
@@ -259,6 +259,30 @@ line out "exit status: 0 success, 1 an error in the program (or in the data, or 
 line out "written), 2 bad command-line use, 3 training diverged (a loss that is not a number: training stops," "--help: exit status 3"
 "$make_data" "$tmp/tiny" 64 x:f32:8 y:i64:3 >/dev/null || { fail=$((fail + 1)); echo "FAIL: make_data tiny"; }
 quick="max_epochs=2"
+# --profile: the step's time by source line, after training; JSON beside the report or where asked
+expect 0 "--profile with --report" -- $tiny --train --data "$tmp/tiny" --set $quick --profile --report "$tmp/prof"
+contains out "  ms/step   share  MFLOP/step   MB/step  GFLOP/s     GB/s  line" "--profile: the table's header"
+contains out "nn.mmg:13  return x @ w + b  [linear, linear_2]  k0 matmul" "--profile: the linear layers' line"
+contains out "nn.mmg:48  return x * dropout_mask(x, p)  [dropout]  k1 dropout_mask, k36 loop" "--profile: the block instance"
+contains out "(outside kernels)" "--profile: the step outside its kernels"
+if [ -s "$tmp/prof/profile.json" ] && grep -q '"where": "tiny.mmg:10"' "$tmp/prof/profile.json"; then pass=$((pass + 1)); else
+    fail=$((fail + 1)); echo "FAIL: --profile --report DIR writes DIR/profile.json"; fi
+if grep -q '<h2 id="profile">Profile</h2>' "$tmp/prof/index.html"; then pass=$((pass + 1)); else
+    fail=$((fail + 1)); echo "FAIL: --profile --report DIR: the report's Profile section"; fi
+expect 0 "--profile=FILE.json" -- $tiny --train --data "$tmp/tiny" --set $quick --profile="$tmp/p.json"
+if grep -q '"lines": \[' "$tmp/p.json"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: --profile=FILE.json"; fi
+expect 2 "--profile on the interpreter" -- $tiny --train --data "$tmp/tiny" --backend=interp --profile
+line err "mmgc: error: --profile needs the llvm backend (the interp backend does not time its kernels)" "--profile: interp message"
+expect 2 "--profile without --train" -- $tiny --profile
+expect 1 "--profile=FILE in a missing folder's file" -- $tiny --train --data "$tmp/tiny" --set $quick --profile=/dev/full/p.json
+# without --profile the step has no profiling calls; with it, one pair per kernel
+expect 0 "--emit=llvm of the step" -- $tiny --stage=train --emit=llvm
+if grep -q "define i32 @mmgc_step" "$tmp/out" && ! grep -q "mmgc_prof" "$tmp/out"; then pass=$((pass + 1)); else
+    fail=$((fail + 1)); echo "FAIL: --emit=llvm without --profile has profiling calls"; fi
+kernels=$("$mmgc" $tiny --stage=train --emit=kernels | grep -c "^kernel ")
+expect 0 "--emit=llvm --profile" -- $tiny --stage=train --emit=llvm --profile
+if [ "$(grep -c "call void @mmgc_prof_enter" "$tmp/out")" -eq "$kernels" ]; then pass=$((pass + 1)); else
+    fail=$((fail + 1)); echo "FAIL: --emit=llvm --profile: not one mark per kernel ($kernels)"; fi
 # a full disk: /dev/full as the metrics file, and behind a log's name; exit 1, nothing claimed
 expect 1 "--metrics-json /dev/full" -- $tiny --train --data "$tmp/tiny" --set $quick --metrics-json /dev/full
 line err "mmgc: error: /dev/full: cannot write /dev/full: No space left on device" "metrics on a full disk"

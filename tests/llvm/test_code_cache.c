@@ -206,7 +206,7 @@ static void test_key_parts(void) {
     KernelPlan plan;
     char err[256];
     CU_ASSERT_EQUAL_FATAL(pipeline_plan(g, &plan, NULL, err, sizeof err), 0);
-    const CodeCacheTarget base = {"x86_64-pc-linux-gnu", "znver3", "+avx2,+fma", "19.1.7", "0.1.0", "abc"};
+    const CodeCacheTarget base = {"x86_64-pc-linux-gnu", "znver3", "+avx2,+fma", "19.1.7", "0.1.0", "abc", 0};
     unsigned char k0[32], k[32];
     key_of(g, &plan, &base, k0);
     key_of(g, &plan, &base, k);
@@ -227,6 +227,11 @@ static void test_key_parts(void) {
             key_of(g, &plan, &t, k);
             CU_ASSERT_NOT_EQUAL(memcmp(k0, k, 32), 0);
         }
+    /* the profiled variant of the same step (--profile) */
+    CodeCacheTarget prof = base;
+    prof.profiled = 1;
+    key_of(g, &plan, &prof, k);
+    CU_ASSERT_NOT_EQUAL(memcmp(k0, k, 32), 0);
     /* two fields' text moved across their boundary */
     CodeCacheTarget t = base;
     t.cpu = "znver3+", t.features = "avx2,+fma";

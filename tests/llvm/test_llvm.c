@@ -278,7 +278,7 @@ static int calls_pool(const Graph *g) {
     char *text = NULL, err[256];
     size_t len = 0;
     FILE *f = open_memstream(&text, &len);
-    int ok = llvm_emit(g, 0, f, err, sizeof err) == 0;
+    int ok = llvm_emit(g, 0, 0, f, err, sizeof err) == 0;
     fclose(f);
     int found = ok && strstr(text, "call void @rt_parallel(") != NULL;
     free(text);

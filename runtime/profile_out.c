@@ -1,0 +1,139 @@
+/* profile_out.c — the profile as a table and as JSON (profile.h); the
+ * rows themselves are profile.c's. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "out_file.h"
+#include "profile.h"
+
+/* value / seconds in units of 1e9, or NaN for nothing measured. */
+static double rate(double value, double ms) { return ms > 0 && value > 0 ? value / (ms * 1e6) : NAN; }
+
+/* "%*.*f", or a dash for NaN. */
+static void num(FILE *out, int width, int decimals, double v) {
+    if (isfinite(v)) fprintf(out, "%*.*f", width, decimals, v);
+    else fprintf(out, "%*s", width, "-");
+}
+
+/* At most max characters of s (an ellipsis "..." at the end when cut). */
+static void cut(FILE *out, const char *s, int max) {
+    if ((int)strlen(s) <= max) fputs(s, out);
+    else fprintf(out, "%.*s...", max - 3, s);
+}
+
+void profile_print(const Profile *p, FILE *out) {
+    const ReportProfile *r = &p->rep;
+    fprintf(out,
+            "profile: %.3f ms per training step over %llu steps, %d kernels (each kernel on the line of its most "
+            "expensive node)\n",
+            r->step_ms, (unsigned long long)r->steps, r->nkernels);
+    fprintf(out, "  ms/step   share  MFLOP/step   MB/step  GFLOP/s     GB/s  line\n");
+    for (int i = 0; i < r->nlines; i++) {
+        const ReportProfileLine *l = &r->lines[i];
+        num(out, 9, 3, l->ms);
+        num(out, 7, 1, 100 * l->share);
+        fputc('%', out);
+        num(out, 12, 3, l->flops > 0 ? l->flops / 1e6 : NAN);
+        num(out, 10, 3, l->bytes > 0 ? l->bytes / 1e6 : NAN);
+        num(out, 9, 2, rate(l->flops, l->ms));
+        num(out, 9, 2, rate(l->bytes, l->ms));
+        fprintf(out, "  %s", l->where);
+        if (l->text[0]) {
+            fputs("  ", out);
+            cut(out, l->text, 40);
+        }
+        if (l->paths[0]) fprintf(out, "  [%s]", l->paths);
+        if (l->kernels[0]) {
+            fputs("  ", out);
+            cut(out, l->kernels, 60);
+        }
+        fputc('\n', out);
+    }
+    double ms = 0;
+    for (int i = 0; i < r->nlines; i++) ms += r->lines[i].ms;
+    num(out, 9, 3, ms);
+    fprintf(out, " 100.0%%%41s  total\n", "");
+}
+
+/* A JSON string (quotes, backslashes and control characters escaped). */
+static void jstr(FILE *f, const char *s) {
+    fputc('"', f);
+    for (const unsigned char *c = (const unsigned char *)(s ? s : ""); *c; c++) {
+        if (*c == '"' || *c == '\\') fprintf(f, "\\%c", *c);
+        else if (*c < 0x20) fprintf(f, "\\u%04x", *c);
+        else fputc(*c, f);
+    }
+    fputc('"', f);
+}
+
+/* A JSON number; NaN and infinities as null. */
+static void jnum(FILE *f, double v) {
+    if (isfinite(v)) fprintf(f, "%.9g", v);
+    else fputs("null", f);
+}
+
+void profile_json(const Profile *p, FILE *f) {
+    const ReportProfile *r = &p->rep;
+    fprintf(f, "{\n  \"steps\": %llu,\n  \"kernels\": %d,\n  \"step_ms\": ", (unsigned long long)r->steps, r->nkernels);
+    jnum(f, r->step_ms);
+    fputs(",\n  \"rule\": \"a kernel's time, FLOPs and bytes go to the source line of its most expensive node (most "
+          "FLOPs, the first on ties); times, FLOPs and bytes are per step; the last row is the step's time outside "
+          "its kernels\",\n  \"lines\": [",
+          f);
+    for (int i = 0; i < r->nlines; i++) {
+        const ReportProfileLine *l = &r->lines[i];
+        int outside = i == r->nlines - 1;
+        fprintf(f, "%s\n    {\"where\": ", i ? "," : "");
+        jstr(f, l->where);
+        fputs(", \"file\": ", f);
+        if (!outside && p->files[i]) jstr(f, p->files[i]);
+        else fputs("null", f);
+        fprintf(f, ", \"line\": %d, \"text\": ", outside ? 0 : p->lineno[i]);
+        jstr(f, l->text);
+        fputs(", \"paths\": ", f);
+        jstr(f, l->paths);
+        fputs(",\n     \"ms_per_step\": ", f);
+        jnum(f, l->ms);
+        fputs(", \"share\": ", f);
+        jnum(f, l->share);
+        fputs(", \"flops_per_step\": ", f);
+        jnum(f, l->flops);
+        fputs(", \"bytes_per_step\": ", f);
+        jnum(f, l->bytes);
+        fputs(", \"gflops_per_s\": ", f);
+        jnum(f, rate(l->flops, l->ms));
+        fputs(", \"gbytes_per_s\": ", f);
+        jnum(f, rate(l->bytes, l->ms));
+        fputs(",\n     \"kernels\": [", f);
+        int first = 1;
+        for (int k = 0; k < r->nkernels; k++) {
+            const ProfileKernel *pk = &p->kernel[k];
+            if (pk->line != i) continue;
+            fprintf(f, "%s{\"index\": %d, \"name\": ", first ? "" : ", ", k);
+            jstr(f, pk->name);
+            fputs(", \"ms_per_step\": ", f);
+            jnum(f, pk->ms);
+            fputs(", \"flops_per_step\": ", f);
+            jnum(f, pk->flops);
+            fputs(", \"bytes_per_step\": ", f);
+            jnum(f, pk->bytes);
+            fputc('}', f);
+            first = 0;
+        }
+        fputs("]}", f);
+    }
+    fputs("\n  ]\n}\n", f);
+}
+
+int profile_write_json(const Profile *p, const char *path, char *err, size_t errlen) {
+    char *text = NULL;
+    size_t n = 0;
+    FILE *f = open_memstream(&text, &n);
+    if (!f) return snprintf(err, errlen, "%s: out of memory", path), -1;
+    profile_json(p, f);
+    fclose(f);
+    int rc = out_file_write(path, text, n, err, errlen);
+    free(text);
+    return rc;
+}
