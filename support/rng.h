@@ -40,6 +40,18 @@ float rng_uniform(uint64_t seed, uint64_t stream, uint64_t step, uint64_t index)
 /* rng_uniform with the key already derived (one Philox call, not two). */
 float rng_uniform_key(const uint32_t key[2], uint64_t step, uint64_t index);
 
+/* rng_uniform_key for RNG_LANES consecutive indices at once: u[l] =
+ * rng_uniform_key(key, step, i0 + l), bit for bit (rng_lanes.c). The
+ * function to call is chosen once per process by the CPU: AVX2, else a
+ * portable one; rng_lanes_avx2 is 1 (AVX2), 0 (portable) or -1 (at start:
+ * ask the CPU at the first call). Tests set it to check both. */
+#define RNG_LANES 16
+typedef void (*RngLanesFn)(const uint32_t key[2], uint64_t step, uint64_t i0, float u[RNG_LANES]);
+extern int rng_lanes_avx2;
+RngLanesFn rng_lanes_fn(void);
+/* u[k] = rng_uniform_key(key, step, i0 + k) for k in [0, n), RNG_LANES at a time. */
+void rng_uniform_fill(const uint32_t key[2], uint64_t step, uint64_t i0, int64_t n, float *u);
+
 /* N(0, 1) by Box–Muller on two uniforms made from r[0] and r[1]:
  * u1 = (r[0] + 1) * 2^-32 in (0, 1], u2 = r[1] * 2^-32 in [0, 1),
  * z = sqrt(-2 ln u1) cos(2 pi u2). */

@@ -51,9 +51,6 @@ int32_t rt_scatter(const RtDesc *d, float *y, const float *v, const int64_t *idx
 void rt_argmax(const RtDesc *d, int64_t *y, const float *x);
 
 void rt_random_uniform(const RtDesc *d, float *y, const RtRandom *rnd);
-/* The random helpers' AVX2 path: 1 on, 0 off (the portable lanes), -1 (at
- * start) asks the CPU at the first draw. Tests set it to check both. */
-extern int rt_random_avx2;
 void rt_dropout_mask(const RtDesc *d, float *y, const RtRandom *rnd);
 void rt_random_normal(const RtDesc *d, float *y, const RtRandom *rnd);
 void rt_iota(const RtDesc *d, float *y);

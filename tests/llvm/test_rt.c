@@ -24,7 +24,7 @@
 #include "rt.h"
 #include "blas.h"
 #include "rt_desc.h"
-#include "rt_impl.h" /* rt_random_avx2: to test both random paths */
+#include "rt_impl.h"
 #include "rt_thread.h"
 
 /* ---- helpers ---------------------------------------------------------------------- */
@@ -339,6 +339,41 @@ static void random_case(Op op, const TType *t, int64_t stream, double p, uint64_
     done(&r);
 }
 
+/* Parameter initialization (rng_init_tensor) draws its uniforms RNG_LANES
+ * at a time: on both paths, every element is the per-element formula
+ * a + (b - a) * rng_uniform_key(key, 0, i), held below b. Sizes around the
+ * lane count, a range where float rounding reaches b. */
+static void test_init_lanes(void) {
+    int64_t sizes[5] = {1, 15, 16, 17, 70001};
+    double ranges[2][2] = {{-0.25, 0.25}, {1.0, 1.0000001}};
+    int paths = 1;
+#if defined(__x86_64__) && defined(__GNUC__)
+    paths += __builtin_cpu_supports("avx2") != 0;
+#endif
+    for (int path = 0; path < paths; path++) {
+        rng_lanes_avx2 = path;
+        for (int s = 0; s < 5; s++)
+            for (int r = 0; r < 2; r++) {
+                int64_t n = sizes[s];
+                double a = ranges[r][0], b = ranges[r][1];
+                float *x = malloc((size_t)n * sizeof *x);
+                rng_init_tensor(x, n, RNG_UNIFORM, a, b, 7, UINT64_C(0x123456789));
+                uint32_t key[2];
+                rng_key(7, UINT64_C(0x123456789), key);
+                int64_t bad = -1;
+                for (int64_t i = 0; i < n && bad < 0; i++) {
+                    float want = (float)(a + (b - a) * rng_uniform_key(key, 0, (uint64_t)i));
+                    if (want >= (float)b) want = nextafterf((float)b, (float)a);
+                    if (memcmp(&want, &x[i], sizeof want)) bad = i;
+                }
+                if (bad >= 0) fprintf(stderr, "\npath %d, n %lld: element %lld differs\n", path, (long long)n, (long long)bad);
+                CU_ASSERT_EQUAL(bad, -1);
+                free(x);
+            }
+    }
+    rng_lanes_avx2 = -1;
+}
+
 /* Streams, seeds and steps with high bits, odd sizes, both modes, p = 0;
  * the portable path, and the AVX2 one where the CPU has it. */
 static void test_random(void) {
@@ -349,7 +384,7 @@ static void test_random(void) {
     paths += __builtin_cpu_supports("avx2") != 0;
 #endif
     for (int path = 0; path < paths; path++) {
-        rt_random_avx2 = path;
+        rng_lanes_avx2 = path;
         for (int s = 0; s < 4; s++)
             for (int i = 0; i < 2; i++)
                 for (int tr = 0; tr < 2; tr++) {
@@ -361,7 +396,7 @@ static void test_random(void) {
                     random_case(OP_DROPOUT_MASK, &shapes[s], 0, 0.0, seeds[i], steps[i], tr);
                 }
     }
-    rt_random_avx2 = -1;
+    rng_lanes_avx2 = -1;
 }
 
 /* ---- threads, dispatch, sizes, OpenBLAS ------------------------------------------- */
@@ -476,6 +511,7 @@ static CU_TestInfo tests[] = {
     {"max pooling and its gradient (ties, NaN)", test_pool},
     {"gather and scatter; bad indices", test_gather_scatter},
     {"random_uniform, dropout_mask and random_normal bit for bit", test_random},
+    {"parameter initialization: uniform lanes equal the per-element draws", test_init_lanes},
     {"results do not depend on the thread count", test_thread_count},
     {"dispatch, desc and size errors", test_dispatch},
     {"OpenBLAS coretype decision", test_coretype},
