@@ -339,6 +339,15 @@ static void random_case(Op op, const TType *t, int64_t stream, double p, uint64_
     done(&r);
 }
 
+/* The random lane paths this CPU can run: the portable one, and AVX2. */
+static int random_paths(void) {
+    int paths = 1;
+#if defined(__x86_64__) && defined(__GNUC__)
+    paths += __builtin_cpu_supports("avx2") != 0;
+#endif
+    return paths;
+}
+
 /* Parameter initialization (rng_init_tensor) draws its uniforms RNG_LANES
  * at a time: on both paths, every element is the per-element formula
  * a + (b - a) * rng_uniform_key(key, 0, i), held below b. Sizes around the
@@ -346,10 +355,7 @@ static void random_case(Op op, const TType *t, int64_t stream, double p, uint64_
 static void test_init_lanes(void) {
     int64_t sizes[5] = {1, 15, 16, 17, 70001};
     double ranges[2][2] = {{-0.25, 0.25}, {1.0, 1.0000001}};
-    int paths = 1;
-#if defined(__x86_64__) && defined(__GNUC__)
-    paths += __builtin_cpu_supports("avx2") != 0;
-#endif
+    int paths = random_paths();
     for (int path = 0; path < paths; path++) {
         rng_lanes_avx2 = path;
         for (int s = 0; s < 5; s++)
@@ -379,10 +385,7 @@ static void test_init_lanes(void) {
 static void test_random(void) {
     TType shapes[4] = {F32(64, 1600), F32(3, 5, 7), F32(1), F32(2, 70001)};
     uint64_t seeds[2] = {1, UINT64_C(0xdeadbeef12345678)}, steps[2] = {0, UINT64_C(0x100000003)};
-    int paths = 1;
-#if defined(__x86_64__) && defined(__GNUC__)
-    paths += __builtin_cpu_supports("avx2") != 0;
-#endif
+    int paths = random_paths();
     for (int path = 0; path < paths; path++) {
         rng_lanes_avx2 = path;
         for (int s = 0; s < 4; s++)
