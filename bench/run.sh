@@ -3,7 +3,13 @@
 # (each backend) and PyTorch side by side, in one run on this machine, with
 # the time ratio.
 #
-#   bash bench/run.sh [STEPS] [BACKENDS] [ROUNDS]   e.g. bash bench/run.sh 20 "interp llvm aot" 3
+#   bash bench/run.sh [STEPS] [BACKENDS] [ROUNDS] [THREADS]
+#   e.g. bash bench/run.sh 20 "interp llvm aot" 3 "1 2"
+#
+# THREADS (default: every core) lists thread counts: a table for each, both
+# sides on that many threads (MMGC_THREADS for mmgc, torch.set_num_threads
+# for PyTorch), set against the FMA peak on as many threads; with two or
+# more counts a last table gives each model's speedup over the first count.
 #
 # Backend "aot" is the model compiled into a standalone program (mmgc --aot,
 # built once per model before timing) running `PROGRAM bench`: the same
@@ -13,8 +19,8 @@
 # the median of STEPS steps; a model's figure is the median over ROUNDS
 # rounds, so that a burst of other work on the machine moves one round,
 # not the result. Needs a build (make) and Debian's python3-torch
-# (apt-get install python3-torch); PyTorch runs with
-# torch.set_num_threads(2). Ratios above 1 mean mmgc is slower than
+# (apt-get install python3-torch); PyTorch runs on as many threads as the
+# table's. Ratios above 1 mean mmgc is slower than
 # PyTorch. Memory is each process's peak resident set (MiB, the last
 # round's), interpreter and libraries included.
 #
@@ -26,13 +32,14 @@
 # kernel each side ran is printed. Per backend, GFLOP/s is 3 × the forward
 # FLOPs per sample (`mmgc --summary`) × the batch per step — forward,
 # backward of the activations and of the weights, Adam and the rest not
-# counted — and "peak" its share of the measured FMA peak on as many
-# threads as mmgc's helpers use (MMGC_THREADS, else every core).
+# counted — and "peak" its share of the measured FMA peak on the table's
+# thread count.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 steps=${1:-20}
 backends=${2:-llvm}
 rounds=${3:-3}
+thread_counts=${4:-$(nproc)}
 py=/usr/bin/python3
 models=(image_conv2net audio_conv1net multimodal_concat multimodal_add multimodal_mul multimodal_max
         multimodal_attention multimodal_gated multimodal_bilinear multimodal_factorized_bilinear)
@@ -46,19 +53,16 @@ fma=$("${clean[@]}" build/mmgc-bench-fma)
 echo "$fma"
 echo
 cores=$(nproc)
-threads=${MMGC_THREADS:-$cores}
 peak1=$(awk '/^peak 1 thread:/ {print $4}' <<<"$fma")
 peakn=$(awk '/^peak [0-9]+ threads:/ {print $4}' <<<"$fma")
-if [ "$threads" -le 1 ] || [ -z "$peakn" ]; then peak=$peak1; else peak=$peakn; fi
+# the FMA peak on $1 threads: the 1-thread figure, or the all-cores one
+peak_of() { if [ "$1" -le 1 ] || [ -z "$peakn" ]; then echo "$peak1"; else echo "$peakn"; fi; }
 cpu=$(sed -n 's/^cpu: \([^;]*\);.*vector: \([^;]*\);.*/\1, vector \2/p' <<<"$fma")
-echo "machine: $cpu, $cores cores, $(free -g | awk '/Mem/ {print $2}') GiB; FMA peak $peak GFLOP/s on $threads thread(s)"
+echo "machine: $cpu, $cores cores, $(free -g | awk '/Mem/ {print $2}') GiB; FMA peak $peak1 GFLOP/s on 1 thread, ${peakn:-$peak1} on $cores"
 echo "OpenBLAS kernels: mmgc $("${clean[@]}" build/mmgc-bench-step --blas-core)," \
      "PyTorch $("${clean[@]}" $py bench/torch_step.py --blas-core) (its linear layers; convolutions run oneDNN)"
 echo "PyTorch $($py -c 'import torch; print(torch.__version__)'), batch 64, median of $rounds rounds of $steps steps (each a median)"
-echo "GFLOP/s = 3 x forward FLOPs x batch / step time; peak = its share of the FMA peak"
-printf '%-32s %11s %8s' model "pytorch ms" "MiB"
-for b in $backends; do printf ' %11s %8s %6s %8s %6s' "$b ms" "MiB" "ratio" "GFLOP/s" "peak"; done
-echo
+echo "GFLOP/s = 3 x forward FLOPs x batch / step time; peak = its share of the FMA peak on the table's threads"
 progs=$(mktemp -d)
 trap 'rm -rf "$progs"' EXIT
 if [[ " $backends " == *" aot "* ]]; then
@@ -66,8 +70,8 @@ if [[ " $backends " == *" aot "* ]]; then
 fi
 # one backend's step time: "MS ms/step MIB MiB ..."
 step() {
-    if [ "$1" = aot ]; then "${clean[@]}" "$progs/$2" bench --steps "$steps"
-    else "${clean[@]}" build/mmgc-bench-step "models/$2.mmg" --backend="$1" --steps "$steps"; fi
+    if [ "$1" = aot ]; then "${clean[@]}" MMGC_THREADS="$threads" "$progs/$2" bench --steps "$steps"
+    else "${clean[@]}" MMGC_THREADS="$threads" build/mmgc-bench-step "models/$2.mmg" --backend="$1" --steps "$steps"; fi
 }
 # FLOPs of one training step, taken as 3 x the forward FLOPs --summary prints
 step_flops() {
@@ -80,24 +84,43 @@ step_flops() {
         }
         END { printf "%.0f\n", 3 * f * b }'
 }
-for m in "${models[@]}"; do
-    declare -A ms=() mem=()
-    for ((r = 0; r < rounds; r++)); do
-        read -r t _ tm _ < <("${clean[@]}" $py bench/torch_step.py "$m" --steps "$steps")
-        ms[torch]+="$t " mem[torch]=$tm
-        for b in $backends; do
-            read -r s _ sm _ < <(step "$b" "$m")
-            ms[$b]+="$s " mem[$b]=$sm
-        done
-    done
-    flops=$(step_flops "$m")
-    t=$(tr ' ' '\n' <<<"${ms[torch]}" | grep . | median)
-    printf '%-32s %11.2f %8s' "$m" "$t" "${mem[torch]}"
-    for b in $backends; do
-        s=$(tr ' ' '\n' <<<"${ms[$b]}" | grep . | median)
-        printf ' %11.2f %8s %6s' "$s" "${mem[$b]}" "$(awk -v a="$s" -v b="$t" 'BEGIN {printf "%.2f", a / b}')"
-        awk -v f="$flops" -v ms="$s" -v p="$peak" 'BEGIN {g = f / (ms * 1e6); printf " %8.1f %5.0f%%", g, 100 * g / p}'
-    done
+declare -A first_ms=()
+speedups=""
+for threads in $thread_counts; do
+    peak=$(peak_of "$threads")
     echo
-    unset ms mem
+    echo "$threads thread(s), FMA peak $peak GFLOP/s"
+    printf '%-32s %11s %8s' model "pytorch ms" "MiB"
+    for b in $backends; do printf ' %11s %8s %6s %8s %6s' "$b ms" "MiB" "ratio" "GFLOP/s" "peak"; done
+    echo
+    for m in "${models[@]}"; do
+        declare -A ms=() mem=()
+        for ((r = 0; r < rounds; r++)); do
+            read -r t _ tm _ < <("${clean[@]}" $py bench/torch_step.py "$m" --steps "$steps" --threads "$threads")
+            ms[torch]+="$t " mem[torch]=$tm
+            for b in $backends; do
+                read -r s _ sm _ < <(step "$b" "$m")
+                ms[$b]+="$s " mem[$b]=$sm
+            done
+        done
+        flops=$(step_flops "$m")
+        t=$(tr ' ' '\n' <<<"${ms[torch]}" | grep . | median)
+        printf '%-32s %11.2f %8s' "$m" "$t" "${mem[torch]}"
+        for b in $backends; do
+            s=$(tr ' ' '\n' <<<"${ms[$b]}" | grep . | median)
+            printf ' %11.2f %8s %6s' "$s" "${mem[$b]}" "$(awk -v a="$s" -v b="$t" 'BEGIN {printf "%.2f", a / b}')"
+            awk -v f="$flops" -v ms="$s" -v p="$peak" 'BEGIN {g = f / (ms * 1e6); printf " %8.1f %5.0f%%", g, 100 * g / p}'
+            key="$m/$b"
+            if [ -z "${first_ms[$key]:-}" ]; then first_ms[$key]=$s
+            else speedups+="$m $b $threads $(awk -v a="${first_ms[$key]}" -v b="$s" 'BEGIN {printf "%.2f", a / b}')"$'\n'; fi
+        done
+        echo
+        unset ms mem
+    done
 done
+if [ -n "$speedups" ]; then
+    echo
+    echo "speedup over $(set -- $thread_counts; echo "$1") thread(s) (the FMA peak's own: $(awk -v a="$peak1" -v b="${peakn:-$peak1}" 'BEGIN {printf "%.2f", b / a}') on $cores)"
+    printf '%-32s %8s %8s %8s\n' model backend threads speedup
+    printf '%s' "$speedups" | while read -r m b th x; do printf '%-32s %8s %8s %7sx\n' "$m" "$b" "$th" "$x"; done
+fi
