@@ -28,6 +28,10 @@ typedef struct {
     /* Optional; NULL leaves them out. */
     const char *progress_prefix; /* printed before the progress line ("run 3/30 gated seed 2 | ") */
     const char *command_line;    /* the command that started the run, shown in the report */
+    /* Data-parallel training (train_dist.h, under mpirun with N > 1
+     * processes): the model elaborated with batch ceil(B/N), the rows each
+     * process computes; NULL: one process, one compiled step. */
+    const Elaborated *shard;
 } RunOptions;
 
 /* What train_model returns; TRAIN_DIVERGED and TRAIN_INTERRUPTED are also
