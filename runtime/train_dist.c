@@ -23,7 +23,9 @@ struct DistStep {
     int *averaged;             /* per ParamStore slot: a model's own state, averaged over ranks */
     float *pack;               /* what is summed: W_r grads, the model's state, then the step's numbers */
     size_t npack;
-    double sum_seconds;        /* in dist_sum_f32 over every step, and the steps */
+    /* --time, over every step: the gradient step, waiting for the slowest
+     * rank (a barrier, only with --time), the sum itself, the update step */
+    double grad_seconds, wait_seconds, sum_seconds, update_seconds;
     int64_t steps;
 };
 
@@ -223,6 +225,7 @@ int dist_step_run(Session *s, const int64_t *idx, int count, int epoch, int inte
     int rank = dist_rank(), lo = rank * d->Bs;
     int rows = count - lo < 0 ? 0 : count - lo > d->Bs ? d->Bs : count - lo;
     float x[NX] = {0, (float)rows, 0, interrupted ? 1.0f : 0.0f};
+    double t0 = session_now();
     if (rows > 0) {
         dataset_fill(&d->data, d->shard, &d->grad, SPLIT_TRAIN, idx + lo, rows, d->Bs, 1);
         /* each rank its own dropout masks: the shards' rows are different samples */
@@ -233,9 +236,14 @@ int dist_step_run(Session *s, const int64_t *idx, int count, int epoch, int inte
         x[X_CORRECT] = shard_correct(s, d, rows);
     }
     pack(s, d, rows, x);
-    double t0 = session_now();
+    double t1 = session_now();
+    if (s->o->time) dist_barrier(); /* so that the sum's time is the sum's, not the wait for the slowest rank */
+    double t2 = session_now();
     dist_sum_f32(d->pack, d->npack);
-    d->sum_seconds += session_now() - t0;
+    double t3 = session_now();
+    d->grad_seconds += t1 - t0;
+    d->wait_seconds += t2 - t1;
+    d->sum_seconds += t3 - t2;
     d->steps++;
     const float *sum = d->pack + d->npack - NX;
     float w = sum[X_WEIGHT];
@@ -247,13 +255,17 @@ int dist_step_run(Session *s, const int64_t *idx, int count, int epoch, int inte
     if (d->lr >= 0) engine_f32(&d->update, d->lr)[0] = (float)lr_schedule_at(&s->m->train.optimizer, epoch - 1, s->step);
     if (d->update.ops->run(d->update.impl, 1, s->seed, s->step, err, n)) return -1;
     d->update.ops->apply_updates(d->update.impl);
+    d->update_seconds += session_now() - t3;
     return 0;
 }
 
 void dist_step_print_time(const DistStep *d, FILE *out) {
-    fprintf(out, "time: data parallel over %d processes, batch %d each; all-reduce of %.2f MiB per step: %.2f s over %lld steps, %.2f ms per step\n",
-            dist_size(), d->Bs, (double)d->npack * sizeof(float) / (1024.0 * 1024.0), d->sum_seconds, (long long)d->steps,
-            d->steps ? 1e3 * d->sum_seconds / (double)d->steps : 0.0);
+    double per = d->steps ? 1e3 / (double)d->steps : 0.0;
+    fprintf(out,
+            "time: data parallel over %d processes, batch %d each, %lld steps; per step: gradients %.2f ms, wait for the "
+            "slowest rank %.2f ms, all-reduce of %.2f MiB %.2f ms, update %.2f ms\n",
+            dist_size(), d->Bs, (long long)d->steps, per * d->grad_seconds, per * d->wait_seconds,
+            (double)d->npack * sizeof(float) / (1024.0 * 1024.0), per * d->sum_seconds, per * d->update_seconds);
 }
 
 void dist_metrics_sum(Metrics *m) {
