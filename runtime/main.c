@@ -1,8 +1,11 @@
 /* main.c — the mmgc command: parse options, load, elaborate, report.
  * The only place that prints diagnostics and chooses the exit status. */
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
 
 #include "aot_build.h"
 #include "aot_header.h"
@@ -187,6 +190,16 @@ done:
     return status;
 }
 
+/* A study's run under mpirun (study.c sets MMGC_STOP_WITH_PARENT to the
+ * rank's pid): when that rank dies, this run gets Ctrl-C's SIGINT, saves
+ * its checkpoint at the next batch and ends, rather than train on alone. */
+static void stop_with_parent(void) {
+    const char *p = getenv("MMGC_STOP_WITH_PARENT");
+    if (!p) return;
+    prctl(PR_SET_PDEATHSIG, SIGINT);
+    if (getppid() != (pid_t)atol(p)) raise(SIGINT); /* it died before prctl */
+}
+
 int main(int argc, char **argv) {
     blas_configure(argc, argv); /* may re-exec with OPENBLAS_CORETYPE set (blas.c) */
     Options o;
@@ -196,6 +209,7 @@ int main(int argc, char **argv) {
         cli_free(&o);
         return EXIT_USAGE;
     }
+    stop_with_parent();
     /* under mpirun: one of N processes (dist.h); else nothing is started */
     if (dist_mpi_start(&argc, &argv, err, sizeof err)) {
         fprintf(stderr, "mmgc: error: %s\n", err);

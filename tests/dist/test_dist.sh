@@ -70,6 +70,23 @@ check "2 epochs, two processes" mpi 2 "$mmgc" $model --train --data "$tmp/d" --s
 check "resumed on one" "$mmgc" $model --train --data "$tmp/d" --resume "$tmp/r2.st" --save "$tmp/r21.st"
 check "2 -> 1 processes: the weights of one" "$ckpt_diff" "$tmp/r21.st" "$tmp/one.st" 1e-5
 
+# ---- a study over two processes: the serial study's results ------------------------------
+"$make_data" "$tmp/sd" 40 a:f32:8 b:f32:4 y:i64:3 meta:bits:2 || bad "make_data (study)"
+check "a study, one process" "$mmgc" tests/study/duo.mmg --study --data "$tmp/sd" -o "$tmp/s1"
+check "a study, two processes" mpi 2 "$mmgc" tests/study/duo.mmg --study --data "$tmp/sd" -o "$tmp/s2"
+grep -q '^rank 0: \[1/3\]' "$tmp/err" && grep -q '^rank 1: \[1/3\]' "$tmp/err" && ok || bad "each rank trains 3 of the 6 runs"
+# method, baseline, seed, test accuracy and loss, epochs, best epoch, parameters; the robustness columns
+cut -d, -f1-8,11-18 "$tmp/s1/results.csv" >"$tmp/s1.csv"
+cut -d, -f1-8,11-18 "$tmp/s2/results.csv" >"$tmp/s2.csv"
+same "the study's results over two processes" "$tmp/s1.csv" "$tmp/s2.csv"
+check "the study again, two processes: nothing left to train" mpi 2 "$mmgc" tests/study/duo.mmg --study --data "$tmp/sd" -o "$tmp/s2"
+grep -q "6 runs (3 methods x 2 seeds), 6 done" "$tmp/err" && ! grep -q '\[1/' "$tmp/err" && ok || bad "a finished study trains nothing"
+rm -rf "$tmp/s2/runs/max_join/seed-1/metrics.json"
+check "a lost run, two processes" mpi 2 "$mmgc" tests/study/duo.mmg --study --data "$tmp/sd" -o "$tmp/s2"
+[ "$(grep -c '\[1/1\] max_join seed 1' "$tmp/err")" -eq 1 ] && ok || bad "the lost run alone is trained again"
+cut -d, -f1-8,11-18 "$tmp/s2/results.csv" >"$tmp/s2.csv"
+same "the study's results after the lost run" "$tmp/s1.csv" "$tmp/s2.csv"
+
 # ---- an error on every rank, and a rank killed: the job ends ----------------------------
 expect 1 "no-such-dir" "a missing data set ends the job" mpi 2 "$mmgc" $model --train --data "$tmp/no-such-dir"
 "$mpiexec" --oversubscribe -np 2 "$mmgc" $model --train --data "$tmp/d" --set max_epochs=1000000 --set early_stopping.patience=1000000 \
