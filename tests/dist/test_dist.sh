@@ -23,8 +23,11 @@ fi
 # than processes; one thread each, as a cluster's ranks would run.
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 MMGC_THREADS=1 OPENBLAS_NUM_THREADS=1
 # In the sanitizer build: Open MPI's own allocations kept until exit are not
-# mmgc's leaks (tests/lsan-mpi.supp names only its libraries).
+# mmgc's leaks (tests/lsan-mpi.supp names only its libraries)
 export LSAN_OPTIONS="suppressions=$(cd "$(dirname "$0")/.." && pwd)/lsan-mpi.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+# Open MPI's libraries have no frame pointers: the full (slower) unwinder
+# keeps their frames in the allocation stacks, for the suppressions to match.
+export ASAN_OPTIONS="fast_unwind_on_malloc=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
 mpi() {
     n=$1
     shift
