@@ -219,20 +219,26 @@ static int64_t step_correct(Session *s, Engine *e, int count) {
 /* "nan", "inf" or "-inf". */
 static const char *nonfinite(double v) { return isnan(v) ? "nan" : v > 0 ? "inf" : "-inf"; }
 
+/* Does training stop here for Ctrl-C? Data parallel, every rank must
+ * answer alike, though SIGINT reaches each at its own moment: the ranks'
+ * flags are summed and the sum decides. */
+static int stop_requested(Session *s) {
+    if (!s->dist) return interrupted;
+    int64_t any = interrupted;
+    dist_sum_i64(&any, 1);
+    return any > 0;
+}
+
 /* One step on rows idx[0..count) of the training split: the batch's loss
- * in *loss, the right predictions of its logits in *right. In one process
- * the compiled step; data parallel, every rank's shard and the summed
- * gradients (train_dist.h), where any rank's Ctrl-C stops every rank after
- * the same batch. 0, -1 on error, 2 when the loss is not a finite number
- * (the update is then not applied). */
-static int one_step(Session *s, const int64_t *idx, int count, int epoch, double *loss, int64_t *right, char *err,
-                    size_t errlen) {
-    if (s->dist) {
-        int stop = 0;
-        int rc = dist_step_run(s, idx, count, epoch, interrupted, loss, right, &stop, err, errlen);
-        if (stop) interrupted = 1;
-        return rc;
-    }
+ * in *loss, the right predictions of its logits in *right, whether to stop
+ * after it in *stop. In one process the compiled step; data parallel,
+ * every rank's shard and the summed gradients (train_dist.h), where the
+ * summed flags decide, so any rank's Ctrl-C stops every rank after the
+ * same batch. 0, -1 on error, 2 when the loss is not a finite number (the
+ * update is then not applied). */
+static int one_step(Session *s, const int64_t *idx, int count, int epoch, double *loss, int64_t *right, int *stop,
+                    char *err, size_t errlen) {
+    if (s->dist) return dist_step_run(s, idx, count, epoch, interrupted, loss, right, stop, err, errlen);
     Engine *e = &s->train;
     session_fill(s, e, SPLIT_TRAIN, idx, count);
     if (s->lr >= 0) engine_f32(e, s->lr)[0] = (float)lr_schedule_at(&s->m->train.optimizer, epoch - 1, s->step);
@@ -241,6 +247,7 @@ static int one_step(Session *s, const int64_t *idx, int count, int epoch, double
     if (!isfinite(*loss)) return 2;
     e->ops->apply_updates(e->impl);
     *right = step_correct(s, e, count);
+    *stop = interrupted;
     return 0;
 }
 
@@ -265,7 +272,8 @@ static int train_epoch(Session *s, int epoch, double *loss, char *err, size_t er
         int count = (int)(s->nfit - b * s->B < s->B ? s->nfit - b * s->B : s->B);
         double step_loss = 0;
         int64_t right = 0;
-        rc = one_step(s, order + b * s->B, count, epoch, &step_loss, &right, err, errlen);
+        int stop = 0;
+        rc = one_step(s, order + b * s->B, count, epoch, &step_loss, &right, &stop, err, errlen);
         if (rc == 2)
             snprintf(s->diverged, sizeof s->diverged, "the training loss is %s in epoch %d, batch %lld of %lld",
                      nonfinite(step_loss), epoch, (long long)(b + 1), (long long)nbatches);
@@ -280,7 +288,7 @@ static int train_epoch(Session *s, int epoch, double *loss, char *err, size_t er
         double now = session_now(), dt = now - t0;
         progress_update(&bar, now, label, b + 1, nbatches, dt > 0 ? (double)(seen - first_seen) / dt : NAN,
                         sum / (double)seen);
-        if (interrupted) {
+        if (stop) {
             rc = s->batch < nbatches ? 1 : 0;
             break;
         }
@@ -408,7 +416,7 @@ static int loop(Session *s, char *err, size_t errlen) {
         s->epoch_samples = 0;
         s->epoch_correct = 0;
         if (save_checkpoint(s, epoch, err, errlen) || write_report_epoch(s, err, errlen)) return -1;
-        if (interrupted) return TRAIN_INTERRUPTED;
+        if (stop_requested(s)) return TRAIN_INTERRUPTED;
         if (early_stop_done(&s->stop)) {
             fprintf(s->o->out, "early stopping: no improvement of %s for %d epochs\n", s->m->train.monitor,
                     s->stop.wait);

@@ -90,6 +90,29 @@ check "a lost run, two processes" mpi 2 "$mmgc" tests/study/duo.mmg --study --da
 cut -d, -f1-8,11-18 "$tmp/s2/results.csv" >"$tmp/s2.csv"
 same "the study's results after the lost run" "$tmp/s1.csv" "$tmp/s2.csv"
 
+# ---- Ctrl-C reaching one rank stops both after the same batch, the state saved ----------
+"$mpiexec" --oversubscribe -np 2 "$mmgc" $model --train --data "$tmp/d" --set max_epochs=1000000 \
+    --set early_stopping.patience=1000000 --save "$tmp/int.st" >"$tmp/int.out" 2>"$tmp/int.err" &
+job=$!
+i=0
+while [ ! -s "$tmp/int.st" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
+sleep 1
+victim=$(pgrep -P $job | tail -n 1)
+[ -n "$victim" ] && kill -INT "$victim"
+i=0
+while kill -0 $job 2>/dev/null && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+if kill -0 $job 2>/dev/null; then
+    bad "SIGINT to one rank: the job still runs after 30 s"
+    kill -9 $job
+fi
+wait $job
+st=$?
+[ $st -eq 130 ] && grep -q "^interrupted: state saved to" "$tmp/int.out" && ok ||
+    bad "SIGINT to one rank: exit $st (expected 130), the state saved"
+check "SIGINT to one rank: the saved weights evaluate, over two processes" mpi 2 "$mmgc" $model --eval \
+    --data "$tmp/d" --checkpoint "$tmp/int.st"
+grep -q '^test: loss' "$tmp/out" && ok || bad "--eval over two processes prints the test metrics"
+
 # ---- an error on every rank, and a rank killed: the job ends ----------------------------
 expect 1 "no-such-dir" "a missing data set ends the job" mpi 2 "$mmgc" $model --train --data "$tmp/no-such-dir"
 "$mpiexec" --oversubscribe -np 2 "$mmgc" $model --train --data "$tmp/d" --set max_epochs=1000000 --set early_stopping.patience=1000000 \
