@@ -24,7 +24,6 @@ typedef struct {
     void (*sum_f32)(float *buf, size_t n);
     void (*sum_f64)(double *buf, size_t n);
     void (*sum_i64)(int64_t *buf, size_t n);
-    void (*gather_bytes)(const void *mine, size_t n, void *all); /* every rank's n bytes, in rank order, to rank 0 */
     void (*barrier)(void);
     void (*finish)(void);
     void (*abort)(int status);
@@ -42,9 +41,7 @@ static inline int dist_parallel(void) { return dist_size() > 1; }
 void dist_sum_f32(float *buf, size_t n);
 void dist_sum_f64(double *buf, size_t n);
 void dist_sum_i64(int64_t *buf, size_t n);
-/* Rank 0 gets every rank's n bytes, rank 0's first (all: size * n bytes;
- * ignored on the other ranks). */
-void dist_gather_bytes(const void *mine, size_t n, void *all);
+/* Waits for every rank (--time uses it to tell waiting from summing). */
 void dist_barrier(void);
 /* Ends the processes' session (MPI_Finalize); a no-op in one process. */
 void dist_finish(void);
@@ -53,15 +50,9 @@ void dist_finish(void);
  * otherwise. A no-op in one process. */
 void dist_abort(int status);
 
-/* Seconds spent in dist_sum_* and bytes they reduced, since the start (the
- * cost of data-parallel training, printed with --time). */
-double dist_sum_seconds(void);
-double dist_sum_bytes(void);
-int64_t dist_sum_calls(void);
-
 /* dist_mpi.c (the mmgc command only): under mpirun (OMPI_COMM_WORLD_SIZE
  * or PMIX_RANK in the environment) initializes MPI and installs it; else
- * does nothing, so a plain mmgc never loads or starts MPI. 0, or -1 with a
+ * does nothing, so a plain mmgc never starts MPI. 0, or -1 with a
  * message when MPI cannot start or this mmgc was built without it. */
 int dist_mpi_start(int *argc, char ***argv, char *err, size_t errlen);
 /* Is this process one of an mpirun job (by the environment)? */

@@ -78,10 +78,6 @@ static void sum_i64(int64_t *buf, size_t n) {
     }
 }
 
-static void gather_bytes(const void *mine, size_t n, void *all) {
-    MPI_Gather(mine, (int)n, MPI_BYTE, all, (int)n, MPI_BYTE, 0, MPI_COMM_WORLD);
-}
-
 static void barrier(void) { MPI_Barrier(MPI_COMM_WORLD); }
 
 static void finish(void) {
@@ -97,7 +93,7 @@ int dist_mpi_start(int *argc, char ***argv, char *err, size_t errlen) {
     (void)err, (void)errlen;
     if (!dist_under_mpirun()) return 0;
     MPI_Init(argc, argv);
-    mpi_ops = (DistOps){0, 1, sum_f32, sum_f64, sum_i64, gather_bytes, barrier, finish, abort_all};
+    mpi_ops = (DistOps){0, 1, sum_f32, sum_f64, sum_i64, barrier, finish, abort_all};
     MPI_Comm_rank(MPI_COMM_WORLD, &mpi_ops.rank);
     MPI_Comm_size(MPI_COMM_WORLD, &mpi_ops.size);
     dist_install(&mpi_ops);
