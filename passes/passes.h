@@ -57,10 +57,12 @@ static inline int optimizer_lr_is_input(const OptimizerSpec *o) {
     return o->schedule.kind != LR_CONSTANT || o->schedule.warmup > 0;
 }
 
-typedef enum { STAGE_FORWARD, STAGE_TRAIN } Stage;
+/* forward: no pass; grad: autodiff and simplify (the gradients, no update:
+ * data-parallel training sums them over processes first); train: all. */
+typedef enum { STAGE_FORWARD, STAGE_GRAD, STAGE_TRAIN } Stage;
 
 typedef struct {
-    Stage stage;           /* forward: no pass runs; train: the whole step    */
+    Stage stage;           /* forward: no pass runs; grad: no optimizer; train: the whole step */
     OptimizerSpec optimizer;
     int input_grads;       /* autodiff also differentiates f32 inputs         */
     const char *dump_after; /* print the graph after this pass (or NULL)      */

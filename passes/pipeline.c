@@ -22,9 +22,9 @@ typedef struct {
 } Pass;
 
 static const Pass passes[] = {
-    {"autodiff", pass_autodiff, STAGE_TRAIN},   /* + backward: grad:NAME outputs        */
+    {"autodiff", pass_autodiff, STAGE_GRAD},    /* + backward: grad:NAME outputs        */
     {"optimizer", pass_optimizer, STAGE_TRAIN}, /* + update:NAME outputs, optimizer state */
-    {"simplify", pass_simplify, STAGE_TRAIN},   /* one node per distinct value            */
+    {"simplify", pass_simplify, STAGE_GRAD},    /* one node per distinct value            */
 };
 
 #define NPASSES (int)(sizeof passes / sizeof passes[0])

@@ -1,11 +1,15 @@
 /* main.c — the mmgc command: parse options, load, elaborate, report.
  * The only place that prints diagnostics and chooses the exit status. */
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
 
 #include "aot_build.h"
 #include "aot_header.h"
+#include "dist.h"
 #include "study.h"
 #include "cli.h"
 #include "elaborate.h"
@@ -17,6 +21,7 @@
 #include "blas.h"
 #include "summary.h"
 #include "train.h"
+#include "util.h"
 
 enum { EXIT_PROGRAM_ERROR = 1, EXIT_USAGE = 2 };
 
@@ -77,6 +82,21 @@ static void print_llvm_times(const Options *o, FILE *out) {
     if (t.cache_note[0]) fprintf(out, "time: llvm code cache: %s\n", t.cache_note);
 }
 
+/* Data-parallel training (mpirun -np N): m elaborated again with batch
+ * ceil(B/N), the rows this process computes of each batch of B; every
+ * other setting as m's (its optimizer, schedule and epochs are m's). */
+static int elaborate_shard(Program *p, const Options *o, const Elaborated *m, Elaborated *shard) {
+    int n = dist_size(), rows = (m->train.batch + n - 1) / n;
+    SetOption *sets = xcalloc((size_t)o->nsets + 1, sizeof *sets);
+    char text[64];
+    snprintf(text, sizeof text, "batch=%d", rows);
+    memcpy(sets, o->sets, (size_t)o->nsets * sizeof *sets);
+    sets[o->nsets].text = text;
+    int rc = elaborate(p, o->model, sets, o->nsets + 1, shard);
+    free(sets);
+    return rc;
+}
+
 static int run(const Options *o) {
     Program p;
     program_init(&p);
@@ -113,7 +133,8 @@ static int run(const Options *o) {
         }
         goto done;
     }
-    FILE *out = o->output ? fopen(o->output, "w") : stdout;
+    /* -o: rank 0's; the other processes of an mpirun job write nothing */
+    FILE *out = !o->output ? stdout : fopen(dist_rank() == 0 ? o->output : "/dev/null", "w");
     if (!out) {
         fprintf(stderr, "mmgc: error: cannot write '%s': %s\n", o->output, strerror(errno));
         status = EXIT_PROGRAM_ERROR;
@@ -131,17 +152,32 @@ static int run(const Options *o) {
         if (o->dump_after && o->emit == EMIT_NONE && !o->summary) goto close;
     }
     if (o->train || o->eval) {
-        RunOptions ro = {o->data_dir, o->log_path, o->metrics_json, o->report_dir, o->save_path, o->resume_path,
-                         o->checkpoint, engine_of(o), o->time, out, o->progress_label, o->command_line, o->profile,
-                         o->profile_json};
+        Elaborated shard = {0};
+        if (o->train && dist_parallel() && elaborate_shard(&p, o, &m, &shard)) {
+            status = fail(&p, EXIT_PROGRAM_ERROR);
+            if (shard.graph) elaborated_free(&shard);
+            goto close;
+        }
+        /* Over several processes only rank 0 prints and writes files. */
+        int quiet = dist_rank() != 0;
+        FILE *sink = quiet ? fopen("/dev/null", "w") : NULL;
+        RunOptions ro = {o->data_dir, quiet ? NULL : o->log_path, quiet ? NULL : o->metrics_json,
+                         quiet ? NULL : o->report_dir, quiet ? NULL : o->save_path, o->resume_path, o->checkpoint,
+                         engine_of(o), o->time, sink ? sink : out, o->progress_label, o->command_line,
+                         o->profile, quiet ? NULL : o->profile_json, shard.graph ? &shard : NULL};
         char err[1024];
         int rc = o->train ? train_model(&m, &ro, err, sizeof err) : eval_model(&m, &ro, err, sizeof err);
-        if (rc == TRAIN_ERROR || rc == TRAIN_DIVERGED) {
+        if (sink) fclose(sink);
+        if (shard.graph) elaborated_free(&shard);
+        if (rc == TRAIN_ERROR && quiet) /* possibly this rank's alone (a file it could not read) */
+            fprintf(stderr, "mmgc: error (rank %d of %d): %s\n", dist_rank(), dist_size(), err);
+        else if (rc == TRAIN_ERROR || rc == TRAIN_DIVERGED)
             fprintf(stderr, "mmgc: error: %s\n", err);
+        if (rc == TRAIN_ERROR || rc == TRAIN_DIVERGED) {
             status = rc == TRAIN_DIVERGED ? TRAIN_DIVERGED : EXIT_PROGRAM_ERROR;
         } else if (rc == TRAIN_INTERRUPTED)
             status = TRAIN_INTERRUPTED;
-        if (rc != TRAIN_ERROR) print_llvm_times(o, out);
+        if (rc != TRAIN_ERROR && !quiet) print_llvm_times(o, out);
         goto close;
     }
     char err[1024];
@@ -160,6 +196,16 @@ done:
     return status;
 }
 
+/* A study's run under mpirun (study.c sets MMGC_STOP_WITH_PARENT to the
+ * rank's pid): when that rank dies, this run gets Ctrl-C's SIGINT, saves
+ * its checkpoint at the next batch and ends, rather than train on alone. */
+static void stop_with_parent(void) {
+    const char *p = getenv("MMGC_STOP_WITH_PARENT");
+    if (!p) return;
+    prctl(PR_SET_PDEATHSIG, SIGINT);
+    if (getppid() != (pid_t)atol(p)) raise(SIGINT); /* it died before prctl */
+}
+
 int main(int argc, char **argv) {
     blas_configure(argc, argv); /* may re-exec with OPENBLAS_CORETYPE set (blas.c) */
     Options o;
@@ -171,6 +217,13 @@ int main(int argc, char **argv) {
     }
     /* through the environment, so the runs a --study starts inherit it */
     if (o.no_cache) setenv("MMGC_NO_CACHE", "1", 1);
+    stop_with_parent();
+    /* under mpirun: one of N processes (dist.h); else nothing is started */
+    if (dist_mpi_start(&argc, &argv, err, sizeof err)) {
+        fprintf(stderr, "mmgc: error: %s\n", err);
+        cli_free(&o);
+        return EXIT_PROGRAM_ERROR;
+    }
     int status = 0;
     if (o.help) cli_usage(stdout);
     else if (o.version) printf("mmgc %s (LLVM 19 backend; OpenBLAS kernels: %s)\n", MMGC_VERSION, blas_core());
@@ -180,6 +233,11 @@ int main(int argc, char **argv) {
         status = study_main(&so);
     } else
         status = run(&o);
+    int study = o.study;
     cli_free(&o);
+    /* an error in training on one rank ends them all: the others may be
+     * waiting for it in a sum (a study's ranks meet only once, at its end) */
+    if (!study && (status == EXIT_PROGRAM_ERROR || status == EXIT_USAGE)) dist_abort(status);
+    dist_finish();
     return status;
 }

@@ -19,6 +19,7 @@
 
 #include "contrastive_study.h"
 #include "dataset.h"
+#include "dist.h"
 #include "io_util.h"
 #include "progress.h"
 #include "rng.h"
@@ -47,6 +48,7 @@ typedef struct {
     pid_t pid;
     double started;
     int status;        /* exit status of its process, -1 before */
+    int elsewhere;     /* mpirun -np K: another rank trains it (job i is rank i % K's) */
 } Job;
 
 static volatile sig_atomic_t interrupted;
@@ -273,7 +275,7 @@ static int plan(const StudyOptions *o, const StudySpec *spec, const char *out, J
             snprintf(buf, sizeof buf, "seed %lld\n", spec->seeds[s]);
             rb_str(&full, buf);
             *j = (Job){&spec->runs[r], spec->seeds[s], xstrdup(sub), full.s, s ? xstrdup(data) : data, params,
-                       JOB_FRESH, 0, 0, 0, -1};
+                       JOB_FRESH, 0, 0, 0, -1, k % dist_size() != dist_rank()};
             if (compare_key(j, err, n)) {
                 free(folder), free(key.s);
                 return -1;
@@ -335,21 +337,34 @@ static int launch(const StudyOptions *o, Job *j, const char *label, char *err, s
     posix_spawn_file_actions_addopen(&fa, 1, out, O_WRONLY | O_CREAT | O_APPEND, 0644);
     if (o->jobs > 1) posix_spawn_file_actions_addopen(&fa, 2, msgs, O_WRONLY | O_CREAT | O_APPEND, 0644);
     char **argv = job_argv(o, j, 1, label);
-    /* the cores shared out: each of `jobs` processes gets its part */
+    /* the cores shared out: each of `jobs` processes gets its part (of
+     * this rank's part, when mpirun started several on this machine) */
     int env_n = 0;
     while (environ[env_n]) env_n++;
-    char **env = xcalloc((size_t)env_n + 3, sizeof *env);
-    char threads[64], blas[64];
+    char **env = xcalloc((size_t)env_n + 4, sizeof *env);
+    char threads[64], blas[64], parent[64];
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    long each = o->jobs > 1 ? (cores / o->jobs > 0 ? cores / o->jobs : 1) : 0;
+    const char *local = getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
+    long share = (long)o->jobs * (local && atoi(local) > 1 ? atoi(local) : 1);
+    long each = share > 1 ? (cores / share > 0 ? cores / share : 1) : 0;
     int k = 0;
-    for (int i = 0; i < env_n; i++)
+    for (int i = 0; i < env_n; i++) {
+        /* a run is one process of its own, never one of this rank's mpirun job */
+        if (!strncmp(environ[i], "OMPI_", 5) || !strncmp(environ[i], "PMIX_", 5)) continue;
         if (!each || (strncmp(environ[i], "MMGC_THREADS=", 13) && strncmp(environ[i], "OPENBLAS_NUM_THREADS=", 21)))
             env[k++] = environ[i];
+    }
     if (each) {
         snprintf(threads, sizeof threads, "MMGC_THREADS=%ld", each);
         snprintf(blas, sizeof blas, "OPENBLAS_NUM_THREADS=%ld", each);
         env[k++] = threads, env[k++] = blas;
+    }
+    /* Under mpirun a rank may be killed (mpirun then ends the others): its
+     * run must not train on unseen, so it stops with it (main.c) and the
+     * next invocation resumes it from its last checkpoint. */
+    if (dist_parallel()) {
+        snprintf(parent, sizeof parent, "MMGC_STOP_WITH_PARENT=%ld", (long)getpid());
+        env[k++] = parent;
     }
     rc = posix_spawn(&j->pid, o->self, &fa, NULL, argv, env);
     posix_spawn_file_actions_destroy(&fa);
@@ -366,7 +381,7 @@ static int launch(const StudyOptions *o, Job *j, const char *label, char *err, s
 static int run_jobs(const StudyOptions *o, Job *jobs, int njobs, int *failed, char *err, size_t n) {
     int todo = 0, started = 0, running = 0, finished = 0;
     double t0 = progress_now(), done_seconds = 0;
-    for (int i = 0; i < njobs; i++) todo += jobs[i].state != JOB_DONE;
+    for (int i = 0; i < njobs; i++) todo += jobs[i].state != JOB_DONE && !jobs[i].elsewhere;
     if (!todo) return 0;
     struct sigaction sa = {0}, old;
     sa.sa_handler = on_sigint;
@@ -375,7 +390,7 @@ static int run_jobs(const StudyOptions *o, Job *jobs, int njobs, int *failed, ch
     while ((next < njobs && !interrupted) || running) {
         while (running < o->jobs && next < njobs && !interrupted && !rc) {
             Job *j = &jobs[next++];
-            if (j->state == JOB_DONE) continue;
+            if (j->state == JOB_DONE || j->elsewhere) continue;
             char a[32], b[32], line[600];
             double elapsed = progress_now() - t0;
             /* estimate: the mean time of the runs finished so far, shared by the processes */
@@ -384,7 +399,8 @@ static int run_jobs(const StudyOptions *o, Job *jobs, int njobs, int *failed, ch
                      j->run->name, j->seed, j->state == JOB_RESUME ? ", resuming" : "", progress_time(a, sizeof a, elapsed),
                      left >= 0 ? ", about " : "", left >= 0 ? progress_time(b, sizeof b, left) : "",
                      left >= 0 ? " left" : "");
-            fprintf(stderr, "%s\n", line);
+            if (dist_parallel()) fprintf(stderr, "rank %d: %s\n", dist_rank(), line); /* each rank counts its own runs */
+            else fprintf(stderr, "%s\n", line);
             char label[640];
             snprintf(label, sizeof label, "[%d/%d] %s seed %lld (study %s%s%s%s) | ", started + 1, todo, j->run->name,
                      j->seed, progress_time(a, sizeof a, elapsed), left >= 0 ? ", ~" : "",
@@ -469,9 +485,23 @@ int study_main(const StudyOptions *o) {
     }
     int ndone = 0;
     for (int i = 0; i < njobs; i++) ndone += jobs[i].state == JOB_DONE;
-    fprintf(stderr, "study '%s': %d runs (%d methods x %d seeds), %d done, into %s\n", spec.name, njobs, spec.nruns,
-            spec.nseeds, ndone, out);
+    if (dist_rank() == 0)
+        fprintf(stderr, "study '%s': %d runs (%d methods x %d seeds), %d done, into %s%s\n", spec.name, njobs, spec.nruns,
+                spec.nseeds, ndone, out, dist_parallel() ? " (spread over the mpirun processes)" : "");
     int rc = o->no_train ? 0 : run_jobs(o, jobs, njobs, &failed, err, sizeof err);
+    if (dist_parallel()) { /* every rank's runs have ended; rank 0 alone reports them */
+        int64_t sum[3] = {failed, rc < 0, rc == EXIT_INTERRUPTED};
+        dist_sum_i64(sum, 3);
+        failed = (int)sum[0];
+        if (rc >= 0 && sum[1]) rc = -1, snprintf(err, sizeof err, "a run of another process could not start");
+        if (rc == 0 && sum[2]) rc = EXIT_INTERRUPTED;
+        for (int i = 0; i < njobs; i++)
+            if (jobs[i].elsewhere) jobs[i].seconds = read_seconds(&jobs[i]);
+        if (dist_rank() != 0) { /* rank 0's status is the study's */
+            status = rc == EXIT_INTERRUPTED ? EXIT_INTERRUPTED : 0;
+            goto done;
+        }
+    }
     if (rc < 0) {
         fprintf(stderr, "mmgc: error: %s\n", err);
         status = EXIT_ERROR;

@@ -15,11 +15,13 @@
 #include <unistd.h>
 
 #include "breakdown.h"
+#include "dist.h"
 #include "lr_schedule.h"
 #include "mem_usage.h"
 #include "passes.h"
 #include "profile.h"
 #include "progress.h"
+#include "train_dist.h"
 #include "train_impl.h"
 #include "util.h"
 
@@ -103,7 +105,7 @@ int session_open(Session *s, const Elaborated *m, const RunOptions *o, int train
     s->o = o;
     s->seed = (uint64_t)m->train.seed;
     s->B = m->train.batch;
-    s->tty = isatty(2);
+    s->tty = isatty(2) && dist_rank() == 0; /* one progress line, rank 0's */
     s->started = time(NULL);
     const Graph *g = m->graph;
     s->logits = ir_output(g, IR_LOGITS);
@@ -129,10 +131,19 @@ int session_open(Session *s, const Elaborated *m, const RunOptions *o, int train
     if (training && s->data.nclasses) s->step_logits = ir_output(s->step_graph, IR_LOGITS);
     if (params_init(&s->ps, s->step_graph, err, n)) return -1;
     params_reset(&s->ps, s->step_graph, s->seed);
-    /* training compiles two steps (train, evaluate): at once, on two threads */
-    if (training ? engine_open_pair(&s->train, s->step_graph, o->profile, &s->eval, g, s->o->engine, err, n) ||
-                       params_bind(&s->ps, &s->train, err, n) || params_bind(&s->ps, &s->eval, err, n)
-                 : open_engine(s, &s->eval, g, 0, err, n))
+    /* Data parallel: the step graph only lays out the ParamStore (the same
+     * slots, so the same checkpoints); two other graphs run the step. */
+    int split_step = training && o->shard && dist_parallel();
+    if (split_step && o->profile) {
+        snprintf(err, n, "--profile times the compiled step of one process; it is not available in data-parallel "
+                         "training (mpirun with more than one process)");
+        return -1;
+    }
+    if (split_step && dist_step_open(s, o->shard, err, n)) return -1;
+    /* one process trains with two compiled steps (train, evaluate): made at once, on two threads */
+    if (training && !split_step ? engine_open_pair(&s->train, s->step_graph, o->profile, &s->eval, g, s->o->engine, err, n) ||
+                                      params_bind(&s->ps, &s->train, err, n) || params_bind(&s->ps, &s->eval, err, n)
+                                : open_engine(s, &s->eval, g, 0, err, n))
         return -1;
     s->time_compile = session_now() - t0;
     s->rss_compile_mib = mem_rss_mib();
@@ -142,6 +153,7 @@ int session_open(Session *s, const Elaborated *m, const RunOptions *o, int train
 }
 
 void session_close(Session *s) {
+    dist_step_close(s->dist);
     engine_close(&s->train);
     engine_close(&s->eval);
     params_free(&s->ps);
@@ -177,14 +189,16 @@ static const int64_t *labels_of(Session *s, Engine *e) {
     return NULL;
 }
 
-/* Runs evaluation over idx[0..n) of a split into s->metrics. */
+/* Runs evaluation over idx[0..n) of a split into s->metrics. Over
+ * several processes each takes every N-th batch and the metrics are summed,
+ * so every rank has the same numbers (and decides early stopping alike). */
 int session_evaluate(Session *s, int split, const int64_t *idx, int64_t n, char *err, size_t errlen) {
     metrics_reset(&s->metrics);
     Engine *e = &s->eval;
-    int64_t nbatches = (n + s->B - 1) / s->B;
+    int64_t nbatches = (n + s->B - 1) / s->B, ranks = dist_size(), first = dist_rank();
     Progress bar;
     progress_start(&bar, s->tty ? stderr : NULL, s->o->progress_prefix, session_now(), 0);
-    for (int64_t at = 0; at < n; at += s->B) {
+    for (int64_t at = first * s->B; at < n; at += ranks * s->B) {
         int count = (int)(n - at < s->B ? n - at : s->B);
         session_fill(s, e, split, idx + at, count);
         if (e->ops->run(e->impl, 0, s->seed, 0, err, errlen)) return -1;
@@ -196,6 +210,7 @@ int session_evaluate(Session *s, int split, const int64_t *idx, int64_t n, char 
                         (double)(at + count) / (now - bar.start), NAN);
     }
     progress_clear(&bar);
+    if (ranks > 1) dist_metrics_sum(&s->metrics);
     return 0;
 }
 
@@ -216,6 +231,38 @@ static int64_t step_correct(Session *s, Engine *e, int count) {
 /* "nan", "inf" or "-inf". */
 static const char *nonfinite(double v) { return isnan(v) ? "nan" : v > 0 ? "inf" : "-inf"; }
 
+/* Does training stop here for Ctrl-C? Data parallel, every rank must
+ * answer alike, though SIGINT reaches each at its own moment: the ranks'
+ * flags are summed and the sum decides. */
+static int stop_requested(Session *s) {
+    if (!s->dist) return interrupted;
+    int64_t any = interrupted;
+    dist_sum_i64(&any, 1);
+    return any > 0;
+}
+
+/* One step on rows idx[0..count) of the training split: the batch's loss
+ * in *loss, the right predictions of its logits in *right, whether to stop
+ * after it in *stop. In one process the compiled step; data parallel,
+ * every rank's shard and the summed gradients (train_dist.h), where the
+ * summed flags decide, so any rank's Ctrl-C stops every rank after the
+ * same batch. 0, -1 on error, 2 when the loss is not a finite number (the
+ * update is then not applied). */
+static int one_step(Session *s, const int64_t *idx, int count, int epoch, double *loss, int64_t *right, int *stop,
+                    char *err, size_t errlen) {
+    if (s->dist) return dist_step_run(s, idx, count, epoch, interrupted, loss, right, stop, err, errlen);
+    Engine *e = &s->train;
+    session_fill(s, e, SPLIT_TRAIN, idx, count);
+    if (s->lr >= 0) engine_f32(e, s->lr)[0] = (float)lr_schedule_at(&s->m->train.optimizer, epoch - 1, s->step);
+    if (e->ops->run(e->impl, 1, s->seed, s->step, err, errlen)) return -1;
+    *loss = engine_f32(e, s->loss)[0];
+    if (!isfinite(*loss)) return 2;
+    e->ops->apply_updates(e->impl);
+    *right = step_correct(s, e, count);
+    *stop = interrupted;
+    return 0;
+}
+
 /* One epoch of training from batch s->batch on; the mean training loss in
  * *loss, its training samples/s in s->epoch_rate. On a terminal a progress
  * line shows the batch, the time, the rate and the running loss. Returns 0,
@@ -228,7 +275,6 @@ static int train_epoch(Session *s, int epoch, double *loss, char *err, size_t er
     int64_t nbatches = (s->nfit + s->B - 1) / s->B;
     double sum = s->epoch_loss_sum, t0 = session_now();
     int64_t seen = s->epoch_samples, start = s->batch, first_seen = seen;
-    Engine *e = &s->train;
     int rc = 0;
     char label[64];
     snprintf(label, sizeof label, "epoch %d/%d", epoch, s->m->train.max_epochs);
@@ -236,23 +282,17 @@ static int train_epoch(Session *s, int epoch, double *loss, char *err, size_t er
     progress_start(&bar, s->tty ? stderr : NULL, s->o->progress_prefix, t0, start);
     for (int64_t b = s->batch; b < nbatches; b++) {
         int count = (int)(s->nfit - b * s->B < s->B ? s->nfit - b * s->B : s->B);
-        session_fill(s, e, SPLIT_TRAIN, order + b * s->B, count);
-        if (s->lr >= 0) engine_f32(e, s->lr)[0] = (float)lr_schedule_at(&s->m->train.optimizer, epoch - 1, s->step);
-        if (e->ops->run(e->impl, 1, s->seed, s->step, err, errlen)) {
-            rc = -1;
-            break;
-        }
-        double step_loss = engine_f32(e, s->loss)[0];
-        if (!isfinite(step_loss)) {
+        double step_loss = 0;
+        int64_t right = 0;
+        int stop = 0;
+        rc = one_step(s, order + b * s->B, count, epoch, &step_loss, &right, &stop, err, errlen);
+        if (rc == 2)
             snprintf(s->diverged, sizeof s->diverged, "the training loss is %s in epoch %d, batch %lld of %lld",
                      nonfinite(step_loss), epoch, (long long)(b + 1), (long long)nbatches);
-            rc = 2;
-            break;
-        }
-        e->ops->apply_updates(e->impl);
+        if (rc) break;
         s->step++;
         sum += step_loss * count;
-        s->epoch_correct += step_correct(s, e, count);
+        s->epoch_correct += right;
         seen += count;
         s->batch = b + 1;
         s->epoch_loss_sum = sum;
@@ -260,7 +300,7 @@ static int train_epoch(Session *s, int epoch, double *loss, char *err, size_t er
         double now = session_now(), dt = now - t0;
         progress_update(&bar, now, label, b + 1, nbatches, dt > 0 ? (double)(seen - first_seen) / dt : NAN,
                         sum / (double)seen);
-        if (interrupted) {
+        if (stop) {
             rc = s->batch < nbatches ? 1 : 0;
             break;
         }
@@ -344,7 +384,8 @@ static void print_test(Session *s) {
 static int finish(Session *s, char *err, size_t errlen) {
     double t0 = session_now();
     if (session_evaluate(s, SPLIT_TEST, s->test, s->ntest, err, errlen)) return -1;
-    if (breakdown_compute(s, &s->breakdown, err, errlen)) return -1;
+    /* the breakdown is only reported: rank 0 computes it alone */
+    if (dist_rank() == 0 && breakdown_compute(s, &s->breakdown, err, errlen)) return -1;
     s->tested = 1;
     s->time_eval += session_now() - t0;
     print_test(s);
@@ -355,6 +396,7 @@ static int finish(Session *s, char *err, size_t errlen) {
                 s->time_compile, s->time_train, s->time_eval, s->o->engine->name);
         fprintf(s->o->out, "memory: data set %.0f MiB; peak resident %.0f MiB once loaded, resident %.0f MiB once compiled, peak %.0f MiB\n",
                 s->data_mib, s->rss_load_mib, s->rss_compile_mib, mem_peak_rss_mib());
+        if (s->dist) dist_step_print_time(s->dist, s->o->out);
     }
     return 0;
 }
@@ -386,7 +428,7 @@ static int loop(Session *s, char *err, size_t errlen) {
         s->epoch_samples = 0;
         s->epoch_correct = 0;
         if (save_checkpoint(s, epoch, err, errlen) || write_report_epoch(s, err, errlen)) return -1;
-        if (interrupted) return TRAIN_INTERRUPTED;
+        if (stop_requested(s)) return TRAIN_INTERRUPTED;
         if (early_stop_done(&s->stop)) {
             fprintf(s->o->out, "early stopping: no improvement of %s for %d epochs\n", s->m->train.monitor,
                     s->stop.wait);

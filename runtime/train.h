@@ -33,6 +33,10 @@ typedef struct {
      * (or NULL) also as JSON there, and in the report when there is one. */
     int profile;
     const char *profile_json;
+    /* Data-parallel training (train_dist.h, under mpirun with N > 1
+     * processes): the model elaborated with batch ceil(B/N), the rows each
+     * process computes; NULL: one process, one compiled step. */
+    const Elaborated *shard;
 } RunOptions;
 
 /* What train_model returns; TRAIN_DIVERGED and TRAIN_INTERRUPTED are also

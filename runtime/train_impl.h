@@ -23,6 +23,7 @@ typedef struct {
 
 struct Breakdown;
 struct Profile;
+typedef struct DistStep DistStep; /* train_dist.h */
 
 typedef struct {
     const Elaborated *m;
@@ -64,6 +65,7 @@ typedef struct {
      * were loaded, the resident set once the steps were compiled (the
      * run's peak is read at the end) */
     double data_mib, rss_load_mib, rss_compile_mib;
+    DistStep *dist;        /* data-parallel training (train_dist.h): the step in two graphs; NULL in one process */
 } Session;
 
 double session_now(void);

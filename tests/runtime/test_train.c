@@ -109,7 +109,7 @@ static void end_to_end(const EngineOps *ops) {
     snprintf(report, sizeof report, "%s/report", harness_tmpdir());
     snprintf(save, sizeof save, "%s/tiny.safetensors", harness_tmpdir());
     FILE *out = fopen("/dev/null", "w");
-    RunOptions ro = {data, log, json, report, save, NULL, NULL, ops, 0, out, NULL, "mmgc tests/runtime/tiny.mmg --train", 0, NULL};
+    RunOptions ro = {data, log, json, report, save, NULL, NULL, ops, 0, out, NULL, "mmgc tests/runtime/tiny.mmg --train", 0, NULL, NULL};
     int rc = train(NULL, 0, &ro, err);
     if (rc) fprintf(stderr, "\n%s\n", err);
     CU_ASSERT_EQUAL_FATAL(rc, 0);
@@ -171,7 +171,7 @@ static void end_to_end(const EngineOps *ops) {
     compile_file(&c, "tests/runtime/tiny.mmg", NULL, 0);
     char json3[300];
     snprintf(json3, sizeof json3, "%s/metrics3.json", harness_tmpdir());
-    RunOptions ev = {data, NULL, json3, NULL, NULL, NULL, save, ops, 0, out, NULL, NULL, 0, NULL};
+    RunOptions ev = {data, NULL, json3, NULL, NULL, NULL, save, ops, 0, out, NULL, NULL, 0, NULL, NULL};
     CU_ASSERT_EQUAL(eval_model(&c.model, &ev, err, sizeof err), 0);
     compile_free(&c);
     char *metrics3 = slurp(json3);
@@ -196,7 +196,7 @@ static void resume_model(const EngineOps *ops, const char *model) {
     FILE *out = fopen("/dev/null", "w");
     const char *six[] = {"max_epochs=6", "early_stopping.patience=100"};
     const char *three[] = {"max_epochs=3", "early_stopping.patience=100"};
-    RunOptions ro = {data, NULL, NULL, NULL, a, NULL, NULL, ops, 0, out, NULL, NULL, 0, NULL};
+    RunOptions ro = {data, NULL, NULL, NULL, a, NULL, NULL, ops, 0, out, NULL, NULL, 0, NULL, NULL};
     CU_ASSERT_EQUAL(train_file(model, six, 2, &ro, err), 0);
     ro.save_path = b;
     CU_ASSERT_EQUAL(train_file(model, three, 2, &ro, err), 0);
@@ -237,7 +237,7 @@ static void with_state(const EngineOps *ops) {
     snprintf(json, sizeof json, "%s/bn.json", harness_tmpdir());
     snprintf(save, sizeof save, "%s/bn.safetensors", harness_tmpdir());
     FILE *out = fopen("/dev/null", "w");
-    RunOptions ro = {data, NULL, json, NULL, save, NULL, NULL, ops, 0, out, NULL, NULL, 0, NULL};
+    RunOptions ro = {data, NULL, json, NULL, save, NULL, NULL, ops, 0, out, NULL, NULL, 0, NULL, NULL};
     int rc = train_file("tests/runtime/tiny_bn.mmg", NULL, 0, &ro, err);
     if (rc) fprintf(stderr, "\n%s\n", err);
     CU_ASSERT_EQUAL_FATAL(rc, 0);
@@ -261,7 +261,7 @@ static void with_state(const EngineOps *ops) {
     compile_file(&m, "tests/runtime/tiny_bn.mmg", NULL, 0);
     char json2[300];
     snprintf(json2, sizeof json2, "%s/bn_eval.json", harness_tmpdir());
-    RunOptions ev = {data, NULL, json2, NULL, NULL, NULL, save, ops, 0, out, NULL, NULL, 0, NULL};
+    RunOptions ev = {data, NULL, json2, NULL, NULL, NULL, save, ops, 0, out, NULL, NULL, 0, NULL, NULL};
     CU_ASSERT_EQUAL(eval_model(&m.model, &ev, err, sizeof err), 0);
     compile_free(&m);
     char *metrics2 = slurp(json2);
@@ -357,7 +357,7 @@ static void scheduled(const EngineOps *ops) {
     FILE *out = fopen("/dev/null", "w");
     const char *sets[] = {"max_epochs=4", "early_stopping.patience=100", "schedule=step(every: 1000, gamma: 0.5)"};
     for (int k = 0; k < 2; k++) {
-        RunOptions ro = {data, NULL, json[k], NULL, NULL, NULL, NULL, ops, 0, out, NULL, NULL, 0, NULL};
+        RunOptions ro = {data, NULL, json[k], NULL, NULL, NULL, NULL, ops, 0, out, NULL, NULL, 0, NULL, NULL};
         CU_ASSERT_EQUAL(train(sets, 2 + k, &ro, err), 0);
     }
     char *a = slurp(json[0]), *b = slurp(json[1]);
@@ -367,7 +367,7 @@ static void scheduled(const EngineOps *ops) {
     free(a);
     free(b);
     const char *frozen[] = {"max_epochs=4", "early_stopping.patience=100", "schedule=step(every: 1, gamma: 0)"};
-    RunOptions ro = {data, log, NULL, NULL, NULL, NULL, NULL, ops, 0, out, NULL, NULL, 0, NULL};
+    RunOptions ro = {data, log, NULL, NULL, NULL, NULL, NULL, ops, 0, out, NULL, NULL, 0, NULL, NULL};
     CU_ASSERT_EQUAL(train(frozen, 3, &ro, err), 0);
     double v[4];
     CU_ASSERT_EQUAL_FATAL(val_losses(log, v, 4), 4);
@@ -406,7 +406,7 @@ static void test_interrupt(void) {
     CU_ASSERT_TRUE_FATAL(child >= 0);
     if (child == 0) {
         FILE *out = fopen("/dev/null", "w");
-        RunOptions ro = {data, NULL, NULL, report, save, NULL, NULL, &engine_interp, 0, out, NULL, NULL, 0, NULL};
+        RunOptions ro = {data, NULL, NULL, report, save, NULL, NULL, &engine_interp, 0, out, NULL, NULL, 0, NULL, NULL};
         _exit(train(forever, 2, &ro, err));
     }
     nanosleep(&(struct timespec){0, 700 * 1000 * 1000}, NULL);
@@ -433,7 +433,7 @@ static void test_interrupt(void) {
     snprintf(more, sizeof more, "max_epochs=%d", epoch + 2);
     const char *sets[] = {more, "early_stopping.patience=100000"};
     FILE *out = fopen("/dev/null", "w");
-    RunOptions ro = {data, NULL, NULL, report, save, save, NULL, &engine_interp, 0, out, NULL, NULL, 0, NULL};
+    RunOptions ro = {data, NULL, NULL, report, save, save, NULL, &engine_interp, 0, out, NULL, NULL, 0, NULL, NULL};
     CU_ASSERT_EQUAL(train(sets, 2, &ro, err), 0);
     fclose(out);
     /* the final page: epochs from before the resume keep their accuracy; their times are not known */
@@ -490,7 +490,7 @@ static void test_interrupt_unsaved(void) {
     CU_ASSERT_TRUE_FATAL(child >= 0);
     if (child == 0) {
         FILE *out = fopen(outp, "w");
-        RunOptions ro = {data, NULL, NULL, NULL, save, NULL, NULL, &engine_interp, 0, out, NULL, NULL, 0, NULL};
+        RunOptions ro = {data, NULL, NULL, NULL, save, NULL, NULL, &engine_interp, 0, out, NULL, NULL, 0, NULL, NULL};
         int rc = train(sets, 2, &ro, err);
         FILE *e = fopen(errp, "w");
         fputs(err, e);
@@ -552,9 +552,9 @@ static void test_diverged_mid_run(void) {
     FILE *out = fopen("/dev/null", "w");
     const char *sets[] = {"optimizer=sgd(lr: 0.05)", "schedule=step(every: 2, gamma: 1e8)", "early_stopping.patience=100",
                           "max_epochs=2"};
-    RunOptions ro = {data, NULL, NULL, NULL, two, NULL, NULL, &engine_llvm, 0, out, NULL, NULL, 0, NULL};
+    RunOptions ro = {data, NULL, NULL, NULL, two, NULL, NULL, &engine_llvm, 0, out, NULL, NULL, 0, NULL, NULL};
     CU_ASSERT_EQUAL_FATAL(train(sets, 4, &ro, err), 0);
-    RunOptions ro2 = {data, NULL, json, report, save, NULL, NULL, &engine_llvm, 0, out, NULL, NULL, 0, NULL};
+    RunOptions ro2 = {data, NULL, json, report, save, NULL, NULL, &engine_llvm, 0, out, NULL, NULL, 0, NULL, NULL};
     int rc = train(sets, 3, &ro2, err);
     fclose(out);
     CU_ASSERT_EQUAL(rc, TRAIN_DIVERGED);
@@ -607,7 +607,7 @@ static void test_diverged_at_once(void) {
     snprintf(outp, sizeof outp, "%s/at-once.out", harness_tmpdir());
     FILE *out = fopen(outp, "w");
     const char *sets[] = {"optimizer=sgd(lr: 1e6)"};
-    RunOptions ro = {data, NULL, json, report, save, NULL, NULL, &engine_llvm, 0, out, NULL, NULL, 0, NULL};
+    RunOptions ro = {data, NULL, json, report, save, NULL, NULL, &engine_llvm, 0, out, NULL, NULL, 0, NULL, NULL};
     int rc = train(sets, 1, &ro, err);
     fclose(out);
     CU_ASSERT_EQUAL(rc, TRAIN_DIVERGED);
@@ -654,7 +654,7 @@ static void test_stale_temporaries(void) {
     snprintf(tmp, sizeof tmp, "%.300s/report", base);
     FILE *out = fopen("/dev/null", "w");
     const char *sets[] = {"max_epochs=2"};
-    RunOptions ro = {data, path[2], path[1], tmp, path[0], NULL, NULL, &engine_llvm, 0, out, NULL, NULL, 0, NULL};
+    RunOptions ro = {data, path[2], path[1], tmp, path[0], NULL, NULL, &engine_llvm, 0, out, NULL, NULL, 0, NULL, NULL};
     CU_ASSERT_EQUAL(train(sets, 1, &ro, err), 0);
     fclose(out);
     for (int i = 0; i < 5; i++) {
@@ -749,7 +749,7 @@ static void loss_only(const EngineOps *ops) {
     snprintf(outp, sizeof outp, "%s/pair.out", harness_tmpdir());
     FILE *out = fopen(outp, "w");
     CU_ASSERT_PTR_NOT_NULL_FATAL(out);
-    RunOptions ro = {data, log, json, report, NULL, NULL, NULL, ops, 0, out, NULL, NULL, 0, NULL};
+    RunOptions ro = {data, log, json, report, NULL, NULL, NULL, ops, 0, out, NULL, NULL, 0, NULL, NULL};
     int rc = train_file("tests/runtime/pair.mmg", NULL, 0, &ro, err);
     fclose(out);
     if (rc) fprintf(stderr, "\n%s\n", err);
@@ -789,7 +789,7 @@ static void loss_only(const EngineOps *ops) {
     free(csv);
     /* accuracy cannot be monitored */
     const char *acc[] = {"early_stopping.monitor=val_accuracy"};
-    RunOptions quiet = {data, NULL, NULL, NULL, NULL, NULL, NULL, ops, 0, stdout, NULL, NULL, 0, NULL};
+    RunOptions quiet = {data, NULL, NULL, NULL, NULL, NULL, NULL, ops, 0, stdout, NULL, NULL, 0, NULL, NULL};
     CU_ASSERT_EQUAL(train_file("tests/runtime/pair.mmg", acc, 1, &quiet, err), TRAIN_ERROR);
     CU_ASSERT_STRING_EQUAL(err, "early_stopping.monitor is val_accuracy, but model 'pair' has no logits (it binds only a "
                                 "loss), so there is no accuracy; monitor val_loss");

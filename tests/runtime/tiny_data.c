@@ -59,7 +59,7 @@ const TinyRun *tiny_run(void) {
     snprintf(run.metrics, sizeof run.metrics, "%s/tiny.json", harness_tmpdir());
     make_data(run.data);
     FILE *out = fopen("/dev/null", "w");
-    RunOptions ro = {run.data, NULL, run.metrics, NULL, run.ckpt, NULL, NULL, &engine_llvm, 0, out, NULL, NULL, 0, NULL};
+    RunOptions ro = {run.data, NULL, run.metrics, NULL, run.ckpt, NULL, NULL, &engine_llvm, 0, out, NULL, NULL, 0, NULL, NULL};
     Compiled c;
     compile_file(&c, "tests/runtime/tiny.mmg", NULL, 0);
     char err[512] = "";
