@@ -145,7 +145,7 @@ static void place(Planner *p, int id) {
 /* The last member of a group (its place in the execution order). */
 static int last_of(const Group *k) { return k->nodes[k->n - 1]; }
 
-static const Group *sort_groups;
+static _Thread_local const Group *sort_groups; /* qsort's context: engines are planned on several threads at once */
 static int cmp_group(const void *a, const void *b) {
     return last_of(&sort_groups[*(const int *)a]) - last_of(&sort_groups[*(const int *)b]);
 }

@@ -22,7 +22,7 @@ static int overlap(const Graph *g, const MemPlan *mp, int a, int b) {
     return mp->offset[a] < mp->offset[b] + memplan_bytes(g, b) && mp->offset[b] < mp->offset[a] + memplan_bytes(g, a);
 }
 
-static const Graph *sort_graph;
+static _Thread_local const Graph *sort_graph; /* qsort's context: engines are planned on several threads at once */
 /* Larger values first; ties in node order. */
 static int cmp_size(const void *pa, const void *pb) {
     int a = *(const int *)pa, b = *(const int *)pb;

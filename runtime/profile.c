@@ -92,7 +92,7 @@ static int row_of(Row **rows, int *n, int file, int line) {
     return (*n)++;
 }
 
-static const Row *sort_rows;
+static _Thread_local const Row *sort_rows; /* qsort's context, per thread */
 static int by_time(const void *a, const void *b) {
     const Row *x = &sort_rows[*(const int *)a], *y = &sort_rows[*(const int *)b];
     if (x->ms != y->ms) return x->ms < y->ms ? 1 : -1;
