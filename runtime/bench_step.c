@@ -4,9 +4,9 @@
 #include "bench_step.h"
 
 #include <stdlib.h>
-#include <sys/resource.h>
 #include <time.h>
 
+#include "mem_usage.h"
 #include "params.h"
 #include "profile.h"
 #include "train.h"
@@ -75,10 +75,8 @@ int bench_steps(const Elaborated *m, const EngineOps *ops, int steps, int profil
             }
             if (!rc) {
                 qsort(ms, (size_t)steps, sizeof *ms, cmp);
-                struct rusage ru;
-                getrusage(RUSAGE_SELF, &ru);
                 fprintf(out, "%.2f ms/step  %.0f MiB peak  (%s, batch %d, %d steps)\n", ms[steps / 2],
-                        ru.ru_maxrss / 1024.0, ops->name, m->train.batch, steps);
+                        mem_peak_rss_mib(), ops->name, m->train.batch, steps);
                 if (profile) rc = report_profile(&e, g, m, profile_json, out, err, n);
             }
             free(ms);

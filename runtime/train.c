@@ -82,8 +82,12 @@ static int check_splits(const Session *s, int training, char *err, size_t n) {
 }
 
 Graph *train_step_graph(const Elaborated *m, int training, char *err, size_t n) {
+    return stage_graph(m, training ? STAGE_TRAIN : STAGE_FORWARD, err, n);
+}
+
+Graph *stage_graph(const Elaborated *m, int stage, char *err, size_t n) {
     Graph *g = ir_clone(m->graph);
-    PassConfig cfg = {training ? STAGE_TRAIN : STAGE_FORWARD, m->train.optimizer, 0, NULL, NULL};
+    PassConfig cfg = {(Stage)stage, m->train.optimizer, 0, NULL, NULL};
     PassError perr;
     if (pipeline_run(g, &cfg, &perr)) {
         snprintf(err, n, "%s", perr.msg);

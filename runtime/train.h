@@ -48,6 +48,10 @@ enum { TRAIN_OK = 0, TRAIN_ERROR = -1, TRAIN_DIVERGED = 3, TRAIN_INTERRUPTED = 1
  * optimizer; else the forward graph's copy. The one definition the JIT
  * run and ahead-of-time compilation share. NULL with a message. */
 Graph *train_step_graph(const Elaborated *m, int training, char *err, size_t errlen);
+/* m's forward graph copied and run through the pipeline up to `stage`
+ * (passes.h: STAGE_GRAD stops before the optimizer) with m's optimizer;
+ * what train_step_graph and the data-parallel gradient step share. */
+Graph *stage_graph(const Elaborated *m, int stage, char *err, size_t errlen);
 
 /* Trains m on its data set; TRAIN_OK, TRAIN_ERROR (message in err; also
  * when no epoch was ever best, or Ctrl-C came and the checkpoint could not

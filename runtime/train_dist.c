@@ -32,19 +32,6 @@ struct DistStep {
 /* After the parameters and the state in the packed block. */
 enum { X_LOSS, X_WEIGHT, X_CORRECT, X_STOP, NX };
 
-/* The forward graph of `shard` through autodiff alone: grad:NAME outputs, no update. */
-static Graph *grad_graph(const Elaborated *shard, char *err, size_t n) {
-    Graph *g = ir_clone(shard->graph);
-    PassConfig cfg = {STAGE_GRAD, shard->train.optimizer, 0, NULL, NULL};
-    PassError perr;
-    if (pipeline_run(g, &cfg, &perr)) {
-        snprintf(err, n, "%s", perr.msg);
-        ir_graph_free(g);
-        return NULL;
-    }
-    return g;
-}
-
 /* A graph of every PARAM of m, each gradient an INPUT made the output
  * grad:NAME, through the optimizer pass: the update alone, on gradients
  * computed elsewhere. Same names as the single-process step, so its
@@ -146,7 +133,7 @@ int dist_step_open(Session *s, const Elaborated *shard, char *err, size_t n) {
             return snprintf(err, n, "internal error: no '%s' in the data-parallel step", s->data.t[t].name), -1;
         if (d->data.t[t].is_label && d->label < 0) d->label = d->data.t[t].node;
     }
-    if (!(d->grad_graph = grad_graph(shard, err, n)) || !(d->update_graph = update_graph(s->m, err, n))) return -1;
+    if (!(d->grad_graph = stage_graph(shard, STAGE_GRAD, err, n)) || !(d->update_graph = update_graph(s->m, err, n))) return -1;
     d->loss = ir_output(d->grad_graph, IR_LOSS);
     if (s->data.nclasses) d->logits = ir_output(d->grad_graph, IR_LOGITS);
     d->lr = ir_input(d->update_graph, IR_LR);
