@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -127,6 +128,7 @@ int code_cache_load(const char *dir, const unsigned char key[CODE_CACHE_KEY_BYTE
     else if ((int64_t)get64(b + 48) < 0) bad = "corrupt header";
     else if (crc32_update(0, b + HEADER, n - HEADER) != get32(b + 64)) bad = "corrupt object";
     if (bad) io_fail(err, errlen, "%s: %s", path, bad);
+    if (!rc && !bad) utimensat(AT_FDCWD, path, NULL, 0); /* recently used: the last to be evicted */
     free(path);
     if (rc || bad) {
         free(b);
@@ -139,24 +141,99 @@ int code_cache_load(const char *dir, const unsigned char key[CODE_CACHE_KEY_BYTE
     return 1;
 }
 
-/* Removes the temporaries of writers that were killed before their rename
- * (KEYHEX.o.PID.N.tmp, untouched for an hour; a live writer takes
- * milliseconds), so they do not pile up. Best effort. */
-static void remove_stale_temporaries(const char *dir) {
+/* KEYHEX.o: a cache entry's name. */
+static int is_entry_name(const char *name) {
+    size_t n = strlen(name);
+    if (n != 2 * CODE_CACHE_KEY_BYTES + 2 || strcmp(name + n - 2, ".o")) return 0;
+    for (size_t i = 0; i + 2 < n; i++)
+        if (!strchr("0123456789abcdef", name[i])) return 0;
+    return 1;
+}
+
+/* KEYHEX.o.PID.N.tmp: a writer's temporary. */
+static int is_temporary_name(const char *name) {
+    size_t n = strlen(name);
+    return n >= 2 * CODE_CACHE_KEY_BYTES + 6 && !strcmp(name + n - 4, ".tmp") &&
+           !strncmp(name + 2 * CODE_CACHE_KEY_BYTES, ".o.", 3);
+}
+
+uint64_t code_cache_limit(int *bad) {
+    *bad = 0;
+    const char *v = env("MMGC_CACHE_SIZE");
+    if (!v) return CODE_CACHE_DEFAULT_LIMIT;
+    char *end;
+    errno = 0;
+    unsigned long long n = strtoull(v, &end, 10);
+    int shift = 0;
+    if (*end && strchr("kK", *end)) shift = 10, end++;
+    else if (*end && strchr("mM", *end)) shift = 20, end++;
+    else if (*end && strchr("gG", *end)) shift = 30, end++;
+    if (shift && (!strcasecmp(end, "iB") || !strcasecmp(end, "B"))) end += strlen(end);
+    if (end == v || !(*v >= '0' && *v <= '9') || *end || errno || n > (UINT64_MAX >> shift)) {
+        *bad = 1;
+        return CODE_CACHE_DEFAULT_LIMIT;
+    }
+    return (uint64_t)n << shift;
+}
+
+typedef struct {
+    char name[2 * CODE_CACHE_KEY_BYTES + 3];
+    uint64_t size;
+    struct timespec used; /* mtime: written, or last read (a hit touches it) */
+} Listed;
+
+static int older_first(const void *a, const void *b) {
+    const Listed *x = a, *y = b;
+    if (x->used.tv_sec != y->used.tv_sec) return x->used.tv_sec < y->used.tv_sec ? -1 : 1;
+    if (x->used.tv_nsec != y->used.tv_nsec) return x->used.tv_nsec < y->used.tv_nsec ? -1 : 1;
+    return strcmp(x->name, y->name);
+}
+
+/* After a store of keep: removes the temporaries of writers that were
+ * killed before their rename (untouched for an hour; a live writer takes
+ * milliseconds), then, while the entries take more than the limit, the
+ * least recently used one (never keep). Best effort: a file another run
+ * removed first, or one that cannot be removed, is passed over. */
+static void tidy(const char *dir, const char *keep) {
     DIR *d = opendir(dir);
     if (!d) return;
+    int bad;
+    uint64_t limit = code_cache_limit(&bad), total = 0;
     time_t now = time(NULL);
+    Listed *list = NULL;
+    size_t n = 0, cap = 0;
     for (struct dirent *f; (f = readdir(d));) {
-        size_t n = strlen(f->d_name);
-        if (n < 2 * CODE_CACHE_KEY_BYTES + 6 || strcmp(f->d_name + n - 4, ".tmp") ||
-            strncmp(f->d_name + 2 * CODE_CACHE_KEY_BYTES, ".o.", 3))
-            continue;
+        int entry = is_entry_name(f->d_name);
+        if (!entry && !is_temporary_name(f->d_name)) continue;
         struct stat st;
         char path[4096];
         if (snprintf(path, sizeof path, "%s/%s", dir, f->d_name) >= (int)sizeof path) continue;
-        if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) && now - st.st_mtime > STALE_SECONDS) unlink(path);
+        if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode)) continue;
+        if (!entry) {
+            if (now - st.st_mtime > STALE_SECONDS) unlink(path);
+            continue;
+        }
+        total += (uint64_t)st.st_size;
+        if (!strcmp(f->d_name, keep)) continue;
+        if (n == cap) {
+            Listed *grown = realloc(list, (cap = cap ? 2 * cap : 64) * sizeof *list);
+            if (!grown) break;
+            list = grown;
+        }
+        memcpy(list[n].name, f->d_name, sizeof list[n].name); /* is_entry_name: exactly that long, with its NUL */
+        list[n].size = (uint64_t)st.st_size;
+        list[n++].used = st.st_mtim;
     }
     closedir(d);
+    if (limit && total > limit) {
+        qsort(list, n, sizeof *list, older_first);
+        for (size_t i = 0; i < n && total > limit; i++) {
+            char path[4096];
+            if (snprintf(path, sizeof path, "%s/%s", dir, list[i].name) >= (int)sizeof path) continue;
+            if (unlink(path) == 0 || errno == ENOENT) total -= list[i].size;
+        }
+    }
+    free(list);
 }
 
 int code_cache_store(const char *dir, const unsigned char key[CODE_CACHE_KEY_BYTES], const CodeCacheEntry *e, char *err,
@@ -183,7 +260,7 @@ int code_cache_store(const char *dir, const unsigned char key[CODE_CACHE_KEY_BYT
         snprintf(tmp, n, "%s.%ld.%u.tmp", path, (long)getpid(), atomic_fetch_add(&serial, 1));
         IoPart parts[2] = {{h, HEADER}, {e->object, e->size}};
         rc = io_write_atomic_via(path, tmp, path, parts, 2, err, errlen);
-        if (!rc) remove_stale_temporaries(dir);
+        if (!rc) tidy(dir, strrchr(path, '/') + 1);
     } else
         io_fail(err, errlen, "%s: out of memory", dir);
     free(tmp);

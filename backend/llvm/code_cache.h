@@ -12,6 +12,11 @@
  * temporary is removed by a later store once it is an hour old. Any file
  * may be deleted at any time.
  *
+ * Size: after each store, while the entries take more than
+ * code_cache_limit() bytes, the least recently used entry is removed (a
+ * hit marks an entry used by touching its mtime); the entry just stored
+ * always stays.
+ *
  * Nothing here fails a compile: a missing, unreadable, corrupt or foreign
  * entry is a miss, and a store that fails leaves the cache as it was; the
  * messages are for --time only. No LLVM types here (the tests include it).
@@ -46,6 +51,15 @@ typedef struct {
  * (ir_fingerprint_walk) and the kernel plan. */
 void code_cache_key(const Graph *g, const KernelPlan *plan, const CodeCacheTarget *t,
                     unsigned char key[CODE_CACHE_KEY_BYTES]);
+
+/* At most this many bytes of entries unless $MMGC_CACHE_SIZE says. */
+#define CODE_CACHE_DEFAULT_LIMIT ((uint64_t)1 << 30)
+
+/* The most bytes the entries may take together: $MMGC_CACHE_SIZE, a
+ * number of bytes with an optional K, M or G (KiB, MiB, GiB; "512M",
+ * "2GiB"), "0" for no limit; else CODE_CACHE_DEFAULT_LIMIT. Sets *bad when
+ * the variable is set but not such a size (the default then applies). */
+uint64_t code_cache_limit(int *bad);
 
 /* The cache directory from the environment (see above), malloc'd; NULL
  * when the cache is off. */

@@ -118,7 +118,10 @@ static int find_object(const Graph *g, const KernelPlan *plan, int profiled, LLV
     }
     double t1 = now();
     e = (CodeCacheEntry){(unsigned char *)LLVMGetBufferStart(*obj), LLVMGetBufferSize(*obj), *scratch_floats};
+    int bad_size;
+    code_cache_limit(&bad_size);
     if (code_cache_store(dir, key, &e, why, sizeof why)) note(lt, why, "not cached");
+    else if (bad_size) note(lt, "MMGC_CACHE_SIZE is not a size like 512M or 2G", "the cache keeps at most 1G");
     lt->cache_misses++;
     lt->cache += now() - t1;
     free(dir);

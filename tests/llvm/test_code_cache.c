@@ -18,7 +18,9 @@
  * 4. four processes compiling the same model into one empty folder at once
  *    all succeed with the same bits, leaving one valid entry and no
  *    temporary files; a killed writer's temporary goes once it is old;
- * 5. a folder that cannot be created or written still runs, uncached.
+ * 5. over MMGC_CACHE_SIZE the least recently used entries are removed
+ *    (a hit counts as a use; the entry just stored always stays);
+ * 6. a folder that cannot be created or written still runs, uncached.
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -441,7 +443,108 @@ static void test_stale_temporaries(void) {
     CU_ASSERT_EQUAL(stat(other, &st), 0); /* not the cache's: left alone */
 }
 
-/* ---- 5. a cache that cannot be written ------------------------------------------ */
+/* ---- 5. the size limit ------------------------------------------------------------ */
+
+/* MMGC_CACHE_SIZE: sizes with units, 0 for no limit, anything else the default */
+static void test_size_setting(void) {
+    static const struct {
+        const char *v;
+        uint64_t want;
+        int bad;
+    } cases[] = {
+        {"", CODE_CACHE_DEFAULT_LIMIT, 0}, {"4096", 4096, 0},          {"100K", 100 << 10, 0},
+        {"512M", 512ull << 20, 0},         {"2G", 2ull << 30, 0},      {"2GiB", 2ull << 30, 0},
+        {"3mb", 3ull << 20, 0},            {"0", 0, 0},                {"abc", CODE_CACHE_DEFAULT_LIMIT, 1},
+        {"12X", CODE_CACHE_DEFAULT_LIMIT, 1}, {"-5M", CODE_CACHE_DEFAULT_LIMIT, 1},
+        {" 5M", CODE_CACHE_DEFAULT_LIMIT, 1}, {"5 M", CODE_CACHE_DEFAULT_LIMIT, 1},
+        {"99999999999G", CODE_CACHE_DEFAULT_LIMIT, 1},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        setenv("MMGC_CACHE_SIZE", cases[i].v, 1);
+        int bad = -1;
+        uint64_t got = code_cache_limit(&bad);
+        if (got != cases[i].want || bad != cases[i].bad)
+            fprintf(stderr, "\nMMGC_CACHE_SIZE=\"%s\": %llu bad %d\n", cases[i].v, (unsigned long long)got, bad);
+        CU_ASSERT_EQUAL(got, cases[i].want);
+        CU_ASSERT_EQUAL(bad, cases[i].bad);
+    }
+    unsetenv("MMGC_CACHE_SIZE");
+    int bad;
+    CU_ASSERT_EQUAL(code_cache_limit(&bad), CODE_CACHE_DEFAULT_LIMIT);
+    CU_ASSERT_EQUAL(bad, 0);
+}
+
+/* An entry of size bytes (header included) for a key made of byte k. */
+static void put_entry(const char *dir, unsigned char k, size_t size, time_t used) {
+    unsigned char key[CODE_CACHE_KEY_BYTES];
+    memset(key, k, sizeof key);
+    unsigned char *obj = calloc(1, size - 72);
+    CodeCacheEntry e = {obj, size - 72, 0};
+    char err[256];
+    CU_ASSERT_EQUAL(code_cache_store(dir, key, &e, err, sizeof err), 0);
+    free(obj);
+    char *path = code_cache_path(dir, key);
+    struct timespec t[2] = {{used, 0}, {used, 0}};
+    CU_ASSERT_EQUAL(utimensat(AT_FDCWD, path, t, 0), 0);
+    free(path);
+}
+
+static int has_entry(const char *dir, unsigned char k) {
+    unsigned char key[CODE_CACHE_KEY_BYTES];
+    memset(key, k, sizeof key);
+    char *path = code_cache_path(dir, key);
+    struct stat st;
+    int yes = stat(path, &st) == 0;
+    free(path);
+    return yes;
+}
+
+/* over the limit, the least recently used entries go (a hit counts as a
+ * use); the entry just stored stays even when it alone is over; files that
+ * are not entries are left alone */
+static void test_size_limit(void) {
+    const char *dir = use_cache("limit");
+    time_t now = time(NULL);
+    setenv("MMGC_CACHE_SIZE", "30K", 1);
+    put_entry(dir, 1, 10 << 10, now - 400);
+    put_entry(dir, 2, 10 << 10, now - 300);
+    put_entry(dir, 3, 10 << 10, now - 200); /* 30K: at the limit, all stay */
+    CU_ASSERT_TRUE(has_entry(dir, 1) && has_entry(dir, 2) && has_entry(dir, 3));
+    char other[4096 + 32];
+    snprintf(other, sizeof other, "%s/notes.o", dir);
+    harness_put_bytes(other, "x", 1);
+    /* reading entry 1 makes it the most recently used */
+    unsigned char key[CODE_CACHE_KEY_BYTES];
+    memset(key, 1, sizeof key);
+    CodeCacheEntry e;
+    char err[256];
+    CU_ASSERT_EQUAL_FATAL(code_cache_load(dir, key, &e, err, sizeof err), 1);
+    free(e.object);
+    put_entry(dir, 4, 10 << 10, now); /* 40K: 2, the oldest unread, goes */
+    CU_ASSERT_TRUE(has_entry(dir, 1));
+    CU_ASSERT_FALSE(has_entry(dir, 2));
+    CU_ASSERT_TRUE(has_entry(dir, 3) && has_entry(dir, 4));
+    put_entry(dir, 5, 25 << 10, now); /* 55K: 3, 1 and 4 go, 5 stays alone */
+    CU_ASSERT_FALSE(has_entry(dir, 1) || has_entry(dir, 3) || has_entry(dir, 4));
+    CU_ASSERT_TRUE(has_entry(dir, 5));
+    put_entry(dir, 6, 40 << 10, now); /* over the limit by itself: stays, 5 goes */
+    CU_ASSERT_FALSE(has_entry(dir, 5));
+    CU_ASSERT_TRUE(has_entry(dir, 6));
+    struct stat st;
+    CU_ASSERT_EQUAL(stat(other, &st), 0);
+    /* no limit: nothing goes */
+    setenv("MMGC_CACHE_SIZE", "0", 1);
+    put_entry(dir, 7, 40 << 10, now);
+    CU_ASSERT_TRUE(has_entry(dir, 6) && has_entry(dir, 7));
+    /* a bad size: the default (1G), nothing goes, and --time says so */
+    setenv("MMGC_CACHE_SIZE", "lots", 1);
+    check_step(tiny.model.graph, &want, 0, 1);
+    CU_ASSERT_TRUE(has_entry(dir, 6) && has_entry(dir, 7));
+    CU_ASSERT_PTR_NOT_NULL(strstr(llvm_times().cache_note, "MMGC_CACHE_SIZE is not a size"));
+    unsetenv("MMGC_CACHE_SIZE");
+}
+
+/* ---- 6. a cache that cannot be written ------------------------------------------ */
 
 static void test_unwritable(void) {
     const Graph *g = tiny.model.graph;
@@ -473,6 +576,8 @@ static CU_TestInfo tests[] = {
     {"corrupt, truncated and foreign entries are rebuilt, results right", test_corrupt_entries},
     {"four processes fill one empty cache at once: same bits, one entry, no temporaries", test_concurrent_writers},
     {"a killed writer's temporary is removed once an hour old", test_stale_temporaries},
+    {"MMGC_CACHE_SIZE: sizes with K, M, G; 0 for none; anything else the default", test_size_setting},
+    {"over the size limit the least recently used entries go, never the one just stored", test_size_limit},
     {"a cache folder that cannot be created or written: runs, uncached", test_unwritable},
     CU_TEST_INFO_NULL,
 };
