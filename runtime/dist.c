@@ -2,6 +2,8 @@
  * installed implementation. */
 #include "dist.h"
 
+#include <unistd.h>
+
 static const DistOps *ops; /* NULL: one process */
 
 void dist_install(const DistOps *o) { ops = o; }
@@ -31,4 +33,9 @@ void dist_finish(void) {
 
 void dist_abort(int status) {
     if (ops && ops->size > 1) ops->abort(status);
+}
+
+void dist_defer_error(void) {
+    if (dist_rank() == 0) return;
+    for (unsigned left = DIST_ERROR_GRACE; left;) left = sleep(left);
 }

@@ -50,6 +50,16 @@ void dist_finish(void);
  * otherwise. A no-op in one process. */
 void dist_abort(int status);
 
+/* Before a process reports an error that every rank may have met alike
+ * (they all read the same command line, program and data): on rank 0
+ * returns at once; on another rank waits DIST_ERROR_GRACE seconds, in which
+ * rank 0's report and its abort of the job usually end this process too,
+ * so a job prints one copy of the error, not one per rank. A rank still
+ * running afterwards met the error alone (a file its machine cannot read)
+ * and reports it, naming its rank. */
+#define DIST_ERROR_GRACE 3
+void dist_defer_error(void);
+
 /* dist_mpi.c (the mmgc command only): under mpirun (OMPI_COMM_WORLD_SIZE
  * or PMIX_RANK in the environment) initializes MPI and installs it; else
  * does nothing, so a plain mmgc never starts MPI. 0, or -1 with a
@@ -57,5 +67,8 @@ void dist_abort(int status);
 int dist_mpi_start(int *argc, char ***argv, char *err, size_t errlen);
 /* Is this process one of an mpirun job (by the environment)? */
 int dist_under_mpirun(void);
+/* This process's rank by the environment mpirun sets, 0 outside a job:
+ * what the command line's errors need before MPI starts. */
+int dist_launch_rank(void);
 
 #endif

@@ -22,6 +22,12 @@
 
 int dist_under_mpirun(void) { return getenv("OMPI_COMM_WORLD_SIZE") || getenv("PMIX_RANK"); }
 
+int dist_launch_rank(void) {
+    const char *r = getenv("OMPI_COMM_WORLD_RANK");
+    if (!r) r = getenv("PMIX_RANK");
+    return r ? atoi(r) : 0;
+}
+
 #ifdef MMGC_HAVE_MPI
 #include <mpi.h>
 

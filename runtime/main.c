@@ -27,6 +27,10 @@ enum { EXIT_PROGRAM_ERROR = 1, EXIT_USAGE = 2 };
 
 /* Prints the diagnostics; returns the exit status for them. */
 static int fail(Program *p, int status) {
+    dist_defer_error();
+    if (dist_rank() != 0)
+        fprintf(stderr, "mmgc: error (rank %d of %d): the program does not build on this process alone:\n", dist_rank(),
+                dist_size());
     diag_print(&p->diag, stderr);
     return status;
 }
@@ -112,7 +116,7 @@ static int run(const Options *o) {
         status = fail(&p, m.cmdline_error ? EXIT_USAGE : EXIT_PROGRAM_ERROR);
         goto done;
     }
-    diag_print(&p.diag, stderr); /* warnings */
+    if (dist_rank() == 0) diag_print(&p.diag, stderr); /* warnings: every process has the same */
     if (o->predict) { /* -o is the logits file, written by predict_model */
         PredictOptions po = {o->checkpoint, o->inputs, o->ninputs, o->output, engine_of(o), stdout};
         char err[1024];
@@ -169,9 +173,10 @@ static int run(const Options *o) {
         int rc = o->train ? train_model(&m, &ro, err, sizeof err) : eval_model(&m, &ro, err, sizeof err);
         if (sink) fclose(sink);
         if (shard.graph) elaborated_free(&shard);
-        if (rc == TRAIN_ERROR && quiet) /* possibly this rank's alone (a file it could not read) */
+        if (rc == TRAIN_ERROR && quiet) { /* possibly this rank's alone (a file it could not read) */
+            dist_defer_error();
             fprintf(stderr, "mmgc: error (rank %d of %d): %s\n", dist_rank(), dist_size(), err);
-        else if (rc == TRAIN_ERROR || rc == TRAIN_DIVERGED)
+        } else if (rc == TRAIN_ERROR || rc == TRAIN_DIVERGED)
             fprintf(stderr, "mmgc: error: %s\n", err);
         if (rc == TRAIN_ERROR || rc == TRAIN_DIVERGED) {
             status = rc == TRAIN_DIVERGED ? TRAIN_DIVERGED : EXIT_PROGRAM_ERROR;
@@ -211,7 +216,8 @@ int main(int argc, char **argv) {
     Options o;
     char err[1024];
     if (cli_parse(argc, argv, &o, err, sizeof err)) {
-        fprintf(stderr, "mmgc: error: %s\nusage: mmgc FILE.mmg [options]; try 'mmgc --help'\n", err);
+        if (dist_launch_rank() == 0) /* every process of an mpirun job has this command line: one report */
+            fprintf(stderr, "mmgc: error: %s\nusage: mmgc FILE.mmg [options]; try 'mmgc --help'\n", err);
         cli_free(&o);
         return EXIT_USAGE;
     }

@@ -468,7 +468,12 @@ int study_main(const StudyOptions *o) {
     StudySpec spec;
     memset(&spec, 0, sizeof spec);
     if (program_load(&p, o->file) || study_spec_read(&p, o->study, &spec)) {
+        dist_defer_error(); /* one report per job (dist.h) */
+        if (dist_rank() != 0)
+            fprintf(stderr, "mmgc: error (rank %d of %d): the study does not build on this process alone:\n",
+                    dist_rank(), dist_size());
         diag_print(&p.diag, stderr);
+        dist_abort(EXIT_ERROR); /* before any run: the other ranks need not wait for this one at the end */
         study_spec_free(&spec);
         program_free(&p);
         return EXIT_ERROR;
@@ -479,7 +484,10 @@ int study_main(const StudyOptions *o) {
     int njobs = spec.nruns * spec.nseeds, status = 0, failed = 0;
     Job *jobs = xcalloc((size_t)njobs + 1, sizeof *jobs);
     if (plan(o, &spec, out, jobs, err, sizeof err)) {
-        fprintf(stderr, "mmgc: error: %s\n", err);
+        dist_defer_error();
+        if (dist_rank() != 0) fprintf(stderr, "mmgc: error (rank %d of %d): %s\n", dist_rank(), dist_size(), err);
+        else fprintf(stderr, "mmgc: error: %s\n", err);
+        dist_abort(EXIT_ERROR);
         status = EXIT_ERROR;
         goto done;
     }

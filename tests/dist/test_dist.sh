@@ -115,6 +115,19 @@ grep -q '^test: loss' "$tmp/out" && ok || bad "--eval over two processes prints 
 
 # ---- an error on every rank, and a rank killed: the job ends ----------------------------
 expect 1 "no-such-dir" "a missing data set ends the job" mpi 2 "$mmgc" $model --train --data "$tmp/no-such-dir"
+# every rank meets such an error alike: the job reports it once (rank 0), not once per rank
+once() { [ "$(grep -c -- "$1" "$tmp/err")" -eq 1 ] && ok || { bad "$2: reported $(grep -c -- "$1" "$tmp/err") times"; cat "$tmp/err"; }; }
+once "no-such-dir" "a missing data set"
+expect 2 "unknown option '--frobnicate'" "an unknown option ends the job" mpi 2 "$mmgc" $model --train --frobnicate
+once "unknown option" "an unknown option"
+printf 'model m {\n    input x: [B, 4]\n    loss = nosuch(x)\n}\n' >"$tmp/bad.mmg"
+expect 1 "bad.mmg:3:12: error: unknown name 'nosuch'" "a program error ends the job" mpi 2 "$mmgc" "$tmp/bad.mmg" --train
+once "unknown name" "a program error"
+expect 2 "unknown setting 'nope'" "an unknown --set ends the job" mpi 2 "$mmgc" $model --train --set nope=1
+once "unknown setting" "an unknown --set"
+expect 1 "has no a_train.npy" "a study without its data ends the job" mpi 3 "$mmgc" tests/study/duo.mmg --study \
+    --data "$tmp/no-such-dir" -o "$tmp/s-none"
+once "has no a_train.npy" "a study without its data"
 "$mpiexec" --oversubscribe -np 2 "$mmgc" $model --train --data "$tmp/d" --set max_epochs=1000000 --set early_stopping.patience=1000000 \
     --save "$tmp/kill.st" >"$tmp/kill.out" 2>"$tmp/kill.err" &
 job=$!
