@@ -81,7 +81,7 @@ int open_logs(Session *s, char *err, size_t errlen) {
     int rc = out_file_open(&s->csv, path, keep, err, errlen) || out_file_open(&s->jsonl, jpath, keep, err, errlen);
     free(jpath);
     /* a new log replaces a previous run's at once: the header, and no lines */
-    static const char header[] = "epoch,train_loss,val_loss,val_accuracy,seconds\n";
+    static const char header[] = "epoch,train_loss,val_loss,val_accuracy,seconds,train_accuracy,samples_per_second\n";
     int fresh = s->csv.stream ? !keep : !s->csv.text.n;
     if (!rc && fresh) rc = out_file_append(&s->csv, header, sizeof header - 1, err, errlen);
     if (!rc && !keep) rc = out_file_append(&s->jsonl, "", 0, err, errlen);
@@ -137,13 +137,20 @@ int log_epoch(Session *s, int epoch, double train_loss, double val_loss, double 
         fclose(c.f), free(c.s);
         return -1;
     }
-    fprintf(c.f, "%d,%.6g,%.6g,%.6g,%.3f\n", epoch, train_loss, val_loss, val_accuracy, secs);
+    /* the epoch's training accuracy (of its steps, dropout on) and rate, as remember() kept them */
+    const History *h = &s->hist;
+    double train_acc = h->n ? h->train_accuracy[h->n - 1] : NAN, rate = h->n ? h->rate[h->n - 1] : NAN;
+    fprintf(c.f, "%d,%.6g,%.6g,%.6g,%.3f,%.6g,%.1f\n", epoch, train_loss, val_loss, val_accuracy, secs, train_acc, rate);
     fprintf(j.f, "{\"epoch\": %d, \"train_loss\": ", epoch);
     json_num(j.f, train_loss);
     fputs(", \"val_loss\": ", j.f);
     json_num(j.f, val_loss);
     fputs(", \"val_accuracy\": ", j.f);
     json_num(j.f, val_accuracy);
+    fputs(", \"train_accuracy\": ", j.f);
+    json_num(j.f, train_acc);
+    fputs(", \"samples_per_second\": ", j.f);
+    json_num(j.f, rate);
     if (!isnan(lr)) {
         fputs(", \"lr\": ", j.f);
         json_num(j.f, lr);

@@ -123,7 +123,22 @@ static void end_to_end(const EngineOps *ops) {
     CU_ASSERT_PTR_NOT_NULL(strstr(metrics, "\"test_samples\": 100,")); /* each test sample once */
     char *csv = slurp(log);
     CU_ASSERT_PTR_NOT_NULL_FATAL(csv);
-    CU_ASSERT_EQUAL(strncmp(csv, "epoch,train_loss,val_loss,val_accuracy,seconds\n1,", 49), 0);
+    static const char header[] = "epoch,train_loss,val_loss,val_accuracy,seconds,train_accuracy,samples_per_second\n";
+    CU_ASSERT_EQUAL_FATAL(strncmp(csv, header, sizeof header - 1), 0);
+    /* epoch 1: the training accuracy of its steps (a fraction) and its training samples/s (150 samples) */
+    double e1[7];
+    CU_ASSERT_EQUAL_FATAL(sscanf(csv + sizeof header - 1, "%lf,%lf,%lf,%lf,%lf,%lf,%lf", &e1[0], &e1[1], &e1[2], &e1[3],
+                                 &e1[4], &e1[5], &e1[6]), 7);
+    CU_ASSERT_TRUE(e1[0] == 1 && e1[5] > 0 && e1[5] <= 1 && e1[5] * 150 == (double)(int)(e1[5] * 150 + 0.5));
+    CU_ASSERT_TRUE(e1[6] > 0);
+    char *jsonl_path = xmalloc(strlen(log) + 8), *jsonl;
+    snprintf(jsonl_path, strlen(log) + 8, "%.*sjsonl", (int)strlen(log) - 3, log);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(jsonl = slurp(jsonl_path));
+    char want_acc[64];
+    snprintf(want_acc, sizeof want_acc, "\"train_accuracy\": %.6g, \"samples_per_second\": ", e1[5]);
+    CU_ASSERT_PTR_NOT_NULL(strstr(jsonl, want_acc));
+    free(jsonl);
+    free(jsonl_path);
     char cmd[700];
     snprintf(cmd, sizeof cmd, "xmllint --noout '%s/index.html'", report);
     CU_ASSERT_EQUAL(system(cmd), 0);
@@ -767,7 +782,16 @@ static void loss_only(const EngineOps *ops) {
     CU_ASSERT_PTR_NOT_NULL(strstr(metrics, "\"test_loss\": "));
     CU_ASSERT_PTR_NULL(strstr(metrics, "accuracy"));
     CU_ASSERT_PTR_NULL(strstr(metrics, "confusion"));
-    CU_ASSERT_EQUAL(strncmp(csv, "epoch,train_loss,val_loss,val_accuracy,seconds\n1,", 49), 0);
+    /* no classes: no accuracy of either kind */
+    CU_ASSERT_EQUAL(strncmp(csv, "epoch,train_loss,val_loss,val_accuracy,seconds,train_accuracy,samples_per_second\n1,",
+                            83), 0);
+    const char *line1 = strchr(csv, '\n') + 1;
+    int commas = 0;
+    const char *field6 = NULL;
+    for (const char *c = line1; *c && *c != '\n'; c++)
+        if (*c == ',' && ++commas == 5) field6 = c + 1;
+    CU_ASSERT_EQUAL(commas, 6);
+    CU_ASSERT_TRUE(field6 && !strncmp(field6, "nan,", 4));
     /* it learns: the best validation loss is below the first epoch's */
     double v[64];
     int n = val_losses(log, v, 64), best = 0;
