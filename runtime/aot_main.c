@@ -17,7 +17,9 @@
 #include "blas.h"
 #include "elaborate.h"
 #include "engine.h"
+#include "hints.h"
 #include "opt.h"
+#include "opt_hint.h"
 #include "predict.h"
 #include "train.h"
 #include "util.h"
@@ -80,6 +82,12 @@ static const char *baked(char *err, size_t n) {
     return aot_weights_open(path, sizeof path, err, n) < 0 ? NULL : path;
 }
 
+/* Every option parse takes, as usage lists them; and the commands. */
+static const char *const options[] = {"--data",   "--save",  "--resume", "--checkpoint", "--report", "--log",
+                                      "--metrics-json", "--set", "--backend", "--time", "--input", "-o",
+                                      "--steps", "--help",  "-h"};
+static const char *const commands[] = {"train", "eval", "predict", "bench"};
+
 /* Parses argv into a; 0, or -1 with a message (bad usage). */
 static int parse(int argc, char **argv, Args *a, char *err, size_t n) {
     a->sets = xcalloc((size_t)(argc + mmgc_aot_model.nsets + 1), sizeof *a->sets);
@@ -127,7 +135,7 @@ static int parse(int argc, char **argv, Args *a, char *err, size_t n) {
             if (!(v = opt_value(argc, argv, &i, "--steps", err, n))) return -1;
             if ((a->steps = atoi(v)) < 1) return snprintf(err, n, "--steps needs a positive number, got '%s'", v), -1;
         } else if (s[0] == '-') {
-            snprintf(err, n, "unknown option '%s'", s);
+            opt_unknown(s, options, (int)(sizeof options / sizeof *options), err, n);
             return -1;
         } else if (a->command) {
             snprintf(err, n, "more than one command ('%s' and '%s')", a->command, s);
@@ -135,7 +143,9 @@ static int parse(int argc, char **argv, Args *a, char *err, size_t n) {
         } else if (!strcmp(s, "train") || !strcmp(s, "eval") || !strcmp(s, "predict") || !strcmp(s, "bench")) {
             a->command = s;
         } else {
-            snprintf(err, n, "unknown command '%s' (expected train, eval, predict or bench)", s);
+            const char *near = hint_nearest(s, commands, (int)(sizeof commands / sizeof *commands));
+            if (near) snprintf(err, n, "unknown command '%s'; did you mean '%s'?", s, near);
+            else snprintf(err, n, "unknown command '%s' (expected train, eval, predict or bench)", s);
             return -1;
         }
     }

@@ -96,7 +96,13 @@ grep -qF "ms/step" "$tmp/out" && grep -qF "(aot, batch 16, 3 steps)" "$tmp/out" 
 # a setting that changes the step needs a new build; one that does not, not
 expect 1 "this program has no code for this step" "a --set that changes the step" \
     "$tmp/tiny" train --data "$tmp/tiny-data" --set batch=8
-expect 2 "unknown command 'fit'" "unknown command" "$tmp/tiny" fit
+expect 2 "unknown command 'fit' (expected train, eval, predict or bench)" "unknown command" "$tmp/tiny" fit
+expect 2 "unknown command 'trian'; did you mean 'train'?" "a command's typo" "$tmp/tiny" trian
+expect 2 "unknown option '--sav'; did you mean '--save'?" "an option's typo" "$tmp/tiny" train --sav x.st
+expect 2 "unknown option '--epochs=3'; max_epochs is a train setting: --set max_epochs=3" "a train setting as an option" \
+    "$tmp/tiny" train --epochs=3
+expect 2 "unknown option '--frobnicate'; the options are --data, --save, --resume" "an unknown option lists them" \
+    "$tmp/tiny" train --frobnicate
 expect 2 "eval needs --checkpoint FILE (the weights; none are baked in)" "eval without a checkpoint" "$tmp/tiny" eval
 
 # a portable CPU level builds and runs; one this CPU lacks stops cleanly
