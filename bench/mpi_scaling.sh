@@ -8,12 +8,15 @@
 #
 # Needs a build with MPI (build/mmgc, Open MPI's mpirun). Prints one line
 # per model and configuration: samples/s of the epoch, the all-reduce
-# milliseconds per step and MiB per step.
+# milliseconds per step and MiB per step; then the README's scaling model
+# for 8 and 64 nodes computed from them (bench/scaling_model.py).
 set -euo pipefail
 data=${1:?usage: mpi_scaling.sh DATA_DIR [MODELS]}
 models=${2:-"image_conv2net audio_conv1net multimodal_gated"}
 mmgc=${MMGC:-build/mmgc}
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+# OpenBLAS picks its own kernels, as in bench/run.sh (this script's environment only)
+unset OPENBLAS_CORETYPE OPENBLAS_L2_SIZE
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
@@ -27,6 +30,8 @@ rate() {
 # a field of the data-parallel --time line: "gradients", "rank", "MiB", "update"
 field() { sed -n "s/^time: data parallel.* $2 \([0-9.]*\) ms.*/\1/p" "$1"; }
 
+echo "machine: $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1), $(nproc) cores; $("$mmgc" --version)"
+{
 printf '%-18s %-24s %9s %9s %9s %9s %9s %8s\n' model config samples/s "grad ms" "wait ms" "sum ms" "upd ms" MiB
 for m in $models; do
     MMGC_THREADS=2 OPENBLAS_NUM_THREADS=2 "$mmgc" "models/$m.mmg" --train --data "$data" --set max_epochs=1 --time \
@@ -39,3 +44,6 @@ for m in $models; do
         "$(field "$out/two.txt" gradients)" "$(field "$out/two.txt" rank)" "$(field "$out/two.txt" MiB)" \
         "$(field "$out/two.txt" update)" "$mib"
 done
+} | tee "$out/table.txt"
+echo
+python3 "$(dirname "$0")/scaling_model.py" <"$out/table.txt"
