@@ -3,8 +3,13 @@
 # (each backend) and PyTorch side by side, in one run on this machine, with
 # the time ratio.
 #
-#   bash bench/run.sh [STEPS] [BACKENDS] [ROUNDS] [THREADS]
+#   bash bench/run.sh [STEPS] [BACKENDS] [ROUNDS] [THREADS] [STEP]
 #   e.g. bash bench/run.sh 20 "interp llvm aot" 3 "1 2"
+#        bash bench/run.sh 20 llvm 3 2 eval
+#
+# STEP is "train" (default: forward, loss, backward, Adam) or "eval" (the
+# evaluation step: forward and loss, dropout off, no gradients; PyTorch in
+# eval mode under no_grad).
 #
 # THREADS (default: every core) lists thread counts: a table for each, both
 # sides on that many threads (MMGC_THREADS for mmgc, torch.set_num_threads
@@ -40,6 +45,12 @@ steps=${1:-20}
 backends=${2:-llvm}
 rounds=${3:-3}
 thread_counts=${4:-$(nproc)}
+stage=${5:-train}
+case $stage in
+train) eval_flag= flop_factor=3 ;;
+eval) eval_flag=--eval flop_factor=1 ;;
+*) echo "run.sh: STEP is train or eval, not '$stage'" >&2; exit 2 ;;
+esac
 py=/usr/bin/python3
 models=(image_conv2net audio_conv1net multimodal_concat multimodal_add multimodal_mul multimodal_max
         multimodal_attention multimodal_gated multimodal_bilinear multimodal_factorized_bilinear)
@@ -62,7 +73,7 @@ echo "machine: $cpu, $cores cores, $(free -g | awk '/Mem/ {print $2}') GiB; FMA 
 echo "OpenBLAS kernels: mmgc $("${clean[@]}" build/mmgc-bench-step --blas-core)," \
      "PyTorch $("${clean[@]}" $py bench/torch_step.py --blas-core) (its linear layers; convolutions run oneDNN)"
 echo "PyTorch $($py -c 'import torch; print(torch.__version__)'), batch 64, median of $rounds rounds of $steps steps (each a median)"
-echo "GFLOP/s = 3 x forward FLOPs x batch / step time; peak = its share of the FMA peak on the table's threads"
+echo "$stage step; GFLOP/s = $flop_factor x forward FLOPs x batch / step time; peak = its share of the FMA peak on the table's threads"
 progs=$(mktemp -d)
 trap 'rm -rf "$progs"' EXIT
 if [[ " $backends " == *" aot "* ]]; then
@@ -70,19 +81,19 @@ if [[ " $backends " == *" aot "* ]]; then
 fi
 # one backend's step time: "MS ms/step MIB MiB ..."
 step() {
-    if [ "$1" = aot ]; then "${clean[@]}" MMGC_THREADS="$threads" "$progs/$2" bench --steps "$steps"
-    else "${clean[@]}" MMGC_THREADS="$threads" build/mmgc-bench-step "models/$2.mmg" --backend="$1" --steps "$steps"; fi
+    if [ "$1" = aot ]; then "${clean[@]}" MMGC_THREADS="$threads" "$progs/$2" bench --steps "$steps" $eval_flag
+    else "${clean[@]}" MMGC_THREADS="$threads" build/mmgc-bench-step "models/$2.mmg" --backend="$1" --steps "$steps" $eval_flag; fi
 }
-# FLOPs of one training step, taken as 3 x the forward FLOPs --summary prints
+# FLOPs of one step: flop_factor (3 for training, 1 for evaluation) x the forward FLOPs --summary prints
 step_flops() {
-    build/mmgc "models/$1.mmg" --summary | awk '
+    build/mmgc "models/$1.mmg" --summary | awk -v k="$flop_factor" '
         /^model .*\(batch [0-9]+\)/ { b = $NF; sub(/\)/, "", b) }
         /^forward FLOPs per sample:/ {
             v = $5; u = $6
             m = u ~ /^G/ ? 1e9 : u ~ /^M/ ? 1e6 : u ~ /^k/ ? 1e3 : 1
             f = v * m
         }
-        END { printf "%.0f\n", 3 * f * b }'
+        END { printf "%.0f\n", k * f * b }'
 }
 declare -A first_ms=()
 speedups=""
@@ -96,7 +107,7 @@ for threads in $thread_counts; do
     for m in "${models[@]}"; do
         declare -A ms=() mem=()
         for ((r = 0; r < rounds; r++)); do
-            read -r t _ tm _ < <("${clean[@]}" $py bench/torch_step.py "$m" --steps "$steps" --threads "$threads")
+            read -r t _ tm _ < <("${clean[@]}" $py bench/torch_step.py "$m" --steps "$steps" --threads "$threads" $eval_flag)
             ms[torch]+="$t " mem[torch]=$tm
             for b in $backends; do
                 read -r s _ sm _ < <(step "$b" "$m")

@@ -1,7 +1,8 @@
 /* step_time.c — the time of one training step (forward, loss, backward,
- * optimizer update) of a model, on one backend, with random data.
+ * optimizer update) of a model, on one backend, with random data; with
+ * --eval, of one evaluation step (forward and loss, training off).
  *
- *   mmgc-bench-step MODEL.mmg [--backend=interp|llvm] [--steps N] [--set K=V ...] [--profile[=FILE.json]]
+ *   mmgc-bench-step MODEL.mmg [--backend=interp|llvm] [--steps N] [--set K=V ...] [--eval] [--profile[=FILE.json]]
  *   mmgc-bench-step --blas-core
  *
  * Prints the median milliseconds per step over N steps (after 2 warm-up
@@ -32,20 +33,21 @@ int main(int argc, char **argv) {
         return 0;
     }
     const char *file = NULL, *backend = "interp", *json = NULL;
-    int steps = 20, nsets = 0, profile = 0;
+    int steps = 20, nsets = 0, profile = 0, eval = 0;
     SetOption *sets = calloc((size_t)argc, sizeof *sets);
     for (int i = 1; i < argc; i++) {
         if (!strncmp(argv[i], "--backend=", 10)) backend = argv[i] + 10;
         else if (!strcmp(argv[i], "--steps") && i + 1 < argc) steps = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--set") && i + 1 < argc) sets[nsets++].text = argv[++i];
         else if (!strcmp(argv[i], "--profile")) profile = 1;
+        else if (!strcmp(argv[i], "--eval")) eval = 1;
         else if (!strncmp(argv[i], "--profile=", 10) && argv[i][10]) profile = 1, json = argv[i] + 10;
         else file = argv[i];
     }
     const EngineOps *ops = engine_find(backend);
     if (!file || !ops || steps < 1) {
         fprintf(stderr, "usage: mmgc-bench-step MODEL.mmg [--backend=interp|llvm] [--steps N] [--set K=V] "
-                        "[--profile[=FILE.json]]\n");
+                        "[--eval] [--profile[=FILE.json]]\n");
         return 2;
     }
     Program p;
@@ -57,7 +59,7 @@ int main(int argc, char **argv) {
         diag_print(&p.diag, stderr);
         return 1;
     }
-    if (bench_steps(&m, ops, steps, profile, json, stdout, err, sizeof err)) {
+    if (bench_steps(&m, ops, steps, eval, profile, json, stdout, err, sizeof err)) {
         fprintf(stderr, "mmgc-bench-step: %s\n", err);
         return 1;
     }

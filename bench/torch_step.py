@@ -1,14 +1,15 @@
 """torch_step.py — PyTorch's time for one training step of a study model.
 
-    python3 bench/torch_step.py MODEL [--steps N] [--batch B] [--threads T]
+    python3 bench/torch_step.py MODEL [--steps N] [--batch B] [--threads T] [--eval]
     python3 bench/torch_step.py --blas-core
 
 MODEL is the name of a file in models/ (image_conv2net, audio_conv1net,
 multimodal, multimodal_<fusion>). The networks mirror models/lib/*.mmg
 layer by layer (same shapes, same parameter counts); a step is forward,
 cross entropy, backward and Adam (lr 1e-3), in train mode (dropout on),
-on random data of the study's shapes. Prints the median ms per step and
-the parameter count. Run with Debian's python3-torch (/usr/bin/python3).
+on random data of the study's shapes; with --eval an evaluation step:
+forward and cross entropy in eval mode (dropout off) under torch.no_grad().
+Prints the median ms per step and the parameter count. Run with Debian's python3-torch (/usr/bin/python3).
 --blas-core prints the OpenBLAS core PyTorch's BLAS runs (see blas_core).
 """
 import argparse
@@ -143,21 +144,26 @@ def main():
     ap.add_argument("--steps", type=int, default=20)
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--eval", action="store_true")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     net, shapes = build(args.model)
-    net.train()
+    net.train(not args.eval)
     opt = torch.optim.Adam(net.parameters(), lr=1e-3)
     xs = [torch.rand(args.batch, *s) for s in shapes]
     y = torch.randint(0, 10, (args.batch,))
     times = []
     for i in range(args.steps + 2):
         t0 = time.perf_counter()
-        opt.zero_grad()
-        loss = F.cross_entropy(net(*xs), y)
-        loss.backward()
-        opt.step()
+        if args.eval:
+            with torch.no_grad():
+                F.cross_entropy(net(*xs), y)
+        else:
+            opt.zero_grad()
+            loss = F.cross_entropy(net(*xs), y)
+            loss.backward()
+            opt.step()
         if i >= 2:
             times.append((time.perf_counter() - t0) * 1e3)
     params = sum(p.numel() for p in net.parameters())

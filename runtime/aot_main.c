@@ -32,6 +32,7 @@ enum { EXIT_PROGRAM_ERROR = 1, EXIT_USAGE = 2 };
 typedef struct {
     const char *command; /* train, eval, predict, bench */
     int steps;           /* bench */
+    int eval;            /* bench --eval: the evaluation step */
     PredictInput *inputs; /* predict: --input NAME=FILE */
     int ninputs;
     const char *logits;  /* predict: -o FILE */
@@ -52,7 +53,8 @@ static void usage(const char *prog, FILE *out) {
             "  eval      test metrics of a checkpoint (--checkpoint F)\n"
             "  predict   class and probability of each sample of --input NAME=FILE.npy (one per input);\n"
             "            -o FILE.npy writes the logits\n"
-            "  bench     the median time of a training step on random data (--steps N, default 20)\n"
+            "  bench     the median time of a training step on random data (--steps N, default 20;\n"
+            "            --eval: of an evaluation step)\n"
             "\n"
             "options:\n"
             "  --data DIR           the data set (default: the model's 'data')\n"
@@ -85,7 +87,7 @@ static const char *baked(char *err, size_t n) {
 /* Every option parse takes, as usage lists them; and the commands. */
 static const char *const options[] = {"--data",   "--save",  "--resume", "--checkpoint", "--report", "--log",
                                       "--metrics-json", "--set", "--backend", "--time", "--input", "-o",
-                                      "--steps", "--help",  "-h"};
+                                      "--steps", "--eval", "--help",  "-h"};
 static const char *const commands[] = {"train", "eval", "predict", "bench"};
 
 /* Parses argv into a; 0, or -1 with a message (bad usage). */
@@ -131,6 +133,8 @@ static int parse(int argc, char **argv, Args *a, char *err, size_t n) {
             a->inputs[a->ninputs++] = (PredictInput){name, eq + 1};
         } else if (!strcmp(s, "-o")) {
             if (!(a->logits = opt_value(argc, argv, &i, "-o", err, n))) return -1;
+        } else if (!strcmp(s, "--eval")) {
+            a->eval = 1;
         } else if (opt_is(s, "--steps")) {
             if (!(v = opt_value(argc, argv, &i, "--steps", err, n))) return -1;
             if ((a->steps = atoi(v)) < 1) return snprintf(err, n, "--steps needs a positive number, got '%s'", v), -1;
@@ -157,6 +161,7 @@ static int parse(int argc, char **argv, Args *a, char *err, size_t n) {
     if ((a->ninputs || a->logits) && strcmp(a->command, "predict"))
         return snprintf(err, n, "--input and -o go with predict"), -1;
     if (r->resume_path && strcmp(a->command, "train")) return snprintf(err, n, "--resume only makes sense with train"), -1;
+    if (a->eval && strcmp(a->command, "bench")) return snprintf(err, n, "--eval only makes sense with bench"), -1;
     r->engine = a->backend ? engine_find(a->backend) : engine_default();
     r->out = stdout;
     return 0;
@@ -178,7 +183,7 @@ static int run(Args *a) {
         int rc = !strcmp(a->command, "train")     ? train_model(&m, &a->run, err, sizeof err)
                  : !strcmp(a->command, "eval")    ? eval_model(&m, &a->run, err, sizeof err)
                  : !strcmp(a->command, "predict") ? predict_model(&m, &po, err, sizeof err)
-                                                  : bench_steps(&m, a->run.engine, a->steps ? a->steps : 20, 0, NULL, stdout, err, sizeof err);
+                                                  : bench_steps(&m, a->run.engine, a->steps ? a->steps : 20, a->eval, 0, NULL, stdout, err, sizeof err);
         if (rc == TRAIN_ERROR || rc == TRAIN_DIVERGED) {
             fprintf(stderr, "error: %s\n", err);
             status = rc == TRAIN_DIVERGED ? TRAIN_DIVERGED : EXIT_PROGRAM_ERROR;

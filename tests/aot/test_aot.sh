@@ -92,6 +92,9 @@ expect 2 "--weights only makes sense with --aot" "--weights without --aot" \
 # bench: the timing loop of bench/ on the compiled step
 check "program bench" "$tmp/tiny" bench --steps 3
 grep -qF "ms/step" "$tmp/out" && grep -qF "(aot, batch 16, 3 steps)" "$tmp/out" && ok || bad "bench output"
+check "program bench --eval" "$tmp/tiny" bench --steps 3 --eval
+grep -qF "(aot, batch 16, 3 evaluation steps)" "$tmp/out" && ok || bad "bench --eval output"
+expect 2 "--eval only makes sense with bench" "--eval with train" "$tmp/tiny" train --eval
 
 # a setting that changes the step needs a new build; one that does not, not
 expect 1 "this program has no code for this step" "a --set that changes the step" \
