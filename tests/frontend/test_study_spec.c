@@ -49,10 +49,12 @@ static void test_fusion_study(void) {
     CU_ASSERT(r && r->nsets == 2 && !strcmp(r->sets[0], "fusion=gated") && !strcmp(r->sets[1], "drop_modality=0.3"));
     CU_ASSERT_EQUAL(s.nseeds, 3);
     CU_ASSERT(s.nseeds == 3 && s.seeds[0] == 0 && s.seeds[2] == 2);
-    /* the study's Table 1 */
-    CU_ASSERT_EQUAL(s.nrefs, 8);
-    CU_ASSERT(s.nrefs && !strcmp(s.refs[1].method, "add") && s.refs[1].test_loss == 0.276 &&
-              s.refs[1].test_accuracy == 0.949);
+    /* the study's baselines and Table 1 */
+    CU_ASSERT_EQUAL(s.nrefs, 10);
+    CU_ASSERT(s.nrefs == 10 && !strcmp(s.refs[0].method, "image_conv2net") && s.refs[0].test_loss == 0.437 &&
+              s.refs[0].test_accuracy == 0.882);
+    CU_ASSERT(s.nrefs == 10 && !strcmp(s.refs[3].method, "add") && s.refs[3].test_loss == 0.276 &&
+              s.refs[3].test_accuracy == 0.949);
     CU_ASSERT_TRUE(s.contrastive_table);
     CU_ASSERT_PTR_NULL(s.data);
     study_spec_free(&s);
@@ -130,7 +132,7 @@ static void test_errors(void) {
 
 int main(void) {
     CU_TestInfo tests[] = {
-        {"models/fusion_study.mmg: 12 methods, 3 seeds, the study's Table 1", test_fusion_study},
+        {"models/fusion_study.mmg: 12 methods, 3 seeds, the study's baselines and Table 1", test_fusion_study},
         {"values, combinations, variants, seeds", test_values_and_seeds},
         {"every mistake, with its message", test_errors},
         CU_TEST_INFO_NULL,
