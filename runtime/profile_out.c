@@ -73,6 +73,12 @@ static void jnum(FILE *f, double v) {
     else fputs("null", f);
 }
 
+/* ", \"key\": NUMBER" */
+static void jfield(FILE *f, const char *key, double v) {
+    fprintf(f, ", \"%s\": ", key);
+    jnum(f, v);
+}
+
 void profile_json(const Profile *p, FILE *f) {
     const ReportProfile *r = &p->rep;
     fprintf(f, "{\n  \"steps\": %llu,\n  \"kernels\": %d,\n  \"step_ms\": ", (unsigned long long)r->steps, r->nkernels);
@@ -95,16 +101,11 @@ void profile_json(const Profile *p, FILE *f) {
         jstr(f, l->paths);
         fputs(",\n     \"ms_per_step\": ", f);
         jnum(f, l->ms);
-        fputs(", \"share\": ", f);
-        jnum(f, l->share);
-        fputs(", \"flops_per_step\": ", f);
-        jnum(f, l->flops);
-        fputs(", \"bytes_per_step\": ", f);
-        jnum(f, l->bytes);
-        fputs(", \"gflops_per_s\": ", f);
-        jnum(f, rate(l->flops, l->ms));
-        fputs(", \"gbytes_per_s\": ", f);
-        jnum(f, rate(l->bytes, l->ms));
+        jfield(f, "share", l->share);
+        jfield(f, "flops_per_step", l->flops);
+        jfield(f, "bytes_per_step", l->bytes);
+        jfield(f, "gflops_per_s", rate(l->flops, l->ms));
+        jfield(f, "gbytes_per_s", rate(l->bytes, l->ms));
         fputs(",\n     \"kernels\": [", f);
         int first = 1;
         for (int k = 0; k < r->nkernels; k++) {
@@ -112,12 +113,9 @@ void profile_json(const Profile *p, FILE *f) {
             if (pk->line != i) continue;
             fprintf(f, "%s{\"index\": %d, \"name\": ", first ? "" : ", ", k);
             jstr(f, pk->name);
-            fputs(", \"ms_per_step\": ", f);
-            jnum(f, pk->ms);
-            fputs(", \"flops_per_step\": ", f);
-            jnum(f, pk->flops);
-            fputs(", \"bytes_per_step\": ", f);
-            jnum(f, pk->bytes);
+            jfield(f, "ms_per_step", pk->ms);
+            jfield(f, "flops_per_step", pk->flops);
+            jfield(f, "bytes_per_step", pk->bytes);
             fputc('}', f);
             first = 0;
         }

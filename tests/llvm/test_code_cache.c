@@ -35,6 +35,7 @@
 #include "code_cache.h"
 #include "crc32.h"
 #include "engine.h"
+#include "engine_feed.h"
 #include "frontend/compile.h"
 #include "harness.h"
 #include "llvm_backend.h"
@@ -51,20 +52,6 @@ typedef struct {
     size_t n;
 } Result;
 
-/* Inputs and labels from a fixed sequence. */
-static void feed(Engine *e, const Graph *g) {
-    unsigned s = 7;
-    for (int i = 0; i < g->nnodes; i++) {
-        const Node *n = &g->nodes[i];
-        int64_t count = ir_numel(&n->type.shape);
-        for (int64_t k = 0; k < count && (n->op == OP_INPUT || n->op == OP_LABEL); k++) {
-            s = s * 1664525u + 1013904223u;
-            if (n->op == OP_LABEL) engine_i64(e, i)[k] = (int64_t)((s >> 8) % 3);
-            else engine_f32(e, i)[k] = (float)((s >> 8) / 8388608.0 - 1.0);
-        }
-    }
-}
-
 /* A new LLVM engine for g (compiled or from the cache, as the environment
  * says) runs one training step; 0 with its result, or -1. */
 static int step(const Graph *g, Result *r) {
@@ -75,7 +62,7 @@ static int step(const Graph *g, Result *r) {
     if (params_init(&ps, g, err, sizeof err) == 0) {
         params_reset(&ps, g, 42);
         if (engine_open(&e, &engine_llvm, g, err, sizeof err) == 0 && params_bind(&ps, &e, err, sizeof err) == 0) {
-            feed(&e, g);
+            test_feed(&e, g, 3, -1);
             if (e.ops->run(e.impl, 1, 42, 0, err, sizeof err) == 0) {
                 e.ops->apply_updates(e.impl);
                 int loss = ir_output(g, "loss");

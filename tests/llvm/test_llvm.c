@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "engine.h"
+#include "engine_feed.h"
 #include "frontend/compile.h"
 #include "harness.h"
 #include "op_cases.h"
@@ -345,20 +346,6 @@ static void test_parallel_loops(void) {
 
 /* ---- whole models ----------------------------------------------------------------- */
 
-/* Inputs U(-1, 1)-ish, labels 0..9, sample weights 1: the same in both. */
-static void feed_model(Engine *e, const Graph *g, int weight) {
-    unsigned s = 7;
-    for (int i = 0; i < g->nnodes; i++) {
-        const Node *n = &g->nodes[i];
-        int64_t count = ir_numel(&n->type.shape);
-        for (int64_t k = 0; k < count && (n->op == OP_INPUT || n->op == OP_LABEL); k++) {
-            s = s * 1664525u + 1013904223u;
-            if (n->op == OP_LABEL) engine_i64(e, i)[k] = (int64_t)((s >> 8) % 10);
-            else engine_f32(e, i)[k] = i == weight ? 1.0f : (float)((s >> 8) / 8388608.0 - 1.0);
-        }
-    }
-}
-
 /* Opens an engine on g with its own parameters, initialized from seed 42. */
 static int open_model(Engine *e, const EngineOps *ops, Graph *g, ParamStore *ps, int weight) {
     char err[512];
@@ -366,7 +353,7 @@ static int open_model(Engine *e, const EngineOps *ops, Graph *g, ParamStore *ps,
     params_reset(ps, g, 42);
     if (engine_open(e, ops, g, err, sizeof err) || params_bind(ps, e, err, sizeof err))
         return fprintf(stderr, "\n%s: %s\n", ops->name, err), -1;
-    feed_model(e, g, weight);
+    test_feed(e, g, 10, weight); /* the same in both engines */
     return 0;
 }
 
