@@ -23,6 +23,8 @@
  * layer forward 64.1 -> 60.2, input gradient 89.7 -> 83.0, weight gradient
  * 58.9 -> 54.6. Stride 1 stays tap-major, where a row of col is Wo
  * contiguous inputs (Conv2Net's second layer: 5.7 ms, 11.8 position-major).
+ * Strided 1-D convolutions with S*Ci >= 64 (Conv1Net's second layer) skip
+ * im2col altogether: rt_conv_poly.c.
  *
  * A one-sample tile reads and writes y and dy in place (row stride Ho*Wo);
  * a G-sample tile goes through a copy t [Co, G*Ho*Wo] with the sample and
@@ -39,6 +41,7 @@
 #include <string.h>
 
 #include "ir.h"
+#include "rt_conv.h"
 #include "rt_impl.h"
 #include "rt_thread.h"
 
@@ -55,21 +58,6 @@
 #define RT_GROUP_N 128
 #define RT_GROUP_FLOATS (64 * 1024)
 #define RT_TILE_FLOATS (256 * 1024)
-
-/* The sizes of one convolution and its tiling. */
-typedef struct {
-    int64_t B, Ci, H, W;    /* x [B, Ci, H, W]      */
-    int64_t Co, Kh, Kw;     /* w [Co, Ci, Kh, Kw]   */
-    int64_t Ho, Wo;         /* y [B, Co, Ho, Wo]    */
-    int64_t sh, sw, ph, pw; /* strides; top and left padding */
-    int64_t ckk, hw, chw;   /* Ci*Kh*Kw, Ho*Wo, Ci*H*W */
-    int pos;                /* col is position-major: [n, CKK] (strided convs) */
-    int64_t G;              /* samples per task      */
-    int64_t tile;           /* positions per tile (hw when G > 1) */
-    int64_t ngroups;        /* tasks: ceil(B / G)    */
-    int64_t P;              /* weight-gradient partial sums */
-    int64_t slot;           /* scratch floats per thread */
-} Conv;
 
 /* Fills c from d: which of the inputs and the output are x, w and y
  * depends on the op. 1-D shapes [B, C, L] read as [B, C, 1, L]. */
@@ -118,14 +106,16 @@ static int64_t conv_slots(const Conv *c) {
 int64_t rt_conv_scratch(const RtDesc *d) {
     Conv c;
     conv_geom(d, &c);
+    if (rt_poly_takes(&c)) return rt_poly_scratch(&c, d->op);
     int64_t partials = c.P > 1 ? (c.P - 1) * c.Co * c.ckk : 0;
     return partials + conv_slots(&c) * c.slot;
 }
 
-/* 1 if every GEMM size fits BLAS's int. */
+/* 1 if every GEMM size fits BLAS's int (the polyphase lowering's rows
+ * and row length are at most Kw*Ci and W + Kw). */
 static int conv_blas_ok(const Conv *c) {
-    int64_t dims[4] = {c->Co, c->ckk, c->G * c->tile, c->hw};
-    return rt_blas_ok(dims, 4);
+    int64_t dims[6] = {c->Co, c->ckk, c->G * c->tile, c->hw, c->ckk + c->Ci * c->sw, c->W + c->Kw};
+    return rt_blas_ok(dims, 6);
 }
 
 /* The output columns [*lo, *hi) whose input column o*s + k - p lies in
@@ -398,7 +388,8 @@ int32_t rt_conv(const RtDesc *d, float *y, const float *x, const float *w, float
     Job j = {.out = y, .a = x, .b = w, .slots = scratch};
     conv_geom(d, &j.c);
     if (!conv_blas_ok(&j.c)) return RT_ERR_SIZE;
-    rt_parallel(j.c.B > 0 ? j.c.ngroups : 0, conv_task, &j);
+    if (rt_poly_takes(&j.c)) rt_poly_forward(&j.c, y, x, w, scratch);
+    else rt_parallel(j.c.B > 0 ? j.c.ngroups : 0, conv_task, &j);
     return RT_OK;
 }
 
@@ -408,7 +399,8 @@ int32_t rt_conv_grad_input(const RtDesc *d, float *dx, const float *dy, const fl
     Job j = {.out = dx, .a = dy, .b = w, .slots = scratch};
     conv_geom(d, &j.c);
     if (!conv_blas_ok(&j.c)) return RT_ERR_SIZE;
-    rt_parallel(j.c.B > 0 ? j.c.ngroups : 0, grad_input_task, &j);
+    if (rt_poly_takes(&j.c)) rt_poly_grad_input(&j.c, dx, dy, w, scratch);
+    else rt_parallel(j.c.B > 0 ? j.c.ngroups : 0, grad_input_task, &j);
     return RT_OK;
 }
 
@@ -418,6 +410,10 @@ int32_t rt_conv_grad_weight(const RtDesc *d, float *dw, const float *x, const fl
     Job j = {.out = dw, .a = x, .b = dy, .partials = scratch};
     conv_geom(d, &j.c);
     if (!conv_blas_ok(&j.c)) return RT_ERR_SIZE;
+    if (rt_poly_takes(&j.c)) {
+        rt_poly_grad_weight(&j.c, dw, x, dy, scratch);
+        return RT_OK;
+    }
     int64_t nw = j.c.Co * j.c.ckk;
     j.slots = scratch + (j.c.P > 1 ? (j.c.P - 1) * nw : 0);
     if (j.c.B == 0) {

@@ -240,8 +240,10 @@ static void conv2d_case(int64_t B, int64_t Ci, int64_t H, int64_t W, int64_t Co,
     check(OP_CONV2D_GRAD_WEIGHT, (TType[]){x, y}, 2, AT(sh, sw, ph, pw), 0, &w, FILL_UNIFORM, TOL);
 }
 
-/* Conv1Net's layers at batch 4, a long input split into tiles, and
- * random small shapes (many samples to a tile). */
+/* Conv1Net's layers at batch 4, a long input split into tiles, strided
+ * convolutions with S*Ci >= 64 (rt_conv_poly.c: last tap groups of fewer
+ * phases, padding wider than the kernel, more samples than partial sums),
+ * and random small shapes (many samples to a tile). */
 static void test_conv1d(void) {
     conv1d_case(4, 1, 8000, 32, 100, 4, 48, 48);
     conv1d_case(4, 32, 2000, 64, 25, 4, 11, 11);
@@ -250,6 +252,16 @@ static void test_conv1d(void) {
     conv1d_case(2, 2, 3, 3, 5, 2, 3, 4);      /* padding wider than the input */
     conv1d_case(7, 3, 40, 5, 1, 1, 0, 0);     /* groups of 4 samples: 4 + 3 */
     conv1d_case(0, 3, 40, 5, 3, 1, 1, 1);     /* an empty batch */
+    conv1d_case(3, 17, 301, 7, 10, 4, 5, 2);  /* phases: groups of 4, 4, 2 */
+    conv1d_case(11, 33, 50, 3, 2, 2, 0, 1);   /* one tap group; 11 samples, 8 partials */
+    conv1d_case(2, 16, 20, 4, 5, 4, 9, 9);    /* padding wider than the kernel */
+    conv1d_case(1, 64, 7, 5, 7, 3, 0, 0);     /* one output position */
+    conv1d_case(0, 32, 40, 5, 4, 4, 1, 1);    /* an empty batch */
+    for (int i = 0; i < 6; i++) {
+        int64_t S = pick(2, 5), K = pick(S, 30), pl = pick(0, K), pr = pick(0, K);
+        int64_t L = pick(K > pl + pr ? K - pl - pr : 1, 200);
+        conv1d_case(pick(1, 9), pick(64 / S, 40), L, pick(1, 9), K, S, pl, pr);
+    }
     for (int i = 0; i < 25; i++) {
         int64_t K = pick(1, 7), pl = pick(0, 3), pr = pick(0, 3);
         int64_t L = pick(K > pl + pr ? K - pl - pr : 1, 40);

@@ -1,0 +1,34 @@
+/* rt_conv.h — the geometry of one convolution, shared by the im2col
+ * lowering (rt_conv.c) and the polyphase lowering of strided 1-D
+ * convolutions (rt_conv_poly.c). Not part of the ABI.
+ */
+#ifndef MMGC_RT_CONV_H
+#define MMGC_RT_CONV_H
+
+#include <stdint.h>
+
+/* The sizes of one convolution and its tiling. */
+typedef struct {
+    int64_t B, Ci, H, W;    /* x [B, Ci, H, W]      */
+    int64_t Co, Kh, Kw;     /* w [Co, Ci, Kh, Kw]   */
+    int64_t Ho, Wo;         /* y [B, Co, Ho, Wo]    */
+    int64_t sh, sw, ph, pw; /* strides; top and left padding */
+    int64_t ckk, hw, chw;   /* Ci*Kh*Kw, Ho*Wo, Ci*H*W */
+    int pos;                /* col is position-major: [n, CKK] (strided convs) */
+    int64_t G;              /* samples per task      */
+    int64_t tile;           /* positions per tile (hw when G > 1) */
+    int64_t ngroups;        /* tasks: ceil(B / G)    */
+    int64_t P;              /* weight-gradient partial sums */
+    int64_t slot;           /* scratch floats per thread */
+} Conv;
+
+/* ---- polyphase (rt_conv_poly.c) ------------------------------------------
+ * 1 if c is a strided 1-D convolution the polyphase lowering takes. */
+int rt_poly_takes(const Conv *c);
+/* Scratch floats of the polyphase lowering of op (an Op). */
+int64_t rt_poly_scratch(const Conv *c, int op);
+void rt_poly_forward(const Conv *c, float *y, const float *x, const float *w, float *scratch);
+void rt_poly_grad_input(const Conv *c, float *dx, const float *dy, const float *w, float *scratch);
+void rt_poly_grad_weight(const Conv *c, float *dw, const float *x, const float *dy, float *scratch);
+
+#endif
