@@ -66,6 +66,7 @@ typedef struct {
     int npar;            /* parallel loops emitted so far (for their names) */
     int64_t scratch_floats; /* the most any kernel needs                 */
     int profile;         /* time each kernel: mmgc_prof_enter/leave (rt_prof.h) around its call */
+    int part, nparts;    /* the module is part `part` of nparts (llvm_codegen_part) */
 } Cg;
 
 /* Element type of a dtype: float or i64. */
@@ -154,6 +155,18 @@ LLVMTypeRef cg_desc_type(Cg *cg);
  * a message on failure (nothing to dispose). */
 int llvm_codegen(const Graph *g, const KernelPlan *plan, int profile, LLVMContextRef ctx, LLVMModuleRef *out,
                  int64_t *scratch_floats, char *err, size_t errlen);
+/* llvm_codegen's step as nparts modules, this call building the one of
+ * part `part` (0 .. nparts-1): part 0 has mmgc_step, mmgc_fail_node and
+ * the kernels llvm_kernel_parts gives it; every other part only its own
+ * kernels, which part 0 calls. Linked together (llvm_jit), the parts are
+ * llvm_codegen's module; *scratch_floats is this part's need (the step
+ * needs the largest). nparts 1 is llvm_codegen. */
+int llvm_codegen_part(const Graph *g, const KernelPlan *plan, int profile, int part, int nparts, LLVMContextRef ctx,
+                      LLVMModuleRef *out, int64_t *scratch_floats, char *err, size_t errlen);
+/* part[i] = the part (of nparts) whose module defines kernel i of plan:
+ * runs of consecutive kernels of about equal compile cost, counting the
+ * step itself in part 0. */
+void llvm_kernel_parts(const KernelPlan *plan, int nparts, int *part);
 
 /* ---- target.c --------------------------------------------------------------- */
 
@@ -187,12 +200,13 @@ typedef struct LlvmJit LlvmJit;
  * Borrows mod and tm; the caller owns *obj. -1 with a message on failure. */
 int llvm_emit_object(LLVMModuleRef mod, LLVMTargetMachineRef tm, LLVMMemoryBufferRef *obj, char *err, size_t errlen);
 
-/* Links an object (llvm_emit_object's, fresh or from the code cache) into
- * a new LLJIT for the host. Takes ownership of obj and tm, success or not.
- * On success returns the JIT, with the addresses of mmgc_step and
+/* Links the objects of one step (llvm_emit_object's, fresh or from the
+ * code cache: the one module, or the parts of llvm_codegen_part) into a
+ * new LLJIT for the host. Takes ownership of objs[0..nobj) and tm, success
+ * or not. On success returns the JIT, with the addresses of mmgc_step and
  * mmgc_fail_node in *step and *fail_node; NULL with a message otherwise. */
-LlvmJit *llvm_jit(LLVMMemoryBufferRef obj, LLVMTargetMachineRef tm, void **step, void **fail_node, char *err,
-                  size_t errlen);
+LlvmJit *llvm_jit(LLVMMemoryBufferRef *objs, int nobj, LLVMTargetMachineRef tm, void **step, void **fail_node,
+                  char *err, size_t errlen);
 /* Frees the JIT and all its code. NULL is fine. */
 void llvm_jit_free(LlvmJit *j);
 

@@ -45,6 +45,7 @@ typedef struct {
     const char *mmgc_version;             /* MMGC_VERSION */
     const char *sources;                  /* hash of the compiler's sources (this build) */
     int profiled;                         /* the step times its kernels (--profile) */
+    int part, nparts;                     /* the object is part `part` of a step compiled as nparts */
 } CodeCacheTarget;
 
 /* The key: SHA-256 over the format, every field of t, the graph

@@ -47,6 +47,8 @@ void code_cache_key(const Graph *g, const KernelPlan *plan, const CodeCacheTarge
     put_str(&c, t->mmgc_version);
     put_str(&c, t->sources);
     put_i64(&c, t->profiled);
+    put_i64(&c, t->part);
+    put_i64(&c, t->nparts);
     ir_fingerprint_walk(g, feed, &c);
     put_i64(&c, plan->nk);
     for (int k = 0; k < plan->nk; k++) {

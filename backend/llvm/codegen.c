@@ -2,11 +2,16 @@
  * module's interface).
  *
  * The graph is cut into the kernels of its fusion plan, each kernel
- * becomes an internal function over noalias buffers, and mmgc_step
- * calls them in order, loading every buffer pointer from bufs[] and
+ * becomes a function over noalias buffers, and mmgc_step calls them in
+ * order, loading every buffer pointer from bufs[] and
  * returning the first nonzero status of a runtime helper (after storing
  * the failing node in mmgc_fail_node). lower_node picks each node's
  * lowering by its op's class.
+ *
+ * One step may be lowered as several modules (llvm_codegen_part), so that
+ * threads optimize and compile them at once: part 0 has mmgc_step and a
+ * first run of kernels, each other part a further run; a kernel called
+ * from another part's module is external (hidden), the rest internal.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -132,6 +137,19 @@ static LLVMValueRef lower_node(Cg *cg, int id) {
     die("internal error: node %%%d (%s) is not a kernel of its own", id, ir_op_info[op].name);
 }
 
+/* 1 if kernel k returns a helper's status (lower_node returns one): a
+ * single node that calls a runtime helper. */
+static int kernel_can_fail(const Cg *cg, const FusedKernel *k) {
+    if (k->loop) return 0;
+    Op op = cg->g->nodes[k->nodes[0]].op;
+    switch (ir_op_info[op].cls) {
+    case OC_SOURCE: return !ir_is_external(op) && op != OP_CONST;
+    case OC_CONTRACT: case OC_INDEX: return 1;
+    case OC_EW: case OC_REDUCE: case OC_SHAPE: return 0;
+    }
+    return 0;
+}
+
 /* The kernel's function type: i32 (one ptr per buffer, scratch, rnd). */
 static LLVMTypeRef kernel_type(Cg *cg, int nbuf) {
     LLVMTypeRef *p = xmalloc((size_t)(nbuf + 2) * sizeof *p);
@@ -141,17 +159,24 @@ static LLVMTypeRef kernel_type(Cg *cg, int nbuf) {
     return t;
 }
 
-/* Builds kernel k as an internal function over buffers bufs[0..nbuf);
- * *can_fail says whether it can return nonzero. */
-static LLVMValueRef build_kernel(Cg *cg, const FusedKernel *k, const int *bufs, int nbuf, int *can_fail) {
+/* Kernel k's function over buffers bufs[0..nbuf), declared: internal
+ * when this module defines it and calls it (part 0), external when another
+ * part's module calls it (the step is in part 0) or defines it. */
+static LLVMValueRef kernel_function(Cg *cg, const FusedKernel *k, int nbuf, int owner) {
     const Node *first = &cg->g->nodes[k->nodes[0]];
     char name[96];
     snprintf(name, sizeof name, "k%d_%s", k->nodes[0], k->loop ? "loop" : ir_op_info[first->op].name);
     LLVMValueRef fn = LLVMAddFunction(cg->mod, name, kernel_type(cg, nbuf));
-    LLVMSetLinkage(fn, LLVMInternalLinkage);
+    if (owner == 0) LLVMSetLinkage(fn, LLVMInternalLinkage);
+    else LLVMSetVisibility(fn, LLVMHiddenVisibility);
     LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex, cg_attr(cg, "nounwind"));
     LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex, cg_attr(cg, "noinline"));
     for (int i = 0; i <= nbuf; i++) LLVMAddAttributeAtIndex(fn, (unsigned)i + 1, cg_attr(cg, "noalias"));
+    return fn;
+}
+
+/* Builds the body of kernel k, fn over buffers bufs[0..nbuf). */
+static void build_kernel(Cg *cg, const FusedKernel *k, LLVMValueRef fn, const int *bufs, int nbuf) {
     for (int i = 0; i < nbuf; i++) {
         char pname[24];
         snprintf(pname, sizeof pname, "n%d", bufs[i]);
@@ -172,10 +197,10 @@ static LLVMValueRef build_kernel(Cg *cg, const FusedKernel *k, const int *bufs, 
     LLVMValueRef status = NULL;
     if (k->loop) cg_loop(cg, k);
     else status = lower_node(cg, k->nodes[0]);
-    *can_fail = status != NULL;
+    if ((status != NULL) != kernel_can_fail(cg, k))
+        die("internal error: kernel of node %%%d: kernel_can_fail disagrees with its lowering", k->nodes[0]);
     LLVMBuildRet(cg->b, status ? status : LLVMConstInt(cg->i32, 0, 0));
     for (int i = 0; i < nbuf; i++) cg->buf[bufs[i]] = NULL;
-    return fn;
 }
 
 /* ---- mmgc_step ------------------------------------------------------------------ */
@@ -235,36 +260,69 @@ static LLVMValueRef step_function(Cg *cg, LLVMValueRef *fail_node) {
     return step;
 }
 
-/* Builds every kernel and the step that calls them. */
+/* What compiling kernel k is taken to cost, in the units of
+ * llvm_kernel_parts: its nodes and a function's fixed cost. */
+static double kernel_weight(const FusedKernel *k) { return 4.0 + k->n; }
+
+/* See cg.h. Part 0 also holds mmgc_step, weighed as 3 per kernel it
+ * calls (its loads and calls). */
+void llvm_kernel_parts(const KernelPlan *plan, int nparts, int *part) {
+    double total = 3.0 * plan->nk, run = total;
+    for (int i = 0; i < plan->nk; i++) total += kernel_weight(&plan->k[i]);
+    for (int i = 0; i < plan->nk; i++) {
+        double w = kernel_weight(&plan->k[i]);
+        int p = (int)((run + w / 2) * nparts / total);
+        part[i] = p < nparts ? p : nparts - 1;
+        run += w;
+    }
+}
+
+/* Builds the kernels of part cg->part (of cg->nparts) and, in part 0, the
+ * step that calls them all (the others' declared). */
 static void build_module(Cg *cg) {
     const Graph *g = cg->g;
     const FusedKernel *ks = cg->plan->k;
     int nk = cg->plan->nk;
-    int *bufs = xmalloc(((size_t)g->nnodes + 1) * sizeof *bufs);
+    int *bufs = xmalloc(((size_t)g->nnodes + 1) * sizeof *bufs), *part = xmalloc(((size_t)nk + 1) * sizeof *part);
     char *seen = xcalloc((size_t)g->nnodes + 1, 1);
-    LLVMValueRef fail_node, step = step_function(cg, &fail_node);
-    LLVMBasicBlockRef body = LLVMAppendBasicBlockInContext(cg->ctx, step, "entry");
+    llvm_kernel_parts(cg->plan, cg->nparts, part);
+    LLVMValueRef fail_node = NULL, step = cg->part == 0 ? step_function(cg, &fail_node) : NULL;
+    LLVMBasicBlockRef body = step ? LLVMAppendBasicBlockInContext(cg->ctx, step, "entry") : NULL;
     for (int i = 0; i < nk; i++) {
-        int nbuf = kernel_buffers(cg, &ks[i], bufs, seen), can_fail;
-        LLVMValueRef fn = build_kernel(cg, &ks[i], bufs, nbuf, &can_fail);
+        if (!step && part[i] != cg->part) continue;
+        int nbuf = kernel_buffers(cg, &ks[i], bufs, seen);
+        LLVMValueRef fn = kernel_function(cg, &ks[i], nbuf, part[i]);
+        if (part[i] == cg->part) build_kernel(cg, &ks[i], fn, bufs, nbuf);
+        if (!step) continue;
         LLVMPositionBuilderAtEnd(cg->b, body);
-        call_kernel(cg, step, fn, i, bufs, nbuf, can_fail, ks[i].nodes[0], fail_node);
+        call_kernel(cg, step, fn, i, bufs, nbuf, kernel_can_fail(cg, &ks[i]), ks[i].nodes[0], fail_node);
         body = LLVMGetInsertBlock(cg->b);
     }
-    LLVMPositionBuilderAtEnd(cg->b, body);
-    LLVMBuildRet(cg->b, LLVMConstInt(cg->i32, 0, 0));
+    if (step) {
+        LLVMPositionBuilderAtEnd(cg->b, body);
+        LLVMBuildRet(cg->b, LLVMConstInt(cg->i32, 0, 0));
+    }
     free(bufs);
+    free(part);
     free(seen);
 }
 
 /* Lowers g into a new module; see cg.h. */
 int llvm_codegen(const Graph *g, const KernelPlan *plan, int profile, LLVMContextRef ctx, LLVMModuleRef *out,
                  int64_t *scratch_floats, char *err, size_t errlen) {
+    return llvm_codegen_part(g, plan, profile, 0, 1, ctx, out, scratch_floats, err, errlen);
+}
+
+/* Part `part` of nparts into a new module; see cg.h. */
+int llvm_codegen_part(const Graph *g, const KernelPlan *plan, int profile, int part, int nparts, LLVMContextRef ctx,
+                      LLVMModuleRef *out, int64_t *scratch_floats, char *err, size_t errlen) {
     Cg cg;
     memset(&cg, 0, sizeof cg);
     cg.g = g;
     cg.plan = plan;
     cg.profile = profile;
+    cg.part = part;
+    cg.nparts = nparts;
     cg.ctx = ctx;
     cg.i1 = LLVMInt1TypeInContext(ctx);
     cg.i8 = LLVMInt8TypeInContext(ctx);

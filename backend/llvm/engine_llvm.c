@@ -4,7 +4,9 @@
  * the memory plan), then find its machine code: in the code cache
  * (code_cache.h) by the key of the graph, plan, host and compiler, or by
  * generating the module, optimizing it (O3, host CPU) and emitting an
- * object, which goes into the cache. Either object is linked by the JIT
+ * object, which goes into the cache. With more than one thread a step is
+ * cut into one module per thread (at most two), compiled at once and
+ * cached as an entry each. The objects are linked by the JIT
  * and handed to the compiled-step engine (engine_compiled.c), which owns
  * the memory and runs it; the JIT is released with the engine.
  */
@@ -24,6 +26,7 @@
 #include "memplan.h"
 #include "passes.h"
 #include "rt.h"
+#include "rt_thread.h"
 #include "util.h"
 
 /* Compile times of every engine this process made (see llvm_times);
@@ -48,36 +51,98 @@ static double now(void) {
 
 static void release_jit(void *owner) { llvm_jit_free(owner); }
 
-/* The cache key of g's code under plan for this host and this compiler. */
-static void cache_key(const Graph *g, const KernelPlan *plan, int profiled, unsigned char key[CODE_CACHE_KEY_BYTES]) {
+/* A step is compiled as one module per thread, up to MAX_PARTS, each
+ * optimized and compiled on a thread of its own (llvm_codegen_part); a
+ * step of fewer than SPLIT_KERNELS kernels stays one module. */
+#define MAX_PARTS 2
+#define SPLIT_KERNELS 16
+
+/* How many modules plan's step is compiled as. */
+static int compile_parts(const KernelPlan *plan) {
+    int t = rt_threads();
+    return plan->nk < SPLIT_KERNELS ? 1 : t < MAX_PARTS ? t : MAX_PARTS;
+}
+
+/* The cache key of part `part` of nparts of g's code under plan for this
+ * host and this compiler. */
+static void cache_key(const Graph *g, const KernelPlan *plan, int profiled, int part, int nparts,
+                      unsigned char key[CODE_CACHE_KEY_BYTES]) {
     LlvmHostNames h;
     llvm_host_names(&h);
     unsigned major, minor, patch;
     LLVMGetVersion(&major, &minor, &patch);
     char llvm[48];
     snprintf(llvm, sizeof llvm, "%u.%u.%u", major, minor, patch);
-    CodeCacheTarget t = {h.triple, h.cpu, h.features, llvm, MMGC_VERSION, MMGC_CODE_SOURCES, profiled};
+    CodeCacheTarget t = {h.triple, h.cpu, h.features, llvm, MMGC_VERSION, MMGC_CODE_SOURCES, profiled, part, nparts};
     code_cache_key(g, plan, &t, key);
     llvm_host_names_free(&h);
 }
 
-/* Codegen, O3 and the object: *obj, and the scratch mmgc_step needs.
- * Borrows tm; adds the phases' times to *lt. */
-static int build_object(const Graph *g, const KernelPlan *plan, int profiled, LLVMTargetMachineRef tm,
-                        LLVMMemoryBufferRef *obj, int64_t *scratch_floats, LlvmTimes *lt, char *err, size_t errlen) {
+/* One part's compile: codegen, O3 and the object, on a thread of its own
+ * (with an LLVM context and, but for part 0, a target machine of its own). */
+typedef struct {
+    const Graph *g;
+    const KernelPlan *plan;
+    int profiled, part, nparts;
+    LLVMTargetMachineRef tm; /* borrowed: the JIT's (part 0); NULL: make one */
+    LLVMMemoryBufferRef obj; /* out */
+    int64_t scratch_floats;  /* out */
+    LlvmTimes lt;            /* out: the phases' times */
+    int rc;
+    char err[512];
+} PartJob;
+
+static void *build_part(void *arg) {
+    PartJob *p = arg;
     double t0 = now();
+    LLVMTargetMachineRef tm = p->tm ? p->tm : llvm_host_machine(1, p->err, sizeof p->err);
     LLVMContextRef ctx = LLVMContextCreate();
     LLVMModuleRef mod = NULL;
-    int rc = llvm_codegen(g, plan, profiled, ctx, &mod, scratch_floats, err, errlen);
+    p->rc = tm ? llvm_codegen_part(p->g, p->plan, p->profiled, p->part, p->nparts, ctx, &mod, &p->scratch_floats,
+                                   p->err, sizeof p->err)
+               : -1;
     double t1 = now();
-    if (!rc) rc = llvm_optimize(mod, tm, err, errlen);
+    if (!p->rc) p->rc = llvm_optimize(mod, tm, p->err, sizeof p->err);
     double t2 = now();
-    if (!rc) rc = llvm_emit_object(mod, tm, obj, err, errlen);
+    if (!p->rc) p->rc = llvm_emit_object(mod, tm, &p->obj, p->err, sizeof p->err);
     if (mod) LLVMDisposeModule(mod);
     LLVMContextDispose(ctx);
-    lt->codegen += t1 - t0;
-    lt->optimize += t2 - t1;
-    lt->jit += now() - t2;
+    if (tm && !p->tm) LLVMDisposeTargetMachine(tm);
+    p->lt.codegen += t1 - t0;
+    p->lt.optimize += t2 - t1;
+    p->lt.jit += now() - t2;
+    return NULL;
+}
+
+/* The objs[0..nparts) of g's step, the parts built at once (part 0 on
+ * this thread, with tm, borrowed), and the scratch mmgc_step needs (the
+ * most any part's kernels need). Adds the phases' times to *lt. */
+static int build_objects(const Graph *g, const KernelPlan *plan, int profiled, int nparts, LLVMTargetMachineRef tm,
+                         LLVMMemoryBufferRef *objs, int64_t *scratch_floats, LlvmTimes *lt, char *err, size_t errlen) {
+    PartJob job[MAX_PARTS];
+    pthread_t th[MAX_PARTS];
+    int started[MAX_PARTS] = {0}, rc = 0;
+    for (int p = 0; p < nparts; p++) {
+        job[p] = (PartJob){.g = g, .plan = plan, .profiled = profiled, .part = p, .nparts = nparts,
+                           .tm = p ? NULL : tm};
+        if (p > 0) started[p] = !pthread_create(&th[p], NULL, build_part, &job[p]);
+    }
+    build_part(&job[0]);
+    for (int p = 1; p < nparts; p++) {
+        if (started[p]) pthread_join(th[p], NULL);
+        else build_part(&job[p]); /* no thread to be had: in turn */
+    }
+    *scratch_floats = 0;
+    for (int p = 0; p < nparts; p++) {
+        lt->codegen += job[p].lt.codegen, lt->optimize += job[p].lt.optimize, lt->jit += job[p].lt.jit;
+        if (job[p].rc && !rc) rc = -1, snprintf(err, errlen, "%s", job[p].err);
+        if (!job[p].rc && job[p].scratch_floats > *scratch_floats) *scratch_floats = job[p].scratch_floats;
+    }
+    if (rc)
+        for (int p = 0; p < nparts; p++)
+            if (!job[p].rc) LLVMDisposeMemoryBuffer(job[p].obj);
+    if (!rc)
+        for (int p = 0; p < nparts; p++) objs[p] = job[p].obj;
     return rc;
 }
 
@@ -86,29 +151,37 @@ static void note(LlvmTimes *lt, const char *why, const char *so) {
     snprintf(lt->cache_note, sizeof lt->cache_note, "%s (%s)", why, so);
 }
 
-/* The object for g: from the cache (*hit; only if read), or built and
- * then stored (if the cache is on). */
-static int find_object(const Graph *g, const KernelPlan *plan, int profiled, LLVMTargetMachineRef tm, int read,
-                       LLVMMemoryBufferRef *obj, int64_t *scratch_floats, int *hit, LlvmTimes *lt, char *err,
-                       size_t errlen) {
+/* The nparts objects of g's step: from the cache (*hit; only if read, and
+ * only if every part is there), or built and then stored (if the cache is
+ * on). */
+static int find_objects(const Graph *g, const KernelPlan *plan, int profiled, int nparts, LLVMTargetMachineRef tm,
+                        int read, LLVMMemoryBufferRef *objs, int64_t *scratch_floats, int *hit, LlvmTimes *lt,
+                        char *err, size_t errlen) {
     double t0 = now();
     char *dir = code_cache_dir(), why[200]; /* room in cache_note for what follows */
-    unsigned char key[CODE_CACHE_KEY_BYTES];
-    CodeCacheEntry e;
+    unsigned char key[MAX_PARTS][CODE_CACHE_KEY_BYTES];
+    CodeCacheEntry e[MAX_PARTS];
+    int loaded = 0;
     *hit = 0;
-    if (dir) cache_key(g, plan, profiled, key);
-    if (dir && read && code_cache_load(dir, key, &e, why, sizeof why)) {
-        *obj = LLVMCreateMemoryBufferWithMemoryRangeCopy((const char *)e.object, e.size, "mmgc_step");
-        *scratch_floats = e.scratch_floats;
+    why[0] = 0;
+    for (int p = 0; dir && p < nparts; p++) cache_key(g, plan, profiled, p, nparts, key[p]);
+    while (dir && read && loaded < nparts && code_cache_load(dir, key[loaded], &e[loaded], why, sizeof why)) loaded++;
+    if (dir && read && loaded == nparts) {
+        *scratch_floats = 0;
+        for (int p = 0; p < nparts; p++) {
+            objs[p] = LLVMCreateMemoryBufferWithMemoryRangeCopy((const char *)e[p].object, e[p].size, "mmgc_step");
+            if (e[p].scratch_floats > *scratch_floats) *scratch_floats = e[p].scratch_floats;
+            free(e[p].object);
+        }
         *hit = 1;
-        free(e.object);
         free(dir);
         lt->cache += now() - t0;
         return 0;
     }
+    for (int p = 0; p < loaded; p++) free(e[p].object);
     if (dir && read && why[0]) note(lt, why, "compiled again"); /* unreadable, corrupt, another key: rebuilt and replaced */
     lt->cache += now() - t0;
-    if (build_object(g, plan, profiled, tm, obj, scratch_floats, lt, err, errlen)) {
+    if (build_objects(g, plan, profiled, nparts, tm, objs, scratch_floats, lt, err, errlen)) {
         free(dir);
         return -1;
     }
@@ -117,37 +190,42 @@ static int find_object(const Graph *g, const KernelPlan *plan, int profiled, LLV
         return 0;
     }
     double t1 = now();
-    e = (CodeCacheEntry){(unsigned char *)LLVMGetBufferStart(*obj), LLVMGetBufferSize(*obj), *scratch_floats};
-    int bad_size;
+    int bad_size, stored = 1;
     code_cache_limit(&bad_size);
-    if (code_cache_store(dir, key, &e, why, sizeof why)) note(lt, why, "not cached");
-    else if (bad_size) note(lt, "MMGC_CACHE_SIZE is not a size like 512M or 2G", "the cache keeps at most 1G");
+    for (int p = 0; p < nparts && stored; p++) {
+        /* every part carries the step's scratch: a part's own need is not kept apart */
+        e[p] = (CodeCacheEntry){(unsigned char *)LLVMGetBufferStart(objs[p]), LLVMGetBufferSize(objs[p]), *scratch_floats};
+        if (code_cache_store(dir, key[p], &e[p], why, sizeof why)) note(lt, why, "not cached"), stored = 0;
+    }
+    if (stored && bad_size) note(lt, "MMGC_CACHE_SIZE is not a size like 512M or 2G", "the cache keeps at most 1G");
     lt->cache_misses++;
     lt->cache += now() - t1;
     free(dir);
     return 0;
 }
 
-/* The object (cached or built), then the JIT. A cached object the JIT
+/* The objects (cached or built), then the JIT. A cached object the JIT
  * cannot link (no valid entry should be one, but a cache must never fail
  * a run) is compiled again, and the fresh object replaces it. */
 static int compile(const Graph *g, const KernelPlan *plan, CompiledStep *code, LlvmTimes *lt, char *err,
                    size_t errlen) {
     LlvmJit *j = NULL;
     void *step, *fail_node;
+    int nparts = compile_parts(plan);
     for (int read = 1; !j; read = 0) {
         double t = now();
         LLVMTargetMachineRef tm = llvm_host_machine(1, err, errlen);
         lt->jit += now() - t;
-        LLVMMemoryBufferRef obj;
+        LLVMMemoryBufferRef objs[MAX_PARTS];
         int hit;
         if (!tm) return -1;
-        if (find_object(g, plan, code->profiled, tm, read, &obj, &code->scratch_floats, &hit, lt, err, errlen)) {
+        if (find_objects(g, plan, code->profiled, nparts, tm, read, objs, &code->scratch_floats, &hit, lt, err,
+                         errlen)) {
             LLVMDisposeTargetMachine(tm);
             return -1;
         }
         t = now();
-        j = llvm_jit(obj, tm, &step, &fail_node, err, errlen); /* takes obj and tm */
+        j = llvm_jit(objs, nparts, tm, &step, &fail_node, err, errlen); /* takes objs and tm */
         lt->jit += now() - t;
         if (!j && !hit) return -1;
         if (!j) note(lt, err, "compiled again");
@@ -157,7 +235,7 @@ static int compile(const Graph *g, const KernelPlan *plan, CompiledStep *code, L
     code->fail_node = fail_node;
     code->owner = j;
     code->release = release_jit;
-    lt->modules++;
+    lt->modules += nparts;
     return 0;
 }
 

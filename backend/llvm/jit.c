@@ -123,18 +123,16 @@ int llvm_emit_object(LLVMModuleRef mod, LLVMTargetMachineRef tm, LLVMMemoryBuffe
     return 0;
 }
 
-/* See cg.h. Looking mmgc_step up is what links the object. */
-LlvmJit *llvm_jit(LLVMMemoryBufferRef obj, LLVMTargetMachineRef tm, void **step, void **fail_node, char *err,
-                  size_t errlen) {
+/* See cg.h. Looking mmgc_step up is what links the objects. */
+LlvmJit *llvm_jit(LLVMMemoryBufferRef *objs, int nobj, LLVMTargetMachineRef tm, void **step, void **fail_node,
+                  char *err, size_t errlen) {
     LlvmJit *j = xcalloc(1, sizeof *j);
     j->jit = create_jit(tm, err, errlen);
-    if (!j->jit || add_symbols(j->jit, err, errlen)) {
-        LLVMDisposeMemoryBuffer(obj);
-        llvm_jit_free(j);
-        return NULL;
-    }
-    LLVMErrorRef e = LLVMOrcLLJITAddObjectFile(j->jit, LLVMOrcLLJITGetMainJITDylib(j->jit), obj);
-    if (e || lookup(j->jit, "mmgc_step", step, err, errlen) ||
+    int i = 0, bad = !j->jit || add_symbols(j->jit, err, errlen);
+    LLVMErrorRef e = NULL;
+    for (; !bad && i < nobj && !e; i++) e = LLVMOrcLLJITAddObjectFile(j->jit, LLVMOrcLLJITGetMainJITDylib(j->jit), objs[i]);
+    for (; i < nobj; i++) LLVMDisposeMemoryBuffer(objs[i]); /* not handed over */
+    if (bad || e || lookup(j->jit, "mmgc_step", step, err, errlen) ||
         lookup(j->jit, "mmgc_fail_node", fail_node, err, errlen)) {
         if (e) llvm_fail(err, errlen, "cannot add the object to the JIT", e, NULL);
         llvm_jit_free(j);

@@ -20,7 +20,10 @@
  *    temporary files; a killed writer's temporary goes once it is old;
  * 5. over MMGC_CACHE_SIZE the least recently used entries are removed
  *    (a hit counts as a use; the entry just stored always stays);
- * 6. a folder that cannot be created or written still runs, uncached.
+ * 6. a folder that cannot be created or written still runs, uncached;
+ * 7. a step compiled as two modules (two threads) is two entries, read
+ *    back together; a part missing or corrupt compiles the step again.
+ * Tests 1-6 run on one thread: one module, one entry a step.
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -41,6 +44,7 @@
 #include "llvm_backend.h"
 #include "params.h"
 #include "passes.h"
+#include "rt_thread.h"
 
 #define TINY MMGC_SOURCE_DIR "/tests/runtime/tiny.mmg"
 #define TINY_BN MMGC_SOURCE_DIR "/tests/runtime/tiny_bn.mmg"
@@ -89,6 +93,7 @@ static Compiled tiny, tiny_bn;
 static Result want; /* tiny's step without the cache */
 
 static int suite_init(void) {
+    rt_set_threads(1); /* one module, one entry, a step (test 7 takes two threads) */
     if (!compile_train_step(&tiny, TINY) || !compile_train_step(&tiny_bn, TINY_BN)) return 1;
     setenv("MMGC_NO_CACHE", "1", 1);
     int rc = step(tiny.model.graph, &want);
@@ -195,7 +200,7 @@ static void test_key_parts(void) {
     KernelPlan plan;
     char err[256];
     CU_ASSERT_EQUAL_FATAL(pipeline_plan(g, &plan, NULL, err, sizeof err), 0);
-    const CodeCacheTarget base = {"x86_64-pc-linux-gnu", "znver3", "+avx2,+fma", "19.1.7", "0.1.0", "abc", 0};
+    const CodeCacheTarget base = {"x86_64-pc-linux-gnu", "znver3", "+avx2,+fma", "19.1.7", "0.1.0", "abc", 0, 0, 1};
     unsigned char k0[32], k[32];
     key_of(g, &plan, &base, k0);
     key_of(g, &plan, &base, k);
@@ -221,6 +226,16 @@ static void test_key_parts(void) {
     prof.profiled = 1;
     key_of(g, &plan, &prof, k);
     CU_ASSERT_NOT_EQUAL(memcmp(k0, k, 32), 0);
+    /* another part of the step, or the step cut into another number of parts */
+    unsigned char kp[3][32];
+    for (int i = 0; i < 3; i++) {
+        CodeCacheTarget t = base;
+        t.part = i == 1, t.nparts = i == 2 ? 3 : 2;
+        key_of(g, &plan, &t, kp[i]);
+        CU_ASSERT_NOT_EQUAL(memcmp(k0, kp[i], 32), 0);
+    }
+    CU_ASSERT_NOT_EQUAL(memcmp(kp[0], kp[1], 32), 0);
+    CU_ASSERT_NOT_EQUAL(memcmp(kp[1], kp[2], 32), 0);
     /* two fields' text moved across their boundary */
     CodeCacheTarget t = base;
     t.cpu = "znver3+", t.features = "avx2,+fma";
@@ -557,6 +572,51 @@ static void test_unwritable(void) {
     chmod(dir, 0755); /* so the suite's folder can be removed */
 }
 
+/* ---- 7. a step in two parts ------------------------------------------------------- */
+
+/* The entries of dir, (up to 2) paths into path[]; returns how many. */
+static int entry_paths(const char *dir, char path[2][4096 + 256]) {
+    int n = 0;
+    DIR *d = opendir(dir);
+    if (!d) return 0;
+    for (struct dirent *f; (f = readdir(d));) {
+        size_t len = strlen(f->d_name);
+        if (len > 2 && !strcmp(f->d_name + len - 2, ".o") && n < 2) snprintf(path[n++], sizeof path[0], "%s/%s", dir, f->d_name);
+    }
+    closedir(d);
+    return n;
+}
+
+static void test_two_parts(void) {
+    const Graph *g = tiny.model.graph;
+    const char *dir = use_cache("parts");
+    rt_set_threads(2);
+    LlvmTimes t0 = llvm_times();
+    check_step(g, &want, 0, 1);
+    CU_ASSERT_EQUAL(llvm_times().modules - t0.modules, 2);
+    char path[2][4096 + 256];
+    CU_ASSERT_EQUAL_FATAL(entry_paths(dir, path), 2);
+    check_step(g, &want, 1, 0); /* both parts read */
+    for (int p = 0; p < 2; p++) { /* either part gone, or cut short: compiled again, both stored */
+        size_t n;
+        unsigned char *keep = harness_slurp(path[p], &n);
+        CU_ASSERT_FATAL(keep && n > 72);
+        unlink(path[p]);
+        check_step(g, &want, 0, 1);
+        CU_ASSERT_EQUAL(entry_paths(dir, path), 2);
+        truncate(path[p], (off_t)n / 2);
+        check_step(g, &want, 0, 1);
+        check_step(g, &want, 1, 0);
+        free(keep);
+    }
+    /* one thread: the one-module step is an entry of its own */
+    rt_set_threads(1);
+    check_step(g, &want, 0, 1);
+    int entries, others;
+    count_files(dir, &entries, &others);
+    CU_ASSERT_EQUAL(entries, 3);
+}
+
 static CU_TestInfo tests[] = {
     {"a miss stores an entry, later engines hit it, same bits as uncached; off switches", test_miss_then_hit},
     {"every part of the key changes it; another model misses", test_key_parts},
@@ -566,6 +626,7 @@ static CU_TestInfo tests[] = {
     {"MMGC_CACHE_SIZE: sizes with K, M, G; 0 for none; anything else the default", test_size_setting},
     {"over the size limit the least recently used entries go, never the one just stored", test_size_limit},
     {"a cache folder that cannot be created or written: runs, uncached", test_unwritable},
+    {"a step in two modules: two entries read together; a part missing or cut, compiled again", test_two_parts},
     CU_TEST_INFO_NULL,
 };
 

@@ -390,6 +390,46 @@ static int check_model(const char *path) {
 
 static void test_every_model(void) { compile_each_model(check_model); }
 
+/* One training step of path's model on the llvm engine with `threads`
+ * threads: the parameters after it (ps->block, ps->nfloats floats; free
+ * with params_free) and the modules it was compiled as in *modules. */
+static int step_on_threads(const char *path, int threads, ParamStore *ps, int *modules) {
+    Compiled c;
+    int ok = compile_train_step(&c, path);
+    Engine e = {0};
+    char err[512];
+    rt_set_threads(threads);
+    int before = llvm_times().modules;
+    ok = ok && open_model(&e, &engine_llvm, c.model.graph, ps, c.model.weight_node) == 0;
+    *modules = llvm_times().modules - before;
+    if (ok && e.ops->run(e.impl, 1, 42, 0, err, sizeof err)) fprintf(stderr, "\n%s: %s\n", path, err), ok = 0;
+    if (ok) e.ops->apply_updates(e.impl);
+    engine_close(&e);
+    compile_free(&c);
+    return ok;
+}
+
+/* With two threads a step of many kernels is compiled as two modules, on
+ * two threads, and linked together: the same bits as the one module that
+ * one thread compiles. */
+static void test_split_modules(void) {
+    int saved = rt_threads();
+    const char *models[] = {"models/multimodal_gated.mmg", "models/image_conv2net.mmg"};
+    for (size_t m = 0; m < sizeof models / sizeof *models; m++) {
+        ParamStore one = {0}, two = {0};
+        int mods1 = 0, mods2 = 0;
+        int ok = step_on_threads(models[m], 1, &one, &mods1) && step_on_threads(models[m], 2, &two, &mods2);
+        CU_ASSERT_TRUE(ok);
+        CU_ASSERT_EQUAL(mods1, 1);
+        CU_ASSERT_EQUAL(mods2, 2);
+        CU_ASSERT_TRUE(ok && one.nfloats == two.nfloats &&
+                       memcmp(one.block, two.block, (size_t)one.nfloats * sizeof *one.block) == 0);
+        if (one.slots) params_free(&one);
+        if (two.slots) params_free(&two);
+    }
+    rt_set_threads(saved);
+}
+
 static CU_TestInfo tests[] = {
     {"every op, forward and training step, llvm vs interpreter", test_every_op},
     {"NaN, infinities, signed zeros: ops.def's conventions", test_special_values},
@@ -397,6 +437,7 @@ static CU_TestInfo tests[] = {
     {"a bad gather index fails the step with the interpreter's message", test_bad_index},
     {"bind takes external sources only", test_bind},
     {"one training step of every model, llvm vs interpreter", test_every_model},
+    {"a step compiled as two modules on two threads: the bits of one module", test_split_modules},
     CU_TEST_INFO_NULL,
 };
 
