@@ -163,10 +163,6 @@ int llvm_codegen(const Graph *g, const KernelPlan *plan, int profile, LLVMContex
  * needs the largest). nparts 1 is llvm_codegen. */
 int llvm_codegen_part(const Graph *g, const KernelPlan *plan, int profile, int part, int nparts, LLVMContextRef ctx,
                       LLVMModuleRef *out, int64_t *scratch_floats, char *err, size_t errlen);
-/* part[i] = the part (of nparts) whose module defines kernel i of plan:
- * runs of consecutive kernels of about equal compile cost, counting the
- * step itself in part 0. */
-void llvm_kernel_parts(const KernelPlan *plan, int nparts, int *part);
 
 /* ---- target.c --------------------------------------------------------------- */
 

@@ -261,12 +261,13 @@ static LLVMValueRef step_function(Cg *cg, LLVMValueRef *fail_node) {
 }
 
 /* What compiling kernel k is taken to cost, in the units of
- * llvm_kernel_parts: its nodes and a function's fixed cost. */
+ * kernel_parts: its nodes and a function's fixed cost. */
 static double kernel_weight(const FusedKernel *k) { return 4.0 + k->n; }
 
-/* See cg.h. Part 0 also holds mmgc_step, weighed as 3 per kernel it
- * calls (its loads and calls). */
-void llvm_kernel_parts(const KernelPlan *plan, int nparts, int *part) {
+/* part[i] = the part (of nparts) whose module defines kernel i: runs of
+ * consecutive kernels of about equal compile cost, part 0 also holding
+ * mmgc_step, weighed as 3 per kernel it calls (its loads and calls). */
+static void kernel_parts(const KernelPlan *plan, int nparts, int *part) {
     double total = 3.0 * plan->nk, run = total;
     for (int i = 0; i < plan->nk; i++) total += kernel_weight(&plan->k[i]);
     for (int i = 0; i < plan->nk; i++) {
@@ -285,7 +286,7 @@ static void build_module(Cg *cg) {
     int nk = cg->plan->nk;
     int *bufs = xmalloc(((size_t)g->nnodes + 1) * sizeof *bufs), *part = xmalloc(((size_t)nk + 1) * sizeof *part);
     char *seen = xcalloc((size_t)g->nnodes + 1, 1);
-    llvm_kernel_parts(cg->plan, cg->nparts, part);
+    kernel_parts(cg->plan, cg->nparts, part);
     LLVMValueRef fail_node = NULL, step = cg->part == 0 ? step_function(cg, &fail_node) : NULL;
     LLVMBasicBlockRef body = step ? LLVMAppendBasicBlockInContext(cg->ctx, step, "entry") : NULL;
     for (int i = 0; i < nk; i++) {
