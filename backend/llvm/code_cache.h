@@ -1,5 +1,5 @@
 /* code_cache.h — the JIT's on-disk cache of compiled code: one object file
- * per step, found again by a key over everything its code depends on, so a
+ * per module (a step, or one part of a step cut into parts), found again by a key over everything its code depends on, so a
  * second run of an unchanged model skips codegen, O3 and instruction
  * selection (engine_llvm.c loads a cached object and a fresh one the same way).
  *
