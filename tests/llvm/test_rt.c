@@ -392,6 +392,33 @@ static void test_init_lanes(void) {
     rng_lanes_avx2 = -1;
 }
 
+/* The lanes themselves at indices whose low word wraps inside a call
+ * (2^32 - 5 ..) or at its start (2^32, 2^33 - 16), and with high bits set:
+ * every lane is rng_uniform_key's draw, on both paths. */
+static void test_lanes_wrap(void) {
+    const uint64_t starts[5] = {0, UINT64_C(0xfffffffb), UINT64_C(0x100000000), UINT64_C(0x1fffffff0),
+                                UINT64_C(0xfffffffffffffff9)};
+    uint32_t key[2];
+    rng_key(11, 3, key);
+    int paths = random_paths();
+    for (int path = 0; path < paths; path++) {
+        rng_lanes_avx2 = path;
+        RngLanesFn lanes = rng_lanes_fn();
+        for (int s = 0; s < 5; s++) {
+            float u[RNG_LANES];
+            lanes(key, UINT64_C(0x700000001), starts[s], u);
+            int bad = -1;
+            for (int l = 0; l < RNG_LANES && bad < 0; l++) {
+                float want = rng_uniform_key(key, UINT64_C(0x700000001), starts[s] + (uint64_t)l);
+                if (memcmp(&want, &u[l], sizeof want)) bad = l;
+            }
+            if (bad >= 0) fprintf(stderr, "\npath %d, start %llx: lane %d differs\n", path, (unsigned long long)starts[s], bad);
+            CU_ASSERT_EQUAL(bad, -1);
+        }
+    }
+    rng_lanes_avx2 = -1;
+}
+
 /* Streams, seeds and steps with high bits, odd sizes, both modes, p = 0;
  * the portable path, and the AVX2 one where the CPU has it. */
 static void test_random(void) {
@@ -526,6 +553,7 @@ static CU_TestInfo tests[] = {
     {"max pooling and its gradient (ties, NaN)", test_pool},
     {"gather and scatter; bad indices", test_gather_scatter},
     {"random_uniform, dropout_mask and random_normal bit for bit", test_random},
+    {"random lanes across a wrap of the index's low word, both paths", test_lanes_wrap},
     {"parameter initialization: uniform lanes equal the per-element draws", test_init_lanes},
     {"results do not depend on the thread count", test_thread_count},
     {"dispatch, desc and size errors", test_dispatch},
