@@ -8,7 +8,10 @@
  * interpreter, so the results are the same bits and do not depend on
  * threads. When the innermost axis is kept, the accumulation loop is
  * unit-stride and vectorizes; when it is reduced, LLVM keeps the
- * accumulator in a register.
+ * accumulator in a register, and the kept axes go outside the reduced
+ * ones (kept_axes_outside), so that large reductions such as a
+ * convolution's bias gradient (sum over batch and positions) run on the
+ * thread pool, output elements split between the tasks.
  *
  * Data movement is cg_copy (a strided copy) with the strides and offsets
  * of each op, as in backend/interp/interp_shape.c; reshape is one memcpy
@@ -37,6 +40,29 @@ static void reduce_strides(Cg *cg, int id, int64_t st[IR_MAX_RANK]) {
     cg_strides(&kept, st);
     for (int d = 0; d < x->rank; d++)
         if (red[d]) st[d] = 0;
+}
+
+/* When the innermost axis is reduced, moves the kept axes (output stride
+ * not 0) outside the reduced ones, each group in its order. An output
+ * element still takes its inputs in the same order (the reduced axes'
+ * row-major order), so the sum is the same bits; but the outer loop now
+ * writes a different element each iteration, so a large reduction runs on
+ * the thread pool (cg_nest), and the innermost loop still walks the input
+ * contiguously. (With the innermost axis kept the nest stays as it is: the
+ * unit-stride accumulation vectorizes, and kept axes outside would walk
+ * the input across rows.) */
+static void kept_axes_outside(Nest *n) {
+    if (n->rank < 2 || n->st[0][n->rank - 1] != 0) return;
+    Nest m = *n;
+    int r = 0;
+    for (int pass = 0; pass < 2; pass++)
+        for (int d = 0; d < n->rank; d++) {
+            if ((n->st[0][d] != 0) != (pass == 0)) continue;
+            m.dim[r] = n->dim[d];
+            for (int k = 0; k < n->nops; k++) m.st[k][r] = n->st[k][d];
+            r++;
+        }
+    *n = m;
 }
 
 /* Element off of the scratch, read as doubles. */
@@ -74,6 +100,7 @@ static void reduce_sum(Cg *cg, int id) {
     nest_start(&nest, x, 2);
     reduce_strides(cg, id, nest.st[0]);
     cg_strides(x, nest.st[1]);
+    kept_axes_outside(&nest);
     int in = n->in[0];
     cg_nest(cg, &nest, sum_body, &in);
     Shape flat = {1, {ny}};
@@ -112,6 +139,7 @@ static void reduce_max(Cg *cg, int id) {
     nest_start(&nest, x, 2);
     reduce_strides(cg, id, nest.st[0]);
     cg_strides(x, nest.st[1]);
+    kept_axes_outside(&nest);
     MaxCtx c = {id, n->in[0]};
     cg_nest(cg, &nest, max_body, &c);
 }

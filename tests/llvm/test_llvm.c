@@ -258,7 +258,9 @@ static void test_bind(void) {
 
 /* Nests of at least CG_PAR_MIN elements, with partial last tasks; par says
  * whether the forward graph's loop must run on the pool (a reduction over
- * the outermost axis must not: its tasks would write the same outputs). */
+ * the outermost axis must not: its tasks would write the same outputs;
+ * but one over the outermost and the innermost axes, a convolution's bias
+ * gradient, runs with its kept axis outside). */
 static const struct {
     OpCase c;
     int par;
@@ -269,6 +271,8 @@ static const struct {
     {{OP_REDUCE_SUM, {IN(S2(67, 1031), R_ANY)}, 1, {0, 1}, 2, 0, 0, {0}, 0, NULL, 0}, 1},
     {{OP_REDUCE_SUM, {IN(S2(67, 1031), R_ANY)}, 1, {0, 0}, 2, 0, 0, {0}, 0, NULL, 0}, 0},
     {{OP_REDUCE_MAX, {IN(S3(3, 67, 509), R_SPREAD)}, 1, {0, 2}, 2, 0, 0, {0}, 0, NULL, 0}, 1},
+    {{OP_REDUCE_SUM, {IN(S3(5, 67, 509), R_ANY)}, 1, {0, 0, 2}, 3, 0, 0, {0}, 0, NULL, 0}, 1},
+    {{OP_REDUCE_MAX, {IN(S3(5, 67, 509), R_SPREAD)}, 1, {1, 0, 2}, 3, 0, 0, {0}, 0, NULL, 0}, 1},
     {{OP_TRANSPOSE, {IN(S2(67, 1031), R_ANY)}, 1, {1, 0}, 2, 0, 0, {0}, 0, NULL, 0}, 1},
     {{OP_CONCAT, {IN(S2(67, 1100), R_ANY), IN(S2(67, 1000), R_ANY)}, 2, {1}, 1, 0, 0, {0}, 0, NULL, 0}, 1},
     {{OP_PAD, {IN(S2(67, 1031), R_ANY)}, 1, {1, 3, 2}, 3, 0, 0, {0}, 0, NULL, 0}, 1},
