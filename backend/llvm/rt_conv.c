@@ -143,8 +143,38 @@ static void gather_row(float *dst, const float *row, int64_t off, int64_t ow0, i
     for (int64_t o = b; o < ow0 + n; o++) dst[o - ow0] = 0.0f;
 }
 
+/* 1 if positions [p0, p0 + n) are whole samples of an unpadded stride-1
+ * convolution: every window lies inside the input, and a row of col is
+ * Ho runs of Wo contiguous inputs. im2col_valid and col2im_valid then move
+ * them with loops the compiler unrolls, where gather_row's call per run
+ * cost more than the run (Conv2Net's second layer, 3168 runs of 11 floats
+ * a sample; one thread: forward 7.8-8.2 -> 5.9-6.5 ms, weight gradient
+ * 7.8-8.5 -> 6.4-7.4, input gradient 8.1-8.7 -> 7.5-8.0 ms). */
+static int whole_valid(const Conv *c, int64_t p0, int64_t n) {
+    return c->sh == 1 && c->sw == 1 && c->ph == 0 && c->pw == 0 && p0 == 0 && n == c->hw &&
+           c->H >= c->Ho + c->Kh - 1 && c->W >= c->Wo + c->Kw - 1;
+}
+
+/* im2col of whole samples in whole_valid's case. */
+static void im2col_valid(const Conv *c, const float *x, int64_t g, float *col) {
+    float *dst = col;
+    for (int64_t ci = 0; ci < c->Ci; ci++)
+        for (int64_t kh = 0; kh < c->Kh; kh++)
+            for (int64_t kw = 0; kw < c->Kw; kw++)
+                for (int64_t s = 0; s < g; s++)
+                    for (int64_t oh = 0; oh < c->Ho; oh++) {
+                        const float *src = x + s * c->chw + (ci * c->H + oh + kh) * c->W + kw;
+                        for (int64_t ow = 0; ow < c->Wo; ow++) dst[ow] = src[ow];
+                        dst += c->Wo;
+                    }
+}
+
 /* col [CKK, g*n] for positions [p0, p0 + n) of the samples x [g, Ci, H, W]. */
 static void im2col(const Conv *c, const float *x, int64_t g, int64_t p0, int64_t n, float *col) {
+    if (whole_valid(c, p0, n)) {
+        im2col_valid(c, x, g, col);
+        return;
+    }
     for (int64_t ci = 0; ci < c->Ci; ci++)
         for (int64_t kh = 0; kh < c->Kh; kh++)
             for (int64_t kw = 0; kw < c->Kw; kw++) {
@@ -165,8 +195,26 @@ static void im2col(const Conv *c, const float *x, int64_t g, int64_t p0, int64_t
             }
 }
 
+/* col2im for im2col_valid's case, adding in col2im's order. */
+static void col2im_valid(const Conv *c, const float *col, int64_t g, float *dx) {
+    const float *src = col;
+    for (int64_t ci = 0; ci < c->Ci; ci++)
+        for (int64_t kh = 0; kh < c->Kh; kh++)
+            for (int64_t kw = 0; kw < c->Kw; kw++)
+                for (int64_t s = 0; s < g; s++)
+                    for (int64_t oh = 0; oh < c->Ho; oh++) {
+                        float *dst = dx + s * c->chw + (ci * c->H + oh + kh) * c->W + kw;
+                        for (int64_t ow = 0; ow < c->Wo; ow++) dst[ow] += src[ow];
+                        src += c->Wo;
+                    }
+}
+
 /* dx [g, Ci, H, W] += the windows of col [CKK, g*n] (the adjoint of im2col). */
 static void col2im(const Conv *c, const float *col, int64_t g, int64_t p0, int64_t n, float *dx) {
+    if (whole_valid(c, p0, n)) {
+        col2im_valid(c, col, g, dx);
+        return;
+    }
     for (int64_t ci = 0; ci < c->Ci; ci++)
         for (int64_t kh = 0; kh < c->Kh; kh++)
             for (int64_t kw = 0; kw < c->Kw; kw++) {
