@@ -107,10 +107,16 @@ for threads in $thread_counts; do
     for m in "${models[@]}"; do
         declare -A ms=() mem=()
         for ((r = 0; r < rounds; r++)); do
-            read -r t _ tm _ < <("${clean[@]}" $py bench/torch_step.py "$m" --steps "$steps" --threads "$threads" $eval_flag)
+            # $(...) waits for the process to end: PyTorch's OpenMP threads spin on
+            # both cores for a while after its last line, and `read < <(...)`
+            # started the next side beside them (Conv2Net's 2-thread step
+            # measured 38-45 ms that way, 20-27 ms alone)
+            out=$("${clean[@]}" $py bench/torch_step.py "$m" --steps "$steps" --threads "$threads" $eval_flag)
+            read -r t _ tm _ <<<"$out"
             ms[torch]+="$t " mem[torch]=$tm
             for b in $backends; do
-                read -r s _ sm _ < <(step "$b" "$m")
+                out=$(step "$b" "$m")
+                read -r s _ sm _ <<<"$out"
                 ms[$b]+="$s " mem[$b]=$sm
             done
         done

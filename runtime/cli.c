@@ -117,6 +117,13 @@ void cli_usage(FILE *out) {
           out);
     for (int i = 0; train_setting_key(i); i++) fprintf(out, "  %-26s %s\n", train_setting_key(i), train_setting_help(i));
     fputs("\n"
+          "environment:\n"
+          "  MMGC_THREADS         threads of the compiled step (default: one per core, at most 8); with\n"
+          "                       two or more, each step is also compiled as two modules at once\n"
+          "  MMGC_CACHE_DIR       the compiled-code cache's folder; MMGC_NO_CACHE=1 turns it off,\n"
+          "                       MMGC_CACHE_SIZE bounds it (see --no-cache)\n"
+          "  MMGC_PATH            more folders to search for imports (see -I)\n"
+          "\n"
           "exit status: 0 success, 1 an error in the program (or in the data, or an output that cannot be\n"
           "written), 2 bad command-line use, 3 training diverged (a loss that is not a number: training stops,\n"
           "the best epoch before it is tested and kept), 130 interrupted (Ctrl-C; the state saved with --save)\n",
