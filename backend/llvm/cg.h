@@ -157,7 +157,7 @@ int llvm_codegen(const Graph *g, const KernelPlan *plan, int profile, LLVMContex
                  int64_t *scratch_floats, char *err, size_t errlen);
 /* llvm_codegen's step as nparts modules, this call building the one of
  * part `part` (0 .. nparts-1): part 0 has mmgc_step, mmgc_fail_node and
- * the kernels llvm_kernel_parts gives it; every other part only its own
+ * its first run of kernels (codegen.c: kernel_parts); every other part its own
  * kernels, which part 0 calls. Linked together (llvm_jit), the parts are
  * llvm_codegen's module; *scratch_floats is this part's need (the step
  * needs the largest). nparts 1 is llvm_codegen. */
