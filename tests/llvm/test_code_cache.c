@@ -133,18 +133,28 @@ static void count_files(const char *dir, int *entries, int *others) {
     closedir(d);
 }
 
-/* The path of dir's one entry (static). */
-static const char *the_entry(const char *dir) {
-    static char path[4096 + 256];
-    path[0] = 0;
+/* The paths of up to max of dir's entries into path[]; returns how many
+ * there are (all of them, even past max). */
+static int entry_paths(const char *dir, char (*path)[4096 + 256], int max) {
+    int n = 0;
     DIR *d = opendir(dir);
-    if (!d) return path;
+    if (!d) return 0;
     for (struct dirent *f; (f = readdir(d));) {
-        size_t n = strlen(f->d_name);
-        if (n > 2 && !strcmp(f->d_name + n - 2, ".o")) snprintf(path, sizeof path, "%s/%s", dir, f->d_name);
+        size_t len = strlen(f->d_name);
+        if (len <= 2 || strcmp(f->d_name + len - 2, ".o")) continue;
+        if (n < max) snprintf(path[n], sizeof path[0], "%s/%s", dir, f->d_name);
+        n++;
     }
     closedir(d);
-    return path;
+    return n;
+}
+
+/* The path of dir's one entry (static; "" if there is none). */
+static const char *the_entry(const char *dir) {
+    static char path[1][4096 + 256];
+    path[0][0] = 0;
+    entry_paths(dir, path, 1);
+    return path[0];
 }
 
 /* Runs g's step on a new engine: the result must be expect's (if not
@@ -574,19 +584,6 @@ static void test_unwritable(void) {
 
 /* ---- 7. a step in two parts ------------------------------------------------------- */
 
-/* The entries of dir, (up to 2) paths into path[]; returns how many. */
-static int entry_paths(const char *dir, char path[2][4096 + 256]) {
-    int n = 0;
-    DIR *d = opendir(dir);
-    if (!d) return 0;
-    for (struct dirent *f; (f = readdir(d));) {
-        size_t len = strlen(f->d_name);
-        if (len > 2 && !strcmp(f->d_name + len - 2, ".o") && n < 2) snprintf(path[n++], sizeof path[0], "%s/%s", dir, f->d_name);
-    }
-    closedir(d);
-    return n;
-}
-
 static void test_two_parts(void) {
     const Graph *g = tiny.model.graph;
     const char *dir = use_cache("parts");
@@ -595,7 +592,7 @@ static void test_two_parts(void) {
     check_step(g, &want, 0, 1);
     CU_ASSERT_EQUAL(llvm_times().modules - t0.modules, 2);
     char path[2][4096 + 256];
-    CU_ASSERT_EQUAL_FATAL(entry_paths(dir, path), 2);
+    CU_ASSERT_EQUAL_FATAL(entry_paths(dir, path, 2), 2);
     check_step(g, &want, 1, 0); /* both parts read */
     for (int p = 0; p < 2; p++) { /* either part gone, or cut short: compiled again, both stored */
         size_t n;
@@ -603,7 +600,7 @@ static void test_two_parts(void) {
         CU_ASSERT_FATAL(keep && n > 72);
         unlink(path[p]);
         check_step(g, &want, 0, 1);
-        CU_ASSERT_EQUAL(entry_paths(dir, path), 2);
+        CU_ASSERT_EQUAL(entry_paths(dir, path, 2), 2);
         truncate(path[p], (off_t)n / 2);
         check_step(g, &want, 0, 1);
         check_step(g, &want, 1, 0);
