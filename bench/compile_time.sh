@@ -10,8 +10,10 @@
 # THREADS (default "1 2") lists MMGC_THREADS values: with one thread each
 # step is one module (the training and evaluation steps still compile at
 # once, on two threads); with two, each step is cut into two modules that
-# compile at once too. Needs a build (make). Each run uses a fresh
-# temporary cache folder, never the user's.
+# compile at once too. "first steps" is the warm run's first training step
+# and evaluation after that: the steps' memory is backed as the steps first
+# write it, so that is where a start's memory is paid for. Needs a build
+# (make). Each run uses a fresh temporary cache folder, never the user's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-5}
@@ -24,18 +26,22 @@ trap 'rm -rf "$cache"' EXIT
 echo "machine: $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1), $(nproc) cores; LLVM $(llvm-config-19 --version 2>/dev/null || echo 19)"
 echo "seconds from .mmg to ready training and evaluation steps, median of $rounds"
 header="| model |"; rule="|---|"
-for t in $thread_counts; do header+=" cold, $t thread(s) | warm, $t thread(s) |"; rule+="---:|---:|"; done
+for t in $thread_counts; do
+    header+=" cold, $t thread(s) | warm, $t thread(s) | first steps, $t thread(s) |"; rule+="---:|---:|---:|"
+done
 echo "$header"; echo "$rule"
 for m in "${models[@]}"; do
     row="| $m |"
     for t in $thread_counts; do
-        cold=() warm=()
+        cold=() warm=() first=()
         for ((r = 0; r < rounds; r++)); do
             rm -rf "${cache:?}"/*
             cold+=("$(MMGC_THREADS=$t MMGC_CACHE_DIR=$cache build/mmgc-bench-compile "models/$m.mmg" | awk '/^ready/ {print $2}')")
-            warm+=("$(MMGC_THREADS=$t MMGC_CACHE_DIR=$cache build/mmgc-bench-compile "models/$m.mmg" | awk '/^ready/ {print $2}')")
+            out=$(MMGC_THREADS=$t MMGC_CACHE_DIR=$cache build/mmgc-bench-compile "models/$m.mmg")
+            warm+=("$(awk '/^ready/ {print $2}' <<<"$out")")
+            first+=("$(awk '/^first steps/ {print $3}' <<<"$out")")
         done
-        row+=" $(printf '%s\n' "${cold[@]}" | median) | $(printf '%s\n' "${warm[@]}" | median) |"
+        row+=" $(printf '%s\n' "${cold[@]}" | median) | $(printf '%s\n' "${warm[@]}" | median) | $(printf '%s\n' "${first[@]}" | median) |"
     done
     echo "$row"
 done

@@ -7,9 +7,11 @@
  * and allocates: one zeroed 64-byte aligned block per external source
  * (input, label, param, state; freed if the runtime binds the node to its
  * own memory), the planned arena for the computed values kept in memory,
- * and the scratch the code asks for. The arena starts with every bit set
- * (NaN, or -1), so a kernel that wrongly relies on zeroed memory fails the
- * tests. Values fused away, and values whose memory a later one reuses,
+ * and the scratch the code asks for. Blocks of a megabyte or more are
+ * mapped (zeroed.h): nothing is touched until a step writes it. In a build
+ * with assertions (the sanitizer build of the tests) the arena starts with
+ * every bit set (NaN, or -1) instead, so a kernel that wrongly relies on
+ * zeroed memory fails the tests. Values fused away, and values whose memory a later one reuses,
  * have no buffer after the step (buffer() gives NULL).
  * run: one call of the step over the table of buffer pointers.
  * apply_updates: as the interpreter does it (every update reads the values
@@ -29,6 +31,7 @@
 
 #include "rt_prof.h"
 #include "util.h"
+#include "zeroed.h"
 
 typedef struct {
     const Graph *g;
@@ -40,6 +43,7 @@ typedef struct {
     char *own;            /* own[id]: bufs[id] is a block of ours, not in the arena */
     char *arena;          /* computed nodes */
     float *scratch;
+    size_t scratch_bytes;
     int nupd;             /* "update:X" outputs: source node, PARAM/STATE node, */
     int *upd_src, *upd_dst;
     void **staged;        /* and a copy for sources that are themselves PARAM/STATE */
@@ -72,13 +76,13 @@ void compiled_destroy(void *impl) {
     CompiledEngine *e = impl;
     if (!e) return;
     for (int id = 0; e->bufs && id < e->g->nnodes; id++)
-        if (e->own[id]) free(e->bufs[id]);
+        if (e->own[id]) zeroed_free(e->bufs[id], bytes_of(e->g, id));
     for (int u = 0; u < e->nupd; u++) free(e->staged[u]);
     if (e->code.release) e->code.release(e->code.owner);
     free(e->bufs);
     free(e->own);
-    free(e->arena);
-    free(e->scratch);
+    zeroed_free(e->arena, (size_t)e->mem.size);
+    zeroed_free(e->scratch, e->scratch_bytes);
     free(e->upd_src);
     free(e->upd_dst);
     free(e->staged);
@@ -105,13 +109,6 @@ static int find_updates(CompiledEngine *e, char *err, size_t errlen) {
     return 0;
 }
 
-/* A zeroed, 64-byte aligned block of padded(bytes); NULL if out of memory. */
-static void *zalloc64(size_t bytes) {
-    void *p = aligned_alloc(64, padded(bytes));
-    if (p) memset(p, 0, padded(bytes));
-    return p;
-}
-
 /* A block per external source, the planned arena for the rest, the scratch. */
 static int alloc_buffers(CompiledEngine *e, int64_t scratch_floats, char *err, size_t errlen) {
     const Graph *g = e->g;
@@ -120,17 +117,20 @@ static int alloc_buffers(CompiledEngine *e, int64_t scratch_floats, char *err, s
     e->survives = xcalloc((size_t)g->nnodes + 1, 1);
     for (int id = 0; id < g->nnodes; id++) {
         if (!ir_is_external(g->nodes[id].op)) continue;
-        if (!(e->bufs[id] = zalloc64(bytes_of(g, id))))
+        if (!(e->bufs[id] = zeroed_alloc(bytes_of(g, id))))
             return fail(err, errlen, "out of memory: node %%%d needs %zu bytes", id, bytes_of(g, id));
         e->own[id] = 1;
         e->survives[id] = 1;
     }
-    e->arena = aligned_alloc(64, padded((size_t)e->mem.size));
-    e->scratch = zalloc64((size_t)(scratch_floats > 0 ? scratch_floats : 1) * sizeof(float));
+    e->arena = zeroed_alloc((size_t)e->mem.size);
+    e->scratch_bytes = (size_t)(scratch_floats > 0 ? scratch_floats : 1) * sizeof(float);
+    e->scratch = zeroed_alloc(e->scratch_bytes);
     if (!e->arena || !e->scratch)
         return fail(err, errlen, "out of memory: the graph's values need %" PRId64 " bytes and the scratch %" PRId64,
                     e->mem.size, scratch_floats * 4);
+#ifndef NDEBUG
     memset(e->arena, 0xff, padded((size_t)e->mem.size));
+#endif
     for (int id = 0; id < g->nnodes; id++)
         if (e->mem.offset[id] >= 0) {
             e->bufs[id] = e->arena + e->mem.offset[id];
@@ -164,7 +164,7 @@ void *compiled_new(const Graph *g, KernelPlan *plan, MemPlan *mem, const Compile
 int compiled_bind(void *impl, int node, void *memory) {
     CompiledEngine *e = impl;
     if (node < 0 || node >= e->g->nnodes || !memory || !ir_is_external(e->g->nodes[node].op)) return -1;
-    if (e->own[node]) free(e->bufs[node]);
+    if (e->own[node]) zeroed_free(e->bufs[node], bytes_of(e->g, node));
     e->own[node] = 0;
     e->bufs[node] = memory;
     return 0;
