@@ -12,7 +12,8 @@
  * and whether the code came from the code cache (a cold vs a warm start).
  * --profile (llvm backend) also prints the step's time by .mmg source line
  * over the N steps (runtime/profile.h), and with =FILE.json writes it as
- * JSON. --blas-core prints the OpenBLAS core the program runs
+ * JSON. The step is timed on its optimized code: the LLVM backend's quick
+ * first tier (llvm_backend.h: LlvmTiers) is off. --blas-core prints the OpenBLAS core the program runs
  * (after the same choice as mmgc's, blas_configure) and exits.
  */
 #include <stdio.h>
@@ -28,6 +29,7 @@
 
 int main(int argc, char **argv) {
     blas_configure(argc, argv); /* as mmgc and compiled programs do */
+    llvm_set_tiers(LLVM_TIERS_OFF);
     if (argc == 2 && !strcmp(argv[1], "--blas-core")) {
         printf("%s\n", blas_core());
         return 0;

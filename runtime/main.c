@@ -84,6 +84,10 @@ static void print_llvm_times(const Options *o, FILE *out) {
             "OpenBLAS kernels: %s\n",
             t.codegen + t.optimize + t.jit + t.cache, t.codegen, t.optimize, t.jit, t.cache, t.modules, cache, blas_core());
     if (t.cache_note[0]) fprintf(out, "time: llvm code cache: %s\n", t.cache_note);
+    if (t.quick_modules)
+        fprintf(out, "time: llvm quick code %.2f s (%d modules), ran %d times while the optimized code compiled\n", t.quick,
+                t.quick_modules, t.quick_runs);
+    if (t.tier_note[0]) fprintf(out, "time: llvm: %s\n", t.tier_note);
 }
 
 /* Data-parallel training (mpirun -np N): m elaborated again with batch

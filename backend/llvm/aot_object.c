@@ -116,7 +116,7 @@ int llvm_aot_object(const Graph *g, const char *cpu, const char *suffix, const c
         rename_global(mod, 0, "mmgc_fail_node", suffix);
         rc = (tm = machine_for(cpu, err, errlen)) ? 0 : -1;
     }
-    if (!rc) rc = llvm_optimize(mod, tm, err, errlen);
+    if (!rc) rc = llvm_optimize(mod, tm, 0, err, errlen);
     char *msg = NULL;
     if (!rc && LLVMTargetMachineEmitToFile(tm, mod, path, LLVMObjectFile, &msg))
         rc = llvm_fail(err, errlen, "cannot write the object file", NULL, msg);

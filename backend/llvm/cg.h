@@ -168,10 +168,11 @@ int llvm_codegen_part(const Graph *g, const KernelPlan *plan, int profile, int p
 
 /* Initializes LLVM's native target once per process. */
 void llvm_init_native(void);
-/* A TargetMachine for the host CPU and its features, at -O3; for_jit picks
+/* A TargetMachine for the host CPU and its features, at -O3, or with
+ * quick at -O0 (the quick code of engine_llvm.c's tiers); for_jit picks
  * the JIT code model. The caller owns it (LLVMDisposeTargetMachine, or
  * hand it to llvm_jit). NULL with a message on failure. */
-LLVMTargetMachineRef llvm_host_machine(int for_jit, char *err, size_t errlen);
+LLVMTargetMachineRef llvm_host_machine(int for_jit, int quick, char *err, size_t errlen);
 /* The host as llvm_host_machine describes it (LLVM-allocated strings):
  * what the code cache's key says the code was compiled for. */
 typedef struct {
@@ -179,8 +180,10 @@ typedef struct {
 } LlvmHostNames;
 void llvm_host_names(LlvmHostNames *h);
 void llvm_host_names_free(LlvmHostNames *h);
-/* Sets m's data layout and triple from tm and runs default<O3>. */
-int llvm_optimize(LLVMModuleRef m, LLVMTargetMachineRef tm, char *err, size_t errlen);
+/* Sets m's data layout and triple from tm and runs default<O3>, or with
+ * quick only SROA. Neither changes a result's bits: the generated code has
+ * no fast-math flags, so LLVM may not reorder or contract its arithmetic. */
+int llvm_optimize(LLVMModuleRef m, LLVMTargetMachineRef tm, int quick, char *err, size_t errlen);
 /* The one place LLVM errors become messages: writes "<what>: <LLVM's
  * message>" into err, consumes e (an LLVMErrorRef, may be NULL) or
  * disposes msg (an LLVM-allocated message, may be NULL); returns -1. */

@@ -45,8 +45,8 @@ int llvm_emit(const Graph *g, int asm_not_ir, int profile, FILE *out, char *err,
         rc = llvm_codegen(g, &plan, profile, ctx, &mod, &scratch, err, errlen);
         fusion_plan_free(&plan);
     }
-    if (!rc) rc = (tm = llvm_host_machine(0, err, errlen)) ? 0 : -1;
-    if (!rc) rc = llvm_optimize(mod, tm, err, errlen);
+    if (!rc) rc = (tm = llvm_host_machine(0, 0, err, errlen)) ? 0 : -1;
+    if (!rc) rc = llvm_optimize(mod, tm, 0, err, errlen);
     if (!rc) rc = print(mod, tm, asm_not_ir, out, err, errlen);
     if (tm) LLVMDisposeTargetMachine(tm);
     if (mod) LLVMDisposeModule(mod);

@@ -26,7 +26,7 @@ static void *create(const Graph *g, char *err, size_t errlen) {
     KernelPlan plan;
     MemPlan mem;
     if (pipeline_plan(g, &plan, &mem, err, errlen)) return NULL;
-    CompiledStep code = {(StepFn)s->step, s->fail_node, s->scratch_floats, NULL, NULL, 0};
+    CompiledStep code = {(StepFn)s->step, s->fail_node, s->scratch_floats, NULL, NULL, 0, NULL};
     return compiled_new(g, &plan, &mem, &code, err, errlen);
 }
 

@@ -13,7 +13,9 @@
  * every bit set (NaN, or -1) instead, so a kernel that wrongly relies on
  * zeroed memory fails the tests. Values fused away, and values whose memory a later one reuses,
  * have no buffer after the step (buffer() gives NULL).
- * run: one call of the step over the table of buffer pointers.
+ * run: one call of the step over the table of buffer pointers; before it,
+ * the code is swapped for its successor when one is ready
+ * (CompiledStep.poll), so a run never meets half-swapped code.
  * apply_updates: as the interpreter does it (every update reads the values
  * from before any is written).
  *
@@ -195,8 +197,29 @@ static int step_failed(CompiledEngine *e, int32_t code, char *err, size_t errlen
 }
 
 /* One call of the compiled step. */
+/* Adopts the code's successor if it is ready (CompiledStep.poll). */
+static void adopt_better_code(CompiledEngine *e) {
+    CompiledStep next;
+    if (!e->code.poll(e->code.owner, &next)) return;
+    size_t need = (size_t)(next.scratch_floats > 0 ? next.scratch_floats : 1) * sizeof(float);
+    if (need > e->scratch_bytes) { /* the same plan asks for the same scratch; but never run short */
+        float *bigger = zeroed_alloc(need);
+        if (!bigger) {
+            if (next.release) next.release(next.owner);
+            return; /* keep running the code we have */
+        }
+        zeroed_free(e->scratch, e->scratch_bytes);
+        e->scratch = bigger, e->scratch_bytes = need;
+    }
+    CompiledStep old = e->code;
+    next.profiled = old.profiled;
+    e->code = next;
+    if (old.release) old.release(old.owner);
+}
+
 int compiled_run(void *impl, int training, uint64_t seed, uint64_t step, char *err, size_t errlen) {
     CompiledEngine *e = impl;
+    if (e->code.poll) adopt_better_code(e);
     RtRandom rnd = {seed, step, training};
     if (!e->code.profiled) {
         int32_t code = e->code.step(e->bufs, &rnd, e->scratch);

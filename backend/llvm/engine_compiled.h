@@ -18,14 +18,21 @@ typedef int32_t (*StepFn)(void **bufs, const RtRandom *rnd, float *scratch);
 
 /* A step's machine code: its entry, where it records a failing node, the
  * scratch it needs, and who owns the code (released with the engine). */
-typedef struct {
+typedef struct CompiledStep CompiledStep;
+struct CompiledStep {
     StepFn step;
     int32_t *fail_node;
     int64_t scratch_floats;
     void *owner;
     void (*release)(void *owner);
     int profiled; /* the step calls mmgc_prof_enter/leave around its kernels (rt_prof.h) */
-} CompiledStep;
+    /* Optional (NULL: this code is final): asked before each run whether
+     * faster code for the same step and plan is ready (compiled in the
+     * background: engine_llvm.c's tiers). If so it fills *next (with an
+     * owner of its own) and returns 1; the engine then releases this code
+     * and runs next from then on. Both must compute the same bits. */
+    int (*poll)(void *owner, CompiledStep *next);
+};
 
 /* An engine for g whose code was generated from plan and mem (taken over,
  * freed with the engine, also on failure); NULL with a message if memory

@@ -47,8 +47,9 @@ void llvm_host_names_free(LlvmHostNames *h) {
     LLVMDisposeMessage(h->features);
 }
 
-/* A TargetMachine for the host triple, CPU and features at -O3. */
-LLVMTargetMachineRef llvm_host_machine(int for_jit, char *err, size_t errlen) {
+/* A TargetMachine for the host triple, CPU and features, at -O3 or (quick)
+ * -O0: fast instruction selection and register allocation. */
+LLVMTargetMachineRef llvm_host_machine(int for_jit, int quick, char *err, size_t errlen) {
     llvm_init_native();
     LlvmHostNames h;
     llvm_host_names(&h);
@@ -60,7 +61,8 @@ LLVMTargetMachineRef llvm_host_machine(int for_jit, char *err, size_t errlen) {
         return NULL;
     }
     LLVMTargetMachineRef tm =
-        LLVMCreateTargetMachine(target, h.triple, h.cpu, h.features, LLVMCodeGenLevelAggressive, LLVMRelocDefault,
+        LLVMCreateTargetMachine(target, h.triple, h.cpu, h.features,
+                                quick ? LLVMCodeGenLevelNone : LLVMCodeGenLevelAggressive, LLVMRelocDefault,
                                 for_jit ? LLVMCodeModelJITDefault : LLVMCodeModelDefault);
     llvm_host_names_free(&h);
     if (!tm) snprintf(err, errlen, "cannot create an LLVM target machine for the host");
@@ -68,8 +70,10 @@ LLVMTargetMachineRef llvm_host_machine(int for_jit, char *err, size_t errlen) {
 }
 
 /* Data layout and triple from tm, then default<O3> with loop and SLP
- * vectorization. */
-int llvm_optimize(LLVMModuleRef m, LLVMTargetMachineRef tm, char *err, size_t errlen) {
+ * vectorization, or (quick) only SROA: the kernels' loop counters and
+ * accumulators out of memory into registers, the one pass whose absence
+ * costs more at run time than it saves in compile time. */
+int llvm_optimize(LLVMModuleRef m, LLVMTargetMachineRef tm, int quick, char *err, size_t errlen) {
     LLVMTargetDataRef dl = LLVMCreateTargetDataLayout(tm);
     LLVMSetModuleDataLayout(m, dl);
     LLVMDisposeTargetData(dl);
@@ -81,7 +85,7 @@ int llvm_optimize(LLVMModuleRef m, LLVMTargetMachineRef tm, char *err, size_t er
     LLVMPassBuilderOptionsSetSLPVectorization(opt, 1);
     LLVMPassBuilderOptionsSetLoopInterleaving(opt, 1);
     LLVMPassBuilderOptionsSetLoopUnrolling(opt, 0);
-    LLVMErrorRef e = LLVMRunPasses(m, "default<O3>", tm, opt);
+    LLVMErrorRef e = LLVMRunPasses(m, quick ? "function(sroa)" : "default<O3>", tm, opt);
     LLVMDisposePassBuilderOptions(opt);
     return e ? llvm_fail(err, errlen, "LLVM optimization failed", e, NULL) : 0;
 }

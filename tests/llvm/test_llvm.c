@@ -418,6 +418,7 @@ static int step_on_threads(const char *path, int threads, ParamStore *ps, int *m
  * one thread compiles. */
 static void test_split_modules(void) {
     int saved = rt_threads();
+    llvm_set_tiers(LLVM_TIERS_OFF); /* the modules counted are the optimized code's, compiled at open */
     const char *models[] = {"models/multimodal_gated.mmg", "models/image_conv2net.mmg"};
     for (size_t m = 0; m < sizeof models / sizeof *models; m++) {
         ParamStore one = {0}, two = {0};
@@ -432,6 +433,88 @@ static void test_split_modules(void) {
         if (two.slots) params_free(&two);
     }
     rt_set_threads(saved);
+    llvm_set_tiers(LLVM_TIERS_ON);
+}
+
+/* Two training steps and an evaluation of path's model on an llvm engine
+ * made under `tiers`: the parameters after them (free with params_free),
+ * the evaluation's loss, and the runs made on quick code. */
+static int run_tier(const char *path, LlvmTiers tiers, ParamStore *ps, float *loss, int *quick_runs) {
+    Compiled c;
+    int ok = compile_train_step(&c, path);
+    Engine e = {0};
+    char err[512];
+    llvm_set_tiers(tiers);
+    int before = llvm_times().quick_runs;
+    ok = ok && open_model(&e, &engine_llvm, c.model.graph, ps, c.model.weight_node) == 0;
+    for (int s = 0; ok && s < 3; s++) {
+        if (e.ops->run(e.impl, s < 2, 42, (uint64_t)s, err, sizeof err)) fprintf(stderr, "\n%s: %s\n", path, err), ok = 0;
+        else if (s < 2) e.ops->apply_updates(e.impl);
+    }
+    if (ok) *loss = *engine_f32(&e, ir_output(c.model.graph, "loss"));
+    engine_close(&e); /* counts its quick runs */
+    *quick_runs = llvm_times().quick_runs - before;
+    compile_free(&c);
+    llvm_set_tiers(LLVM_TIERS_ON);
+    return ok;
+}
+
+/* Quick code (SROA and -O0, the first tier: llvm_backend.h's LlvmTiers)
+ * computes the optimized code's bits, for every model: the parameters
+ * after two training steps (dropout on) and an evaluation's loss. */
+static int check_quick_code(const char *path) {
+    ParamStore quick = {0}, optimized = {0};
+    float lq = 0, lo = 1;
+    int rq = 0, ro = 1;
+    int ok = run_tier(path, LLVM_TIERS_QUICK_ONLY, &quick, &lq, &rq) &&
+             run_tier(path, LLVM_TIERS_OFF, &optimized, &lo, &ro);
+    ok = ok && rq == 3 && ro == 0 && quick.nfloats == optimized.nfloats &&
+         !memcmp(quick.block, optimized.block, (size_t)quick.nfloats * sizeof *quick.block) &&
+         !memcmp(&lq, &lo, sizeof lq);
+    if (!ok) fprintf(stderr, "\n%s: quick code (%d quick runs) and optimized code (%d) differ\n", path, rq, ro);
+    if (quick.slots) params_free(&quick);
+    if (optimized.slots) params_free(&optimized);
+    return ok;
+}
+
+static void test_quick_code(void) { compile_each_model(check_quick_code); }
+
+/* With tiers on, a step not in the cache starts on quick code, and the
+ * first run after the optimized code is ready runs that; the bits stay
+ * the optimized code's. */
+static void test_tiers_swap(void) {
+    const char *path = "models/image_conv2net.mmg";
+    ParamStore want = {0}, got = {0};
+    float lw = 0, lg = 1;
+    int rw = 1, rg = 1;
+    CU_ASSERT_TRUE_FATAL(run_tier(path, LLVM_TIERS_OFF, &want, &lw, &rw));
+    Compiled c;
+    CU_ASSERT_TRUE_FATAL(compile_train_step(&c, path));
+    setenv("MMGC_NO_CACHE", "1", 1); /* a miss */
+    Engine e = {0};
+    LlvmTimes t0 = llvm_times();
+    char err[512];
+    CU_ASSERT_EQUAL_FATAL(open_model(&e, &engine_llvm, c.model.graph, &got, c.model.weight_node), 0);
+    unsetenv("MMGC_NO_CACHE");
+    LlvmTimes t1 = llvm_times();
+    CU_ASSERT_EQUAL(t1.modules - t0.modules, 0); /* not yet */
+    CU_ASSERT_TRUE(t1.quick_modules - t0.quick_modules >= 1);
+    CU_ASSERT_EQUAL(e.ops->run(e.impl, 1, 42, 0, err, sizeof err), 0); /* quick, or optimized if already there */
+    e.ops->apply_updates(e.impl);
+    llvm_tiers_wait();
+    CU_ASSERT_TRUE(llvm_times().modules - t0.modules >= 1);
+    CU_ASSERT_EQUAL(e.ops->run(e.impl, 1, 42, 1, err, sizeof err), 0); /* optimized */
+    e.ops->apply_updates(e.impl);
+    CU_ASSERT_EQUAL(e.ops->run(e.impl, 0, 42, 2, err, sizeof err), 0);
+    lg = *engine_f32(&e, ir_output(c.model.graph, "loss"));
+    engine_close(&e);
+    rg = llvm_times().quick_runs - t0.quick_runs;
+    CU_ASSERT_TRUE(rg <= 1);
+    CU_ASSERT_TRUE(want.nfloats == got.nfloats && !memcmp(want.block, got.block, (size_t)want.nfloats * sizeof *want.block));
+    CU_ASSERT_TRUE(!memcmp(&lw, &lg, sizeof lw));
+    params_free(&want);
+    params_free(&got);
+    compile_free(&c);
 }
 
 static CU_TestInfo tests[] = {
@@ -442,6 +525,8 @@ static CU_TestInfo tests[] = {
     {"bind takes external sources only", test_bind},
     {"one training step of every model, llvm vs interpreter", test_every_model},
     {"a step compiled as two modules on two threads: the bits of one module", test_split_modules},
+    {"quick code: the optimized code's bits, every model", test_quick_code},
+    {"tiers: quick code first, then the optimized code, same bits", test_tiers_swap},
     CU_TEST_INFO_NULL,
 };
 
