@@ -10,7 +10,9 @@
 # THREADS (default "1 2") lists MMGC_THREADS values: with one thread each
 # step is one module (the training and evaluation steps still compile at
 # once, on two threads); with two, each step is cut into two modules that
-# compile at once too. "first steps" is the warm run's first training step
+# compile at once too. A cold start is ready with quick code (the LLVM
+# backend's first tier); "optimized" is when the optimized code, compiled in
+# the background, was ready too. "first steps" is the warm run's first training step
 # and evaluation after that: the steps' memory is backed as the steps first
 # write it, so that is where a start's memory is paid for. Needs a build
 # (make). Each run uses a fresh temporary cache folder, never the user's.
@@ -27,21 +29,26 @@ echo "machine: $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1), $(np
 echo "seconds from .mmg to ready training and evaluation steps, median of $rounds"
 header="| model |"; rule="|---|"
 for t in $thread_counts; do
-    header+=" cold, $t thread(s) | warm, $t thread(s) | first steps, $t thread(s) |"; rule+="---:|---:|---:|"
+    header+=" cold, $t thread(s) | optimized | warm | first steps |"; rule+="---:|---:|---:|---:|"
 done
 echo "$header"; echo "$rule"
 for m in "${models[@]}"; do
     row="| $m |"
     for t in $thread_counts; do
-        cold=() warm=() first=()
+        cold=() optimized=() warm=() first=()
         for ((r = 0; r < rounds; r++)); do
             rm -rf "${cache:?}"/*
-            cold+=("$(MMGC_THREADS=$t MMGC_CACHE_DIR=$cache build/mmgc-bench-compile "models/$m.mmg" | awk '/^ready/ {print $2}')")
+            out=$(MMGC_THREADS=$t MMGC_CACHE_DIR=$cache build/mmgc-bench-compile "models/$m.mmg")
+            cold+=("$(awk '/^ready/ {print $2}' <<<"$out")")
+            optimized+=("$(awk '/^optimized/ {print $2}' <<<"$out")")
             out=$(MMGC_THREADS=$t MMGC_CACHE_DIR=$cache build/mmgc-bench-compile "models/$m.mmg")
             warm+=("$(awk '/^ready/ {print $2}' <<<"$out")")
             first+=("$(awk '/^first steps/ {print $3}' <<<"$out")")
         done
-        row+=" $(printf '%s\n' "${cold[@]}" | median) | $(printf '%s\n' "${warm[@]}" | median) | $(printf '%s\n' "${first[@]}" | median) |"
+        for col in cold optimized warm first; do
+            declare -n values=$col
+            row+=" $(printf '%s\n' "${values[@]}" | median) |"
+        done
     done
     echo "$row"
 done
