@@ -176,6 +176,20 @@ int64_t ir_numel(const Shape *s);
 int ir_shape_eq(const Shape *a, const Shape *b);
 /* Numpy broadcasting; returns 0, or -1 if the shapes do not broadcast. */
 int ir_broadcast(const Shape *a, const Shape *b, Shape *out);
+/* reduce_sum's order, which every backend follows to the bit: the inputs
+ * of an output element are added, in row-major order, in double. When the
+ * trailing reduced run (the innermost axes of x, all reduced: T elements
+ * in all) is a multiple of IR_SUM_LANES long and x has fewer than
+ * IR_MAX_RANK axes, they go into IR_SUM_LANES partial sums, the input at
+ * index t of that run into partial t % IR_SUM_LANES, and the partial sums
+ * are added in order (((p0 + p1) + p2) + p3); otherwise into one sum.
+ * Either way the result is rounded to float once. (Independent partial
+ * sums are what let a long reduction, such as a convolution's bias
+ * gradient, run at the memory's speed instead of one add's latency per
+ * element.) red[d] says whether axis d is reduced. Returns the partial
+ * sums, IR_SUM_LANES or 1, with T in *trailing. */
+#define IR_SUM_LANES 4
+int ir_sum_lanes(const Shape *x, const int red[IR_MAX_RANK], int64_t *trailing);
 /* Writes "[64, 1, 28, 28]"; returns buf. */
 char *ir_shape_str(const Shape *s, char *buf, size_t n);
 /* Writes "f32[64, 1, 28, 28]"; returns buf. */

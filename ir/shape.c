@@ -20,6 +20,14 @@ int ir_shape_eq(const Shape *a, const Shape *b) {
 }
 
 /* Dim i counted from the right (0 = last); 1 past the rank. */
+int ir_sum_lanes(const Shape *x, const int red[IR_MAX_RANK], int64_t *trailing) {
+    int d = x->rank;
+    *trailing = 1;
+    while (d > 0 && red[d - 1]) *trailing *= x->dim[--d];
+    if (d == x->rank) *trailing = 0; /* the innermost axis is kept: no trailing run */
+    return d < x->rank && x->rank < IR_MAX_RANK && *trailing % IR_SUM_LANES == 0 ? IR_SUM_LANES : 1;
+}
+
 static int64_t dim_from_right(const Shape *s, int i) {
     return i < s->rank ? s->dim[s->rank - 1 - i] : 1;
 }

@@ -3,15 +3,17 @@
  * Reductions walk the input in row-major order with the output offset
  * moving on kept axes only (stride 0 on reduced ones), exactly the order
  * of the interpreter. reduce_sum accumulates in double, in an array of
- * one double per output element kept in the step's scratch, then rounds
- * to float once: the same additions in the same order as the
- * interpreter, so the results are the same bits and do not depend on
- * threads. When the innermost axis is kept, the accumulation loop is
- * unit-stride and vectorizes; when it is reduced, LLVM keeps the
- * accumulator in a register, and the kept axes go outside the reduced
- * ones (kept_axes_outside), so that large reductions such as a
- * convolution's bias gradient (sum over batch and positions) run on the
- * thread pool, output elements split between the tasks.
+ * one double per output element (or IR_SUM_LANES of them: ir_sum_lanes)
+ * kept in the step's scratch, then rounds to float once: the same
+ * additions in the same order as the interpreter, so the results are the
+ * same bits and do not depend on threads. When the innermost axis is kept,
+ * the accumulation loop is unit-stride and vectorizes; when it is reduced,
+ * LLVM keeps the accumulators in registers (four independent partial sums
+ * when the reduced run allows: an add's latency per four elements, not
+ * per element), and the kept axes go outside the reduced ones
+ * (kept_axes_outside), so that large reductions such as a convolution's
+ * bias gradient (sum over batch and positions) run on the thread pool,
+ * output elements split between the tasks.
  *
  * Data movement is cg_copy (a strided copy) with the strides and offsets
  * of each op, as in backend/interp/interp_shape.c; reshape is one memcpy
@@ -25,15 +27,22 @@
 
 /* ---- reductions ------------------------------------------------------------ */
 
+/* red[d] = 1 for each axis of x node id reduces (attr[1..]; none listed
+ * means all). */
+static void reduced_axes(Cg *cg, int id, int red[IR_MAX_RANK]) {
+    const Node *n = &cg->g->nodes[id];
+    int rank = cg->g->nodes[n->in[0]].type.shape.rank;
+    for (int d = 0; d < rank; d++) red[d] = n->nattr == 1;
+    for (int k = 1; k < n->nattr; k++) red[n->attr[k]] = 1;
+}
+
 /* Strides into the output of a reduction of node id, in the input's index
  * space: the row-major strides of x with reduced dims set to 1, and 0 on
- * the reduced axes (attr[1..]; none listed means all). */
+ * the reduced axes. */
 static void reduce_strides(Cg *cg, int id, int64_t st[IR_MAX_RANK]) {
-    const Node *n = &cg->g->nodes[id];
-    const Shape *x = &cg->g->nodes[n->in[0]].type.shape;
+    const Shape *x = &cg->g->nodes[cg->g->nodes[id].in[0]].type.shape;
     int red[IR_MAX_RANK];
-    for (int d = 0; d < x->rank; d++) red[d] = n->nattr == 1;
-    for (int k = 1; k < n->nattr; k++) red[n->attr[k]] = 1;
+    reduced_axes(cg, id, red);
     Shape kept = *x;
     for (int d = 0; d < x->rank; d++)
         if (red[d]) kept.dim[d] = 1;
@@ -42,8 +51,9 @@ static void reduce_strides(Cg *cg, int id, int64_t st[IR_MAX_RANK]) {
         if (red[d]) st[d] = 0;
 }
 
-/* When the innermost axis is reduced, moves the kept axes (output stride
- * not 0) outside the reduced ones, each group in its order. An output
+/* When the innermost axis is reduced (or, with lanes, the axis before the
+ * innermost: the innermost is then the partial sums'), moves the kept axes
+ * (output stride not 0) outside the reduced ones, each group in its order. An output
  * element still takes its inputs in the same order (the reduced axes'
  * row-major order), so the sum is the same bits; but the outer loop now
  * writes a different element each iteration, so a large reduction runs on
@@ -51,12 +61,13 @@ static void reduce_strides(Cg *cg, int id, int64_t st[IR_MAX_RANK]) {
  * contiguously. (With the innermost axis kept the nest stays as it is: the
  * unit-stride accumulation vectorizes, and kept axes outside would walk
  * the input across rows.) */
-static void kept_axes_outside(Nest *n) {
-    if (n->rank < 2 || n->st[0][n->rank - 1] != 0) return;
+static void kept_axes_outside(Nest *n, int lanes) {
+    int last = n->rank - (lanes > 1); /* the axes that move: [0, last) */
+    if (last < 2 || n->st[0][last - 1] != 0) return;
     Nest m = *n;
     int r = 0;
     for (int pass = 0; pass < 2; pass++)
-        for (int d = 0; d < n->rank; d++) {
+        for (int d = 0; d < last; d++) {
             if ((n->st[0][d] != 0) != (pass == 0)) continue;
             m.dim[r] = n->dim[d];
             for (int k = 0; k < n->nops; k++) m.st[k][r] = n->st[k][d];
@@ -80,33 +91,79 @@ static void sum_body(Cg *cg, LLVMValueRef off[CG_MAX_OPS], void *ctx) {
     LLVMSetAlignment(LLVMBuildStore(cg->b, LLVMBuildFAdd(cg->b, a, v, ""), at), 8);
 }
 
-/* y[off[0]] = (float)acc[off[1]]. */
+/* y[off[0]] = (float)(acc[off[1]] + ... + acc[off[1] + lanes - 1]), in
+ * that order. */
+typedef struct {
+    int y, lanes;
+} RoundCtx;
+
 static void round_body(Cg *cg, LLVMValueRef off[CG_MAX_OPS], void *ctx) {
-    int y = *(const int *)ctx;
-    LLVMValueRef a = LLVMBuildLoad2(cg->b, cg->f64, acc_addr(cg, off[1]), "");
-    LLVMSetAlignment(a, 8);
-    cg_store(cg, y, off[0], LLVMBuildFPTrunc(cg->b, a, cg->f32, ""));
+    const RoundCtx *c = ctx;
+    LLVMValueRef sum = NULL;
+    for (int l = 0; l < c->lanes; l++) {
+        LLVMValueRef at = LLVMBuildAdd(cg->b, off[1], cg_i64(cg, l), "");
+        LLVMValueRef a = LLVMBuildLoad2(cg->b, cg->f64, acc_addr(cg, at), "");
+        LLVMSetAlignment(a, 8);
+        sum = sum ? LLVMBuildFAdd(cg->b, sum, a, "") : a;
+    }
+    cg_store(cg, c->y, off[0], LLVMBuildFPTrunc(cg->b, sum, cg->f32, ""));
 }
 
-/* reduce_sum: x [..] -> y, in double, row-major order; 0 over nothing. */
+/* The nest of reduce_sum's additions into `lanes` partial sums per output
+ * element (ir_sum_lanes): operand 0 the partial sums in the scratch,
+ * operand 1 x. With lanes, x is walked as its axes before the trailing
+ * reduced run, then that run as [run / lanes, lanes]: the innermost axis
+ * picks the partial sum (stride 1 into them), so the additions are
+ * unit-stride and vectorize; the partial sums stay in registers. */
+static void sum_nest(Cg *cg, int id, int lanes, int64_t run, Nest *nest) {
+    const Shape *x = &cg->g->nodes[cg->g->nodes[id].in[0]].type.shape;
+    int64_t out_st[IR_MAX_RANK];
+    reduce_strides(cg, id, out_st);
+    if (lanes == 1) {
+        nest_start(nest, x, 2);
+        memcpy(nest->st[0], out_st, sizeof out_st);
+        cg_strides(x, nest->st[1]);
+    } else {
+        int red[IR_MAX_RANK], lead = x->rank; /* the axes before the trailing reduced run */
+        reduced_axes(cg, id, red);
+        while (lead > 0 && red[lead - 1]) lead--;
+        Shape v = *x;
+        v.rank = lead + 2; /* <= IR_MAX_RANK: ir_sum_lanes gives lanes only to smaller ranks */
+        v.dim[lead] = run / lanes;
+        v.dim[lead + 1] = lanes;
+        nest_start(nest, &v, 2);
+        for (int d = 0; d < lead; d++) nest->st[0][d] = out_st[d] * lanes;
+        nest->st[0][lead] = 0;
+        nest->st[0][lead + 1] = 1;
+        cg_strides(&v, nest->st[1]);
+    }
+    kept_axes_outside(nest, lanes);
+}
+
+/* reduce_sum: x [..] -> y, in double, in ir_sum_lanes's order; 0 over
+ * nothing. */
 static void reduce_sum(Cg *cg, int id) {
     const Node *n = &cg->g->nodes[id];
     const Shape *x = &cg->g->nodes[n->in[0]].type.shape;
-    int64_t ny = ir_numel(&n->type.shape);
+    int64_t ny = ir_numel(&n->type.shape), run;
     if (ny == 0) return;
-    cg_need_scratch(cg, 2 * ny);
-    LLVMBuildMemSet(cg->b, cg->scratch, LLVMConstInt(cg->i8, 0, 0), cg_i64(cg, 8 * ny), 8);
+    int red[IR_MAX_RANK];
+    reduced_axes(cg, id, red);
+    int lanes = ir_sum_lanes(x, red, &run);
+    cg_need_scratch(cg, 2 * lanes * ny);
+    LLVMBuildMemSet(cg->b, cg->scratch, LLVMConstInt(cg->i8, 0, 0), cg_i64(cg, 8 * lanes * ny), 8);
     Nest nest;
-    nest_start(&nest, x, 2);
-    reduce_strides(cg, id, nest.st[0]);
-    cg_strides(x, nest.st[1]);
-    kept_axes_outside(&nest);
-    int in = n->in[0];
-    cg_nest(cg, &nest, sum_body, &in);
+    if (ir_numel(x) > 0) {
+        sum_nest(cg, id, lanes, run, &nest);
+        int in = n->in[0];
+        cg_nest(cg, &nest, sum_body, &in);
+    }
     Shape flat = {1, {ny}};
     nest_start(&nest, &flat, 2);
-    nest.st[0][0] = nest.st[1][0] = 1;
-    cg_nest(cg, &nest, round_body, &id);
+    nest.st[0][0] = 1;
+    nest.st[1][0] = lanes;
+    RoundCtx c = {id, lanes};
+    cg_nest(cg, &nest, round_body, &c);
 }
 
 /* The body of reduce_max: y = (x > y || isnan(x)) ? x : y. */
@@ -139,7 +196,7 @@ static void reduce_max(Cg *cg, int id) {
     nest_start(&nest, x, 2);
     reduce_strides(cg, id, nest.st[0]);
     cg_strides(x, nest.st[1]);
-    kept_axes_outside(&nest);
+    kept_axes_outside(&nest, 1);
     MaxCtx c = {id, n->in[0]};
     cg_nest(cg, &nest, max_body, &c);
 }

@@ -14,6 +14,7 @@
  *    parameters and inputs gives the same loss and updated weights.
  * 4. Errors: a bad gather index gives the interpreter's message.
  */
+#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -214,6 +215,57 @@ static void test_special_values(void) {
         ir_graph_free(g);
         if (!ok) fprintf(stderr, "FAILED: %s on special values\n", info->name);
         CU_ASSERT_TRUE(ok);
+    }
+}
+
+/* reduce_sum's order (ir_sum_lanes) on inputs where it shows even in
+ * double: 1e20 + 1 is 1e20. Along a trailing reduced run of 8,
+ * [1e20, 1, 0, 0, -1e20, 1, 0, 0] goes into four partial sums (1e20 - 1e20,
+ * 1 + 1, 0, 0): 2; added in one sum it would be 1. Along a run of 6 (not a
+ * multiple of four) the one sum of [1e20, 1, 0, -1e20, 1, 0] is 1. Both
+ * engines, every case: x is [2, 3, n] reduced over axes `axes`. */
+static void test_sum_order(void) {
+    static const struct {
+        int n, naxes, axes[3];
+        float want; /* every output element */
+    } cases[] = {
+        {8, 1, {2}, 2.0f},    /* run 8: lanes */
+        {6, 1, {2}, 1.0f},    /* run 6: one sum */
+        {8, 2, {0, 2}, 4.0f}, /* run 8, two rows into each lane: p0 = 1e20 - 1e20 + 1e20 - 1e20, p1 = 4 */
+        {8, 2, {1, 2}, 6.0f}, /* run 24 (axes 1 and 2): lanes by the index in it */
+        {6, 2, {1, 2}, 1.0f}, /* run 18: one sum (four partial sums would give 0) */
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
+        Graph *g = ir_graph_new("sum_order");
+        char err[512];
+        Loc loc = {0, 0, 0};
+        TType t = {DT_F32, {3, {2, 3, cases[k].n}}};
+        int x = ir_build(g, OP_INPUT, NULL, 0, NULL, 0, 0, &t, loc, err, sizeof err);
+        int64_t attr[4] = {0};
+        for (int a = 0; a < cases[k].naxes; a++) attr[1 + a] = cases[k].axes[a];
+        int y = ir_build(g, OP_REDUCE_SUM, &x, 1, attr, 1 + cases[k].naxes, 0, NULL, loc, err, sizeof err);
+        CU_ASSERT_TRUE_FATAL(x >= 0 && y >= 0);
+        ir_add_output(g, "y", y);
+        const float row8[8] = {1e20f, 1, 0, 0, -1e20f, 1, 0, 0}, row6[6] = {1e20f, 1, 0, -1e20f, 1, 0};
+        Engine e[2] = {{0}, {0}};
+        const EngineOps *ops[2] = {&engine_interp, &engine_llvm};
+        for (int b = 0; b < 2; b++) {
+            CU_ASSERT_EQUAL_FATAL(engine_open(&e[b], ops[b], g, err, sizeof err), 0);
+            float *xs = engine_f32(&e[b], x);
+            for (int r = 0; r < 6; r++) memcpy(xs + r * cases[k].n, cases[k].n == 8 ? row8 : row6, (size_t)cases[k].n * 4);
+            CU_ASSERT_EQUAL_FATAL(e[b].ops->run(e[b].impl, 0, 1, 0, err, sizeof err), 0);
+            const float *ys = engine_f32(&e[b], y);
+            int64_t ny = ir_numel(&g->nodes[y].type.shape);
+            for (int64_t j = 0; j < ny; j++)
+                if (ys[j] != cases[k].want) {
+                    fprintf(stderr, "\nreduce_sum case %zu, %s: y[%" PRId64 "] = %g, want %g\n", k, ops[b]->name, j,
+                            (double)ys[j], (double)cases[k].want);
+                    CU_FAIL("reduce_sum's order");
+                    break;
+                }
+            engine_close(&e[b]);
+        }
+        ir_graph_free(g);
     }
 }
 
@@ -521,6 +573,7 @@ static CU_TestInfo tests[] = {
     {"every op, forward and training step, llvm vs interpreter", test_every_op},
     {"NaN, infinities, signed zeros: ops.def's conventions", test_special_values},
     {"loops on the thread pool: llvm vs interpreter, same bits on 1 and 2 threads", test_parallel_loops},
+    {"reduce_sum's order: four partial sums along a trailing run of a multiple of four", test_sum_order},
     {"a bad gather index fails the step with the interpreter's message", test_bad_index},
     {"bind takes external sources only", test_bind},
     {"one training step of every model, llvm vs interpreter", test_every_model},
