@@ -132,7 +132,14 @@ static int vjp_sigmoid(AD *ad, int y, int k, int dy) {
     return ew2(ad, OP_MUL, dy, ew2(ad, OP_MUL, y, ew2(ad, OP_SUB, scalar(ad, 1), y)));
 }
 
-static int vjp_relu(AD *ad, int y, int k, int dy) { return ew2(ad, OP_MUL, dy, ew1(ad, OP_STEP, IN(k))); }
+/* dx = dy * step(y): relu(x) > 0 exactly where x > 0 (NaN, -0 and 0 give
+ * 0 both ways), and reading the output, not the input, lets the forward
+ * pass fuse the input away (a convolution's biased output is stored once,
+ * as the ReLU's). */
+static int vjp_relu(AD *ad, int y, int k, int dy) {
+    (void)k;
+    return ew2(ad, OP_MUL, dy, ew1(ad, OP_STEP, y));
+}
 
 /* dx = dy * sign(x), sign(x) = step(x) - step(-x) */
 static int vjp_abs(AD *ad, int y, int k, int dy) {
