@@ -512,8 +512,8 @@ int train_model(const Elaborated *m, const RunOptions *o, char *err, size_t errl
         fflush(o->out);
         struct sigaction sa = {0}, old;
         sa.sa_handler = on_sigint;
+        interrupted = 0; /* before the handler: a Ctrl-C from now on counts */
         sigaction(SIGINT, &sa, &old);
-        interrupted = 0;
         rc = loop(&s, err, errlen);
         sigaction(SIGINT, &old, NULL);
         if (rc == TRAIN_INTERRUPTED)
