@@ -189,6 +189,17 @@ void fusion_plan(const Graph *g, KernelPlan *out) {
             if (out->kernel_of[n->in[j]] >= 0 && out->kernel_of[n->in[j]] != k) out->kept[n->in[j]] = 1;
     }
     for (int o = 0; o < g->nouts; o++) out->kept[g->outs[o].node] = 1;
+    /* views: a reshape reads its input in row-major order and writes the
+     * same elements in the same order, so for a computed input (kept: the
+     * reshape's kernel reads it from memory) the bytes are already there */
+    out->view_of = xmalloc(((size_t)g->nnodes + 1) * sizeof *out->view_of);
+    for (int id = 0; id < g->nnodes; id++) {
+        const Node *n = &g->nodes[id];
+        int in = n->nin ? n->in[0] : -1;
+        out->view_of[id] = -1;
+        if (n->op == OP_RESHAPE && out->kernel_of[id] >= 0 && out->kernel_of[in] >= 0 && out->kept[in])
+            out->view_of[id] = out->view_of[in] >= 0 ? out->view_of[in] : in;
+    }
     free(order);
     free(live);
     free(p.grp);
@@ -201,6 +212,7 @@ void fusion_plan_free(KernelPlan *p) {
     free(p->k);
     free(p->kernel_of);
     free(p->kept);
+    free(p->view_of);
     memset(p, 0, sizeof *p);
 }
 
@@ -215,6 +227,8 @@ void fusion_print(const Graph *g, const KernelPlan *p, FILE *out) {
         else fprintf(out, "kernel %d: %s:", i, ir_op_info[first->op].name);
         for (int m = 0; m < k->n; m++)
             fprintf(out, " %s%s", ir_node_label(g, k->nodes[m], buf, sizeof buf), p->kept[k->nodes[m]] ? "*" : "");
+        if (!k->loop && p->view_of && p->view_of[k->nodes[0]] >= 0)
+            fprintf(out, " (a view of %s: no copy)", ir_node_label(g, p->view_of[k->nodes[0]], buf, sizeof buf));
         fputc('\n', out);
         computed += k->n;
         if (k->loop && k->n > 1) loops++, fused += k->n;

@@ -18,6 +18,9 @@
  * member, so every kernel's inputs are ready when it runs. A loop kernel
  * reads inputs of at most FUSION_MAX_SHAPES distinct shapes (its own
  * included): a node that would exceed that starts a new kernel.
+ *
+ * A reshape of a computed value (flatten, a bias gradient's [C] -> [C, 1,
+ * 1]) is a view of it: same memory, no copy (KernelPlan.view_of).
  */
 #ifndef MMGC_FUSION_H
 #define MMGC_FUSION_H
@@ -41,6 +44,10 @@ typedef struct {
                           * nodes no output needs) */
     unsigned char *kept; /* kept[node]: its value goes to memory (another kernel reads it,
                           * or it is an output); see memplan.h for how long it stays */
+    int *view_of;        /* view_of[node]: for a reshape of a computed value, that value
+                          * (never itself a view): the reshape's value is the same bytes in
+                          * the same order, so it gets that value's memory and its kernel
+                          * copies nothing; else -1. NULL in a plan made by hand: no views */
 } KernelPlan;
 
 /* Plans g's kernels (g must be verified). The plan is owned by the caller:

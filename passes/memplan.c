@@ -36,7 +36,7 @@ static int cmp_i64(const void *pa, const void *pb) {
 }
 
 /* The live ranges: from the computing kernel to the last reader (outputs:
- * past the last kernel). */
+ * past the last kernel); a viewed value's to its views' last reader too. */
 static void live_ranges(const Graph *g, const KernelPlan *kp, MemPlan *mp) {
     for (int id = 0; id < g->nnodes; id++) {
         mp->first[id] = mp->last[id] = kp->kernel_of[id];
@@ -48,7 +48,14 @@ static void live_ranges(const Graph *g, const KernelPlan *kp, MemPlan *mp) {
         }
     }
     for (int o = 0; o < g->nouts; o++) mp->last[g->outs[o].node] = kp->nk;
+    for (int id = 0; id < g->nnodes; id++) {
+        int v = mp->view_of[id];
+        if (v >= 0 && mp->last[id] > mp->last[v]) mp->last[v] = mp->last[id];
+    }
 }
+
+/* The value whose memory node is: itself, or the one it views. */
+static int owner(const MemPlan *mp, int node) { return mp->view_of[node] >= 0 ? mp->view_of[node] : node; }
 
 /* See memplan.h. */
 void memplan_build(const Graph *g, const KernelPlan *kp, MemPlan *mp) {
@@ -57,11 +64,13 @@ void memplan_build(const Graph *g, const KernelPlan *kp, MemPlan *mp) {
     mp->offset = xmalloc(nn * sizeof *mp->offset);
     mp->first = xmalloc(nn * sizeof *mp->first);
     mp->last = xmalloc(nn * sizeof *mp->last);
+    mp->view_of = xmalloc(nn * sizeof *mp->view_of);
+    for (int id = 0; id < g->nnodes; id++) mp->view_of[id] = kp->view_of ? kp->view_of[id] : -1;
     live_ranges(g, kp, mp);
     int *order = xmalloc(nn * sizeof *order), n = 0;
     for (int id = 0; id < g->nnodes; id++) {
         mp->offset[id] = -1;
-        if (!ir_is_external(g->nodes[id].op) && kp->kept[id]) order[n++] = id;
+        if (!ir_is_external(g->nodes[id].op) && kp->kept[id] && mp->view_of[id] < 0) order[n++] = id;
     }
     sort_graph = g;
     qsort(order, (size_t)n, sizeof *order, cmp_size);
@@ -83,6 +92,8 @@ void memplan_build(const Graph *g, const KernelPlan *kp, MemPlan *mp) {
         mp->naive += need;
     }
     mp->nvalues = n;
+    for (int id = 0; id < g->nnodes; id++)
+        if (mp->view_of[id] >= 0) mp->offset[id] = mp->offset[mp->view_of[id]], mp->nviews++;
     free(busy);
     free(order);
 }
@@ -91,6 +102,7 @@ void memplan_free(MemPlan *mp) {
     free(mp->offset);
     free(mp->first);
     free(mp->last);
+    free(mp->view_of);
     memset(mp, 0, sizeof *mp);
 }
 
@@ -98,7 +110,9 @@ void memplan_free(MemPlan *mp) {
 int memplan_survives(const Graph *g, const MemPlan *mp, int node) {
     if (node < 0 || node >= g->nnodes || mp->offset[node] < 0) return 0;
     for (int id = 0; id < g->nnodes; id++)
-        if (id != node && mp->offset[id] >= 0 && mp->first[id] > mp->last[node] && overlap(g, mp, id, node)) return 0;
+        if (id != node && mp->offset[id] >= 0 && owner(mp, id) != owner(mp, node) && mp->first[id] > mp->last[node] &&
+            overlap(g, mp, id, node))
+            return 0;
     return 1;
 }
 
@@ -107,11 +121,14 @@ void memplan_print(const Graph *g, const MemPlan *mp, FILE *out) {
     for (int id = 0; id < g->nnodes; id++) {
         if (mp->offset[id] < 0) continue;
         char label[160], type[96];
-        fprintf(out, "%-40s %-24s offset %10lld  bytes %10lld  kernels %d..%d\n",
+        fprintf(out, "%-40s %-24s offset %10lld  bytes %10lld  kernels %d..%d",
                 ir_node_label(g, id, label, sizeof label), ir_type_str(&g->nodes[id].type, type, sizeof type),
                 (long long)mp->offset[id], (long long)memplan_bytes(g, id), mp->first[id], mp->last[id]);
+        if (mp->view_of[id] >= 0) fprintf(out, "  view of %s", ir_node_label(g, mp->view_of[id], label, sizeof label));
+        fputc('\n', out);
     }
-    fprintf(out, "%d values: planned peak %.1f MiB, %.1f MiB without reuse (%.0f%%)\n", mp->nvalues,
-            (double)mp->size / 1048576.0, (double)mp->naive / 1048576.0,
-            mp->naive ? 100.0 * (double)mp->size / (double)mp->naive : 100.0);
+    fprintf(out, "%d values", mp->nvalues);
+    if (mp->nviews) fprintf(out, " and %d views", mp->nviews);
+    fprintf(out, ": planned peak %.1f MiB, %.1f MiB without reuse (%.0f%%)\n", (double)mp->size / 1048576.0,
+            (double)mp->naive / 1048576.0, mp->naive ? 100.0 * (double)mp->size / (double)mp->naive : 100.0);
 }

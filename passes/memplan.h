@@ -7,7 +7,9 @@
  * memory; others may. Offsets are assigned greedily, largest value first,
  * each at the lowest aligned offset that does not overlap a value it is
  * live with. Sources (inputs, labels, parameters, optimizer state) are not
- * planned: the runtime owns their memory.
+ * planned: the runtime owns their memory. A view (KernelPlan.view_of: a
+ * reshape) is not planned either: it has the offset of the value it
+ * views, whose live range grows to cover the view's.
  */
 #ifndef MMGC_MEMPLAN_H
 #define MMGC_MEMPLAN_H
@@ -26,6 +28,9 @@ typedef struct {
     int64_t size;     /* the arena's bytes: the planned peak */
     int64_t naive;    /* the bytes if every planned value had memory of its own */
     int nvalues;      /* planned values */
+    int nviews;       /* views: values in another value's memory */
+    int *view_of;     /* view_of[node]: the value whose memory node is, or -1 (a copy of
+                       * the plan's, or all -1 for a plan without views) */
 } MemPlan;
 
 /* Plans the memory of g's kept computed values under kernel plan kp. The
@@ -34,15 +39,15 @@ void memplan_build(const Graph *g, const KernelPlan *kp, MemPlan *mp);
 void memplan_free(MemPlan *mp);
 
 /* Is node's value still in its memory after the step (no value computed
- * later reuses any of its bytes)? Always for outputs; never for values
- * that are not planned. */
+ * later reuses any of its bytes; its views do not count)? Always for
+ * outputs; never for values that are not planned. */
 int memplan_survives(const Graph *g, const MemPlan *mp, int node);
 
 /* Bytes of node's elements, rounded up to MEMPLAN_ALIGN (at least that). */
 int64_t memplan_bytes(const Graph *g, int node);
 
-/* Prints one line per planned value (offset, bytes, live range), then the
- * planned peak and the naive sum (--emit=memplan). */
+/* Prints one line per planned value and view (offset, bytes, live range),
+ * then the planned peak and the naive sum (--emit=memplan). */
 void memplan_print(const Graph *g, const MemPlan *mp, FILE *out);
 
 #endif

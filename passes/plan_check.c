@@ -74,8 +74,18 @@ static int check_memory(const Graph *g, const MemPlan *mp, char *err, size_t err
             snprintf(err, errlen, "node %d is misaligned or outside the arena", a);
             ok = 0;
         }
+        int va = mp->view_of ? mp->view_of[a] : -1;
+        int via = va >= 0 ? g->nodes[a].in[0] : -1; /* a views its input, or what its input views */
+        if (va >= 0 && (g->nodes[a].op != OP_RESHAPE || (via != va && mp->view_of[via] != va) ||
+                        mp->offset[a] != mp->offset[va] ||
+                        mp->first[va] > mp->first[a] || mp->last[va] < mp->last[a])) {
+            snprintf(err, errlen, "node %d is not a view of node %d in its memory and live range", a, va);
+            ok = 0;
+        }
         for (int b = a + 1; b < g->nnodes && ok; b++) {
             if (mp->offset[b] < 0) continue;
+            int vb = mp->view_of ? mp->view_of[b] : -1;
+            if ((va >= 0 ? va : a) == (vb >= 0 ? vb : b)) continue; /* one value's memory, seen twice */
             int together = mp->first[a] <= mp->last[b] && mp->first[b] <= mp->last[a];
             int overlap = mp->offset[a] < mp->offset[b] + memplan_bytes(g, b) &&
                           mp->offset[b] < mp->offset[a] + memplan_bytes(g, a);

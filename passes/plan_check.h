@@ -18,8 +18,11 @@
  *             FUSION_MAX_SHAPES shapes; other kernels are one kept node;
  *             outputs are kept;
  *   memory    (mp may be NULL) planned offsets are aligned and inside the
- *             arena, no two values live in a common kernel overlap, the
- *             peak is at most the naive sum, outputs survive the step.
+ *             arena, no two values live in a common kernel overlap (a view
+ *             and the value it views are one value: a view is a reshape of
+ *             it or of another view of it, at its offset, within its live
+ *             range), the peak is at most the naive sum, outputs survive
+ *             the step.
  * Else 0, with the first problem in err. */
 int plan_check(const Graph *g, const KernelPlan *p, const MemPlan *mp, char *err, size_t errlen);
 

@@ -59,6 +59,7 @@ void code_cache_key(const Graph *g, const KernelPlan *plan, const CodeCacheTarge
     for (int i = 0; i < g->nnodes; i++) {
         put_i64(&c, plan->kernel_of[i]);
         put_i64(&c, plan->kept[i]);
+        put_i64(&c, plan->view_of ? plan->view_of[i] : -1);
     }
     sha256_final(&c, key);
 }

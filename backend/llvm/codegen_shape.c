@@ -16,8 +16,9 @@
  * output elements split between the tasks.
  *
  * Data movement is cg_copy (a strided copy) with the strides and offsets
- * of each op, as in backend/interp/interp_shape.c; reshape is one memcpy
- * and pad zeroes the output with one memset first.
+ * of each op, as in backend/interp/interp_shape.c; reshape is one memcpy,
+ * or nothing for a view (fusion.h), and pad zeroes the output with one
+ * memset first.
  */
 #include <math.h>
 #include <string.h>
@@ -224,8 +225,9 @@ void cg_movement(Cg *cg, int id) {
     cg_strides(x, xst);
     int64_t bytes = bytes_of(cg, id);
     switch ((int)n->op) {
-    case OP_RESHAPE:
-        if (bytes) LLVMBuildMemCpy(cg->b, cg->buf[id], 4, cg->buf[n->in[0]], 4, cg_i64(cg, bytes));
+    case OP_RESHAPE: /* a view (fusion.h) is its input's memory already */
+        if (bytes && !(cg->plan->view_of && cg->plan->view_of[id] >= 0))
+            LLVMBuildMemCpy(cg->b, cg->buf[id], 4, cg->buf[n->in[0]], 4, cg_i64(cg, bytes));
         break;
     case OP_BROADCAST:
         cg_bcast_strides(x, y, sst);

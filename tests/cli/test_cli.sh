@@ -105,12 +105,14 @@ fi
 expect 0 "emit kernels" -- models/image_conv2net.mmg --emit=kernels --stage=train
 contains out "kernel 1: loop f32[64, 32, 26, 26]: %5 %6*" "kernels: bias and relu fused after the convolution, only the relu kept"
 contains out "72 kernels for 194 computed nodes (20 loops fuse 142 nodes); 94 values kept in memory (*)" "kernels: the counts"
+contains out "kernel 6: reshape: %14* (a view of %conv2net.conv2net_features.h_2: no copy)" "kernels: flatten copies nothing"
 expect 0 "dump after simplify" -- models/image_conv2net.mmg --dump-after=simplify
 contains out "output \"update:conv2net.linear.b\"" "the dump has the updates"
 expect 2 "bad pass" -- models/image_conv2net.mmg --dump-after=fold
 contains err "unknown pass 'fold' for --dump-after (passes: autodiff, optimizer, simplify)" "bad pass message"
 expect 0 "emit memplan" -- models/image_conv2net.mmg --emit=memplan --stage=train
-contains out "94 values: planned peak 16.7 MiB, 37.7 MiB without reuse (44%)" "memplan: the peak and the naive sum"
+contains out "87 values and 7 views: planned peak 16.7 MiB, 36.9 MiB without reuse (45%)" "memplan: the peak and the naive sum"
+contains out "%14                                      f32[64, 1600]            offset          0  bytes     409600  kernels 6..8  view of %conv2net.conv2net_features.h_2" "memplan: flatten is a view, at its input's offset"
 expect 0 "emit llvm" -- models/image_conv2net.mmg --emit=llvm --set batch=4
 contains out "define i32 @mmgc_step(" "llvm ir has the step function"
 contains out "call i32 @mmgc_rt_call(" "llvm ir calls the runtime helpers"

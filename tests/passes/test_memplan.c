@@ -2,7 +2,9 @@
  *
  * A small graph against its expected plan, printed as --emit=memplan
  * prints it: values that are never live together share memory, values
- * live together do not, outputs live to the end. Every model's plan is checked in test_fusion (plan_check), random graphs
+ * live together do not, outputs live to the end. Reshapes are views: the
+ * memory of what they reshape, which lives as long as they are read.
+ * Every model's plan is checked in test_fusion (plan_check), random graphs
  * in test_random_graphs.
  */
 #include <stdio.h>
@@ -11,6 +13,7 @@
 
 #include "harness.h"
 #include "memplan.h"
+#include "plan_check.h"
 
 /* Two chains: e -> m -> d -> s, then t -> u; r adds s and u. Kernels run
  * in node order (0..6). e and d are live together in kernel 2 (d reads e),
@@ -62,8 +65,63 @@ static void test_small(void) {
     ir_graph_free(g);
 }
 
+/* %e is reshaped twice (%v, then %w of %v); %t comes after %v's kernel
+ * but before %w's last reader, so it may not take %e's memory. */
+static const char *view_text =
+    "graph g {\n"
+    "  %x = input f32[4, 256]\n"
+    "  %e = exp(%x) f32[4, 256]\n"
+    "  %v = reshape(%e) f32[1024]\n"
+    "  %w = reshape(%v) f32[32, 32]\n"
+    "  %t = tanh(%x) f32[4, 256]\n"
+    "  %u = reduce_sum(%t) {keepdims=0, axes=[]} f32[]\n"
+    "  %s = reduce_sum(%w) {keepdims=0, axes=[]} f32[]\n"
+    "  %r = add(%s, %u) f32[]\n"
+    "  output y = %r\n"
+    "}\n";
+
+static void test_views(void) {
+    char err[512];
+    Graph *g = ir_parse(view_text, "t.ir", err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(g);
+    enum { E = 1, V = 2, W = 3, T = 4 };
+    KernelPlan kp;
+    MemPlan mp;
+    fusion_plan(g, &kp);
+    memplan_build(g, &kp, &mp);
+    CU_ASSERT_EQUAL(kp.view_of[V], E);
+    CU_ASSERT_EQUAL(kp.view_of[W], E); /* a view of a view views the value */
+    CU_ASSERT_EQUAL(kp.view_of[E], -1);
+    CU_ASSERT_EQUAL(kp.view_of[T], -1);
+    CU_ASSERT_EQUAL(mp.nvalues, 5); /* e, t, u, s, r */
+    CU_ASSERT_EQUAL(mp.nviews, 2);
+    CU_ASSERT_EQUAL(mp.offset[V], mp.offset[E]);
+    CU_ASSERT_EQUAL(mp.offset[W], mp.offset[E]);
+    CU_ASSERT_EQUAL(mp.last[E], mp.last[W]); /* %e lives until %w's reader */
+    CU_ASSERT_TRUE(mp.offset[T] >= mp.offset[E] + 4096 || mp.offset[T] + 4096 <= mp.offset[E]);
+    CU_ASSERT_EQUAL(mp.naive, 2 * 4096 + 3 * 64); /* views take no memory of their own */
+    CU_ASSERT_TRUE(plan_check(g, &kp, &mp, err, sizeof err));
+    CU_ASSERT_TRUE(memplan_survives(g, &mp, V) == memplan_survives(g, &mp, E));
+    /* a view elsewhere than what it views, or outliving it, is unsound */
+    mp.offset[W] += 64;
+    CU_ASSERT_FALSE(plan_check(g, &kp, &mp, err, sizeof err));
+    CU_ASSERT_STRING_EQUAL(err, "node 3 is not a view of node 1 in its memory and live range");
+    mp.offset[W] -= 64;
+    mp.last[E]--;
+    CU_ASSERT_FALSE(plan_check(g, &kp, &mp, err, sizeof err));
+    CU_ASSERT_STRING_EQUAL(err, "node 3 is not a view of node 1 in its memory and live range");
+    mp.last[E]++;
+    mp.view_of[T] = E, mp.offset[T] = mp.offset[E]; /* tanh is no view */
+    CU_ASSERT_FALSE(plan_check(g, &kp, &mp, err, sizeof err));
+    CU_ASSERT_STRING_EQUAL(err, "node 4 is not a view of node 1 in its memory and live range");
+    memplan_free(&mp);
+    fusion_plan_free(&kp);
+    ir_graph_free(g);
+}
+
 static CU_TestInfo tests[] = {
     {"a small graph's plan, exactly", test_small},
+    {"reshapes are views of the value they reshape", test_views},
     CU_TEST_INFO_NULL,
 };
 
