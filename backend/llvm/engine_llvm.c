@@ -248,11 +248,12 @@ static int link_code(LLVMMemoryBufferRef *objs, int nparts, LLVMTargetMachineRef
 }
 
 /* The optimized code: the objects (from the cache if read and there, else
- * built and stored), then the JIT. A cached object the JIT cannot link (no
- * valid entry should be one, but a cache must never fail a run) is
- * compiled again, and the fresh object replaces it. */
-static int compile_optimized(const Graph *g, const KernelPlan *plan, CompiledStep *code, int read, LlvmTimes *lt,
-                             char *err, size_t errlen) {
+ * if build built and stored), then the JIT. A cached object the JIT cannot
+ * link (no valid entry should be one, but a cache must never fail a run)
+ * is compiled again, and the fresh object replaces it. Returns 0, -1 with
+ * a message, or (without build) 1: not in the cache. */
+static int compile_optimized(const Graph *g, const KernelPlan *plan, CompiledStep *code, int read, int build,
+                             LlvmTimes *lt, char *err, size_t errlen) {
     int nparts = compile_parts(plan);
     for (;; read = 0) {
         double t = now();
@@ -261,10 +262,14 @@ static int compile_optimized(const Graph *g, const KernelPlan *plan, CompiledSte
         LLVMMemoryBufferRef objs[MAX_PARTS];
         int hit;
         if (!tm) return -1;
-        if (find_objects(g, plan, code->profiled, nparts, tm, read, 1, objs, &code->scratch_floats, &hit, lt, err,
-                         errlen)) {
+        if (find_objects(g, plan, code->profiled, nparts, tm, read, build, objs, &code->scratch_floats, &hit, lt,
+                         err, errlen)) {
             LLVMDisposeTargetMachine(tm);
             return -1;
+        }
+        if (!build && !hit) {
+            LLVMDisposeTargetMachine(tm);
+            return 1;
         }
         if (!link_code(objs, nparts, tm, code, &lt->jit, err, errlen)) {
             lt->cache_hits += hit;
@@ -324,7 +329,7 @@ static void *optimize_in_background(void *arg) {
     LlvmTimes lt = {0};
     char err[200]; /* room in tier_note for what follows */
     u->next = (CompiledStep){0};
-    u->rc = compile_optimized(u->g, &u->plan, &u->next, 0, &lt, err, sizeof err);
+    u->rc = compile_optimized(u->g, &u->plan, &u->next, 0, 1, &lt, err, sizeof err);
     if (u->rc) snprintf(lt.tier_note, sizeof lt.tier_note, "the optimized code failed (%s); the quick code ran", err);
     add_totals(&lt);
     u->done = 1;
@@ -382,7 +387,7 @@ static int compile_tiered(const Graph *g, const KernelPlan *plan, CompiledStep *
             pending_add(-1);
             free(u);
             llvm_jit_free(code->owner);
-            return compile_optimized(g, plan, code, 0, lt, err, errlen); /* no thread to be had: wait for it */
+            return compile_optimized(g, plan, code, 0, 1, lt, err, errlen); /* no thread to be had: wait for it */
         }
         u->started = 1;
     }
@@ -397,28 +402,10 @@ static int compile_tiered(const Graph *g, const KernelPlan *plan, CompiledStep *
  * profiled build is never tiered: its times are the optimized code's. */
 static int compile(const Graph *g, const KernelPlan *plan, CompiledStep *code, LlvmTimes *lt, char *err,
                    size_t errlen) {
-    if (tier_mode == LLVM_TIERS_OFF || code->profiled) return compile_optimized(g, plan, code, 1, lt, err, errlen);
-    if (tier_mode == LLVM_TIERS_QUICK_ONLY) return compile_tiered(g, plan, code, lt, err, errlen);
-    int nparts = compile_parts(plan), hit = 0;
-    LLVMMemoryBufferRef objs[MAX_PARTS];
-    double t = now();
-    LLVMTargetMachineRef tm = llvm_host_machine(1, 0, err, errlen);
-    lt->jit += now() - t;
-    if (!tm || find_objects(g, plan, 0, nparts, tm, 1, 0, objs, &code->scratch_floats, &hit, lt, err, errlen)) {
-        if (tm) LLVMDisposeTargetMachine(tm);
-        return -1;
-    }
-    if (hit) {
-        if (!link_code(objs, nparts, tm, code, &lt->jit, err, errlen)) {
-            lt->cache_hits++;
-            lt->modules += nparts;
-            return 0;
-        }
-        note(lt, err, "compiled again");
-    } else {
-        LLVMDisposeTargetMachine(tm);
-    }
-    return compile_tiered(g, plan, code, lt, err, errlen);
+    if (tier_mode == LLVM_TIERS_QUICK_ONLY && !code->profiled) return compile_tiered(g, plan, code, lt, err, errlen);
+    int wait = tier_mode == LLVM_TIERS_OFF || code->profiled;
+    int rc = compile_optimized(g, plan, code, 1, wait, lt, err, errlen);
+    return rc == 1 ? compile_tiered(g, plan, code, lt, err, errlen) : rc;
 }
 
 /* compile, timed into a module's own LlvmTimes, then added to the totals. */
