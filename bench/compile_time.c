@@ -7,16 +7,16 @@
  *
  *   mmgc-bench-compile MODEL.mmg
  *
- * Prints "ready S s (N modules; cache: H hits, M misses)". With an empty
- * code cache ($MMGC_CACHE_DIR) that is a cold start, run again a warm one;
- * bench/compile_time.sh does both for every study model. A cold start is
- * ready with quick code (llvm_backend.h: LlvmTiers) and "optimized S s"
- * says when the optimized code, compiled in the background, was ready
- * too. Then it runs one
- * training step and one evaluation on zeroed inputs and prints "first
- * steps S s": the steps' memory is backed as they first write it, so a
- * start that is ready sooner is not paid for by a slower first step
- * unseen.
+ * Prints "ready S s (N quick modules; cache: H hits)", then "optimized S s
+ * (N modules; cache: H hits, M misses)". With an empty code cache
+ * ($MMGC_CACHE_DIR) that is a cold start, ready with quick code
+ * (llvm_backend.h: LlvmTiers), and "optimized" says when the optimized
+ * code, compiled in the background, was ready too; run again, a warm
+ * start, both from the cache. bench/compile_time.sh does both for every
+ * study model. Then it runs one training step and one evaluation on
+ * zeroed inputs and prints "first steps S s": the steps' memory is backed
+ * as they first write it, so a start that is ready sooner is not paid for
+ * by a slower first step unseen.
  */
 #include <stdio.h>
 #include <time.h>

@@ -11,8 +11,9 @@
  * mapped (zeroed.h): nothing is touched until a step writes it. In a build
  * with assertions (the sanitizer build of the tests) the arena starts with
  * every bit set (NaN, or -1) instead, so a kernel that wrongly relies on
- * zeroed memory fails the tests. Values fused away, and values whose memory a later one reuses,
- * have no buffer after the step (buffer() gives NULL).
+ * zeroed memory fails the tests. Values fused away, and values whose
+ * memory a later one reuses, have no buffer after the step (buffer() gives
+ * NULL).
  * run: one call of the step over the table of buffer pointers; before it,
  * the code is swapped for its successor when one is ready
  * (CompiledStep.poll), so a run never meets half-swapped code.
@@ -196,7 +197,6 @@ static int step_failed(CompiledEngine *e, int32_t code, char *err, size_t errlen
     return fail(err, errlen, "node %%%d (%s): runtime helper failed with code %d", id, ir_op_info[n->op].name, code);
 }
 
-/* One call of the compiled step. */
 /* Adopts the code's successor if it is ready (CompiledStep.poll). */
 static void adopt_better_code(CompiledEngine *e) {
     CompiledStep next;
@@ -217,6 +217,7 @@ static void adopt_better_code(CompiledEngine *e) {
     if (old.release) old.release(old.owner);
 }
 
+/* One call of the compiled step. */
 int compiled_run(void *impl, int training, uint64_t seed, uint64_t step, char *err, size_t errlen) {
     CompiledEngine *e = impl;
     if (e->code.poll) adopt_better_code(e);

@@ -8,7 +8,9 @@
  * cut into one module per thread (at most two), compiled at once and
  * cached as an entry each. The objects are linked by the JIT
  * and handed to the compiled-step engine (engine_compiled.c), which owns
- * the memory and runs it; the JIT is released with the engine.
+ * the memory and runs it; the JIT is released with the engine. A step not
+ * in the cache starts on quick code while the optimized code compiles on
+ * a thread of its own (the tiers, below; llvm_backend.h: LlvmTiers).
  */
 #include <llvm-c/Core.h>
 #include <pthread.h>
