@@ -33,6 +33,7 @@
 #include <string.h>
 
 #include "rt_prof.h"
+#include "rt_thread.h"
 #include "util.h"
 #include "zeroed.h"
 
@@ -50,6 +51,8 @@ typedef struct {
     int nupd;             /* "update:X" outputs: source node, PARAM/STATE node, */
     int *upd_src, *upd_dst;
     void **staged;        /* and a copy for sources that are themselves PARAM/STATE */
+    int64_t *upd_first;   /* upd_first[u]: update u's first piece (compiled_apply_updates);
+                           * upd_first[nupd]: the pieces of all */
     RtProfile prof;       /* code.profiled: what the step's marks measure */
     EngineProfile view;   /* prof as the runtime reads it */
 } CompiledEngine;
@@ -68,6 +71,12 @@ static size_t bytes_of(const Graph *g, int id) {
     const TType *t = &g->nodes[id].type;
     return (size_t)ir_numel(&t->shape) * (t->dtype == DT_I64 ? 8 : 4);
 }
+
+/* The copies of compiled_apply_updates run on the thread pool in pieces
+ * of UPDATE_PIECE bytes: a Conv1Net model moves about 50 MB of
+ * parameters and Adam moments a step, more than one core copies at the
+ * memory's speed. */
+#define UPDATE_PIECE ((size_t)1 << 20)
 
 /* Rounded up to 64 bytes, at least 64. */
 static size_t padded(size_t bytes) { return bytes ? (bytes + 63) / 64 * 64 : 64; }
@@ -89,6 +98,7 @@ void compiled_destroy(void *impl) {
     free(e->upd_src);
     free(e->upd_dst);
     free(e->staged);
+    free(e->upd_first);
     if (e->plan.k) fusion_plan_free(&e->plan);
     if (e->mem.offset) memplan_free(&e->mem);
     free(e->survives);
@@ -105,9 +115,12 @@ static int find_updates(CompiledEngine *e, char *err, size_t errlen) {
     e->staged = xcalloc((size_t)g->nouts + 1, sizeof *e->staged);
     int n = ir_update_pairs(g, e->upd_src, e->upd_dst, err, errlen);
     if (n < 0) return -1;
+    e->upd_first = xcalloc((size_t)n + 1, sizeof *e->upd_first);
     for (e->nupd = 0; e->nupd < n; e->nupd++) {
-        Op src = g->nodes[e->upd_src[e->nupd]].op;
-        if (src == OP_PARAM || src == OP_STATE) e->staged[e->nupd] = xmalloc(padded(bytes_of(g, e->upd_src[e->nupd])));
+        int u = e->nupd;
+        Op src = g->nodes[e->upd_src[u]].op;
+        if (src == OP_PARAM || src == OP_STATE) e->staged[u] = xmalloc(padded(bytes_of(g, e->upd_src[u])));
+        e->upd_first[u + 1] = e->upd_first[u] + (int64_t)((bytes_of(g, e->upd_dst[u]) + UPDATE_PIECE - 1) / UPDATE_PIECE);
     }
     return 0;
 }
@@ -250,15 +263,23 @@ const EngineProfile *compiled_profile(void *impl, int reset) {
     return &e->view;
 }
 
+/* Piece i of every update's copy into its PARAM or STATE. */
+static void copy_piece(void *arg, int64_t i, int slot) {
+    const CompiledEngine *e = arg;
+    (void)slot;
+    int u = 0;
+    while (e->upd_first[u + 1] <= i) u++;
+    size_t at = (size_t)(i - e->upd_first[u]) * UPDATE_PIECE, n = bytes_of(e->g, e->upd_dst[u]) - at;
+    const char *src = e->staged[u] ? e->staged[u] : e->bufs[e->upd_src[u]];
+    memcpy((char *)e->bufs[e->upd_dst[u]] + at, src + at, n < UPDATE_PIECE ? n : UPDATE_PIECE);
+}
+
 /* Copies every update:X into X; sources that are PARAM or STATE themselves
  * are staged first, so every update reads the values from before. */
 void compiled_apply_updates(void *impl) {
     CompiledEngine *e = impl;
     for (int u = 0; u < e->nupd; u++)
         if (e->staged[u]) memcpy(e->staged[u], e->bufs[e->upd_src[u]], bytes_of(e->g, e->upd_src[u]));
-    for (int u = 0; u < e->nupd; u++) {
-        int src = e->upd_src[u], dst = e->upd_dst[u];
-        memcpy(e->bufs[dst], e->staged[u] ? e->staged[u] : e->bufs[src], bytes_of(e->g, dst));
-    }
+    rt_parallel(e->upd_first[e->nupd], copy_piece, e);
 }
 
