@@ -176,6 +176,9 @@ int64_t ir_numel(const Shape *s);
 int ir_shape_eq(const Shape *a, const Shape *b);
 /* Numpy broadcasting; returns 0, or -1 if the shapes do not broadcast. */
 int ir_broadcast(const Shape *a, const Shape *b, Shape *out);
+/* red[d] = 1 for each axis d of a rank-`rank` input that reduction node n
+ * (verified: attr[1..] sorted axes, none meaning all) reduces, else 0. */
+void ir_reduced_axes(const Node *n, int rank, int red[IR_MAX_RANK]);
 /* reduce_sum's order, which every backend follows to the bit: the inputs
  * of an output element are added, in row-major order, in double. When the
  * trailing reduced run (the innermost axes of x, all reduced: T elements

@@ -20,6 +20,11 @@ int ir_shape_eq(const Shape *a, const Shape *b) {
 }
 
 /* Dim i counted from the right (0 = last); 1 past the rank. */
+void ir_reduced_axes(const Node *n, int rank, int red[IR_MAX_RANK]) {
+    for (int d = 0; d < rank; d++) red[d] = n->nattr == 1;
+    for (int k = 1; k < n->nattr; k++) red[n->attr[k]] = 1;
+}
+
 int ir_sum_lanes(const Shape *x, const int red[IR_MAX_RANK], int64_t *trailing) {
     int d = x->rank;
     *trailing = 1;

@@ -62,19 +62,13 @@ void copy_block(size_t esize, const Shape *dims, const void *src, int64_t soff,
 
 /* ---- reductions ------------------------------------------------------------ */
 
-/* red[d] = 1 for each reduced axis of node id (attr[1..]; none = all). */
-static void reduced_axes(const Node *n, int rank, int red[IR_MAX_RANK]) {
-    for (int d = 0; d < rank; d++) red[d] = n->nattr == 1;
-    for (int k = 1; k < n->nattr; k++) red[n->attr[k]] = 1;
-}
-
 /* Starts a walk over the input x of a reduction whose offset 0 is the
  * output element it falls in: the output strides, 0 on reduced axes. (The
  * output has the layout of x with reduced dims set to 1, keepdims or not.) */
 static void reduce_walk(const Interp *in, int id, Walk *w) {
     const Shape *x = arg_shape(in, id, 0);
     int red[IR_MAX_RANK];
-    reduced_axes(node_of(in, id), x->rank, red);
+    ir_reduced_axes(node_of(in, id), x->rank, red);
     Shape kept = *x;
     for (int d = 0; d < x->rank; d++)
         if (red[d]) kept.dim[d] = 1;
@@ -93,7 +87,7 @@ int k_reduce_sum(Interp *in, int id, char *err, size_t errlen) {
     const Shape *xs = arg_shape(in, id, 0);
     int64_t nx = ir_numel(xs), ny = ir_numel(shape_of(in, id)), run;
     int red[IR_MAX_RANK];
-    reduced_axes(node_of(in, id), xs->rank, red);
+    ir_reduced_axes(node_of(in, id), xs->rank, red);
     int lanes = ir_sum_lanes(xs, red, &run);
     double *acc = calloc((size_t)(ny ? ny * lanes : 1), sizeof *acc);
     if (!acc) return interp_fail(err, errlen, "reduce_sum: out of memory");

@@ -28,13 +28,10 @@
 
 /* ---- reductions ------------------------------------------------------------ */
 
-/* red[d] = 1 for each axis of x node id reduces (attr[1..]; none listed
- * means all). */
+/* red[d] = 1 for each axis of its input node id reduces. */
 static void reduced_axes(Cg *cg, int id, int red[IR_MAX_RANK]) {
     const Node *n = &cg->g->nodes[id];
-    int rank = cg->g->nodes[n->in[0]].type.shape.rank;
-    for (int d = 0; d < rank; d++) red[d] = n->nattr == 1;
-    for (int k = 1; k < n->nattr; k++) red[n->attr[k]] = 1;
+    ir_reduced_axes(n, cg->g->nodes[n->in[0]].type.shape.rank, red);
 }
 
 /* Strides into the output of a reduction of node id, in the input's index

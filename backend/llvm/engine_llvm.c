@@ -369,14 +369,13 @@ static int compile_tiered(const Graph *g, const KernelPlan *plan, CompiledStep *
     double t = now();
     LLVMTargetMachineRef tm = llvm_host_machine(1, 1, err, errlen);
     LLVMMemoryBufferRef objs[MAX_PARTS];
-    LlvmTimes parts = {0};
+    LlvmTimes phases = {0}; /* not reported apart: the quick code's time is lt->quick, whole */
     if (!tm) return -1;
-    if (build_objects(g, plan, 0, 1, nparts, tm, objs, &code->scratch_floats, &parts, err, errlen)) {
+    if (build_objects(g, plan, 0, 1, nparts, tm, objs, &code->scratch_floats, &phases, err, errlen)) {
         LLVMDisposeTargetMachine(tm);
         return -1;
     }
-    double linked = 0;
-    if (link_code(objs, nparts, tm, code, &linked, err, errlen)) return -1;
+    if (link_code(objs, nparts, tm, code, &phases.jit, err, errlen)) return -1;
     lt->quick += now() - t;
     lt->quick_modules += nparts;
     Tiered *u = xcalloc(1, sizeof *u);
