@@ -1,4 +1,4 @@
-/* rt_conv_poly.c — strided 1-D convolutions as sums of shifted sgemms, with
+/* rt_conv_poly.c — strided 1-D convolutions over the input's phases, with
  * no im2col.
  *
  * With stride S, tap k = S*q + r (r in [0, S)) of output position p reads
@@ -19,13 +19,19 @@
  *   dxp[:Kq, q:] += wq[q][:, :Kq]^T @ dy_b,  dx = the phases   (grad input)
  *   dwq[q][:, :Kq] += dy_b @ xp[:Kq, q : q + Wo]^T             (grad weight)
  *
- * Every product reads xp and dxp in place (a column offset q, row stride
- * Lp): the only copy is xp itself, Ci*W floats a sample, where im2col
- * writes Ci*K*Wo (25 times as many for Conv1Net's second layer). Measured
- * with bench/rt_kernels on that layer (Ci 32, K 25, S 4; one thread,
- * batch 64, median ms): forward 70 -> 55, grad input 87 -> 52, grad weight
- * 77 -> 57. A first layer with one channel (Kq = S) would make sgemms too
- * thin and stays with im2col (rt_poly_takes).
+ * The forward pass and the input gradient are one shifted product each
+ * (rt_shift.h: tap q reads xp, or dy padded by Q-1 zeros, from column
+ * q on); the weight gradient is Q sgemms a sample. Every product reads xp
+ * in place (a column offset q): the only copy is xp itself, Ci*W floats a
+ * sample, where im2col writes Ci*K*Wo (25 times as many for Conv1Net's
+ * second layer, 100 for its first). Measured with bench/rt_kernels (one
+ * thread, batch 64, ms, min and median of 6-8 runs, old and new
+ * alternated): the first layer (Ci 1, K 100, S 4) forward, im2col and
+ * sgemm 23.4 / 24.8 -> shifted product 18.0 / 19.3; the second (Ci 32,
+ * K 25) sums of sgemms 55.7 / 63.2 -> 46.7 / 68.5 forward and 54.8 /
+ * 64.4 -> 50.5 / 71.0 grad input, the same within this machine's noise
+ * (im2col had taken 70 and 87). The weight gradient's sgemms need rows:
+ * S*Ci >= RT_POLY_MIN_ROWS, else im2col (rt_poly_takes).
  *
  * Tasks are samples (the weight gradient: P partial sums, partial k taking
  * samples k, k + P, ..., added in order at the end), so results do not
@@ -36,26 +42,34 @@
 #include "ir.h"
 #include "rt_conv.h"
 #include "rt_impl.h"
+#include "rt_shift.h"
 #include "rt_thread.h"
 
 /* The polyphase sgemms' inner size is Kq = S*Ci (the rows of a tap group):
- * below this the sgemms are too thin to beat im2col's one wide one. */
+ * below this the weight gradient's sgemms are too thin to beat im2col's
+ * one wide one. */
 #define RT_POLY_MIN_ROWS 64
 
-/* The phases S, the tap groups Q, the rows S*Ci and the phase length Lp. */
+/* The phases S, the tap groups Q, the rows S*Ci, the phase length Lp and
+ * the row length of xp (Lx >= Lp: the shifted product reads past Wo). */
 typedef struct {
-    int64_t S, Q, R, Lp;
+    int64_t S, Q, R, Lp, Lx;
 } Poly;
 
 static Poly poly_of(const Conv *c) {
-    Poly p = {c->sw, (c->Kw + c->sw - 1) / c->sw, c->sw * c->Ci, 0};
+    Poly p = {c->sw, (c->Kw + c->sw - 1) / c->sw, c->sw * c->Ci, 0, 0};
     p.Lp = c->Wo + p.Q - 1;
+    p.Lx = rt_shift_cols(c->Wo) + p.Q - 1;
     return p;
 }
 
-int rt_poly_takes(const Conv *c) {
-    return c->H == 1 && c->Kh == 1 && c->sw > 1 && c->sw * c->Ci >= RT_POLY_MIN_ROWS &&
-           c->Kw >= c->sw && c->Wo > 0;
+int rt_poly_takes(const Conv *c, int op) {
+    int gw = op == OP_CONV1D_GRAD_WEIGHT || op == OP_CONV2D_GRAD_WEIGHT;
+    /* one row in and out (a conv2d with H = Kh = 1 may pad rows) */
+    if (c->H != 1 || c->Kh != 1 || c->Ho != 1 || c->ph != 0) return 0;
+    if (c->sw < 2 || c->Kw < c->sw || c->Wo <= 0) return 0;
+    if (gw) return c->sw * c->Ci >= RT_POLY_MIN_ROWS;
+    return (c->Kw + c->sw - 1) / c->sw <= RT_SHIFT_MAX_T;
 }
 
 /* The rows of tap group q that are taps. */
@@ -67,26 +81,55 @@ static int64_t group_rows(const Conv *c, const Poly *p, int64_t q) {
 /* Tasks that run at once: one per sample, at most RT_MAX_THREADS. */
 static int64_t poly_slots(const Conv *c) { return c->B < RT_MAX_THREADS ? c->B : RT_MAX_THREADS; }
 
-/* Weight-sized floats: wq (forward, grad input) or the P partial sums. */
+/* The shifted products (rt_shift.h) of the forward pass and the input
+ * gradient. Forward: out y_b [Co, Wo], tap q the rows of group q of
+ * xp from column q on. Grad input: out dxp [R, Lp], tap q the Co rows of
+ * dy_b read from column Q-1-q of dyp (dy with Q-1 zeros to its left), for
+ * the rows of group q. */
+static Shift shift_of(const Conv *c, const Poly *p, int op) {
+    int gi = op == OP_CONV1D_GRAD_INPUT || op == OP_CONV2D_GRAD_INPUT;
+    Shift s = {.R = gi ? p->R : c->Co, .P = gi ? p->Lp : c->Wo, .T = p->Q};
+    for (int64_t q = 0; q < p->Q; q++) {
+        s.depth[q] = gi ? c->Co : group_rows(c, p, q);
+        s.reach[q] = gi ? group_rows(c, p, q) : c->Co;
+        s.off[q] = gi ? p->Q - 1 - q : q;
+    }
+    return s;
+}
+
+/* Row length of dyp. */
+static int64_t dyp_cols(const Poly *p) { return rt_shift_cols(p->Lp) + p->Q - 1; }
+
+/* Floats a thread's slot takes: xp (forward, grad weight) or dxp and dyp. */
+static int64_t slot_floats(const Conv *c, const Poly *p, int op) {
+    int gi = op == OP_CONV1D_GRAD_INPUT || op == OP_CONV2D_GRAD_INPUT;
+    return gi ? p->R * p->Lp + c->Co * dyp_cols(p) : p->R * p->Lx;
+}
+
+/* Weight-sized floats: wq and its packing (forward, grad input) or the P
+ * partial sums. */
 static int64_t weight_floats(const Conv *c, const Poly *p, int op) {
     int64_t one = p->Q * c->Co * p->R;
     int gw = op == OP_CONV1D_GRAD_WEIGHT || op == OP_CONV2D_GRAD_WEIGHT;
-    return gw ? poly_slots(c) * one : one;
+    if (gw) return poly_slots(c) * one;
+    Shift s = shift_of(c, p, op);
+    return one + rt_shift_packed_floats(&s);
 }
 
 int64_t rt_poly_scratch(const Conv *c, int op) {
     Poly p = poly_of(c);
-    return weight_floats(c, &p, op) + poly_slots(c) * p.R * p.Lp;
+    return weight_floats(c, &p, op) + poly_slots(c) * slot_floats(c, &p, op);
 }
 
-/* xp [R, Lp] = the phases of one sample x [Ci, W]. */
-static void phases(const Conv *c, const Poly *p, const float *x, float *xp) {
+/* xp [R, ld] = the phases of one sample x [Ci, W], ld >= Lp columns (0
+ * past the input). */
+static void phases(const Conv *c, const Poly *p, const float *x, float *xp, int64_t ld) {
     for (int64_t r = 0; r < p->S; r++)
         for (int64_t ci = 0; ci < c->Ci; ci++) {
-            float *d = xp + (r * c->Ci + ci) * p->Lp;
+            float *d = xp + (r * c->Ci + ci) * ld;
             const float *s = x + ci * c->W;
             int64_t at = r - c->pw; /* input column of m = 0 */
-            for (int64_t m = 0; m < p->Lp; m++, at += p->S) d[m] = at >= 0 && at < c->W ? s[at] : 0.0f;
+            for (int64_t m = 0; m < ld; m++, at += p->S) d[m] = at >= 0 && at < c->W ? s[at] : 0.0f;
         }
 }
 
@@ -118,30 +161,36 @@ static void weight_to_groups(const Conv *c, const Poly *p, const float *w, float
 typedef struct {
     const Conv *c;
     Poly p;
+    Shift sh;           /* forward, grad input */
     float *out;
-    const float *a, *b; /* (x, wq), (dy, wq) or (x, dy) */
+    const float *a, *b; /* (x, packed), (dy, packed) or (x, dy) */
     float *wq;          /* forward, grad input: the grouped weight; grad weight: the partials */
-    float *slots;       /* R * Lp floats a thread */
+    float *packed;      /* forward, grad input: wq packed for rt_shift */
+    float *slots;       /* slot_floats a thread */
+    int64_t slot;       /* slot_floats */
 } PolyJob;
 
 static void forward_task(void *arg, int64_t b, int slot) {
     const PolyJob *j = arg;
     const Conv *c = j->c;
-    float *xp = j->slots + slot * j->p.R * j->p.Lp, *y = j->out + b * c->Co * c->Wo;
-    phases(c, &j->p, j->a + b * c->chw, xp);
-    for (int64_t q = 0; q < j->p.Q; q++)
-        rt_gemm(0, 0, c->Co, c->Wo, group_rows(c, &j->p, q), j->wq + q * c->Co * j->p.R, j->p.R,
-                xp + q, j->p.Lp, q ? 1.0f : 0.0f, y, c->Wo);
+    float *xp = j->slots + slot * j->slot, *y = j->out + b * c->Co * c->Wo;
+    phases(c, &j->p, j->a + b * c->chw, xp, j->p.Lx);
+    rt_shift(&j->sh, j->packed, xp, j->p.Lx, y, c->Wo);
 }
 
 static void grad_input_task(void *arg, int64_t b, int slot) {
     const PolyJob *j = arg;
     const Conv *c = j->c;
-    float *dxp = j->slots + slot * j->p.R * j->p.Lp;
-    memset(dxp, 0, (size_t)(j->p.R * j->p.Lp) * sizeof *dxp);
-    for (int64_t q = 0; q < j->p.Q; q++)
-        rt_gemm(1, 0, group_rows(c, &j->p, q), c->Wo, c->Co, j->wq + q * c->Co * j->p.R, j->p.R,
-                j->a + b * c->Co * c->Wo, c->Wo, 1.0f, dxp + q, j->p.Lp);
+    int64_t ld = dyp_cols(&j->p), pad = j->p.Q - 1;
+    float *dxp = j->slots + slot * j->slot, *dyp = dxp + j->p.R * j->p.Lp;
+    const float *dy = j->a + b * c->Co * c->Wo;
+    for (int64_t co = 0; co < c->Co; co++) {
+        float *d = dyp + co * ld;
+        memset(d, 0, (size_t)pad * sizeof *d);
+        memcpy(d + pad, dy + co * c->Wo, (size_t)c->Wo * sizeof *d);
+        memset(d + pad + c->Wo, 0, (size_t)(ld - pad - c->Wo) * sizeof *d);
+    }
+    rt_shift(&j->sh, j->packed, dyp, ld, dxp, j->p.Lp);
     unphase(c, &j->p, dxp, j->out + b * c->chw);
 }
 
@@ -150,32 +199,45 @@ static void grad_weight_task(void *arg, int64_t k, int slot) {
     const PolyJob *j = arg;
     const Conv *c = j->c;
     int64_t P = poly_slots(c);
-    float *xp = j->slots + slot * j->p.R * j->p.Lp, *acc = j->wq + k * j->p.Q * c->Co * j->p.R;
+    float *xp = j->slots + slot * j->slot, *acc = j->wq + k * j->p.Q * c->Co * j->p.R;
     for (int64_t b = k; b < c->B; b += P) {
-        phases(c, &j->p, j->a + b * c->chw, xp);
+        phases(c, &j->p, j->a + b * c->chw, xp, j->p.Lp);
         for (int64_t q = 0; q < j->p.Q; q++)
             rt_gemm(0, 1, c->Co, group_rows(c, &j->p, q), c->Wo, j->b + b * c->Co * c->Wo, c->Wo,
                     xp + q, j->p.Lp, b == k ? 0.0f : 1.0f, acc + q * c->Co * j->p.R, j->p.R);
     }
 }
 
-void rt_poly_forward(const Conv *c, float *y, const float *x, const float *w, float *scratch) {
-    PolyJob j = {.c = c, .p = poly_of(c), .out = y, .a = x, .wq = scratch};
-    j.slots = scratch + weight_floats(c, &j.p, OP_CONV1D);
+/* The job of a forward or grad-input call: wq, then its packing. */
+static PolyJob shift_job(const Conv *c, int op, float *out, const float *in, const float *w,
+                         float *scratch) {
+    int gi = op == OP_CONV1D_GRAD_INPUT;
+    PolyJob j = {.c = c, .p = poly_of(c), .out = out, .a = in, .wq = scratch};
+    j.sh = shift_of(c, &j.p, op);
+    j.packed = scratch + j.p.Q * c->Co * j.p.R;
+    j.slots = scratch + weight_floats(c, &j.p, op);
+    j.slot = slot_floats(c, &j.p, op);
     weight_to_groups(c, &j.p, w, j.wq);
+    /* forward: a_q[co, i] = wq[q, co, i]; grad input: a_q[i, co] = wq[q, co, i] */
+    int64_t st = c->Co * j.p.R;
+    rt_shift_pack(&j.sh, j.wq, st, gi ? 1 : j.p.R, gi ? j.p.R : 1, j.packed);
+    return j;
+}
+
+void rt_poly_forward(const Conv *c, float *y, const float *x, const float *w, float *scratch) {
+    PolyJob j = shift_job(c, OP_CONV1D, y, x, w, scratch);
     rt_parallel(c->B, forward_task, &j);
 }
 
 void rt_poly_grad_input(const Conv *c, float *dx, const float *dy, const float *w, float *scratch) {
-    PolyJob j = {.c = c, .p = poly_of(c), .out = dx, .a = dy, .wq = scratch};
-    j.slots = scratch + weight_floats(c, &j.p, OP_CONV1D_GRAD_INPUT);
-    weight_to_groups(c, &j.p, w, j.wq);
+    PolyJob j = shift_job(c, OP_CONV1D_GRAD_INPUT, dx, dy, w, scratch);
     rt_parallel(c->B, grad_input_task, &j);
 }
 
 void rt_poly_grad_weight(const Conv *c, float *dw, const float *x, const float *dy, float *scratch) {
     PolyJob j = {.c = c, .p = poly_of(c), .out = dw, .a = x, .b = dy, .wq = scratch};
     j.slots = scratch + weight_floats(c, &j.p, OP_CONV1D_GRAD_WEIGHT);
+    j.slot = slot_floats(c, &j.p, OP_CONV1D_GRAD_WEIGHT);
     int64_t P = poly_slots(c), one = j.p.Q * c->Co * j.p.R;
     if (c->B == 0) {
         memset(dw, 0, (size_t)(c->Co * c->ckk) * sizeof *dw);

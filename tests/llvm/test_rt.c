@@ -25,6 +25,7 @@
 #include "blas.h"
 #include "rt_desc.h"
 #include "rt_impl.h"
+#include "rt_shift.h"
 #include "rt_thread.h"
 
 /* ---- helpers ---------------------------------------------------------------------- */
@@ -218,6 +219,16 @@ static void test_matmul(void) {
     }
 }
 
+/* The variants a helper with an AVX2 path has here: the portable one,
+ * and AVX2 (with FMA) where the CPU has it. */
+static int simd_paths(void) {
+    int paths = 1;
+#if defined(__x86_64__) && defined(__GNUC__)
+    paths += __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#endif
+    return paths;
+}
+
 /* ---- convolution ------------------------------------------------------------------ */
 
 /* conv1d and both gradients of x [B, Ci, L], w [Co, Ci, K]. */
@@ -241,10 +252,11 @@ static void conv2d_case(int64_t B, int64_t Ci, int64_t H, int64_t W, int64_t Co,
 }
 
 /* Conv1Net's layers at batch 4, a long input split into tiles, strided
- * convolutions with S*Ci >= 64 (rt_conv_poly.c: last tap groups of fewer
- * phases, padding wider than the kernel, more samples than partial sums),
- * and random small shapes (many samples to a tile). */
-static void test_conv1d(void) {
+ * convolutions (rt_conv_poly.c: last tap groups of fewer phases, padding
+ * wider than the kernel, more samples than partial sums; the shifted
+ * product's rows and columns past its 16 x 6 blocks), and random small
+ * shapes (many samples to a tile). */
+static void conv1d_cases(void) {
     conv1d_case(4, 1, 8000, 32, 100, 4, 48, 48);
     conv1d_case(4, 32, 2000, 64, 25, 4, 11, 11);
     conv1d_case(3, 16, 4001, 5, 25, 1, 0, 7);
@@ -269,6 +281,17 @@ static void test_conv1d(void) {
     }
 }
 
+/* conv1d_cases on each variant of the shifted product's block (the
+ * portable one, and AVX2 + FMA where the CPU has it). */
+static void test_conv1d(void) {
+    int paths = simd_paths();
+    for (int path = 0; path < paths; path++) {
+        rt_shift_avx2 = path;
+        conv1d_cases();
+    }
+    rt_shift_avx2 = -1;
+}
+
 /* Conv2Net's layers at batch 64, a large input split into tiles that
  * cross rows, and random small shapes. */
 static void test_conv2d(void) {
@@ -277,6 +300,8 @@ static void test_conv2d(void) {
     conv2d_case(3, 8, 61, 59, 6, 5, 4, 1, 2, 2, 1);
     conv2d_case(2, 3, 5, 4, 2, 3, 3, 2, 2, 2, 2);
     conv2d_case(12, 2, 8, 7, 3, 3, 3, 1, 1, 0, 0); /* groups of 5 samples: 5 + 5 + 2 */
+    conv2d_case(3, 5, 6, 7, 18, 3, 2, 1, 1, 3, 2);  /* padding wider than the kernel */
+    conv2d_case(3, 32, 1, 4, 4, 1, 4, 1, 2, 1, 1);  /* one input row, padded: not 1-D */
     for (int i = 0; i < 20; i++) {
         int64_t kh = pick(1, 4), kw = pick(1, 4), ph = pick(0, 2), pw = pick(0, 2);
         int64_t H = pick(kh > 2 * ph ? kh - 2 * ph : 1, 12);
@@ -284,6 +309,7 @@ static void test_conv2d(void) {
         conv2d_case(pick(1, 6), pick(1, 4), H, W, pick(1, 5), kh, kw, pick(1, 3), pick(1, 3), ph, pw);
     }
 }
+
 
 /* ---- pooling ---------------------------------------------------------------------- */
 
@@ -351,14 +377,6 @@ static void random_case(Op op, const TType *t, int64_t stream, double p, uint64_
     done(&r);
 }
 
-/* The random lane paths this CPU can run: the portable one, and AVX2. */
-static int random_paths(void) {
-    int paths = 1;
-#if defined(__x86_64__) && defined(__GNUC__)
-    paths += __builtin_cpu_supports("avx2") != 0;
-#endif
-    return paths;
-}
 
 /* Parameter initialization (rng_init_tensor) draws its uniforms RNG_LANES
  * at a time: on both paths, every element is the per-element formula
@@ -367,7 +385,7 @@ static int random_paths(void) {
 static void test_init_lanes(void) {
     int64_t sizes[5] = {1, 15, 16, 17, 70001};
     double ranges[2][2] = {{-0.25, 0.25}, {1.0, 1.0000001}};
-    int paths = random_paths();
+    int paths = simd_paths();
     for (int path = 0; path < paths; path++) {
         rng_lanes_avx2 = path;
         for (int s = 0; s < 5; s++)
@@ -400,7 +418,7 @@ static void test_lanes_wrap(void) {
                                 UINT64_C(0xfffffffffffffff9)};
     uint32_t key[2];
     rng_key(11, 3, key);
-    int paths = random_paths();
+    int paths = simd_paths();
     for (int path = 0; path < paths; path++) {
         rng_lanes_avx2 = path;
         RngLanesFn lanes = rng_lanes_fn();
@@ -424,7 +442,7 @@ static void test_lanes_wrap(void) {
 static void test_random(void) {
     TType shapes[4] = {F32(64, 1600), F32(3, 5, 7), F32(1), F32(2, 70001)};
     uint64_t seeds[2] = {1, UINT64_C(0xdeadbeef12345678)}, steps[2] = {0, UINT64_C(0x100000003)};
-    int paths = random_paths();
+    int paths = simd_paths();
     for (int path = 0; path < paths; path++) {
         rng_lanes_avx2 = path;
         for (int s = 0; s < 4; s++)

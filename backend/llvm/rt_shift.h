@@ -1,0 +1,49 @@
+/* rt_shift.h — the shifted product: a register-blocked kernel for
+ * convolutions that reads their input in place, where im2col would copy
+ * it once per tap (rt_shift.c). Not part of the ABI.
+ *
+ *   out[r, p] = sum over t < T, i < depth[t] of a_t[r, i] * x[i*ldx + p + off[t]]
+ *
+ * for r < R, p < P: T "taps", each a small matrix a_t [R, depth[t]]
+ * against the rows of x read from column off[t] on. Row r of a_t is
+ * zero for r >= reach[t] (those (t, r) are skipped); depth[t] and
+ * reach[t] must not grow with t. The sum for each out[r, p] runs over i,
+ * then t, in order: the result does not depend on the blocking or the
+ * thread count. The loop is i-major so that the taps of one x row read
+ * the same few cache lines.
+ */
+#ifndef MMGC_RT_SHIFT_H
+#define MMGC_RT_SHIFT_H
+
+#include <stdint.h>
+
+/* Rows and columns of one register block. */
+#define RT_SHIFT_MR 16
+#define RT_SHIFT_NR 6
+/* Taps at most. */
+#define RT_SHIFT_MAX_T 64
+
+typedef struct {
+    int64_t R, P, T;
+    int64_t depth[RT_SHIFT_MAX_T], reach[RT_SHIFT_MAX_T], off[RT_SHIFT_MAX_T];
+} Shift;
+
+/* Floats the packed a of s takes. */
+int64_t rt_shift_packed_floats(const Shift *s);
+/* Packs a_t[r, i] = a[t*st + r*sr + i*si] (for r < reach[t]) into packed. */
+void rt_shift_pack(const Shift *s, const float *a, int64_t st, int64_t sr, int64_t si, float *packed);
+/* out [R, P] (row stride ldo) = the shifted product of packed and x.
+ * x is read at rows i < max depth, columns up to P rounded up to
+ * RT_SHIFT_NR, plus max off: the caller's buffer must hold them. */
+void rt_shift(const Shift *s, const float *packed, const float *x, int64_t ldx, float *out,
+              int64_t ldo);
+/* The block variant: 1 AVX2 + FMA, 0 portable, -1 (at start: ask the CPU
+ * at the first product). Tests set it to check both. */
+extern int rt_shift_avx2;
+
+/* Columns x needs beyond P + max off: P rounded up to RT_SHIFT_NR. */
+static inline int64_t rt_shift_cols(int64_t P) {
+    return (P + RT_SHIFT_NR - 1) / RT_SHIFT_NR * RT_SHIFT_NR;
+}
+
+#endif
