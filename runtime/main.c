@@ -80,7 +80,7 @@ static void print_llvm_times(const Options *o, FILE *out) {
     if (t.cache_hits + t.cache_misses) snprintf(cache, sizeof cache, "cache: %d hits, %d misses", t.cache_hits, t.cache_misses);
     else snprintf(cache, sizeof cache, "cache: off");
     fprintf(out,
-            "time: llvm compile %.2f s (codegen %.2f s, optimize %.2f s, jit %.2f s, cache %.2f s; %d modules; %s); "
+            "time: llvm compile %.2f s summed over its threads (codegen %.2f s, optimize %.2f s, jit %.2f s, cache %.2f s; %d modules; %s); "
             "OpenBLAS kernels: %s\n",
             t.codegen + t.optimize + t.jit + t.cache, t.codegen, t.optimize, t.jit, t.cache, t.modules, cache, blas_core());
     if (t.cache_note[0]) fprintf(out, "time: llvm code cache: %s\n", t.cache_note);
