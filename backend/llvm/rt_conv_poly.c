@@ -163,7 +163,7 @@ typedef struct {
     Poly p;
     Shift sh;           /* forward, grad input */
     float *out;
-    const float *a, *b; /* (x, packed), (dy, packed) or (x, dy) */
+    const float *a, *b; /* x (forward), dy (grad input), or x and dy (grad weight) */
     float *wq;          /* forward, grad input: the grouped weight; grad weight: the partials */
     float *packed;      /* forward, grad input: wq packed for rt_shift */
     float *slots;       /* slot_floats a thread */
