@@ -23,6 +23,7 @@ typedef struct {
     const uint64_t *kernel_ns; /* [nk]: nanoseconds inside each kernel, summed over the runs */
     uint64_t step_ns;          /* nanoseconds of the step calls, summed      */
     uint64_t runs;             /* step calls measured                        */
+    int threads;               /* threads the step ran on                    */
 } EngineProfile;
 
 typedef struct {

@@ -30,7 +30,8 @@
 # round's), interpreter and libraries included.
 #
 # First the machine's FMA peak (build/mmgc-bench-fma: 1 thread and all
-# cores, threads pinned, widest vectors the CPU has) and OpenBLAS sgemm at
+# cores, threads pinned, widest vectors the CPU has), its memory bandwidth
+# (copying; the header's machine line states both) and OpenBLAS sgemm at
 # the study's shapes. Every side runs without OPENBLAS_CORETYPE and
 # OPENBLAS_L2_SIZE, so OpenBLAS picks its kernels itself (mmgc may still
 # pick SkylakeX on AVX-512 CPUs OpenBLAS misreads: support/blas.h); the
@@ -68,8 +69,11 @@ peak1=$(awk '/^peak 1 thread:/ {print $4}' <<<"$fma")
 peakn=$(awk '/^peak [0-9]+ threads:/ {print $4}' <<<"$fma")
 # the FMA peak on $1 threads: the 1-thread figure, or the all-cores one
 peak_of() { if [ "$1" -le 1 ] || [ -z "$peakn" ]; then echo "$peak1"; else echo "$peakn"; fi; }
+mem1=$(awk '/^memory 1 thread:/ {print $4}' <<<"$fma")
+memn=$(awk '/^memory [0-9]+ threads:/ {print $4}' <<<"$fma")
 cpu=$(sed -n 's/^cpu: \([^;]*\);.*vector: \([^;]*\);.*/\1, vector \2/p' <<<"$fma")
-echo "machine: $cpu, $cores cores, $(free -g | awk '/Mem/ {print $2}') GiB; FMA peak $peak1 GFLOP/s on 1 thread, ${peakn:-$peak1} on $cores"
+echo "machine: $cpu, $cores cores, $(free -g | awk '/Mem/ {print $2}') GiB; FMA peak $peak1 GFLOP/s on 1 thread, ${peakn:-$peak1} on $cores;" \
+     "memory $mem1 GB/s on 1 thread, ${memn:-$mem1} on $cores (copying)"
 echo "OpenBLAS kernels: mmgc $("${clean[@]}" build/mmgc-bench-step --blas-core)," \
      "PyTorch $("${clean[@]}" $py bench/torch_step.py --blas-core) (its linear layers; convolutions run oneDNN)"
 echo "PyTorch $($py -c 'import torch; print(torch.__version__)'), batch 64, median of $rounds rounds of $steps steps (each a median)"

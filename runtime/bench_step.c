@@ -48,6 +48,7 @@ static void fill(Engine *e, const Graph *g, const Elaborated *m, int training) {
 static int report_profile(Engine *e, const Graph *g, const Elaborated *m, const char *json, FILE *out, char *err, size_t n) {
     Profile p;
     if (profile_build(g, engine_profile(e, 0), (const char *const *)m->block, m->graph->nnodes, &p, err, n)) return -1;
+    profile_measure_limits(&p, PROFILE_LIMIT_SECONDS);
     profile_print(&p, out);
     int rc = json ? profile_write_json(&p, json, err, n) : 0;
     profile_free(&p);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "io_util.h"
+#include "machine.h"
 #include "util.h"
 
 /* ---- where a node comes from -------------------------------------------------------- */
@@ -201,7 +202,7 @@ int profile_build(const Graph *g, const EngineProfile *ep, const char *const *bl
     double outside = step_ms - kernels_ms > 0 ? step_ms - kernels_ms : 0;
     p->lines[nrows] = (ReportProfileLine){xstrdup("(outside kernels)"), xstrdup(""), xstrdup(""), xstrdup(""), outside,
                                           step_ms > 0 ? outside / step_ms : NAN, 0, 0};
-    p->rep = (ReportProfile){p->lines, nrows + 1, ep->nk, ep->runs, step_ms};
+    p->rep = (ReportProfile){p->lines, nrows + 1, ep->nk, ep->runs, step_ms, ep->threads > 0 ? ep->threads : 1, 0, 0};
     free(rows), free(order), free(rank), free(loc), free(ids), free(start), free(stamp);
     return 0;
 }
@@ -214,4 +215,10 @@ void profile_free(Profile *p) {
     }
     free(p->lines), free(p->files), free(p->lineno), free(p->kernel);
     memset(p, 0, sizeof *p);
+}
+
+void profile_measure_limits(Profile *p, double seconds) {
+    MachineLimits m;
+    machine_limits_apart(p->rep.threads, seconds, &m);
+    p->rep.peak_gflops = m.gflops, p->rep.peak_gbytes = m.gbytes;
 }

@@ -60,13 +60,22 @@ typedef struct Profile {
 int profile_build(const Graph *g, const EngineProfile *ep, const char *const *block, int nforward, Profile *p, char *err,
                   size_t errlen);
 void profile_free(Profile *p);
+/* Measures the machine's FMA peak and memory bandwidth on the step's
+ * threads (support/machine.h: about `seconds`, in a child process whose
+ * buffers do not count in this one's peak memory), so that the table, the
+ * JSON and the report show each row's rates as shares of them. */
+void profile_measure_limits(Profile *p, double seconds);
+/* What --profile spends measuring them, after the steps. */
+#define PROFILE_LIMIT_SECONDS 0.5
 
-/* The table: a header line, one row per source line (ms/step, share,
- * FLOPs and bytes per step, GFLOP/s, GB/s, where, text, block paths,
- * kernels), the total. */
+/* The table: a header line (and the limits, if measured), one row per
+ * source line (ms/step, share, FLOPs and bytes per step, GFLOP/s and its
+ * share of the FMA peak, GB/s and its share of the memory bandwidth (the
+ * shares if measured), where, text, block paths, kernels), the total. */
 void profile_print(const Profile *p, FILE *out);
-/* The profile as a JSON object: "steps", "step_ms", "kernels", "rule" and
- * "lines" (each row with its "kernels"). */
+/* The profile as a JSON object: "steps", "step_ms", "kernels", "threads",
+ * "limits" (null if not measured), "rule" and "lines" (each row with its
+ * "kernels"). */
 void profile_json(const Profile *p, FILE *f);
 /* profile_json into path (atomically, out_file_write); 0 or -1 with a message. */
 int profile_write_json(const Profile *p, const char *path, char *err, size_t errlen);

@@ -7,13 +7,16 @@
 #include "out_file.h"
 #include "profile.h"
 
-/* value / seconds in units of 1e9, or NaN for nothing measured. */
-static double rate(double value, double ms) { return ms > 0 && value > 0 ? value / (ms * 1e6) : NAN; }
-
 /* "%*.*f", or a dash for NaN. */
 static void num(FILE *out, int width, int decimals, double v) {
     if (isfinite(v)) fprintf(out, "%*.*f", width, decimals, v);
     else fprintf(out, "%*s", width, "-");
+}
+
+/* " NN%" (width 6), or a dash for NaN. */
+static void percent(FILE *out, double share) {
+    if (isfinite(share)) fprintf(out, " %4.0f%%", 100 * share);
+    else fprintf(out, "%6s", "-");
 }
 
 /* At most max characters of s (an ellipsis "..." at the end when cut). */
@@ -24,11 +27,18 @@ static void cut(FILE *out, const char *s, int max) {
 
 void profile_print(const Profile *p, FILE *out) {
     const ReportProfile *r = &p->rep;
+    int limits = r->peak_gflops > 0;
     fprintf(out,
             "profile: %.3f ms per training step over %llu steps, %d kernels (each kernel on the line of its most "
             "expensive node)\n",
             r->step_ms, (unsigned long long)r->steps, r->nkernels);
-    fprintf(out, "  ms/step   share  MFLOP/step   MB/step  GFLOP/s     GB/s  line\n");
+    if (limits)
+        fprintf(out,
+                "limits: FMA peak %.1f GFLOP/s, memory %.1f GB/s on %d thread%s (measured after the steps; \"peak\" "
+                "and \"mem\" are each row's shares of them)\n",
+                r->peak_gflops, r->peak_gbytes, r->threads, r->threads == 1 ? "" : "s");
+    fprintf(out, limits ? "  ms/step   share  MFLOP/step   MB/step  GFLOP/s  peak     GB/s   mem  line\n"
+                        : "  ms/step   share  MFLOP/step   MB/step  GFLOP/s     GB/s  line\n");
     for (int i = 0; i < r->nlines; i++) {
         const ReportProfileLine *l = &r->lines[i];
         num(out, 9, 3, l->ms);
@@ -36,8 +46,10 @@ void profile_print(const Profile *p, FILE *out) {
         fputc('%', out);
         num(out, 12, 3, l->flops > 0 ? l->flops / 1e6 : NAN);
         num(out, 10, 3, l->bytes > 0 ? l->bytes / 1e6 : NAN);
-        num(out, 9, 2, rate(l->flops, l->ms));
-        num(out, 9, 2, rate(l->bytes, l->ms));
+        num(out, 9, 2, report_rate(l->flops, l->ms));
+        if (limits) percent(out, report_share(report_rate(l->flops, l->ms), r->peak_gflops));
+        num(out, 9, 2, report_rate(l->bytes, l->ms));
+        if (limits) percent(out, report_share(report_rate(l->bytes, l->ms), r->peak_gbytes));
         fprintf(out, "  %s", l->where);
         if (l->text[0]) {
             fputs("  ", out);
@@ -53,7 +65,7 @@ void profile_print(const Profile *p, FILE *out) {
     double ms = 0;
     for (int i = 0; i < r->nlines; i++) ms += r->lines[i].ms;
     num(out, 9, 3, ms);
-    fprintf(out, " 100.0%%%41s  total\n", "");
+    fprintf(out, " 100.0%%%*s  total\n", limits ? 53 : 41, "");
 }
 
 /* A JSON string (quotes, backslashes and control characters escaped). */
@@ -83,6 +95,13 @@ void profile_json(const Profile *p, FILE *f) {
     const ReportProfile *r = &p->rep;
     fprintf(f, "{\n  \"steps\": %llu,\n  \"kernels\": %d,\n  \"step_ms\": ", (unsigned long long)r->steps, r->nkernels);
     jnum(f, r->step_ms);
+    fprintf(f, ",\n  \"threads\": %d,\n  \"limits\": ", r->threads);
+    if (r->peak_gflops > 0) {
+        fputs("{\"fma_peak_gflops_per_s\": ", f);
+        jnum(f, r->peak_gflops);
+        jfield(f, "memory_gbytes_per_s", r->peak_gbytes);
+        fputc('}', f);
+    } else fputs("null", f);
     fputs(",\n  \"rule\": \"a kernel's time, FLOPs and bytes go to the source line of its most expensive node (most "
           "FLOPs, the first on ties); times, FLOPs and bytes are per step; the last row is the step's time outside "
           "its kernels\",\n  \"lines\": [",
@@ -104,8 +123,10 @@ void profile_json(const Profile *p, FILE *f) {
         jfield(f, "share", l->share);
         jfield(f, "flops_per_step", l->flops);
         jfield(f, "bytes_per_step", l->bytes);
-        jfield(f, "gflops_per_s", rate(l->flops, l->ms));
-        jfield(f, "gbytes_per_s", rate(l->bytes, l->ms));
+        jfield(f, "gflops_per_s", report_rate(l->flops, l->ms));
+        jfield(f, "gbytes_per_s", report_rate(l->bytes, l->ms));
+        jfield(f, "peak_share", report_share(report_rate(l->flops, l->ms), r->peak_gflops));
+        jfield(f, "memory_share", report_share(report_rate(l->bytes, l->ms), r->peak_gbytes));
         fputs(",\n     \"kernels\": [", f);
         int first = 1;
         for (int k = 0; k < r->nkernels; k++) {

@@ -39,6 +39,7 @@
 #ifndef MMGC_REPORT_H
 #define MMGC_REPORT_H
 
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -97,7 +98,16 @@ typedef struct {
     int nkernels;
     uint64_t steps;       /* steps measured                               */
     double step_ms;       /* the measured step: the rows sum to it        */
+    int threads;          /* threads the step ran on                      */
+    /* the machine's limits on as many threads (support/machine.h), 0 when
+     * not measured: each row's rates are shown as shares of them too */
+    double peak_gflops, peak_gbytes;
 } ReportProfile;
+/* A row's rate: value per ms, in units of 1e9 per second (GFLOP/s from
+ * FLOPs, GB/s from bytes); NaN for nothing measured. */
+static inline double report_rate(double value, double ms) { return ms > 0 && value > 0 ? value / (ms * 1e6) : NAN; }
+/* A rate's share of a limit; NaN for no rate or a limit not measured. */
+static inline double report_share(double rate, double limit) { return limit > 0 && isfinite(rate) ? rate / limit : NAN; }
 /* One row of the Run or Train settings table; a NULL value shows "not recorded". */
 typedef struct {
     const char *key, *value;

@@ -11,8 +11,11 @@ static void fixed(RBuf *b, double v, int decimals) {
     else rb_str(b, "&#8211;");
 }
 
-/* value / (ms * 1e6): GFLOP/s from FLOPs, GB/s from bytes; NaN for none. */
-static double rate(double value, double ms) { return ms > 0 && value > 0 ? value / (ms * 1e6) : NAN; }
+/* A share as "NN%", or an en dash for NaN. */
+static void percent(RBuf *b, double share) {
+    if (isfinite(share)) rb_printf(b, "%.0f%%", 100 * share);
+    else rb_str(b, "&#8211;");
+}
 
 /* A text cell; `code` sets it in monospace (source text, kernel names). */
 static void cell(RBuf *b, const char *s, int code) {
@@ -22,9 +25,14 @@ static void cell(RBuf *b, const char *s, int code) {
 }
 
 void report_profile_section(RBuf *b, const ReportProfile *p) {
+    int limits = p->peak_gflops > 0;
     rb_str(b, "<h2 id=\"profile\">Profile</h2>\n<figure id=\"profile-lines\">\n<table>\n"
               "<tr><th>line</th><th>source</th><th>block</th><th>ms/step</th><th>share</th><th>MFLOP/step</th>"
-              "<th>MB/step</th><th>GFLOP/s</th><th>GB/s</th><th>kernels</th></tr>\n");
+              "<th>MB/step</th><th>GFLOP/s</th>");
+    if (limits) rb_str(b, "<th>of peak</th>");
+    rb_str(b, "<th>GB/s</th>");
+    if (limits) rb_str(b, "<th>of memory</th>");
+    rb_str(b, "<th>kernels</th></tr>\n");
     for (int i = 0; i < p->nlines; i++) {
         const ReportProfileLine *l = &p->lines[i];
         rb_str(b, "<tr><td>");
@@ -41,9 +49,17 @@ void report_profile_section(RBuf *b, const ReportProfile *p) {
         rb_str(b, "</td><td>");
         fixed(b, l->bytes > 0 ? l->bytes / 1e6 : NAN, 3);
         rb_str(b, "</td><td>");
-        fixed(b, rate(l->flops, l->ms), 2);
+        fixed(b, report_rate(l->flops, l->ms), 2);
+        if (limits) {
+            rb_str(b, "</td><td>");
+            percent(b, report_share(report_rate(l->flops, l->ms), p->peak_gflops));
+        }
         rb_str(b, "</td><td>");
-        fixed(b, rate(l->bytes, l->ms), 2);
+        fixed(b, report_rate(l->bytes, l->ms), 2);
+        if (limits) {
+            rb_str(b, "</td><td>");
+            percent(b, report_share(report_rate(l->bytes, l->ms), p->peak_gbytes));
+        }
         rb_str(b, "</td>");
         cell(b, l->kernels, 1);
         rb_str(b, "</tr>\n");
@@ -51,6 +67,12 @@ void report_profile_section(RBuf *b, const ReportProfile *p) {
     rb_printf(b, "</table>\n<figcaption>Table 6. The training step's time by .mmg source line: %.3f ms per step over "
                  "%llu steps, %d kernels. A kernel counts on the line of its most expensive node (the most FLOPs); "
                  "backward work counts on the line of the forward expression, optimizer updates on the parameter's "
-                 "declaration; the last row is the step's time outside its kernels.</figcaption>\n</figure>\n",
+                 "declaration; the last row is the step's time outside its kernels.",
               p->step_ms, (unsigned long long)p->steps, p->nkernels);
+    if (limits)
+        rb_printf(b, " Measured after the steps on %d thread%s: an FMA peak of %.1f GFLOP/s and a memory bandwidth of "
+                     "%.1f GB/s; the share columns set each line's rates against them (a line whose buffers fit in "
+                     "the caches can move more than the memory's share).",
+                  p->threads, p->threads == 1 ? "" : "s", p->peak_gflops, p->peak_gbytes);
+    rb_str(b, "</figcaption>\n</figure>\n");
 }

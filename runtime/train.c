@@ -451,6 +451,7 @@ static int profile_steps(Session *s, char *err, size_t errlen) {
     s->profile = xcalloc(1, sizeof *s->profile);
     if (profile_build(s->step_graph, ep, (const char *const *)s->m->block, s->m->graph->nnodes, s->profile, err, errlen))
         return -1;
+    profile_measure_limits(s->profile, PROFILE_LIMIT_SECONDS);
     profile_print(s->profile, s->o->out);
     fflush(s->o->out);
     return s->o->profile_json ? profile_write_json(s->profile, s->o->profile_json, err, errlen) : 0;

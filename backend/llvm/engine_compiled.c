@@ -259,7 +259,8 @@ const EngineProfile *compiled_profile(void *impl, int reset) {
         for (int k = 0; k < e->prof.nk; k++) e->prof.kernel_ns[k] = 0;
         e->prof.step_ns = e->prof.runs = 0;
     }
-    e->view = (EngineProfile){e->plan.nk, e->plan.kernel_of, e->plan.kept, e->prof.kernel_ns, e->prof.step_ns, e->prof.runs};
+    e->view = (EngineProfile){e->plan.nk, e->plan.kernel_of, e->plan.kept, e->prof.kernel_ns, e->prof.step_ns, e->prof.runs,
+                              rt_threads()};
     return &e->view;
 }
 

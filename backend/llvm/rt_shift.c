@@ -46,9 +46,14 @@ int64_t rt_shift_packed_floats(const Shift *s) {
     return n;
 }
 
+static void choose_block(void);
+
 /* Packed order: row block, x row i, the taps t at (r0, i), the block's MR
- * rows (zero past reach or R): the order the blocks read it in. */
+ * rows (zero past reach or R): the order the blocks read it in. Packing
+ * happens on the calling thread before the products' tasks start, so the
+ * block variant is chosen here, not by racing tasks. */
 void rt_shift_pack(const Shift *s, const float *a, int64_t st, int64_t sr, int64_t si, float *packed) {
+    choose_block();
     float *d = packed;
     for (int64_t r0 = 0; r0 < s->R; r0 += MR)
         for (int64_t i = 0, nt = s->T; i < depth_max(s); i++) {
@@ -118,14 +123,21 @@ static void block_base(const Shift *s, int64_t r0, const float *ap, const float 
 typedef void (*BlockFn)(const Shift *, int64_t, const float *, const float *, int64_t, int64_t,
                         float *);
 
-/* See rt_shift.h: -1 until the first product asks the CPU. */
+/* See rt_shift.h: -1 until the first packing asks the CPU. */
 int rt_shift_avx2 = -1;
+
+static void choose_block(void) {
+    if (rt_shift_avx2 >= 0) return;
+#if defined(__x86_64__) && defined(__GNUC__)
+    rt_shift_avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? 1 : 0;
+#else
+    rt_shift_avx2 = 0;
+#endif
+}
 
 static BlockFn block_fn(void) {
 #if defined(__x86_64__) && defined(__GNUC__)
-    if (rt_shift_avx2 < 0)
-        rt_shift_avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? 1 : 0;
-    if (rt_shift_avx2) return block_avx2;
+    if (rt_shift_avx2 == 1) return block_avx2;
 #endif
     return block_base;
 }

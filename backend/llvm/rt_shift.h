@@ -30,7 +30,8 @@ typedef struct {
 
 /* Floats the packed a of s takes. */
 int64_t rt_shift_packed_floats(const Shift *s);
-/* Packs a_t[r, i] = a[t*st + r*sr + i*si] (for r < reach[t]) into packed. */
+/* Packs a_t[r, i] = a[t*st + r*sr + i*si] (for r < reach[t]) into packed;
+ * call it before rt_shift, on the thread that starts the products. */
 void rt_shift_pack(const Shift *s, const float *a, int64_t st, int64_t sr, int64_t si, float *packed);
 /* out [R, P] (row stride ldo) = the shifted product of packed and x.
  * x is read at rows i < max depth, columns up to P rounded up to
@@ -38,7 +39,7 @@ void rt_shift_pack(const Shift *s, const float *a, int64_t st, int64_t sr, int64
 void rt_shift(const Shift *s, const float *packed, const float *x, int64_t ldx, float *out,
               int64_t ldo);
 /* The block variant: 1 AVX2 + FMA, 0 portable, -1 (at start: ask the CPU
- * at the first product). Tests set it to check both. */
+ * at the first rt_shift_pack). Tests set it to check both. */
 extern int rt_shift_avx2;
 
 /* Columns x needs beyond P + max off: P rounded up to RT_SHIFT_NR. */

@@ -264,7 +264,8 @@ line out "written), 2 bad command-line use, 3 training diverged (a loss that is 
 quick="max_epochs=2"
 # --profile: the step's time by source line, after training; JSON beside the report or where asked
 expect 0 "--profile with --report" -- $tiny --train --data "$tmp/tiny" --set $quick --profile --report "$tmp/prof"
-contains out "  ms/step   share  MFLOP/step   MB/step  GFLOP/s     GB/s  line" "--profile: the table's header"
+contains out "  ms/step   share  MFLOP/step   MB/step  GFLOP/s  peak     GB/s   mem  line" "--profile: the table's header"
+contains out "limits: FMA peak " "--profile: the machine's limits"
 contains out "nn.mmg:13  return x @ w + b  [linear, linear_2]  k0 matmul" "--profile: the linear layers' line"
 contains out "nn.mmg:48  return x * dropout_mask(x, p)  [dropout]  k1 dropout_mask, k36 loop" "--profile: the block instance"
 contains out "(outside kernels)" "--profile: the step outside its kernels"

@@ -4,7 +4,9 @@
  * exists; the matmul's line gets exactly the FLOPs of the matmul and of
  * its weight gradient; a line's block paths are the instances that ran
  * it; the JSON parses and has the fields; the report's
- * Profile section is there and the page still parses as XML; the step
+ * Profile section is there and the page still parses as XML; the
+ * machine's limits are measured and each row's rates are shown as shares
+ * of them (table, JSON, report); the step
  * compiled without profiling has no profiling calls, the profiled one a
  * pair per kernel; the interpreter refuses to profile. */
 #include <math.h>
@@ -250,22 +252,29 @@ static void test_json(void) {
     free(text);
 }
 
-static void test_report_section(void) {
-    Run *r = run_profiled();
-    CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+/* A report of nothing but r's profile in the test folder's dir; its page
+ * (the caller frees it), NULL if it could not be written, and its path
+ * into path. */
+static char *profile_page(const Run *r, const char *dir, char *path, size_t size) {
     ReportData d;
     memset(&d, 0, sizeof d);
     d.model = "prof";
     d.test_loss = d.test_accuracy = NAN;
     d.profile = &r->p.rep;
     char err[1024];
-    const char *dir = "report";
     int rc = report_write(harness_tmp(dir), &d, err, sizeof err);
     if (rc) fprintf(stderr, "%s\n", err);
-    CU_ASSERT_EQUAL_FATAL(rc, 0);
+    CU_ASSERT_EQUAL(rc, 0);
+    snprintf(path, size, "%s/index.html", harness_tmp(dir));
+    return rc ? NULL : (char *)harness_slurp(path, NULL);
+}
+
+static void test_report_section(void) {
+    Run *r = run_profiled();
+    CU_ASSERT_PTR_NOT_NULL_FATAL(r);
     char path[4400];
-    snprintf(path, sizeof path, "%s/index.html", harness_tmp(dir));
-    char *page = (char *)harness_slurp(path, NULL);
+    char *page = profile_page(r, "report", path, sizeof path);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(page);
     CU_ASSERT_PTR_NOT_NULL(strstr(page, "<h2 id=\"profile\">Profile</h2>"));
     CU_ASSERT_PTR_NOT_NULL(strstr(page, "<td>prof.mmg:9</td><td class=\"src\"><code>return y @ w</code></td>"));
     CU_ASSERT_PTR_NOT_NULL(strstr(page, "<td>(outside kernels)</td>"));
@@ -278,6 +287,72 @@ static int count(const char *s, const char *needle) {
     int n = 0;
     for (const char *p = strstr(s, needle); p; p = strstr(p + 1, needle)) n++;
     return n;
+}
+
+/* The machine's limits are measured (both positive, on the step's
+ * threads); given limits, the table has a limits line and each row's
+ * shares are its rates over them, and the JSON and the report carry them.
+ * The limits are set by hand for the values, so that the expected shares
+ * are known. */
+static void test_limits(void) {
+    Run *r = run_profiled();
+    CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+    ReportProfile saved = r->p.rep;
+    profile_measure_limits(&r->p, 0.05);
+    CU_ASSERT(r->p.rep.peak_gflops > 0);
+    CU_ASSERT(r->p.rep.peak_gbytes > 0);
+    CU_ASSERT(r->p.rep.threads >= 1);
+
+    r->p.rep.peak_gflops = 0.5, r->p.rep.peak_gbytes = 0.25, r->p.rep.threads = 3;
+    const ReportProfileLine *l = row(&r->p, "prof.mmg:9");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(l);
+    double gflops = l->flops / (l->ms * 1e6), gbytes = l->bytes / (l->ms * 1e6);
+    char *text = NULL, want[160];
+    size_t n = 0;
+    FILE *f = open_memstream(&text, &n);
+    profile_print(&r->p, f);
+    fclose(f);
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "\nlimits: FMA peak 0.5 GFLOP/s, memory 0.2 GB/s on 3 threads (measured after "
+                                       "the steps; \"peak\" and \"mem\" are each row's shares of them)\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "  GFLOP/s  peak     GB/s   mem  line\n"));
+    snprintf(want, sizeof want, "%9.2f %4.0f%%%9.2f %4.0f%%  prof.mmg:9", gflops, 100 * gflops / 0.5, gbytes,
+             100 * gbytes / 0.25);
+    if (!strstr(text, want)) fprintf(stderr, "\n  no row '%s' in\n%s", want, text);
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, want));
+    free(text);
+
+    char err[1024];
+    const char *path = harness_tmp("limits.json");
+    CU_ASSERT_EQUAL_FATAL(profile_write_json(&r->p, path, err, sizeof err), 0);
+    char *json = (char *)harness_slurp(path, &n);
+    Json root;
+    CU_ASSERT_EQUAL_FATAL(json_parse(json, n, path, "profile", 0, 1, &root, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(json_number_or(json_get(&root, "threads"), -1), 3);
+    const Json *lim = json_get(&root, "limits");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(lim);
+    CU_ASSERT_DOUBLE_EQUAL(json_number_or(json_get(lim, "fma_peak_gflops_per_s"), -1), 0.5, 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(json_number_or(json_get(lim, "memory_gbytes_per_s"), -1), 0.25, 1e-12);
+    const Json *lines = json_get(&root, "lines");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(lines);
+    for (int i = 0; i < lines->n; i++) {
+        const Json *jl = &lines->items[i];
+        double g = json_number_or(json_get(jl, "gflops_per_s"), NAN), s = json_number_or(json_get(jl, "peak_share"), NAN);
+        if (isfinite(g)) CU_ASSERT_DOUBLE_EQUAL(s, g / 0.5, 1e-6 * (s > 1 ? s : 1));
+        double b = json_number_or(json_get(jl, "gbytes_per_s"), NAN), m = json_number_or(json_get(jl, "memory_share"), NAN);
+        if (isfinite(b)) CU_ASSERT_DOUBLE_EQUAL(m, b / 0.25, 1e-6 * (m > 1 ? m : 1));
+    }
+    json_free(&root);
+    free(json);
+
+    char page_path[4400];
+    char *page = profile_page(r, "report-limits", page_path, sizeof page_path);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(page);
+    CU_ASSERT_PTR_NOT_NULL(strstr(page, "<th>GFLOP/s</th><th>of peak</th><th>GB/s</th><th>of memory</th>"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(page, "Measured after the steps on 3 threads: an FMA peak of 0.5 GFLOP/s and a "
+                                        "memory bandwidth of 0.2 GB/s"));
+    CU_ASSERT(harness_xml_ok(page_path));
+    free(page);
+    r->p.rep = saved;
 }
 
 /* The optimized LLVM IR of the step, with or without profiling. */
@@ -333,6 +408,7 @@ static CU_TestInfo tests[] = {
     {"the elaborator records each node's block instance; the rows list them", test_blocks},
     {"the JSON parses and has the fields", test_json},
     {"the report has the Profile section and is valid XML", test_report_section},
+    {"the machine's limits: measured, and each row's shares of them", test_limits},
     {"no profiling calls without profiling; a pair per kernel with it", test_ir},
     {"the interpreter cannot profile; an unprofiled engine has no profile", test_interp_refuses},
     {"cleanup", test_cleanup},
