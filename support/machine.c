@@ -152,6 +152,7 @@ typedef struct {
     int cpu;                  /* CPU to pin to, -1: none */
     int pinned;               /* out: 1 if pinning succeeded */
     pthread_barrier_t *start; /* all threads start together */
+    double t0, t1;            /* out: when this thread started and ended */
     volatile float sink;      /* out: the kernel's result */
 } Worker;
 
@@ -165,9 +166,11 @@ static void *worker(void *arg) {
         w->pinned = pthread_setaffinity_np(pthread_self(), sizeof set, &set) == 0;
     }
     pthread_barrier_wait(w->start);
+    w->t0 = now();
     if (w->dst)
         for (int c = 0; c < w->copies; c++) memcpy(w->dst, w->src, BW_BYTES);
     else w->sink = w->k.run(w->iters);
+    w->t1 = now();
     return NULL;
 }
 
@@ -182,8 +185,11 @@ int machine_cpus(int *cpus, int max) {
 }
 
 /* Runs the n workers w (their fields set but cpu and start) at once, on
- * the allowed CPUs in order; the wall seconds from their start to the last
- * one's end. *pinned: 1 if every thread was pinned. */
+ * the allowed CPUs in order; the wall seconds from the first one's start
+ * to the last one's end, as the workers read the clock themselves (the
+ * calling thread may not get a core back until a worker ends: its own
+ * clock would start late, and the rate come out too high). *pinned: 1 if
+ * every thread was pinned. */
 static double run_workers(Worker *w, int n, int *pinned) {
     int cpus[MAX_THREADS], ncpu = machine_cpus(cpus, MAX_THREADS);
     pthread_t tid[MAX_THREADS];
@@ -194,13 +200,15 @@ static double run_workers(Worker *w, int n, int *pinned) {
         pthread_create(&tid[t], NULL, worker, &w[t]);
     }
     pthread_barrier_wait(&start);
-    double t0 = now();
     for (int t = 0; t < n; t++) pthread_join(tid[t], NULL);
-    double dt = now() - t0;
     pthread_barrier_destroy(&start);
+    double t0 = w[0].t0, t1 = w[0].t1;
     *pinned = 1;
-    for (int t = 0; t < n; t++) *pinned &= w[t].pinned;
-    return dt;
+    for (int t = 0; t < n; t++) {
+        *pinned &= w[t].pinned;
+        t0 = w[t].t0 < t0 ? w[t].t0 : t0, t1 = w[t].t1 > t1 ? w[t].t1 : t1;
+    }
+    return t1 - t0;
 }
 
 static int clamp_threads(int threads) { return threads < 1 ? 1 : threads > MAX_THREADS ? MAX_THREADS : threads; }
