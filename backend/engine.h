@@ -24,6 +24,7 @@ typedef struct {
     uint64_t step_ns;          /* nanoseconds of the step calls, summed      */
     uint64_t runs;             /* step calls measured                        */
     int threads;               /* threads the step ran on                    */
+    const int *view_of;        /* [g->nnodes]: the value a node is a view of (no copy), or -1; NULL: none */
 } EngineProfile;
 
 typedef struct {

@@ -138,6 +138,7 @@ int profile_build(const Graph *g, const EngineProfile *ep, const char *const *bl
             double f = ir_node_flops(g, id);
             pk->flops += f;
             if (f > best_flops) best = id, best_flops = f;
+            if (ep->view_of && ep->view_of[id] >= 0) continue; /* a view: no bytes move */
             for (int j = -1; j < n->nin; j++) { /* the buffers the kernel touches, each once */
                 int b = j < 0 ? id : n->in[j];
                 if (ep->kept[b] && stamp[b] != k) stamp[b] = k, pk->bytes += bytes_of(g, b);

@@ -19,7 +19,8 @@
  *
  * Per kernel: FLOPs = sum of ir_node_flops of its nodes; bytes = the sizes
  * of the buffers it reads and writes (the kept values among its nodes and
- * their inputs, each once: what the generated kernel takes as pointers).
+ * their inputs, each once: what the generated kernel takes as pointers;
+ * none for a view, a reshape that copies nothing).
  * The "(outside kernels)" row is the measured step time minus the kernels'
  * (the step's own loads, branches and timing marks), so the rows sum to
  * the measured step time.

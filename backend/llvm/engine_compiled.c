@@ -260,7 +260,7 @@ const EngineProfile *compiled_profile(void *impl, int reset) {
         e->prof.step_ns = e->prof.runs = 0;
     }
     e->view = (EngineProfile){e->plan.nk, e->plan.kernel_of, e->plan.kept, e->prof.kernel_ns, e->prof.step_ns, e->prof.runs,
-                              rt_threads()};
+                              rt_threads(), e->plan.view_of};
     return &e->view;
 }
 

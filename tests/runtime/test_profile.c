@@ -2,7 +2,7 @@
  * with the LLVM backend: the rows sum to the step time measured here
  * around the step call; every kernel is on a line of the source that
  * exists; the matmul's line gets exactly the FLOPs of the matmul and of
- * its weight gradient; a line's block paths are the instances that ran
+ * its weight gradient, and a view no bytes; a line's block paths are the instances that ran
  * it; the JSON parses and has the fields; the report's
  * Profile section is there and the page still parses as XML; the
  * machine's limits are measured and each row's rates are shown as shares
@@ -180,6 +180,12 @@ static void test_matmul_line_flops(void) {
     CU_ASSERT_PTR_NOT_NULL_FATAL(update);
     CU_ASSERT_DOUBLE_EQUAL(relu->flops, (double)B * 8, 1e-9);
     CU_ASSERT_DOUBLE_EQUAL(update->flops, 2.0 * 8 * 3, 1e-9); /* w - lr * dw */
+    /* line 15: x's reshape copies (reads x, writes [B, 2, 4]), relu reads
+     * and writes [B, 2, 4], and relu's reshape is a view: no bytes */
+    const ReportProfileLine *views = row(&r->p, "prof.mmg:15");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(views);
+    ASSERT_STR(views->kernels, "k0 reshape, k1 loop, k2 reshape");
+    CU_ASSERT_DOUBLE_EQUAL(views->bytes, 4.0 * (B * 8 * 4), 1e-9);
 }
 
 static void test_blocks(void) {
