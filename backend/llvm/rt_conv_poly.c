@@ -100,10 +100,12 @@ static Shift shift_of(const Conv *c, const Poly *p, int op) {
 /* Row length of dyp. */
 static int64_t dyp_cols(const Poly *p) { return rt_shift_cols(p->Lp) + p->Q - 1; }
 
-/* Floats a thread's slot takes: xp (forward, grad weight) or dxp and dyp. */
+/* Floats a thread's slot takes: xp (forward: Lx columns for the shifted
+ * product; grad weight: Lp for the sgemms) or dxp and dyp (grad input). */
 static int64_t slot_floats(const Conv *c, const Poly *p, int op) {
     int gi = op == OP_CONV1D_GRAD_INPUT || op == OP_CONV2D_GRAD_INPUT;
-    return gi ? p->R * p->Lp + c->Co * dyp_cols(p) : p->R * p->Lx;
+    int gw = op == OP_CONV1D_GRAD_WEIGHT || op == OP_CONV2D_GRAD_WEIGHT;
+    return gi ? p->R * p->Lp + c->Co * dyp_cols(p) : p->R * (gw ? p->Lp : p->Lx);
 }
 
 /* Weight-sized floats: wq and its packing (forward, grad input) or the P

@@ -42,7 +42,8 @@ void rt_shift(const Shift *s, const float *packed, const float *x, int64_t ldx, 
  * at the first rt_shift_pack). Tests set it to check both. */
 extern int rt_shift_avx2;
 
-/* Columns x needs beyond P + max off: P rounded up to RT_SHIFT_NR. */
+/* The columns rt_shift reads of x before a tap's offset: P rounded up to
+ * RT_SHIFT_NR (a row of x must hold this plus the largest offset). */
 static inline int64_t rt_shift_cols(int64_t P) {
     return (P + RT_SHIFT_NR - 1) / RT_SHIFT_NR * RT_SHIFT_NR;
 }
