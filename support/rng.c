@@ -58,6 +58,22 @@ float rng_uniform_key(const uint32_t key[2], uint64_t step, uint64_t index) {
     return (float)(r[0] >> 8) * 0x1p-24f;
 }
 
+/* Word index % 4 of the draw at counter index / 4 (rng.h). */
+float rng_uniform4_key(const uint32_t key[2], uint64_t step, uint64_t index) {
+    uint32_t r[4];
+    draw(key, step, index / 4, r);
+    return (float)(r[index % 4] >> 8) * 0x1p-24f;
+}
+
+/* k0 2^-24 with k0 = ceil(p 2^24): u = k 2^-24 >= p exactly when k >= k0
+ * (p 2^24 is exact in double); k0 <= 2^24, so the float is exact too. */
+float rng_dropout_threshold(double p) {
+    if (isnan(p)) return NAN;
+    if (p <= 0) return 0.0f;
+    if (p >= 1) return 1.0f;
+    return (float)(ceil(p * 0x1p24) * 0x1p-24);
+}
+
 /* rng_uniform_key with the key of (seed, stream). */
 float rng_uniform(uint64_t seed, uint64_t stream, uint64_t step, uint64_t index) {
     uint32_t key[2];

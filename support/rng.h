@@ -52,6 +52,30 @@ RngLanesFn rng_lanes_fn(void);
 /* u[k] = rng_uniform_key(key, step, i0 + k) for k in [0, n), RNG_LANES at a time. */
 void rng_uniform_fill(const uint32_t key[2], uint64_t step, uint64_t i0, int64_t n, float *u);
 
+/* Four uniforms per Philox call, for the draws a step makes afresh at every
+ * training step (dropout masks): element i is word i mod 4 of the call at
+ * counter i div 4,
+ *
+ *   r = philox4x32({lo(i / 4), hi(i / 4), lo(step), hi(step)}, key)
+ *   u = (r[i % 4] >> 8) * 2^-24
+ *
+ * A quarter of rng_uniform_key's Philox calls, and other numbers. */
+float rng_uniform4_key(const uint32_t key[2], uint64_t step, uint64_t index);
+
+/* Dropout masks, RNG_LANES4 elements at a time from i0, a multiple of 4:
+ * y[l] = (u >= p ? keep : 0) with u = rng_uniform4_key(key, step, i0 + l),
+ * bit for bit, AVX2 or portable as rng_lanes_fn (rng_lanes_avx2 chooses
+ * both). thr is rng_dropout_threshold(p), so that the comparison, made in
+ * double as written, is made on floats without a branch. */
+#define RNG_LANES4 64
+typedef void (*RngDropoutFn)(const uint32_t key[2], uint64_t step, uint64_t i0, float thr, float keep,
+                             float y[RNG_LANES4]);
+RngDropoutFn rng_dropout_fn(void);
+
+/* The float t with (u >= t) == (u >= p) for every uniform u = k 2^-24,
+ * k in [0, 2^24): the first such u at or above p. */
+float rng_dropout_threshold(double p);
+
 /* N(0, 1) by Box–Muller on two uniforms made from r[0] and r[1]:
  * u1 = (r[0] + 1) * 2^-32 in (0, 1], u2 = r[1] * 2^-32 in [0, 1),
  * z = sqrt(-2 ln u1) cos(2 pi u2). */

@@ -23,11 +23,11 @@
 #define PHILOX_W0 0x9E3779B9u
 #define PHILOX_W1 0xBB67AE85u
 
-/* u[l] = rng_uniform_key(key, step, i0 + l) for l in [0, RNG_LANES): the
- * portable path. */
-static void uniform_lanes(const uint32_t key[2], uint64_t step, uint64_t i0, float u[RNG_LANES]) {
-    uint32_t c0[RNG_LANES], c1[RNG_LANES], c2[RNG_LANES], c3[RNG_LANES];
-    for (int l = 0; l < RNG_LANES; l++) {
+/* Philox4x32-10 on the 16 counters {lo(i0 + l), hi(i0 + l), lo(step),
+ * hi(step)}: word w of lane l in c[w][l]. The portable path. */
+static void philox_lanes(const uint32_t key[2], uint64_t step, uint64_t i0, uint32_t c[4][16]) {
+    uint32_t *c0 = c[0], *c1 = c[1], *c2 = c[2], *c3 = c[3];
+    for (int l = 0; l < 16; l++) {
         uint64_t i = i0 + (uint64_t)l;
         c0[l] = (uint32_t)i, c1[l] = (uint32_t)(i >> 32);
         c2[l] = (uint32_t)step, c3[l] = (uint32_t)(step >> 32);
@@ -35,14 +35,29 @@ static void uniform_lanes(const uint32_t key[2], uint64_t step, uint64_t i0, flo
     uint32_t k0 = key[0], k1 = key[1];
     for (int r = 0; r < 10; r++) {
         if (r > 0) k0 += PHILOX_W0, k1 += PHILOX_W1;
-        for (int l = 0; l < RNG_LANES; l++) { /* one round, as philox_round in rng.c */
+        for (int l = 0; l < 16; l++) { /* one round, as philox_round in rng.c */
             uint64_t p0 = (uint64_t)PHILOX_M0 * c0[l], p1 = (uint64_t)PHILOX_M1 * c2[l];
             uint32_t n0 = (uint32_t)(p1 >> 32) ^ c1[l] ^ k0, n2 = (uint32_t)(p0 >> 32) ^ c3[l] ^ k1;
             c1[l] = (uint32_t)p1, c3[l] = (uint32_t)p0;
             c0[l] = n0, c2[l] = n2;
         }
     }
-    for (int l = 0; l < RNG_LANES; l++) u[l] = (float)(c0[l] >> 8) * 0x1p-24f;
+}
+
+/* u[l] = rng_uniform_key(key, step, i0 + l) for l in [0, RNG_LANES). */
+static void uniform_lanes(const uint32_t key[2], uint64_t step, uint64_t i0, float u[RNG_LANES]) {
+    uint32_t c[4][16];
+    philox_lanes(key, step, i0, c);
+    for (int l = 0; l < RNG_LANES; l++) u[l] = (float)(c[0][l] >> 8) * 0x1p-24f;
+}
+
+/* y[l] = rng_uniform4_key(key, step, i0 + l) >= thr ? keep : 0 for l in
+ * [0, RNG_LANES4). */
+static void dropout_lanes(const uint32_t key[2], uint64_t step, uint64_t i0, float thr, float keep,
+                          float y[RNG_LANES4]) {
+    uint32_t c[4][16];
+    philox_lanes(key, step, i0 / 4, c);
+    for (int l = 0; l < RNG_LANES4; l++) y[l] = (float)(c[l % 4][l / 4] >> 8) * 0x1p-24f >= thr ? keep : 0.0f;
 }
 
 #ifdef HAVE_AVX2_PATH
@@ -62,11 +77,13 @@ __attribute__((target("avx2"))) static inline __m256i mul_hilo(__m256i a, __m256
         c1 = lo1_, c3 = lo0_;                                                      \
     } while (0)
 
-/* uniform_lanes with AVX2: two vectors of 8 counters, each word in a
- * register of its own (arrays of vectors made the compiler keep them in
- * memory: 1.6x slower). */
-__attribute__((target("avx2"))) static void uniform_lanes_avx2(const uint32_t key[2], uint64_t step,
-                                                               uint64_t i0, float u[RNG_LANES]) {
+/* Philox4x32-10 on 16 counters as philox_lanes, in two vectors of 8: word
+ * w of lanes 0-7 in a[w], of lanes 8-15 in b[w]. During the rounds each
+ * counter word is a register of its own (arrays of vectors made the
+ * compiler keep them in memory: 1.6x slower); inlined, so are a and b. */
+__attribute__((target("avx2"), always_inline)) static inline void philox_lanes_avx2(const uint32_t key[2],
+                                                                                    uint64_t step, uint64_t i0,
+                                                                                    __m256i a[4], __m256i b[4]) {
     const __m256i m0 = _mm256_set1_epi32((int)PHILOX_M0), m1 = _mm256_set1_epi32((int)PHILOX_M1);
     const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     /* index i0 + l: low words i0 + l (the carry into the high word happens
@@ -87,9 +104,50 @@ __attribute__((target("avx2"))) static void uniform_lanes_avx2(const uint32_t ke
         PHILOX_ROUND_AVX2(a0, a1, a2, a3, vk0, vk1);
         PHILOX_ROUND_AVX2(b0, b1, b2, b3, vk0, vk1);
     }
-    const __m256 scale = _mm256_set1_ps(0x1p-24f);
-    _mm256_storeu_ps(u, _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_srli_epi32(a0, 8)), scale));
-    _mm256_storeu_ps(u + 8, _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_srli_epi32(b0, 8)), scale));
+    a[0] = a0, a[1] = a1, a[2] = a2, a[3] = a3;
+    b[0] = b0, b[1] = b1, b[2] = b2, b[3] = b3;
+}
+
+/* (w >> 8) * 2^-24, lane by lane. */
+__attribute__((target("avx2"))) static inline __m256 to_unit(__m256i w) {
+    return _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_srli_epi32(w, 8)), _mm256_set1_ps(0x1p-24f));
+}
+
+/* uniform_lanes with AVX2. */
+__attribute__((target("avx2"))) static void uniform_lanes_avx2(const uint32_t key[2], uint64_t step,
+                                                               uint64_t i0, float u[RNG_LANES]) {
+    __m256i a[4], b[4];
+    philox_lanes_avx2(key, step, i0, a, b);
+    _mm256_storeu_ps(u, to_unit(a[0]));
+    _mm256_storeu_ps(u + 8, to_unit(b[0]));
+}
+
+/* The mask of word w: keep where (w >> 8) 2^-24 >= thr, else 0. */
+__attribute__((target("avx2"))) static inline __m256 mask_of(__m256i w, __m256 thr, __m256 keep) {
+    return _mm256_and_ps(_mm256_cmp_ps(to_unit(w), thr, _CMP_GE_OQ), keep);
+}
+
+/* Four vectors of 8 lanes, f0..f3 (word w of lane l in element l of fw),
+ * stored lane by lane: y[4 l + w] = element l of fw, 32 floats. */
+__attribute__((target("avx2"))) static inline void store_words(float *y, __m256 f0, __m256 f1, __m256 f2, __m256 f3) {
+    __m256 t0 = _mm256_unpacklo_ps(f0, f1), t1 = _mm256_unpackhi_ps(f0, f1); /* lanes 0,1 | 4,5 and 2,3 | 6,7 */
+    __m256 t2 = _mm256_unpacklo_ps(f2, f3), t3 = _mm256_unpackhi_ps(f2, f3);
+    __m256 s0 = _mm256_shuffle_ps(t0, t2, 0x44), s1 = _mm256_shuffle_ps(t0, t2, 0xee); /* lane 0 | 4, 1 | 5 */
+    __m256 s2 = _mm256_shuffle_ps(t1, t3, 0x44), s3 = _mm256_shuffle_ps(t1, t3, 0xee); /* lane 2 | 6, 3 | 7 */
+    _mm256_storeu_ps(y, _mm256_permute2f128_ps(s0, s1, 0x20));
+    _mm256_storeu_ps(y + 8, _mm256_permute2f128_ps(s2, s3, 0x20));
+    _mm256_storeu_ps(y + 16, _mm256_permute2f128_ps(s0, s1, 0x31));
+    _mm256_storeu_ps(y + 24, _mm256_permute2f128_ps(s2, s3, 0x31));
+}
+
+/* dropout_lanes with AVX2: 16 counters, 64 elements. */
+__attribute__((target("avx2"))) static void dropout_lanes_avx2(const uint32_t key[2], uint64_t step, uint64_t i0,
+                                                               float thr, float keep, float y[RNG_LANES4]) {
+    __m256i a[4], b[4];
+    philox_lanes_avx2(key, step, i0 / 4, a, b);
+    const __m256 t = _mm256_set1_ps(thr), k = _mm256_set1_ps(keep);
+    store_words(y, mask_of(a[0], t, k), mask_of(a[1], t, k), mask_of(a[2], t, k), mask_of(a[3], t, k));
+    store_words(y + 32, mask_of(b[0], t, k), mask_of(b[1], t, k), mask_of(b[2], t, k), mask_of(b[3], t, k));
 }
 #endif
 
@@ -102,6 +160,14 @@ RngLanesFn rng_lanes_fn(void) {
     if (rng_lanes_avx2) return uniform_lanes_avx2;
 #endif
     return uniform_lanes;
+}
+
+RngDropoutFn rng_dropout_fn(void) {
+#ifdef HAVE_AVX2_PATH
+    if (rng_lanes_avx2 < 0) rng_lanes_avx2 = __builtin_cpu_supports("avx2") ? 1 : 0;
+    if (rng_lanes_avx2) return dropout_lanes_avx2;
+#endif
+    return dropout_lanes;
 }
 
 void rng_uniform_fill(const uint32_t key[2], uint64_t step, uint64_t i0, int64_t n, float *u) {

@@ -164,7 +164,7 @@ static void k_iota(Interp *in, int id) {
     interp_iota(out_f32(in, id), ir_numel(s), s->dim[axis], inner);
 }
 
-/* dropout_mask: training ? (u >= p ? 1/(1-p) : 0) : 1, u as in random_uniform. */
+/* dropout_mask: training ? (u >= p ? 1/(1-p) : 0) : 1, u = rng_uniform4_key. */
 static void k_dropout_mask(Interp *in, int id) {
     float *y = out_f32(in, id);
     int64_t count = ir_numel(shape_of(in, id));
@@ -174,7 +174,7 @@ static void k_dropout_mask(Interp *in, int id) {
     rng_key(in->seed, (uint64_t)node_of(in, id)->attr[0], key);
     for (int64_t i = 0; i < count; i++) {
         if (!in->training) y[i] = 1.0f;
-        else y[i] = rng_uniform_key(key, in->step, (uint64_t)i) >= p ? keep : 0.0f;
+        else y[i] = rng_uniform4_key(key, in->step, (uint64_t)i) >= p ? keep : 0.0f;
     }
 }
 

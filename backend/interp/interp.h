@@ -54,7 +54,8 @@ int interp_bind(Interp *in, int node, void *memory);
 /* Computes every non-source node in id order, and the sources made by the
  * step (const, iota, random numbers): random_uniform is
  * rng_uniform(seed, stream, step, i), random_normal rng_normal(...);
- * dropout_mask is, with u drawn the same way and p = node value,
+ * dropout_mask is, with u = rng_uniform4_key(rng_key(seed, stream), step, i)
+ * (four uniforms per Philox call) and p = node value,
  * training ? (u >= p ? 1/(1-p) : 0) : 1. Returns 0, or -1 with a message
  * (e.g. "gather: index 12 out of range for 10 classes at row 3"). */
 int interp_run(Interp *in, int training, uint64_t seed, uint64_t step, char *err, size_t errlen);

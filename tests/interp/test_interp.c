@@ -114,6 +114,13 @@ static void test_philox_kat(void) {
     }
 }
 
+/* rng_key's key, for a call that takes it. */
+static const uint32_t *key_of(uint64_t seed, uint64_t stream) {
+    static uint32_t key[2];
+    rng_key(seed, stream, key);
+    return key;
+}
+
 /* The documented mapping of (seed, stream, step, index) onto Philox, FNV-1a,
  * and the ranges and moments of the uniform and normal draws. */
 static void test_rng_draws(void) {
@@ -131,6 +138,12 @@ static void test_rng_draws(void) {
     uint32_t key[2];
     rng_key(seed, stream, key);
     CU_ASSERT(key[0] == k[0] && key[1] == k[1]);
+    /* four uniforms per call: index 4 q + w is word w of the call at counter q */
+    uint32_t ctr4[4] = {0x40000002, 1, 3, 7}, r4[4]; /* index / 4 = 0x140000002 */
+    philox4x32(ctr4, k, r4);
+    for (int w = 0; w < 4; w++)
+        CU_ASSERT_EQUAL(rng_uniform4_key(key_of(seed, stream), step, UINT64_C(0x500000008) + (uint64_t)w),
+                        (float)(r4[w] >> 8) * 0x1p-24f);
     double z = sqrt(-2 * log((r[0] + 1.0) * 0x1p-32)) * cos(2 * M_PI * r[1] * 0x1p-32);
     CU_ASSERT_DOUBLE_EQUAL(rng_normal(seed, stream, step, index), z, 1e-12);
 
@@ -732,7 +745,7 @@ static void test_dropout_random(void) {
     for (int64_t i = 0; i < n; i++) {
         zeros += ma[i] == 0;
         bad += ma[i] != 0 && ma[i] != 1.0f / 0.75f;
-        follows += (ma[i] != 0) == (rng_uniform(42, 3, 7, (uint64_t)i) >= 0.25f);
+        follows += (ma[i] != 0) == (rng_uniform4_key(key_of(42, 3), 7, (uint64_t)i) >= 0.25f);
         umatch += uv[i] == rng_uniform(42, 5, 7, (uint64_t)i) && uv[i] >= 0 && uv[i] < 1;
         usum += uv[i];
     }

@@ -437,6 +437,46 @@ static void test_lanes_wrap(void) {
     rng_lanes_avx2 = -1;
 }
 
+/* The dropout masks' lanes (four uniforms per call) likewise, at indices
+ * whose counter (index / 4) wraps its low word inside a call or at its
+ * start, with high bits set, and the last call before 2^64; with p on and
+ * off the grid of uniforms (k 2^-24), 0, below 0, 1 and NaN: every element
+ * is the per-element formula, compared in double. */
+static void test_dropout_lanes(void) {
+    const uint64_t starts[6] = {0, UINT64_C(0xfffffffb) * 4, UINT64_C(0x100000000) * 4, UINT64_C(0x1fffffff0) * 4,
+                                UINT64_C(0x2fffffffb) * 4, UINT64_C(0x3ffffffffffffff0) * 4};
+    const double ps[7] = {0.5, 0.1, 0.25 + 0x1p-30, 0.0, -0.5, 1.0, NAN};
+    /* the threshold: the first grid value at or above p */
+    for (int q = 0; q < 3; q++) {
+        double t = rng_dropout_threshold(ps[q]);
+        CU_ASSERT(t >= ps[q] && t - 0x1p-24 < ps[q]);
+    }
+    CU_ASSERT(rng_dropout_threshold(0.0) == 0.0f && rng_dropout_threshold(-0.5) == 0.0f);
+    CU_ASSERT(rng_dropout_threshold(1.0) == 1.0f && isnan(rng_dropout_threshold(NAN)));
+    uint32_t key[2];
+    rng_key(11, 3, key);
+    int paths = simd_paths();
+    for (int path = 0; path < paths; path++) {
+        rng_lanes_avx2 = path;
+        RngDropoutFn mask = rng_dropout_fn();
+        for (int s = 0; s < 6; s++)
+            for (int q = 0; q < 7; q++) {
+                float y[RNG_LANES4], keep = 1.5f;
+                mask(key, UINT64_C(0x700000001), starts[s], rng_dropout_threshold(ps[q]), keep, y);
+                int bad = -1;
+                for (int l = 0; l < RNG_LANES4 && bad < 0; l++) {
+                    float want = rng_uniform4_key(key, UINT64_C(0x700000001), starts[s] + (uint64_t)l) >= ps[q] ? keep : 0.0f;
+                    if (memcmp(&want, &y[l], sizeof want)) bad = l;
+                }
+                if (bad >= 0)
+                    fprintf(stderr, "\npath %d, start %llx, p %g: element %d differs\n", path,
+                            (unsigned long long)starts[s], ps[q], bad);
+                CU_ASSERT_EQUAL(bad, -1);
+            }
+    }
+    rng_lanes_avx2 = -1;
+}
+
 /* Streams, seeds and steps with high bits, odd sizes, both modes, p = 0;
  * the portable path, and the AVX2 one where the CPU has it. */
 static void test_random(void) {
@@ -572,6 +612,7 @@ static CU_TestInfo tests[] = {
     {"gather and scatter; bad indices", test_gather_scatter},
     {"random_uniform, dropout_mask and random_normal bit for bit", test_random},
     {"random lanes across a wrap of the index's low word, both paths", test_lanes_wrap},
+    {"dropout lanes (four per call) across a wrap of the counter's low word, both paths", test_dropout_lanes},
     {"parameter initialization: uniform lanes equal the per-element draws", test_init_lanes},
     {"results do not depend on the thread count", test_thread_count},
     {"dispatch, desc and size errors", test_dispatch},
