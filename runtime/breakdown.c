@@ -149,7 +149,7 @@ static void pairs(Breakdown *b, const Metrics *m) {
         }
 }
 
-int breakdown_compute(Session *s, Breakdown **out, char *err, size_t errlen) {
+int breakdown_compute(Session *s, const int *test_pred, Breakdown **out, char *err, size_t errlen) {
     *out = NULL;
     if (!s->data.nclasses || s->logits < 0 || !label_tensor(s)) return 0;
     int64_t *flags = NULL;
@@ -161,7 +161,8 @@ int breakdown_compute(Session *s, Breakdown **out, char *err, size_t errlen) {
     int *pred = xmalloc((size_t)(s->ntest + 1) * sizeof *pred);
     int64_t *swap = breakdown_derangement(s->data.count[SPLIT_TEST]);
     rc = 0;
-    if (flags) {
+    if (flags && test_pred) groups(b, s, test_pred, flags);
+    if (flags && !test_pred) {
         rc = evaluate(s, NULL, KEEP, NULL, &m, pred, err, errlen);
         if (!rc) groups(b, s, pred, flags);
     }

@@ -58,8 +58,10 @@ int64_t *breakdown_derangement(int64_t n);
 /* Computes the breakdown of s's test split into a new *out (NULL, and
  * nothing run, for a model without accuracy: no logits or no label);
  * s->metrics must hold the test evaluation (its confusion matrix gives the
- * pairs). 0, or -1 with a message (a bad meta file, a failed run). */
-int breakdown_compute(Session *s, Breakdown **out, char *err, size_t errlen);
+ * pairs), and pred, if not NULL, its predicted class of every test sample
+ * (else the test split is run again for them). 0, or -1 with a message (a
+ * bad meta file, a failed run). */
+int breakdown_compute(Session *s, const int *pred, Breakdown **out, char *err, size_t errlen);
 void breakdown_free(Breakdown *b);
 
 /* Writes the breakdown as a short readable block (nothing for NULL). */

@@ -209,6 +209,8 @@ int session_evaluate(Session *s, int split, const int64_t *idx, int64_t n, char 
         const float *sl = s->sample_loss >= 0 ? engine_f32(e, s->sample_loss) : NULL;
         const float *lg = s->logits >= 0 ? engine_f32(e, s->logits) : NULL;
         metrics_add(&s->metrics, sl, engine_f32(e, s->loss)[0], lg, labels_of(s, e), count);
+        for (int r = 0; s->pred && lg && r < count; r++)
+            s->pred[at + r] = metrics_argmax(lg + (size_t)r * s->data.nclasses, s->data.nclasses);
         double now = session_now();
         progress_update(&bar, now, split == SPLIT_TEST ? "testing" : "validating", at / s->B + 1, nbatches,
                         (double)(at + count) / (now - bar.start), NAN);
@@ -387,9 +389,16 @@ static void print_test(Session *s) {
  * report, metrics file. */
 static int finish(Session *s, char *err, size_t errlen) {
     double t0 = session_now();
-    if (session_evaluate(s, SPLIT_TEST, s->test, s->ntest, err, errlen)) return -1;
+    /* in one process the test's predictions are kept for the breakdown,
+     * which need not then run the test split again */
+    int *pred = dist_size() == 1 && s->logits >= 0 ? xmalloc((size_t)(s->ntest + 1) * sizeof *pred) : NULL;
+    s->pred = pred;
+    int rc = session_evaluate(s, SPLIT_TEST, s->test, s->ntest, err, errlen);
+    s->pred = NULL;
     /* the breakdown is only reported: rank 0 computes it alone */
-    if (dist_rank() == 0 && breakdown_compute(s, &s->breakdown, err, errlen)) return -1;
+    if (!rc && dist_rank() == 0) rc = breakdown_compute(s, pred, &s->breakdown, err, errlen);
+    free(pred);
+    if (rc) return -1;
     s->tested = 1;
     s->time_eval += session_now() - t0;
     print_test(s);

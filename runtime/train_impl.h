@@ -55,6 +55,8 @@ typedef struct {
     float *best;           /* the best epoch's parameters (ParamStore layout) */
     History hist;
     Metrics metrics;       /* of the last evaluation */
+    int *pred;             /* when set, session_evaluate writes each sample's predicted class here
+                            * (pred[i] for idx[i]): the test's, for the breakdown, in one process */
     struct Breakdown *breakdown; /* of the test split (breakdown.h), or NULL */
     struct Profile *profile;     /* --profile: the training step's, after training (profile.h), or NULL */
     OutFile csv, jsonl;    /* --log: CSV and JSON lines (out_file.h); path NULL when not logging */
@@ -72,8 +74,9 @@ double session_now(void);
 int session_open(Session *s, const Elaborated *m, const RunOptions *o, int training, char *err, size_t errlen);
 void session_close(Session *s);
 void session_fill(Session *s, Engine *e, int split, const int64_t *idx, int count);
-/* Evaluates idx[0..n) of a split into s->metrics; on a terminal a progress
- * line ("validating" on the train split, "testing" on test) shows how far it is. */
+/* Evaluates idx[0..n) of a split into s->metrics (and s->pred); on a
+ * terminal a progress line ("validating" on the train split, "testing" on
+ * test) shows how far it is. */
 int session_evaluate(Session *s, int split, const int64_t *idx, int64_t n, char *err, size_t errlen);
 
 /* train_io.c */
