@@ -66,7 +66,7 @@ static int step(const Graph *g, Result *r) {
     if (params_init(&ps, g, err, sizeof err) == 0) {
         params_reset(&ps, g, 42);
         if (engine_open(&e, &engine_llvm, g, err, sizeof err) == 0 && params_bind(&ps, &e, err, sizeof err) == 0) {
-            test_feed(&e, g, 3, -1);
+            test_feed(&e, g, 3, ir_input(g, "sample_weight")); /* weights 1: batch norm's count is the batch */
             if (e.ops->run(e.impl, 1, 42, 0, err, sizeof err) == 0) {
                 e.ops->apply_updates(e.impl);
                 int loss = ir_output(g, "loss");

@@ -41,6 +41,7 @@ typedef struct {
     Engine e;
     double measured_ms; /* the mean of the last block's step calls, timed here */
     double ratio;       /* the engine's step time / the one timed here: the median block's */
+    double inside;      /* the largest share of a block's step time spent inside its kernels */
     Profile p;          /* of the last block */
 } Run;
 
@@ -100,6 +101,9 @@ static Run *run_profiled(void) {
         ep = engine_profile(&r.e, 0);
         CU_ASSERT_PTR_NOT_NULL_FATAL(ep);
         CU_ASSERT_EQUAL(ep->runs, (uint64_t)STEPS);
+        uint64_t in = 0;
+        for (int k = 0; k < ep->nk; k++) in += ep->kernel_ns[k];
+        if (ep->step_ns && (double)in / (double)ep->step_ns > r.inside) r.inside = (double)in / (double)ep->step_ns;
         ratio[b] = (double)ep->step_ns / 1e6 / STEPS / r.measured_ms;
         for (int k = b; k > 0 && ratio[k] < ratio[k - 1]; k--) { /* kept sorted */
             double t = ratio[k];
@@ -129,7 +133,10 @@ static void test_sums_to_step(void) {
     CU_ASSERT_DOUBLE_EQUAL(sum, r->p.rep.step_ms, 1e-9 * r->p.rep.step_ms);
     CU_ASSERT_DOUBLE_EQUAL(share, 1.0, 1e-9);
     ASSERT_STR(r->p.rep.lines[r->p.rep.nlines - 1].where, "(outside kernels)");
-    CU_ASSERT(r->p.rep.lines[r->p.rep.nlines - 1].share < 0.5); /* the kernels were timed, not only the step */
+    /* the kernels were timed, not only the step: in the quietest block
+     * (a 50 us step on a busy machine loses whole blocks to other work,
+     * which counts outside the kernels) they are most of it */
+    CU_ASSERT(r->inside > 0.5);
     /* and that is the step as timed here around the call, within 5% */
     printf("\n  rows sum to %.4f ms, measured around the call %.4f ms; the median block's ratio %.4f\n", sum,
            r->measured_ms, r->ratio);
