@@ -16,6 +16,7 @@
 typedef struct {
     int *nodes, n, cap;
     int loop, closed, dead;
+    int reduce;                        /* a reduce_sum computed in the loop, or -1 */
     Shape shape;                       /* a loop's iteration space        */
     Shape read[FUSION_MAX_SHAPES];     /* distinct shapes it reads or writes */
     int nread;
@@ -74,6 +75,7 @@ static int new_group(Planner *p, int loop, const Shape *shape) {
     Group *k = &p->grp[p->ngrp];
     memset(k, 0, sizeof *k);
     k->loop = loop;
+    k->reduce = -1;
     k->shape = *shape;
     if (loop) add_shape(k->read, &k->nread, shape);
     return p->ngrp++;
@@ -113,6 +115,37 @@ static int try_join(Planner *p, int id, const int *cand, int ncand) {
     return into;
 }
 
+/* Does s, broadcast to x, walk x's axes [lead, rank) as one contiguous
+ * run, or not move along them at all? */
+static int run_flat(const Shape *s, const Shape *x, int lead) {
+    int none = 1, whole = 1;
+    for (int d = lead; d < x->rank; d++) {
+        int sd = d - (x->rank - s->rank);
+        int64_t dim = sd < 0 ? 1 : s->dim[sd];
+        none &= dim == 1 || x->dim[d] == 1;
+        whole &= dim == x->dim[d];
+    }
+    return none || whole;
+}
+
+/* Can reduce_sum node id be computed in loop group k (fusion.h)? */
+static int reduce_joins(const Planner *p, int id, const Group *k) {
+    const Node *n = &p->g->nodes[id];
+    const Shape *x = &p->g->nodes[n->in[0]].type.shape;
+    if (!k->loop || k->closed || k->nread >= FUSION_MAX_SHAPES || !ir_shape_eq(&k->shape, x) ||
+        n->type.dtype != DT_F32 || ir_numel(x) == 0 || ir_numel(&n->type.shape) == 0)
+        return 0;
+    int red[IR_MAX_RANK];
+    int64_t run;
+    ir_reduced_axes(n, x->rank, red);
+    if (ir_sum_lanes(x, red, &run) == 1) return 1;
+    int lead = x->rank;
+    while (lead > 0 && red[lead - 1]) lead--;
+    for (int r = 0; r < k->nread; r++)
+        if (!run_flat(&k->read[r], x, lead)) return 0;
+    return 1;
+}
+
 /* Places node id: in a loop group, or in a group of its own. */
 static void place(Planner *p, int id) {
     const Node *n = &p->g->nodes[id];
@@ -131,6 +164,10 @@ static void place(Planner *p, int id) {
                 if (!p->inl[n->in[j]]) add_shape(p->grp[gi].read, &p->grp[gi].nread, &p->g->nodes[n->in[j]].type.shape);
             push(&p->grp[gi], id);
         }
+    } else if (n->op == OP_REDUCE_SUM && (gi = p->group_of[n->in[0]]) >= 0 && reduce_joins(p, id, &p->grp[gi])) {
+        push(&p->grp[gi], id); /* the loop's last node: it runs here, and nothing joins after it */
+        p->grp[gi].reduce = id;
+        p->grp[gi].closed = 1;
     } else {
         gi = new_group(p, 0, &n->type.shape);
         push(&p->grp[gi], id);
@@ -176,15 +213,15 @@ void fusion_plan(const Graph *g, KernelPlan *out) {
     for (int id = 0; id < g->nnodes; id++) out->kernel_of[id] = -1;
     for (int i = 0; i < nk; i++) {
         Group *k = &p.grp[order[i]];
-        out->k[i] = (FusedKernel){k->nodes, k->n, k->loop};
+        out->k[i] = (FusedKernel){k->nodes, k->n, k->loop, k->reduce};
         for (int m = 0; m < k->n; m++) out->kernel_of[k->nodes[m]] = i;
     }
-    /* kept: sources, outputs, single-node kernels, and loop members read
-     * by another kernel */
+    /* kept: sources, outputs, single-node kernels, a loop's reduce_sum,
+     * and loop members read by another kernel */
     for (int id = 0; id < g->nnodes; id++) {
         const Node *n = &g->nodes[id];
         int k = out->kernel_of[id];
-        if (ir_is_external(n->op) || (k >= 0 && !out->k[k].loop)) out->kept[id] = 1;
+        if (ir_is_external(n->op) || (k >= 0 && (!out->k[k].loop || out->k[k].reduce == id))) out->kept[id] = 1;
         for (int j = 0; j < n->nin && k >= 0; j++)
             if (out->kernel_of[n->in[j]] >= 0 && out->kernel_of[n->in[j]] != k) out->kept[n->in[j]] = 1;
     }
@@ -223,7 +260,9 @@ void fusion_print(const Graph *g, const KernelPlan *p, FILE *out) {
         const FusedKernel *k = &p->k[i];
         const Node *first = &g->nodes[k->nodes[0]];
         char buf[160];
-        if (k->loop) fprintf(out, "kernel %d: loop %s:", i, ir_type_str(&first->type, buf, sizeof buf));
+        if (k->loop)
+            fprintf(out, "kernel %d: loop %s%s:", i, ir_type_str(&first->type, buf, sizeof buf),
+                    k->reduce >= 0 ? " + reduce_sum" : "");
         else fprintf(out, "kernel %d: %s:", i, ir_op_info[first->op].name);
         for (int m = 0; m < k->n; m++)
             fprintf(out, " %s%s", ir_node_label(g, k->nodes[m], buf, sizeof buf), p->kept[k->nodes[m]] ? "*" : "");

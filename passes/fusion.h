@@ -21,6 +21,17 @@
  *
  * A reshape of a computed value (flatten, a bias gradient's [C] -> [C, 1,
  * 1]) is a view of it: same memory, no copy (KernelPlan.view_of).
+ *
+ * A reduce_sum of a member of an open loop kernel joins it as its last
+ * node (FusedKernel.reduce) and closes it: the loop nest is then the
+ * reduction's, visiting the elements in the order reduce_sum adds them,
+ * and the member's values are summed where they are computed instead of
+ * being read back from memory (a convolution's or a linear layer's bias
+ * gradient, summed in the loop of the ReLU gradient it sums). It joins
+ * only where that nest can read all of the kernel's inputs: at most
+ * FUSION_MAX_SHAPES - 1 shapes (the partial sums take the last operand),
+ * and, when the additions run in partial sums (ir_sum_lanes), inputs that
+ * are one contiguous run or a broadcast over the reduced trailing axes.
  */
 #ifndef MMGC_FUSION_H
 #define MMGC_FUSION_H
@@ -35,6 +46,7 @@ typedef struct {
     int *nodes; /* node ids, in execution order */
     int n;
     int loop;   /* a loop kernel (see above); else one node */
+    int reduce; /* a loop kernel's reduce_sum (its last node; see above), else -1 */
 } FusedKernel;
 
 typedef struct {

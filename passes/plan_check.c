@@ -18,8 +18,10 @@ static int check_schedule(const Graph *g, const KernelPlan *p, char *err, size_t
             const Node *n = &g->nodes[id];
             seen[id]++;
             if (p->kernel_of[id] != i) ok = 0;
-            if (k->loop && (!ir_shape_eq(&n->type.shape, s) ||
-                            (ir_op_info[n->op].cls != OC_EW && n->op != OP_CONST)))
+            if (k->loop && id == k->reduce) { /* the last node, summing a member */
+                if (n->op != OP_REDUCE_SUM || j != k->n - 1 || p->kernel_of[n->in[0]] != i || !p->kept[id]) ok = 0;
+            } else if (k->loop && (!ir_shape_eq(&n->type.shape, s) ||
+                                   (ir_op_info[n->op].cls != OC_EW && n->op != OP_CONST)))
                 ok = 0;
             if (!k->loop && (k->n != 1 || !p->kept[id])) ok = 0;
             for (int a = 0; a < n->nin; a++) {
@@ -41,7 +43,8 @@ static int check_schedule(const Graph *g, const KernelPlan *p, char *err, size_t
         }
         int own = 0;
         for (int r = 0; r < nread; r++) own |= ir_shape_eq(&read[r], s);
-        if (k->loop && nread + !own > FUSION_MAX_SHAPES) ok = 0;
+        if (k->loop && nread + !own + (k->reduce >= 0) > FUSION_MAX_SHAPES) ok = 0;
+        if (!k->loop && k->reduce >= 0) ok = 0;
         if (!ok) snprintf(err, errlen, "kernel %d is not valid", i);
     }
     unsigned char *live = calloc((size_t)g->nnodes + 1, 1);

@@ -138,6 +138,17 @@ void cg_copy(Cg *cg, const Shape *dims, int dst, int64_t doff, const int64_t dst
  * Each emits node id's computation into the current kernel. The rt
  * lowering returns the helper's i32 status; the others cannot fail. */
 void cg_loop(Cg *cg, const FusedKernel *k); /* codegen_ew.c: a loop kernel */
+/* reduce_sum node id in parts (codegen_shape.c), for a loop kernel that
+ * computes it: cg_sum_begin zeroes its partial sums in the scratch and
+ * makes *nest, the nest of its additions in reduce_sum's order, operand 0
+ * the partial sums and operands 1..nv the views st (strides over the
+ * reduction's input; each walks the trailing reduced run contiguously or
+ * not at all), and returns the partial sums per output element; the body
+ * adds each value with cg_sum_add at operand 0's offset; cg_sum_end rounds
+ * the sums into the node's buffer. */
+int cg_sum_begin(Cg *cg, int id, int nv, const int64_t (*st)[IR_MAX_RANK], Nest *nest);
+void cg_sum_add(Cg *cg, LLVMValueRef off, LLVMValueRef v);
+void cg_sum_end(Cg *cg, int id, int lanes);
 void cg_reduce(Cg *cg, int id);     /* codegen_shape.c */
 void cg_movement(Cg *cg, int id);
 LLVMValueRef cg_rt_call(Cg *cg, int id); /* codegen_rt.c */

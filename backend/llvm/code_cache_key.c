@@ -54,6 +54,7 @@ void code_cache_key(const Graph *g, const KernelPlan *plan, const CodeCacheTarge
     for (int k = 0; k < plan->nk; k++) {
         put_i64(&c, plan->k[k].n);
         put_i64(&c, plan->k[k].loop);
+        put_i64(&c, plan->k[k].reduce);
         for (int i = 0; i < plan->k[k].n; i++) put_i64(&c, plan->k[k].nodes[i]);
     }
     for (int i = 0; i < g->nnodes; i++) {

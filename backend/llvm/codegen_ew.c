@@ -132,10 +132,15 @@ typedef struct {
     int64_t view[CG_MAX_OPS][IR_MAX_RANK];
     int nview;
     int (*at)[3];
+    int first;   /* the nest's operand of view 0: 1 when operand 0 is a reduction's partial sums */
 } LoopCtx;
 
-/* The view of strides st, added if new. */
-static int view_of(LoopCtx *c, const int64_t st[IR_MAX_RANK]) {
+/* The view of strides st over shape y, added if new. A dim of 1 gets
+ * stride 0 (its index is always 0), so that a shape read whole and read
+ * broadcast ([64, 256, 1]: strides 256, 1, 1 and 256, 1, 0) is one view. */
+static int view_of(LoopCtx *c, const Shape *y, int64_t st[IR_MAX_RANK]) {
+    for (int d = 0; d < y->rank; d++)
+        if (y->dim[d] == 1) st[d] = 0;
     for (int v = 0; v < c->nview; v++)
         if (!memcmp(c->view[v], st, sizeof c->view[v])) return v;
     if (c->nview == CG_MAX_OPS) die("internal error: a loop kernel reads more than %d shapes", CG_MAX_OPS);
@@ -147,31 +152,36 @@ static int view_of(LoopCtx *c, const int64_t st[IR_MAX_RANK]) {
  * through their views, or already in registers); kept ones stored. */
 static void loop_body(Cg *cg, LLVMValueRef off[CG_MAX_OPS], void *ctx) {
     const LoopCtx *c = ctx;
-    for (int m = 0; m < c->k->n; m++) {
+    LLVMValueRef *view = off + c->first;
+    int members = c->k->n - (c->k->reduce >= 0);
+    for (int m = 0; m < members; m++) {
         int id = c->k->nodes[m];
         const Node *n = &cg->g->nodes[id];
         LLVMValueRef x[3] = {NULL, NULL, NULL}, v;
         for (int j = 0; j < n->nin; j++) {
             int in = n->in[j];
-            if (c->at[m][j] >= 0) x[j] = cg_load(cg, in, off[c->at[m][j]]);
+            if (c->at[m][j] >= 0) x[j] = cg_load(cg, in, view[c->at[m][j]]);
             else x[j] = cg->val[in] ? cg->val[in] : const_value(cg, in);
         }
         v = n->op == OP_CONST ? const_value(cg, id) : scalar(cg, n, x);
         cg->val[id] = v;
-        if (cg->plan->kept[id]) cg_store(cg, id, off[0], v);
+        if (cg->plan->kept[id]) cg_store(cg, id, view[0], v);
     }
-    for (int m = 0; m < c->k->n; m++) cg->val[c->k->nodes[m]] = NULL;
+    if (c->k->reduce >= 0) cg_sum_add(cg, off[0], cg->val[cg->g->nodes[c->k->reduce].in[0]]);
+    for (int m = 0; m < members; m++) cg->val[c->k->nodes[m]] = NULL;
 }
 
-/* A loop kernel: one nest over its shape (see cg.h). */
+/* A loop kernel: one nest over its shape (see cg.h); with a reduce_sum,
+ * the reduction's nest (fusion.h), its partial sums operand 0. */
 void cg_loop(Cg *cg, const FusedKernel *k) {
     const Shape *y = &cg->g->nodes[k->nodes[0]].type.shape;
-    LoopCtx c = {k, {{0}}, 0, xcalloc((size_t)k->n, sizeof *c.at)};
+    int members = k->n - (k->reduce >= 0);
+    LoopCtx c = {k, {{0}}, 0, xcalloc((size_t)k->n, sizeof *c.at), k->reduce >= 0};
     int64_t st[IR_MAX_RANK];
     memset(st, 0, sizeof st);
     cg_strides(y, st);
-    view_of(&c, st);
-    for (int m = 0; m < k->n; m++) {
+    view_of(&c, y, st);
+    for (int m = 0; m < members; m++) {
         const Node *n = &cg->g->nodes[k->nodes[m]];
         for (int j = 0; j < n->nin; j++) {
             int in = n->in[j];
@@ -179,12 +189,19 @@ void cg_loop(Cg *cg, const FusedKernel *k) {
             if (cg->plan->kernel_of[in] == cg->plan->kernel_of[k->nodes[m]] || !cg->plan->kept[in]) continue;
             memset(st, 0, sizeof st);
             cg_bcast_strides(&cg->g->nodes[in].type.shape, y, st);
-            c.at[m][j] = view_of(&c, st);
+            c.at[m][j] = view_of(&c, y, st);
         }
     }
     Nest nest;
-    nest_start(&nest, y, c.nview);
-    memcpy(nest.st, c.view, sizeof c.view);
-    cg_nest(cg, &nest, loop_body, &c);
+    if (k->reduce >= 0) {
+        if (c.nview >= CG_MAX_OPS) die("internal error: a loop kernel with a reduction reads %d shapes", c.nview);
+        int lanes = cg_sum_begin(cg, k->reduce, c.nview, (const int64_t(*)[IR_MAX_RANK])c.view, &nest);
+        cg_nest(cg, &nest, loop_body, &c);
+        cg_sum_end(cg, k->reduce, lanes);
+    } else {
+        nest_start(&nest, y, c.nview);
+        memcpy(nest.st, c.view, sizeof c.view);
+        cg_nest(cg, &nest, loop_body, &c);
+    }
     free(c.at);
 }

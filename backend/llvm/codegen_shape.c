@@ -79,16 +79,6 @@ static LLVMValueRef acc_addr(Cg *cg, LLVMValueRef off) {
     return LLVMBuildInBoundsGEP2(cg->b, cg->f64, cg->scratch, &off, 1, "");
 }
 
-/* acc[off[0]] += (double)x[off[1]]. */
-static void sum_body(Cg *cg, LLVMValueRef off[CG_MAX_OPS], void *ctx) {
-    int x = *(const int *)ctx;
-    LLVMValueRef at = acc_addr(cg, off[0]);
-    LLVMValueRef a = LLVMBuildLoad2(cg->b, cg->f64, at, "");
-    LLVMSetAlignment(a, 8);
-    LLVMValueRef v = LLVMBuildFPExt(cg->b, cg_load(cg, x, off[1]), cg->f64, "");
-    LLVMSetAlignment(LLVMBuildStore(cg->b, LLVMBuildFAdd(cg->b, a, v, ""), at), 8);
-}
-
 /* y[off[0]] = (float)(acc[off[1]] + ... + acc[off[1] + lanes - 1]), in
  * that order. */
 typedef struct {
@@ -107,35 +97,97 @@ static void round_body(Cg *cg, LLVMValueRef off[CG_MAX_OPS], void *ctx) {
     cg_store(cg, c->y, off[0], LLVMBuildFPTrunc(cg->b, sum, cg->f32, ""));
 }
 
-/* The nest of reduce_sum's additions into `lanes` partial sums per output
- * element (ir_sum_lanes): operand 0 the partial sums in the scratch,
- * operand 1 x. With lanes, x is walked as its axes before the trailing
- * reduced run, then that run as [run / lanes, lanes]: the innermost axis
- * picks the partial sum (stride 1 into them), so the additions are
- * unit-stride and vectorize; the partial sums stay in registers. */
-static void sum_nest(Cg *cg, int id, int lanes, int64_t run, Nest *nest) {
+/* The stride of a view (strides over x) along x's axes [lead, rank) read
+ * as one run: that of the innermost axis that moves, each outer one a
+ * multiple of it (contiguous), or 0 (a broadcast). Dies otherwise: the
+ * fusion plan joins a reduction to a loop only where this holds. */
+static int64_t run_stride(const Shape *x, int lead, const int64_t *st) {
+    int64_t s = -1, inner = 1;
+    for (int d = x->rank - 1; d >= lead; d--) {
+        if (x->dim[d] == 1) continue;
+        if (s < 0) s = st[d];
+        if (st[d] != s * inner) die("internal error: a view read by a reduction's nest is not one run");
+        inner *= x->dim[d];
+    }
+    return s < 0 ? 0 : s;
+}
+
+/* The nest of reduce_sum id's additions into `lanes` partial sums per
+ * output element (ir_sum_lanes): operand 0 the partial sums in the
+ * scratch, operands 1..nv the views st[0..nv) (strides over x, the
+ * reduction's input: x itself, or a loop kernel's inputs). With lanes, x
+ * is walked as its axes before the trailing reduced run, then that run as
+ * [run / lanes, lanes]: the innermost axis picks the partial sum (stride 1
+ * into them), so the additions are unit-stride and vectorize; the partial
+ * sums stay in registers. */
+static void sum_nest(Cg *cg, int id, int lanes, int64_t run, int nv, const int64_t (*st)[IR_MAX_RANK], Nest *nest) {
     const Shape *x = &cg->g->nodes[cg->g->nodes[id].in[0]].type.shape;
     int64_t out_st[IR_MAX_RANK];
     reduce_strides(cg, id, out_st);
     if (lanes == 1) {
-        nest_start(nest, x, 2);
+        nest_start(nest, x, 1 + nv);
         memcpy(nest->st[0], out_st, sizeof out_st);
-        cg_strides(x, nest->st[1]);
+        for (int v = 0; v < nv; v++) memcpy(nest->st[1 + v], st[v], sizeof st[v]);
     } else {
         int red[IR_MAX_RANK], lead = x->rank; /* the axes before the trailing reduced run */
         reduced_axes(cg, id, red);
         while (lead > 0 && red[lead - 1]) lead--;
-        Shape v = *x;
-        v.rank = lead + 2; /* <= IR_MAX_RANK: ir_sum_lanes gives lanes only to smaller ranks */
-        v.dim[lead] = run / lanes;
-        v.dim[lead + 1] = lanes;
-        nest_start(nest, &v, 2);
+        Shape w = *x;
+        w.rank = lead + 2; /* <= IR_MAX_RANK: ir_sum_lanes gives lanes only to smaller ranks */
+        w.dim[lead] = run / lanes;
+        w.dim[lead + 1] = lanes;
+        nest_start(nest, &w, 1 + nv);
         for (int d = 0; d < lead; d++) nest->st[0][d] = out_st[d] * lanes;
         nest->st[0][lead] = 0;
         nest->st[0][lead + 1] = 1;
-        cg_strides(&v, nest->st[1]);
+        for (int v = 0; v < nv; v++) {
+            int64_t s = run_stride(x, lead, st[v]);
+            memcpy(nest->st[1 + v], st[v], sizeof st[v]);
+            nest->st[1 + v][lead] = s * lanes;
+            nest->st[1 + v][lead + 1] = s;
+        }
     }
     kept_axes_outside(nest, lanes);
+}
+
+/* See cg.h. */
+int cg_sum_begin(Cg *cg, int id, int nv, const int64_t (*st)[IR_MAX_RANK], Nest *nest) {
+    const Node *n = &cg->g->nodes[id];
+    const Shape *x = &cg->g->nodes[n->in[0]].type.shape;
+    int64_t ny = ir_numel(&n->type.shape), run;
+    int red[IR_MAX_RANK];
+    reduced_axes(cg, id, red);
+    int lanes = ir_sum_lanes(x, red, &run);
+    cg_need_scratch(cg, 2 * lanes * ny);
+    LLVMBuildMemSet(cg->b, cg->scratch, LLVMConstInt(cg->i8, 0, 0), cg_i64(cg, 8 * lanes * ny), 8);
+    if (ir_numel(x) > 0) sum_nest(cg, id, lanes, run, nv, st, nest);
+    return lanes;
+}
+
+/* See cg.h. */
+void cg_sum_add(Cg *cg, LLVMValueRef off, LLVMValueRef v) {
+    LLVMValueRef at = acc_addr(cg, off);
+    LLVMValueRef a = LLVMBuildLoad2(cg->b, cg->f64, at, "");
+    LLVMSetAlignment(a, 8);
+    v = LLVMBuildFPExt(cg->b, v, cg->f64, "");
+    LLVMSetAlignment(LLVMBuildStore(cg->b, LLVMBuildFAdd(cg->b, a, v, ""), at), 8);
+}
+
+/* acc[off[0]] += (double)x[off[1]]. */
+static void sum_body(Cg *cg, LLVMValueRef off[CG_MAX_OPS], void *ctx) {
+    int x = *(const int *)ctx;
+    cg_sum_add(cg, off[0], cg_load(cg, x, off[1]));
+}
+
+/* See cg.h. */
+void cg_sum_end(Cg *cg, int id, int lanes) {
+    Shape flat = {1, {ir_numel(&cg->g->nodes[id].type.shape)}};
+    Nest nest;
+    nest_start(&nest, &flat, 2);
+    nest.st[0][0] = 1;
+    nest.st[1][0] = lanes;
+    RoundCtx c = {id, lanes};
+    cg_nest(cg, &nest, round_body, &c);
 }
 
 /* reduce_sum: x [..] -> y, in double, in ir_sum_lanes's order; 0 over
@@ -143,25 +195,15 @@ static void sum_nest(Cg *cg, int id, int lanes, int64_t run, Nest *nest) {
 static void reduce_sum(Cg *cg, int id) {
     const Node *n = &cg->g->nodes[id];
     const Shape *x = &cg->g->nodes[n->in[0]].type.shape;
-    int64_t ny = ir_numel(&n->type.shape), run;
-    if (ny == 0) return;
-    int red[IR_MAX_RANK];
-    reduced_axes(cg, id, red);
-    int lanes = ir_sum_lanes(x, red, &run);
-    cg_need_scratch(cg, 2 * lanes * ny);
-    LLVMBuildMemSet(cg->b, cg->scratch, LLVMConstInt(cg->i8, 0, 0), cg_i64(cg, 8 * lanes * ny), 8);
+    if (ir_numel(&n->type.shape) == 0) return;
+    int64_t st[1][IR_MAX_RANK];
+    memset(st, 0, sizeof st);
+    cg_strides(x, st[0]);
     Nest nest;
-    if (ir_numel(x) > 0) {
-        sum_nest(cg, id, lanes, run, &nest);
-        int in = n->in[0];
-        cg_nest(cg, &nest, sum_body, &in);
-    }
-    Shape flat = {1, {ny}};
-    nest_start(&nest, &flat, 2);
-    nest.st[0][0] = 1;
-    nest.st[1][0] = lanes;
-    RoundCtx c = {id, lanes};
-    cg_nest(cg, &nest, round_body, &c);
+    int lanes = cg_sum_begin(cg, id, 1, (const int64_t(*)[IR_MAX_RANK])st, &nest);
+    int in = n->in[0];
+    if (ir_numel(x) > 0) cg_nest(cg, &nest, sum_body, &in);
+    cg_sum_end(cg, id, lanes);
 }
 
 /* The body of reduce_max: y = (x > y || isnan(x)) ? x : y. */

@@ -2,8 +2,9 @@
  *
  * 1. Small graphs in the text IR against their expected plan, printed as
  *    --emit=kernels prints it: chains fuse, a value read elsewhere is kept,
- *    a kernel closes when another kernel reads it, constants are inlined
- *    unless a non-elementwise op reads them, the shape limit.
+ *    a kernel closes when another kernel reads it, a reduce_sum joins the
+ *    loop of its input where it can, constants are inlined unless a
+ *    non-elementwise op reads them, the shape limit.
  * 2. Adam's update of a parameter is one loop kernel that keeps only the
  *    graph's outputs (the gradient, the new parameter and moments).
  * 3. Every model's training step: plan_check (tests/passes/plan_check.h)
@@ -57,21 +58,94 @@ static void test_chain(void) {
                "2 kernels for 4 computed nodes (1 loops fuse 3 nodes); 2 values kept in memory (*)\n");
 }
 
-/* A value read by a reduction closes its kernel: the multiply after the
- * reduction cannot join it, and reads the kept value from memory. */
+/* A value read by another kernel (here reduce_max's) closes its kernel:
+ * the divide after it cannot join it, and reads the kept value from
+ * memory. */
 static void test_closed(void) {
     ASSERT_STR(plan_of("graph g {\n"
                        "  %x = input f32[4, 8]\n"
                        "  %e = exp(%x) f32[4, 8]\n"
-                       "  %s = reduce_sum(%e) {keepdims=1, axes=[1]} f32[4, 1]\n"
+                       "  %s = reduce_max(%e) {keepdims=1, axes=[1]} f32[4, 1]\n"
                        "  %d = div(%e, %s) f32[4, 8]\n"
                        "  %n = neg(%d) f32[4, 8]\n"
                        "  output y = %n\n"
                        "}\n"),
                "kernel 0: loop f32[4, 8]: %e*\n"
-               "kernel 1: reduce_sum: %s*\n"
+               "kernel 1: reduce_max: %s*\n"
                "kernel 2: loop f32[4, 8]: %d %n*\n"
                "3 kernels for 4 computed nodes (1 loops fuse 2 nodes); 3 values kept in memory (*)\n");
+}
+
+/* A reduce_sum of a member joins its open loop kernel as the last node
+ * and closes it (the divide reads %e from memory); %e is kept for it, and
+ * a member only the sum reads (%t) is not. It does not join a closed
+ * kernel, one reading FUSION_MAX_SHAPES shapes, or, when it adds in
+ * partial sums (a trailing reduced run of 4 or more), one with an input
+ * that walks that run neither whole nor not at all ([2, 1, 8] against
+ * [2, 4, 8] over axes 1 and 2). */
+static void test_reduce_joins(void) {
+    ASSERT_STR(plan_of("graph g {\n"
+                       "  %x = input f32[4, 8]\n"
+                       "  %e = exp(%x) f32[4, 8]\n"
+                       "  %t = tanh(%e) f32[4, 8]\n"
+                       "  %s = reduce_sum(%t) {keepdims=1, axes=[1]} f32[4, 1]\n"
+                       "  %d = div(%e, %s) f32[4, 8]\n"
+                       "  output y = %d\n"
+                       "}\n"),
+               "kernel 0: loop f32[4, 8] + reduce_sum: %e* %t %s*\n"
+               "kernel 1: loop f32[4, 8]: %d*\n"
+               "2 kernels for 4 computed nodes (1 loops fuse 3 nodes); 3 values kept in memory (*)\n");
+    /* closed: a matmul read %e before the sum */
+    ASSERT_STR(plan_of("graph g {\n"
+                       "  %x = input f32[8, 8]\n"
+                       "  %e = exp(%x) f32[8, 8]\n"
+                       "  %m = matmul(%e, %x) {ta=0, tb=0} f32[8, 8]\n"
+                       "  %s = reduce_sum(%e) {keepdims=0, axes=[0]} f32[8]\n"
+                       "  output m = %m\n"
+                       "  output s = %s\n"
+                       "}\n"),
+               "kernel 0: loop f32[8, 8]: %e*\n"
+               "kernel 1: matmul: %m*\n"
+               "kernel 2: reduce_sum: %s*\n"
+               "3 kernels for 3 computed nodes (0 loops fuse 0 nodes); 3 values kept in memory (*)\n");
+    /* four shapes read: no room for the partial sums */
+    ASSERT_STR(plan_of("graph g {\n"
+                       "  %x = input f32[2, 4, 8]\n"
+                       "  %a = input f32[8]\n"
+                       "  %b = input f32[4, 8]\n"
+                       "  %c = input f32[2, 1, 8]\n"
+                       "  %p = add(%x, %a) f32[2, 4, 8]\n"
+                       "  %q = mul(%p, %b) f32[2, 4, 8]\n"
+                       "  %r = sub(%q, %c) f32[2, 4, 8]\n"
+                       "  %s = reduce_sum(%r) {keepdims=0, axes=[0]} f32[4, 8]\n"
+                       "  output s = %s\n"
+                       "}\n"),
+               "kernel 0: loop f32[2, 4, 8]: %p %q %r*\n"
+               "kernel 1: reduce_sum: %s*\n"
+               "2 kernels for 4 computed nodes (1 loops fuse 3 nodes); 2 values kept in memory (*)\n");
+    /* partial sums over the trailing run [4, 8]: [2, 1, 8] walks it in neither way */
+    ASSERT_STR(plan_of("graph g {\n"
+                       "  %x = input f32[2, 4, 8]\n"
+                       "  %c = input f32[2, 1, 8]\n"
+                       "  %r = sub(%x, %c) f32[2, 4, 8]\n"
+                       "  %s = reduce_sum(%r) {keepdims=0, axes=[1, 2]} f32[2]\n"
+                       "  output s = %s\n"
+                       "}\n"),
+               "kernel 0: loop f32[2, 4, 8]: %r*\n"
+               "kernel 1: reduce_sum: %s*\n"
+               "2 kernels for 2 computed nodes (0 loops fuse 0 nodes); 2 values kept in memory (*)\n");
+    /* ... while [2, 1, 1] (not at all) and [4, 8] (whole) do */
+    ASSERT_STR(plan_of("graph g {\n"
+                       "  %x = input f32[2, 4, 8]\n"
+                       "  %c = input f32[2, 1, 1]\n"
+                       "  %b = input f32[4, 8]\n"
+                       "  %r = sub(%x, %c) f32[2, 4, 8]\n"
+                       "  %q = mul(%r, %b) f32[2, 4, 8]\n"
+                       "  %s = reduce_sum(%q) {keepdims=0, axes=[1, 2]} f32[2]\n"
+                       "  output s = %s\n"
+                       "}\n"),
+               "kernel 0: loop f32[2, 4, 8] + reduce_sum: %r %q %s*\n"
+               "1 kernels for 3 computed nodes (1 loops fuse 3 nodes); 1 values kept in memory (*)\n");
 }
 
 /* Two open chains read by one node merge into one kernel; a value that is
@@ -190,6 +264,7 @@ static void test_every_model(void) { compile_each_model(check_model); }
 static CU_TestInfo tests[] = {
     {"a chain after a matmul fuses into one loop", test_chain},
     {"a kernel closes when another kernel reads it", test_closed},
+    {"a reduce_sum joins the open loop of its input, where it can", test_reduce_joins},
     {"open chains merge; outputs are kept", test_merge},
     {"constants: inlined, or a kernel when a matmul reads them", test_consts_and_shapes},
     {"a loop kernel reads at most FUSION_MAX_SHAPES shapes", test_shape_limit},

@@ -19,16 +19,18 @@
  * in node order (0..6). e and d are live together in kernel 2 (d reads e),
  * so they get separate blocks; t comes after both and takes e's; m and s
  * share 64 bytes; u and r fill what is free when they are live. Worked by
- * hand from the rule in memplan.h (largest first, lowest free offset). */
+ * hand from the rule in memplan.h (largest first, lowest free offset).
+ * The reductions are reduce_max: a reduce_sum would join the loop whose
+ * value it sums (fusion.h), and the kernels would not be these. */
 static const char *plan_text =
     "graph g {\n"
     "  %x = input f32[1024]\n"
     "  %e = exp(%x) f32[1024]\n"
     "  %m = reduce_max(%e) {keepdims=1, axes=[]} f32[1]\n"
     "  %d = sub(%e, %m) f32[1024]\n"
-    "  %s = reduce_sum(%d) {keepdims=1, axes=[]} f32[1]\n"
+    "  %s = reduce_max(%d) {keepdims=1, axes=[]} f32[1]\n"
     "  %t = tanh(%x) f32[1024]\n"
-    "  %u = reduce_sum(%t) {keepdims=1, axes=[]} f32[1]\n"
+    "  %u = reduce_max(%t) {keepdims=1, axes=[]} f32[1]\n"
     "  %r = add(%s, %u) f32[1]\n"
     "  output y = %r\n"
     "}\n";
@@ -74,7 +76,7 @@ static const char *view_text =
     "  %v = reshape(%e) f32[1024]\n"
     "  %w = reshape(%v) f32[32, 32]\n"
     "  %t = tanh(%x) f32[4, 256]\n"
-    "  %u = reduce_sum(%t) {keepdims=0, axes=[]} f32[]\n"
+    "  %u = reduce_max(%t) {keepdims=0, axes=[]} f32[]\n"
     "  %s = reduce_sum(%w) {keepdims=0, axes=[]} f32[]\n"
     "  %r = add(%s, %u) f32[]\n"
     "  output y = %r\n"
