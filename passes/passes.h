@@ -84,6 +84,11 @@ int pass_optimizer(Graph *g, const PassConfig *cfg, PassError *err);
  * equal to an earlier one read the earlier one (node ids do not change). */
 int pass_simplify(Graph *g, const PassConfig *cfg, PassError *err);
 
+/* Specializes a forward graph for evaluation (training 0): dropout masks
+ * become the constant 1, and a multiply by one of a value of its own type
+ * is skipped by its readers (evaluation.c). Node ids do not change. */
+void pass_for_evaluation(Graph *g);
+
 /* Runs the passes of cfg->stage in order. */
 int pipeline_run(Graph *g, const PassConfig *cfg, PassError *err);
 /* Is name a pass (for --dump-after)? */

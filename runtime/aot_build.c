@@ -221,14 +221,14 @@ int aot_build(const Program *p, const Elaborated *m, const AotBuildOptions *o, c
     const char *tmp = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
     snprintf(dir, sizeof dir, "%s/mmgc-aot-XXXXXX", tmp);
     if (!mkdtemp(dir)) return snprintf(err, n, "cannot make a build directory in %s: %s", tmp, strerror(errno)), -1;
-    Graph *train = train_step_graph(m, 1, err, n);
-    const Graph *graphs[2] = {train, m->graph};
+    Graph *train = train_step_graph(m, 1, err, n), *eval = train ? train_step_graph(m, 0, err, n) : NULL;
+    const Graph *graphs[2] = {train, eval};
     enum { NSTEPS = 2 };
     uint64_t fp[NSTEPS];
     int64_t scratch[NSTEPS];
     char features[256], path[600], partial[600];
     llvm_aot_required(o->cpu, features, sizeof features);
-    int rc = train ? 0 : -1;
+    int rc = train && eval ? 0 : -1;
     long long weights_size = 0;
     if (!rc && o->weights) rc = check_weights(o->weights, m, &weights_size, err, n);
     snprintf(path, sizeof path, "%s/weights.s", dir);
@@ -251,5 +251,6 @@ int aot_build(const Program *p, const Elaborated *m, const AotBuildOptions *o, c
     if (rc) remove(partial);
     clean(dir, NSTEPS);
     if (train) ir_graph_free(train);
+    ir_graph_free(eval);
     return rc;
 }

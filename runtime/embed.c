@@ -38,6 +38,7 @@ struct MmgcModel {
     Program p;
     Elaborated m;
     Graph *step_graph; /* the training step; the parameters are laid out from it */
+    Graph *eval_graph; /* the forward graph as evaluation runs it */
     ParamStore ps;
     Engine eval;
     Engine train;      /* opened by the first training step */
@@ -118,7 +119,8 @@ static int open_model(MmgcModel *h, const char *weights) {
     if (params_init(&h->ps, h->step_graph, h->err, sizeof h->err)) return -1;
     params_reset(&h->ps, h->step_graph, (uint64_t)h->m.train.seed);
     if ((weights || mmgc_aot_model.weights) && load_weights(h, weights)) return -1;
-    return engine_open(&h->eval, engine_default(), h->m.graph, h->err, sizeof h->err) ||
+    if (!(h->eval_graph = train_step_graph(&h->m, 0, h->err, sizeof h->err))) return -1;
+    return engine_open(&h->eval, engine_default(), h->eval_graph, h->err, sizeof h->err) ||
            params_bind(&h->ps, &h->eval, h->err, sizeof h->err);
 }
 
@@ -146,6 +148,7 @@ void mmgc_model_destroy(MmgcModel *h) {
     engine_close(&h->eval);
     params_free(&h->ps);
     if (h->step_graph) ir_graph_free(h->step_graph);
+    ir_graph_free(h->eval_graph);
     if (h->m.graph) elaborated_free(&h->m);
     program_free(&h->p);
     pthread_mutex_unlock(&lock);

@@ -10,6 +10,7 @@
 #include "metrics.h"
 #include "npy.h"
 #include "params.h"
+#include "train.h"
 #include "util.h"
 
 /* The model's input names, "x, y", into buf. */
@@ -131,12 +132,15 @@ int predict_model(const Elaborated *m, const PredictOptions *o, char *err, size_
     if (!rc) rc = ckpt_layout_weights(ck, o->checkpoint, &ps, ps.block, err, n);
     int64_t shape[2] = {d.count[SPLIT_TRAIN], c};
     if (!rc) rc = npy_alloc(&out, 'f', 2, shape, err, n);
-    if (!rc) rc = engine_open(&e, o->engine, m->graph, err, n) || params_bind(&ps, &e, err, n);
+    Graph *g = rc ? NULL : train_step_graph(m, 0, err, n); /* the forward graph as evaluation runs it */
+    if (!rc && !g) rc = -1;
+    if (!rc) rc = engine_open(&e, o->engine, g, err, n) || params_bind(&ps, &e, err, n);
     if (!rc) rc = predict_logits(&d, m, &e, out.data, err, n);
     if (!rc && o->logits_path) rc = npy_write(o->logits_path, &out, err, n);
     if (!rc) print_predictions(o->out, out.data, shape[0], c);
     npy_free(&out);
     engine_close(&e);
+    ir_graph_free(g);
     ckpt_free(ck);
     params_free(&ps);
     dataset_free(&d);

@@ -82,7 +82,9 @@ static int check_splits(const Session *s, int training, char *err, size_t n) {
 }
 
 Graph *train_step_graph(const Elaborated *m, int training, char *err, size_t n) {
-    return stage_graph(m, training ? STAGE_TRAIN : STAGE_FORWARD, err, n);
+    Graph *g = stage_graph(m, training ? STAGE_TRAIN : STAGE_FORWARD, err, n);
+    if (g && !training) pass_for_evaluation(g);
+    return g;
 }
 
 Graph *stage_graph(const Elaborated *m, int stage, char *err, size_t n) {
@@ -131,6 +133,7 @@ int session_open(Session *s, const Elaborated *m, const RunOptions *o, int train
     if (check_splits(s, training, err, n)) return -1;
     t0 = session_now();
     if (!(s->step_graph = train_step_graph(m, training, err, n))) return -1;
+    if (!(s->eval_graph = train_step_graph(m, 0, err, n))) return -1;
     s->lr = training ? ir_input(s->step_graph, IR_LR) : -1;
     if (training && s->data.nclasses) s->step_logits = ir_output(s->step_graph, IR_LOGITS);
     if (params_init(&s->ps, s->step_graph, err, n)) return -1;
@@ -145,9 +148,10 @@ int session_open(Session *s, const Elaborated *m, const RunOptions *o, int train
     }
     if (split_step && dist_step_open(s, o->shard, err, n)) return -1;
     /* one process trains with two compiled steps (train, evaluate): made at once, on two threads */
-    if (training && !split_step ? engine_open_pair(&s->train, s->step_graph, o->profile, &s->eval, g, s->o->engine, err, n) ||
+    const Graph *ge = s->eval_graph;
+    if (training && !split_step ? engine_open_pair(&s->train, s->step_graph, o->profile, &s->eval, ge, s->o->engine, err, n) ||
                                       params_bind(&s->ps, &s->train, err, n) || params_bind(&s->ps, &s->eval, err, n)
-                                : open_engine(s, &s->eval, g, 0, err, n))
+                                : open_engine(s, &s->eval, ge, 0, err, n))
         return -1;
     s->time_compile = session_now() - t0;
     s->rss_compile_mib = mem_rss_mib();
@@ -162,6 +166,7 @@ void session_close(Session *s) {
     engine_close(&s->eval);
     params_free(&s->ps);
     ir_graph_free(s->step_graph);
+    ir_graph_free(s->eval_graph);
     dataset_free(&s->data);
     metrics_free(&s->metrics);
     breakdown_free(s->breakdown);

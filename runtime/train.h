@@ -45,8 +45,10 @@ enum { TRAIN_OK = 0, TRAIN_ERROR = -1, TRAIN_DIVERGED = 3, TRAIN_INTERRUPTED = 1
 
 /* The graph a run executes each step: with training, m's forward graph
  * through the training pipeline (autodiff, optimizer, simplify) with m's
- * optimizer; else the forward graph's copy. The one definition the JIT
- * run and ahead-of-time compilation share. NULL with a message. */
+ * optimizer; else the forward graph's copy as evaluation runs it
+ * (pass_for_evaluation: no dropout masks). The one definition the JIT
+ * run, the C library and ahead-of-time compilation share. NULL with a
+ * message. */
 Graph *train_step_graph(const Elaborated *m, int training, char *err, size_t errlen);
 /* m's forward graph copied and run through the pipeline up to `stage`
  * (passes.h: STAGE_GRAD stops before the optimizer) with m's optimizer;

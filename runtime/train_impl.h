@@ -30,7 +30,8 @@ typedef struct {
     const RunOptions *o;
     Dataset data;
     const char *data_dir;  /* where data was read from */
-    Graph *step_graph;     /* training step (or a copy of the forward graph for --eval) */
+    Graph *step_graph;     /* training step (or the evaluation graph for --eval) */
+    Graph *eval_graph;     /* the forward graph as evaluation runs it (train_step_graph(m, 0)) */
     ParamStore ps;         /* every parameter and optimizer state, bound into both engines */
     Engine train, eval;
     int64_t *fit, *val, *test; /* sample indices: train and validation (of the train split), test */

@@ -1,4 +1,5 @@
-/* test_simplify.c — common subexpression elimination (passes/simplify.c).
+/* test_simplify.c — common subexpression elimination (passes/simplify.c),
+ * and the forward graph specialized for evaluation (passes/evaluation.c).
  *
  * Equal nodes are merged into the first (readers and outputs rewired, ids
  * unchanged); sources, and nodes that differ in any input, attribute,
@@ -8,6 +9,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "interp.h"
 #include "passes.h"
 
 static const char *text =
@@ -84,9 +86,58 @@ static void test_idempotent(void) {
     ir_graph_free(g);
 }
 
+/* Evaluation: masks become the constant 1; readers of x * mask (either
+ * order) read x; a broadcast product and an output keep their node; ids
+ * do not change; in eval mode the interpreter gives the same bits. */
+static const char *eval_text =
+    "graph g {\n"
+    "  %x = input f32[2, 3]\n"
+    "  %m = dropout_mask {stream=0, value=0.5} f32[2, 3]\n"
+    "  %y = mul(%x, %m) f32[2, 3]\n"
+    "  %e = exp(%y) f32[2, 3]\n"
+    "  %w = mul(%m, %x) f32[2, 3]\n"
+    "  %t = tanh(%w) f32[2, 3]\n"
+    "  %mb = dropout_mask {stream=1, value=0.25} f32[2, 1]\n"
+    "  %z = mul(%x, %mb) f32[2, 3]\n"
+    "  output e = %e\n"
+    "  output t = %t\n"
+    "  output z = %z\n"
+    "  output y = %y\n"
+    "}\n";
+
+static void test_evaluation(void) {
+    char err[512];
+    Graph *g = ir_parse(eval_text, "t.ir", err, sizeof err), *ref = ir_parse(eval_text, "t.ir", err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(g);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ref);
+    int nnodes = g->nnodes;
+    pass_for_evaluation(g);
+    CU_ASSERT_EQUAL(ir_verify(g, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(g->nnodes, nnodes);
+    int x = id_of(g, "x"), m = id_of(g, "m"), mb = id_of(g, "mb"), y = id_of(g, "y");
+    CU_ASSERT(g->nodes[m].op == OP_CONST && g->nodes[m].value == 1.0 && g->nodes[m].nin == 0);
+    CU_ASSERT(g->nodes[mb].op == OP_CONST && g->nodes[mb].value == 1.0);
+    CU_ASSERT_EQUAL(g->nodes[id_of(g, "e")].in[0], x);
+    CU_ASSERT_EQUAL(g->nodes[id_of(g, "t")].in[0], x);
+    CU_ASSERT_EQUAL(g->nodes[id_of(g, "z")].in[1], mb); /* broadcast: kept, times 1 */
+    CU_ASSERT_EQUAL(ir_output(g, "y"), y);
+    Interp *a = interp_new(g, err, sizeof err), *b = interp_new(ref, err, sizeof err);
+    CU_ASSERT_FATAL(a && b);
+    for (int k = 0; k < 6; k++) interp_f32(a, x)[k] = interp_f32(b, x)[k] = (float)k - 2.5f;
+    CU_ASSERT_FATAL(interp_run(a, 0, 7, 3, err, sizeof err) == 0 && interp_run(b, 0, 7, 3, err, sizeof err) == 0);
+    const char *outs[4] = {"e", "t", "z", "y"};
+    for (int o = 0; o < 4; o++)
+        CU_ASSERT(memcmp(interp_f32(a, ir_output(g, outs[o])), interp_f32(b, ir_output(ref, outs[o])), 6 * sizeof(float)) == 0);
+    interp_free(a);
+    interp_free(b);
+    ir_graph_free(g);
+    ir_graph_free(ref);
+}
+
 static CU_TestInfo tests[] = {
     {"equal nodes merge; sources and differing nodes do not", test_cse},
     {"simplify is idempotent", test_idempotent},
+    {"evaluation: masks are ones, multiplies by them skipped, ids kept, same values", test_evaluation},
     CU_TEST_INFO_NULL,
 };
 
