@@ -158,14 +158,11 @@ int breakdown_compute(Session *s, const int *test_pred, Breakdown **out, char *e
     Breakdown *b = xcalloc(1, sizeof *b);
     Metrics m;
     metrics_init(&m, s->data.nclasses);
-    int *pred = xmalloc((size_t)(s->ntest + 1) * sizeof *pred);
+    int *pred = test_pred ? NULL : xmalloc((size_t)(s->ntest + 1) * sizeof *pred); /* the test pass's, run here */
     int64_t *swap = breakdown_derangement(s->data.count[SPLIT_TEST]);
     rc = 0;
-    if (flags && test_pred) groups(b, s, test_pred, flags);
-    if (flags && !test_pred) {
-        rc = evaluate(s, NULL, KEEP, NULL, &m, pred, err, errlen);
-        if (!rc) groups(b, s, pred, flags);
-    }
+    if (flags && pred) rc = evaluate(s, NULL, KEEP, NULL, &m, pred, err, errlen);
+    if (flags && !rc) groups(b, s, pred ? pred : test_pred, flags);
     b->ablation = xcalloc((size_t)s->data.n + 1, sizeof *b->ablation);
     for (int t = 0; !rc && t < s->data.n; t++) {
         const DataTensor *d = &s->data.t[t];

@@ -133,7 +133,8 @@ int session_open(Session *s, const Elaborated *m, const RunOptions *o, int train
     if (check_splits(s, training, err, n)) return -1;
     t0 = session_now();
     if (!(s->step_graph = train_step_graph(m, training, err, n))) return -1;
-    if (!(s->eval_graph = train_step_graph(m, 0, err, n))) return -1;
+    /* evaluating only, the step graph is the evaluation graph already */
+    if (training && !(s->eval_graph = train_step_graph(m, 0, err, n))) return -1;
     s->lr = training ? ir_input(s->step_graph, IR_LR) : -1;
     if (training && s->data.nclasses) s->step_logits = ir_output(s->step_graph, IR_LOGITS);
     if (params_init(&s->ps, s->step_graph, err, n)) return -1;
@@ -148,7 +149,7 @@ int session_open(Session *s, const Elaborated *m, const RunOptions *o, int train
     }
     if (split_step && dist_step_open(s, o->shard, err, n)) return -1;
     /* one process trains with two compiled steps (train, evaluate): made at once, on two threads */
-    const Graph *ge = s->eval_graph;
+    const Graph *ge = training ? s->eval_graph : s->step_graph;
     if (training && !split_step ? engine_open_pair(&s->train, s->step_graph, o->profile, &s->eval, ge, s->o->engine, err, n) ||
                                       params_bind(&s->ps, &s->train, err, n) || params_bind(&s->ps, &s->eval, err, n)
                                 : open_engine(s, &s->eval, ge, 0, err, n))

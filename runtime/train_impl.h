@@ -31,7 +31,8 @@ typedef struct {
     Dataset data;
     const char *data_dir;  /* where data was read from */
     Graph *step_graph;     /* training step (or the evaluation graph for --eval) */
-    Graph *eval_graph;     /* the forward graph as evaluation runs it (train_step_graph(m, 0)) */
+    Graph *eval_graph;     /* training: the forward graph as evaluation runs it (train_step_graph(m, 0));
+                            * NULL when only evaluating (step_graph is that graph) */
     ParamStore ps;         /* every parameter and optimizer state, bound into both engines */
     Engine train, eval;
     int64_t *fit, *val, *test; /* sample indices: train and validation (of the train split), test */
