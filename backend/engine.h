@@ -41,7 +41,12 @@ typedef struct {
     void *(*buffer)(void *impl, int node);
     /* One pass over the graph; training selects dropout; 0 or -1 with a message. */
     int (*run)(void *impl, int training, uint64_t seed, uint64_t step, char *err, size_t errlen);
-    /* Writes every update:NAME output into the PARAM or STATE NAME. */
+    /* Writes every update:NAME output into the PARAM or STATE NAME, none
+     * when the loss (ir_update_guard) is not finite. A backend may have
+     * written some during run already (the LLVM one computes an update
+     * in place where nothing reads the old value after it: fusion.h), so
+     * between run and apply_updates a PARAM or STATE holds its value from
+     * before or after; after apply_updates, the update's. */
     void (*apply_updates)(void *impl);
     void (*destroy)(void *impl);
     /* Optional (NULL: the backend cannot profile). As create, but each run

@@ -178,6 +178,13 @@ static int node_named(const Graph *g, const char *name) {
     return -1;
 }
 
+int ir_update_guard(const Graph *g) {
+    int id = ir_output(g, IR_LOSS);
+    if (id < 0) return -1;
+    const TType *t = &g->nodes[id].type;
+    return t->dtype == DT_F32 && ir_numel(&t->shape) == 1 ? id : -1;
+}
+
 int ir_update_pairs(const Graph *g, int *src, int *dst, char *err, size_t errlen) {
     static const char prefix[] = IR_UPDATE;
     size_t plen = sizeof prefix - 1;

@@ -164,6 +164,11 @@ int ir_input(const Graph *g, const char *name);
  * same type. src and dst hold g->nouts entries. Returns the number of
  * pairs, or -1 with a message (no such X, or another type). */
 int ir_update_pairs(const Graph *g, int *src, int *dst, char *err, size_t errlen);
+/* The node whose value decides whether a step's updates apply: the IR_LOSS
+ * output when it is one f32 number, else -1. A step whose loss is NaN or
+ * infinite changes no PARAM or STATE, in every engine (a diverged step is
+ * not taken). */
+int ir_update_guard(const Graph *g);
 /* Looks an op up by printed name; returns OP_COUNT if there is none. */
 Op ir_op_by_name(const char *name);
 /* Fills *s with the attribute schema of op (a valid op). */

@@ -237,6 +237,7 @@ void fusion_plan(const Graph *g, KernelPlan *out) {
         if (n->op == OP_RESHAPE && out->kernel_of[id] >= 0 && out->kernel_of[in] >= 0 && out->kept[in])
             out->view_of[id] = out->view_of[in] >= 0 ? out->view_of[in] : in;
     }
+    fusion_plan_in_place(g, out);
     free(order);
     free(live);
     free(p.grp);
@@ -250,12 +251,13 @@ void fusion_plan_free(KernelPlan *p) {
     free(p->kernel_of);
     free(p->kept);
     free(p->view_of);
+    free(p->update_into);
     memset(p, 0, sizeof *p);
 }
 
 /* See fusion.h. */
 void fusion_print(const Graph *g, const KernelPlan *p, FILE *out) {
-    int computed = 0, fused = 0, loops = 0, kept = 0;
+    int computed = 0, fused = 0, loops = 0, kept = 0, into = 0;
     for (int i = 0; i < p->nk; i++) {
         const FusedKernel *k = &p->k[i];
         const Node *first = &g->nodes[k->nodes[0]];
@@ -264,8 +266,11 @@ void fusion_print(const Graph *g, const KernelPlan *p, FILE *out) {
             fprintf(out, "kernel %d: loop %s%s:", i, ir_type_str(&first->type, buf, sizeof buf),
                     k->reduce >= 0 ? " + reduce_sum" : "");
         else fprintf(out, "kernel %d: %s:", i, ir_op_info[first->op].name);
-        for (int m = 0; m < k->n; m++)
-            fprintf(out, " %s%s", ir_node_label(g, k->nodes[m], buf, sizeof buf), p->kept[k->nodes[m]] ? "*" : "");
+        for (int m = 0; m < k->n; m++) {
+            int id = k->nodes[m], x = p->update_into ? p->update_into[id] : -1;
+            fprintf(out, " %s%s", ir_node_label(g, id, buf, sizeof buf), p->kept[id] ? "*" : "");
+            if (x >= 0) fprintf(out, "->%s", ir_node_label(g, x, buf, sizeof buf)), into++;
+        }
         if (!k->loop && p->view_of && p->view_of[k->nodes[0]] >= 0)
             fprintf(out, " (a view of %s: no copy)", ir_node_label(g, p->view_of[k->nodes[0]], buf, sizeof buf));
         fputc('\n', out);
@@ -273,6 +278,8 @@ void fusion_print(const Graph *g, const KernelPlan *p, FILE *out) {
         if (k->loop && k->n > 1) loops++, fused += k->n;
         for (int m = 0; m < k->n; m++) kept += p->kept[k->nodes[m]];
     }
-    fprintf(out, "%d kernels for %d computed nodes (%d loops fuse %d nodes); %d values kept in memory (*)\n", p->nk,
+    fprintf(out, "%d kernels for %d computed nodes (%d loops fuse %d nodes); %d values kept in memory (*)", p->nk,
             computed, loops, fused, kept);
+    if (into) fprintf(out, ", %d of them updates computed into their parameter or state (->)", into);
+    fputc('\n', out);
 }

@@ -22,6 +22,11 @@
  * A reshape of a computed value (flatten, a bias gradient's [C] -> [C, 1,
  * 1]) is a view of it: same memory, no copy (KernelPlan.view_of).
  *
+ * A training step's updates (Adam's new parameters and moments) are
+ * computed into the parameters and moments themselves where nothing reads
+ * the old values after them, and only when the loss is finite
+ * (KernelPlan.update_into and guard; in_place.c).
+ *
  * A reduce_sum of a member of an open loop kernel joins it as its last
  * node (FusedKernel.reduce) and closes it: the loop nest is then the
  * reduction's, visiting the elements in the order reduce_sum adds them,
@@ -60,15 +65,24 @@ typedef struct {
                           * (never itself a view): the reshape's value is the same bytes in
                           * the same order, so it gets that value's memory and its kernel
                           * copies nothing; else -1. NULL in a plan made by hand: no views */
+    int *update_into;    /* update_into[node]: for an update computed in place, the PARAM
+                          * or STATE it is written into (its memory is that node's; nothing
+                          * is copied after the step), else -1; see in_place.c. NULL in a
+                          * plan made by hand: none */
+    int guard;           /* with updates in place, the node (the loss) whose value must be
+                          * finite for the kernels writing them to run; else -1 */
 } KernelPlan;
 
 /* Plans g's kernels (g must be verified). The plan is owned by the caller:
  * fusion_plan_free. */
 void fusion_plan(const Graph *g, KernelPlan *p);
+/* Fills p->update_into and p->guard (fusion_plan calls it; in_place.c). */
+void fusion_plan_in_place(const Graph *g, KernelPlan *p);
 void fusion_plan_free(KernelPlan *p);
 
 /* Prints the plan: one line per kernel with its nodes (kept ones marked
- * '*'), then the counts (--emit=kernels). */
+ * '*', updates computed in place "->" and their node), then the counts
+ * (--emit=kernels). */
 void fusion_print(const Graph *g, const KernelPlan *p, FILE *out);
 
 #endif

@@ -65,12 +65,18 @@ void memplan_build(const Graph *g, const KernelPlan *kp, MemPlan *mp) {
     mp->first = xmalloc(nn * sizeof *mp->first);
     mp->last = xmalloc(nn * sizeof *mp->last);
     mp->view_of = xmalloc(nn * sizeof *mp->view_of);
-    for (int id = 0; id < g->nnodes; id++) mp->view_of[id] = kp->view_of ? kp->view_of[id] : -1;
+    mp->update_into = xmalloc(nn * sizeof *mp->update_into);
+    for (int id = 0; id < g->nnodes; id++) {
+        mp->view_of[id] = kp->view_of ? kp->view_of[id] : -1;
+        mp->update_into[id] = kp->update_into ? kp->update_into[id] : -1;
+        mp->ninto += mp->update_into[id] >= 0;
+    }
     live_ranges(g, kp, mp);
     int *order = xmalloc(nn * sizeof *order), n = 0;
     for (int id = 0; id < g->nnodes; id++) {
         mp->offset[id] = -1;
-        if (!ir_is_external(g->nodes[id].op) && kp->kept[id] && mp->view_of[id] < 0) order[n++] = id;
+        if (!ir_is_external(g->nodes[id].op) && kp->kept[id] && mp->view_of[id] < 0 && mp->update_into[id] < 0)
+            order[n++] = id;
     }
     sort_graph = g;
     qsort(order, (size_t)n, sizeof *order, cmp_size);
@@ -103,11 +109,13 @@ void memplan_free(MemPlan *mp) {
     free(mp->first);
     free(mp->last);
     free(mp->view_of);
+    free(mp->update_into);
     memset(mp, 0, sizeof *mp);
 }
 
 /* See memplan.h. */
 int memplan_survives(const Graph *g, const MemPlan *mp, int node) {
+    if (node >= 0 && node < g->nnodes && mp->update_into[node] >= 0) return 1; /* nothing computed reuses a PARAM's memory */
     if (node < 0 || node >= g->nnodes || mp->offset[node] < 0) return 0;
     for (int id = 0; id < g->nnodes; id++)
         if (id != node && mp->offset[id] >= 0 && owner(mp, id) != owner(mp, node) && mp->first[id] > mp->last[node] &&
@@ -127,8 +135,15 @@ void memplan_print(const Graph *g, const MemPlan *mp, FILE *out) {
         if (mp->view_of[id] >= 0) fprintf(out, "  view of %s", ir_node_label(g, mp->view_of[id], label, sizeof label));
         fputc('\n', out);
     }
+    for (int id = 0; id < g->nnodes; id++) {
+        if (mp->update_into[id] < 0) continue;
+        char label[160], type[96], into[160];
+        fprintf(out, "%-40s %-24s in place of %s\n", ir_node_label(g, id, label, sizeof label),
+                ir_type_str(&g->nodes[id].type, type, sizeof type), ir_node_label(g, mp->update_into[id], into, sizeof into));
+    }
     fprintf(out, "%d values", mp->nvalues);
     if (mp->nviews) fprintf(out, " and %d views", mp->nviews);
+    if (mp->ninto) fprintf(out, " (and %d updates in place)", mp->ninto);
     fprintf(out, ": planned peak %.1f MiB, %.1f MiB without reuse (%.0f%%)\n", (double)mp->size / 1048576.0,
             (double)mp->naive / 1048576.0, mp->naive ? 100.0 * (double)mp->size / (double)mp->naive : 100.0);
 }

@@ -9,7 +9,9 @@
  * live with. Sources (inputs, labels, parameters, optimizer state) are not
  * planned: the runtime owns their memory. A view (KernelPlan.view_of: a
  * reshape) is not planned either: it has the offset of the value it
- * views, whose live range grows to cover the view's.
+ * views, whose live range grows to cover the view's. Nor is an update
+ * computed in place (KernelPlan.update_into): its memory is its PARAM's
+ * or STATE's.
  */
 #ifndef MMGC_MEMPLAN_H
 #define MMGC_MEMPLAN_H
@@ -31,6 +33,10 @@ typedef struct {
     int nviews;       /* views: values in another value's memory */
     int *view_of;     /* view_of[node]: the value whose memory node is, or -1 (a copy of
                        * the plan's, or all -1 for a plan without views) */
+    int *update_into; /* update_into[node]: the PARAM or STATE an update is computed into
+                       * (not planned: it has that node's memory), or -1 (a copy of the
+                       * plan's, or all -1) */
+    int ninto;        /* updates computed in place */
 } MemPlan;
 
 /* Plans the memory of g's kept computed values under kernel plan kp. The
@@ -40,7 +46,8 @@ void memplan_free(MemPlan *mp);
 
 /* Is node's value still in its memory after the step (no value computed
  * later reuses any of its bytes; its views do not count)? Always for
- * outputs; never for values that are not planned. */
+ * outputs and updates computed in place; never for other values that are
+ * not planned. */
 int memplan_survives(const Graph *g, const MemPlan *mp, int node);
 
 /* Bytes of node's elements, rounded up to MEMPLAN_ALIGN (at least that). */

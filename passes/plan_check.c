@@ -4,6 +4,28 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+/* Update u written into x while its kernel k runs: k is a loop without
+ * a reduction, after the guard's kernel; x is a PARAM or STATE of u's
+ * type that no kernel after k reads, nor a member of k after u. */
+static int in_place_ok(const Graph *g, const KernelPlan *p, int u, int x) {
+    int k = p->kernel_of[u], pos = -1;
+    const Node *nx = &g->nodes[x];
+    if (k < 0 || !p->k[k].loop || p->k[k].reduce >= 0 || (nx->op != OP_PARAM && nx->op != OP_STATE) ||
+        nx->type.dtype != g->nodes[u].type.dtype || !ir_shape_eq(&nx->type.shape, &g->nodes[u].type.shape))
+        return 0;
+    if (p->guard >= 0 && (p->kernel_of[p->guard] < 0 || p->kernel_of[p->guard] >= k)) return 0;
+    for (int m = 0; m < p->k[k].n; m++)
+        if (p->k[k].nodes[m] == u) pos = m;
+    for (int id = 0; id < g->nnodes; id++)
+        for (int j = 0; j < g->nodes[id].nin; j++) {
+            if (g->nodes[id].in[j] != x || p->kernel_of[id] < 0) continue;
+            int later = p->kernel_of[id] > k;
+            for (int m = pos + 1; m < p->k[k].n && !later; m++) later = p->k[k].nodes[m] == id;
+            if (later) return 0;
+        }
+    return 1;
+}
+
 /* The schedule half of plan_check. */
 static int check_schedule(const Graph *g, const KernelPlan *p, char *err, size_t errlen) {
     int ok = 1;
@@ -62,6 +84,9 @@ static int check_schedule(const Graph *g, const KernelPlan *p, char *err, size_t
     }
     for (int o = 0; o < g->nouts && ok; o++)
         if (!p->kept[g->outs[o].node]) snprintf(err, errlen, "output %s is not kept", g->outs[o].name), ok = 0;
+    for (int u = 0; u < g->nnodes && ok && p->update_into; u++)
+        if (p->update_into[u] >= 0 && !in_place_ok(g, p, u, p->update_into[u]))
+            snprintf(err, errlen, "node %d is not safely computed into node %d", u, p->update_into[u]), ok = 0;
     free(seen);
     free(live);
     return ok;

@@ -16,7 +16,9 @@
  *             an inlined constant read by a loop kernel; loop kernels hold
  *             elementwise ops and constants of one shape and read at most
  *             FUSION_MAX_SHAPES shapes; other kernels are one kept node;
- *             outputs are kept;
+ *             outputs are kept; an update computed into its PARAM or
+ *             STATE is a loop member after the guard's kernel, and nothing
+ *             reads that node after it;
  *   memory    (mp may be NULL) planned offsets are aligned and inside the
  *             arena, no two values live in a common kernel overlap (a view
  *             and the value it views are one value: a view is a reshape of

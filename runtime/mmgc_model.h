@@ -79,7 +79,9 @@ int mmgc_model_predict(MmgcModel *m, const float *const *inputs, int64_t n, floa
  * a batch are padded and weigh nothing, as in training); the batch's mean
  * loss in *loss (may be NULL). The learning rate follows the model's
  * schedule by step (epoch-based schedules stay at their first epoch's
- * rate); dropout draws from the model's seed and the step number. */
+ * rate); dropout draws from the model's seed and the step number. A step
+ * whose loss is NaN or infinite changes no weight or state (it still
+ * counts as a step); *loss then says so. */
 int mmgc_model_train_step(MmgcModel *m, const float *const *inputs, const int64_t *const *labels, int n,
                           float *loss);
 

@@ -260,8 +260,11 @@ int interp_run(Interp *in, int training, uint64_t seed, uint64_t step, char *err
 /* ---- updates -------------------------------------------------------------------- */
 
 /* Copies in two phases: an update whose source is itself a PARAM or STATE
- * (which another update may overwrite) is read into a copy first. */
+ * (which another update may overwrite) is read into a copy first. Nothing
+ * when the loss is not finite (ir_update_guard). */
 void interp_apply_updates(Interp *in) {
+    int guard = ir_update_guard(in->g);
+    if (guard >= 0 && !isfinite(*(const float *)in->buf[guard])) return;
     void **staged = xcalloc((size_t)in->nupd + 1, sizeof *staged);
     for (int u = 0; u < in->nupd; u++) {
         int src = in->upd_src[u];

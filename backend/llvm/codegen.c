@@ -13,6 +13,7 @@
  * first run of kernels, each other part a further run; a kernel called
  * from another part's module is external (hidden), the rest internal.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,10 +33,16 @@ LLVMValueRef cg_i64(Cg *cg, int64_t v) { return LLVMConstInt(cg->i64, (unsigned 
 /* A float constant (v rounded to float). */
 LLVMValueRef cg_f32(Cg *cg, double v) { return LLVMConstReal(cg->f32, v); }
 
-/* &buf[off] of node's buffer, inbounds. */
+/* The node whose memory holds id's value: the PARAM or STATE an update
+ * is computed into (KernelPlan.update_into), else id itself. */
+static int storage_of(const Cg *cg, int id) {
+    return cg->plan->update_into && cg->plan->update_into[id] >= 0 ? cg->plan->update_into[id] : id;
+}
+
+/* &buf[off] of node's buffer (its storage's), inbounds. */
 LLVMValueRef cg_addr(Cg *cg, int node, LLVMValueRef off) {
     LLVMTypeRef t = cg_elem(cg, cg->g->nodes[node].type.dtype);
-    return LLVMBuildInBoundsGEP2(cg->b, t, cg->buf[node], &off, 1, "");
+    return LLVMBuildInBoundsGEP2(cg->b, t, cg->buf[storage_of(cg, node)], &off, 1, "");
 }
 
 /* buf[off], aligned to the element size. */
@@ -103,9 +110,10 @@ LLVMAttributeRef cg_attr(Cg *cg, const char *name) {
 /* ---- kernels ------------------------------------------------------------------ */
 
 
-/* The buffers kernel k touches, each once: the kept values among its
- * members and their inputs, in order of first use. Returns the count;
- * ids go to nodes[] (room for all). */
+/* The buffers kernel k touches, each once: the memory of the kept values
+ * among its members and their inputs, in order of first use (an update
+ * computed in place and the node it updates are one buffer). Returns the
+ * count; ids go to nodes[] (room for all). */
 static int kernel_buffers(const Cg *cg, const FusedKernel *k, int *nodes, char *seen) {
     const Graph *g = cg->g;
     int n = 0;
@@ -113,7 +121,9 @@ static int kernel_buffers(const Cg *cg, const FusedKernel *k, int *nodes, char *
         const Node *nd = &g->nodes[k->nodes[i]];
         for (int j = -1; j < nd->nin; j++) {
             int id = j < 0 ? k->nodes[i] : nd->in[j];
-            if (cg->plan->kept[id] && !seen[id]) seen[id] = 1, nodes[n++] = id;
+            if (!cg->plan->kept[id]) continue;
+            id = storage_of(cg, id);
+            if (!seen[id]) seen[id] = 1, nodes[n++] = id;
         }
     }
     for (int i = 0; i < n; i++) seen[nodes[i]] = 0;
@@ -201,6 +211,29 @@ static void build_kernel(Cg *cg, const FusedKernel *k, LLVMValueRef fn, const in
         die("internal error: kernel of node %%%d: kernel_can_fail disagrees with its lowering", k->nodes[0]);
     LLVMBuildRet(cg->b, status ? status : LLVMConstInt(cg->i32, 0, 0));
     for (int i = 0; i < nbuf; i++) cg->buf[bufs[i]] = NULL;
+}
+
+/* 1 if kernel k writes an update into its PARAM or STATE. */
+static int writes_in_place(const Cg *cg, const FusedKernel *k) {
+    for (int i = 0; i < k->n; i++)
+        if (storage_of(cg, k->nodes[i]) != k->nodes[i]) return 1;
+    return 0;
+}
+
+/* In the step, before a kernel that writes in place: continues at a new
+ * block that calls it when the guard's value (KernelPlan.guard, one f32)
+ * is finite; returns the block after it, where both ways meet. */
+static LLVMBasicBlockRef guard_kernel(Cg *cg, LLVMValueRef step) {
+    LLVMValueRef table = LLVMGetParam(step, 0);
+    LLVMValueRef at = LLVMBuildInBoundsGEP2(cg->b, cg->ptr, table, (LLVMValueRef[]){cg_i64(cg, cg->plan->guard)}, 1, "");
+    LLVMValueRef v = LLVMBuildLoad2(cg->b, cg->f32, LLVMBuildLoad2(cg->b, cg->ptr, at, "guard"), "loss");
+    LLVMValueRef mag = cg_intrinsic(cg, "llvm.fabs", v, NULL);
+    LLVMValueRef finite = LLVMBuildFCmp(cg->b, LLVMRealOLT, mag, cg_f32(cg, INFINITY), "finite");
+    LLVMBasicBlockRef run = LLVMAppendBasicBlockInContext(cg->ctx, step, "update");
+    LLVMBasicBlockRef after = LLVMAppendBasicBlockInContext(cg->ctx, step, "after_update");
+    LLVMBuildCondBr(cg->b, finite, run, after);
+    LLVMPositionBuilderAtEnd(cg->b, run);
+    return after;
 }
 
 /* ---- mmgc_step ------------------------------------------------------------------ */
@@ -296,7 +329,12 @@ static void build_module(Cg *cg) {
         if (part[i] == cg->part) build_kernel(cg, &ks[i], fn, bufs, nbuf);
         if (!step) continue;
         LLVMPositionBuilderAtEnd(cg->b, body);
+        LLVMBasicBlockRef after = cg->plan->guard >= 0 && writes_in_place(cg, &ks[i]) ? guard_kernel(cg, step) : NULL;
         call_kernel(cg, step, fn, i, bufs, nbuf, kernel_can_fail(cg, &ks[i]), ks[i].nodes[0], fail_node);
+        if (after) {
+            LLVMBuildBr(cg->b, after);
+            LLVMPositionBuilderAtEnd(cg->b, after);
+        }
         body = LLVMGetInsertBlock(cg->b);
     }
     if (step) {

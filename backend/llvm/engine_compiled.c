@@ -18,7 +18,11 @@
  * the code is swapped for its successor when one is ready
  * (CompiledStep.poll), so a run never meets half-swapped code.
  * apply_updates: as the interpreter does it (every update reads the values
- * from before any is written).
+ * from before any is written; none applies when the loss is not finite).
+ * An update the plan computes in place (KernelPlan.update_into) is already
+ * in its PARAM or STATE after the step: the code writes it there, skipping
+ * the writing kernels when the loss is not finite, and its buffer is that
+ * node's.
  *
  * Ownership: the engine owns its buffers, the arena, the scratch, the plans
  * and the code's owner (released with it); bound memory stays the caller's;
@@ -27,6 +31,7 @@
 #include "engine_compiled.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,6 +55,7 @@ typedef struct {
     size_t scratch_bytes;
     int nupd;             /* "update:X" outputs: source node, PARAM/STATE node, */
     int *upd_src, *upd_dst;
+    int guard;            /* ir_update_guard: no update applies unless it is finite */
     void **staged;        /* and a copy for sources that are themselves PARAM/STATE */
     int64_t *upd_first;   /* upd_first[u]: update u's first piece (compiled_apply_updates);
                            * upd_first[nupd]: the pieces of all */
@@ -106,6 +112,11 @@ void compiled_destroy(void *impl) {
     free(e);
 }
 
+/* 1 if node is an update the code computes into its PARAM or STATE. */
+static int in_place(const CompiledEngine *e, int node) {
+    return e->plan.update_into && e->plan.update_into[node] >= 0;
+}
+
 /* Pairs each "update:X" output with the PARAM or STATE X (ir_update_pairs);
  * an update whose source is itself a PARAM or STATE gets a staging buffer. */
 static int find_updates(CompiledEngine *e, char *err, size_t errlen) {
@@ -120,8 +131,10 @@ static int find_updates(CompiledEngine *e, char *err, size_t errlen) {
         int u = e->nupd;
         Op src = g->nodes[e->upd_src[u]].op;
         if (src == OP_PARAM || src == OP_STATE) e->staged[u] = xmalloc(padded(bytes_of(g, e->upd_src[u])));
-        e->upd_first[u + 1] = e->upd_first[u] + (int64_t)((bytes_of(g, e->upd_dst[u]) + UPDATE_PIECE - 1) / UPDATE_PIECE);
+        int64_t pieces = in_place(e, e->upd_src[u]) ? 0 : (int64_t)((bytes_of(g, e->upd_dst[u]) + UPDATE_PIECE - 1) / UPDATE_PIECE);
+        e->upd_first[u + 1] = e->upd_first[u] + pieces;
     }
+    e->guard = ir_update_guard(g);
     return 0;
 }
 
@@ -190,7 +203,9 @@ int compiled_bind(void *impl, int node, void *memory) {
  * memory a later value reuses (see the top of the file). */
 void *compiled_buffer(void *impl, int node) {
     CompiledEngine *e = impl;
-    return node >= 0 && node < e->g->nnodes && e->survives[node] ? e->bufs[node] : NULL;
+    if (node < 0 || node >= e->g->nnodes) return NULL;
+    if (in_place(e, node)) return e->bufs[e->plan.update_into[node]];
+    return e->survives[node] ? e->bufs[node] : NULL;
 }
 
 /* The message for a failed step: the interpreter's for a bad index, else
@@ -275,10 +290,13 @@ static void copy_piece(void *arg, int64_t i, int slot) {
     memcpy((char *)e->bufs[e->upd_dst[u]] + at, src + at, n < UPDATE_PIECE ? n : UPDATE_PIECE);
 }
 
-/* Copies every update:X into X; sources that are PARAM or STATE themselves
- * are staged first, so every update reads the values from before. */
+/* Copies every update:X into X (those computed in place are there
+ * already); sources that are PARAM or STATE themselves are staged first,
+ * so every update reads the values from before. Nothing when the loss is
+ * not finite. */
 void compiled_apply_updates(void *impl) {
     CompiledEngine *e = impl;
+    if (e->guard >= 0 && !isfinite(*(const float *)e->bufs[e->guard])) return;
     for (int u = 0; u < e->nupd; u++)
         if (e->staged[u]) memcpy(e->staged[u], e->bufs[e->upd_src[u]], bytes_of(e->g, e->upd_src[u]));
     rt_parallel(e->upd_first[e->nupd], copy_piece, e);

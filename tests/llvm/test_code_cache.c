@@ -260,6 +260,15 @@ static void test_key_parts(void) {
     key_of(g, &plan, &base, k);
     CU_ASSERT_NOT_EQUAL(memcmp(k0, k, 32), 0);
     plan.kept[id] = 0;
+    /* the plan: an update copied after the step instead of computed in place */
+    int u = 0;
+    while (u < g->nnodes && plan.update_into[u] < 0) u++;
+    CU_ASSERT_FATAL(u < g->nnodes);
+    int into = plan.update_into[u];
+    plan.update_into[u] = -1;
+    key_of(g, &plan, &base, k);
+    CU_ASSERT_NOT_EQUAL(memcmp(k0, k, 32), 0);
+    plan.update_into[u] = into;
 
     /* the graph: a dimension, an attribute, a value, a name */
     int last = g->nnodes - 1;

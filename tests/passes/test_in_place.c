@@ -1,0 +1,181 @@
+/* test_in_place.c — updates computed into their parameters and state
+ * (passes/in_place.c, KernelPlan.update_into and guard).
+ *
+ * 1. Adam's new parameter and moments are written into the parameter and
+ *    moments, after the loss; the memory plan gives them no arena bytes.
+ * 2. Each rule refuses: a kernel after the update reads the parameter; a
+ *    member after the update in its own loop reads it; the loss comes after
+ *    the update. Without a loss there is no guard.
+ * 3. plan_check refuses a plan that writes in place against those rules.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fusion.h"
+#include "harness.h"
+#include "ir_helpers.h"
+#include "memplan.h"
+#include "passes.h"
+#include "plan_check.h"
+
+static const char *const adam_graph = "graph g {\n"
+                                      "  %x = input f32[5, 7]\n"
+                                      "  %w = param f32[5, 7] init=zeros\n"
+                                      "  %p = mul(%x, %w) f32[5, 7]\n"
+                                      "  %l = reduce_sum(%p) {keepdims=0, axes=[]} f32[]\n"
+                                      "  output loss = %l\n"
+                                      "}\n";
+
+/* The graph in text, through the training passes (Adam) if train. */
+static Graph *graph_of(const char *text, int train) {
+    char err[512];
+    Graph *g = ir_parse(text, "t.ir", err, sizeof err);
+    if (!g) fprintf(stderr, "\n%s\n", err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(g);
+    if (!train) return g;
+    PassConfig cfg = {STAGE_TRAIN, {.kind = OPT_ADAM, .lr = 1e-3, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8}, 0, NULL, NULL};
+    PassError perr;
+    CU_ASSERT_EQUAL_FATAL(pipeline_run(g, &cfg, &perr), 0);
+    return g;
+}
+
+/* The node named name (a PARAM or STATE), or -1. */
+static int named(const Graph *g, const char *name) {
+    for (int i = 0; i < g->nnodes; i++)
+        if (g->nodes[i].name && !strcmp(g->nodes[i].name, name)) return i;
+    return -1;
+}
+
+/* update_into of the output "update:name" (-2 if there is no such output). */
+static int into_of(const Graph *g, const KernelPlan *p, const char *name) {
+    char out[64];
+    snprintf(out, sizeof out, "update:%s", name);
+    int u = ir_output(g, out);
+    return u < 0 ? -2 : p->update_into[u];
+}
+
+static void test_adam(void) {
+    Graph *g = graph_of(adam_graph, 1);
+    KernelPlan p;
+    MemPlan mp;
+    fusion_plan(g, &p);
+    memplan_build(g, &p, &mp);
+    const char *names[4] = {"w", "w.m", "w.v", "optimizer.step"};
+    for (int i = 0; i < 4; i++) {
+        CU_ASSERT_TRUE_FATAL(named(g, names[i]) >= 0);
+        CU_ASSERT_EQUAL(into_of(g, &p, names[i]), named(g, names[i]));
+    }
+    int loss = ir_output(g, "loss"), u = ir_output(g, "update:w");
+    CU_ASSERT_EQUAL(p.guard, loss);
+    CU_ASSERT_TRUE(p.kernel_of[loss] < p.kernel_of[u]);
+    /* no arena bytes, yet the update's value is there after the step */
+    CU_ASSERT_EQUAL(mp.offset[u], -1);
+    CU_ASSERT_TRUE(memplan_survives(g, &mp, u));
+    CU_ASSERT_EQUAL(mp.ninto, 4);
+    char err[256] = "";
+    CU_ASSERT_TRUE(plan_check(g, &p, &mp, err, sizeof err));
+    memplan_free(&mp);
+    fusion_plan_free(&p);
+    ir_graph_free(g);
+}
+
+/* A kernel after the update reads w: w's update is copied after the step;
+ * the moments, which nothing else reads, are still written in place. */
+static void test_read_after(void) {
+    Graph *g = graph_of(adam_graph, 1);
+    int w = named(g, "w");
+    TType s = T(DT_F32, 0);
+    int r = B(g, OP_REDUCE_SUM, IN(w), AT(0), 0, &s);
+    ir_add_output(g, "w_sum", r);
+    KernelPlan p;
+    fusion_plan(g, &p);
+    CU_ASSERT_TRUE(p.kernel_of[r] > p.kernel_of[ir_output(g, "update:w")]);
+    CU_ASSERT_EQUAL(into_of(g, &p, "w"), -1);
+    CU_ASSERT_EQUAL(into_of(g, &p, "w.m"), named(g, "w.m"));
+    CU_ASSERT_EQUAL(into_of(g, &p, "w.v"), named(g, "w.v"));
+    /* plan_check refuses the plan that would write w anyway */
+    p.update_into[ir_output(g, "update:w")] = w;
+    char err[256] = "";
+    CU_ASSERT_FALSE(plan_check(g, &p, NULL, err, sizeof err));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "is not safely computed into node"));
+    fusion_plan_free(&p);
+    ir_graph_free(g);
+}
+
+/* The update of w by hand: %u = w - x, then %t and %v in the same loop;
+ * %v reads w (after u: refused) or x (accepted). */
+static const char *member_graph(int v_reads_w) {
+    static char text[1024];
+    snprintf(text, sizeof text,
+             "graph g {\n"
+             "  %%x = input f32[4]\n"
+             "  %%w = param f32[4] init=zeros\n"
+             "  %%p = mul(%%x, %%w) f32[4]\n"
+             "  %%l = reduce_sum(%%p) {keepdims=0, axes=[]} f32[]\n"
+             "  %%u = sub(%%w, %%x) f32[4]\n"
+             "  %%t = add(%%u, %%x) f32[4]\n"
+             "  %%v = mul(%%t, %s) f32[4]\n"
+             "  output loss = %%l\n"
+             "  output \"update:w\" = %%u\n"
+             "  output v = %%v\n"
+             "}\n",
+             v_reads_w ? "%w" : "%x");
+    return text;
+}
+
+static void test_later_member(void) {
+    for (int reads = 0; reads < 2; reads++) {
+        Graph *g = graph_of(member_graph(reads), 0);
+        KernelPlan p;
+        fusion_plan(g, &p);
+        int u = ir_output(g, "update:w"), v = ir_output(g, "v");
+        CU_ASSERT_EQUAL(p.kernel_of[u], p.kernel_of[v]); /* one loop: u, t, v */
+        CU_ASSERT_EQUAL(p.update_into[u], reads ? -1 : named(g, "w"));
+        CU_ASSERT_EQUAL(p.guard, reads ? -1 : ir_output(g, "loss"));
+        fusion_plan_free(&p);
+        ir_graph_free(g);
+    }
+}
+
+/* The loss after the update (it cannot be checked before it), and no loss
+ * at all (nothing to check: in place, no guard). */
+static void test_guard(void) {
+    const char *text = "graph g {\n"
+                       "  %%x = input f32[4]\n"
+                       "  %%w = param f32[4] init=zeros\n"
+                       "  %%u = sub(%%w, %%x) f32[4]\n"
+                       "  %%l = reduce_sum(%%x) {keepdims=0, axes=[]} f32[]\n"
+                       "  output %s = %%l\n"
+                       "  output \"update:w\" = %%u\n"
+                       "}\n";
+    for (int has_loss = 0; has_loss < 2; has_loss++) {
+        char buf[512];
+        snprintf(buf, sizeof buf, text, has_loss ? "loss" : "total");
+        Graph *g = graph_of(buf, 0);
+        KernelPlan p;
+        fusion_plan(g, &p);
+        int u = ir_output(g, "update:w");
+        CU_ASSERT_EQUAL(p.update_into[u], has_loss ? -1 : named(g, "w"));
+        CU_ASSERT_EQUAL(p.guard, -1);
+        if (!has_loss) { /* plan_check: a guard computed after the update is refused */
+            char err[256] = "";
+            CU_ASSERT_TRUE(plan_check(g, &p, NULL, err, sizeof err));
+            p.guard = ir_output(g, "total");
+            CU_ASSERT_TRUE(p.kernel_of[p.guard] > p.kernel_of[u]);
+            CU_ASSERT_FALSE(plan_check(g, &p, NULL, err, sizeof err));
+        }
+        fusion_plan_free(&p);
+        ir_graph_free(g);
+    }
+}
+
+static CU_TestInfo tests[] = {
+    {"Adam's parameter and moments are updated in place, after the loss", test_adam},
+    {"a kernel reading the parameter after its update keeps the copy", test_read_after},
+    {"a later member of the update's loop reading the parameter keeps the copy", test_later_member},
+    {"the loss must come before the update; no loss, no guard", test_guard},
+    CU_TEST_INFO_NULL,
+};
+
+int main(void) { return harness_run("in_place", tests); }
