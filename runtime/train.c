@@ -536,9 +536,16 @@ int train_model(const Elaborated *m, const RunOptions *o, char *err, size_t errl
             fprintf(o->out, "interrupted: %s%s\n", o->save_path ? "state saved to " : "nothing saved (no --save)",
                     o->save_path ? o->save_path : "");
     }
-    if ((rc == TRAIN_OK || rc == TRAIN_DIVERGED) && profile_steps(&s, err, errlen)) rc = TRAIN_ERROR;
+    /* a profile that cannot be written (a full disk) fails the run, but
+     * after the test, the metrics and the report: training's results are
+     * not lost for it */
+    char why[1024], prof_why[1024];
+    int prof_failed = (rc == TRAIN_OK || rc == TRAIN_DIVERGED) && profile_steps(&s, prof_why, sizeof prof_why);
     if (rc == TRAIN_OK || rc == TRAIN_DIVERGED) rc = conclude(&s, rc, err, errlen);
-    char why[1024];
+    if (prof_failed && rc != TRAIN_ERROR) {
+        snprintf(err, errlen, "%s", prof_why);
+        rc = TRAIN_ERROR;
+    }
     if (close_logs(&s, why, sizeof why) && rc != TRAIN_ERROR) {
         snprintf(err, errlen, "%s", why);
         rc = TRAIN_ERROR;

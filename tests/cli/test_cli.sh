@@ -282,6 +282,12 @@ expect 2 "--profile on the interpreter" -- $tiny --train --data "$tmp/tiny" --ba
 line err "mmgc: error: --profile needs the llvm backend (the interp backend does not time its kernels)" "--profile: interp message"
 expect 2 "--profile without --train" -- $tiny --profile
 expect 1 "--profile=FILE in a missing folder's file" -- $tiny --train --data "$tmp/tiny" --set $quick --profile=/dev/full/p.json
+# a profile that cannot be written fails the run, but after the test: the results are not lost
+expect 1 "--profile on a full disk" -- $tiny --train --data "$tmp/tiny" --set $quick --profile=/dev/full --metrics-json "$tmp/pfull.json"
+line err "mmgc: error: /dev/full: cannot write /dev/full: No space left on device" "--profile on a full disk: the message"
+contains out "test: loss " "--profile on a full disk: the test still ran"
+if grep -q '"test_accuracy"' "$tmp/pfull.json"; then pass=$((pass + 1)); else
+    fail=$((fail + 1)); echo "FAIL: --profile on a full disk: the metrics file has the test results"; fi
 # without --profile the step has no profiling calls; with it, one pair per kernel
 expect 0 "--emit=llvm of the step" -- $tiny --stage=train --emit=llvm
 if grep -q "define i32 @mmgc_step" "$tmp/out" && ! grep -q "mmgc_prof" "$tmp/out"; then pass=$((pass + 1)); else
