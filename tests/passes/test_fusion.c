@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "adam_graph.h"
 #include "frontend/compile.h"
 #include "fusion.h"
 #include "harness.h"
@@ -209,19 +210,7 @@ static void test_shape_limit(void) {
 
 /* Adam: the whole update of w (moments, bias correction, step) is one loop. */
 static void test_adam_one_loop(void) {
-    char err[512];
-    Graph *g = ir_parse("graph g {\n"
-                        "  %x = input f32[5, 7]\n"
-                        "  %w = param f32[5, 7] init=zeros\n"
-                        "  %p = mul(%x, %w) f32[5, 7]\n"
-                        "  %l = reduce_sum(%p) {keepdims=0, axes=[]} f32[]\n"
-                        "  output loss = %l\n"
-                        "}\n",
-                        "t.ir", err, sizeof err);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(g);
-    PassConfig cfg = {STAGE_TRAIN, {.kind = OPT_ADAM, .lr = 1e-3, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8}, 0, NULL, NULL};
-    PassError perr;
-    CU_ASSERT_EQUAL_FATAL(pipeline_run(g, &cfg, &perr), 0);
+    Graph *g = adam_graph(1e-3);
     KernelPlan p;
     fusion_plan(g, &p);
     int w = ir_output(g, "update:w"), m = ir_output(g, "update:w.m"), v = ir_output(g, "update:w.v");

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "adam_graph.h"
 #include "fusion.h"
 #include "harness.h"
 #include "ir_helpers.h"
@@ -19,24 +20,12 @@
 #include "passes.h"
 #include "plan_check.h"
 
-static const char *const adam_graph = "graph g {\n"
-                                      "  %x = input f32[5, 7]\n"
-                                      "  %w = param f32[5, 7] init=zeros\n"
-                                      "  %p = mul(%x, %w) f32[5, 7]\n"
-                                      "  %l = reduce_sum(%p) {keepdims=0, axes=[]} f32[]\n"
-                                      "  output loss = %l\n"
-                                      "}\n";
-
-/* The graph in text, through the training passes (Adam) if train. */
-static Graph *graph_of(const char *text, int train) {
+/* The graph in text. */
+static Graph *graph_of(const char *text) {
     char err[512];
     Graph *g = ir_parse(text, "t.ir", err, sizeof err);
     if (!g) fprintf(stderr, "\n%s\n", err);
     CU_ASSERT_PTR_NOT_NULL_FATAL(g);
-    if (!train) return g;
-    PassConfig cfg = {STAGE_TRAIN, {.kind = OPT_ADAM, .lr = 1e-3, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8}, 0, NULL, NULL};
-    PassError perr;
-    CU_ASSERT_EQUAL_FATAL(pipeline_run(g, &cfg, &perr), 0);
     return g;
 }
 
@@ -56,7 +45,7 @@ static int into_of(const Graph *g, const KernelPlan *p, const char *name) {
 }
 
 static void test_adam(void) {
-    Graph *g = graph_of(adam_graph, 1);
+    Graph *g = adam_graph(1e-3);
     KernelPlan p;
     MemPlan mp;
     fusion_plan(g, &p);
@@ -83,7 +72,7 @@ static void test_adam(void) {
 /* A kernel after the update reads w: w's update is copied after the step;
  * the moments, which nothing else reads, are still written in place. */
 static void test_read_after(void) {
-    Graph *g = graph_of(adam_graph, 1);
+    Graph *g = adam_graph(1e-3);
     int w = named(g, "w");
     TType s = T(DT_F32, 0);
     int r = B(g, OP_REDUCE_SUM, IN(w), AT(0), 0, &s);
@@ -126,7 +115,7 @@ static const char *member_graph(int v_reads_w) {
 
 static void test_later_member(void) {
     for (int reads = 0; reads < 2; reads++) {
-        Graph *g = graph_of(member_graph(reads), 0);
+        Graph *g = graph_of(member_graph(reads));
         KernelPlan p;
         fusion_plan(g, &p);
         int u = ir_output(g, "update:w"), v = ir_output(g, "v");
@@ -152,7 +141,7 @@ static void test_guard(void) {
     for (int has_loss = 0; has_loss < 2; has_loss++) {
         char buf[512];
         snprintf(buf, sizeof buf, text, has_loss ? "loss" : "total");
-        Graph *g = graph_of(buf, 0);
+        Graph *g = graph_of(buf);
         KernelPlan p;
         fusion_plan(g, &p);
         int u = ir_output(g, "update:w");
