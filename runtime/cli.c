@@ -79,8 +79,9 @@ void cli_usage(FILE *out) {
           "                       program links to predict and train (takes --cpu, --weights)\n"
           "  --emit=header        print the C header of that object: the model's constants\n"
           "                       and its API (create, predict, train_step, load, save)\n"
-          "  --stage=forward|train  the graph to emit: the forward pass (default) or the\n"
-          "                       whole training step (forward, loss, backward, update)\n"
+          "  --stage=forward|train|eval  the graph to emit: the forward pass (default), the\n"
+          "                       whole training step (forward, loss, backward, update), or\n"
+          "                       the forward pass as evaluation compiles it (dropout off)\n"
           "  --dump-after=PASS    print the graph after a pass of the training pipeline\n"
           "                       (autodiff, optimizer, simplify)\n"
           "  --set KEY=VALUE      override a model binding (--set fusion=gated), a train\n"
@@ -221,10 +222,12 @@ int cli_parse(int argc, char **argv, Options *o, char *err, size_t n) {
             }
         } else if (opt_is(a, "--stage")) {
             if (!(v = opt_value(argc, argv, &i, "--stage", err, n))) return -1;
-            if (!strcmp(v, "forward")) o->stage = STAGE_FORWARD;
+            o->stage_given = 1;
+            o->eval_stage = !strcmp(v, "eval");
+            if (!strcmp(v, "forward") || o->eval_stage) o->stage = STAGE_FORWARD;
             else if (!strcmp(v, "train")) o->stage = STAGE_TRAIN;
             else {
-                snprintf(err, n, "unknown --stage '%s' (expected forward or train)", v);
+                snprintf(err, n, "unknown --stage '%s' (expected forward, train or eval)", v);
                 return -1;
             }
         } else if (opt_is(a, "--dump-after")) {
@@ -290,6 +293,16 @@ int cli_parse(int argc, char **argv, Options *o, char *err, size_t n) {
     }
     if ((o->cpu || o->weights) && !o->aot && o->emit != EMIT_OBJ) {
         snprintf(err, n, "%s only makes sense with --aot or --emit=obj", o->cpu ? "--cpu" : "--weights");
+        return -1;
+    }
+    if ((o->stage_given || o->dump_after) && (o->train || o->eval || o->predict || o->aot || o->study)) {
+        snprintf(err, n, "%s chooses the graph that --emit prints; it does not go with --train, --eval, --predict, "
+                         "--aot or --study", o->dump_after ? "--dump-after" : "--stage");
+        return -1;
+    }
+    if (o->eval_stage && (o->emit == EMIT_OBJ || o->emit == EMIT_HEADER)) {
+        snprintf(err, n, "--stage=eval does not go with --emit=%s (the object holds every step)",
+                 o->emit == EMIT_OBJ ? "obj" : "header");
         return -1;
     }
     if (o->train + o->eval + o->predict > 1) {

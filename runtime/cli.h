@@ -14,6 +14,8 @@ typedef struct {
     EmitKind emit;
     int summary;
     Stage stage;          /* --stage: forward (default) or train */
+    int eval_stage;       /* --stage=eval: the forward graph as evaluation compiles it */
+    int stage_given;      /* --stage was on the command line */
     const char *dump_after; /* --dump-after=PASS              */
     const char *model;    /* --model NAME                     */
     const char *output;   /* -o FILE, or NULL for stdout      */

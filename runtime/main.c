@@ -159,6 +159,7 @@ static int run(const Options *o) {
         }
         if (o->dump_after && o->emit == EMIT_NONE && !o->summary) goto close;
     }
+    if (o->eval_stage) pass_for_evaluation(m.graph); /* --emit only: cli.c refuses it with a run */
     if (o->train || o->eval) {
         Elaborated shard = {0};
         if (o->train && dist_parallel() && elaborate_shard(&p, o, &m, &shard)) {

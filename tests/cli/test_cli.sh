@@ -102,12 +102,24 @@ if command -v dot >/dev/null 2>&1; then
 else
     echo "note: dot (Graphviz) is not installed; scripts/install-deps.sh installs it"
 fi
+tiny_early=tests/runtime/tiny.mmg
 expect 0 "emit kernels" -- models/image_conv2net.mmg --emit=kernels --stage=train
 contains out "kernel 1: loop f32[64, 32, 26, 26]: %5 %6*" "kernels: bias and relu fused after the convolution, only the relu kept"
 contains out "kernel 51: loop f32[64, 32, 26, 26] + reduce_sum: %84 %85* %86*" "kernels: the first layer's bias gradient summed in its ReLU gradient's loop"
 contains out "63 kernels for 194 computed nodes (22 loops fuse 153 nodes); 91 values kept in memory (*), 25 of them updates computed into their parameter or state (->)" "kernels: the counts"
 contains out "%331*->%conv2net.linear.b" "kernels: Adam's new bias written into the bias"
 contains out "kernel 6: reshape: %14* (a view of %conv2net.conv2net_features.h_2: no copy)" "kernels: flatten copies nothing"
+expect 0 "emit kernels of evaluation" -- models/image_conv2net.mmg --emit=kernels --stage=eval
+contains out "19 kernels for 26 computed nodes (5 loops fuse 12 nodes); 21 values kept in memory (*)" "kernels of evaluation: the counts (22 kernels as written)"
+if grep -q dropout_mask "$tmp/out"; then fail=$((fail + 1)); echo "FAIL: --stage=eval still draws dropout masks"; else pass=$((pass + 1)); fi
+expect 2 "--stage with --train" -- $tiny_early --train --stage=train
+line err "mmgc: error: --stage chooses the graph that --emit prints; it does not go with --train, --eval, --predict, --aot or --study" "--stage with --train: the message"
+expect 2 "--dump-after with --train" -- $tiny_early --train --dump-after=autodiff
+line err "mmgc: error: --dump-after chooses the graph that --emit prints; it does not go with --train, --eval, --predict, --aot or --study" "--dump-after with --train: the message"
+expect 2 "--stage=eval with --emit=obj" -- $tiny_early --emit=obj -o "$tmp/e.o" --stage=eval
+line err "mmgc: error: --stage=eval does not go with --emit=obj (the object holds every step)" "--stage=eval with --emit=obj: the message"
+expect 2 "unknown --stage" -- $tiny_early --stage=backward
+line err "mmgc: error: unknown --stage 'backward' (expected forward, train or eval)" "unknown --stage: the message"
 expect 0 "dump after simplify" -- models/image_conv2net.mmg --dump-after=simplify
 contains out "output \"update:conv2net.linear.b\"" "the dump has the updates"
 expect 2 "bad pass" -- models/image_conv2net.mmg --dump-after=fold
