@@ -135,9 +135,29 @@ static int vjp_sigmoid(AD *ad, int y, int k, int dy) {
 /* dx = dy * step(y): relu(x) > 0 exactly where x > 0 (NaN, -0 and 0 give
  * 0 both ways), and reading the output, not the input, lets the forward
  * pass fuse the input away (a convolution's biased output is stored once,
- * as the ReLU's). */
+ * as the ReLU's).
+ *
+ * When dy is a max pool's gradient over y alone (y = relu, then pooled:
+ * dy = max_pool_grad(y, g)), the mask is applied before the scatter:
+ * dy is g put at each window's first maximum and 0 elsewhere, and y at
+ * that maximum is the window's pooled value, so
+ *   dy * step(y) = max_pool_grad(y, g * step(max_pool(y)))
+ * (the forward pool, merged by simplify). The mask then runs over the
+ * pooled size (a quarter for 2 x 2 windows), and no pass over y's size
+ * reads y and dy to write dx. With overlapping windows a sum of several
+ * g * 0 can differ from (sum of g) * 0 in the sign of zero only. */
 static int vjp_relu(AD *ad, int y, int k, int dy) {
     (void)k;
+    const Node *d = &ad->b.g->nodes[dy];
+    if ((d->op == OP_MAX_POOL2D_GRAD || d->op == OP_MAX_POOL1D_GRAD) && d->in[0] == y) {
+        Op grad = d->op, pool = grad == OP_MAX_POOL2D_GRAD ? OP_MAX_POOL2D : OP_MAX_POOL1D;
+        int g = d->in[1];
+        int64_t attr[IR_MAX_ATTR];
+        int nattr = attrs_of(ad, dy, attr);
+        int pooled = build(ad, pool, &y, 1, attr, nattr, 0, NULL);
+        int in[2] = {y, ew2(ad, OP_MUL, g, ew1(ad, OP_STEP, pooled))};
+        return build(ad, grad, in, 2, attr, nattr, 0, NULL);
+    }
     return ew2(ad, OP_MUL, dy, ew1(ad, OP_STEP, y));
 }
 

@@ -188,7 +188,73 @@ static void test_missing_rule(void) {
     ir_graph_free(g);
 }
 
+/* relu, then a max pool (2 x 2 or 2 wide, stride 2): the gradient of the
+ * relu's input is the pool's gradient of the masked pooled gradient
+ * (autodiff.c, vjp_relu), with no multiply at the input's size, and its
+ * values are r at each window's maximum where it is positive, 0
+ * elsewhere, as worked out here. */
+static void test_relu_pool(void) {
+    for (int two = 0; two < 2; two++) {
+        char text[1024], err[256];
+        const char *shape = two ? "2, 3, 6, 6" : "2, 3, 6", *pooled = two ? "2, 3, 3, 3" : "2, 3, 3";
+        snprintf(text, sizeof text,
+                 "graph g {\n"
+                 "  %%p = param f32[%s] init=zeros\n"
+                 "  %%r = input f32[%s]\n"
+                 "  %%y = relu(%%p) f32[%s]\n"
+                 "  %%z = max_pool%dd(%%y) {%s} f32[%s]\n"
+                 "  %%m = mul(%%z, %%r) f32[%s]\n"
+                 "  %%l = reduce_sum(%%m) {keepdims=0, axes=[]} f32[]\n"
+                 "  output loss = %%l\n"
+                 "}\n",
+                 shape, pooled, shape, two ? 2 : 1,
+                 two ? "kernel_h=2, kernel_w=2, stride_h=2, stride_w=2" : "kernel=2, stride=2", pooled, pooled);
+        Graph *g = ir_parse(text, "t.ir", err, sizeof err);
+        if (!g) fprintf(stderr, "\n%s\n", err);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(g);
+        PassConfig cfg = {STAGE_GRAD, {.kind = OPT_SGD, .lr = 0.1}, 0, NULL, NULL};
+        PassError perr;
+        CU_ASSERT_EQUAL_FATAL(pass_autodiff(g, &cfg, &perr), 0);
+        int d = ir_output(g, "grad:p");
+        CU_ASSERT_FATAL(d >= 0);
+        const Node *dn = &g->nodes[d];
+        CU_ASSERT_EQUAL(dn->op, two ? OP_MAX_POOL2D_GRAD : OP_MAX_POOL1D_GRAD);
+        CU_ASSERT_EQUAL(g->nodes[dn->in[1]].op, OP_MUL);
+        CU_ASSERT_EQUAL(ir_numel(&g->nodes[dn->in[1]].type.shape), 2 * 3 * (two ? 9 : 3));
+        Interp *in = interp_new(g, err, sizeof err);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(in);
+        int p = -1, r = ir_input(g, "r");
+        for (int id = 0; id < g->nnodes; id++)
+            if (g->nodes[id].op == OP_PARAM) p = id;
+        int64_t n = two ? 2 * 3 * 36 : 2 * 3 * 6, w = 6;
+        float *x = interp_f32(in, p), *rr = interp_f32(in, r);
+        for (int64_t i = 0; i < n; i++) x[i] = (float)((i * 7919 % 23) - 11) * 0.25f + 0.1f; /* no ties, no zeros */
+        for (int64_t i = 0; i < n / (two ? 4 : 2); i++) rr[i] = 1.0f + (float)i;
+        CU_ASSERT_EQUAL_FATAL(interp_run(in, 1, 1, 0, err, sizeof err), 0);
+        const float *grad = interp_f32(in, d);
+        int bad = 0;
+        for (int64_t i = 0; i < n; i++) {
+            int64_t plane = i / (two ? 36 : 6), at = i % (two ? 36 : 6);
+            int64_t row = two ? at / w : 0, col = two ? at % w : at;
+            int64_t win = plane * (two ? 9 : 3) + (two ? row / 2 * 3 + col / 2 : col / 2);
+            /* the window's first maximum */
+            int64_t best = -1;
+            for (int64_t a = 0; a < (two ? 2 : 1); a++)
+                for (int64_t b = 0; b < 2; b++) {
+                    int64_t j = plane * (two ? 36 : 6) + (two ? (row / 2 * 2 + a) * w + col / 2 * 2 + b : col / 2 * 2 + b);
+                    if (best < 0 || (x[j] > 0 ? x[j] : 0) > (x[best] > 0 ? x[best] : 0)) best = j;
+                }
+            float want = best == i && x[i] > 0 ? rr[win] : 0.0f;
+            if (grad[i] != want) bad++;
+        }
+        CU_ASSERT_EQUAL(bad, 0);
+        interp_free(in);
+        ir_graph_free(g);
+    }
+}
+
 static CU_TestInfo tests[] = {
+    {"relu then max pool: the mask before the scatter, the same gradient", test_relu_pool},
     {"every op's gradient against finite differences", test_every_op},
     {"stop_gradient cuts the gradient", test_stop_gradient},
     {"a gradient through an op without a rule is an error", test_missing_rule},
