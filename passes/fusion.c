@@ -267,7 +267,7 @@ void fusion_print(const Graph *g, const KernelPlan *p, FILE *out) {
                     k->reduce >= 0 ? " + reduce_sum" : "");
         else fprintf(out, "kernel %d: %s:", i, ir_op_info[first->op].name);
         for (int m = 0; m < k->n; m++) {
-            int id = k->nodes[m], x = p->update_into ? p->update_into[id] : -1;
+            int id = k->nodes[m], x = fusion_update_into(p, id);
             fprintf(out, " %s%s", ir_node_label(g, id, buf, sizeof buf), p->kept[id] ? "*" : "");
             if (x >= 0) fprintf(out, "->%s", ir_node_label(g, x, buf, sizeof buf)), into++;
         }

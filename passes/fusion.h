@@ -78,6 +78,11 @@ typedef struct {
 void fusion_plan(const Graph *g, KernelPlan *p);
 /* Fills p->update_into and p->guard (fusion_plan calls it; in_place.c). */
 void fusion_plan_in_place(const Graph *g, KernelPlan *p);
+/* The PARAM or STATE update node is computed into, or -1 (also for a plan
+ * made by hand). */
+static inline int fusion_update_into(const KernelPlan *p, int node) {
+    return p->update_into ? p->update_into[node] : -1;
+}
 void fusion_plan_free(KernelPlan *p);
 
 /* Prints the plan: one line per kernel with its nodes (kept ones marked

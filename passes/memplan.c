@@ -68,7 +68,7 @@ void memplan_build(const Graph *g, const KernelPlan *kp, MemPlan *mp) {
     mp->update_into = xmalloc(nn * sizeof *mp->update_into);
     for (int id = 0; id < g->nnodes; id++) {
         mp->view_of[id] = kp->view_of ? kp->view_of[id] : -1;
-        mp->update_into[id] = kp->update_into ? kp->update_into[id] : -1;
+        mp->update_into[id] = fusion_update_into(kp, id);
         mp->ninto += mp->update_into[id] >= 0;
     }
     live_ranges(g, kp, mp);

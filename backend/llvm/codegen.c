@@ -36,7 +36,8 @@ LLVMValueRef cg_f32(Cg *cg, double v) { return LLVMConstReal(cg->f32, v); }
 /* The node whose memory holds id's value: the PARAM or STATE an update
  * is computed into (KernelPlan.update_into), else id itself. */
 static int storage_of(const Cg *cg, int id) {
-    return cg->plan->update_into && cg->plan->update_into[id] >= 0 ? cg->plan->update_into[id] : id;
+    int x = fusion_update_into(cg->plan, id);
+    return x >= 0 ? x : id;
 }
 
 /* &buf[off] of node's buffer (its storage's), inbounds. */

@@ -113,9 +113,7 @@ void compiled_destroy(void *impl) {
 }
 
 /* 1 if node is an update the code computes into its PARAM or STATE. */
-static int in_place(const CompiledEngine *e, int node) {
-    return e->plan.update_into && e->plan.update_into[node] >= 0;
-}
+static int in_place(const CompiledEngine *e, int node) { return fusion_update_into(&e->plan, node) >= 0; }
 
 /* Pairs each "update:X" output with the PARAM or STATE X (ir_update_pairs);
  * an update whose source is itself a PARAM or STATE gets a staging buffer. */
@@ -204,7 +202,7 @@ int compiled_bind(void *impl, int node, void *memory) {
 void *compiled_buffer(void *impl, int node) {
     CompiledEngine *e = impl;
     if (node < 0 || node >= e->g->nnodes) return NULL;
-    if (in_place(e, node)) return e->bufs[e->plan.update_into[node]];
+    if (in_place(e, node)) return e->bufs[fusion_update_into(&e->plan, node)];
     return e->survives[node] ? e->bufs[node] : NULL;
 }
 
