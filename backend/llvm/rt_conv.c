@@ -23,8 +23,8 @@
  * layer forward 64.1 -> 60.2, input gradient 89.7 -> 83.0, weight gradient
  * 58.9 -> 54.6. Stride 1 stays tap-major, where a row of col is Wo
  * contiguous inputs (Conv2Net's second layer: 5.7 ms, 11.8 position-major).
- * Strided 1-D convolutions with S*Ci >= 64 (Conv1Net's second layer) skip
- * im2col altogether: rt_conv_poly.c.
+ * Strided 1-D convolutions (both of Conv1Net's layers) skip im2col
+ * altogether: rt_conv_poly.c.
  *
  * A one-sample tile reads and writes y and dy in place (row stride Ho*Wo);
  * a G-sample tile goes through a copy t [Co, G*Ho*Wo] with the sample and

@@ -21,7 +21,8 @@
  *
  * The forward pass and the input gradient are one shifted product each
  * (rt_shift.h: tap q reads xp, or dy padded by Q-1 zeros, from column
- * q on); the weight gradient is Q sgemms a sample. Every product reads xp
+ * q on); the weight gradient is the forward product's gradient with
+ * respect to its taps (rt_shift_grad). Every product reads xp
  * in place (a column offset q): the only copy is xp itself, Ci*W floats a
  * sample, where im2col writes Ci*K*Wo (25 times as many for Conv1Net's
  * second layer, 100 for its first). Measured with bench/rt_kernels (one
@@ -30,8 +31,12 @@
  * sgemm 23.4 / 24.8 -> shifted product 18.0 / 19.3; the second (Ci 32,
  * K 25) sums of sgemms 55.7 / 63.2 -> 46.7 / 68.5 forward and 54.8 /
  * 64.4 -> 50.5 / 71.0 grad input, the same within this machine's noise
- * (im2col had taken 70 and 87). The weight gradient's sgemms need rows:
- * S*Ci >= RT_POLY_MIN_ROWS, else im2col (rt_poly_takes).
+ * (im2col had taken 70 and 87). The weight gradients were Q sgemms a
+ * sample (second layer; the first's tap groups of four rows were too thin
+ * for them and went through im2col) and are the forward product's
+ * gradient (rt_shift_grad): 46.1 -> 41.3 ms and 14.5 -> 11.0 ms (one
+ * thread, the least of four alternations of 11 runs each), summing in
+ * their own order, not OpenBLAS's.
  *
  * Tasks are samples (the weight gradient: P partial sums, partial k taking
  * samples k, k + P, ..., added in order at the end), so results do not
@@ -44,11 +49,6 @@
 #include "rt_impl.h"
 #include "rt_shift.h"
 #include "rt_thread.h"
-
-/* The polyphase sgemms' inner size is Kq = S*Ci (the rows of a tap group):
- * below this the weight gradient's sgemms are too thin to beat im2col's
- * one wide one. */
-#define RT_POLY_MIN_ROWS 64
 
 /* The phases S, the tap groups Q, the rows S*Ci, the phase length Lp and
  * the row length of xp (Lx >= Lp: the shifted product reads past Wo). */
@@ -64,11 +64,10 @@ static Poly poly_of(const Conv *c) {
 }
 
 int rt_poly_takes(const Conv *c, int op) {
-    int gw = op == OP_CONV1D_GRAD_WEIGHT || op == OP_CONV2D_GRAD_WEIGHT;
+    (void)op;
     /* one row in and out (a conv2d with H = Kh = 1 may pad rows) */
     if (c->H != 1 || c->Kh != 1 || c->Ho != 1 || c->ph != 0) return 0;
     if (c->sw < 2 || c->Kw < c->sw || c->Wo <= 0) return 0;
-    if (gw) return c->sw * c->Ci >= RT_POLY_MIN_ROWS;
     return (c->Kw + c->sw - 1) / c->sw <= RT_SHIFT_MAX_T;
 }
 
@@ -105,7 +104,11 @@ static int64_t dyp_cols(const Poly *p) { return rt_shift_cols(p->Lp) + p->Q - 1;
 static int64_t slot_floats(const Conv *c, const Poly *p, int op) {
     int gi = op == OP_CONV1D_GRAD_INPUT || op == OP_CONV2D_GRAD_INPUT;
     int gw = op == OP_CONV1D_GRAD_WEIGHT || op == OP_CONV2D_GRAD_WEIGHT;
-    return gi ? p->R * p->Lp + c->Co * dyp_cols(p) : p->R * (gw ? p->Lp : p->Lx);
+    if (gw) {
+        Shift s = shift_of(c, p, op);
+        return p->R * p->Lp + rt_shift_grad_packed_floats(&s);
+    }
+    return gi ? p->R * p->Lp + c->Co * dyp_cols(p) : p->R * p->Lx;
 }
 
 /* Weight-sized floats: wq and its packing (forward, grad input) or the P
@@ -157,6 +160,27 @@ static void phases(const Conv *c, const Poly *p, const float *x, float *xp, int6
     }
 }
 
+/* xt [Lp, R] = the phases position-major, xt[m, r*Ci + ci] = xp[r*Ci + ci, m]
+ * (the weight gradient reads a position's R phases side by side). The
+ * interior goes 16 positions at a time, so that each input row is read a
+ * few cache lines at once rather than Ci rows a float apart. */
+static void phases_by_position(const Conv *c, const Poly *p, const float *x, float *xt) {
+    int64_t S = p->S, Ci = c->Ci, R = p->R, lo, hi;
+    interior(c, p, p->Lp, &lo, &hi);
+    for (int64_t m = lo > 0 ? 0 : hi; m < p->Lp; m = m + 1 == lo ? hi : m + 1) /* the edges */
+        for (int64_t ci = 0; ci < Ci; ci++)
+            for (int64_t r = 0, at = S * m - c->pw; r < S; r++, at++)
+                xt[m * R + r * Ci + ci] = at >= 0 && at < c->W ? x[ci * c->W + at] : 0.0f;
+    for (int64_t m0 = lo; m0 < hi; m0 += 16) {
+        int64_t m1 = hi - m0 < 16 ? hi : m0 + 16;
+        for (int64_t ci = 0; ci < Ci; ci++) {
+            const float *in = x + ci * c->W - c->pw;
+            for (int64_t m = m0; m < m1; m++)
+                for (int64_t r = 0; r < S; r++) xt[m * R + r * Ci + ci] = in[S * m + r];
+        }
+    }
+}
+
 /* dx [Ci, W] = the phases dxp [R, Lp] put back (every input column is one
  * phase's; columns no tap reads get 0). */
 static void unphase(const Conv *c, const Poly *p, const float *dxp, float *dx) {
@@ -194,7 +218,7 @@ static void weight_to_groups(const Conv *c, const Poly *p, const float *w, float
 typedef struct {
     const Conv *c;
     Poly p;
-    Shift sh;           /* forward, grad input */
+    Shift sh;           /* the product (the weight gradient: the forward one's) */
     float *out;
     const float *a, *b; /* x (forward), dy (grad input), or x and dy (grad weight) */
     float *wq;          /* forward, grad input: the grouped weight; grad weight: the partials */
@@ -227,17 +251,18 @@ static void grad_input_task(void *arg, int64_t b, int slot) {
     unphase(c, &j->p, dxp, j->out + b * c->chw);
 }
 
-/* Partial k: the sum over samples k, k + P, ... */
+/* Partial k: the sum over samples k, k + P, ... of the gradient of the
+ * forward product's taps, acc [Q, R, Co] (acc[q, j, co] = dwq[q, co, j]). */
 static void grad_weight_task(void *arg, int64_t k, int slot) {
     const PolyJob *j = arg;
     const Conv *c = j->c;
     int64_t P = poly_slots(c);
-    float *xp = j->slots + slot * j->slot, *acc = j->wq + k * j->p.Q * c->Co * j->p.R;
+    float *xt = j->slots + slot * j->slot, *gp = xt + j->p.R * j->p.Lp;
+    float *acc = j->wq + k * j->p.Q * c->Co * j->p.R;
     for (int64_t b = k; b < c->B; b += P) {
-        phases(c, &j->p, j->a + b * c->chw, xp, j->p.Lp);
-        for (int64_t q = 0; q < j->p.Q; q++)
-            rt_gemm(0, 1, c->Co, group_rows(c, &j->p, q), c->Wo, j->b + b * c->Co * c->Wo, c->Wo,
-                    xp + q, j->p.Lp, b == k ? 0.0f : 1.0f, acc + q * c->Co * j->p.R, j->p.R);
+        phases_by_position(c, &j->p, j->a + b * c->chw, xt);
+        rt_shift_grad_pack(&j->sh, j->b + b * c->Co * c->Wo, c->Wo, gp);
+        rt_shift_grad(&j->sh, gp, xt, j->p.R, b != k, acc, j->p.R * c->Co, c->Co);
     }
 }
 
@@ -269,6 +294,8 @@ void rt_poly_grad_input(const Conv *c, float *dx, const float *dy, const float *
 
 void rt_poly_grad_weight(const Conv *c, float *dw, const float *x, const float *dy, float *scratch) {
     PolyJob j = {.c = c, .p = poly_of(c), .out = dw, .a = x, .b = dy, .wq = scratch};
+    j.sh = shift_of(c, &j.p, OP_CONV1D_GRAD_WEIGHT);
+    rt_shift_choose();
     j.slots = scratch + weight_floats(c, &j.p, OP_CONV1D_GRAD_WEIGHT);
     j.slot = slot_floats(c, &j.p, OP_CONV1D_GRAD_WEIGHT);
     int64_t P = poly_slots(c), one = j.p.Q * c->Co * j.p.R;
@@ -277,13 +304,16 @@ void rt_poly_grad_weight(const Conv *c, float *dw, const float *x, const float *
         return;
     }
     rt_parallel(P, grad_weight_task, &j);
-    /* dw[co, ci, S*q + r] = the partials' sum at [q, co, r*Ci + ci], in order */
-    for (int64_t co = 0; co < c->Co; co++)
-        for (int64_t ci = 0; ci < c->Ci; ci++)
-            for (int64_t k = 0; k < c->Kw; k++) {
-                int64_t q = k / j.p.S, r = k - q * j.p.S, at = (q * c->Co + co) * j.p.R + r * c->Ci + ci;
-                float s = j.wq[at];
-                for (int64_t t = 1; t < P; t++) s += j.wq[t * one + at];
-                dw[(co * c->Ci + ci) * c->Kw + k] = s;
+    /* dw[co, ci, S*q + r] = the partials' sum at [q, r*Ci + ci, co], in
+     * order; the partials are read in their own order */
+    for (int64_t q = 0; q < j.p.Q; q++)
+        for (int64_t i = 0; i < group_rows(c, &j.p, q); i++) {
+            int64_t r = i / c->Ci, ci = i - r * c->Ci, at = (q * j.p.R + i) * c->Co;
+            float *d = dw + ci * c->Kw + j.p.S * q + r;
+            for (int64_t co = 0; co < c->Co; co++) {
+                float s = j.wq[at + co];
+                for (int64_t t = 1; t < P; t++) s += j.wq[t * one + at + co];
+                d[co * c->Ci * c->Kw] = s;
             }
+        }
 }

@@ -4,7 +4,8 @@
  * rt_matmul.c  matmul and the one sgemm wrapper every contraction uses
  * rt_conv.c    conv1d / conv2d and their gradients (im2col + sgemm;
  *              strided 1-D ones by phases: rt_conv_poly.c, whose shifted
- *              products are rt_shift.c)
+ *              products are rt_shift.c, their weight gradients
+ *              rt_shift_grad.c)
  * rt_pool.c    max pooling and its gradient; gather and scatter
  * rt_random.c  random_uniform and dropout_mask (Philox, as support/rng.h)
  *

@@ -46,14 +46,12 @@ int64_t rt_shift_packed_floats(const Shift *s) {
     return n;
 }
 
-static void choose_block(void);
-
 /* Packed order: row block, x row i, the taps t at (r0, i), the block's MR
  * rows (zero past reach or R): the order the blocks read it in. Packing
  * happens on the calling thread before the products' tasks start, so the
  * block variant is chosen here, not by racing tasks. */
 void rt_shift_pack(const Shift *s, const float *a, int64_t st, int64_t sr, int64_t si, float *packed) {
-    choose_block();
+    rt_shift_choose();
     float *d = packed;
     for (int64_t r0 = 0; r0 < s->R; r0 += MR)
         for (int64_t i = 0, nt = s->T; i < depth_max(s); i++) {
@@ -126,7 +124,7 @@ typedef void (*BlockFn)(const Shift *, int64_t, const float *, const float *, in
 /* See rt_shift.h: -1 until the first packing asks the CPU. */
 int rt_shift_avx2 = -1;
 
-static void choose_block(void) {
+void rt_shift_choose(void) {
     if (rt_shift_avx2 >= 0) return;
 #if defined(__x86_64__) && defined(__GNUC__)
     rt_shift_avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? 1 : 0;

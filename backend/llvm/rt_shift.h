@@ -38,9 +38,24 @@ void rt_shift_pack(const Shift *s, const float *a, int64_t st, int64_t sr, int64
  * RT_SHIFT_NR, plus max off: the caller's buffer must hold them. */
 void rt_shift(const Shift *s, const float *packed, const float *x, int64_t ldx, float *out,
               int64_t ldo);
+/* The gradient of the shifted product with respect to its taps, given
+ * g = d out [R, P] and x position-major (x[p*ldp + i] is row i's column
+ * p): for every t, r < min(R, reach[t]) and i < depth[t],
+ *
+ *   out[t*ot + i*oi + r] = (add ? out[...] : 0) + sum over p < P of g[r, p] * x[(p + off[t])*ldp + i]
+ *
+ * each one chain over p in order (rt_shift_grad.c). x is read at
+ * positions up to P plus max off. gp is g packed by rt_shift_grad_pack;
+ * call rt_shift_choose first, on the thread that starts the products. */
+int64_t rt_shift_grad_packed_floats(const Shift *s);
+void rt_shift_grad_pack(const Shift *s, const float *g, int64_t ldg, float *gp);
+void rt_shift_grad(const Shift *s, const float *gp, const float *x, int64_t ldx, int add, float *out,
+                   int64_t ot, int64_t orow);
+
 /* The block variant: 1 AVX2 + FMA, 0 portable, -1 (at start: ask the CPU
- * at the first rt_shift_pack). Tests set it to check both. */
+ * at the first packing, rt_shift_choose). Tests set it to check both. */
 extern int rt_shift_avx2;
+void rt_shift_choose(void);
 
 /* The columns rt_shift reads of x before a tap's offset: P rounded up to
  * RT_SHIFT_NR (a row of x must hold this plus the largest offset). */
