@@ -113,13 +113,15 @@ static GradBlockFn grad_block_fn(void) {
 static int next_pairs(const Shift *s, int64_t *t, int64_t *i, const float *x, int64_t ldp, int64_t ot,
                       int64_t oi, const float **rows, int64_t *at, int64_t *tap) {
     int n = 0;
-    for (; n < NR && *t < s->T; n++) {
+    for (;; n++) {
+        while (*t < s->T && *i >= s->depth[*t]) *i = 0, ++*t; /* past the tap's rows (or it has none) */
+        if (n == NR || *t >= s->T) break;
         rows[n] = x + s->off[*t] * ldp + *i;
         at[n] = *t * ot + *i * oi;
         tap[n] = *t;
-        if (++*i >= s->depth[*t]) *i = 0, ++*t;
+        ++*i;
     }
-    for (int j = n; j < NR; j++) rows[j] = rows[0];
+    for (int j = n; j < NR; j++) rows[j] = n ? rows[0] : x;
     return n;
 }
 
@@ -135,11 +137,12 @@ void rt_shift_grad(const Shift *s, const float *gp, const float *x, int64_t ldp,
     float spare[NR * MR] = {0}; /* the sums of pairs past the last, and of edge blocks */
     for (int64_t r0 = 0; r0 < s->R; r0 += MR) {
         const float *g = gp + r0 * s->P; /* row block r0: P x MR floats */
-        for (int64_t t = 0, i = 0; t < s->T;) {
+        for (int64_t t = 0, i = 0;;) {
             const float *rows[NR];
             float *outs[NR];
             int64_t at[NR] = {0}, tap[NR] = {0}, live[NR];
             int n = next_pairs(s, &t, &i, x, ldp, ot, oi, rows, at, tap), whole = 1;
+            if (n == 0) break;
             for (int j = 0; j < NR; j++) {
                 live[j] = j < n ? reach_in(s, tap[j], r0) : 0;
                 whole &= j >= n || live[j] == MR;

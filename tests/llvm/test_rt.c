@@ -268,6 +268,7 @@ static void conv1d_cases(void) {
     conv1d_case(11, 33, 50, 3, 2, 2, 0, 1);   /* one tap group; 11 samples, 8 partials */
     conv1d_case(2, 16, 20, 4, 5, 4, 9, 9);    /* padding wider than the kernel */
     conv1d_case(10, 8, 60, 32, 6, 2, 1, 1);   /* 10 samples, 8 partials, whole 16-row blocks */
+    conv1d_case(3, 0, 40, 5, 4, 2, 1, 1);     /* no input channels: no taps to sum */
     conv1d_case(1, 64, 7, 5, 7, 3, 0, 0);     /* one output position */
     conv1d_case(0, 32, 40, 5, 4, 4, 1, 1);    /* an empty batch */
     for (int i = 0; i < 6; i++) {
