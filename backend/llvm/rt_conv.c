@@ -106,7 +106,7 @@ static int64_t conv_slots(const Conv *c) {
 int64_t rt_conv_scratch(const RtDesc *d) {
     Conv c;
     conv_geom(d, &c);
-    if (rt_poly_takes(&c, d->op)) return rt_poly_scratch(&c, d->op);
+    if (rt_poly_takes(&c)) return rt_poly_scratch(&c, d->op);
     int64_t partials = c.P > 1 ? (c.P - 1) * c.Co * c.ckk : 0;
     return partials + conv_slots(&c) * c.slot;
 }
@@ -436,7 +436,7 @@ int32_t rt_conv(const RtDesc *d, float *y, const float *x, const float *w, float
     Job j = {.out = y, .a = x, .b = w, .slots = scratch};
     conv_geom(d, &j.c);
     if (!conv_blas_ok(&j.c)) return RT_ERR_SIZE;
-    if (rt_poly_takes(&j.c, d->op)) rt_poly_forward(&j.c, y, x, w, scratch);
+    if (rt_poly_takes(&j.c)) rt_poly_forward(&j.c, y, x, w, scratch);
     else rt_parallel(j.c.B > 0 ? j.c.ngroups : 0, conv_task, &j);
     return RT_OK;
 }
@@ -447,7 +447,7 @@ int32_t rt_conv_grad_input(const RtDesc *d, float *dx, const float *dy, const fl
     Job j = {.out = dx, .a = dy, .b = w, .slots = scratch};
     conv_geom(d, &j.c);
     if (!conv_blas_ok(&j.c)) return RT_ERR_SIZE;
-    if (rt_poly_takes(&j.c, d->op)) rt_poly_grad_input(&j.c, dx, dy, w, scratch);
+    if (rt_poly_takes(&j.c)) rt_poly_grad_input(&j.c, dx, dy, w, scratch);
     else rt_parallel(j.c.B > 0 ? j.c.ngroups : 0, grad_input_task, &j);
     return RT_OK;
 }
@@ -458,7 +458,7 @@ int32_t rt_conv_grad_weight(const RtDesc *d, float *dw, const float *x, const fl
     Job j = {.out = dw, .a = x, .b = dy, .partials = scratch};
     conv_geom(d, &j.c);
     if (!conv_blas_ok(&j.c)) return RT_ERR_SIZE;
-    if (rt_poly_takes(&j.c, d->op)) {
+    if (rt_poly_takes(&j.c)) {
         rt_poly_grad_weight(&j.c, dw, x, dy, scratch);
         return RT_OK;
     }

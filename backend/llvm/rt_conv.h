@@ -23,9 +23,9 @@ typedef struct {
 } Conv;
 
 /* ---- polyphase (rt_conv_poly.c) ------------------------------------------
- * 1 if c is a strided 1-D convolution whose op (an Op) the polyphase
- * lowering takes. */
-int rt_poly_takes(const Conv *c, int op);
+ * 1 if c is a strided 1-D convolution the polyphase lowering takes (the
+ * forward pass and both gradients alike). */
+int rt_poly_takes(const Conv *c);
 /* Scratch floats of the polyphase lowering of op (an Op). */
 int64_t rt_poly_scratch(const Conv *c, int op);
 void rt_poly_forward(const Conv *c, float *y, const float *x, const float *w, float *scratch);

@@ -63,8 +63,7 @@ static Poly poly_of(const Conv *c) {
     return p;
 }
 
-int rt_poly_takes(const Conv *c, int op) {
-    (void)op;
+int rt_poly_takes(const Conv *c) {
     /* one row in and out (a conv2d with H = Kh = 1 may pad rows) */
     if (c->H != 1 || c->Kh != 1 || c->Ho != 1 || c->ph != 0) return 0;
     if (c->sw < 2 || c->Kw < c->sw || c->Wo <= 0) return 0;

@@ -49,8 +49,8 @@ void rt_shift(const Shift *s, const float *packed, const float *x, int64_t ldx, 
  * call rt_shift_choose first, on the thread that starts the products. */
 int64_t rt_shift_grad_packed_floats(const Shift *s);
 void rt_shift_grad_pack(const Shift *s, const float *g, int64_t ldg, float *gp);
-void rt_shift_grad(const Shift *s, const float *gp, const float *x, int64_t ldx, int add, float *out,
-                   int64_t ot, int64_t orow);
+void rt_shift_grad(const Shift *s, const float *gp, const float *x, int64_t ldp, int add, float *out,
+                   int64_t ot, int64_t oi);
 
 /* The block variant: 1 AVX2 + FMA, 0 portable, -1 (at start: ask the CPU
  * at the first packing, rt_shift_choose). Tests set it to check both. */
