@@ -1,7 +1,8 @@
 /* rt_shift.c — the shifted product (rt_shift.h): a 16 x 6 register block
  * of out (rows r0 .. r0+16, columns p0 .. p0+6) accumulates
  * sum_i sum_t a_t[r, i] * x[i, p + off[t]] with two 8-wide loads of the
- * packed a and six broadcasts of x per (i, t), twelve fused multiply-adds.
+ * packed a and six broadcasts of x per (i, t), twelve fused multiply-adds;
+ * with AVX-512 the block is 32 x 6, two 16-wide loads for the same twelve.
  * The packed a is read in order and x a float at a time, so no load
  * crosses a cache line. A 4 x 24 block with 8-wide loads of x at every
  * shift (half of them split across two lines) ran 600-1000 us a sample of
@@ -10,17 +11,18 @@
  * packed a stays in L1 made no difference there (46-74 against 45-76 ms
  * a batch).
  *
- * The block has two variants: AVX2 + FMA intrinsics on x86-64 CPUs that
- * have them (chosen at run time), plain C elsewhere. The two round
- * differently (fused against separate multiply and add), so results are
- * bit-identical on one machine, not across machines: as with OpenBLAS,
- * whose kernel is chosen the same way.
+ * The block has three variants: AVX-512 or AVX2 + FMA intrinsics on
+ * x86-64 CPUs that have them (chosen at run time), plain C elsewhere. The
+ * vector ones fuse each multiply-add, the plain one may not, so results
+ * are bit-identical on one machine, not across machines: as with
+ * OpenBLAS, whose kernel is chosen the same way. The packing follows the
+ * block's rows (rt_shift_mr); its size, asked before the variant may be
+ * known (scratch is planned at compile time), is the larger layout's.
  */
 #include <string.h>
 
 #include "rt_shift.h"
 
-#define MR RT_SHIFT_MR
 #define NR RT_SHIFT_NR
 
 /* The taps that take part at row block r0 and x row i: a prefix, as
@@ -33,41 +35,83 @@ static inline int64_t taps_at(const Shift *s, int64_t r0, int64_t i, int64_t nt)
 /* Rows of x any tap reads. */
 static int64_t depth_max(const Shift *s) { return s->T > 0 ? s->depth[0] : 0; }
 
-/* Packed floats of row block r0. */
-static int64_t piece_floats(const Shift *s, int64_t r0) {
+/* Packed floats of row block r0 of mr rows. */
+static int64_t piece_floats(const Shift *s, int64_t r0, int64_t mr) {
     int64_t n = 0;
-    for (int64_t i = 0, nt = s->T; i < depth_max(s); i++) n += MR * (nt = taps_at(s, r0, i, nt));
+    for (int64_t i = 0, nt = s->T; i < depth_max(s); i++) n += mr * (nt = taps_at(s, r0, i, nt));
     return n;
 }
 
+static int64_t packed_floats(const Shift *s, int64_t mr) {
+    int64_t n = 0;
+    for (int64_t r0 = 0; r0 < s->R; r0 += mr) n += piece_floats(s, r0, mr);
+    return n;
+}
+
+/* The larger of the two layouts (a block of 32 rows takes as many taps as
+ * its first 16 do, so it is the 32-row one; the max says so without the
+ * argument). */
 int64_t rt_shift_packed_floats(const Shift *s) {
-    int64_t n = 0;
-    for (int64_t r0 = 0; r0 < s->R; r0 += MR) n += piece_floats(s, r0);
-    return n;
+    int64_t a = packed_floats(s, RT_SHIFT_MR), b = packed_floats(s, RT_SHIFT_MR_MAX);
+    return a > b ? a : b;
 }
 
-/* Packed order: row block, x row i, the taps t at (r0, i), the block's MR
+/* Packed order: row block, x row i, the taps t at (r0, i), the block's mr
  * rows (zero past reach or R): the order the blocks read it in. Packing
  * happens on the calling thread before the products' tasks start, so the
  * block variant is chosen here, not by racing tasks. */
 void rt_shift_pack(const Shift *s, const float *a, int64_t st, int64_t sr, int64_t si, float *packed) {
     rt_shift_choose();
+    int64_t mr = rt_shift_mr();
     float *d = packed;
-    for (int64_t r0 = 0; r0 < s->R; r0 += MR)
+    for (int64_t r0 = 0; r0 < s->R; r0 += mr)
         for (int64_t i = 0, nt = s->T; i < depth_max(s); i++) {
             nt = taps_at(s, r0, i, nt);
             for (int64_t t = 0; t < nt; t++)
-                for (int64_t r = r0; r < r0 + MR; r++)
+                for (int64_t r = r0; r < r0 + mr; r++)
                     *d++ = r < s->reach[t] && r < s->R ? a[t * st + r * sr + i * si] : 0.0f;
         }
 }
 
-/* One MR x NR block: buf [NR, MR] (column-major: buf[j*MR + r] is
+/* One mr x NR block: buf [NR, mr] (column-major: buf[j*mr + r] is
  * out[r0 + r, p0 + j]) from the packed rows ap of row block r0 and x's
- * columns from p0 on. Both variants sum each out[r, p] in the same order:
- * i, then t. */
+ * columns from p0 on. Every variant sums each out[r, p] in the same
+ * order: i, then t. */
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
+
+__attribute__((target("avx512f"))) static void block_avx512(const Shift *s, int64_t r0,
+                                                             const float *ap, const float *x,
+                                                             int64_t ldx, int64_t p0, float *buf) {
+    __m512 c00 = _mm512_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+    __m512 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+    for (int64_t i = 0, nt = s->T; i < depth_max(s); i++) {
+        nt = taps_at(s, r0, i, nt);
+        const float *xi = x + i * ldx + p0;
+        for (int64_t t = 0; t < nt; t++, ap += 32) {
+            const float *xr = xi + s->off[t];
+            __m512 a0 = _mm512_loadu_ps(ap), a1 = _mm512_loadu_ps(ap + 16), b;
+            b = _mm512_set1_ps(xr[0]);
+            c00 = _mm512_fmadd_ps(a0, b, c00), c01 = _mm512_fmadd_ps(a1, b, c01);
+            b = _mm512_set1_ps(xr[1]);
+            c10 = _mm512_fmadd_ps(a0, b, c10), c11 = _mm512_fmadd_ps(a1, b, c11);
+            b = _mm512_set1_ps(xr[2]);
+            c20 = _mm512_fmadd_ps(a0, b, c20), c21 = _mm512_fmadd_ps(a1, b, c21);
+            b = _mm512_set1_ps(xr[3]);
+            c30 = _mm512_fmadd_ps(a0, b, c30), c31 = _mm512_fmadd_ps(a1, b, c31);
+            b = _mm512_set1_ps(xr[4]);
+            c40 = _mm512_fmadd_ps(a0, b, c40), c41 = _mm512_fmadd_ps(a1, b, c41);
+            b = _mm512_set1_ps(xr[5]);
+            c50 = _mm512_fmadd_ps(a0, b, c50), c51 = _mm512_fmadd_ps(a1, b, c51);
+        }
+    }
+    _mm512_storeu_ps(buf, c00), _mm512_storeu_ps(buf + 16, c01);
+    _mm512_storeu_ps(buf + 32, c10), _mm512_storeu_ps(buf + 48, c11);
+    _mm512_storeu_ps(buf + 64, c20), _mm512_storeu_ps(buf + 80, c21);
+    _mm512_storeu_ps(buf + 96, c30), _mm512_storeu_ps(buf + 112, c31);
+    _mm512_storeu_ps(buf + 128, c40), _mm512_storeu_ps(buf + 144, c41);
+    _mm512_storeu_ps(buf + 160, c50), _mm512_storeu_ps(buf + 176, c51);
+}
 
 __attribute__((target("avx2,fma"))) static void block_avx2(const Shift *s, int64_t r0,
                                                             const float *ap, const float *x,
@@ -77,7 +121,7 @@ __attribute__((target("avx2,fma"))) static void block_avx2(const Shift *s, int64
     for (int64_t i = 0, nt = s->T; i < depth_max(s); i++) {
         nt = taps_at(s, r0, i, nt);
         const float *xi = x + i * ldx + p0;
-        for (int64_t t = 0; t < nt; t++, ap += MR) {
+        for (int64_t t = 0; t < nt; t++, ap += 16) {
             const float *xr = xi + s->off[t];
             __m256 a0 = _mm256_loadu_ps(ap), a1 = _mm256_loadu_ps(ap + 8), b;
             b = _mm256_broadcast_ss(xr);
@@ -105,6 +149,7 @@ __attribute__((target("avx2,fma"))) static void block_avx2(const Shift *s, int64
 
 static void block_base(const Shift *s, int64_t r0, const float *ap, const float *x, int64_t ldx,
                        int64_t p0, float *buf) {
+    enum { MR = RT_SHIFT_MR };
     float acc[NR][MR] = {{0}};
     for (int64_t i = 0, nt = s->T; i < depth_max(s); i++) {
         nt = taps_at(s, r0, i, nt);
@@ -122,20 +167,26 @@ typedef void (*BlockFn)(const Shift *, int64_t, const float *, const float *, in
                         float *);
 
 /* See rt_shift.h: -1 until the first packing asks the CPU. */
-int rt_shift_avx2 = -1;
+int rt_shift_isa = -1;
+
+int rt_shift_best_isa(void) {
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (__builtin_cpu_supports("avx512f")) return RT_SHIFT_AVX512;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return RT_SHIFT_AVX2;
+#endif
+    return RT_SHIFT_PORTABLE;
+}
 
 void rt_shift_choose(void) {
-    if (rt_shift_avx2 >= 0) return;
-#if defined(__x86_64__) && defined(__GNUC__)
-    rt_shift_avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? 1 : 0;
-#else
-    rt_shift_avx2 = 0;
-#endif
+    if (rt_shift_isa < 0) rt_shift_isa = rt_shift_best_isa();
 }
+
+int64_t rt_shift_mr(void) { return rt_shift_isa == RT_SHIFT_AVX512 ? RT_SHIFT_MR_MAX : RT_SHIFT_MR; }
 
 static BlockFn block_fn(void) {
 #if defined(__x86_64__) && defined(__GNUC__)
-    if (rt_shift_avx2 == 1) return block_avx2;
+    if (rt_shift_isa == RT_SHIFT_AVX512) return block_avx512;
+    if (rt_shift_isa == RT_SHIFT_AVX2) return block_avx2;
 #endif
     return block_base;
 }
@@ -143,16 +194,17 @@ static BlockFn block_fn(void) {
 void rt_shift(const Shift *s, const float *packed, const float *x, int64_t ldx, float *out,
               int64_t ldo) {
     BlockFn block = block_fn();
+    int64_t mr = rt_shift_mr();
     const float *ap = packed;
-    for (int64_t r0 = 0; r0 < s->R; r0 += MR) {
-        int64_t rows = s->R - r0 < MR ? s->R - r0 : MR;
+    for (int64_t r0 = 0; r0 < s->R; r0 += mr) {
+        int64_t rows = s->R - r0 < mr ? s->R - r0 : mr;
         for (int64_t p0 = 0; p0 < s->P; p0 += NR) {
-            float buf[NR * MR];
+            float buf[NR * RT_SHIFT_MR_MAX];
             int64_t cols = s->P - p0 < NR ? s->P - p0 : NR;
             block(s, r0, ap, x, ldx, p0, buf);
             for (int64_t r = 0; r < rows; r++)
-                for (int64_t j = 0; j < cols; j++) out[(r0 + r) * ldo + p0 + j] = buf[j * MR + r];
+                for (int64_t j = 0; j < cols; j++) out[(r0 + r) * ldo + p0 + j] = buf[j * mr + r];
         }
-        ap += piece_floats(s, r0);
+        ap += piece_floats(s, r0, mr);
     }
 }

@@ -17,8 +17,10 @@
 
 #include <stdint.h>
 
-/* Rows and columns of one register block. */
+/* Rows of one register block (16; 32 with AVX-512: rt_shift_mr), the
+ * most of them, and its columns. */
 #define RT_SHIFT_MR 16
+#define RT_SHIFT_MR_MAX 32
 #define RT_SHIFT_NR 6
 /* Taps at most. */
 #define RT_SHIFT_MAX_T 64
@@ -52,10 +54,16 @@ void rt_shift_grad_pack(const Shift *s, const float *g, int64_t ldg, float *gp);
 void rt_shift_grad(const Shift *s, const float *gp, const float *x, int64_t ldp, int add, float *out,
                    int64_t ot, int64_t oi);
 
-/* The block variant: 1 AVX2 + FMA, 0 portable, -1 (at start: ask the CPU
- * at the first packing, rt_shift_choose). Tests set it to check both. */
-extern int rt_shift_avx2;
+/* The block variant: RT_SHIFT_PORTABLE, _AVX2 (+ FMA) or _AVX512, or -1
+ * (at start: the best the CPU runs, rt_shift_best_isa, set at the first
+ * packing by rt_shift_choose). Tests set it to check each variant up to
+ * the best; it must not change between a packing and its products. */
+enum { RT_SHIFT_PORTABLE, RT_SHIFT_AVX2, RT_SHIFT_AVX512 };
+extern int rt_shift_isa;
+int rt_shift_best_isa(void);
 void rt_shift_choose(void);
+/* Rows of the chosen variant's block, which the packings follow. */
+int64_t rt_shift_mr(void);
 
 /* The columns rt_shift reads of x before a tap's offset: P rounded up to
  * RT_SHIFT_NR (a row of x must hold this plus the largest offset). */

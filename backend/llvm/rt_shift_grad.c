@@ -8,8 +8,9 @@
  * six at a time, whatever tap they belong to: a register block is 16 rows
  * of g by six pairs, two 8-wide loads of the packed g and six broadcasts
  * of x per p, twelve fused multiply-adds (the shifted product's own
- * block, with the roles of a and x turned), and its sums go straight to
- * out's rows, 16 contiguous floats a pair. Conv1Net has 800 such pairs in
+ * block, with the roles of a and x turned; with AVX-512, 32 rows and
+ * 16-wide loads), and its sums go straight to out's rows, 16 (32)
+ * contiguous floats a pair. Conv1Net has 800 such pairs in
  * its second layer and 100 (four phases of 25 taps) in its first, where a
  * tap has only four rows: blocking taps and rows apart would leave a
  * third of each block empty there. Each out[t, i, r] is one chain over p
@@ -25,26 +26,66 @@
 
 #include "rt_shift.h"
 
-#define MR RT_SHIFT_MR
 #define NR RT_SHIFT_NR
 
+/* The larger layout's (rt_shift_packed_floats says why). */
 int64_t rt_shift_grad_packed_floats(const Shift *s) {
-    return (s->R + MR - 1) / MR * MR * s->P;
+    return (s->R + RT_SHIFT_MR_MAX - 1) / RT_SHIFT_MR_MAX * RT_SHIFT_MR_MAX * s->P;
 }
 
-/* Packed order: row block r0, position p, the block's MR rows (0 past R). */
+/* Packed order: row block r0, position p, the block's mr rows (0 past R). */
 void rt_shift_grad_pack(const Shift *s, const float *g, int64_t ldg, float *gp) {
-    for (int64_t r0 = 0; r0 < s->R; r0 += MR)
+    int64_t mr = rt_shift_mr();
+    for (int64_t r0 = 0; r0 < s->R; r0 += mr)
         for (int64_t p = 0; p < s->P; p++)
-            for (int64_t r = r0; r < r0 + MR; r++) *gp++ = r < s->R ? g[r * ldg + p] : 0.0f;
+            for (int64_t r = r0; r < r0 + mr; r++) *gp++ = r < s->R ? g[r * ldg + p] : 0.0f;
 }
 
-/* The sums of one block: out[j][r] (+)= sum over p < P of gp[p*MR + r] *
- * rows[j][p * ldp], for j < NR and r < MR, from 0 (add 0) or from
- * out[j][r]: gp is the row block's packed g, out[j] shifted row j's MR
+/* The sums of one block: out[j][r] (+)= sum over p < P of gp[p*mr + r] *
+ * rows[j][p * ldp], for j < NR and r < mr, from 0 (add 0) or from
+ * out[j][r]: gp is the row block's packed g, out[j] shifted row j's mr
  * floats of out. */
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
+
+__attribute__((target("avx512f"))) static void grad_block_avx512(const float *gp, const float *const *rows,
+                                                                  int64_t ldp, int64_t P, float *const *out,
+                                                                  int add) {
+    __m512 c00 = _mm512_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+    __m512 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+    if (add) {
+        c00 = _mm512_loadu_ps(out[0]), c01 = _mm512_loadu_ps(out[0] + 16);
+        c10 = _mm512_loadu_ps(out[1]), c11 = _mm512_loadu_ps(out[1] + 16);
+        c20 = _mm512_loadu_ps(out[2]), c21 = _mm512_loadu_ps(out[2] + 16);
+        c30 = _mm512_loadu_ps(out[3]), c31 = _mm512_loadu_ps(out[3] + 16);
+        c40 = _mm512_loadu_ps(out[4]), c41 = _mm512_loadu_ps(out[4] + 16);
+        c50 = _mm512_loadu_ps(out[5]), c51 = _mm512_loadu_ps(out[5] + 16);
+    }
+    const float *x0 = rows[0], *x1 = rows[1], *x2 = rows[2], *x3 = rows[3], *x4 = rows[4], *x5 = rows[5];
+    for (int64_t p = 0; p < P; p++) {
+        const float *ap = gp + p * 32;
+        int64_t at = p * ldp;
+        __m512 a0 = _mm512_loadu_ps(ap), a1 = _mm512_loadu_ps(ap + 16), b;
+        b = _mm512_set1_ps(x0[at]);
+        c00 = _mm512_fmadd_ps(a0, b, c00), c01 = _mm512_fmadd_ps(a1, b, c01);
+        b = _mm512_set1_ps(x1[at]);
+        c10 = _mm512_fmadd_ps(a0, b, c10), c11 = _mm512_fmadd_ps(a1, b, c11);
+        b = _mm512_set1_ps(x2[at]);
+        c20 = _mm512_fmadd_ps(a0, b, c20), c21 = _mm512_fmadd_ps(a1, b, c21);
+        b = _mm512_set1_ps(x3[at]);
+        c30 = _mm512_fmadd_ps(a0, b, c30), c31 = _mm512_fmadd_ps(a1, b, c31);
+        b = _mm512_set1_ps(x4[at]);
+        c40 = _mm512_fmadd_ps(a0, b, c40), c41 = _mm512_fmadd_ps(a1, b, c41);
+        b = _mm512_set1_ps(x5[at]);
+        c50 = _mm512_fmadd_ps(a0, b, c50), c51 = _mm512_fmadd_ps(a1, b, c51);
+    }
+    _mm512_storeu_ps(out[0], c00), _mm512_storeu_ps(out[0] + 16, c01);
+    _mm512_storeu_ps(out[1], c10), _mm512_storeu_ps(out[1] + 16, c11);
+    _mm512_storeu_ps(out[2], c20), _mm512_storeu_ps(out[2] + 16, c21);
+    _mm512_storeu_ps(out[3], c30), _mm512_storeu_ps(out[3] + 16, c31);
+    _mm512_storeu_ps(out[4], c40), _mm512_storeu_ps(out[4] + 16, c41);
+    _mm512_storeu_ps(out[5], c50), _mm512_storeu_ps(out[5] + 16, c51);
+}
 
 __attribute__((target("avx2,fma"))) static void grad_block_avx2(const float *gp, const float *const *rows,
                                                                  int64_t ldp, int64_t P, float *const *out,
@@ -61,7 +102,7 @@ __attribute__((target("avx2,fma"))) static void grad_block_avx2(const float *gp,
     }
     const float *x0 = rows[0], *x1 = rows[1], *x2 = rows[2], *x3 = rows[3], *x4 = rows[4], *x5 = rows[5];
     for (int64_t p = 0; p < P; p++) {
-        const float *ap = gp + p * MR;
+        const float *ap = gp + p * 16;
         int64_t at = p * ldp;
         __m256 a0 = _mm256_loadu_ps(ap), a1 = _mm256_loadu_ps(ap + 8), b;
         b = _mm256_broadcast_ss(x0 + at);
@@ -88,6 +129,7 @@ __attribute__((target("avx2,fma"))) static void grad_block_avx2(const float *gp,
 
 static void grad_block_base(const float *gp, const float *const *rows, int64_t ldp, int64_t P, float *const *out,
                             int add) {
+    enum { MR = RT_SHIFT_MR };
     float acc[NR][MR];
     for (int j = 0; j < NR; j++)
         for (int r = 0; r < MR; r++) acc[j][r] = add ? out[j][r] : 0.0f;
@@ -101,7 +143,8 @@ typedef void (*GradBlockFn)(const float *, const float *const *, int64_t, int64_
 
 static GradBlockFn grad_block_fn(void) {
 #if defined(__x86_64__) && defined(__GNUC__)
-    if (rt_shift_avx2 == 1) return grad_block_avx2;
+    if (rt_shift_isa == RT_SHIFT_AVX512) return grad_block_avx512;
+    if (rt_shift_isa == RT_SHIFT_AVX2) return grad_block_avx2;
 #endif
     return grad_block_base;
 }
@@ -125,18 +168,20 @@ static int next_pairs(const Shift *s, int64_t *t, int64_t *i, const float *x, in
     return n;
 }
 
-/* Rows of block r0 that tap t reaches (and R has): out's rows to keep. */
-static int64_t reach_in(const Shift *s, int64_t t, int64_t r0) {
+/* Rows of block r0 (of mr) that tap t reaches (and R has): out's rows
+ * to keep. */
+static int64_t reach_in(const Shift *s, int64_t t, int64_t r0, int64_t mr) {
     int64_t end = s->reach[t] < s->R ? s->reach[t] : s->R;
-    return end - r0 < 0 ? 0 : end - r0 < MR ? end - r0 : MR;
+    return end - r0 < 0 ? 0 : end - r0 < mr ? end - r0 : mr;
 }
 
 void rt_shift_grad(const Shift *s, const float *gp, const float *x, int64_t ldp, int add, float *out,
                    int64_t ot, int64_t oi) {
     GradBlockFn block = grad_block_fn();
-    float spare[NR * MR] = {0}; /* the sums of pairs past the last, and of edge blocks */
-    for (int64_t r0 = 0; r0 < s->R; r0 += MR) {
-        const float *g = gp + r0 * s->P; /* row block r0: P x MR floats */
+    int64_t mr = rt_shift_mr();
+    float spare[NR * RT_SHIFT_MR_MAX] = {0}; /* the sums of pairs past the last, and of edge blocks */
+    for (int64_t r0 = 0; r0 < s->R; r0 += mr) {
+        const float *g = gp + r0 * s->P; /* row block r0: P x mr floats */
         for (int64_t t = 0, i = 0;;) {
             const float *rows[NR];
             float *outs[NR];
@@ -144,20 +189,20 @@ void rt_shift_grad(const Shift *s, const float *gp, const float *x, int64_t ldp,
             int n = next_pairs(s, &t, &i, x, ldp, ot, oi, rows, at, tap), whole = 1;
             if (n == 0) break;
             for (int j = 0; j < NR; j++) {
-                live[j] = j < n ? reach_in(s, tap[j], r0) : 0;
-                whole &= j >= n || live[j] == MR;
-                outs[j] = j < n ? out + at[j] + r0 : spare + j * MR;
+                live[j] = j < n ? reach_in(s, tap[j], r0, mr) : 0;
+                whole &= j >= n || live[j] == mr;
+                outs[j] = j < n ? out + at[j] + r0 : spare + j * mr;
             }
             if (whole) { /* out's rows in place: the sums never leave the registers but to out */
                 block(g, rows, ldp, s->P, outs, add);
                 continue;
             }
-            for (int j = 0; j < n; j++) { /* through spare: out has fewer than MR rows here */
-                for (int64_t r = 0; r < MR; r++) spare[j * MR + r] = add && r < live[j] ? outs[j][r] : 0.0f;
-                outs[j] = spare + j * MR;
+            for (int j = 0; j < n; j++) { /* through spare: out has fewer than mr rows here */
+                for (int64_t r = 0; r < mr; r++) spare[j * mr + r] = add && r < live[j] ? outs[j][r] : 0.0f;
+                outs[j] = spare + j * mr;
             }
             block(g, rows, ldp, s->P, outs, add);
-            for (int j = 0; j < n; j++) memcpy(out + at[j] + r0, spare + j * MR, (size_t)live[j] * sizeof *out);
+            for (int j = 0; j < n; j++) memcpy(out + at[j] + r0, spare + j * mr, (size_t)live[j] * sizeof *out);
         }
     }
 }

@@ -254,7 +254,7 @@ static void conv2d_case(int64_t B, int64_t Ci, int64_t H, int64_t W, int64_t Co,
 /* Conv1Net's layers at batch 4, a long input split into tiles, strided
  * convolutions (rt_conv_poly.c: last tap groups of fewer phases, padding
  * wider than the kernel, more samples than partial sums; the shifted
- * product's rows and columns past its 16 x 6 blocks), and random small
+ * product's rows and columns past its blocks of 16 or 32 rows by 6), and random small
  * shapes (many samples to a tile). */
 static void conv1d_cases(void) {
     conv1d_case(4, 1, 8000, 32, 100, 4, 48, 48);
@@ -268,6 +268,7 @@ static void conv1d_cases(void) {
     conv1d_case(11, 33, 50, 3, 2, 2, 0, 1);   /* one tap group; 11 samples, 8 partials */
     conv1d_case(2, 16, 20, 4, 5, 4, 9, 9);    /* padding wider than the kernel */
     conv1d_case(10, 8, 60, 32, 6, 2, 1, 1);   /* 10 samples, 8 partials, whole 16-row blocks */
+    conv1d_case(4, 16, 80, 48, 8, 4, 1, 1);   /* 32-row blocks: one whole and one of 16 rows */
     conv1d_case(3, 0, 40, 5, 4, 2, 1, 1);     /* no input channels: no taps to sum */
     conv1d_case(1, 64, 7, 5, 7, 3, 0, 0);     /* one output position */
     conv1d_case(0, 32, 40, 5, 4, 4, 1, 1);    /* an empty batch */
@@ -283,15 +284,14 @@ static void conv1d_cases(void) {
     }
 }
 
-/* conv1d_cases on each variant of the shifted product's block (the
- * portable one, and AVX2 + FMA where the CPU has it). */
+/* conv1d_cases on each variant of the shifted product's block that the
+ * CPU runs (portable, AVX2 + FMA, AVX-512). */
 static void test_conv1d(void) {
-    int paths = simd_paths();
-    for (int path = 0; path < paths; path++) {
-        rt_shift_avx2 = path;
+    for (int isa = RT_SHIFT_PORTABLE; isa <= rt_shift_best_isa(); isa++) {
+        rt_shift_isa = isa;
         conv1d_cases();
     }
-    rt_shift_avx2 = -1;
+    rt_shift_isa = -1;
 }
 
 /* Conv2Net's layers at batch 64, a large input split into tiles that
