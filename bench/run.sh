@@ -13,8 +13,11 @@
 #
 # THREADS (default: every core) lists thread counts: a table for each, both
 # sides on that many threads (MMGC_THREADS for mmgc, torch.set_num_threads
-# for PyTorch), set against the FMA peak on as many threads; with two or
-# more counts a last table gives each model's speedup over the first count.
+# for PyTorch; fewer threads than cores pinned to the first CPUs with
+# taskset), set against the FMA peak on as many threads; with two or
+# more counts a last table gives each model's speedup over the first count,
+# beside the most the cores allow (each core's own speed at
+# multimodal_gated's step, measured first: cores may differ).
 #
 # Backend "aot" is the model compiled into a standalone program (mmgc --aot,
 # built once per model before timing) running `PROGRAM bench`: the same
@@ -75,6 +78,28 @@ memn=$(awk '/^memory [0-9]+ threads:/ {print $4}' <<<"$fma")
 cpu=$(sed -n 's/^cpu: \([^;]*\);.*vector: \([^;]*\);.*/\1, vector \2/p' <<<"$fma")
 echo "machine: $cpu, $cores cores, $(free -g | awk '/Mem/ {print $2}') GiB; FMA peak $peak1 GFLOP/s on 1 thread, ${peakn:-$peak1} on $cores;" \
      "memory $mem1 GB/s on 1 thread, ${memn:-$mem1} on $cores (copying)"
+# Runs on fewer threads than cores are pinned to the first CPUs (both
+# sides): cores of a virtual machine may differ in speed (on the README's
+# machine either core has run the training step up to 1.4x slower than
+# the other at times), and an unpinned one-thread run lands on either.
+pin_of() { if [ "$1" -lt "$cores" ] && command -v taskset >/dev/null; then echo "taskset -c 0-$(($1 - 1))"; fi; }
+# Each core's own speed at the gated model's step, one thread pinned to
+# it, before the tables and after them (a core's speed may change within
+# minutes); how much two or more threads can gain over the first core,
+# whatever the code does, is the sum of the cores' speeds over the first's.
+core_speeds() {
+    [ "$cores" -gt 1 ] && command -v taskset >/dev/null && [ "$stage" = train ] || return 0
+    local c out ms=()
+    for ((c = 0; c < cores; c++)); do
+        out=$(taskset -c "$c" "${clean[@]}" MMGC_THREADS=1 build/mmgc-bench-step \
+                  models/multimodal_gated.mmg --backend=llvm --steps "$steps")
+        ms+=("${out%% *}")
+    done
+    core_bound=$(printf '%s\n' "${ms[@]}" | awk 'NR == 1 {t0 = $1} {s += t0 / $1} END {printf "%.2f", s}')
+    echo "cores ($1): multimodal_gated's step on one thread pinned to each CPU: ${ms[*]} ms;" \
+         "all $cores together can be at most ${core_bound}x the first"
+}
+core_speeds "before the tables"
 echo "OpenBLAS kernels: mmgc $("${clean[@]}" build/mmgc-bench-step --blas-core)," \
      "PyTorch $("${clean[@]}" $py bench/torch_step.py --blas-core) (its linear layers; convolutions run oneDNN)"
 echo "PyTorch $($py -c 'import torch; print(torch.__version__)'), batch 64, median of $rounds rounds of $steps steps (each a median)"
@@ -86,8 +111,8 @@ if [[ " $backends " == *" aot "* ]]; then
 fi
 # one backend's step time: "MS ms/step MIB MiB ..."
 step() {
-    if [ "$1" = aot ]; then "${clean[@]}" MMGC_THREADS="$threads" "$progs/$2" bench --steps "$steps" $eval_flag
-    else "${clean[@]}" MMGC_THREADS="$threads" build/mmgc-bench-step "models/$2.mmg" --backend="$1" --steps "$steps" $eval_flag; fi
+    if [ "$1" = aot ]; then $pin "${clean[@]}" MMGC_THREADS="$threads" "$progs/$2" bench --steps "$steps" $eval_flag
+    else $pin "${clean[@]}" MMGC_THREADS="$threads" build/mmgc-bench-step "models/$2.mmg" --backend="$1" --steps "$steps" $eval_flag; fi
 }
 # FLOPs of one step: flop_factor (3 for training, 1 for evaluation) x the forward FLOPs --summary prints
 step_flops() {
@@ -104,8 +129,9 @@ declare -A first_ms=()
 speedups=""
 for threads in $thread_counts; do
     peak=$(peak_of "$threads")
+    pin=$(pin_of "$threads")
     echo
-    echo "$threads thread(s), FMA peak $peak GFLOP/s"
+    echo "$threads thread(s), FMA peak $peak GFLOP/s${pin:+; both sides run under $pin}"
     printf '%-32s %11s %8s' model "pytorch ms" "MiB"
     for b in $backends; do printf ' %11s %8s %6s %8s %6s' "$b ms" "MiB" "ratio" "GFLOP/s" "peak"; done
     echo
@@ -116,7 +142,7 @@ for threads in $thread_counts; do
             # both cores for a while after its last line, and `read < <(...)`
             # started the next side beside them (Conv2Net's 2-thread step
             # measured 38-45 ms that way, 20-27 ms alone)
-            out=$("${clean[@]}" $py bench/torch_step.py "$m" --steps "$steps" --threads "$threads" $eval_flag)
+            out=$($pin "${clean[@]}" $py bench/torch_step.py "$m" --steps "$steps" --threads "$threads" $eval_flag)
             read -r t _ tm _ <<<"$out"
             ms[torch]+="$t " mem[torch]=$tm
             for b in $backends; do
@@ -140,9 +166,11 @@ for threads in $thread_counts; do
         unset ms mem
     done
 done
+echo
+core_speeds "after the tables"
 if [ -n "$speedups" ]; then
     echo
-    echo "speedup over $(set -- $thread_counts; echo "$1") thread(s) (the FMA peak's own: $(awk -v a="$peak1" -v b="${peakn:-$peak1}" 'BEGIN {printf "%.2f", b / a}') on $cores)"
+    echo "speedup over $(set -- $thread_counts; echo "$1") thread(s) (the FMA peak's own: $(awk -v a="$peak1" -v b="${peakn:-$peak1}" 'BEGIN {printf "%.2f", b / a}') on $cores${core_bound:+; the cores allow at most ${core_bound} after the tables})"
     printf '%-32s %8s %8s %8s\n' model backend threads speedup
     printf '%s' "$speedups" | while read -r m b th x; do printf '%-32s %8s %8s %7sx\n' "$m" "$b" "$th" "$x"; done
 fi
