@@ -40,7 +40,7 @@ fuzz: deps
 
 # The main job: train the study's gated multimodal model on the digits data
 # set with the study's protocol (early stopping, patience 5), with a report.
-# DEMO_EPOCHS caps the epochs (12-20 s each on 2 cores with the LLVM
+# DEMO_EPOCHS caps the epochs (8-20 s each on 2 cores with the LLVM
 # backend); the study's protocol allows 100.
 DEMO_MODEL  ?= multimodal_gated
 DEMO_EPOCHS ?= 100
