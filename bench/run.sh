@@ -17,7 +17,8 @@
 # taskset), set against the FMA peak on as many threads; with two or
 # more counts a last table gives each model's speedup over the first count,
 # beside the most the cores allow (each core's own speed at
-# multimodal_gated's step, measured first: cores may differ).
+# multimodal_gated's step, measured before and after the tables: cores
+# may differ).
 #
 # Backend "aot" is the model compiled into a standalone program (mmgc --aot,
 # built once per model before timing) running `PROGRAM bench`: the same
