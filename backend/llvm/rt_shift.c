@@ -48,13 +48,10 @@ static int64_t packed_floats(const Shift *s, int64_t mr) {
     return n;
 }
 
-/* The larger of the two layouts (a block of 32 rows takes as many taps as
- * its first 16 do, so it is the 32-row one; the max says so without the
- * argument). */
-int64_t rt_shift_packed_floats(const Shift *s) {
-    int64_t a = packed_floats(s, RT_SHIFT_MR), b = packed_floats(s, RT_SHIFT_MR_MAX);
-    return a > b ? a : b;
-}
+/* The 32-row layout's, the larger: a block of 32 rows takes, at every x
+ * row, as many taps as its first 16 rows do, which is at least as many as
+ * its second 16 do (reach does not grow with t). */
+int64_t rt_shift_packed_floats(const Shift *s) { return packed_floats(s, RT_SHIFT_MR_MAX); }
 
 /* Packed order: row block, x row i, the taps t at (r0, i), the block's mr
  * rows (zero past reach or R): the order the blocks read it in. Packing
