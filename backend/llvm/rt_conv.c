@@ -95,20 +95,14 @@ static void conv_geom(const RtDesc *d, Conv *c) {
     c->slot = c->ckk * c->G * c->tile + (c->G > 1 ? c->Co * c->G * c->hw : 0);
 }
 
-/* Thread slots a call may use: one per task, at most RT_MAX_THREADS. */
-static int64_t conv_slots(const Conv *c) {
-    int64_t tasks = c->P > 0 ? c->P : c->ngroups;
-    return tasks < RT_MAX_THREADS ? tasks : RT_MAX_THREADS;
-}
-
-/* Scratch floats: the partial sums but the first (which is dw itself),
- * then one slot per thread. */
+/* Scratch floats: the partial sums but the first (which is dw itself).
+ * Each task's own (c->slot floats, and a partial being built) is the
+ * thread's (rt_scratch_take). */
 int64_t rt_conv_scratch(const RtDesc *d) {
     Conv c;
     conv_geom(d, &c);
     if (rt_poly_takes(&c)) return rt_poly_scratch(&c, d->op);
-    int64_t partials = c.P > 1 ? (c.P - 1) * c.Co * c.ckk : 0;
-    return partials + conv_slots(&c) * c.slot;
+    return c.P > 1 ? (c.P - 1) * c.Co * c.ckk : 0;
 }
 
 /* 1 if every GEMM size fits BLAS's int (the polyphase lowering's rows
@@ -347,7 +341,6 @@ typedef struct {
     float *out;           /* y, dx or dw */
     const float *a, *b;   /* (x, w), (dy, w) or (x, dy) */
     float *partials;      /* grad weight: partial sums 1..P-1 */
-    float *slots;         /* per-thread scratch */
 } Job;
 
 /* The samples of group i: the first and the count. */
@@ -360,8 +353,10 @@ static void group(const Conv *c, int64_t i, int64_t *b0, int64_t *g) {
 static void conv_task(void *arg, int64_t i, int slot) {
     const Job *j = arg;
     const Conv *c = &j->c;
-    float *col = j->slots + slot * c->slot, *t = col + c->ckk * c->G * c->tile;
+    RtScratch sc;
+    float *col = rt_scratch_take(&sc, c->slot), *t = col + c->ckk * c->G * c->tile;
     int64_t b0, g;
+    (void)slot;
     group(c, i, &b0, &g);
     const float *x = j->a + b0 * c->chw, *w = j->b;
     float *y = j->out + b0 * c->Co * c->hw;
@@ -370,21 +365,23 @@ static void conv_task(void *arg, int64_t i, int slot) {
         tile_im2col(c, x, g, 0, c->hw, col);
         tile_forward(c, w, col, m, t, m);
         swap_axes(c, g, t, y, 0);
-        return;
-    }
-    for (int64_t p0 = 0; p0 < c->hw; p0 += c->tile) {
-        int64_t n = c->hw - p0 < c->tile ? c->hw - p0 : c->tile;
-        tile_im2col(c, x, 1, p0, n, col);
-        tile_forward(c, w, col, n, y + p0, c->hw);
-    }
+    } else
+        for (int64_t p0 = 0; p0 < c->hw; p0 += c->tile) {
+            int64_t n = c->hw - p0 < c->tile ? c->hw - p0 : c->tile;
+            tile_im2col(c, x, 1, p0, n, col);
+            tile_forward(c, w, col, n, y + p0, c->hw);
+        }
+    rt_scratch_give(&sc);
 }
 
 /* Grad input, group i: dx[b0 .. b0+g) = col2im(w^T @ dy). */
 static void grad_input_task(void *arg, int64_t i, int slot) {
     const Job *j = arg;
     const Conv *c = &j->c;
-    float *dcol = j->slots + slot * c->slot, *t = dcol + c->ckk * c->G * c->tile;
+    RtScratch sc;
+    float *dcol = rt_scratch_take(&sc, c->slot), *t = dcol + c->ckk * c->G * c->tile;
     int64_t b0, g;
+    (void)slot;
     group(c, i, &b0, &g);
     const float *dy = j->a + b0 * c->Co * c->hw, *w = j->b;
     float *dx = j->out + b0 * c->chw;
@@ -394,22 +391,26 @@ static void grad_input_task(void *arg, int64_t i, int slot) {
         swap_axes(c, g, dy, t, 1);
         tile_grad_input(c, w, t, m, m, dcol);
         tile_col2im(c, dcol, g, 0, c->hw, dx);
-        return;
-    }
-    for (int64_t p0 = 0; p0 < c->hw; p0 += c->tile) {
-        int64_t n = c->hw - p0 < c->tile ? c->hw - p0 : c->tile;
-        tile_grad_input(c, w, dy + p0, c->hw, n, dcol);
-        tile_col2im(c, dcol, 1, p0, n, dx);
-    }
+    } else
+        for (int64_t p0 = 0; p0 < c->hw; p0 += c->tile) {
+            int64_t n = c->hw - p0 < c->tile ? c->hw - p0 : c->tile;
+            tile_grad_input(c, w, dy + p0, c->hw, n, dcol);
+            tile_col2im(c, dcol, 1, p0, n, dx);
+        }
+    rt_scratch_give(&sc);
 }
 
-/* Grad weight, partial k: acc = sum over its groups of dy @ col^T. */
+/* Grad weight, partial k: the sum over its groups of dy @ col^T, built in
+ * the task's scratch and copied to its place (dw for the first) once. */
 static void grad_weight_task(void *arg, int64_t k, int slot) {
     const Job *j = arg;
     const Conv *c = &j->c;
-    float *col = j->slots + slot * c->slot, *t = col + c->ckk * c->G * c->tile;
-    float *acc = k == 0 ? j->out : j->partials + (k - 1) * c->Co * c->ckk;
+    int64_t nw = c->Co * c->ckk;
+    RtScratch sc;
+    float *acc = rt_scratch_take(&sc, nw + c->slot), *col = acc + nw;
+    float *t = col + c->ckk * c->G * c->tile;
     float beta = 0.0f;
+    (void)slot;
     for (int64_t i = k; i < c->ngroups; i += c->P) {
         int64_t b0, g;
         group(c, i, &b0, &g);
@@ -428,12 +429,16 @@ static void grad_weight_task(void *arg, int64_t k, int slot) {
             tile_grad_weight(c, dy + p0, c->hw, col, n, beta, acc);
         }
     }
-    if (beta == 0.0f) memset(acc, 0, (size_t)(c->Co * c->ckk) * sizeof *acc); /* no positions */
+    if (nw > 0) {
+        if (beta == 0.0f) memset(acc, 0, (size_t)nw * sizeof *acc); /* no positions */
+        memcpy(k == 0 ? j->out : j->partials + (k - 1) * nw, acc, (size_t)nw * sizeof *acc);
+    }
+    rt_scratch_give(&sc);
 }
 
 /* conv1d / conv2d: x, w -> y [B, Co, (Ho,) Wo]. */
 int32_t rt_conv(const RtDesc *d, float *y, const float *x, const float *w, float *scratch) {
-    Job j = {.out = y, .a = x, .b = w, .slots = scratch};
+    Job j = {.out = y, .a = x, .b = w};
     conv_geom(d, &j.c);
     if (!conv_blas_ok(&j.c)) return RT_ERR_SIZE;
     if (rt_poly_takes(&j.c)) rt_poly_forward(&j.c, y, x, w, scratch);
@@ -444,7 +449,7 @@ int32_t rt_conv(const RtDesc *d, float *y, const float *x, const float *w, float
 /* conv*_grad_input: dy, w -> dx (x's shape). */
 int32_t rt_conv_grad_input(const RtDesc *d, float *dx, const float *dy, const float *w,
                            float *scratch) {
-    Job j = {.out = dx, .a = dy, .b = w, .slots = scratch};
+    Job j = {.out = dx, .a = dy, .b = w};
     conv_geom(d, &j.c);
     if (!conv_blas_ok(&j.c)) return RT_ERR_SIZE;
     if (rt_poly_takes(&j.c)) rt_poly_grad_input(&j.c, dx, dy, w, scratch);
@@ -463,7 +468,6 @@ int32_t rt_conv_grad_weight(const RtDesc *d, float *dw, const float *x, const fl
         return RT_OK;
     }
     int64_t nw = j.c.Co * j.c.ckk;
-    j.slots = scratch + (j.c.P > 1 ? (j.c.P - 1) * nw : 0);
     if (j.c.B == 0) {
         memset(dw, 0, (size_t)nw * sizeof *dw);
         return RT_OK;

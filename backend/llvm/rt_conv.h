@@ -19,7 +19,7 @@ typedef struct {
     int64_t tile;           /* positions per tile (hw when G > 1) */
     int64_t ngroups;        /* tasks: ceil(B / G)    */
     int64_t P;              /* weight-gradient partial sums */
-    int64_t slot;           /* scratch floats per thread */
+    int64_t slot;           /* a task's scratch floats (rt_scratch_take) */
 } Conv;
 
 /* ---- polyphase (rt_conv_poly.c) ------------------------------------------

@@ -76,8 +76,9 @@ static int64_t group_rows(const Conv *c, const Poly *p, int64_t q) {
     return (taps < p->S ? taps : p->S) * c->Ci;
 }
 
-/* Tasks that run at once: one per sample, at most RT_MAX_THREADS. */
-static int64_t poly_slots(const Conv *c) { return c->B < RT_MAX_THREADS ? c->B : RT_MAX_THREADS; }
+/* The weight gradient's partial sums (its tasks): one per sample, at
+ * most RT_MAX_THREADS. */
+static int64_t poly_partials(const Conv *c) { return c->B < RT_MAX_THREADS ? c->B : RT_MAX_THREADS; }
 
 /* The shifted products (rt_shift.h) of the forward pass and the input
  * gradient. Forward: out y_b [Co, Wo], tap q the rows of group q of
@@ -98,14 +99,15 @@ static Shift shift_of(const Conv *c, const Poly *p, int op) {
 /* Row length of dyp. */
 static int64_t dyp_cols(const Poly *p) { return rt_shift_cols(p->Lp) + p->Q - 1; }
 
-/* Floats a thread's slot takes: xp (forward: Lx columns for the shifted
- * product; grad weight: Lp for the sgemms) or dxp and dyp (grad input). */
-static int64_t slot_floats(const Conv *c, const Poly *p, int op) {
+/* Floats of a task's scratch (rt_scratch_take): xp (forward: Lx columns
+ * for the shifted product), dxp and dyp (grad input), or xt, the packed
+ * dy and the partial sum being built (grad weight). */
+static int64_t task_floats(const Conv *c, const Poly *p, int op) {
     int gi = op == OP_CONV1D_GRAD_INPUT || op == OP_CONV2D_GRAD_INPUT;
     int gw = op == OP_CONV1D_GRAD_WEIGHT || op == OP_CONV2D_GRAD_WEIGHT;
     if (gw) {
         Shift s = shift_of(c, p, op);
-        return p->R * p->Lp + rt_shift_grad_packed_floats(&s);
+        return p->R * p->Lp + rt_shift_grad_packed_floats(&s) + p->Q * c->Co * p->R;
     }
     return gi ? p->R * p->Lp + c->Co * dyp_cols(p) : p->R * p->Lx;
 }
@@ -115,14 +117,14 @@ static int64_t slot_floats(const Conv *c, const Poly *p, int op) {
 static int64_t weight_floats(const Conv *c, const Poly *p, int op) {
     int64_t one = p->Q * c->Co * p->R;
     int gw = op == OP_CONV1D_GRAD_WEIGHT || op == OP_CONV2D_GRAD_WEIGHT;
-    if (gw) return poly_slots(c) * one;
+    if (gw) return poly_partials(c) * one;
     Shift s = shift_of(c, p, op);
     return one + rt_shift_packed_floats(&s);
 }
 
 int64_t rt_poly_scratch(const Conv *c, int op) {
     Poly p = poly_of(c);
-    return weight_floats(c, &p, op) + poly_slots(c) * slot_floats(c, &p, op);
+    return weight_floats(c, &p, op);
 }
 
 /* The columns m < n whose S input columns S*m - pad + r (r < S) all lie
@@ -222,23 +224,27 @@ typedef struct {
     const float *a, *b; /* x (forward), dy (grad input), or x and dy (grad weight) */
     float *wq;          /* forward, grad input: the grouped weight; grad weight: the partials */
     float *packed;      /* forward, grad input: wq packed for rt_shift */
-    float *slots;       /* slot_floats a thread */
-    int64_t slot;       /* slot_floats */
+    int64_t task;       /* task_floats */
 } PolyJob;
 
 static void forward_task(void *arg, int64_t b, int slot) {
     const PolyJob *j = arg;
     const Conv *c = j->c;
-    float *xp = j->slots + slot * j->slot, *y = j->out + b * c->Co * c->Wo;
+    RtScratch sc;
+    float *xp = rt_scratch_take(&sc, j->task), *y = j->out + b * c->Co * c->Wo;
+    (void)slot;
     phases(c, &j->p, j->a + b * c->chw, xp, j->p.Lx);
     rt_shift(&j->sh, j->packed, xp, j->p.Lx, y, c->Wo);
+    rt_scratch_give(&sc);
 }
 
 static void grad_input_task(void *arg, int64_t b, int slot) {
     const PolyJob *j = arg;
     const Conv *c = j->c;
     int64_t ld = dyp_cols(&j->p), pad = j->p.Q - 1;
-    float *dxp = j->slots + slot * j->slot, *dyp = dxp + j->p.R * j->p.Lp;
+    RtScratch sc;
+    float *dxp = rt_scratch_take(&sc, j->task), *dyp = dxp + j->p.R * j->p.Lp;
+    (void)slot;
     const float *dy = j->a + b * c->Co * c->Wo;
     for (int64_t co = 0; co < c->Co; co++) {
         float *d = dyp + co * ld;
@@ -248,21 +254,27 @@ static void grad_input_task(void *arg, int64_t b, int slot) {
     }
     rt_shift(&j->sh, j->packed, dyp, ld, dxp, j->p.Lp);
     unphase(c, &j->p, dxp, j->out + b * c->chw);
+    rt_scratch_give(&sc);
 }
 
 /* Partial k: the sum over samples k, k + P, ... of the gradient of the
- * forward product's taps, acc [Q, R, Co] (acc[q, j, co] = dwq[q, co, j]). */
+ * forward product's taps, [Q, R, Co] (at [q, j, co]: dwq[q, co, j]), built
+ * in the task's scratch and copied to its place once. */
 static void grad_weight_task(void *arg, int64_t k, int slot) {
     const PolyJob *j = arg;
     const Conv *c = j->c;
-    int64_t P = poly_slots(c);
-    float *xt = j->slots + slot * j->slot, *gp = xt + j->p.R * j->p.Lp;
-    float *acc = j->wq + k * j->p.Q * c->Co * j->p.R;
+    int64_t P = poly_partials(c), one = j->p.Q * c->Co * j->p.R;
+    RtScratch sc;
+    float *xt = rt_scratch_take(&sc, j->task), *gp = xt + j->p.R * j->p.Lp;
+    float *acc = gp + rt_shift_grad_packed_floats(&j->sh);
+    (void)slot;
     for (int64_t b = k; b < c->B; b += P) {
         phases_by_position(c, &j->p, j->a + b * c->chw, xt);
         rt_shift_grad_pack(&j->sh, j->b + b * c->Co * c->Wo, c->Wo, gp);
         rt_shift_grad(&j->sh, gp, xt, j->p.R, b != k, acc, j->p.R * c->Co, c->Co);
     }
+    if (one > 0) memcpy(j->wq + k * one, acc, (size_t)one * sizeof *acc);
+    rt_scratch_give(&sc);
 }
 
 /* The job of a forward or grad-input call: wq, then its packing. */
@@ -272,8 +284,7 @@ static PolyJob shift_job(const Conv *c, int op, float *out, const float *in, con
     PolyJob j = {.c = c, .p = poly_of(c), .out = out, .a = in, .wq = scratch};
     j.sh = shift_of(c, &j.p, op);
     j.packed = scratch + j.p.Q * c->Co * j.p.R;
-    j.slots = scratch + weight_floats(c, &j.p, op);
-    j.slot = slot_floats(c, &j.p, op);
+    j.task = task_floats(c, &j.p, op);
     weight_to_groups(c, &j.p, w, j.wq);
     /* forward: a_q[co, i] = wq[q, co, i]; grad input: a_q[i, co] = wq[q, co, i] */
     int64_t st = c->Co * j.p.R;
@@ -295,9 +306,8 @@ void rt_poly_grad_weight(const Conv *c, float *dw, const float *x, const float *
     PolyJob j = {.c = c, .p = poly_of(c), .out = dw, .a = x, .b = dy, .wq = scratch};
     j.sh = shift_of(c, &j.p, OP_CONV1D_GRAD_WEIGHT);
     rt_shift_choose();
-    j.slots = scratch + weight_floats(c, &j.p, OP_CONV1D_GRAD_WEIGHT);
-    j.slot = slot_floats(c, &j.p, OP_CONV1D_GRAD_WEIGHT);
-    int64_t P = poly_slots(c), one = j.p.Q * c->Co * j.p.R;
+    j.task = task_floats(c, &j.p, OP_CONV1D_GRAD_WEIGHT);
+    int64_t P = poly_partials(c), one = j.p.Q * c->Co * j.p.R;
     if (c->B == 0) {
         memset(dw, 0, (size_t)(c->Co * c->ckk) * sizeof *dw);
         return;

@@ -25,6 +25,21 @@ typedef void (*RtTask)(void *arg, int64_t i, int slot);
  * (from inside a task) runs its tasks on the calling thread. */
 void rt_parallel(int64_t n, RtTask fn, void *arg);
 
+/* A task's scratch: at least `floats` floats, 64-byte aligned, that the
+ * calling thread owns. It is the thread's own buffer, first touched by it
+ * and kept for its next task: memory that another thread touched first can
+ * be slower to write (on one 2-core virtual machine, 2-3 times for the
+ * phases of Conv1Net's second layer). A nested call (a job started from
+ * inside a task runs on that task's thread) gets a buffer of its own.
+ * Give it back with rt_scratch_give before the task returns. Running out
+ * of memory ends the process with a message. */
+typedef struct {
+    float *p;
+    int own; /* p is this call's alone (freed by rt_scratch_give) */
+} RtScratch;
+float *rt_scratch_take(RtScratch *s, int64_t floats);
+void rt_scratch_give(RtScratch *s);
+
 /* The number of threads rt_parallel uses; setting it (clamped to
  * [1, RT_MAX_THREADS]) is for tests and benchmarks. */
 int rt_threads(void);
