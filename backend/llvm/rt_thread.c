@@ -82,25 +82,23 @@ static int spin_pause(int64_t t0) {
     return 0;
 }
 
-/* Spins (if the pool may) while *v < until, for up to SPIN_NS; says
- * whether *v got there. */
-static int spin_until(atomic_llong *v, long long until) {
-    if (!pool.spin) return atomic_load(v) >= until;
+/* Spins (if the pool may) until ready(arg), for up to SPIN_NS; says
+ * whether it got there. */
+static int spin_until(int (*ready)(const void *), const void *arg) {
+    if (!pool.spin) return ready(arg);
     for (int64_t t0 = now_ns(), k = 1;; k++) {
-        if (atomic_load_explicit(v, memory_order_acquire) >= until) return 1;
+        if (ready(arg)) return 1;
         if (k % 64 == 0 && spin_pause(t0)) return 0;
         relax();
     }
 }
 
-/* The same while the job number is `seen`. */
-static int spin_past(uint64_t seen) {
-    if (!pool.spin) return atomic_load(&pool.gen) != seen;
-    for (int64_t t0 = now_ns(), k = 1;; k++) {
-        if (atomic_load_explicit(&pool.gen, memory_order_acquire) != seen) return 1;
-        if (k % 64 == 0 && spin_pause(t0)) return 0;
-        relax();
-    }
+/* spin_until's tests: the job's n tasks are done; a job after `seen` began. */
+static int all_finished(const void *n) {
+    return atomic_load_explicit(&pool.finished, memory_order_acquire) >= *(const int64_t *)n;
+}
+static int next_job(const void *seen) {
+    return atomic_load_explicit(&pool.gen, memory_order_acquire) != *(const uint64_t *)seen;
 }
 
 /* Runs tasks of job `gen` until none is left (or another job began). */
@@ -128,7 +126,7 @@ static void *worker(void *p) {
     uint64_t seen = pool.gen0[slot];
     pthread_mutex_unlock(&pool.mu);
     for (;;) {
-        if (!spin_past(seen)) {
+        if (!spin_until(next_job, &seen)) {
             /* the caller sets gen before it looks at sleepers */
             pthread_mutex_lock(&pool.mu);
             atomic_fetch_add(&pool.sleepers, 1);
@@ -206,7 +204,7 @@ void rt_parallel(int64_t n, RtTask fn, void *arg) {
         pthread_mutex_unlock(&pool.mu);
     }
     run_tasks(gen, fn, arg, n, 0);
-    if (!spin_until(&pool.finished, n)) {
+    if (!spin_until(all_finished, &n)) {
         pthread_mutex_lock(&pool.mu);
         atomic_store(&pool.waiting, 1);
         while (atomic_load(&pool.finished) < n) pthread_cond_wait(&pool.done, &pool.mu);
