@@ -138,7 +138,7 @@ static int64_t par_chunk(const Nest *n) {
     return chunk < n->dim[0] ? chunk : 0;
 }
 
-/* The function a task runs, void (ptr args, i64 task, i32 slot) as RtTask:
+/* The function a task runs, void (ptr args, i64 task) as RtTask:
  * args holds the kernel's buffers, then scratch and rnd. It runs
  * iterations [task * chunk, min(task * chunk + chunk, dim 0)) of loop 0.
  * The loop itself is built in an always-inlined function whose buffers
@@ -159,8 +159,8 @@ static LLVMValueRef task_function(Cg *cg, const Nest *n, int64_t chunk, NestBody
     LLVMAddAttributeAtIndex(range, LLVMAttributeFunctionIndex, cg_attr(cg, "alwaysinline"));
     for (int i = 0; i <= nb; i++) LLVMAddAttributeAtIndex(range, (unsigned)i + 1, cg_attr(cg, "noalias"));
 
-    LLVMTypeRef task_p[3] = {cg->ptr, cg->i64, cg->i32};
-    LLVMTypeRef task_t = LLVMFunctionType(LLVMVoidTypeInContext(cg->ctx), task_p, 3, 0);
+    LLVMTypeRef task_p[2] = {cg->ptr, cg->i64};
+    LLVMTypeRef task_t = LLVMFunctionType(LLVMVoidTypeInContext(cg->ctx), task_p, 2, 0);
     snprintf(name, sizeof name, "%.*s.par%d", (int)len, kname, cg->npar++);
     LLVMValueRef task = LLVMAddFunction(cg->mod, name, task_t);
     LLVMSetLinkage(task, LLVMInternalLinkage);

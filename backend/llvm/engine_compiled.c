@@ -278,9 +278,8 @@ const EngineProfile *compiled_profile(void *impl, int reset) {
 }
 
 /* Piece i of every update's copy into its PARAM or STATE. */
-static void copy_piece(void *arg, int64_t i, int slot) {
+static void copy_piece(void *arg, int64_t i) {
     const CompiledEngine *e = arg;
-    (void)slot;
     int u = 0;
     while (e->upd_first[u + 1] <= i) u++;
     size_t at = (size_t)(i - e->upd_first[u]) * UPDATE_PIECE, n = bytes_of(e->g, e->upd_dst[u]) - at;

@@ -350,13 +350,12 @@ static void group(const Conv *c, int64_t i, int64_t *b0, int64_t *g) {
 }
 
 /* Forward, group i: y[b0 .. b0+g) = conv(x, w). */
-static void conv_task(void *arg, int64_t i, int slot) {
+static void conv_task(void *arg, int64_t i) {
     const Job *j = arg;
     const Conv *c = &j->c;
     RtScratch sc;
     float *col = rt_scratch_take(&sc, c->slot), *t = col + c->ckk * c->G * c->tile;
     int64_t b0, g;
-    (void)slot;
     group(c, i, &b0, &g);
     const float *x = j->a + b0 * c->chw, *w = j->b;
     float *y = j->out + b0 * c->Co * c->hw;
@@ -375,13 +374,12 @@ static void conv_task(void *arg, int64_t i, int slot) {
 }
 
 /* Grad input, group i: dx[b0 .. b0+g) = col2im(w^T @ dy). */
-static void grad_input_task(void *arg, int64_t i, int slot) {
+static void grad_input_task(void *arg, int64_t i) {
     const Job *j = arg;
     const Conv *c = &j->c;
     RtScratch sc;
     float *dcol = rt_scratch_take(&sc, c->slot), *t = dcol + c->ckk * c->G * c->tile;
     int64_t b0, g;
-    (void)slot;
     group(c, i, &b0, &g);
     const float *dy = j->a + b0 * c->Co * c->hw, *w = j->b;
     float *dx = j->out + b0 * c->chw;
@@ -402,7 +400,7 @@ static void grad_input_task(void *arg, int64_t i, int slot) {
 
 /* Grad weight, partial k: the sum over its groups of dy @ col^T, built in
  * the task's scratch and copied to its place (dw for the first) once. */
-static void grad_weight_task(void *arg, int64_t k, int slot) {
+static void grad_weight_task(void *arg, int64_t k) {
     const Job *j = arg;
     const Conv *c = &j->c;
     int64_t nw = c->Co * c->ckk;
@@ -410,7 +408,6 @@ static void grad_weight_task(void *arg, int64_t k, int slot) {
     float *acc = rt_scratch_take(&sc, nw + c->slot), *col = acc + nw;
     float *t = col + c->ckk * c->G * c->tile;
     float beta = 0.0f;
-    (void)slot;
     for (int64_t i = k; i < c->ngroups; i += c->P) {
         int64_t b0, g;
         group(c, i, &b0, &g);

@@ -227,24 +227,22 @@ typedef struct {
     int64_t task;       /* task_floats */
 } PolyJob;
 
-static void forward_task(void *arg, int64_t b, int slot) {
+static void forward_task(void *arg, int64_t b) {
     const PolyJob *j = arg;
     const Conv *c = j->c;
     RtScratch sc;
     float *xp = rt_scratch_take(&sc, j->task), *y = j->out + b * c->Co * c->Wo;
-    (void)slot;
     phases(c, &j->p, j->a + b * c->chw, xp, j->p.Lx);
     rt_shift(&j->sh, j->packed, xp, j->p.Lx, y, c->Wo);
     rt_scratch_give(&sc);
 }
 
-static void grad_input_task(void *arg, int64_t b, int slot) {
+static void grad_input_task(void *arg, int64_t b) {
     const PolyJob *j = arg;
     const Conv *c = j->c;
     int64_t ld = dyp_cols(&j->p), pad = j->p.Q - 1;
     RtScratch sc;
     float *dxp = rt_scratch_take(&sc, j->task), *dyp = dxp + j->p.R * j->p.Lp;
-    (void)slot;
     const float *dy = j->a + b * c->Co * c->Wo;
     for (int64_t co = 0; co < c->Co; co++) {
         float *d = dyp + co * ld;
@@ -260,14 +258,13 @@ static void grad_input_task(void *arg, int64_t b, int slot) {
 /* Partial k: the sum over samples k, k + P, ... of the gradient of the
  * forward product's taps, [Q, R, Co] (at [q, j, co]: dwq[q, co, j]), built
  * in the task's scratch and copied to its place once. */
-static void grad_weight_task(void *arg, int64_t k, int slot) {
+static void grad_weight_task(void *arg, int64_t k) {
     const PolyJob *j = arg;
     const Conv *c = j->c;
     int64_t P = poly_partials(c), one = j->p.Q * c->Co * j->p.R;
     RtScratch sc;
     float *xt = rt_scratch_take(&sc, j->task), *gp = xt + j->p.R * j->p.Lp;
     float *acc = gp + rt_shift_grad_packed_floats(&j->sh);
-    (void)slot;
     for (int64_t b = k; b < c->B; b += P) {
         phases_by_position(c, &j->p, j->a + b * c->chw, xt);
         rt_shift_grad_pack(&j->sh, j->b + b * c->Co * c->Wo, c->Wo, gp);

@@ -87,9 +87,8 @@ typedef struct {
 } Mm;
 
 /* Batch items [i*per, (i+1)*per): one sgemm each. */
-static void batch_task(void *arg, int64_t i, int slot) {
+static void batch_task(void *arg, int64_t i) {
     const Mm *t = arg;
-    (void)slot;
     int64_t end = (i + 1) * t->per < t->nb ? (i + 1) * t->per : t->nb;
     for (int64_t e = i * t->per; e < end; e++) {
         int64_t oa = 0, ob = 0, rest = e; /* a's and b's matrix of item e */
@@ -104,9 +103,8 @@ static void batch_task(void *arg, int64_t i, int slot) {
 }
 
 /* Block i of a single product: columns (split_n) or rows of y. */
-static void block_task(void *arg, int64_t i, int slot) {
+static void block_task(void *arg, int64_t i) {
     const Mm *t = arg;
-    (void)slot;
     int64_t lo = i * t->block, dim = t->split_n ? t->n : t->m;
     int64_t cnt = dim - lo < t->block ? dim - lo : t->block;
     const float *a = t->a, *b = t->b;

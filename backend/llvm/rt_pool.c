@@ -98,10 +98,9 @@ static void pool_grad_row_2x2(const Pool *p, const float *x, const float *dy, in
 }
 
 /* max_pool task: planes [i*n, (i+1)*n). */
-static void pool_task(void *arg, int64_t i, int slot) {
+static void pool_task(void *arg, int64_t i) {
     const PoolJob *j = arg;
     const Pool *p = &j->p;
-    (void)slot;
     int64_t n = planes_per_task(p), end = (i + 1) * n < p->P ? (i + 1) * n : p->P;
     int fast = p->kh == 2 && p->kw == 2 && p->sh == 2 && p->sw == 2;
     for (int64_t c = i * n; c < end; c++) {
@@ -121,10 +120,9 @@ static void pool_task(void *arg, int64_t i, int slot) {
 /* max_pool*_grad task: planes [i*n, (i+1)*n) of dx, zeroed, then each dy
  * added at its window's argmax (in window order, as the interpreter); the
  * 2x2, stride-2 case row by row. */
-static void pool_grad_task(void *arg, int64_t i, int slot) {
+static void pool_grad_task(void *arg, int64_t i) {
     const PoolJob *j = arg;
     const Pool *p = &j->p;
-    (void)slot;
     int64_t n = planes_per_task(p), end = (i + 1) * n < p->P ? (i + 1) * n : p->P;
     int fast = p->kh == 2 && p->kw == 2 && p->sh == 2 && p->sw == 2;
     for (int64_t c = i * n; c < end; c++) {

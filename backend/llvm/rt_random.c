@@ -35,9 +35,8 @@ typedef struct {
 } Draw;
 
 /* Task: elements [i*BLOCK, (i+1)*BLOCK) of the draw. */
-static void draw_task(void *arg, int64_t i, int slot) {
+static void draw_task(void *arg, int64_t i) {
     const Draw *d = arg;
-    (void)slot;
     int64_t end = (i + 1) * BLOCK < d->n ? (i + 1) * BLOCK : d->n;
     float u[RNG_LANES];
     if (d->dropout == 2) { /* one Philox call per element, as rng_normal_key */

@@ -102,14 +102,14 @@ static int next_job(const void *seen) {
 }
 
 /* Runs tasks of job `gen` until none is left (or another job began). */
-static void run_tasks(uint32_t gen, RtTask fn, void *arg, int64_t n, int slot) {
+static void run_tasks(uint32_t gen, RtTask fn, void *arg, int64_t n) {
     for (;;) {
         uint_fast64_t t = atomic_load_explicit(&pool.ticket, memory_order_acquire);
         if ((uint32_t)(t >> 32) != gen || (int64_t)(t & 0xffffffffu) >= n) return;
         if (!atomic_compare_exchange_weak_explicit(&pool.ticket, &t, t + 1, memory_order_acq_rel,
                                                    memory_order_acquire))
             continue;
-        fn(arg, (int64_t)(t & 0xffffffffu), slot);
+        fn(arg, (int64_t)(t & 0xffffffffu));
         /* the caller sets waiting before it last looks at finished */
         if (atomic_fetch_add(&pool.finished, 1) + 1 == n && atomic_load(&pool.waiting)) {
             pthread_mutex_lock(&pool.mu);
@@ -138,7 +138,7 @@ static void *worker(void *p) {
         if (slot >= atomic_load_explicit(&pool.joined, memory_order_acquire)) continue;
         run_tasks((uint32_t)seen, atomic_load_explicit(&pool.fn, memory_order_acquire),
                   atomic_load_explicit(&pool.arg, memory_order_acquire),
-                  atomic_load_explicit(&pool.n, memory_order_acquire), slot);
+                  atomic_load_explicit(&pool.n, memory_order_acquire));
     }
     return NULL;
 }
@@ -185,7 +185,7 @@ void rt_parallel(int64_t n, RtTask fn, void *arg) {
     int idle = 0, nthreads = atomic_load(&pool.nthreads);
     int64_t t = nthreads < n ? nthreads : n;
     if (t <= 1 || n >= CLOSED || !atomic_compare_exchange_strong(&pool.busy, &idle, 1)) {
-        for (int64_t i = 0; i < n; i++) fn(arg, i, 0);
+        for (int64_t i = 0; i < n; i++) fn(arg, i);
         return;
     }
     /* busy makes this the only caller: gen changes here alone */
@@ -203,7 +203,7 @@ void rt_parallel(int64_t n, RtTask fn, void *arg) {
         pthread_cond_broadcast(&pool.go);
         pthread_mutex_unlock(&pool.mu);
     }
-    run_tasks(gen, fn, arg, n, 0);
+    run_tasks(gen, fn, arg, n);
     if (!spin_until(all_finished, &n)) {
         pthread_mutex_lock(&pool.mu);
         atomic_store(&pool.waiting, 1);

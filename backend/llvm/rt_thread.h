@@ -16,11 +16,11 @@
 
 #define RT_MAX_THREADS 8
 
-/* A task: item i of a job, run on thread slot `slot` in [0, RT_MAX_THREADS)
- * (for per-thread scratch; no two tasks run on one slot at once). */
-typedef void (*RtTask)(void *arg, int64_t i, int slot);
+/* A task: item i of a job. A task that needs memory of its own takes
+ * its thread's scratch (rt_scratch_take). */
+typedef void (*RtTask)(void *arg, int64_t i);
 
-/* Runs fn(arg, i, slot) for every i in [0, n) on up to rt_threads()
+/* Runs fn(arg, i) for every i in [0, n) on up to rt_threads()
  * threads and returns when all are done. A call made while a job runs
  * (from inside a task) runs its tasks on the calling thread. */
 void rt_parallel(int64_t n, RtTask fn, void *arg);

@@ -24,9 +24,8 @@ typedef struct {
     int64_t n;
 } Count;
 
-static void count_task(void *arg, int64_t i, int slot) {
+static void count_task(void *arg, int64_t i) {
     Count *c = arg;
-    (void)slot;
     atomic_fetch_add(&c->hits[i], 1);
 }
 
@@ -50,9 +49,8 @@ static void test_every_task_once(void) {
 }
 
 /* Tasks that each start a job of their own. */
-static void outer_task(void *arg, int64_t i, int slot) {
+static void outer_task(void *arg, int64_t i) {
     atomic_int *ok = arg;
-    (void)slot;
     atomic_fetch_add(ok, once_each(3 + i));
 }
 
@@ -88,11 +86,10 @@ typedef struct {
     float *seen[MAXN];
 } Scratch;
 
-static void scratch_task(void *arg, int64_t i, int slot) {
+static void scratch_task(void *arg, int64_t i) {
     Scratch *s = arg;
     RtScratch a, b;
     float *p = rt_scratch_take(&a, 4096);
-    (void)slot;
     s->seen[i] = p;
     for (int k = 0; k < 4096; k++) p[k] = (float)i;
     float *q = rt_scratch_take(&b, 100);
