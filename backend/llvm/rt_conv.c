@@ -23,8 +23,9 @@
  * layer forward 64.1 -> 60.2, input gradient 89.7 -> 83.0, weight gradient
  * 58.9 -> 54.6. Stride 1 stays tap-major, where a row of col is Wo
  * contiguous inputs (Conv2Net's second layer: 5.7 ms, 11.8 position-major).
- * Strided 1-D convolutions (both of Conv1Net's layers) skip im2col
- * altogether: rt_conv_poly.c.
+ * Strided 1-D convolutions (both of Conv1Net's layers) and stride-1 ones
+ * that sum at least 64 products an output (Conv2Net's second layer) skip
+ * im2col altogether: rt_conv_shift.c.
  *
  * A one-sample tile reads and writes y and dy in place (row stride Ho*Wo);
  * a G-sample tile goes through a copy t [Co, G*Ho*Wo] with the sample and
@@ -101,15 +102,17 @@ static void conv_geom(const RtDesc *d, Conv *c) {
 int64_t rt_conv_scratch(const RtDesc *d) {
     Conv c;
     conv_geom(d, &c);
-    if (rt_poly_takes(&c)) return rt_poly_scratch(&c, d->op);
+    if (rt_conv_shift_takes(&c, d->op)) return rt_conv_shift_scratch(&c, d->op);
     return c.P > 1 ? (c.P - 1) * c.Co * c.ckk : 0;
 }
 
-/* 1 if every GEMM size fits BLAS's int (the polyphase lowering's rows
- * and row length are at most Kw*Ci and W + Kw). */
+/* 1 if every GEMM size fits BLAS's int, and the shifted-product
+ * lowering's sizes with them (rows at most Kw*Ci, rows of at most W + Kw
+ * phases or a plane of (Ho + Kh) x (Wo + 2 Kw)). */
 static int conv_blas_ok(const Conv *c) {
-    int64_t dims[6] = {c->Co, c->ckk, c->G * c->tile, c->hw, c->ckk + c->Ci * c->sw, c->W + c->Kw};
-    return rt_blas_ok(dims, 6);
+    int64_t dims[7] = {c->Co, c->ckk, c->G * c->tile, c->hw, c->ckk + c->Ci * c->sw, c->W + c->Kw,
+                       (c->Ho + c->Kh) * (c->Wo + 2 * c->Kw)};
+    return rt_blas_ok(dims, 7);
 }
 
 /* The output columns [*lo, *hi) whose input column o*s + k - p lies in
@@ -438,7 +441,7 @@ int32_t rt_conv(const RtDesc *d, float *y, const float *x, const float *w, float
     Job j = {.out = y, .a = x, .b = w};
     conv_geom(d, &j.c);
     if (!conv_blas_ok(&j.c)) return RT_ERR_SIZE;
-    if (rt_poly_takes(&j.c)) rt_poly_forward(&j.c, y, x, w, scratch);
+    if (rt_conv_shift_takes(&j.c, d->op)) rt_conv_shift_forward(&j.c, y, x, w, scratch);
     else rt_parallel(j.c.B > 0 ? j.c.ngroups : 0, conv_task, &j);
     return RT_OK;
 }
@@ -449,7 +452,7 @@ int32_t rt_conv_grad_input(const RtDesc *d, float *dx, const float *dy, const fl
     Job j = {.out = dx, .a = dy, .b = w};
     conv_geom(d, &j.c);
     if (!conv_blas_ok(&j.c)) return RT_ERR_SIZE;
-    if (rt_poly_takes(&j.c)) rt_poly_grad_input(&j.c, dx, dy, w, scratch);
+    if (rt_conv_shift_takes(&j.c, d->op)) rt_conv_shift_grad_input(&j.c, dx, dy, w, scratch);
     else rt_parallel(j.c.B > 0 ? j.c.ngroups : 0, grad_input_task, &j);
     return RT_OK;
 }
@@ -460,8 +463,8 @@ int32_t rt_conv_grad_weight(const RtDesc *d, float *dw, const float *x, const fl
     Job j = {.out = dw, .a = x, .b = dy, .partials = scratch};
     conv_geom(d, &j.c);
     if (!conv_blas_ok(&j.c)) return RT_ERR_SIZE;
-    if (rt_poly_takes(&j.c)) {
-        rt_poly_grad_weight(&j.c, dw, x, dy, scratch);
+    if (rt_conv_shift_takes(&j.c, d->op)) {
+        rt_conv_shift_grad_weight(&j.c, dw, x, dy, scratch);
         return RT_OK;
     }
     int64_t nw = j.c.Co * j.c.ckk;

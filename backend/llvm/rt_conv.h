@@ -1,6 +1,6 @@
 /* rt_conv.h — the geometry of one convolution, shared by the im2col
- * lowering (rt_conv.c) and the polyphase lowering of strided 1-D
- * convolutions (rt_conv_poly.c). Not part of the ABI.
+ * lowering (rt_conv.c) and the shifted-product lowering of strided 1-D
+ * and deep stride-1 convolutions (rt_conv_shift.c). Not part of the ABI.
  */
 #ifndef MMGC_RT_CONV_H
 #define MMGC_RT_CONV_H
@@ -22,14 +22,14 @@ typedef struct {
     int64_t slot;           /* a task's scratch floats (rt_scratch_take) */
 } Conv;
 
-/* ---- polyphase (rt_conv_poly.c) ------------------------------------------
- * 1 if c is a strided 1-D convolution the polyphase lowering takes (the
- * forward pass and both gradients alike). */
-int rt_poly_takes(const Conv *c);
-/* Scratch floats of the polyphase lowering of op (an Op). */
-int64_t rt_poly_scratch(const Conv *c, int op);
-void rt_poly_forward(const Conv *c, float *y, const float *x, const float *w, float *scratch);
-void rt_poly_grad_input(const Conv *c, float *dx, const float *dy, const float *w, float *scratch);
-void rt_poly_grad_weight(const Conv *c, float *dw, const float *x, const float *dy, float *scratch);
+/* ---- shifted products (rt_conv_shift.c) -----------------------------------
+ * 1 if the shifted-product lowering takes op (an Op: the forward pass or
+ * a gradient) of convolution c. */
+int rt_conv_shift_takes(const Conv *c, int op);
+/* Scratch floats of the shifted-product lowering of op (an Op). */
+int64_t rt_conv_shift_scratch(const Conv *c, int op);
+void rt_conv_shift_forward(const Conv *c, float *y, const float *x, const float *w, float *scratch);
+void rt_conv_shift_grad_input(const Conv *c, float *dx, const float *dy, const float *w, float *scratch);
+void rt_conv_shift_grad_weight(const Conv *c, float *dw, const float *x, const float *dy, float *scratch);
 
 #endif

@@ -3,7 +3,8 @@
  * rt.c         the dispatch (mmgc_rt_call) and the scratch sizes
  * rt_matmul.c  matmul and the one sgemm wrapper every contraction uses
  * rt_conv.c    conv1d / conv2d and their gradients (im2col + sgemm;
- *              strided 1-D ones by phases: rt_conv_poly.c, whose shifted
+ *              strided 1-D ones by phases and deep stride-1 ones over
+ *              their flattened plane: rt_conv_shift.c, whose shifted
  *              products are rt_shift.c, their weight gradients
  *              rt_shift_grad.c)
  * rt_pool.c    max pooling and its gradient; gather and scatter

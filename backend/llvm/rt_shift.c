@@ -198,9 +198,21 @@ void rt_shift(const Shift *s, const float *packed, const float *x, int64_t ldx, 
         for (int64_t p0 = 0; p0 < s->P; p0 += NR) {
             float buf[NR * RT_SHIFT_MR_MAX];
             int64_t cols = s->P - p0 < NR ? s->P - p0 : NR;
+            if (s->wrap == 0) {
+                block(s, r0, ap, x, ldx, p0, buf);
+                for (int64_t r = 0; r < rows; r++)
+                    for (int64_t j = 0; j < cols; j++) out[(r0 + r) * ldo + p0 + j] = buf[j * mr + r];
+                continue;
+            }
+            int64_t to[NR], from[NR], kept = 0;
+            for (int64_t j = 0; j < cols; j++) { /* out's column of each kept one */
+                int64_t p = p0 + j, q = p / s->wrap, w = p - q * s->wrap;
+                if (w < s->keep) from[kept] = j, to[kept++] = q * s->keep + w;
+            }
+            if (kept == 0) continue;
             block(s, r0, ap, x, ldx, p0, buf);
             for (int64_t r = 0; r < rows; r++)
-                for (int64_t j = 0; j < cols; j++) out[(r0 + r) * ldo + p0 + j] = buf[j * mr + r];
+                for (int64_t k = 0; k < kept; k++) out[(r0 + r) * ldo + to[k]] = buf[from[k] * mr + r];
         }
         ap += piece_floats(s, r0, mr);
     }

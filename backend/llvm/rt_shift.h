@@ -11,6 +11,12 @@
  * then t, in order: the result does not depend on the blocking or the
  * thread count. The loop is i-major so that the taps of one x row read
  * the same few cache lines.
+ *
+ * With wrap > 0 the columns p are a plane's rows of wrap columns of which
+ * the first keep are wanted (a 2-D convolution over its flattened
+ * input): column p of the product is out's column (p / wrap) * keep +
+ * p % wrap, and is dropped where p % wrap >= keep. wrap 0 keeps every
+ * column in place.
  */
 #ifndef MMGC_RT_SHIFT_H
 #define MMGC_RT_SHIFT_H
@@ -27,6 +33,7 @@
 
 typedef struct {
     int64_t R, P, T;
+    int64_t wrap, keep;
     int64_t depth[RT_SHIFT_MAX_T], reach[RT_SHIFT_MAX_T], off[RT_SHIFT_MAX_T];
 } Shift;
 
@@ -41,7 +48,7 @@ void rt_shift_pack(const Shift *s, const float *a, int64_t st, int64_t sr, int64
 void rt_shift(const Shift *s, const float *packed, const float *x, int64_t ldx, float *out,
               int64_t ldo);
 /* The gradient of the shifted product with respect to its taps, given
- * g = d out [R, P] and x position-major (x[p*ldp + i] is row i's column
+ * g = d out [R, P] (with wrap: out's columns, the dropped ones 0) and x position-major (x[p*ldp + i] is row i's column
  * p): for every t, r < min(R, reach[t]) and i < depth[t],
  *
  *   out[t*ot + i*oi + r] = (add ? out[...] : 0) + sum over p < P of g[r, p] * x[(p + off[t])*ldp + i]

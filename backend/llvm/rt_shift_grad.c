@@ -33,12 +33,25 @@ int64_t rt_shift_grad_packed_floats(const Shift *s) {
     return (s->R + RT_SHIFT_MR_MAX - 1) / RT_SHIFT_MR_MAX * RT_SHIFT_MR_MAX * s->P;
 }
 
-/* Packed order: row block r0, position p, the block's mr rows (0 past R). */
+/* Packed order: row block r0, position p, the block's mr rows (0 past R
+ * and at the columns wrap drops). */
 void rt_shift_grad_pack(const Shift *s, const float *g, int64_t ldg, float *gp) {
     int64_t mr = rt_shift_mr();
-    for (int64_t r0 = 0; r0 < s->R; r0 += mr)
-        for (int64_t p = 0; p < s->P; p++)
-            for (int64_t r = r0; r < r0 + mr; r++) *gp++ = r < s->R ? g[r * ldg + p] : 0.0f;
+    for (int64_t r0 = 0; r0 < s->R; r0 += mr) {
+        if (s->wrap == 0) {
+            for (int64_t p = 0; p < s->P; p++)
+                for (int64_t r = r0; r < r0 + mr; r++) *gp++ = r < s->R ? g[r * ldg + p] : 0.0f;
+            continue;
+        }
+        for (int64_t p = 0, w = 0, col = 0; p < s->P; p++, w = w + 1 == s->wrap ? 0 : w + 1) {
+            if (w >= s->keep) { /* a dropped column */
+                memset(gp, 0, (size_t)mr * sizeof *gp), gp += mr;
+                continue;
+            }
+            for (int64_t r = r0; r < r0 + mr; r++) *gp++ = r < s->R ? g[r * ldg + col] : 0.0f;
+            col++;
+        }
+    }
 }
 
 /* The sums of one block: out[j][r] (+)= sum over p < P of gp[p*mr + r] *

@@ -252,7 +252,7 @@ static void conv2d_case(int64_t B, int64_t Ci, int64_t H, int64_t W, int64_t Co,
 }
 
 /* Conv1Net's layers at batch 4, a long input split into tiles, strided
- * convolutions (rt_conv_poly.c: last tap groups of fewer phases, padding
+ * convolutions (rt_conv_shift.c: last tap groups of fewer phases, padding
  * wider than the kernel, more samples than partial sums; the shifted
  * product's rows and columns past its blocks of 16 or 32 rows by 6), and random small
  * shapes (many samples to a tile). */
@@ -272,6 +272,7 @@ static void conv1d_cases(void) {
     conv1d_case(3, 0, 40, 5, 4, 2, 1, 1);     /* no input channels: no taps to sum */
     conv1d_case(1, 64, 7, 5, 7, 3, 0, 0);     /* one output position */
     conv1d_case(0, 32, 40, 5, 4, 4, 1, 1);    /* an empty batch */
+    conv1d_case(3, 32, 50, 6, 3, 1, 2, 0);    /* stride 1 over the plane, padded */
     for (int i = 0; i < 6; i++) {
         int64_t S = pick(2, 5), K = pick(S, 30), pl = pick(0, K), pr = pick(0, K);
         int64_t L = pick(K > pl + pr ? K - pl - pr : 1, 200);
@@ -295,8 +296,11 @@ static void test_conv1d(void) {
 }
 
 /* Conv2Net's layers at batch 64, a large input split into tiles that
- * cross rows, and random small shapes. */
-static void test_conv2d(void) {
+ * cross rows, stride-1 convolutions over their flattened plane
+ * (rt_conv_shift.c: padding, rows past the product's blocks, fewer
+ * samples than partial sums, one row, planes large enough for the input
+ * gradient, an empty batch) and random small shapes. */
+static void conv2d_cases(void) {
     conv2d_case(64, 1, 28, 28, 32, 3, 3, 1, 1, 0, 0);
     conv2d_case(64, 32, 13, 13, 64, 3, 3, 1, 1, 0, 0);
     conv2d_case(3, 8, 61, 59, 6, 5, 4, 1, 2, 2, 1);
@@ -304,12 +308,35 @@ static void test_conv2d(void) {
     conv2d_case(12, 2, 8, 7, 3, 3, 3, 1, 1, 0, 0); /* groups of 5 samples: 5 + 5 + 2 */
     conv2d_case(3, 5, 6, 7, 18, 3, 2, 1, 1, 3, 2);  /* padding wider than the kernel */
     conv2d_case(3, 32, 1, 4, 4, 1, 4, 1, 2, 1, 1);  /* one input row, padded: not 1-D */
+    conv2d_case(3, 16, 12, 14, 40, 3, 3, 1, 1, 1, 1);  /* padded; 40 rows: 32 + 8 */
+    conv2d_case(2, 7, 9, 20, 33, 2, 5, 1, 1, 0, 2);    /* 70 products; 33 output rows */
+    conv2d_case(11, 64, 3, 3, 5, 1, 1, 1, 1, 0, 0);    /* 1 x 1; 11 samples, 8 partials */
+    conv2d_case(2, 8, 6, 17, 3, 4, 4, 1, 1, 3, 0);     /* padding wider than the kernel */
+    conv2d_case(3, 8, 1, 40, 6, 1, 8, 1, 1, 0, 2);     /* one row */
+    conv2d_case(2, 16, 40, 40, 8, 2, 2, 1, 1, 0, 0);   /* a plane for the input gradient too */
+    conv2d_case(2, 8, 30, 36, 5, 3, 3, 1, 1, 1, 1);    /* the same, padded */
+    conv2d_case(0, 32, 5, 5, 4, 3, 3, 1, 1, 1, 1);     /* an empty batch */
     for (int i = 0; i < 20; i++) {
         int64_t kh = pick(1, 4), kw = pick(1, 4), ph = pick(0, 2), pw = pick(0, 2);
         int64_t H = pick(kh > 2 * ph ? kh - 2 * ph : 1, 12);
         int64_t W = pick(kw > 2 * pw ? kw - 2 * pw : 1, 12);
         conv2d_case(pick(1, 6), pick(1, 4), H, W, pick(1, 5), kh, kw, pick(1, 3), pick(1, 3), ph, pw);
     }
+    for (int i = 0; i < 8; i++) { /* deep enough for the plane */
+        int64_t kh = pick(1, 4), kw = pick(1, 4), ph = pick(0, 2), pw = pick(0, 2);
+        int64_t H = pick(kh > 2 * ph ? kh - 2 * ph : 1, 12);
+        int64_t W = pick(4 * kw + 2, 24);
+        conv2d_case(pick(1, 6), pick(64 / (kh * kw), 40), H, W, pick(1, 40), kh, kw, 1, 1, ph, pw);
+    }
+}
+
+/* conv2d_cases on each variant of the shifted product's block. */
+static void test_conv2d(void) {
+    for (int isa = RT_SHIFT_PORTABLE; isa <= rt_shift_best_isa(); isa++) {
+        rt_shift_isa = isa;
+        conv2d_cases();
+    }
+    rt_shift_isa = -1;
 }
 
 
