@@ -27,9 +27,11 @@ int rt_desc_of(const Graph *g, int id, RtDesc *d) {
     return 0;
 }
 
-/* Scratch floats for d: the convolutions' im2col matrices, else 0. */
+/* Scratch floats for d: the convolutions' (rt_conv_scratch) and deep
+ * matmuls' partial sums, else 0. */
 int64_t rt_scratch_floats(const RtDesc *d) {
     switch ((int)d->op) {
+    case OP_MATMUL: return rt_matmul_scratch(d);
     case OP_CONV1D: case OP_CONV1D_GRAD_INPUT: case OP_CONV1D_GRAD_WEIGHT:
     case OP_CONV2D: case OP_CONV2D_GRAD_INPUT: case OP_CONV2D_GRAD_WEIGHT:
         return rt_conv_scratch(d);
@@ -46,7 +48,7 @@ int32_t mmgc_rt_call(const RtDesc *d, void *out, void *const *in, float *scratch
     case OP_DROPOUT_MASK: rt_dropout_mask(d, y, rnd); return RT_OK;
     case OP_RANDOM_NORMAL: rt_random_normal(d, y, rnd); return RT_OK;
     case OP_IOTA: rt_iota(d, y); return RT_OK;
-    case OP_MATMUL: return rt_matmul(d, y, in[0], in[1]);
+    case OP_MATMUL: return rt_matmul(d, y, in[0], in[1], scratch);
     case OP_CONV1D: case OP_CONV2D: return rt_conv(d, y, in[0], in[1], scratch);
     case OP_CONV1D_GRAD_INPUT: case OP_CONV2D_GRAD_INPUT:
         return rt_conv_grad_input(d, y, in[0], in[1], scratch);

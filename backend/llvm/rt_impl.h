@@ -39,7 +39,9 @@ void rt_gemm(int ta, int tb, int64_t m, int64_t n, int64_t k, const float *a, in
 int rt_blas_ok(const int64_t *d, int n);
 
 /* ---- one function per helper family; each returns an RT_ code ------------ */
-int32_t rt_matmul(const RtDesc *d, float *y, const float *a, const float *b);
+int32_t rt_matmul(const RtDesc *d, float *y, const float *a, const float *b, float *scratch);
+/* Scratch floats of matmul d (its partial sums when cut along K). */
+int64_t rt_matmul_scratch(const RtDesc *d);
 
 int64_t rt_conv_scratch(const RtDesc *d);
 int32_t rt_conv(const RtDesc *d, float *y, const float *x, const float *w, float *scratch);

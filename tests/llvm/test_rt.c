@@ -196,13 +196,16 @@ static void matmul_case(int ra, const int64_t *ba, int rb, const int64_t *bb, in
         }
 }
 
-/* Plain, broadcast-batched, tiny, large (split into blocks) and empty. */
+/* Plain, broadcast-batched, tiny, large (split into blocks or parts of K)
+ * and empty. */
 static void test_matmul(void) {
     matmul_case(0, NULL, 0, NULL, 7, 5, 3);
     matmul_case(0, NULL, 0, NULL, 64, 1600, 128);  /* Conv2Net's hidden layer */
     matmul_case(0, NULL, 0, NULL, 300, 37, 211);   /* row blocks, odd sizes   */
     matmul_case(0, NULL, 0, NULL, 9, 70, 1000);    /* column blocks           */
     matmul_case(0, NULL, 0, NULL, 1, 1, 1);
+    matmul_case(0, NULL, 0, NULL, 16, 20000, 24);  /* 7 parts of K, the last shorter */
+    matmul_case(1, (int64_t[]){3}, 0, NULL, 4, 20000, 30); /* the same, b shared */
     matmul_case(0, NULL, 0, NULL, 4, 0, 3);        /* K = 0: zeros            */
     matmul_case(0, NULL, 0, NULL, 0, 5, 3);
     matmul_case(2, (int64_t[]){2, 3}, 0, NULL, 5, 4, 6);          /* b shared: one sgemm */
