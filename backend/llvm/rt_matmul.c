@@ -155,10 +155,10 @@ static void single_cut(Mm *t) {
     t->split_n = t->n > t->m;
     int64_t dim = t->split_n ? t->n : t->m, parts = parts_of(dim, 64, flops);
     int64_t kparts = parts_of(t->k, K_PART, flops);
-    t->kparts = 1;
-    if (kparts > parts) dim = t->k, parts = kparts;
+    int by_k = kparts > parts;
+    if (by_k) dim = t->k, parts = kparts;
     t->block = ((dim + parts - 1) / parts + 15) / 16 * 16;
-    if (kparts > 1 && dim == t->k) t->kparts = (t->k + t->block - 1) / t->block;
+    t->kparts = by_k ? (t->k + t->block - 1) / t->block : 1;
 }
 
 static void single_product(Mm *t) {
