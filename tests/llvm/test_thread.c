@@ -5,7 +5,10 @@
  * exactly once (the workers pick jobs up without the lock, so a job that
  * starts while a worker is still reading the last one is the case to get
  * right); a job started from inside a task runs there; two threads
- * starting jobs at once both get every task done. A task's scratch is its
+ * starting jobs at once both get every task done. Each thread starts on
+ * its own share of a job's indices (the caller on the first, a worker on
+ * the second half of two), so consecutive kernels keep their halves of a
+ * tensor on one core. A task's scratch is its
  * thread's own and kept, so two tasks running at once never share one,
  * and a nested call gets a buffer of its own.
  */
@@ -13,6 +16,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 
 #include "harness.h"
 #include "rt_thread.h"
@@ -79,6 +83,44 @@ static void test_two_callers(void) {
     CU_ASSERT_EQUAL(bad_other, 0);
 }
 
+/* Shares: task 0 (the caller's first) holds its thread until another
+ * thread has run a task, so the worker's first task is the one it was
+ * meant to start with, the first of the second half. */
+typedef struct {
+    pthread_t caller;
+    atomic_int other_first; /* the first task another thread ran, or -1 */
+    atomic_int hits[MAXN];
+} Share;
+
+static void share_task(void *arg, int64_t i) {
+    Share *s = arg;
+    atomic_fetch_add(&s->hits[i], 1);
+    if (!pthread_equal(pthread_self(), s->caller)) {
+        int none = -1;
+        atomic_compare_exchange_strong(&s->other_first, &none, (int)i);
+    }
+    if (i != 0) return;
+    struct timespec t0, t;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    do clock_gettime(CLOCK_MONOTONIC, &t);
+    while (atomic_load(&s->other_first) < 0 && t.tv_sec - t0.tv_sec < 20);
+}
+
+static void test_shares(void) {
+    rt_set_threads(2);
+    for (int64_t n = 2; n <= MAXN; n += 13) {
+        Share s;
+        memset(&s, 0, sizeof s);
+        s.caller = pthread_self();
+        atomic_store(&s.other_first, -1);
+        rt_parallel(n, share_task, &s);
+        CU_ASSERT_EQUAL(atomic_load(&s.other_first), n / 2);
+        int bad = 0;
+        for (int64_t i = 0; i < n; i++) bad += atomic_load(&s.hits[i]) != 1;
+        CU_ASSERT_EQUAL(bad, 0);
+    }
+}
+
 /* Scratch: each task fills its buffer with its index, waits a little and
  * checks that nothing else wrote it; a nested take must differ. */
 typedef struct {
@@ -133,6 +175,7 @@ static CU_TestInfo tests[] = {
     {"every task of every job runs once", test_every_task_once},
     {"a job started inside a task", test_nested_job},
     {"two threads starting jobs at once", test_two_callers},
+    {"each thread starts on its own share of a job", test_shares},
     {"each task's scratch is its thread's own", test_scratch},
     CU_TEST_INFO_NULL,
 };
