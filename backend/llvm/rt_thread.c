@@ -37,11 +37,13 @@
 #include "rt_thread.h"
 
 #include <cblas.h>
+#include <dlfcn.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -195,6 +197,22 @@ static void start_workers(int n) {
 /* Clamps a thread count to [1, RT_MAX_THREADS]. */
 static int clamp_threads(long n) { return n < 1 ? 1 : n > RT_MAX_THREADS ? RT_MAX_THREADS : (int)n; }
 
+/* OpenBLAS starts a worker of its own per core when it is loaded, and
+ * each spins on sched_yield for 2^28 cycles (0.1-0.2 s) before it sleeps,
+ * taking up to half a core from the pool's threads: a 30-step Conv2Net
+ * evaluation (1.7 ms a step on two threads) ran at 2.6 ms, one thread's
+ * speed, in about one run of three. With OpenBLAS on one thread they have
+ * nothing to do, so they are stopped where the library can (its pthread
+ * builds export blas_thread_shutdown_, found at run time; OpenBLAS starts
+ * them again if it is ever given more threads). */
+static void stop_openblas_workers(void) {
+    int (*shutdown)(void);
+    void *sym = dlsym(RTLD_DEFAULT, "blas_thread_shutdown_");
+    if (!sym) return;
+    memcpy(&shutdown, &sym, sizeof shutdown);
+    shutdown();
+}
+
 /* MMGC_THREADS or the online CPUs; OpenBLAS to one thread (rt_thread.h).
  * Spinning only when the pool, times the ranks mpirun started on this
  * machine, fits the cores. */
@@ -204,6 +222,7 @@ static void pool_init(void) {
     long n = env && *env ? strtol(env, NULL, 10) : cores;
     long ranks = local && atol(local) > 1 ? atol(local) : 1;
     openblas_set_num_threads(1);
+    stop_openblas_workers();
     pthread_mutex_lock(&pool.mu);
     pool.spin = (long)clamp_threads(n) * ranks <= cores;
     start_workers(clamp_threads(n));

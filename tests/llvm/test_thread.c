@@ -12,6 +12,7 @@
  * thread's own and kept, so two tasks running at once never share one,
  * and a nested call gets a buffer of its own.
  */
+#include <dirent.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -42,6 +43,25 @@ static int once_each(int64_t n) {
     for (int64_t i = 0; i < n; i++)
         if (atomic_load(&c.hits[i]) != 1) return 0;
     return 1;
+}
+
+/* The threads of this process (its entries in /proc/self/task). */
+static int process_threads(void) {
+    DIR *d = opendir("/proc/self/task");
+    if (!d) return -1;
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d));) n += e->d_name[0] != '.';
+    closedir(d);
+    return n;
+}
+
+/* OpenBLAS starts a worker per core of its own when it is loaded; with
+ * the pool running it is on one thread, and its workers are stopped (they
+ * would spin beside the pool's). The process then has the pool's threads
+ * alone: this one and its worker. */
+static void test_openblas_workers_stopped(void) {
+    rt_set_threads(2);
+    CU_ASSERT_EQUAL(process_threads(), 2);
 }
 
 static void test_every_task_once(void) {
@@ -172,6 +192,7 @@ static void test_scratch(void) {
 }
 
 static CU_TestInfo tests[] = {
+    {"OpenBLAS's own workers are stopped", test_openblas_workers_stopped},
     {"every task of every job runs once", test_every_task_once},
     {"a job started inside a task", test_nested_job},
     {"two threads starting jobs at once", test_two_callers},
