@@ -116,6 +116,7 @@ typedef struct {
     int64_t dim[IR_MAX_RANK];
     int64_t st[CG_MAX_OPS][IR_MAX_RANK];
     int64_t base[CG_MAX_OPS];
+    unsigned char unroll[IR_MAX_RANK]; /* emit dim d as straight-line copies, not a loop */
 } Nest;
 
 typedef void (*NestBody)(Cg *cg, LLVMValueRef off[CG_MAX_OPS], void *ctx);

@@ -8,7 +8,10 @@
  *   dims of 1 are dropped (they move no operand);
  *   dims d and d+1 merge when every operand has st[d] = st[d+1] * dim[d+1]
  *   (it walks them as one contiguous run; a broadcast 0 stride merges with
- *   another 0 stride).
+ *   another 0 stride), and the merged dim is a loop.
+ *
+ * A dim marked unroll (a reduction's jammed outputs, codegen_shape.c) is
+ * emitted as that many copies of the loops inside it, one per index.
  *
  * Each loop is a rotated counting loop, i from 0 to n (n >= 1, a
  * constant), and the body's offsets are base + sum(i_d * st[d]), built
@@ -59,6 +62,7 @@ static void simplify(Nest *n) {
     for (int d = 0; d < n->rank; d++) {
         if (n->dim[d] == 1) continue;
         s.dim[s.rank] = n->dim[d];
+        s.unroll[s.rank] = n->unroll[d];
         for (int k = 0; k < n->nops; k++) s.st[k][s.rank] = n->st[k][d];
         s.rank++;
     }
@@ -69,10 +73,12 @@ static void simplify(Nest *n) {
         for (int k = 0; k < s.nops && merge; k++) merge = m.st[k][r] == s.st[k][d] * s.dim[d];
         if (merge) {
             m.dim[r] *= s.dim[d];
+            m.unroll[r] = 0; /* a merged run is a loop again */
             for (int k = 0; k < s.nops; k++) m.st[k][r] = s.st[k][d];
             continue;
         }
         m.dim[m.rank] = s.dim[d];
+        m.unroll[m.rank] = s.unroll[d];
         for (int k = 0; k < s.nops; k++) m.st[k][m.rank] = s.st[k][d];
         m.rank++;
     }
@@ -86,6 +92,15 @@ static void emit_level(Cg *cg, const Nest *n, int d, LLVMValueRef off[CG_MAX_OPS
                        LLVMValueRef lo, LLVMValueRef hi) {
     if (d == n->rank) {
         body(cg, off, ctx);
+        return;
+    }
+    if (!lo && n->unroll[d]) { /* straight-line copies of the loops inside, index j a constant */
+        for (int64_t j = 0; j < n->dim[d]; j++) {
+            LLVMValueRef inner[CG_MAX_OPS];
+            for (int k = 0; k < n->nops; k++)
+                inner[k] = n->st[k][d] == 0 ? off[k] : LLVMBuildNSWAdd(cg->b, off[k], cg_i64(cg, j * n->st[k][d]), "");
+            emit_level(cg, n, d + 1, inner, body, ctx, NULL, NULL);
+        }
         return;
     }
     if (!lo) lo = cg_i64(cg, 0), hi = cg_i64(cg, n->dim[d]);
