@@ -42,12 +42,14 @@ float rng_uniform_key(const uint32_t key[2], uint64_t step, uint64_t index);
 
 /* rng_uniform_key for RNG_LANES consecutive indices at once: u[l] =
  * rng_uniform_key(key, step, i0 + l), bit for bit (rng_lanes.c). The
- * function to call is chosen once per process by the CPU: AVX2, else a
- * portable one; rng_lanes_avx2 is 1 (AVX2), 0 (portable) or -1 (at start:
- * ask the CPU at the first call). Tests set it to check both. */
+ * function to call is chosen once per process by the CPU: AVX-512, else
+ * AVX2, else a portable one; rng_lanes_isa is RNG_ISA_PORTABLE, _AVX2 or
+ * _AVX512, or -1 (at start: ask the CPU at the first call). Tests set it
+ * to check each path the CPU runs. */
 #define RNG_LANES 16
+enum { RNG_ISA_PORTABLE, RNG_ISA_AVX2, RNG_ISA_AVX512 };
 typedef void (*RngLanesFn)(const uint32_t key[2], uint64_t step, uint64_t i0, float u[RNG_LANES]);
-extern int rng_lanes_avx2;
+extern int rng_lanes_isa;
 RngLanesFn rng_lanes_fn(void);
 /* u[k] = rng_uniform_key(key, step, i0 + k) for k in [0, n), RNG_LANES at a time. */
 void rng_uniform_fill(const uint32_t key[2], uint64_t step, uint64_t i0, int64_t n, float *u);
@@ -64,9 +66,9 @@ float rng_uniform4_key(const uint32_t key[2], uint64_t step, uint64_t index);
 
 /* Dropout masks, RNG_LANES4 elements at a time from i0, a multiple of 4:
  * y[l] = (u >= p ? keep : 0) with u = rng_uniform4_key(key, step, i0 + l),
- * bit for bit, AVX2 or portable as rng_lanes_fn (rng_lanes_avx2 chooses
- * both). thr is rng_dropout_threshold(p), so that the comparison, made in
- * double as written, is made on floats without a branch. */
+ * bit for bit, on the path of rng_lanes_fn (rng_lanes_isa chooses both).
+ * thr is rng_dropout_threshold(p), so that the comparison, made in double
+ * as written, is made on floats without a branch. */
 #define RNG_LANES4 64
 typedef void (*RngDropoutFn)(const uint32_t key[2], uint64_t step, uint64_t i0, float thr, float keep,
                              float y[RNG_LANES4]);

@@ -8,8 +8,8 @@
  * and a dropout mask's uniform is rng_uniform4_key (four per Philox call:
  * a mask is drawn afresh at every step). The key is derived once per call
  * with rng_key. The draws themselves are made RNG_LANES (masks RNG_LANES4)
- * at a time by support/rng_lanes.c (AVX2 where the CPU has it); test_rt checks
- * every bit of both paths against the interpreter. Blocks
+ * at a time by support/rng_lanes.c (AVX-512 or AVX2 where the CPU has it); test_rt checks
+ * every bit of every path against the interpreter. Blocks
  * of elements are spread over the pool's threads; an element depends only
  * on its index, so the thread count cannot matter.
  */

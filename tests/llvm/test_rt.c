@@ -222,12 +222,12 @@ static void test_matmul(void) {
     }
 }
 
-/* The variants a helper with an AVX2 path has here: the portable one,
- * and AVX2 (with FMA) where the CPU has it. */
+/* The random draws' paths the CPU runs (rng_lanes_isa): the portable
+ * one, AVX2 and AVX-512 where the CPU has them. */
 static int simd_paths(void) {
     int paths = 1;
 #if defined(__x86_64__) && defined(__GNUC__)
-    paths += __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    if (__builtin_cpu_supports("avx2")) paths = __builtin_cpu_supports("avx512f") ? 3 : 2;
 #endif
     return paths;
 }
@@ -411,7 +411,7 @@ static void random_case(Op op, const TType *t, int64_t stream, double p, uint64_
 
 
 /* Parameter initialization (rng_init_tensor) draws its uniforms RNG_LANES
- * at a time: on both paths, every element is the per-element formula
+ * at a time: on every path, every element is the per-element formula
  * a + (b - a) * rng_uniform_key(key, 0, i), held below b. Sizes around the
  * lane count, a range where float rounding reaches b. */
 static void test_init_lanes(void) {
@@ -419,7 +419,7 @@ static void test_init_lanes(void) {
     double ranges[2][2] = {{-0.25, 0.25}, {1.0, 1.0000001}};
     int paths = simd_paths();
     for (int path = 0; path < paths; path++) {
-        rng_lanes_avx2 = path;
+        rng_lanes_isa = path;
         for (int s = 0; s < 5; s++)
             for (int r = 0; r < 2; r++) {
                 int64_t n = sizes[s];
@@ -439,12 +439,12 @@ static void test_init_lanes(void) {
                 free(x);
             }
     }
-    rng_lanes_avx2 = -1;
+    rng_lanes_isa = -1;
 }
 
 /* The lanes themselves at indices whose low word wraps inside a call
  * (2^32 - 5 ..) or at its start (2^32, 2^33 - 16), and with high bits set:
- * every lane is rng_uniform_key's draw, on both paths. */
+ * every lane is rng_uniform_key's draw, on every path. */
 static void test_lanes_wrap(void) {
     const uint64_t starts[5] = {0, UINT64_C(0xfffffffb), UINT64_C(0x100000000), UINT64_C(0x1fffffff0),
                                 UINT64_C(0xfffffffffffffff9)};
@@ -452,7 +452,7 @@ static void test_lanes_wrap(void) {
     rng_key(11, 3, key);
     int paths = simd_paths();
     for (int path = 0; path < paths; path++) {
-        rng_lanes_avx2 = path;
+        rng_lanes_isa = path;
         RngLanesFn lanes = rng_lanes_fn();
         for (int s = 0; s < 5; s++) {
             float u[RNG_LANES];
@@ -466,7 +466,7 @@ static void test_lanes_wrap(void) {
             CU_ASSERT_EQUAL(bad, -1);
         }
     }
-    rng_lanes_avx2 = -1;
+    rng_lanes_isa = -1;
 }
 
 /* The dropout masks' lanes (four uniforms per call) likewise, at indices
@@ -489,7 +489,7 @@ static void test_dropout_lanes(void) {
     rng_key(11, 3, key);
     int paths = simd_paths();
     for (int path = 0; path < paths; path++) {
-        rng_lanes_avx2 = path;
+        rng_lanes_isa = path;
         RngDropoutFn mask = rng_dropout_fn();
         for (int s = 0; s < 6; s++)
             for (int q = 0; q < 7; q++) {
@@ -506,17 +506,17 @@ static void test_dropout_lanes(void) {
                 CU_ASSERT_EQUAL(bad, -1);
             }
     }
-    rng_lanes_avx2 = -1;
+    rng_lanes_isa = -1;
 }
 
 /* Streams, seeds and steps with high bits, odd sizes, both modes, p = 0;
- * the portable path, and the AVX2 one where the CPU has it. */
+ * every path the CPU runs (simd_paths). */
 static void test_random(void) {
     TType shapes[4] = {F32(64, 1600), F32(3, 5, 7), F32(1), F32(2, 70001)};
     uint64_t seeds[2] = {1, UINT64_C(0xdeadbeef12345678)}, steps[2] = {0, UINT64_C(0x100000003)};
     int paths = simd_paths();
     for (int path = 0; path < paths; path++) {
-        rng_lanes_avx2 = path;
+        rng_lanes_isa = path;
         for (int s = 0; s < 4; s++)
             for (int i = 0; i < 2; i++)
                 for (int tr = 0; tr < 2; tr++) {
@@ -528,7 +528,7 @@ static void test_random(void) {
                     random_case(OP_DROPOUT_MASK, &shapes[s], 0, 0.0, seeds[i], steps[i], tr);
                 }
     }
-    rng_lanes_avx2 = -1;
+    rng_lanes_isa = -1;
 }
 
 /* ---- threads, dispatch, sizes, OpenBLAS ------------------------------------------- */
@@ -643,8 +643,8 @@ static CU_TestInfo tests[] = {
     {"max pooling and its gradient (ties, NaN)", test_pool},
     {"gather and scatter; bad indices", test_gather_scatter},
     {"random_uniform, dropout_mask and random_normal bit for bit", test_random},
-    {"random lanes across a wrap of the index's low word, both paths", test_lanes_wrap},
-    {"dropout lanes (four per call) across a wrap of the counter's low word, both paths", test_dropout_lanes},
+    {"random lanes across a wrap of the index's low word, every path", test_lanes_wrap},
+    {"dropout lanes (four per call) across a wrap of the counter's low word, every path", test_dropout_lanes},
     {"parameter initialization: uniform lanes equal the per-element draws", test_init_lanes},
     {"results do not depend on the thread count", test_thread_count},
     {"dispatch, desc and size errors", test_dispatch},
