@@ -217,3 +217,51 @@ void rt_shift(const Shift *s, const float *packed, const float *x, int64_t ldx, 
         ap += piece_floats(s, r0, mr);
     }
 }
+
+#if defined(__x86_64__) && defined(__GNUC__)
+/* dst[c*ldd + r] = src[r*lds + c] for r, c < 8: rows interleaved in pairs,
+ * then quads, then the 128-bit halves swapped. */
+__attribute__((target("avx2"))) static void transpose8(const float *src, int64_t lds, float *dst, int64_t ldd) {
+    __m256 r0 = _mm256_loadu_ps(src), r1 = _mm256_loadu_ps(src + lds), r2 = _mm256_loadu_ps(src + 2 * lds);
+    __m256 r3 = _mm256_loadu_ps(src + 3 * lds), r4 = _mm256_loadu_ps(src + 4 * lds);
+    __m256 r5 = _mm256_loadu_ps(src + 5 * lds), r6 = _mm256_loadu_ps(src + 6 * lds);
+    __m256 r7 = _mm256_loadu_ps(src + 7 * lds);
+    __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
+    __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
+    __m256 t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5);
+    __m256 t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
+    __m256 s0 = _mm256_shuffle_ps(t0, t2, 0x44), s1 = _mm256_shuffle_ps(t0, t2, 0xee); /* columns 0|4, 1|5 */
+    __m256 s2 = _mm256_shuffle_ps(t1, t3, 0x44), s3 = _mm256_shuffle_ps(t1, t3, 0xee); /* columns 2|6, 3|7 */
+    __m256 s4 = _mm256_shuffle_ps(t4, t6, 0x44), s5 = _mm256_shuffle_ps(t4, t6, 0xee);
+    __m256 s6 = _mm256_shuffle_ps(t5, t7, 0x44), s7 = _mm256_shuffle_ps(t5, t7, 0xee);
+    _mm256_storeu_ps(dst, _mm256_permute2f128_ps(s0, s4, 0x20));
+    _mm256_storeu_ps(dst + ldd, _mm256_permute2f128_ps(s1, s5, 0x20));
+    _mm256_storeu_ps(dst + 2 * ldd, _mm256_permute2f128_ps(s2, s6, 0x20));
+    _mm256_storeu_ps(dst + 3 * ldd, _mm256_permute2f128_ps(s3, s7, 0x20));
+    _mm256_storeu_ps(dst + 4 * ldd, _mm256_permute2f128_ps(s0, s4, 0x31));
+    _mm256_storeu_ps(dst + 5 * ldd, _mm256_permute2f128_ps(s1, s5, 0x31));
+    _mm256_storeu_ps(dst + 6 * ldd, _mm256_permute2f128_ps(s2, s6, 0x31));
+    _mm256_storeu_ps(dst + 7 * ldd, _mm256_permute2f128_ps(s3, s7, 0x31));
+}
+#endif
+
+void rt_shift_transpose(const float *x, int64_t ldx, int64_t rows, int64_t n, float *xt, int64_t ldt) {
+    int64_t j0 = 0, i8 = 0;
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (rt_shift_isa == RT_SHIFT_AVX2 || rt_shift_isa == RT_SHIFT_AVX512) {
+        i8 = rows / 8 * 8;
+        for (; j0 + 8 <= n; j0 += 8) {
+            for (int64_t i = 0; i < i8; i += 8) transpose8(x + i * ldx + j0, ldx, xt + j0 * ldt + i, ldt);
+            for (int64_t i = i8; i < rows; i++)
+                for (int64_t j = j0; j < j0 + 8; j++) xt[j * ldt + i] = x[i * ldx + j];
+        }
+    }
+#endif
+    (void)i8;
+    if (rows == 1 && ldt == 1 && j0 < n) { /* one row: a copy */
+        memcpy(xt + j0, x + j0, (size_t)(n - j0) * sizeof *xt);
+        return;
+    }
+    for (int64_t j = j0; j < n; j++)
+        for (int64_t i = 0; i < rows; i++) xt[j * ldt + i] = x[i * ldx + j];
+}

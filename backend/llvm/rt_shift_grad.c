@@ -38,9 +38,11 @@ int64_t rt_shift_grad_packed_floats(const Shift *s) {
 void rt_shift_grad_pack(const Shift *s, const float *g, int64_t ldg, float *gp) {
     int64_t mr = rt_shift_mr();
     for (int64_t r0 = 0; r0 < s->R; r0 += mr) {
-        if (s->wrap == 0) {
-            for (int64_t p = 0; p < s->P; p++)
-                for (int64_t r = r0; r < r0 + mr; r++) *gp++ = r < s->R ? g[r * ldg + p] : 0.0f;
+        if (s->wrap == 0) { /* g's rows r0 .. r0 + mr turned; 0 past R (their sums are dropped) */
+            int64_t rows = s->R - r0 < mr ? s->R - r0 : mr;
+            if (rows < mr) memset(gp, 0, (size_t)(s->P * mr) * sizeof *gp);
+            rt_shift_transpose(g + r0 * ldg, ldg, rows, s->P, gp, mr);
+            gp += s->P * mr;
             continue;
         }
         for (int64_t p = 0, w = 0, col = 0; p < s->P; p++, w = w + 1 == s->wrap ? 0 : w + 1) {
