@@ -121,8 +121,9 @@ void cli_usage(FILE *out) {
     for (int i = 0; train_setting_key(i); i++) fprintf(out, "  %-26s %s\n", train_setting_key(i), train_setting_help(i));
     fputs("\n"
           "environment:\n"
-          "  MMGC_THREADS         threads of the compiled step (default: one per core, at most 8); with\n"
-          "                       two or more, each step is also compiled as two modules at once\n"
+          "  MMGC_THREADS         threads of the compiled step (default: one per core, at most 8; a value\n"
+          "                       that is not a count gets a warning and the default); with two or more,\n"
+          "                       each step is also compiled as two modules at once\n"
           "  MMGC_CACHE_DIR       the compiled-code cache's folder; MMGC_NO_CACHE=1 turns it off,\n"
           "                       MMGC_CACHE_SIZE bounds it (see --no-cache)\n"
           "  MMGC_PATH            more folders to search for imports (see -I)\n"

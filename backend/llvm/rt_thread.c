@@ -38,6 +38,7 @@
 
 #include <cblas.h>
 #include <dlfcn.h>
+#include <errno.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -213,13 +214,30 @@ static void stop_openblas_workers(void) {
     shutdown();
 }
 
+/* MMGC_THREADS, else the online CPUs. A value that is not a count of at
+ * least 1 is said on stderr (once) and the CPUs used instead; one above
+ * RT_MAX_THREADS is clamped to it, as the help says. */
+static long thread_count(long cores) {
+    const char *env = getenv("MMGC_THREADS");
+    if (!env || !*env) return cores;
+    char *end;
+    errno = 0;
+    long n = strtol(env, &end, 10);
+    if (*end || end == env || errno || n < 1) {
+        fprintf(stderr, "mmgc: warning: MMGC_THREADS='%s' is not a count of threads (1 or more); using %d (one per core, at most %d)\n",
+                env, clamp_threads(cores), RT_MAX_THREADS);
+        return cores;
+    }
+    return n;
+}
+
 /* MMGC_THREADS or the online CPUs; OpenBLAS to one thread (rt_thread.h).
  * Spinning only when the pool, times the ranks mpirun started on this
  * machine, fits the cores. */
 static void pool_init(void) {
-    const char *env = getenv("MMGC_THREADS"), *local = getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
+    const char *local = getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    long n = env && *env ? strtol(env, NULL, 10) : cores;
+    long n = thread_count(cores);
     long ranks = local && atol(local) > 1 ? atol(local) : 1;
     openblas_set_num_threads(1);
     stop_openblas_workers();

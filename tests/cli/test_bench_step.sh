@@ -1,6 +1,7 @@
 #!/bin/sh
 # test_bench_step.sh BENCH — the step benchmark's command line: --help,
-# each usage error's message and exit status, and one timed step.
+# each usage error's message and exit status, a MMGC_THREADS that is not a
+# thread count (said on stderr, the step still runs), and one timed step.
 # Prints "N passed, N failed" and exits non-zero on any failure.
 bench=$1
 . "$(dirname "$0")/../checks.sh"
@@ -31,6 +32,15 @@ expect 2 "mmgc-bench-step: no such backend: 'gpu'" "a backend that does not exis
     "$bench" --backend=gpu models/image_conv2net.mmg
 expect 1 "mmgc: error: cannot open '$tmp/none.mmg': No such file or directory" "a missing model file" \
     "$bench" "$tmp/none.mmg"
+for v in abc 0 -2 3x; do
+    MMGC_THREADS=$v check "MMGC_THREADS=$v" "$bench" models/image_conv2net.mmg --backend=llvm --set batch=2 --steps 1
+    cores=$(getconf _NPROCESSORS_ONLN)
+    [ "$cores" -gt 8 ] && cores=8
+    has err "mmgc: warning: MMGC_THREADS='$v' is not a count of threads (1 or more); using $cores (one per core, at most 8)" \
+        "MMGC_THREADS=$v is said to be wrong"
+done
+MMGC_THREADS=2 check "MMGC_THREADS=2" "$bench" models/image_conv2net.mmg --backend=llvm --set batch=2 --steps 1
+if [ -s "$tmp/err" ]; then bad "MMGC_THREADS=2: a message on stderr"; cat "$tmp/err"; else ok; fi
 check "one step" "$bench" models/image_conv2net.mmg --set batch=2 --steps 1
 if grep -qE '^[0-9.]+ ms/step  [0-9]+ MiB peak  \(interp, batch 2, 1 steps\)$' "$tmp/out"; then ok; else
     bad "one step: no time line"; cat "$tmp/out"; fi

@@ -60,7 +60,8 @@ for opt in --train --eval --predict --input --data --save --resume --checkpoint 
 done
 expect 0 "help lists the train settings" -- --help
 line out "train settings (in the model's train { ... }, or --set KEY=VALUE):" "train settings heading"
-line out "  MMGC_THREADS         threads of the compiled step (default: one per core, at most 8); with" "--help: MMGC_THREADS"
+line out "  MMGC_THREADS         threads of the compiled step (default: one per core, at most 8; a value" "--help: MMGC_THREADS"
+line out "                       that is not a count gets a warning and the default); with two or more," "--help: a bad MMGC_THREADS"
 line out "  max_epochs                 the most epochs to train, at least 1 (default 100)" "max_epochs in --help"
 line out "  early_stopping.patience    epochs without improvement before stopping (default 5)" "patience in --help"
 for key in batch max_epochs val_split seed optimizer schedule warmup clip_grad_norm no_decay early_stopping.monitor \
