@@ -246,10 +246,14 @@ __attribute__((target("avx2"))) static void transpose8(const float *src, int64_t
 #endif
 
 void rt_shift_transpose(const float *x, int64_t ldx, int64_t rows, int64_t n, float *xt, int64_t ldt) {
-    int64_t j0 = 0, i8 = 0;
+    if (rows == 1 && ldt == 1) { /* one row: a copy */
+        memcpy(xt, x, (size_t)n * sizeof *xt);
+        return;
+    }
+    int64_t j0 = 0;
 #if defined(__x86_64__) && defined(__GNUC__)
     if (rt_shift_isa == RT_SHIFT_AVX2 || rt_shift_isa == RT_SHIFT_AVX512) {
-        i8 = rows / 8 * 8;
+        int64_t i8 = rows / 8 * 8;
         for (; j0 + 8 <= n; j0 += 8) {
             for (int64_t i = 0; i < i8; i += 8) transpose8(x + i * ldx + j0, ldx, xt + j0 * ldt + i, ldt);
             for (int64_t i = i8; i < rows; i++)
@@ -257,11 +261,6 @@ void rt_shift_transpose(const float *x, int64_t ldx, int64_t rows, int64_t n, fl
         }
     }
 #endif
-    (void)i8;
-    if (rows == 1 && ldt == 1 && j0 < n) { /* one row: a copy */
-        memcpy(xt + j0, x + j0, (size_t)(n - j0) * sizeof *xt);
-        return;
-    }
     for (int64_t j = j0; j < n; j++)
         for (int64_t i = 0; i < rows; i++) xt[j * ldt + i] = x[i * ldx + j];
 }
