@@ -75,7 +75,8 @@ int64_t rt_shift_mr(void);
 /* xt[j*ldt + i] = x[i*ldx + j] for i < rows, j < n: the transpose the
  * weight gradient's position-major layouts are made of (8 x 8 blocks in
  * registers on the AVX2 and AVX-512 variants of rt_shift_isa, which must
- * be chosen; element by element otherwise). */
+ * be chosen; element by element otherwise; one row with ldt 1 is a
+ * copy). */
 void rt_shift_transpose(const float *x, int64_t ldx, int64_t rows, int64_t n, float *xt, int64_t ldt);
 
 /* The columns rt_shift reads of x before a tap's offset: P rounded up to
