@@ -252,12 +252,13 @@ void fusion_plan_free(KernelPlan *p) {
     free(p->kept);
     free(p->view_of);
     free(p->update_into);
+    free(p->over);
     memset(p, 0, sizeof *p);
 }
 
 /* See fusion.h. */
 void fusion_print(const Graph *g, const KernelPlan *p, FILE *out) {
-    int computed = 0, fused = 0, loops = 0, kept = 0, into = 0;
+    int computed = 0, fused = 0, loops = 0, kept = 0, into = 0, over = 0;
     for (int i = 0; i < p->nk; i++) {
         const FusedKernel *k = &p->k[i];
         const Node *first = &g->nodes[k->nodes[0]];
@@ -270,6 +271,7 @@ void fusion_print(const Graph *g, const KernelPlan *p, FILE *out) {
             int id = k->nodes[m], x = fusion_update_into(p, id);
             fprintf(out, " %s%s", ir_node_label(g, id, buf, sizeof buf), p->kept[id] ? "*" : "");
             if (x >= 0) fprintf(out, "->%s", ir_node_label(g, x, buf, sizeof buf)), into++;
+            if (p->over && p->over[id] >= 0) fprintf(out, "=>%s", ir_node_label(g, p->over[id], buf, sizeof buf)), over++;
         }
         if (!k->loop && p->view_of && p->view_of[k->nodes[0]] >= 0)
             fprintf(out, " (a view of %s: no copy)", ir_node_label(g, p->view_of[k->nodes[0]], buf, sizeof buf));
@@ -281,5 +283,6 @@ void fusion_print(const Graph *g, const KernelPlan *p, FILE *out) {
     fprintf(out, "%d kernels for %d computed nodes (%d loops fuse %d nodes); %d values kept in memory (*)", p->nk,
             computed, loops, fused, kept);
     if (into) fprintf(out, ", %d of them updates computed into their parameter or state (->)", into);
+    if (over) fprintf(out, ", %d computed over a value their kernel reads last (=>)", over);
     fputc('\n', out);
 }

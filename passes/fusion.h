@@ -25,7 +25,10 @@
  * A training step's updates (Adam's new parameters and moments) are
  * computed into the parameters and moments themselves where nothing reads
  * the old values after them, and only when the loss is finite
- * (KernelPlan.update_into and guard; in_place.c).
+ * (KernelPlan.update_into and guard; in_place.c). Likewise a loop member
+ * is computed over the memory of a value that dies in its kernel, read
+ * there only at the element the member writes (KernelPlan.over): the loop
+ * then writes where it reads, not to memory no cache holds.
  *
  * A reduce_sum of a member of an open loop kernel joins it as its last
  * node (FusedKernel.reduce) and closes it: the loop nest is then the
@@ -71,17 +74,42 @@ typedef struct {
                           * plan made by hand: none */
     int guard;           /* with updates in place, the node (the loss) whose value must be
                           * finite for the kernels writing them to run; else -1 */
+    int *over;           /* over[node]: for a loop member computed over the memory of a value
+                          * its kernel reads last (see in_place.c), that value (the node its
+                          * kernel reads; perhaps a view, or itself over another); else -1.
+                          * NULL in a plan made by hand: none */
 } KernelPlan;
 
 /* Plans g's kernels (g must be verified). The plan is owned by the caller:
  * fusion_plan_free. */
 void fusion_plan(const Graph *g, KernelPlan *p);
-/* Fills p->update_into and p->guard (fusion_plan calls it; in_place.c). */
+/* Fills p->update_into, p->guard and p->over (fusion_plan calls it; in_place.c). */
 void fusion_plan_in_place(const Graph *g, KernelPlan *p);
 /* The PARAM or STATE update node is computed into, or -1 (also for a plan
  * made by hand). */
 static inline int fusion_update_into(const KernelPlan *p, int node) {
     return p->update_into ? p->update_into[node] : -1;
+}
+/* The node whose buffer holds node's value in a kernel: the PARAM or
+ * STATE an update is computed into, else, for a value computed over
+ * another, that one's storage, else node itself (views have buffers of
+ * their own, at their value's address). */
+static inline int fusion_storage(const KernelPlan *p, int node) {
+    for (;;) {
+        int x = fusion_update_into(p, node);
+        if (x >= 0) return x;
+        if (!p->over || p->over[node] < 0) return node;
+        node = p->over[node];
+    }
+}
+/* The value whose memory node's value is in: node itself, or (through
+ * views and values computed over others) the one the memory plan places. */
+static inline int fusion_memory_of(const KernelPlan *p, int node) {
+    for (;;) {
+        if (p->view_of && p->view_of[node] >= 0) node = p->view_of[node];
+        else if (p->over && p->over[node] >= 0) node = p->over[node];
+        else return node;
+    }
 }
 void fusion_plan_free(KernelPlan *p);
 

@@ -18,6 +18,22 @@
  *     kernel: the step skips K when the loss is not finite (a diverged
  *     step changes nothing), so the loss must be known by then.
  * The plan's guard is that node when some update is in place, else -1.
+ *
+ * Values in the arena are treated alike (KernelPlan.over): a kept member
+ * u of loop kernel K is computed over the memory of a value x that K
+ * reads when
+ *   - x is computed by an earlier kernel and has u's type, and the loop's
+ *     shape, so K reads it at the element it writes (a loop without a
+ *     reduction visits each element once; with one, its nest visits each
+ *     element of the summed shape once, members included);
+ *   - no kernel after K reads x or any value in its memory (its views,
+ *     values computed over it), none of them is a graph output, and in K
+ *     only x itself is read from that memory, by members up to u;
+ *   - u is no graph output, no update computed in place, and x's memory
+ *     holds no other value of K.
+ * A bias and ReLU after a convolution, a ReLU's gradient, a dropout's
+ * gradient then store where they load, in lines the loop has just read,
+ * instead of fetching lines of memory no cache holds for each store.
  */
 #include <stdlib.h>
 
@@ -49,6 +65,63 @@ static int may_write_into(const Graph *g, const KernelPlan *p, int u, int x, int
     return 1;
 }
 
+/* Does every reader of memory m (the values in it: fusion_memory_of) run
+ * in kernel k or before, where only x is read, by members up to u? */
+static int dies_in(const Graph *g, const KernelPlan *p, int m, int x, int u) {
+    int k = p->kernel_of[u];
+    for (int o = 0; o < g->nouts; o++)
+        if (fusion_memory_of(p, g->outs[o].node) == m) return 0;
+    for (int id = 0; id < g->nnodes; id++) {
+        const Node *n = &g->nodes[id];
+        int kr = p->kernel_of[id];
+        for (int j = 0; j < n->nin && kr >= 0; j++) {
+            if (fusion_memory_of(p, n->in[j]) != m) continue;
+            if (kr > k || (kr == k && (n->in[j] != x || id > u))) return 0;
+        }
+    }
+    return 1;
+}
+
+/* The value kept member u of loop kernel k may be computed over, or -1. */
+static int over_of(const Graph *g, const KernelPlan *p, int u, const unsigned char *taken) {
+    const FusedKernel *fk = &p->k[p->kernel_of[u]];
+    const TType *t = &g->nodes[u].type;
+    for (int o = 0; o < g->nouts; o++)
+        if (g->outs[o].node == u) return -1;
+    if (fusion_update_into(p, u) >= 0 || !ir_shape_eq(&t->shape, &g->nodes[fk->nodes[0]].type.shape)) return -1;
+    for (int m = 0; m < fk->n && fk->nodes[m] <= u; m++) {
+        const Node *n = &g->nodes[fk->nodes[m]];
+        for (int j = 0; j < n->nin; j++) {
+            int x = n->in[j], kx = p->kernel_of[x];
+            const TType *tx = &g->nodes[x].type;
+            if (kx < 0 || kx >= p->kernel_of[u] || !p->kept[x] || ir_is_external(g->nodes[x].op)) continue;
+            if (tx->dtype != t->dtype || !ir_shape_eq(&tx->shape, &t->shape)) continue;
+            int mem = fusion_memory_of(p, x);
+            if (!taken[mem] && dies_in(g, p, mem, x, u)) return x;
+        }
+    }
+    return -1;
+}
+
+static void plan_over(const Graph *g, KernelPlan *p) {
+    p->over = xmalloc(((size_t)g->nnodes + 1) * sizeof *p->over);
+    for (int id = 0; id < g->nnodes; id++) p->over[id] = -1;
+    unsigned char *taken = xcalloc((size_t)g->nnodes + 1, 1); /* memory a value of this kernel is computed over */
+    for (int k = 0; k < p->nk; k++) {
+        const FusedKernel *fk = &p->k[k];
+        if (!fk->loop) continue;
+        for (int m = 0; m < fk->n; m++) {
+            int u = fk->nodes[m];
+            if (!p->kept[u] || u == fk->reduce) continue;
+            int x = over_of(g, p, u, taken);
+            if (x >= 0) p->over[u] = x, taken[fusion_memory_of(p, x)] = 1;
+        }
+        for (int m = 0; m < fk->n; m++)
+            if (p->over[fk->nodes[m]] >= 0) taken[fusion_memory_of(p, fk->nodes[m])] = 0;
+    }
+    free(taken);
+}
+
 void fusion_plan_in_place(const Graph *g, KernelPlan *p) {
     p->update_into = xmalloc(((size_t)g->nnodes + 1) * sizeof *p->update_into);
     for (int id = 0; id < g->nnodes; id++) p->update_into[id] = -1;
@@ -61,4 +134,5 @@ void fusion_plan_in_place(const Graph *g, KernelPlan *p) {
     if (any) p->guard = guard;
     free(src);
     free(dst);
+    plan_over(g, p);
 }

@@ -35,8 +35,22 @@ static int cmp_i64(const void *pa, const void *pb) {
     return (a > b) - (a < b);
 }
 
+/* The value whose memory node is: itself, or (through views and values
+ * computed over others) the one placed. */
+static int owner(const MemPlan *mp, int node) {
+    for (;;) {
+        if (mp->view_of[node] >= 0) node = mp->view_of[node];
+        else if (mp->over[node] >= 0) node = mp->over[node];
+        else return node;
+    }
+}
+
+/* The value node's value is: itself, or the one it views. */
+static int value_of(const MemPlan *mp, int node) { return mp->view_of[node] >= 0 ? mp->view_of[node] : node; }
+
 /* The live ranges: from the computing kernel to the last reader (outputs:
- * past the last kernel); a viewed value's to its views' last reader too. */
+ * past the last kernel); a viewed value's to its views' last reader too,
+ * and a placed value's to the last reader of every value in its memory. */
 static void live_ranges(const Graph *g, const KernelPlan *kp, MemPlan *mp) {
     for (int id = 0; id < g->nnodes; id++) {
         mp->first[id] = mp->last[id] = kp->kernel_of[id];
@@ -49,13 +63,14 @@ static void live_ranges(const Graph *g, const KernelPlan *kp, MemPlan *mp) {
     }
     for (int o = 0; o < g->nouts; o++) mp->last[g->outs[o].node] = kp->nk;
     for (int id = 0; id < g->nnodes; id++) {
-        int v = mp->view_of[id];
-        if (v >= 0 && mp->last[id] > mp->last[v]) mp->last[v] = mp->last[id];
+        int v = value_of(mp, id);
+        if (mp->last[id] > mp->last[v]) mp->last[v] = mp->last[id];
+    }
+    for (int id = 0; id < g->nnodes; id++) {
+        int v = owner(mp, id);
+        if (mp->last[id] > mp->last[v]) mp->last[v] = mp->last[id];
     }
 }
-
-/* The value whose memory node is: itself, or the one it views. */
-static int owner(const MemPlan *mp, int node) { return mp->view_of[node] >= 0 ? mp->view_of[node] : node; }
 
 /* See memplan.h. */
 void memplan_build(const Graph *g, const KernelPlan *kp, MemPlan *mp) {
@@ -65,9 +80,12 @@ void memplan_build(const Graph *g, const KernelPlan *kp, MemPlan *mp) {
     mp->first = xmalloc(nn * sizeof *mp->first);
     mp->last = xmalloc(nn * sizeof *mp->last);
     mp->view_of = xmalloc(nn * sizeof *mp->view_of);
+    mp->over = xmalloc(nn * sizeof *mp->over);
     mp->update_into = xmalloc(nn * sizeof *mp->update_into);
     for (int id = 0; id < g->nnodes; id++) {
         mp->view_of[id] = kp->view_of ? kp->view_of[id] : -1;
+        mp->over[id] = kp->over ? kp->over[id] : -1;
+        mp->nover += mp->over[id] >= 0;
         mp->update_into[id] = fusion_update_into(kp, id);
         mp->ninto += mp->update_into[id] >= 0;
     }
@@ -75,7 +93,7 @@ void memplan_build(const Graph *g, const KernelPlan *kp, MemPlan *mp) {
     int *order = xmalloc(nn * sizeof *order), n = 0;
     for (int id = 0; id < g->nnodes; id++) {
         mp->offset[id] = -1;
-        if (!ir_is_external(g->nodes[id].op) && kp->kept[id] && mp->view_of[id] < 0 && mp->update_into[id] < 0)
+        if (!ir_is_external(g->nodes[id].op) && kp->kept[id] && owner(mp, id) == id && mp->update_into[id] < 0)
             order[n++] = id;
     }
     sort_graph = g;
@@ -98,8 +116,10 @@ void memplan_build(const Graph *g, const KernelPlan *kp, MemPlan *mp) {
         mp->naive += need;
     }
     mp->nvalues = n;
-    for (int id = 0; id < g->nnodes; id++)
-        if (mp->view_of[id] >= 0) mp->offset[id] = mp->offset[mp->view_of[id]], mp->nviews++;
+    for (int id = 0; id < g->nnodes; id++) {
+        if (owner(mp, id) != id) mp->offset[id] = mp->offset[owner(mp, id)];
+        mp->nviews += mp->view_of[id] >= 0;
+    }
     free(busy);
     free(order);
 }
@@ -109,6 +129,7 @@ void memplan_free(MemPlan *mp) {
     free(mp->first);
     free(mp->last);
     free(mp->view_of);
+    free(mp->over);
     free(mp->update_into);
     memset(mp, 0, sizeof *mp);
 }
@@ -117,10 +138,14 @@ void memplan_free(MemPlan *mp) {
 int memplan_survives(const Graph *g, const MemPlan *mp, int node) {
     if (node >= 0 && node < g->nnodes && mp->update_into[node] >= 0) return 1; /* nothing computed reuses a PARAM's memory */
     if (node < 0 || node >= g->nnodes || mp->offset[node] < 0) return 0;
-    for (int id = 0; id < g->nnodes; id++)
-        if (id != node && mp->offset[id] >= 0 && owner(mp, id) != owner(mp, node) && mp->first[id] > mp->last[node] &&
-            overlap(g, mp, id, node))
+    int at = owner(mp, node), v = value_of(mp, node);
+    for (int id = 0; id < g->nnodes; id++) {
+        if (mp->offset[id] < 0 || value_of(mp, id) == v) continue;
+        /* in node's memory: a value computed later is computed over it (a
+         * chain of values over one another runs in kernel order) */
+        if (owner(mp, id) == at ? mp->first[id] > mp->first[v] : mp->first[id] > mp->last[node] && overlap(g, mp, id, node))
             return 0;
+    }
     return 1;
 }
 
@@ -133,6 +158,7 @@ void memplan_print(const Graph *g, const MemPlan *mp, FILE *out) {
                 ir_node_label(g, id, label, sizeof label), ir_type_str(&g->nodes[id].type, type, sizeof type),
                 (long long)mp->offset[id], (long long)memplan_bytes(g, id), mp->first[id], mp->last[id]);
         if (mp->view_of[id] >= 0) fprintf(out, "  view of %s", ir_node_label(g, mp->view_of[id], label, sizeof label));
+        if (mp->over[id] >= 0) fprintf(out, "  over %s", ir_node_label(g, mp->over[id], label, sizeof label));
         fputc('\n', out);
     }
     for (int id = 0; id < g->nnodes; id++) {
@@ -143,6 +169,7 @@ void memplan_print(const Graph *g, const MemPlan *mp, FILE *out) {
     }
     fprintf(out, "%d values", mp->nvalues);
     if (mp->nviews) fprintf(out, " and %d views", mp->nviews);
+    if (mp->nover) fprintf(out, ", %d computed over others", mp->nover);
     if (mp->ninto) fprintf(out, " (and %d updates in place)", mp->ninto);
     fprintf(out, ": planned peak %.1f MiB, %.1f MiB without reuse (%.0f%%)\n", (double)mp->size / 1048576.0,
             (double)mp->naive / 1048576.0, mp->naive ? 100.0 * (double)mp->size / (double)mp->naive : 100.0);

@@ -9,9 +9,11 @@
  * live with. Sources (inputs, labels, parameters, optimizer state) are not
  * planned: the runtime owns their memory. A view (KernelPlan.view_of: a
  * reshape) is not planned either: it has the offset of the value it
- * views, whose live range grows to cover the view's. Nor is an update
- * computed in place (KernelPlan.update_into): its memory is its PARAM's
- * or STATE's.
+ * views, whose live range grows to cover the view's; nor is a value
+ * computed over another (KernelPlan.over): it has that one's offset, and
+ * the value placed there lives until the last of them is read. Nor is an
+ * update computed in place (KernelPlan.update_into): its memory is its
+ * PARAM's or STATE's.
  */
 #ifndef MMGC_MEMPLAN_H
 #define MMGC_MEMPLAN_H
@@ -33,6 +35,9 @@ typedef struct {
     int nviews;       /* views: values in another value's memory */
     int *view_of;     /* view_of[node]: the value whose memory node is, or -1 (a copy of
                        * the plan's, or all -1 for a plan without views) */
+    int *over;        /* over[node]: the value node is computed over (in that one's memory),
+                       * or -1 (a copy of the plan's, or all -1) */
+    int nover;        /* values computed over others */
     int *update_into; /* update_into[node]: the PARAM or STATE an update is computed into
                        * (not planned: it has that node's memory), or -1 (a copy of the
                        * plan's, or all -1) */
@@ -45,7 +50,8 @@ void memplan_build(const Graph *g, const KernelPlan *kp, MemPlan *mp);
 void memplan_free(MemPlan *mp);
 
 /* Is node's value still in its memory after the step (no value computed
- * later reuses any of its bytes; its views do not count)? Always for
+ * later reuses any of its bytes, nor is computed over it; its views do
+ * not count)? Always for
  * outputs and updates computed in place; never for other values that are
  * not planned. */
 int memplan_survives(const Graph *g, const MemPlan *mp, int node);

@@ -26,6 +26,42 @@ static int in_place_ok(const Graph *g, const KernelPlan *p, int u, int x) {
     return 1;
 }
 
+/* The value v's bytes are: v, or the one it views. */
+static int value_of(const KernelPlan *p, int v) { return p->view_of && p->view_of[v] >= 0 ? p->view_of[v] : v; }
+
+/* Loop member u computed over x, in kernel k: u is kept, no reduction,
+ * output or update; x is computed before k, kept, of u's type and the
+ * loop's shape; the values in x's memory from before k are no output, no
+ * kernel after k reads them, and in k only x is read from there, by
+ * members up to u; u is the only member of k computed over that memory. */
+static int over_ok(const Graph *g, const KernelPlan *p, int u, int x) {
+    int k = p->kernel_of[u], kx = p->kernel_of[x];
+    if (k < 0 || !p->k[k].loop || u == p->k[k].reduce || !p->kept[u] || fusion_update_into(p, u) >= 0) return 0;
+    const TType *t = &g->nodes[u].type, *tx = &g->nodes[x].type;
+    if (kx < 0 || kx >= k || !p->kept[x] || tx->dtype != t->dtype || !ir_shape_eq(&tx->shape, &t->shape) ||
+        !ir_shape_eq(&t->shape, &g->nodes[p->k[k].nodes[0]].type.shape))
+        return 0;
+    int m = fusion_memory_of(p, x);
+    for (int o = 0; o < g->nouts; o++) {
+        int v = g->outs[o].node;
+        if (v == u || (fusion_memory_of(p, v) == m && p->kernel_of[value_of(p, v)] < k)) return 0;
+    }
+    for (int i = 0; i < p->k[k].n; i++) {
+        int id = p->k[k].nodes[i];
+        if (id != u && p->over && p->over[id] >= 0 && fusion_memory_of(p, id) == m) return 0;
+    }
+    for (int id = 0; id < g->nnodes; id++) {
+        const Node *n = &g->nodes[id];
+        int kr = p->kernel_of[id];
+        for (int j = 0; j < n->nin && kr >= 0; j++) {
+            int in = n->in[j];
+            if (fusion_memory_of(p, in) != m || p->kernel_of[value_of(p, in)] >= k) continue; /* not from before k */
+            if (kr > k || (kr == k && (in != x || id > u))) return 0;
+        }
+    }
+    return 1;
+}
+
 /* The schedule half of plan_check. */
 static int check_schedule(const Graph *g, const KernelPlan *p, char *err, size_t errlen) {
     int ok = 1;
@@ -87,9 +123,21 @@ static int check_schedule(const Graph *g, const KernelPlan *p, char *err, size_t
     for (int u = 0; u < g->nnodes && ok && p->update_into; u++)
         if (p->update_into[u] >= 0 && !in_place_ok(g, p, u, p->update_into[u]))
             snprintf(err, errlen, "node %d is not safely computed into node %d", u, p->update_into[u]), ok = 0;
+    for (int u = 0; u < g->nnodes && ok && p->over; u++)
+        if (p->over[u] >= 0 && !over_ok(g, p, u, p->over[u]))
+            snprintf(err, errlen, "node %d is not safely computed over node %d", u, p->over[u]), ok = 0;
     free(seen);
     free(live);
     return ok;
+}
+
+/* The value whose memory node is in the memory plan. */
+static int mem_owner(const MemPlan *mp, int node) {
+    for (;;) {
+        if (mp->view_of && mp->view_of[node] >= 0) node = mp->view_of[node];
+        else if (mp->over && mp->over[node] >= 0) node = mp->over[node];
+        else return node;
+    }
 }
 
 /* The memory half of plan_check. */
@@ -110,10 +158,17 @@ static int check_memory(const Graph *g, const MemPlan *mp, char *err, size_t err
             snprintf(err, errlen, "node %d is not a view of node %d in its memory and live range", a, va);
             ok = 0;
         }
+        int oa = mp->over ? mp->over[a] : -1, own = mem_owner(mp, a);
+        if (oa >= 0 && (mp->offset[a] != mp->offset[oa] || memplan_bytes(g, a) != memplan_bytes(g, oa) ||
+                        mp->last[own] < mp->last[a])) {
+            snprintf(err, errlen, "node %d is not in the memory of node %d within its live range", a, oa);
+            ok = 0;
+        }
         for (int b = a + 1; b < g->nnodes && ok; b++) {
             if (mp->offset[b] < 0) continue;
-            int vb = mp->view_of ? mp->view_of[b] : -1;
-            if ((va >= 0 ? va : a) == (vb >= 0 ? vb : b)) continue; /* one value's memory, seen twice */
+            /* one memory, seen twice: a value and its views, or values
+             * computed over one another (the schedule half checks those) */
+            if (own == mem_owner(mp, b)) continue;
             int together = mp->first[a] <= mp->last[b] && mp->first[b] <= mp->last[a];
             int overlap = mp->offset[a] < mp->offset[b] + memplan_bytes(g, b) &&
                           mp->offset[b] < mp->offset[a] + memplan_bytes(g, a);

@@ -71,6 +71,8 @@ typedef struct {
 
 /* Element type of a dtype: float or i64. */
 LLVMTypeRef cg_elem(Cg *cg, DType d);
+/* The kernel's buffer holding node's value (its storage's: fusion_storage). */
+LLVMValueRef cg_buffer(Cg *cg, int node);
 /* Pointer to element off (an i64 value) of node's buffer in the current kernel. */
 LLVMValueRef cg_addr(Cg *cg, int node, LLVMValueRef off);
 /* Loads / stores element off of node's buffer (its dtype, naturally aligned). */

@@ -33,17 +33,19 @@ LLVMValueRef cg_i64(Cg *cg, int64_t v) { return LLVMConstInt(cg->i64, (unsigned 
 /* A float constant (v rounded to float). */
 LLVMValueRef cg_f32(Cg *cg, double v) { return LLVMConstReal(cg->f32, v); }
 
-/* The node whose memory holds id's value: the PARAM or STATE an update
- * is computed into (KernelPlan.update_into), else id itself. */
-static int storage_of(const Cg *cg, int id) {
-    int x = fusion_update_into(cg->plan, id);
-    return x >= 0 ? x : id;
-}
+/* The node whose buffer holds id's value (fusion_storage): the PARAM or
+ * STATE an update is computed into, the value a loop member is computed
+ * over (one buffer, so the kernel's noalias buffers do not overlap), else
+ * id itself. */
+static int storage_of(const Cg *cg, int id) { return fusion_storage(cg->plan, id); }
+
+/* See cg.h. */
+LLVMValueRef cg_buffer(Cg *cg, int node) { return cg->buf[storage_of(cg, node)]; }
 
 /* &buf[off] of node's buffer (its storage's), inbounds. */
 LLVMValueRef cg_addr(Cg *cg, int node, LLVMValueRef off) {
     LLVMTypeRef t = cg_elem(cg, cg->g->nodes[node].type.dtype);
-    return LLVMBuildInBoundsGEP2(cg->b, t, cg->buf[storage_of(cg, node)], &off, 1, "");
+    return LLVMBuildInBoundsGEP2(cg->b, t, cg_buffer(cg, node), &off, 1, "");
 }
 
 /* buf[off], aligned to the element size. */
@@ -217,7 +219,7 @@ static void build_kernel(Cg *cg, const FusedKernel *k, LLVMValueRef fn, const in
 /* 1 if kernel k writes an update into its PARAM or STATE. */
 static int writes_in_place(const Cg *cg, const FusedKernel *k) {
     for (int i = 0; i < k->n; i++)
-        if (storage_of(cg, k->nodes[i]) != k->nodes[i]) return 1;
+        if (fusion_update_into(cg->plan, k->nodes[i]) >= 0) return 1;
     return 0;
 }
 

@@ -89,12 +89,12 @@ LLVMValueRef cg_rt_call(Cg *cg, int id) {
         ins = cg_entry_alloca(cg, LLVMArrayType2(cg->ptr, (uint64_t)n->nin), "ins");
         for (int k = 0; k < n->nin; k++) {
             LLVMValueRef at = LLVMBuildInBoundsGEP2(cg->b, cg->ptr, ins, (LLVMValueRef[]){cg_i64(cg, k)}, 1, "");
-            LLVMBuildStore(cg->b, cg->buf[n->in[k]], at);
+            LLVMBuildStore(cg->b, cg_buffer(cg, n->in[k]), at);
         }
     }
     LLVMTypeRef params[5] = {cg->ptr, cg->ptr, cg->ptr, cg->ptr, cg->ptr};
     LLVMTypeRef ft = LLVMFunctionType(cg->i32, params, 5, 0);
     LLVMValueRef f = cg_declare(cg, "mmgc_rt_call", ft);
-    LLVMValueRef args[5] = {desc_global(cg, id, &d), cg->buf[id], ins, cg->scratch, cg->rnd};
+    LLVMValueRef args[5] = {desc_global(cg, id, &d), cg_buffer(cg, id), ins, cg->scratch, cg->rnd};
     return LLVMBuildCall2(cg->b, ft, f, args, 5, "status");
 }

@@ -304,7 +304,7 @@ void cg_movement(Cg *cg, int id) {
     switch ((int)n->op) {
     case OP_RESHAPE: /* a view (fusion.h) is its input's memory already */
         if (bytes && !(cg->plan->view_of && cg->plan->view_of[id] >= 0))
-            LLVMBuildMemCpy(cg->b, cg->buf[id], 4, cg->buf[n->in[0]], 4, cg_i64(cg, bytes));
+            LLVMBuildMemCpy(cg->b, cg_buffer(cg, id), 4, cg_buffer(cg, n->in[0]), 4, cg_i64(cg, bytes));
         break;
     case OP_BROADCAST:
         cg_bcast_strides(x, y, sst);
@@ -326,7 +326,7 @@ void cg_movement(Cg *cg, int id) {
     }
     case OP_SLICE: cg_copy(cg, y, id, 0, yst, n->in[0], n->attr[1] * xst[n->attr[0]], xst); break;
     case OP_PAD:
-        if (bytes) LLVMBuildMemSet(cg->b, cg->buf[id], LLVMConstInt(cg->i8, 0, 0), cg_i64(cg, bytes), 4);
+        if (bytes) LLVMBuildMemSet(cg->b, cg_buffer(cg, id), LLVMConstInt(cg->i8, 0, 0), cg_i64(cg, bytes), 4);
         cg_copy(cg, x, id, n->attr[1] * yst[n->attr[0]], yst, n->in[0], 0, xst);
         break;
     default: die("internal error: node %%%d (%s) is not data movement", id, ir_op_info[n->op].name);

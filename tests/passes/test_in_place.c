@@ -7,6 +7,11 @@
  *    member after the update in its own loop reads it; the loss comes after
  *    the update. Without a loss there is no guard.
  * 3. plan_check refuses a plan that writes in place against those rules.
+ * 4. A loop member is computed over the memory of a value its kernel reads
+ *    last (KernelPlan.over), one block of the memory plan; not when a later
+ *    kernel reads that value, a later member of the loop reads it, or it is
+ *    an output; plan_check refuses such a plan made by hand, and a memory
+ *    plan that puts the two apart.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -159,11 +164,89 @@ static void test_guard(void) {
     }
 }
 
+/* e (a loop), m = max(e) (a kernel of its own), d = e - m (a loop that
+ * reads e last, unless nodes read it after), s = max(d); nodes come
+ * between d and s, outs among the outputs. Node ids: x 0, e 1, m 2, d 3,
+ * then nodes', s last. */
+static Graph *over_graph(const char *nodes, const char *outs) {
+    char text[1024];
+    snprintf(text, sizeof text,
+             "graph g {\n"
+             "  %%x = input f32[8]\n"
+             "  %%e = exp(%%x) f32[8]\n"
+             "  %%m = reduce_max(%%e) {keepdims=1, axes=[]} f32[1]\n"
+             "  %%d = sub(%%e, %%m) f32[8]\n"
+             "%s"
+             "  %%s = reduce_max(%%d) {keepdims=1, axes=[]} f32[1]\n"
+             "  output y = %%s\n"
+             "%s"
+             "}\n",
+             nodes, outs);
+    return graph_of(text);
+}
+
+enum { OX, OE, OM, OD };
+
+static void test_over(void) {
+    Graph *g = over_graph("", "");
+    int os = ir_output(g, "y");
+    KernelPlan p;
+    MemPlan mp;
+    fusion_plan(g, &p);
+    memplan_build(g, &p, &mp);
+    CU_ASSERT_EQUAL(p.over[OD], OE);
+    CU_ASSERT_EQUAL(p.over[OE], -1); /* x is an input */
+    CU_ASSERT_EQUAL(p.over[os], -1); /* not a loop */
+    CU_ASSERT_EQUAL(fusion_storage(&p, OD), OE);
+    CU_ASSERT_EQUAL(mp.offset[OD], mp.offset[OE]);
+    CU_ASSERT_EQUAL(mp.last[OE], mp.last[OD]); /* the block lives until d's reader */
+    CU_ASSERT_EQUAL(mp.nover, 1);
+    CU_ASSERT_FALSE(memplan_survives(g, &mp, OE)); /* d overwrote it */
+    char err[256] = "";
+    CU_ASSERT_TRUE(plan_check(g, &p, &mp, err, sizeof err));
+    /* a memory plan where the block is free before d's reader is refused */
+    mp.last[OE]--;
+    CU_ASSERT_FALSE(plan_check(g, &p, &mp, err, sizeof err));
+    CU_ASSERT_STRING_EQUAL(err, "node 3 is not in the memory of node 1 within its live range");
+    memplan_free(&mp);
+    fusion_plan_free(&p);
+    ir_graph_free(g);
+}
+
+/* e read after d's kernel (by a kernel, as an output, by a later member of
+ * d's loop): d gets memory of its own. */
+static void test_over_refused(void) {
+    const char *nodes[3] = {"  %z = reduce_max(%e) {keepdims=1, axes=[]} f32[1]\n", "",
+                            "  %q = mul(%d, %e) f32[8]\n  %r = reduce_max(%q) {keepdims=1, axes=[]} f32[1]\n"};
+    const char *outs[3] = {"  output z = %z\n", "  output e = %e\n", "  output r = %r\n"};
+    for (int i = 0; i < 3; i++) {
+        Graph *g = over_graph(nodes[i], outs[i]);
+        KernelPlan p;
+        fusion_plan(g, &p);
+        CU_ASSERT_EQUAL(p.over[OD], -1);
+        if (i == 2) { /* q, the last member reading e, is computed over it instead */
+            int q = OD + 1;
+            CU_ASSERT_EQUAL(p.kernel_of[q], p.kernel_of[OD]);
+            CU_ASSERT_EQUAL(p.over[q], OE);
+            p.over[q] = -1;
+        }
+        char err[256] = "";
+        CU_ASSERT_TRUE(plan_check(g, &p, NULL, err, sizeof err));
+        p.over[OD] = OE; /* by hand: refused */
+        CU_ASSERT_FALSE(plan_check(g, &p, NULL, err, sizeof err));
+        CU_ASSERT_STRING_EQUAL(err, "node 3 is not safely computed over node 1");
+        fusion_plan_free(&p);
+        ir_graph_free(g);
+    }
+}
+
 static CU_TestInfo tests[] = {
     {"Adam's parameter and moments are updated in place, after the loss", test_adam},
     {"a kernel reading the parameter after its update keeps the copy", test_read_after},
     {"a later member of the update's loop reading the parameter keeps the copy", test_later_member},
     {"the loss must come before the update; no loss, no guard", test_guard},
+    {"a loop member is computed over a value its kernel reads last", test_over},
+    {"not over a value read later, an output, or read by a later member", test_over_refused},
     CU_TEST_INFO_NULL,
 };
 

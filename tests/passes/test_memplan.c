@@ -16,12 +16,13 @@
 #include "plan_check.h"
 
 /* Two chains: e -> m -> d -> s, then t -> u; r adds s and u. Kernels run
- * in node order (0..6). e and d are live together in kernel 2 (d reads e),
- * so they get separate blocks; t comes after both and takes e's; m and s
- * share 64 bytes; u and r fill what is free when they are live. Worked by
- * hand from the rule in memplan.h (largest first, lowest free offset).
- * The reductions are reduce_max: a reduce_sum would join the loop whose
- * value it sums (fusion.h), and the kernels would not be these. */
+ * in node order (0..6). d is the last reader of e, of e's shape, so d is
+ * computed over e (in_place.c): one block, live from kernel 0 to d's last
+ * reader (3); t comes after both and takes it; m and s share 64 bytes; u
+ * and r fill what is free when they are live. Worked by hand from the rule
+ * in memplan.h (largest first, lowest free offset). The reductions are
+ * reduce_max: a reduce_sum would join the loop whose value it sums
+ * (fusion.h), and the kernels would not be these. */
 static const char *plan_text =
     "graph g {\n"
     "  %x = input f32[1024]\n"
@@ -47,19 +48,21 @@ static void test_small(void) {
     memplan_print(g, &mp, f);
     fclose(f);
     ASSERT_STR(out,
-               "%e                                       f32[1024]                offset          0  bytes       4096  kernels 0..2\n"
-               "%m                                       f32[1]                   offset       8192  bytes         64  kernels 1..2\n"
-               "%d                                       f32[1024]                offset       4096  bytes       4096  kernels 2..3\n"
-               "%s                                       f32[1]                   offset       8192  bytes         64  kernels 3..6\n"
+               "%e                                       f32[1024]                offset          0  bytes       4096  kernels 0..3\n"
+               "%m                                       f32[1]                   offset       4096  bytes         64  kernels 1..2\n"
+               "%d                                       f32[1024]                offset          0  bytes       4096  kernels 2..3  over %e\n"
+               "%s                                       f32[1]                   offset       4096  bytes         64  kernels 3..6\n"
                "%t                                       f32[1024]                offset          0  bytes       4096  kernels 4..5\n"
-               "%u                                       f32[1]                   offset       4096  bytes         64  kernels 5..6\n"
+               "%u                                       f32[1]                   offset       4160  bytes         64  kernels 5..6\n"
                "%r                                       f32[1]                   offset          0  bytes         64  kernels 6..7\n"
-               "7 values: planned peak 0.0 MiB, 0.0 MiB without reuse (66%)\n");
-    CU_ASSERT_EQUAL(mp.size, 2 * 4096 + 64);
-    CU_ASSERT_EQUAL(mp.naive, 3 * 4096 + 4 * 64);
-    /* %e's memory is reused by %t: only the output and what nothing later
-     * overwrites survive the step */
+               "6 values, 1 computed over others: planned peak 0.0 MiB, 0.0 MiB without reuse (50%)\n");
+    CU_ASSERT_EQUAL(mp.size, 4096 + 2 * 64);
+    CU_ASSERT_EQUAL(mp.naive, 2 * 4096 + 4 * 64);
+    /* %e's memory is overwritten by %d, then reused by %t: only the output
+     * and what nothing later overwrites survive the step */
     CU_ASSERT_FALSE(memplan_survives(g, &mp, 1));
+    CU_ASSERT_FALSE(memplan_survives(g, &mp, 3));
+    CU_ASSERT_TRUE(memplan_survives(g, &mp, 4)); /* %s: nothing after it takes its 64 bytes */
     CU_ASSERT_TRUE(memplan_survives(g, &mp, 7));
     CU_ASSERT_FALSE(memplan_survives(g, &mp, 0)); /* an input: not planned */
     memplan_free(&mp);
