@@ -28,7 +28,8 @@
  * (KernelPlan.update_into and guard; in_place.c). Likewise a loop member
  * is computed over the memory of a value that dies in its kernel, read
  * there only at the element the member writes (KernelPlan.over): the loop
- * then writes where it reads, not to memory no cache holds.
+ * then writes where it reads, not to memory no cache holds. So is a
+ * pooling's gradient, over the forward input it reads last.
  *
  * A reduce_sum of a member of an open loop kernel joins it as its last
  * node (FusedKernel.reduce) and closes it: the loop nest is then the
@@ -74,7 +75,8 @@ typedef struct {
                           * plan made by hand: none */
     int guard;           /* with updates in place, the node (the loss) whose value must be
                           * finite for the kernels writing them to run; else -1 */
-    int *over;           /* over[node]: for a loop member computed over the memory of a value
+    int *over;           /* over[node]: for a loop member (or a kernel of one node whose op
+                          * allows it: fusion_over_input) computed over the memory of a value
                           * its kernel reads last (see in_place.c), that value (the node its
                           * kernel reads; perhaps a view, or itself over another); else -1.
                           * NULL in a plan made by hand: none */
@@ -90,6 +92,13 @@ void fusion_plan_in_place(const Graph *g, KernelPlan *p);
 static inline int fusion_update_into(const KernelPlan *p, int node) {
     return p->update_into ? p->update_into[node] : -1;
 }
+/* The input a kernel of one node of this op may compute its value over
+ * (KernelPlan.over), or -1: a pooling's gradient may be written over its
+ * forward input, whose windows its helper reads before it writes them. */
+static inline int fusion_over_input(Op op) {
+    return op == OP_MAX_POOL1D_GRAD || op == OP_MAX_POOL2D_GRAD ? 0 : -1;
+}
+
 /* The node whose buffer holds node's value in a kernel: the PARAM or
  * STATE an update is computed into, else, for a value computed over
  * another, that one's storage, else node itself (views have buffers of

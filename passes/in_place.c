@@ -34,6 +34,9 @@
  * A bias and ReLU after a convolution, a ReLU's gradient, a dropout's
  * gradient then store where they load, in lines the loop has just read,
  * instead of fetching lines of memory no cache holds for each store.
+ * A kernel of one node is computed over its input by the same rule where
+ * its op allows it (fusion_over_input: a pooling's gradient over the
+ * forward input, read only in the planes it writes).
  */
 #include <stdlib.h>
 
@@ -82,17 +85,21 @@ static int dies_in(const Graph *g, const KernelPlan *p, int m, int x, int u) {
     return 1;
 }
 
-/* The value kept member u of loop kernel k may be computed over, or -1. */
+/* The value kept member u of kernel k (a loop, or u alone whose op allows
+ * it) may be computed over, or -1. */
 static int over_of(const Graph *g, const KernelPlan *p, int u, const unsigned char *taken) {
     const FusedKernel *fk = &p->k[p->kernel_of[u]];
     const TType *t = &g->nodes[u].type;
+    int only = fk->loop ? -1 : fusion_over_input(g->nodes[u].op);
     for (int o = 0; o < g->nouts; o++)
         if (g->outs[o].node == u) return -1;
     if (fusion_update_into(p, u) >= 0 || !ir_shape_eq(&t->shape, &g->nodes[fk->nodes[0]].type.shape)) return -1;
+    if (!fk->loop && only < 0) return -1;
     for (int m = 0; m < fk->n && fk->nodes[m] <= u; m++) {
         const Node *n = &g->nodes[fk->nodes[m]];
         for (int j = 0; j < n->nin; j++) {
             int x = n->in[j], kx = p->kernel_of[x];
+            if (only >= 0 && j != only) continue;
             const TType *tx = &g->nodes[x].type;
             if (kx < 0 || kx >= p->kernel_of[u] || !p->kept[x] || ir_is_external(g->nodes[x].op)) continue;
             if (tx->dtype != t->dtype || !ir_shape_eq(&tx->shape, &t->shape)) continue;
@@ -109,7 +116,6 @@ static void plan_over(const Graph *g, KernelPlan *p) {
     unsigned char *taken = xcalloc((size_t)g->nnodes + 1, 1); /* memory a value of this kernel is computed over */
     for (int k = 0; k < p->nk; k++) {
         const FusedKernel *fk = &p->k[k];
-        if (!fk->loop) continue;
         for (int m = 0; m < fk->n; m++) {
             int u = fk->nodes[m];
             if (!p->kept[u] || u == fk->reduce) continue;

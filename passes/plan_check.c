@@ -29,14 +29,17 @@ static int in_place_ok(const Graph *g, const KernelPlan *p, int u, int x) {
 /* The value v's bytes are: v, or the one it views. */
 static int value_of(const KernelPlan *p, int v) { return p->view_of && p->view_of[v] >= 0 ? p->view_of[v] : v; }
 
-/* Loop member u computed over x, in kernel k: u is kept, no reduction,
- * output or update; x is computed before k, kept, of u's type and the
- * loop's shape; the values in x's memory from before k are no output, no
- * kernel after k reads them, and in k only x is read from there, by
- * members up to u; u is the only member of k computed over that memory. */
+/* Loop member u computed over x, in kernel k (or u alone, over the input
+ * its op allows: fusion_over_input): u is kept, no reduction, output or
+ * update; x is computed before k, kept, of u's type and the kernel's
+ * shape; the values in x's memory from before k are no output, no kernel
+ * after k reads them, and in k only x is read from there, by members up
+ * to u; u is the only member of k computed over that memory. */
 static int over_ok(const Graph *g, const KernelPlan *p, int u, int x) {
     int k = p->kernel_of[u], kx = p->kernel_of[x];
-    if (k < 0 || !p->k[k].loop || u == p->k[k].reduce || !p->kept[u] || fusion_update_into(p, u) >= 0) return 0;
+    if (k < 0 || u == p->k[k].reduce || !p->kept[u] || fusion_update_into(p, u) >= 0) return 0;
+    if (!p->k[k].loop && (fusion_over_input(g->nodes[u].op) < 0 || g->nodes[u].in[fusion_over_input(g->nodes[u].op)] != x))
+        return 0;
     const TType *t = &g->nodes[u].type, *tx = &g->nodes[x].type;
     if (kx < 0 || kx >= k || !p->kept[x] || tx->dtype != t->dtype || !ir_shape_eq(&tx->shape, &t->shape) ||
         !ir_shape_eq(&t->shape, &g->nodes[p->k[k].nodes[0]].type.shape))

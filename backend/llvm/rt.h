@@ -13,7 +13,9 @@
  * use the scratch memory it is given (planned by the backend, at least
  * rt_scratch_floats(desc) floats) and must not allocate per call.
  * Results must equal the reference interpreter's (backend/interp) up to
- * float rounding, and must not depend on the thread count.
+ * float rounding, and must not depend on the thread count. Buffers do not
+ * overlap, except that a helper whose op fusion_over_input names may be
+ * given its output in that input's memory (KernelPlan.over).
  */
 #ifndef MMGC_RT_H
 #define MMGC_RT_H

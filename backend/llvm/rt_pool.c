@@ -119,15 +119,20 @@ static void pool_task(void *arg, int64_t i) {
 
 /* max_pool*_grad task: planes [i*n, (i+1)*n) of dx, zeroed, then each dy
  * added at its window's argmax (in window order, as the interpreter); the
- * 2x2, stride-2 case row by row. */
+ * 2x2, stride-2 case row by row. dx may be x (the plan computes it over
+ * x): a 2x2 row reads its two rows of x before it writes them, and any
+ * other pooling reads a copy of the plane. */
 static void pool_grad_task(void *arg, int64_t i) {
     const PoolJob *j = arg;
     const Pool *p = &j->p;
     int64_t n = planes_per_task(p), end = (i + 1) * n < p->P ? (i + 1) * n : p->P;
-    int fast = p->kh == 2 && p->kw == 2 && p->sh == 2 && p->sw == 2;
+    int fast = p->kh == 2 && p->kw == 2 && p->sh == 2 && p->sw == 2, copy = !fast && j->out == j->x;
+    RtScratch sc;
+    float *plane = copy ? rt_scratch_take(&sc, p->H * p->W) : NULL;
     for (int64_t c = i * n; c < end; c++) {
         const float *xp = j->x + c * p->H * p->W, *dyp = j->dy + c * p->Ho * p->Wo;
         float *dxp = j->out + c * p->H * p->W;
+        if (copy) xp = memcpy(plane, xp, (size_t)(p->H * p->W) * sizeof *xp);
         if (fast) { /* every element is written once: zero only what no window covers */
             for (int64_t oh = 0; oh < p->Ho; oh++) {
                 pool_grad_row_2x2(p, xp, dyp + oh * p->Wo, oh, dxp);
@@ -142,6 +147,7 @@ static void pool_grad_task(void *arg, int64_t i) {
             for (int64_t ow = 0; ow < p->Wo; ow++)
                 dxp[window_argmax(p, xp, oh * p->sh * p->W + ow * p->sw)] += dyp[oh * p->Wo + ow];
     }
+    if (copy) rt_scratch_give(&sc);
 }
 
 /* max_pool1d / max_pool2d: x [B, C, (H,) W] -> y [B, C, (Ho,) Wo]. */
@@ -152,7 +158,8 @@ void rt_max_pool(const RtDesc *d, float *y, const float *x) {
     rt_parallel((j.p.P + n - 1) / n, pool_task, &j);
 }
 
-/* max_pool*_grad: x, dy -> dx (x's shape); each dy to its window's argmax. */
+/* max_pool*_grad: x, dy -> dx (x's shape, perhaps x's memory); each dy to
+ * its window's argmax. */
 void rt_max_pool_grad(const RtDesc *d, float *dx, const float *x, const float *dy) {
     PoolJob j = {.out = dx, .x = x, .dy = dy};
     pool_geom(d, &j.p);

@@ -345,16 +345,36 @@ static void test_conv2d(void) {
 
 /* ---- pooling ---------------------------------------------------------------------- */
 
-/* max_pool and its gradient on ties and NaNs, exactly. */
+/* The gradient of a pooling computed over its input x (KernelPlan.over):
+ * out starts as a copy of x and is passed as x too; exactly the
+ * interpreter's values. */
+static void check_over_x(Op op, const TType *ins, const int64_t *attr, int nattr, int fill_mode) {
+    Run r;
+    build(&r, op, ins, 2, attr, nattr, 0, NULL);
+    fill(&r, fill_mode, (uint64_t)op * 100);
+    char err[256] = "";
+    CU_ASSERT_FATAL(interp_run(r.in, 1, 1, 3, err, sizeof err) == 0);
+    CU_ASSERT_FATAL(r.n == ir_numel(&ins[0].shape));
+    if (r.n) memcpy(r.out, interp_f32(r.in, 0), (size_t)r.n * sizeof *r.out);
+    void *bufs[RT_MAX_IN] = {r.out, interp_f32(r.in, 1), NULL};
+    RtRandom rnd = {1, 3, 1};
+    CU_ASSERT_EQUAL(mmgc_rt_call(&r.d, r.out, bufs, r.scratch, &rnd), 0);
+    agree(&r, 0);
+    done(&r);
+}
+
+/* max_pool and its gradient on ties and NaNs, exactly; the gradient also
+ * written over x. */
 static void pool_case(int two, const TType *x, const int64_t *attr, int nattr) {
     Run r;
     build(&r, two ? OP_MAX_POOL2D : OP_MAX_POOL1D, x, 1, attr, nattr, 0, NULL);
     TType y = r.g->nodes[r.id].type;
     done(&r);
     for (int mode = FILL_UNIFORM; mode <= FILL_NAN; mode++) {
+        Op grad = two ? OP_MAX_POOL2D_GRAD : OP_MAX_POOL1D_GRAD;
         check(two ? OP_MAX_POOL2D : OP_MAX_POOL1D, x, 1, attr, nattr, 0, NULL, mode, 0);
-        check(two ? OP_MAX_POOL2D_GRAD : OP_MAX_POOL1D_GRAD, (TType[]){*x, y}, 2, attr, nattr, 0,
-              NULL, mode, 0);
+        check(grad, (TType[]){*x, y}, 2, attr, nattr, 0, NULL, mode, 0);
+        check_over_x(grad, (TType[]){*x, y}, attr, nattr, mode);
     }
 }
 
@@ -640,7 +660,7 @@ static CU_TestInfo tests[] = {
     {"matmul: ta/tb, broadcast batches, blocks", test_matmul},
     {"conv1d and its gradients", test_conv1d},
     {"conv2d and its gradients", test_conv2d},
-    {"max pooling and its gradient (ties, NaN)", test_pool},
+    {"max pooling and its gradient (ties, NaN; over its input too)", test_pool},
     {"gather and scatter; bad indices", test_gather_scatter},
     {"random_uniform, dropout_mask and random_normal bit for bit", test_random},
     {"random lanes across a wrap of the index's low word, every path", test_lanes_wrap},

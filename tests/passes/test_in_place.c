@@ -11,7 +11,8 @@
  *    last (KernelPlan.over), one block of the memory plan; not when a later
  *    kernel reads that value, a later member of the loop reads it, or it is
  *    an output; plan_check refuses such a plan made by hand, and a memory
- *    plan that puts the two apart.
+ *    plan that puts the two apart. A pooling's gradient is computed over
+ *    the pooling's input where that dies in it; no other helper's node.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -240,6 +241,41 @@ static void test_over_refused(void) {
     }
 }
 
+/* e = exp(x) pooled (p), the pooling's gradient g of dy over e, summed
+ * (s); `later` reads e after g. Node ids: x 0, dy 1, e 2, p 3, g 4. */
+static void test_over_pool_grad(void) {
+    for (int later = 0; later < 2; later++) {
+        char text[1024];
+        snprintf(text, sizeof text,
+                 "graph g {\n"
+                 "  %%x = input f32[2, 3, 4, 4]\n"
+                 "  %%dy = input f32[2, 3, 2, 2]\n"
+                 "  %%e = exp(%%x) f32[2, 3, 4, 4]\n"
+                 "  %%p = max_pool2d(%%e) {kernel_h=2, kernel_w=2, stride_h=2, stride_w=2} f32[2, 3, 2, 2]\n"
+                 "  %%g = max_pool2d_grad(%%e, %%dy) {kernel_h=2, kernel_w=2, stride_h=2, stride_w=2} f32[2, 3, 4, 4]\n"
+                 "  %%s = reduce_max(%%g) {keepdims=0, axes=[]} f32[]\n"
+                 "%s"
+                 "  output s = %%s\n"
+                 "  output p = %%p\n"
+                 "}\n",
+                 later ? "  %t = reduce_max(%e) {keepdims=0, axes=[]} f32[]\n  output t = %t\n" : "");
+        Graph *g = graph_of(text);
+        KernelPlan p;
+        fusion_plan(g, &p);
+        CU_ASSERT_EQUAL(p.over[4], later ? -1 : 2);
+        CU_ASSERT_EQUAL(p.over[3], -1); /* the pooling itself: not its input's shape, nor an op that may */
+        char err[256] = "";
+        CU_ASSERT_TRUE(plan_check(g, &p, NULL, err, sizeof err));
+        if (!later) { /* by hand: the pooling computed over e is refused */
+            p.over[3] = 2;
+            CU_ASSERT_FALSE(plan_check(g, &p, NULL, err, sizeof err));
+            CU_ASSERT_STRING_EQUAL(err, "node 3 is not safely computed over node 2");
+        }
+        fusion_plan_free(&p);
+        ir_graph_free(g);
+    }
+}
+
 static CU_TestInfo tests[] = {
     {"Adam's parameter and moments are updated in place, after the loss", test_adam},
     {"a kernel reading the parameter after its update keeps the copy", test_read_after},
@@ -247,6 +283,7 @@ static CU_TestInfo tests[] = {
     {"the loss must come before the update; no loss, no guard", test_guard},
     {"a loop member is computed over a value its kernel reads last", test_over},
     {"not over a value read later, an output, or read by a later member", test_over_refused},
+    {"a pooling's gradient over the pooling's input, unless read later", test_over_pool_grad},
     CU_TEST_INFO_NULL,
 };
 
