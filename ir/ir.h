@@ -198,6 +198,18 @@ void ir_reduced_axes(const Node *n, int rank, int red[IR_MAX_RANK]);
  * sums, IR_SUM_LANES or 1, with T in *trailing. */
 #define IR_SUM_LANES 4
 int ir_sum_lanes(const Shape *x, const int red[IR_MAX_RANK], int64_t *trailing);
+/* ... and the chunks of x's first axis that sum apart: when that axis is
+ * reduced, another axis is kept, x has at most IR_MAX_RANK - 2 axes and
+ * its first is a multiple of IR_SUM_CHUNKS long, the elements of chunk q
+ * (first-axis indices [q * n / IR_SUM_CHUNKS, (q + 1) * n / IR_SUM_CHUNKS))
+ * go into partial sums of their own (as above, IR_SUM_LANES or one), and
+ * an output element is the sum of its chunks' partial sums in the order
+ * (chunk, lane): ((c0p0 + c0p1) + ...) + c1p0 ... Returns IR_SUM_CHUNKS
+ * or 1. (A batch's samples then sum on the core that computed them: the
+ * bias gradients of a convolution read each sample where it was written,
+ * instead of half of them from the other core's cache.) */
+#define IR_SUM_CHUNKS 16
+int ir_sum_chunks(const Shape *x, const int red[IR_MAX_RANK]);
 /* Writes "[64, 1, 28, 28]"; returns buf. */
 char *ir_shape_str(const Shape *s, char *buf, size_t n);
 /* Writes "f32[64, 1, 28, 28]"; returns buf. */

@@ -33,6 +33,15 @@ int ir_sum_lanes(const Shape *x, const int red[IR_MAX_RANK], int64_t *trailing) 
     return d < x->rank && x->rank < IR_MAX_RANK && *trailing % IR_SUM_LANES == 0 ? IR_SUM_LANES : 1;
 }
 
+int ir_sum_chunks(const Shape *x, const int red[IR_MAX_RANK]) {
+    int kept = 0;
+    for (int d = 1; d < x->rank; d++) kept |= !red[d];
+    return x->rank >= 2 && x->rank <= IR_MAX_RANK - 2 && red[0] && kept && x->dim[0] > 0 &&
+                   x->dim[0] % IR_SUM_CHUNKS == 0
+               ? IR_SUM_CHUNKS
+               : 1;
+}
+
 static int64_t dim_from_right(const Shape *s, int i) {
     return i < s->rank ? s->dim[s->rank - 1 - i] : 1;
 }

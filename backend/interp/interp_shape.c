@@ -79,8 +79,9 @@ static void reduce_walk(const Interp *in, int id, Walk *w) {
 }
 
 /* reduce_sum: x [..] -> y; sums in double, adding the elements of x in
- * row-major order into one or IR_SUM_LANES partial sums (ir_sum_lanes: a
- * fixed order, so results are reproducible). */
+ * row-major order into one or IR_SUM_LANES partial sums per chunk of the
+ * first axis (ir_sum_lanes, ir_sum_chunks: a fixed order, so results are
+ * reproducible). */
 int k_reduce_sum(Interp *in, int id, char *err, size_t errlen) {
     const float *x = arg_f32(in, id, 0);
     float *y = out_f32(in, id);
@@ -88,18 +89,19 @@ int k_reduce_sum(Interp *in, int id, char *err, size_t errlen) {
     int64_t nx = ir_numel(xs), ny = ir_numel(shape_of(in, id)), run;
     int red[IR_MAX_RANK];
     ir_reduced_axes(node_of(in, id), xs->rank, red);
-    int lanes = ir_sum_lanes(xs, red, &run);
-    double *acc = calloc((size_t)(ny ? ny * lanes : 1), sizeof *acc);
+    int lanes = ir_sum_lanes(xs, red, &run), chunks = ir_sum_chunks(xs, red);
+    int64_t per = chunks > 1 ? nx / chunks : 1; /* elements of x per chunk */
+    double *acc = calloc((size_t)(ny ? chunks * ny * lanes : 1), sizeof *acc);
     if (!acc) return interp_fail(err, errlen, "reduce_sum: out of memory");
     Walk w;
     reduce_walk(in, id, &w);
-    if (lanes == 1)
-        for (int64_t i = 0; i < nx; i++, walk_next(&w)) acc[w.off[0]] += x[i];
-    else /* the run is the innermost run elements of x: i % run is the index in it */
-        for (int64_t i = 0; i < nx; i++, walk_next(&w)) acc[w.off[0] * lanes + i % run % lanes] += x[i];
+    /* the run is the innermost run elements of x: i % run is the index in it */
+    for (int64_t i = 0; i < nx; i++, walk_next(&w))
+        acc[((chunks > 1 ? i / per : 0) * ny + w.off[0]) * lanes + (lanes > 1 ? i % run % lanes : 0)] += x[i];
     for (int64_t j = 0; j < ny; j++) {
         double sum = acc[j * lanes];
-        for (int l = 1; l < lanes; l++) sum += acc[j * lanes + l];
+        for (int q = 0; q < chunks; q++)
+            for (int l = q == 0; l < lanes; l++) sum += acc[(q * ny + j) * lanes + l];
         y[j] = (float)sum;
     }
     free(acc);

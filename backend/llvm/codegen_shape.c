@@ -116,17 +116,19 @@ static LLVMValueRef acc_addr(Cg *cg, LLVMValueRef off) {
     return LLVMBuildInBoundsGEP2(cg->b, cg->f64, cg->scratch, &off, 1, "");
 }
 
-/* y[off[0]] = (float)(acc[off[1]] + ... + acc[off[1] + lanes - 1]), in
- * that order. */
+/* y[off[0]] = (float)(acc[off[1]] + ... + acc[off[1] + lanes - 1] +
+ * the next chunk's, `chunk` doubles on, ...), in that order. */
 typedef struct {
-    int y, lanes;
+    int y, lanes, chunks;
+    int64_t chunk;
 } RoundCtx;
 
 static void round_body(Cg *cg, LLVMValueRef off[CG_MAX_OPS], void *ctx) {
     const RoundCtx *c = ctx;
     LLVMValueRef sum = NULL;
-    for (int l = 0; l < c->lanes; l++) {
-        LLVMValueRef at = LLVMBuildAdd(cg->b, off[1], cg_i64(cg, l), "");
+    for (int l = 0; l < c->chunks * c->lanes; l++) {
+        int64_t at_l = (int64_t)(l / c->lanes) * c->chunk + l % c->lanes;
+        LLVMValueRef at = LLVMBuildAdd(cg->b, off[1], cg_i64(cg, at_l), "");
         LLVMValueRef a = LLVMBuildLoad2(cg->b, cg->f64, acc_addr(cg, at), "");
         LLVMSetAlignment(a, 8);
         sum = sum ? LLVMBuildFAdd(cg->b, sum, a, "") : a;
@@ -149,6 +151,27 @@ static int64_t run_stride(const Shape *x, int lead, const int64_t *st) {
     return s < 0 ? 0 : s;
 }
 
+/* Cuts the nest's first axis (x's, reduced) into `chunks` chunks, an
+ * outer axis whose partial sums are `block` doubles apart
+ * (ir_sum_chunks); kept_axes_outside then puts it outermost, so the tasks
+ * of the thread pool take whole chunks: the samples a core computed. */
+static void split_chunks(Nest *n, int chunks, int64_t block) {
+    if (chunks == 1) return;
+    if (n->rank + 1 > IR_MAX_RANK || n->dim[0] % chunks) die("internal error: a reduction's chunks do not fit");
+    Nest m = *n;
+    m.rank = n->rank + 1;
+    m.dim[0] = chunks;
+    m.dim[1] = n->dim[0] / chunks;
+    m.unroll[0] = m.unroll[1] = 0;
+    for (int d = 1; d < n->rank; d++) m.dim[d + 1] = n->dim[d], m.unroll[d + 1] = n->unroll[d];
+    for (int o = 0; o < n->nops; o++) {
+        m.st[o][0] = o == 0 ? block : n->st[o][0] * m.dim[1];
+        m.st[o][1] = n->st[o][0];
+        for (int d = 1; d < n->rank; d++) m.st[o][d + 1] = n->st[o][d];
+    }
+    *n = m;
+}
+
 /* The nest of reduce_sum id's additions into `lanes` partial sums per
  * output element (ir_sum_lanes): operand 0 the partial sums in the
  * scratch, operands 1..nv the views st[0..nv) (strides over x, the
@@ -157,7 +180,8 @@ static int64_t run_stride(const Shape *x, int lead, const int64_t *st) {
  * [run / lanes, lanes]: the innermost axis picks the partial sum (stride 1
  * into them), so the additions are unit-stride and vectorize; the partial
  * sums stay in registers. */
-static void sum_nest(Cg *cg, int id, int lanes, int64_t run, int nv, const int64_t (*st)[IR_MAX_RANK], Nest *nest) {
+static void sum_nest(Cg *cg, int id, int lanes, int chunks, int64_t run, int nv, const int64_t (*st)[IR_MAX_RANK],
+                     Nest *nest) {
     const Shape *x = &cg->g->nodes[cg->g->nodes[id].in[0]].type.shape;
     int64_t out_st[IR_MAX_RANK];
     reduce_strides(cg, id, out_st);
@@ -184,6 +208,7 @@ static void sum_nest(Cg *cg, int id, int lanes, int64_t run, int nv, const int64
             nest->st[1 + v][lead + 1] = s;
         }
     }
+    split_chunks(nest, chunks, ir_numel(&cg->g->nodes[id].type.shape) * lanes);
     kept_axes_outside(nest, lanes);
     jam_kept_axis(nest, lanes);
 }
@@ -195,10 +220,10 @@ int cg_sum_begin(Cg *cg, int id, int nv, const int64_t (*st)[IR_MAX_RANK], Nest 
     int64_t ny = ir_numel(&n->type.shape), run;
     int red[IR_MAX_RANK];
     reduced_axes(cg, id, red);
-    int lanes = ir_sum_lanes(x, red, &run);
-    cg_need_scratch(cg, 2 * lanes * ny);
-    LLVMBuildMemSet(cg->b, cg->scratch, LLVMConstInt(cg->i8, 0, 0), cg_i64(cg, 8 * lanes * ny), 8);
-    if (ir_numel(x) > 0) sum_nest(cg, id, lanes, run, nv, st, nest);
+    int lanes = ir_sum_lanes(x, red, &run), chunks = ir_sum_chunks(x, red);
+    cg_need_scratch(cg, 2 * chunks * lanes * ny);
+    LLVMBuildMemSet(cg->b, cg->scratch, LLVMConstInt(cg->i8, 0, 0), cg_i64(cg, 8 * chunks * lanes * ny), 8);
+    if (ir_numel(x) > 0) sum_nest(cg, id, lanes, chunks, run, nv, st, nest);
     return lanes;
 }
 
@@ -219,12 +244,15 @@ static void sum_body(Cg *cg, LLVMValueRef off[CG_MAX_OPS], void *ctx) {
 
 /* See cg.h. */
 void cg_sum_end(Cg *cg, int id, int lanes) {
-    Shape flat = {1, {ir_numel(&cg->g->nodes[id].type.shape)}};
+    const Node *n = &cg->g->nodes[id];
+    int red[IR_MAX_RANK];
+    reduced_axes(cg, id, red);
+    Shape flat = {1, {ir_numel(&n->type.shape)}};
     Nest nest;
     nest_start(&nest, &flat, 2);
     nest.st[0][0] = 1;
     nest.st[1][0] = lanes;
-    RoundCtx c = {id, lanes};
+    RoundCtx c = {id, lanes, ir_sum_chunks(&cg->g->nodes[n->in[0]].type.shape, red), flat.dim[0] * lanes};
     cg_nest(cg, &nest, round_body, &c);
 }
 

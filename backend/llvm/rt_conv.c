@@ -31,8 +31,9 @@
  * a G-sample tile goes through a copy t [Co, G*Ho*Wo] with the sample and
  * channel axes swapped. A task is one group of samples (G, or 1 and all its
  * tiles), so no two threads add into the same dx; the weight gradient
- * sums into P partial sums (partial k takes the groups k, k + P, ...),
- * added in order at the end. The tiles, tasks and P depend only on the
+ * sums into P partial sums (partial k takes the k-th of P runs of
+ * consecutive groups: the samples its thread computed before), added in
+ * order at the end. The tiles, tasks and P depend only on the
  * desc, so results do not depend on the thread count.
  *
  * conv1d is conv2d with H = Kh = Ho = 1, stride_h 1 and no top padding;
@@ -411,7 +412,7 @@ static void grad_weight_task(void *arg, int64_t k) {
     float *acc = rt_scratch_take(&sc, nw + c->slot), *col = acc + nw;
     float *t = col + c->ckk * c->G * c->tile;
     float beta = 0.0f;
-    for (int64_t i = k; i < c->ngroups; i += c->P) {
+    for (int64_t i = k * c->ngroups / c->P; i < (k + 1) * c->ngroups / c->P; i++) {
         int64_t b0, g;
         group(c, i, &b0, &g);
         const float *x = j->a + b0 * c->chw, *dy = j->b + b0 * c->Co * c->hw;

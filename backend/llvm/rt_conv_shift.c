@@ -59,8 +59,12 @@
  * of 11 runs each), summing in their own order, not OpenBLAS's.
  *
  * Tasks are samples (the weight gradient: P partial sums, partial k taking
- * samples k, k + P, ..., added in order at the end), so results do not
- * depend on the thread count.
+ * the k-th of P runs of consecutive samples, added in order at the end),
+ * so results do not depend on the thread count. Consecutive samples, not
+ * every P-th: the thread pool gives a thread its share of consecutive
+ * tasks, so a core then reads the samples it computed in the kernels
+ * before (and whose memory the next step's kernels write), not half of
+ * them from the other core's cache.
  */
 #include <string.h>
 
@@ -392,7 +396,7 @@ static void grad_input_task(void *arg, int64_t b) {
     rt_scratch_give(&sc);
 }
 
-/* Partial k: the sum over samples k, k + P, ... of the gradient of the
+/* Partial k: the sum over its run of samples of the gradient of the
  * forward product's taps, [T, R, Co] (at [q, j, co]: dwq[q, co, j]), built
  * in the task's scratch and copied to its place once. */
 static void grad_weight_task(void *arg, int64_t k) {
@@ -402,10 +406,10 @@ static void grad_weight_task(void *arg, int64_t k) {
     RtScratch sc;
     float *xt = rt_scratch_take(&sc, j->task), *gp = xt + j->p.R * j->p.Lt;
     float *acc = gp + rt_shift_grad_packed_floats(&j->sh);
-    for (int64_t b = k; b < c->B; b += P) {
+    for (int64_t b0 = k * c->B / P, b = b0; b < (k + 1) * c->B / P; b++) {
         phases_by_position(c, &j->p, j->a + b * c->chw, xt);
         rt_shift_grad_pack(&j->sh, j->b + b * c->Co * c->hw, c->hw, gp);
-        rt_shift_grad(&j->sh, gp, xt, j->p.R, b != k, acc, j->p.R * c->Co, c->Co);
+        rt_shift_grad(&j->sh, gp, xt, j->p.R, b != b0, acc, j->p.R * c->Co, c->Co);
     }
     if (one > 0) memcpy(j->wq + k * one, acc, (size_t)one * sizeof *acc);
     rt_scratch_give(&sc);

@@ -275,6 +275,52 @@ static void test_sum_order(void) {
     }
 }
 
+/* reduce_sum's chunks (ir_sum_chunks): x [rows, cols] summed over its
+ * first axis, each column [1e20, 1, -1e20, 1, 0, ...]. With 32 rows, 16
+ * chunks of two: (1e20 + 1) + (-1e20 + 1) is 1e20 - 1e20 = 0; with 24 rows
+ * (not a multiple of 16), one sum: ((1e20 + 1) - 1e20) + 1 = 1. The same
+ * through a loop's fused sum (of -x), and over 4096 columns, enough for
+ * the thread pool to take the chunks. Both engines. */
+static void test_sum_chunks(void) {
+    static const struct {
+        int64_t rows, cols;
+        int negate;
+        float want;
+    } cases[] = {{32, 2, 0, 0.0f}, {24, 2, 0, 1.0f}, {32, 2, 1, 0.0f}, {24, 2, 1, -1.0f}, {32, 4096, 1, 0.0f}};
+    for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
+        Graph *g = ir_graph_new("sum_chunks");
+        char err[512];
+        Loc loc = {0, 0, 0};
+        TType t = {DT_F32, {2, {cases[k].rows, cases[k].cols}}};
+        int x = ir_build(g, OP_INPUT, NULL, 0, NULL, 0, 0, &t, loc, err, sizeof err), v = x;
+        if (cases[k].negate) v = ir_build(g, OP_NEG, &x, 1, NULL, 0, 0, NULL, loc, err, sizeof err);
+        int64_t attr[2] = {0, 0};
+        int y = ir_build(g, OP_REDUCE_SUM, &v, 1, attr, 2, 0, NULL, loc, err, sizeof err);
+        CU_ASSERT_TRUE_FATAL(x >= 0 && v >= 0 && y >= 0);
+        ir_add_output(g, "y", y);
+        Engine e[2] = {{0}, {0}};
+        const EngineOps *ops[2] = {&engine_interp, &engine_llvm};
+        const float head[4] = {1e20f, 1, -1e20f, 1};
+        for (int b = 0; b < 2; b++) {
+            CU_ASSERT_EQUAL_FATAL(engine_open(&e[b], ops[b], g, err, sizeof err), 0);
+            float *xs = engine_f32(&e[b], x);
+            for (int64_t i = 0; i < cases[k].rows * cases[k].cols; i++)
+                xs[i] = i / cases[k].cols < 4 ? head[i / cases[k].cols] : 0.0f;
+            CU_ASSERT_EQUAL_FATAL(e[b].ops->run(e[b].impl, 0, 1, 0, err, sizeof err), 0);
+            const float *ys = engine_f32(&e[b], y);
+            for (int64_t j = 0; j < cases[k].cols; j++)
+                if (ys[j] != cases[k].want) {
+                    fprintf(stderr, "\nreduce_sum chunks case %zu, %s: y[%" PRId64 "] = %g, want %g\n", k,
+                            ops[b]->name, j, (double)ys[j], (double)cases[k].want);
+                    CU_FAIL("reduce_sum's chunks");
+                    break;
+                }
+            engine_close(&e[b]);
+        }
+        ir_graph_free(g);
+    }
+}
+
 /* A bad gather index: the step fails with the interpreter's message. */
 static void test_bad_index(void) {
     OpCase c = {OP_GATHER, {IN(S2(3, 4), R_ANY), IDX(S1(3), 4)}, 2, {0}, 0, 0, 0, {0}, 0, NULL, 0};
@@ -639,6 +685,7 @@ static CU_TestInfo tests[] = {
     {"NaN, infinities, signed zeros: ops.def's conventions", test_special_values},
     {"loops on the thread pool: llvm vs interpreter, same bits on 1 and 2 threads", test_parallel_loops},
     {"reduce_sum's order: four partial sums along a trailing run of a multiple of four", test_sum_order},
+    {"reduce_sum's order: sixteen chunks of a first axis that is a multiple of sixteen", test_sum_chunks},
     {"a bad gather index fails the step with the interpreter's message", test_bad_index},
     {"bind takes external sources only", test_bind},
     {"a step with a NaN or infinite loss changes no parameter or state", test_nonfinite_loss},
