@@ -20,8 +20,9 @@
 # multimodal_gated's step, measured before and after the tables: cores
 # may differ); with 1 and every core among them, a last table times each
 # model on one thread pinned to each CPU and then on all cores, one right
-# after the other, and gives the speedup over the first CPU and the share
-# of a perfect split over the cores at the speeds just measured.
+# after the other, and gives the speedup over the first CPU and over the
+# fastest, and the share of a perfect split over the cores at the speeds
+# just measured.
 #
 # Backend "aot" is the model compiled into a standalone program (mmgc --aot,
 # built once per model before timing) running `PROGRAM bench`: the same
@@ -182,8 +183,10 @@ fi
 # Scaling at one moment: the speedups above divide runs minutes apart,
 # and a core's speed may change in between. Here each round times every
 # backend's one-thread step pinned to each CPU and then its step on all
-# cores, one right after the other; the speedup is over the first CPU,
-# and "of the cores" sets the all-core step against a perfect split of
+# cores, one right after the other; the speedup is over the first CPU
+# and over the fastest one (the cores may run at different speeds: over
+# the first alone, a slow first core flatters the all-core step), and
+# "of the cores" sets the all-core step against a perfect split of
 # the work over the cores at the speeds just measured (1 / the sum of
 # 1 / each core's time). Medians over the rounds. Only with "1" and the
 # core count among THREADS, and taskset.
@@ -191,12 +194,12 @@ if [ "$cores" -gt 1 ] && command -v taskset >/dev/null && [[ " $thread_counts " 
    [[ " $thread_counts " == *" $cores "* ]]; then
     echo
     echo "scaling at one moment (each round: one thread pinned to each CPU, then $cores threads, one after the other; medians of $rounds rounds)"
-    printf '%-32s %8s %20s %11s %8s %10s
-' model backend "1 thread ms by CPU" "$cores threads" speedup "of cores"
+    printf '%-32s %8s %20s %11s %8s %9s %10s
+' model backend "1 thread ms by CPU" "$cores threads" speedup "fastest" "of cores"
     for m in "${models[@]}"; do
         for b in $backends; do
             [ "$b" = interp ] && continue
-            sp="" eff="" all="" per=()
+            sp="" fast="" eff="" all="" per=()
             for ((r = 0; r < rounds; r++)); do
                 one=()
                 for ((c = 0; c < cores; c++)); do
@@ -208,14 +211,16 @@ if [ "$cores" -gt 1 ] && command -v taskset >/dev/null && [[ " $thread_counts " 
                 all+="$tn "
                 for ((c = 0; c < cores; c++)); do per[c]+="${one[c]} "; done
                 sp+="$(awk -v a="${one[0]}" -v b="$tn" 'BEGIN {printf "%.4f", a / b}') "
+                fast+="$(printf '%s\n' "${one[@]}" | awk -v t="$tn" 'NR == 1 || $1 < m {m = $1} END {printf "%.4f", m / t}') "
                 eff+="$(printf '%s\n' "${one[@]}" | awk -v t="$tn" '{s += 1 / $1} END {printf "%.4f", 1 / s / t}') "
             done
             cells=""
             for ((c = 0; c < cores; c++)); do
                 cells+="$(tr ' ' '\n' <<<"${per[c]}" | grep . | median | awk '{printf "%.2f", $1}')/"
             done
-            printf '%-32s %8s %20s %11.2f %7.2fx %9.0f%%\n' "$m" "$b" "${cells%/}" \
+            printf '%-32s %8s %20s %11.2f %7.2fx %8.2fx %9.0f%%\n' "$m" "$b" "${cells%/}" \
                 "$(tr ' ' '\n' <<<"$all" | grep . | median)" "$(tr ' ' '\n' <<<"$sp" | grep . | median)" \
+                "$(tr ' ' '\n' <<<"$fast" | grep . | median)" \
                 "$(tr ' ' '\n' <<<"$eff" | grep . | median | awk '{print 100 * $1}')"
         done
     done
