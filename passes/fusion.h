@@ -112,14 +112,15 @@ static inline int fusion_storage(const KernelPlan *p, int node) {
     }
 }
 /* The value whose memory node's value is in: node itself, or (through
- * views and values computed over others) the one the memory plan places. */
-static inline int fusion_memory_of(const KernelPlan *p, int node) {
+ * view_of and over, either NULL for none) the one the memory plan places. */
+static inline int fusion_owner(const int *view_of, const int *over, int node) {
     for (;;) {
-        if (p->view_of && p->view_of[node] >= 0) node = p->view_of[node];
-        else if (p->over && p->over[node] >= 0) node = p->over[node];
+        if (view_of && view_of[node] >= 0) node = view_of[node];
+        else if (over && over[node] >= 0) node = over[node];
         else return node;
     }
 }
+static inline int fusion_memory_of(const KernelPlan *p, int node) { return fusion_owner(p->view_of, p->over, node); }
 void fusion_plan_free(KernelPlan *p);
 
 /* Prints the plan: one line per kernel with its nodes (kept ones marked

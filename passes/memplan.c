@@ -37,13 +37,7 @@ static int cmp_i64(const void *pa, const void *pb) {
 
 /* The value whose memory node is: itself, or (through views and values
  * computed over others) the one placed. */
-static int owner(const MemPlan *mp, int node) {
-    for (;;) {
-        if (mp->view_of[node] >= 0) node = mp->view_of[node];
-        else if (mp->over[node] >= 0) node = mp->over[node];
-        else return node;
-    }
-}
+static int owner(const MemPlan *mp, int node) { return fusion_owner(mp->view_of, mp->over, node); }
 
 /* The value node's value is: itself, or the one it views. */
 static int value_of(const MemPlan *mp, int node) { return mp->view_of[node] >= 0 ? mp->view_of[node] : node; }

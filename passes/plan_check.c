@@ -135,13 +135,7 @@ static int check_schedule(const Graph *g, const KernelPlan *p, char *err, size_t
 }
 
 /* The value whose memory node is in the memory plan. */
-static int mem_owner(const MemPlan *mp, int node) {
-    for (;;) {
-        if (mp->view_of && mp->view_of[node] >= 0) node = mp->view_of[node];
-        else if (mp->over && mp->over[node] >= 0) node = mp->over[node];
-        else return node;
-    }
-}
+static int mem_owner(const MemPlan *mp, int node) { return fusion_owner(mp->view_of, mp->over, node); }
 
 /* The memory half of plan_check. */
 static int check_memory(const Graph *g, const MemPlan *mp, char *err, size_t errlen) {
