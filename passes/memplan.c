@@ -35,6 +35,84 @@ static int cmp_i64(const void *pa, const void *pb) {
     return (a > b) - (a < b);
 }
 
+/* The bytes of a value placed at [o, o + need) that a core other than
+ * the one that wrote them last would write, if placed value b used them
+ * before (or after): the threads split most kernels' work by the first
+ * axis, the first half to one core, so the halves of the two values
+ * should meet at the same byte. */
+static int64_t mismatch(const Graph *g, const MemPlan *mp, int64_t o, int64_t need, int b) {
+    int64_t ob = mp->offset[b], sb = memplan_bytes(g, b);
+    int64_t lo = o > ob ? o : ob, hi = o + need < ob + sb ? o + need : ob + sb;
+    int64_t ma = o + need / 2, mb = ob + sb / 2;
+    int64_t from = ma < mb ? ma : mb, to = ma < mb ? mb : ma;
+    if (from < lo) from = lo;
+    if (to > hi) to = hi;
+    return to > from ? to - from : 0;
+}
+
+/* Does [o, o + need) miss every busy range (nb of them)? */
+static int is_free(const int64_t (*busy)[2], int nb, int64_t o, int64_t need) {
+    for (int j = 0; j < nb; j++)
+        if (busy[j][0] < o + need && o < busy[j][1]) return 0;
+    return 1;
+}
+
+/* Where large value order[i] goes: of the first fit `at` and the offsets
+ * that center it on a larger value placed before it (whose memory it may
+ * share), free of the values live with it and within the arena so far
+ * (or at + need), the one whose halves meet those of the values it shares
+ * memory with best; `at` on a tie. */
+static int64_t halves_fit(const Graph *g, const MemPlan *mp, const int *order, int i, int64_t at,
+                          const int64_t (*busy)[2], int nb) {
+    int a = order[i];
+    int64_t need = memplan_bytes(g, a), top = at + need > mp->size ? at + need : mp->size;
+    int64_t best = at, best_cost = -1;
+    for (int c = -1; c < i; c++) {
+        int64_t o = at;
+        if (c >= 0) {
+            int b = order[c];
+            if (live_together(mp, a, b)) continue;
+            o = mp->offset[b] + memplan_bytes(g, b) / 2 - need / 2;
+            o = o / MEMPLAN_ALIGN * MEMPLAN_ALIGN;
+            if (o < 0 || o + need > top || o == at || !is_free(busy, nb, o, need)) continue;
+        }
+        int64_t cost = 0;
+        for (int j = 0; j < i; j++)
+            if (!live_together(mp, a, order[j]) && memplan_bytes(g, order[j]) >= MEMPLAN_HALVES)
+                cost += mismatch(g, mp, o, need, order[j]);
+        if (best_cost < 0 || cost < best_cost) best = o, best_cost = cost;
+    }
+    return best;
+}
+
+/* Moves large value order[i] of a placed plan to where its halves meet
+ * those of the large values it shares memory with best: its offset or
+ * one that centers it on such a value, free of every value live with it
+ * and inside the arena; it stays on a tie. busy is room for n ranges. */
+static void center_halves(const Graph *g, MemPlan *mp, const int *order, int n, int i, int64_t (*busy)[2]) {
+    int a = order[i], nb = 0;
+    int64_t need = memplan_bytes(g, a), best = mp->offset[a], best_cost = -1;
+    for (int j = 0; j < n; j++)
+        if (j != i && live_together(mp, a, order[j]))
+            busy[nb][0] = mp->offset[order[j]], busy[nb++][1] = mp->offset[order[j]] + memplan_bytes(g, order[j]);
+    for (int c = -1; c < n; c++) {
+        int64_t o = mp->offset[a];
+        if (c >= 0) {
+            int b = order[c];
+            if (c == i || live_together(mp, a, b) || memplan_bytes(g, b) < MEMPLAN_HALVES) continue;
+            o = (mp->offset[b] + memplan_bytes(g, b) / 2 - need / 2) / MEMPLAN_ALIGN * MEMPLAN_ALIGN;
+            if (o < 0 || o + need > mp->size || o == mp->offset[a] || !is_free((const int64_t(*)[2])busy, nb, o, need))
+                continue;
+        }
+        int64_t cost = 0;
+        for (int j = 0; j < n; j++)
+            if (j != i && !live_together(mp, a, order[j]) && memplan_bytes(g, order[j]) >= MEMPLAN_HALVES)
+                cost += mismatch(g, mp, o, need, order[j]);
+        if (best_cost < 0 || cost < best_cost) best = o, best_cost = cost;
+    }
+    mp->offset[a] = best;
+}
+
 /* The value whose memory node is: itself, or (through views and values
  * computed over others) the one placed. */
 static int owner(const MemPlan *mp, int node) { return fusion_owner(mp->view_of, mp->over, node); }
@@ -66,7 +144,32 @@ static void live_ranges(const Graph *g, const KernelPlan *kp, MemPlan *mp) {
     }
 }
 
-/* See memplan.h. */
+/* Places the n values of order (largest first), each at the lowest
+ * offset free of the values placed before it that it is live with, or
+ * (halves) where halves_fit puts it; busy is room for n ranges. */
+static void place(const Graph *g, MemPlan *mp, const int *order, int n, int halves, int64_t (*busy)[2]) {
+    mp->size = mp->naive = 0;
+    for (int i = 0; i < n; i++) {
+        int a = order[i], nb = 0;
+        for (int j = 0; j < i; j++)
+            if (live_together(mp, a, order[j]))
+                busy[nb][0] = mp->offset[order[j]], busy[nb++][1] = mp->offset[order[j]] + memplan_bytes(g, order[j]);
+        qsort(busy, (size_t)nb, sizeof *busy, cmp_i64);
+        int64_t at = 0, need = memplan_bytes(g, a);
+        for (int j = 0; j < nb; j++) {
+            if (busy[j][0] >= at + need) break;
+            if (busy[j][1] > at) at = busy[j][1];
+        }
+        if (halves && need >= MEMPLAN_HALVES) at = halves_fit(g, mp, order, i, at, (const int64_t(*)[2])busy, nb);
+        mp->offset[a] = at;
+        if (at + need > mp->size) mp->size = at + need;
+        mp->naive += need;
+    }
+}
+
+/* See memplan.h: first fit, or the plan that centers large values as it
+ * places them where its peak is no higher; then the large values moved
+ * where that suits their halves better. */
 void memplan_build(const Graph *g, const KernelPlan *kp, MemPlan *mp) {
     size_t nn = (size_t)g->nnodes + 1;
     memset(mp, 0, sizeof *mp);
@@ -92,23 +195,13 @@ void memplan_build(const Graph *g, const KernelPlan *kp, MemPlan *mp) {
     }
     sort_graph = g;
     qsort(order, (size_t)n, sizeof *order, cmp_size);
-    /* first fit among the placed values live at the same time */
     int64_t(*busy)[2] = xmalloc(nn * sizeof *busy);
-    for (int i = 0; i < n; i++) {
-        int a = order[i], nb = 0;
-        for (int j = 0; j < i; j++)
-            if (live_together(mp, a, order[j]))
-                busy[nb][0] = mp->offset[order[j]], busy[nb++][1] = mp->offset[order[j]] + memplan_bytes(g, order[j]);
-        qsort(busy, (size_t)nb, sizeof *busy, cmp_i64);
-        int64_t at = 0, need = memplan_bytes(g, a);
-        for (int j = 0; j < nb; j++) {
-            if (busy[j][0] >= at + need) break;
-            if (busy[j][1] > at) at = busy[j][1];
-        }
-        mp->offset[a] = at;
-        if (at + need > mp->size) mp->size = at + need;
-        mp->naive += need;
-    }
+    place(g, mp, order, n, 0, busy);
+    int64_t first_fit = mp->size;
+    place(g, mp, order, n, 1, busy);
+    if (mp->size > first_fit) place(g, mp, order, n, 0, busy);
+    for (int i = 0; i < n; i++)
+        if (memplan_bytes(g, order[i]) >= MEMPLAN_HALVES) center_halves(g, mp, order, n, i, busy);
     mp->nvalues = n;
     for (int id = 0; id < g->nnodes; id++) {
         if (owner(mp, id) != id) mp->offset[id] = mp->offset[owner(mp, id)];

@@ -124,9 +124,99 @@ static void test_views(void) {
     ir_graph_free(g);
 }
 
+/* %e [64, 1024] (256 KiB) dies at %m's kernel; %b [64, 512] comes after
+ * it. First fit would put %b at 0, its second half on %e's first; the
+ * plan centers it on %e instead (64 KiB in), so each half of %b is in the
+ * same half of %e, and the arena is no larger. */
+static const char *halves_text =
+    "graph g {\n"
+    "  %x = input f32[64, 1024]\n"
+    "  %y = input f32[64, 512]\n"
+    "  %e = exp(%x) f32[64, 1024]\n"
+    "  %m = reduce_max(%e) {keepdims=0, axes=[]} f32[]\n"
+    "  %b = tanh(%y) f32[64, 512]\n"
+    "  %s = reduce_max(%b) {keepdims=0, axes=[]} f32[]\n"
+    "  %r = add(%m, %s) f32[]\n"
+    "  output y = %r\n"
+    "}\n";
+
+static void test_halves(void) {
+    char err[512];
+    Graph *g = ir_parse(halves_text, "t.ir", err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(g);
+    enum { E = 2, M = 3, B = 4 };
+    KernelPlan kp;
+    MemPlan mp;
+    fusion_plan(g, &kp);
+    memplan_build(g, &kp, &mp);
+    CU_ASSERT_TRUE(kp.kept[E] && kp.kept[B]);
+    CU_ASSERT_TRUE(mp.last[E] < mp.first[B]);
+    CU_ASSERT_EQUAL(mp.offset[E], 0);
+    CU_ASSERT_EQUAL(mp.offset[B], 64 * 1024);
+    CU_ASSERT_EQUAL(mp.offset[M], 256 * 1024);
+    CU_ASSERT_EQUAL(mp.size, 256 * 1024 + 64); /* %m after %e; %s and %r below %b */
+    CU_ASSERT_TRUE(plan_check(g, &kp, &mp, err, sizeof err));
+    memplan_free(&mp);
+    fusion_plan_free(&kp);
+    ir_graph_free(g);
+}
+
+/* Centering %a on %r as it is placed would leave no room for %c (live
+ * with %a) below the arena's first-fit peak, so the plan is first fit's:
+ * %r, %a and %d at 0, %c after %a, %md after %d. Then %d moves to where
+ * its halves meet those of the values it shares memory with: at 0 half of
+ * it meets the other half of %r and of %a; centered on %a it would cover
+ * %md (live with it); centered on %c (160 KiB in), its halves meet those
+ * of %c and only half of it meets the other half of %r. Nothing else can
+ * move. Worked by hand from memplan.h. */
+static const char *moves_text =
+    "graph g {\n"
+    "  %x = input f32[64, 1024]\n"
+    "  %y = input f32[64, 512]\n"
+    "  %z = input f32[64, 256]\n"
+    "  %r = exp(%x) f32[64, 1024]\n"
+    "  %m = reduce_max(%r) {keepdims=0, axes=[]} f32[]\n"
+    "  %a = tanh(%y) f32[64, 512]\n"
+    "  %ma = reduce_max(%a) {keepdims=0, axes=[]} f32[]\n"
+    "  %c = sub(%y, %ma) f32[64, 512]\n"
+    "  %mc = reduce_max(%c) {keepdims=0, axes=[]} f32[]\n"
+    "  %s = add(%a, %mc) f32[64, 512]\n"
+    "  %ms = reduce_max(%s) {keepdims=0, axes=[]} f32[]\n"
+    "  %d = exp(%z) f32[64, 256]\n"
+    "  %md = reduce_max(%d) {keepdims=0, axes=[]} f32[]\n"
+    "  %t = add(%m, %ms) f32[]\n"
+    "  %u = add(%t, %md) f32[]\n"
+    "  output y = %u\n"
+    "}\n";
+
+static void test_moves(void) {
+    char err[512];
+    Graph *g = ir_parse(moves_text, "t.ir", err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(g);
+    enum { R = 3, A = 5, C = 7, S = 9, D = 11 };
+    KernelPlan kp;
+    MemPlan mp;
+    fusion_plan(g, &kp);
+    memplan_build(g, &kp, &mp);
+    CU_ASSERT_TRUE(kp.kept[R] && kp.kept[A] && kp.kept[C] && kp.kept[D]);
+    CU_ASSERT_EQUAL(kp.over[S], A);
+    CU_ASSERT_TRUE(mp.last[R] < mp.first[A] && mp.first[C] < mp.last[A] && mp.last[A] < mp.first[D]);
+    CU_ASSERT_EQUAL(mp.offset[R], 0);
+    CU_ASSERT_EQUAL(mp.offset[A], 0);
+    CU_ASSERT_EQUAL(mp.offset[C], 128 * 1024);
+    CU_ASSERT_EQUAL(mp.offset[D], 160 * 1024);
+    CU_ASSERT_EQUAL(mp.size, 256 * 1024 + 2 * 64);
+    CU_ASSERT_TRUE(plan_check(g, &kp, &mp, err, sizeof err));
+    memplan_free(&mp);
+    fusion_plan_free(&kp);
+    ir_graph_free(g);
+}
+
 static CU_TestInfo tests[] = {
     {"a small graph's plan, exactly", test_small},
     {"reshapes are views of the value they reshape", test_views},
+    {"a large value's halves on the halves of the one before it", test_halves},
+    {"first fit's peak kept, then a large value moved to suit its halves", test_moves},
     CU_TEST_INFO_NULL,
 };
 
