@@ -57,60 +57,40 @@ static int is_free(const int64_t (*busy)[2], int nb, int64_t o, int64_t need) {
     return 1;
 }
 
-/* Where large value order[i] goes: of the first fit `at` and the offsets
- * that center it on a larger value placed before it (whose memory it may
- * share), free of the values live with it and within the arena so far
- * (or at + need), the one whose halves meet those of the values it shares
- * memory with best; `at` on a tie. */
-static int64_t halves_fit(const Graph *g, const MemPlan *mp, const int *order, int i, int64_t at,
-                          const int64_t (*busy)[2], int nb) {
+/* Of offset cur and the offsets that center large value order[i] on one
+ * of the large values order[0..lim) whose memory it may share (live at
+ * other times), free of the busy ranges (nb of them) and ending by top:
+ * the one whose halves meet best those of the large values of
+ * order[0..lim) it shares memory with; cur on a tie. */
+static int64_t best_center(const Graph *g, const MemPlan *mp, const int *order, int lim, int i, int64_t cur,
+                           int64_t top, const int64_t (*busy)[2], int nb) {
     int a = order[i];
-    int64_t need = memplan_bytes(g, a), top = at + need > mp->size ? at + need : mp->size;
-    int64_t best = at, best_cost = -1;
-    for (int c = -1; c < i; c++) {
-        int64_t o = at;
+    int64_t need = memplan_bytes(g, a), best = cur, best_cost = -1;
+    for (int c = -1; c < lim; c++) {
+        int64_t o = cur;
         if (c >= 0) {
             int b = order[c];
-            if (live_together(mp, a, b)) continue;
-            o = mp->offset[b] + memplan_bytes(g, b) / 2 - need / 2;
-            o = o / MEMPLAN_ALIGN * MEMPLAN_ALIGN;
-            if (o < 0 || o + need > top || o == at || !is_free(busy, nb, o, need)) continue;
+            if (c == i || live_together(mp, a, b) || memplan_bytes(g, b) < MEMPLAN_HALVES) continue;
+            o = (mp->offset[b] + memplan_bytes(g, b) / 2 - need / 2) / MEMPLAN_ALIGN * MEMPLAN_ALIGN;
+            if (o < 0 || o + need > top || o == cur || !is_free(busy, nb, o, need)) continue;
         }
         int64_t cost = 0;
-        for (int j = 0; j < i; j++)
-            if (!live_together(mp, a, order[j]) && memplan_bytes(g, order[j]) >= MEMPLAN_HALVES)
+        for (int j = 0; j < lim; j++)
+            if (j != i && !live_together(mp, a, order[j]) && memplan_bytes(g, order[j]) >= MEMPLAN_HALVES)
                 cost += mismatch(g, mp, o, need, order[j]);
         if (best_cost < 0 || cost < best_cost) best = o, best_cost = cost;
     }
     return best;
 }
 
-/* Moves large value order[i] of a placed plan to where its halves meet
- * those of the large values it shares memory with best: its offset or
- * one that centers it on such a value, free of every value live with it
- * and inside the arena; it stays on a tie. busy is room for n ranges. */
+/* Moves large value order[i] of a placed plan (n values) to best_center
+ * among all of them, inside the arena. busy is room for n ranges. */
 static void center_halves(const Graph *g, MemPlan *mp, const int *order, int n, int i, int64_t (*busy)[2]) {
     int a = order[i], nb = 0;
-    int64_t need = memplan_bytes(g, a), best = mp->offset[a], best_cost = -1;
     for (int j = 0; j < n; j++)
         if (j != i && live_together(mp, a, order[j]))
             busy[nb][0] = mp->offset[order[j]], busy[nb++][1] = mp->offset[order[j]] + memplan_bytes(g, order[j]);
-    for (int c = -1; c < n; c++) {
-        int64_t o = mp->offset[a];
-        if (c >= 0) {
-            int b = order[c];
-            if (c == i || live_together(mp, a, b) || memplan_bytes(g, b) < MEMPLAN_HALVES) continue;
-            o = (mp->offset[b] + memplan_bytes(g, b) / 2 - need / 2) / MEMPLAN_ALIGN * MEMPLAN_ALIGN;
-            if (o < 0 || o + need > mp->size || o == mp->offset[a] || !is_free((const int64_t(*)[2])busy, nb, o, need))
-                continue;
-        }
-        int64_t cost = 0;
-        for (int j = 0; j < n; j++)
-            if (j != i && !live_together(mp, a, order[j]) && memplan_bytes(g, order[j]) >= MEMPLAN_HALVES)
-                cost += mismatch(g, mp, o, need, order[j]);
-        if (best_cost < 0 || cost < best_cost) best = o, best_cost = cost;
-    }
-    mp->offset[a] = best;
+    mp->offset[a] = best_center(g, mp, order, n, i, mp->offset[a], mp->size, (const int64_t(*)[2])busy, nb);
 }
 
 /* The value whose memory node is: itself, or (through views and values
@@ -146,7 +126,8 @@ static void live_ranges(const Graph *g, const KernelPlan *kp, MemPlan *mp) {
 
 /* Places the n values of order (largest first), each at the lowest
  * offset free of the values placed before it that it is live with, or
- * (halves) where halves_fit puts it; busy is room for n ranges. */
+ * (halves, a large value) at best_center among those, within the arena so
+ * far (or that offset's end); busy is room for n ranges. */
 static void place(const Graph *g, MemPlan *mp, const int *order, int n, int halves, int64_t (*busy)[2]) {
     mp->size = mp->naive = 0;
     for (int i = 0; i < n; i++) {
@@ -160,7 +141,9 @@ static void place(const Graph *g, MemPlan *mp, const int *order, int n, int halv
             if (busy[j][0] >= at + need) break;
             if (busy[j][1] > at) at = busy[j][1];
         }
-        if (halves && need >= MEMPLAN_HALVES) at = halves_fit(g, mp, order, i, at, (const int64_t(*)[2])busy, nb);
+        if (halves && need >= MEMPLAN_HALVES)
+            at = best_center(g, mp, order, i, i, at, at + need > mp->size ? at + need : mp->size,
+                             (const int64_t(*)[2])busy, nb);
         mp->offset[a] = at;
         if (at + need > mp->size) mp->size = at + need;
         mp->naive += need;
