@@ -93,6 +93,7 @@ static void fill(Run *r, int fill_mode, uint64_t stream) {
             h ^= h << 13, h ^= h >> 7, h ^= h << 17; /* xorshift64: cheap under the sanitizers */
             float u = (float)(h >> 40) * 0x1p-24f;
             x[i] = fill_mode == FILL_UNIFORM ? 2 * u - 1 : (float)(int)(u * 3) - 1;
+            if (fill_mode == FILL_TIES && x[i] == 0 && i % 2) x[i] = -0.0f;
             if (fill_mode == FILL_NAN && i % 17 == 5) x[i] = NAN;
         }
     }
@@ -147,7 +148,7 @@ static void agree(const Run *r, double tol) {
     int64_t bad = -1;
     for (int64_t i = 0; i < r->n; i++) {
         if (tol == 0) {
-            int same = got[i] == want[i] || (isnan(got[i]) && isnan(want[i]));
+            int same = (got[i] == want[i] && signbit(got[i]) == signbit(want[i])) || (isnan(got[i]) && isnan(want[i]));
             if (!same && bad < 0) bad = i;
             continue;
         }
@@ -378,18 +379,30 @@ static void pool_case(int two, const TType *x, const int64_t *attr, int nattr) {
     }
 }
 
-/* Conv2Net's poolings, overlapping windows, random shapes. */
+/* Conv2Net's poolings, 2x2 windows over rows of whole and partial
+ * vectors of windows (16 a vector), overlapping windows, random shapes;
+ * on each vector variant of the helpers (rt_shift_isa). */
 static void test_pool(void) {
-    pool_case(1, (TType[]){F32(64, 32, 26, 26)}, AT(2, 2, 2, 2));
-    pool_case(1, (TType[]){F32(64, 64, 11, 11)}, AT(2, 2, 2, 2));
-    pool_case(1, (TType[]){F32(2, 3, 9, 8)}, AT(3, 2, 1, 1));
-    pool_case(0, (TType[]){F32(3, 4, 50)}, AT(5, 2));
-    for (int i = 0; i < 15; i++) {
-        int64_t k = pick(1, 4), kw = pick(1, 4);
-        pool_case(1, (TType[]){F32(pick(1, 3), pick(1, 3), pick(k, 12), pick(kw, 12))},
-                  AT(k, kw, pick(1, 3), pick(1, 3)));
-        pool_case(0, (TType[]){F32(pick(1, 3), pick(1, 3), pick(k, 30))}, AT(k, pick(1, 3)));
+    for (int isa = RT_SHIFT_PORTABLE; isa <= rt_shift_best_isa(); isa++) {
+        rt_shift_isa = isa;
+        pool_case(1, (TType[]){F32(64, 32, 26, 26)}, AT(2, 2, 2, 2));
+        pool_case(1, (TType[]){F32(64, 64, 11, 11)}, AT(2, 2, 2, 2));
+        pool_case(1, (TType[]){F32(2, 3, 6, 32)}, AT(2, 2, 2, 2));
+        pool_case(1, (TType[]){F32(2, 3, 9, 71)}, AT(2, 2, 2, 2));
+        pool_case(1, (TType[]){F32(2, 3, 4, 34)}, AT(2, 2, 2, 2));  /* 16 windows and 1 */
+        pool_case(1, (TType[]){F32(2, 3, 4, 40)}, AT(2, 2, 2, 2));  /* 16 and 4 */
+        pool_case(1, (TType[]){F32(2, 3, 5, 7)}, AT(2, 2, 2, 2));   /* 3: the scalar row */
+        pool_case(1, (TType[]){F32(2, 3, 9, 8)}, AT(3, 2, 1, 1));
+        pool_case(0, (TType[]){F32(3, 4, 50)}, AT(5, 2));
+        for (int i = 0; i < 15; i++) {
+            int64_t k = pick(1, 4), kw = pick(1, 4);
+            pool_case(1, (TType[]){F32(pick(1, 3), pick(1, 3), pick(k, 12), pick(kw, 12))},
+                      AT(k, kw, pick(1, 3), pick(1, 3)));
+            pool_case(0, (TType[]){F32(pick(1, 3), pick(1, 3), pick(k, 30))}, AT(k, pick(1, 3)));
+            pool_case(1, (TType[]){F32(pick(1, 3), pick(1, 3), pick(2, 9), pick(2, 80))}, AT(2, 2, 2, 2));
+        }
     }
+    rt_shift_isa = -1;
 }
 
 /* ---- gather and scatter ----------------------------------------------------------- */
@@ -660,7 +673,7 @@ static CU_TestInfo tests[] = {
     {"matmul: ta/tb, broadcast batches, blocks", test_matmul},
     {"conv1d and its gradients", test_conv1d},
     {"conv2d and its gradients", test_conv2d},
-    {"max pooling and its gradient (ties, NaN; over its input too)", test_pool},
+    {"max pooling and its gradient (ties, NaN; over its input too; each vector variant)", test_pool},
     {"gather and scatter; bad indices", test_gather_scatter},
     {"random_uniform, dropout_mask and random_normal bit for bit", test_random},
     {"random lanes across a wrap of the index's low word, every path", test_lanes_wrap},
