@@ -60,11 +60,13 @@ static inline int64_t window_argmax(const Pool *p, const float *x, int64_t at) {
     return best;
 }
 
-/* A pooling call: the geometry and the buffers (y or dx, x, dy). */
+/* A pooling call: the geometry, the buffers (y or dx, x, dy) and, for a
+ * gradient, its 2x2 row function (chosen once, on the calling thread). */
 typedef struct {
     Pool p;
     float *out;
     const float *x, *dy;
+    void (*grad_row)(const Pool *, const float *, const float *, int64_t, float *);
 } PoolJob;
 
 /* Planes per task: about 64K input floats. */
@@ -243,14 +245,13 @@ static void pool_grad_task(void *arg, int64_t i) {
     int fast = p->kh == 2 && p->kw == 2 && p->sh == 2 && p->sw == 2, copy = !fast && j->out == j->x;
     RtScratch sc;
     float *plane = copy ? rt_scratch_take(&sc, p->H * p->W) : NULL;
-    GradRowFn grad_row = grad_row_fn();
     for (int64_t c = i * n; c < end; c++) {
         const float *xp = j->x + c * p->H * p->W, *dyp = j->dy + c * p->Ho * p->Wo;
         float *dxp = j->out + c * p->H * p->W;
         if (copy) xp = memcpy(plane, xp, (size_t)(p->H * p->W) * sizeof *xp);
         if (fast) { /* every element is written once: zero only what no window covers */
             for (int64_t oh = 0; oh < p->Ho; oh++) {
-                grad_row(p, xp, dyp + oh * p->Wo, oh, dxp);
+                j->grad_row(p, xp, dyp + oh * p->Wo, oh, dxp);
                 for (int64_t r = 2 * oh; r < 2 * oh + 2; r++)
                     for (int64_t w = 2 * p->Wo; w < p->W; w++) dxp[r * p->W + w] = 0.0f;
             }
@@ -276,7 +277,7 @@ void rt_max_pool(const RtDesc *d, float *y, const float *x) {
 /* max_pool*_grad: x, dy -> dx (x's shape, perhaps x's memory); each dy to
  * its window's argmax. */
 void rt_max_pool_grad(const RtDesc *d, float *dx, const float *x, const float *dy) {
-    PoolJob j = {.out = dx, .x = x, .dy = dy};
+    PoolJob j = {.out = dx, .x = x, .dy = dy, .grad_row = grad_row_fn()};
     pool_geom(d, &j.p);
     int64_t n = planes_per_task(&j.p);
     rt_parallel((j.p.P + n - 1) / n, pool_grad_task, &j);
