@@ -83,13 +83,20 @@ static int64_t best_center(const Graph *g, const MemPlan *mp, const int *order, 
     return best;
 }
 
+/* The byte ranges of the values of order[0..lim) but order[i] that are
+ * live with order[i], into busy; returns their count. */
+static int busy_with(const Graph *g, const MemPlan *mp, const int *order, int lim, int i, int64_t (*busy)[2]) {
+    int a = order[i], nb = 0;
+    for (int j = 0; j < lim; j++)
+        if (j != i && live_together(mp, a, order[j]))
+            busy[nb][0] = mp->offset[order[j]], busy[nb++][1] = mp->offset[order[j]] + memplan_bytes(g, order[j]);
+    return nb;
+}
+
 /* Moves large value order[i] of a placed plan (n values) to best_center
  * among all of them, inside the arena. busy is room for n ranges. */
 static void center_halves(const Graph *g, MemPlan *mp, const int *order, int n, int i, int64_t (*busy)[2]) {
-    int a = order[i], nb = 0;
-    for (int j = 0; j < n; j++)
-        if (j != i && live_together(mp, a, order[j]))
-            busy[nb][0] = mp->offset[order[j]], busy[nb++][1] = mp->offset[order[j]] + memplan_bytes(g, order[j]);
+    int a = order[i], nb = busy_with(g, mp, order, n, i, busy);
     mp->offset[a] = best_center(g, mp, order, n, i, mp->offset[a], mp->size, (const int64_t(*)[2])busy, nb);
 }
 
@@ -131,10 +138,7 @@ static void live_ranges(const Graph *g, const KernelPlan *kp, MemPlan *mp) {
 static void place(const Graph *g, MemPlan *mp, const int *order, int n, int halves, int64_t (*busy)[2]) {
     mp->size = mp->naive = 0;
     for (int i = 0; i < n; i++) {
-        int a = order[i], nb = 0;
-        for (int j = 0; j < i; j++)
-            if (live_together(mp, a, order[j]))
-                busy[nb][0] = mp->offset[order[j]], busy[nb++][1] = mp->offset[order[j]] + memplan_bytes(g, order[j]);
+        int a = order[i], nb = busy_with(g, mp, order, i, i, busy);
         qsort(busy, (size_t)nb, sizeof *busy, cmp_i64);
         int64_t at = 0, need = memplan_bytes(g, a);
         for (int j = 0; j < nb; j++) {

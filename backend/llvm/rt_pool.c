@@ -193,22 +193,15 @@ __attribute__((target("avx512f"))) static void pool_grad_row_2x2_avx512(const Po
 #endif
 
 /* The gradient's row function of the 2x2, stride-2 windows: the AVX-512
- * one where the helpers' vector variant (rt_shift_isa, else the CPU's
- * best) is. */
+ * one where the helpers' vector variant (rt_shift_choose) is. */
 typedef void (*GradRowFn)(const Pool *, const float *, const float *, int64_t, float *);
 static void grad_row_scalar(const Pool *p, const float *x, const float *dy, int64_t oh, float *dx) {
     pool_grad_row_2x2(p, x, dy, oh, dx, 0);
 }
-static int use_avx512(void) {
-#ifdef POOL_AVX512
-    return (rt_shift_isa >= 0 ? rt_shift_isa : rt_shift_best_isa()) == RT_SHIFT_AVX512;
-#else
-    return 0;
-#endif
-}
 static GradRowFn grad_row_fn(void) {
 #ifdef POOL_AVX512
-    if (use_avx512()) return pool_grad_row_2x2_avx512;
+    rt_shift_choose();
+    if (rt_shift_isa == RT_SHIFT_AVX512) return pool_grad_row_2x2_avx512;
 #endif
     return grad_row_scalar;
 }

@@ -63,7 +63,8 @@ void rt_shift_grad(const Shift *s, const float *gp, const float *x, int64_t ldp,
 
 /* The block variant: RT_SHIFT_PORTABLE, _AVX2 (+ FMA) or _AVX512, or -1
  * (at start: the best the CPU runs, rt_shift_best_isa, set at the first
- * packing by rt_shift_choose). Tests set it to check each variant up to
+ * packing, or the first pool gradient, by rt_shift_choose; the pool
+ * gradient's rows follow it too). Tests set it to check each variant up to
  * the best; it must not change between a packing and its products. */
 enum { RT_SHIFT_PORTABLE, RT_SHIFT_AVX2, RT_SHIFT_AVX512 };
 extern int rt_shift_isa;
