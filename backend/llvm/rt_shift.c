@@ -2,7 +2,13 @@
  * of out (rows r0 .. r0+16, columns p0 .. p0+6) accumulates
  * sum_i sum_t a_t[r, i] * x[i, p + off[t]] with two 8-wide loads of the
  * packed a and six broadcasts of x per (i, t), twelve fused multiply-adds;
- * with AVX-512 the block is 32 x 6, two 16-wide loads for the same twelve.
+ * with AVX-512 the block is 32 x 12: two 16-wide loads and twelve
+ * broadcasts for 24 multiply-adds. A 32 x 6 block (twelve) read the
+ * packed a from L2 twice as often for the same work, which a core with
+ * two 512-bit FMA units (Intel Xeon, Ice Lake) could not feed: Conv1Net's
+ * second layer there 50-64 -> 41-53 ms forward, 50-62 -> 37-48 ms input
+ * gradient (one thread, least of 9 runs, alternated three times); each
+ * sum keeps its order, so the bits do not change.
  * The packed a is read in order and x a float at a time, so no load
  * crosses a cache line. A 4 x 24 block with 8-wide loads of x at every
  * shift (half of them split across two lines) ran 600-1000 us a sample of
@@ -77,38 +83,34 @@ void rt_shift_pack(const Shift *s, const float *a, int64_t st, int64_t sr, int64
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 
-__attribute__((target("avx512f"))) static void block_avx512(const Shift *s, int64_t r0,
-                                                             const float *ap, const float *x,
-                                                             int64_t ldx, int64_t p0, float *buf) {
-    __m512 c00 = _mm512_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
-    __m512 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+/* The AVX-512 block: 32 rows (two vectors) by 12 columns, 24
+ * accumulators of the 32 registers. */
+#define COL12(j)                                                                                   \
+    b = _mm512_set1_ps(xr[j]);                                                                     \
+    c##j##a = _mm512_fmadd_ps(a0, b, c##j##a), c##j##b = _mm512_fmadd_ps(a1, b, c##j##b)
+#define STORE12(j) _mm512_storeu_ps(buf + 32 * (j), c##j##a), _mm512_storeu_ps(buf + 32 * (j) + 16, c##j##b)
+__attribute__((target("avx512f"))) static void block_avx512(const Shift *s, int64_t r0, const float *ap,
+                                                             const float *x, int64_t ldx, int64_t p0,
+                                                             float *buf) {
+    __m512 c0a = _mm512_setzero_ps(), c0b = c0a, c1a = c0a, c1b = c0a, c2a = c0a, c2b = c0a;
+    __m512 c3a = c0a, c3b = c0a, c4a = c0a, c4b = c0a, c5a = c0a, c5b = c0a;
+    __m512 c6a = c0a, c6b = c0a, c7a = c0a, c7b = c0a, c8a = c0a, c8b = c0a;
+    __m512 c9a = c0a, c9b = c0a, c10a = c0a, c10b = c0a, c11a = c0a, c11b = c0a;
     for (int64_t i = 0, nt = s->T; i < depth_max(s); i++) {
         nt = taps_at(s, r0, i, nt);
         const float *xi = x + i * ldx + p0;
         for (int64_t t = 0; t < nt; t++, ap += 32) {
             const float *xr = xi + s->off[t];
             __m512 a0 = _mm512_loadu_ps(ap), a1 = _mm512_loadu_ps(ap + 16), b;
-            b = _mm512_set1_ps(xr[0]);
-            c00 = _mm512_fmadd_ps(a0, b, c00), c01 = _mm512_fmadd_ps(a1, b, c01);
-            b = _mm512_set1_ps(xr[1]);
-            c10 = _mm512_fmadd_ps(a0, b, c10), c11 = _mm512_fmadd_ps(a1, b, c11);
-            b = _mm512_set1_ps(xr[2]);
-            c20 = _mm512_fmadd_ps(a0, b, c20), c21 = _mm512_fmadd_ps(a1, b, c21);
-            b = _mm512_set1_ps(xr[3]);
-            c30 = _mm512_fmadd_ps(a0, b, c30), c31 = _mm512_fmadd_ps(a1, b, c31);
-            b = _mm512_set1_ps(xr[4]);
-            c40 = _mm512_fmadd_ps(a0, b, c40), c41 = _mm512_fmadd_ps(a1, b, c41);
-            b = _mm512_set1_ps(xr[5]);
-            c50 = _mm512_fmadd_ps(a0, b, c50), c51 = _mm512_fmadd_ps(a1, b, c51);
+            COL12(0); COL12(1); COL12(2); COL12(3); COL12(4); COL12(5);
+            COL12(6); COL12(7); COL12(8); COL12(9); COL12(10); COL12(11);
         }
     }
-    _mm512_storeu_ps(buf, c00), _mm512_storeu_ps(buf + 16, c01);
-    _mm512_storeu_ps(buf + 32, c10), _mm512_storeu_ps(buf + 48, c11);
-    _mm512_storeu_ps(buf + 64, c20), _mm512_storeu_ps(buf + 80, c21);
-    _mm512_storeu_ps(buf + 96, c30), _mm512_storeu_ps(buf + 112, c31);
-    _mm512_storeu_ps(buf + 128, c40), _mm512_storeu_ps(buf + 144, c41);
-    _mm512_storeu_ps(buf + 160, c50), _mm512_storeu_ps(buf + 176, c51);
+    STORE12(0); STORE12(1); STORE12(2); STORE12(3); STORE12(4); STORE12(5);
+    STORE12(6); STORE12(7); STORE12(8); STORE12(9); STORE12(10); STORE12(11);
 }
+#undef COL12
+#undef STORE12
 
 __attribute__((target("avx2,fma"))) static void block_avx2(const Shift *s, int64_t r0,
                                                             const float *ap, const float *x,
@@ -191,20 +193,20 @@ static BlockFn block_fn(void) {
 void rt_shift(const Shift *s, const float *packed, const float *x, int64_t ldx, float *out,
               int64_t ldo) {
     BlockFn block = block_fn();
-    int64_t mr = rt_shift_mr();
+    int64_t mr = rt_shift_mr(), nr = rt_shift_isa == RT_SHIFT_AVX512 ? RT_SHIFT_NR_MAX : NR;
     const float *ap = packed;
     for (int64_t r0 = 0; r0 < s->R; r0 += mr) {
         int64_t rows = s->R - r0 < mr ? s->R - r0 : mr;
-        for (int64_t p0 = 0; p0 < s->P; p0 += NR) {
-            float buf[NR * RT_SHIFT_MR_MAX];
-            int64_t cols = s->P - p0 < NR ? s->P - p0 : NR;
+        for (int64_t p0 = 0; p0 < s->P; p0 += nr) {
+            float buf[RT_SHIFT_NR_MAX * RT_SHIFT_MR_MAX];
+            int64_t cols = s->P - p0 < nr ? s->P - p0 : nr;
             if (s->wrap == 0) {
                 block(s, r0, ap, x, ldx, p0, buf);
                 for (int64_t r = 0; r < rows; r++)
                     for (int64_t j = 0; j < cols; j++) out[(r0 + r) * ldo + p0 + j] = buf[j * mr + r];
                 continue;
             }
-            int64_t to[NR], from[NR], kept = 0;
+            int64_t to[RT_SHIFT_NR_MAX], from[RT_SHIFT_NR_MAX], kept = 0;
             for (int64_t j = 0; j < cols; j++) { /* out's column of each kept one */
                 int64_t p = p0 + j, q = p / s->wrap, w = p - q * s->wrap;
                 if (w < s->keep) from[kept] = j, to[kept++] = q * s->keep + w;

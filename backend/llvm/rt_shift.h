@@ -24,10 +24,11 @@
 #include <stdint.h>
 
 /* Rows of one register block (16; 32 with AVX-512: rt_shift_mr), the
- * most of them, and its columns. */
+ * most of them, and its columns (6; 12 with AVX-512), the most of them. */
 #define RT_SHIFT_MR 16
 #define RT_SHIFT_MR_MAX 32
 #define RT_SHIFT_NR 6
+#define RT_SHIFT_NR_MAX 12
 /* Taps at most. */
 #define RT_SHIFT_MAX_T 64
 
@@ -43,8 +44,8 @@ int64_t rt_shift_packed_floats(const Shift *s);
  * call it before rt_shift, on the thread that starts the products. */
 void rt_shift_pack(const Shift *s, const float *a, int64_t st, int64_t sr, int64_t si, float *packed);
 /* out [R, P] (row stride ldo) = the shifted product of packed and x.
- * x is read at rows i < max depth, columns up to P rounded up to
- * RT_SHIFT_NR, plus max off: the caller's buffer must hold them. */
+ * x is read at rows i < max depth, columns up to rt_shift_cols(P) plus
+ * max off: the caller's buffer must hold them. */
 void rt_shift(const Shift *s, const float *packed, const float *x, int64_t ldx, float *out,
               int64_t ldo);
 /* The gradient of the shifted product with respect to its taps, given
@@ -81,9 +82,10 @@ int64_t rt_shift_mr(void);
 void rt_shift_transpose(const float *x, int64_t ldx, int64_t rows, int64_t n, float *xt, int64_t ldt);
 
 /* The columns rt_shift reads of x before a tap's offset: P rounded up to
- * RT_SHIFT_NR (a row of x must hold this plus the largest offset). */
+ * RT_SHIFT_NR_MAX, a whole block of every variant (a row of x must hold
+ * this plus the largest offset). */
 static inline int64_t rt_shift_cols(int64_t P) {
-    return (P + RT_SHIFT_NR - 1) / RT_SHIFT_NR * RT_SHIFT_NR;
+    return (P + RT_SHIFT_NR_MAX - 1) / RT_SHIFT_NR_MAX * RT_SHIFT_NR_MAX;
 }
 
 #endif
