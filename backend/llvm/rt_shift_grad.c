@@ -8,9 +8,9 @@
  * six at a time, whatever tap they belong to: a register block is 16 rows
  * of g by six pairs, two 8-wide loads of the packed g and six broadcasts
  * of x per p, twelve fused multiply-adds (the shifted product's own
- * block, with the roles of a and x turned; with AVX-512, 32 rows and
- * 16-wide loads), and its sums go straight to out's rows, 16 (32)
- * contiguous floats a pair. Conv1Net has 800 such pairs in
+ * block, with the roles of a and x turned; with AVX-512, 32 rows by 12
+ * pairs, two 16-wide loads and twelve broadcasts for 24), and its sums
+ * go straight to out's rows, 16 (32) contiguous floats a pair. Conv1Net has 800 such pairs in
  * its second layer and 100 (four phases of 25 taps) in its first, where a
  * tap has only four rows: blocking taps and rows apart would leave a
  * third of each block empty there. Each out[t, i, r] is one chain over p
@@ -57,50 +57,42 @@ void rt_shift_grad_pack(const Shift *s, const float *g, int64_t ldg, float *gp) 
 }
 
 /* The sums of one block: out[j][r] (+)= sum over p < P of gp[p*mr + r] *
- * rows[j][p * ldp], for j < NR and r < mr, from 0 (add 0) or from
- * out[j][r]: gp is the row block's packed g, out[j] shifted row j's mr
- * floats of out. */
+ * rows[j][p * ldp], for j < NR (12 with AVX-512) and r < mr, from 0
+ * (add 0) or from out[j][r]: gp is the row block's packed g, out[j]
+ * shifted row j's mr floats of out. */
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 
+/* The AVX-512 block: 32 rows by 12 pairs, 24 accumulators. */
+#define LOAD12(j) c##j##a = _mm512_loadu_ps(out[j]), c##j##b = _mm512_loadu_ps(out[j] + 16)
+#define PAIR12(j)                                                                                  \
+    b = _mm512_set1_ps(rows[j][at]);                                                               \
+    c##j##a = _mm512_fmadd_ps(a0, b, c##j##a), c##j##b = _mm512_fmadd_ps(a1, b, c##j##b)
+#define STORE12(j) _mm512_storeu_ps(out[j], c##j##a), _mm512_storeu_ps(out[j] + 16, c##j##b)
 __attribute__((target("avx512f"))) static void grad_block_avx512(const float *gp, const float *const *rows,
                                                                   int64_t ldp, int64_t P, float *const *out,
                                                                   int add) {
-    __m512 c00 = _mm512_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
-    __m512 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+    __m512 c0a = _mm512_setzero_ps(), c0b = c0a, c1a = c0a, c1b = c0a, c2a = c0a, c2b = c0a;
+    __m512 c3a = c0a, c3b = c0a, c4a = c0a, c4b = c0a, c5a = c0a, c5b = c0a;
+    __m512 c6a = c0a, c6b = c0a, c7a = c0a, c7b = c0a, c8a = c0a, c8b = c0a;
+    __m512 c9a = c0a, c9b = c0a, c10a = c0a, c10b = c0a, c11a = c0a, c11b = c0a;
     if (add) {
-        c00 = _mm512_loadu_ps(out[0]), c01 = _mm512_loadu_ps(out[0] + 16);
-        c10 = _mm512_loadu_ps(out[1]), c11 = _mm512_loadu_ps(out[1] + 16);
-        c20 = _mm512_loadu_ps(out[2]), c21 = _mm512_loadu_ps(out[2] + 16);
-        c30 = _mm512_loadu_ps(out[3]), c31 = _mm512_loadu_ps(out[3] + 16);
-        c40 = _mm512_loadu_ps(out[4]), c41 = _mm512_loadu_ps(out[4] + 16);
-        c50 = _mm512_loadu_ps(out[5]), c51 = _mm512_loadu_ps(out[5] + 16);
+        LOAD12(0), LOAD12(1), LOAD12(2), LOAD12(3), LOAD12(4), LOAD12(5);
+        LOAD12(6), LOAD12(7), LOAD12(8), LOAD12(9), LOAD12(10), LOAD12(11);
     }
-    const float *x0 = rows[0], *x1 = rows[1], *x2 = rows[2], *x3 = rows[3], *x4 = rows[4], *x5 = rows[5];
     for (int64_t p = 0; p < P; p++) {
         const float *ap = gp + p * 32;
         int64_t at = p * ldp;
         __m512 a0 = _mm512_loadu_ps(ap), a1 = _mm512_loadu_ps(ap + 16), b;
-        b = _mm512_set1_ps(x0[at]);
-        c00 = _mm512_fmadd_ps(a0, b, c00), c01 = _mm512_fmadd_ps(a1, b, c01);
-        b = _mm512_set1_ps(x1[at]);
-        c10 = _mm512_fmadd_ps(a0, b, c10), c11 = _mm512_fmadd_ps(a1, b, c11);
-        b = _mm512_set1_ps(x2[at]);
-        c20 = _mm512_fmadd_ps(a0, b, c20), c21 = _mm512_fmadd_ps(a1, b, c21);
-        b = _mm512_set1_ps(x3[at]);
-        c30 = _mm512_fmadd_ps(a0, b, c30), c31 = _mm512_fmadd_ps(a1, b, c31);
-        b = _mm512_set1_ps(x4[at]);
-        c40 = _mm512_fmadd_ps(a0, b, c40), c41 = _mm512_fmadd_ps(a1, b, c41);
-        b = _mm512_set1_ps(x5[at]);
-        c50 = _mm512_fmadd_ps(a0, b, c50), c51 = _mm512_fmadd_ps(a1, b, c51);
+        PAIR12(0); PAIR12(1); PAIR12(2); PAIR12(3); PAIR12(4); PAIR12(5);
+        PAIR12(6); PAIR12(7); PAIR12(8); PAIR12(9); PAIR12(10); PAIR12(11);
     }
-    _mm512_storeu_ps(out[0], c00), _mm512_storeu_ps(out[0] + 16, c01);
-    _mm512_storeu_ps(out[1], c10), _mm512_storeu_ps(out[1] + 16, c11);
-    _mm512_storeu_ps(out[2], c20), _mm512_storeu_ps(out[2] + 16, c21);
-    _mm512_storeu_ps(out[3], c30), _mm512_storeu_ps(out[3] + 16, c31);
-    _mm512_storeu_ps(out[4], c40), _mm512_storeu_ps(out[4] + 16, c41);
-    _mm512_storeu_ps(out[5], c50), _mm512_storeu_ps(out[5] + 16, c51);
+    STORE12(0), STORE12(1), STORE12(2), STORE12(3), STORE12(4), STORE12(5);
+    STORE12(6), STORE12(7), STORE12(8), STORE12(9), STORE12(10), STORE12(11);
 }
+#undef LOAD12
+#undef PAIR12
+#undef STORE12
 
 __attribute__((target("avx2,fma"))) static void grad_block_avx2(const float *gp, const float *const *rows,
                                                                  int64_t ldp, int64_t P, float *const *out,
@@ -164,22 +156,22 @@ static GradBlockFn grad_block_fn(void) {
     return grad_block_base;
 }
 
-/* The (t, i) pairs from *t, *i on, up to NR: each one's shifted row
+/* The (t, i) pairs from *t, *i on, up to nr: each one's shifted row
  * (x + off[t]*ldp + i, read with stride ldp) and where its row of out
  * starts (out + t*ot + i*oi); the rest of rows repeat the first (their
  * sums are dropped). Returns the count. */
-static int next_pairs(const Shift *s, int64_t *t, int64_t *i, const float *x, int64_t ldp, int64_t ot,
-                      int64_t oi, const float **rows, int64_t *at, int64_t *tap) {
+static int next_pairs(const Shift *s, int nr, int64_t *t, int64_t *i, const float *x, int64_t ldp,
+                      int64_t ot, int64_t oi, const float **rows, int64_t *at, int64_t *tap) {
     int n = 0;
     for (;; n++) {
         while (*t < s->T && *i >= s->depth[*t]) *i = 0, ++*t; /* past the tap's rows (or it has none) */
-        if (n == NR || *t >= s->T) break;
+        if (n == nr || *t >= s->T) break;
         rows[n] = x + s->off[*t] * ldp + *i;
         at[n] = *t * ot + *i * oi;
         tap[n] = *t;
         ++*i;
     }
-    for (int j = n; j < NR; j++) rows[j] = n ? rows[0] : x;
+    for (int j = n; j < nr; j++) rows[j] = n ? rows[0] : x;
     return n;
 }
 
@@ -194,16 +186,17 @@ void rt_shift_grad(const Shift *s, const float *gp, const float *x, int64_t ldp,
                    int64_t ot, int64_t oi) {
     GradBlockFn block = grad_block_fn();
     int64_t mr = rt_shift_mr();
-    float spare[NR * RT_SHIFT_MR_MAX] = {0}; /* the sums of pairs past the last, and of edge blocks */
+    int nr = rt_shift_isa == RT_SHIFT_AVX512 ? RT_SHIFT_NR_MAX : NR;
+    float spare[RT_SHIFT_NR_MAX * RT_SHIFT_MR_MAX] = {0}; /* the sums of pairs past the last, and of edge blocks */
     for (int64_t r0 = 0; r0 < s->R; r0 += mr) {
         const float *g = gp + r0 * s->P; /* row block r0: P x mr floats */
         for (int64_t t = 0, i = 0;;) {
-            const float *rows[NR];
-            float *outs[NR];
-            int64_t at[NR] = {0}, tap[NR] = {0}, live[NR];
-            int n = next_pairs(s, &t, &i, x, ldp, ot, oi, rows, at, tap), whole = 1;
+            const float *rows[RT_SHIFT_NR_MAX];
+            float *outs[RT_SHIFT_NR_MAX];
+            int64_t at[RT_SHIFT_NR_MAX] = {0}, tap[RT_SHIFT_NR_MAX] = {0}, live[RT_SHIFT_NR_MAX];
+            int n = next_pairs(s, nr, &t, &i, x, ldp, ot, oi, rows, at, tap), whole = 1;
             if (n == 0) break;
-            for (int j = 0; j < NR; j++) {
+            for (int j = 0; j < nr; j++) {
                 live[j] = j < n ? reach_in(s, tap[j], r0, mr) : 0;
                 whole &= j >= n || live[j] == mr;
                 outs[j] = j < n ? out + at[j] + r0 : spare + j * mr;
