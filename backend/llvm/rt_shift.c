@@ -182,6 +182,8 @@ void rt_shift_choose(void) {
 
 int64_t rt_shift_mr(void) { return rt_shift_isa == RT_SHIFT_AVX512 ? RT_SHIFT_MR_MAX : RT_SHIFT_MR; }
 
+int64_t rt_shift_nr(void) { return rt_shift_isa == RT_SHIFT_AVX512 ? RT_SHIFT_NR_MAX : RT_SHIFT_NR; }
+
 static BlockFn block_fn(void) {
 #if defined(__x86_64__) && defined(__GNUC__)
     if (rt_shift_isa == RT_SHIFT_AVX512) return block_avx512;
@@ -193,7 +195,7 @@ static BlockFn block_fn(void) {
 void rt_shift(const Shift *s, const float *packed, const float *x, int64_t ldx, float *out,
               int64_t ldo) {
     BlockFn block = block_fn();
-    int64_t mr = rt_shift_mr(), nr = rt_shift_isa == RT_SHIFT_AVX512 ? RT_SHIFT_NR_MAX : NR;
+    int64_t mr = rt_shift_mr(), nr = rt_shift_nr();
     const float *ap = packed;
     for (int64_t r0 = 0; r0 < s->R; r0 += mr) {
         int64_t rows = s->R - r0 < mr ? s->R - r0 : mr;

@@ -73,6 +73,8 @@ int rt_shift_best_isa(void);
 void rt_shift_choose(void);
 /* Rows of the chosen variant's block, which the packings follow. */
 int64_t rt_shift_mr(void);
+/* Columns of the chosen variant's block (pairs, in the gradient's). */
+int64_t rt_shift_nr(void);
 
 /* xt[j*ldt + i] = x[i*ldx + j] for i < rows, j < n: the transpose the
  * weight gradient's position-major layouts are made of (8 x 8 blocks in

@@ -5,7 +5,7 @@
  *
  * that is g @ (x shifted by off[t] positions), x position-major so that a
  * position's rows lie side by side. The (t, i) pairs are taken in order,
- * six at a time, whatever tap they belong to: a register block is 16 rows
+ * six at a time (twelve with AVX-512), whatever tap they belong to: a register block is 16 rows
  * of g by six pairs, two 8-wide loads of the packed g and six broadcasts
  * of x per p, twelve fused multiply-adds (the shifted product's own
  * block, with the roles of a and x turned; with AVX-512, 32 rows by 12
@@ -186,7 +186,7 @@ void rt_shift_grad(const Shift *s, const float *gp, const float *x, int64_t ldp,
                    int64_t ot, int64_t oi) {
     GradBlockFn block = grad_block_fn();
     int64_t mr = rt_shift_mr();
-    int nr = rt_shift_isa == RT_SHIFT_AVX512 ? RT_SHIFT_NR_MAX : NR;
+    int nr = (int)rt_shift_nr();
     float spare[RT_SHIFT_NR_MAX * RT_SHIFT_MR_MAX] = {0}; /* the sums of pairs past the last, and of edge blocks */
     for (int64_t r0 = 0; r0 < s->R; r0 += mr) {
         const float *g = gp + r0 * s->P; /* row block r0: P x mr floats */
