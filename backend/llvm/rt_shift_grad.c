@@ -5,15 +5,16 @@
  *
  * that is g @ (x shifted by off[t] positions), x position-major so that a
  * position's rows lie side by side. The (t, i) pairs are taken in order,
- * six at a time (twelve with AVX-512), whatever tap they belong to: a register block is 16 rows
- * of g by six pairs, two 8-wide loads of the packed g and six broadcasts
- * of x per p, twelve fused multiply-adds (the shifted product's own
- * block, with the roles of a and x turned; with AVX-512, 32 rows by 12
- * pairs, two 16-wide loads and twelve broadcasts for 24), and its sums
- * go straight to out's rows, 16 (32) contiguous floats a pair. Conv1Net has 800 such pairs in
- * its second layer and 100 (four phases of 25 taps) in its first, where a
- * tap has only four rows: blocking taps and rows apart would leave a
- * third of each block empty there. Each out[t, i, r] is one chain over p
+ * six at a time (twelve with AVX-512), whatever tap they belong to: a
+ * register block is 16 rows of g by six pairs, two 8-wide loads of the
+ * packed g and six broadcasts of x per p, twelve fused multiply-adds (the
+ * shifted product's own block, with the roles of a and x turned; with
+ * AVX-512, 32 rows by 12 pairs, two 16-wide loads and twelve broadcasts
+ * for 24), and its sums go straight to out's rows, 16 (32) contiguous
+ * floats a pair. Conv1Net has 800 such pairs in its second layer and 100
+ * (four phases of 25 taps) in its first, where a tap has only four rows:
+ * blocking taps and rows apart would leave a third of each block empty
+ * there. Each out[t, i, r] is one chain over p
  * in order, from 0 or from out (add).
  *
  * Before, Conv1Net's weight gradients were seven sgemms a sample (second
