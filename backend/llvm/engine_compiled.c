@@ -37,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fpmode.h"
 #include "rt_prof.h"
 #include "rt_thread.h"
 #include "util.h"
@@ -243,24 +244,28 @@ static void adopt_better_code(CompiledEngine *e) {
     if (old.release) old.release(old.owner);
 }
 
-/* One call of the compiled step. */
+/* One call of the compiled step; a training step with denormals flushed
+ * to zero (fpmode.h), the caller's mode put back after. */
 int compiled_run(void *impl, int training, uint64_t seed, uint64_t step, char *err, size_t errlen) {
     CompiledEngine *e = impl;
     if (e->code.poll) adopt_better_code(e);
     RtRandom rnd = {seed, step, training};
+    FpMode caller = training ? fp_flush_denormals() : 0;
+    int32_t code;
     if (!e->code.profiled) {
-        int32_t code = e->code.step(e->bufs, &rnd, e->scratch);
-        return code ? step_failed(e, code, err, errlen) : 0;
+        code = e->code.step(e->bufs, &rnd, e->scratch);
+    } else {
+        /* the step's own time around the call: what the kernels' times are
+         * part of (the rest is the step's entry, its failure checks and part
+         * of the marks themselves; a kernel's buffer loads are inside its marks) */
+        rt_prof_begin(&e->prof);
+        uint64_t t0 = rt_prof_now();
+        code = e->code.step(e->bufs, &rnd, e->scratch);
+        e->prof.step_ns += rt_prof_now() - t0;
+        e->prof.runs++;
+        rt_prof_end();
     }
-    /* the step's own time around the call: what the kernels' times are
-     * part of (the rest is the step's entry, its failure checks and part
-     * of the marks themselves; a kernel's buffer loads are inside its marks) */
-    rt_prof_begin(&e->prof);
-    uint64_t t0 = rt_prof_now();
-    int32_t code = e->code.step(e->bufs, &rnd, e->scratch);
-    e->prof.step_ns += rt_prof_now() - t0;
-    e->prof.runs++;
-    rt_prof_end();
+    if (training) fp_set_mode(caller);
     return code ? step_failed(e, code, err, errlen) : 0;
 }
 

@@ -28,6 +28,10 @@
  * 15% longer. A pool with more threads than the machine has cores
  * (counting the ranks mpirun started here) never spins.
  *
+ * A job runs in its caller's floating-point mode (fpmode.h: a training
+ * step flushes denormals): each worker takes the mode with the job's
+ * other fields and sets it on itself when it differs.
+ *
  * The job's fields are published without the lock, under the tickets: the
  * caller closes every ticket (index past any n) before it writes them and
  * opens them after (release stores; the worker's loads acquire), so a worker
@@ -48,6 +52,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fpmode.h"
+
 #define SPIN_NS 200000
 #define YIELD_NS 5000
 #define CLOSED 0xffffffffu
@@ -62,6 +68,7 @@ static struct {
     _Atomic uint64_t gen;          /* the current job's number                      */
     _Atomic(RtTask) fn;            /* the current job                               */
     _Atomic(void *) arg;
+    _Atomic FpMode fpmode;         /* the caller's floating-point mode              */
     atomic_llong n;
     atomic_int joined;             /* slots below this take part                    */
     struct {
@@ -170,6 +177,8 @@ static void *worker(void *p) {
         seen = atomic_load_explicit(&pool.gen, memory_order_acquire);
         int joined = atomic_load_explicit(&pool.joined, memory_order_acquire);
         if (slot >= joined) continue;
+        FpMode mode = atomic_load_explicit(&pool.fpmode, memory_order_acquire);
+        if (mode != fp_mode()) fp_set_mode(mode);
         run_tasks(slot, (uint32_t)seen, atomic_load_explicit(&pool.fn, memory_order_acquire),
                   atomic_load_explicit(&pool.arg, memory_order_acquire),
                   atomic_load_explicit(&pool.n, memory_order_acquire), joined);
@@ -263,6 +272,7 @@ void rt_parallel(int64_t n, RtTask fn, void *arg) {
     for (int k = 0; k < RT_MAX_THREADS; k++)
         atomic_store_explicit(&pool.ticket[k].next, (uint_fast64_t)gen << 32 | CLOSED, rel);
     atomic_store_explicit(&pool.fn, fn, rel), atomic_store_explicit(&pool.arg, arg, rel);
+    atomic_store_explicit(&pool.fpmode, fp_mode(), rel);
     atomic_store_explicit(&pool.n, n, rel), atomic_store_explicit(&pool.joined, (int)t, rel);
     atomic_store_explicit(&pool.finished, 0, rel);
     for (int k = 0; k < t; k++)

@@ -15,6 +15,8 @@
  * 4. Errors: a bad gather index gives the interpreter's message.
  * 5. A step whose loss is not finite changes no parameter or state on
  *    either engine (the llvm one computes updates in place).
+ * 6. A training run flushes denormals to zero, on every thread it uses;
+ *    evaluation keeps them; the caller's mode is as it was after either.
  */
 #include <inttypes.h>
 #include <math.h>
@@ -25,6 +27,7 @@
 #include "adam_graph.h"
 #include "engine.h"
 #include "engine_feed.h"
+#include "fpmode.h"
 #include "frontend/compile.h"
 #include "harness.h"
 #include "op_cases.h"
@@ -319,6 +322,51 @@ static void test_sum_chunks(void) {
         }
         ir_graph_free(g);
     }
+}
+
+/* y = x * c over 2^16 elements (enough for the pool's threads) with x a
+ * denormal (1e-40) and c = 2: y is 0 in training (flushed), 2e-40 in
+ * evaluation, on both engines; compared as bits, as this thread may not
+ * flush while another test runs. */
+static void test_denormals(void) {
+    Graph *g = ir_graph_new("denormals");
+    char err[512];
+    Loc loc = {0, 0, 0};
+    TType t = {DT_F32, {1, {1 << 16}}};
+    int in[2];
+    in[0] = ir_build(g, OP_INPUT, NULL, 0, NULL, 0, 0, &t, loc, err, sizeof err);
+    in[1] = ir_build(g, OP_INPUT, NULL, 0, NULL, 0, 0, &t, loc, err, sizeof err);
+    int y = ir_build(g, OP_MUL, in, 2, NULL, 0, 0, NULL, loc, err, sizeof err);
+    CU_ASSERT_TRUE_FATAL(in[0] >= 0 && in[1] >= 0 && y >= 0);
+    ir_add_output(g, "y", y);
+    volatile float tiny = 1e-40f, two = 2.0f;
+    float twice = tiny * two; /* this thread does not flush */
+    uint32_t want[2];
+    memset(&want[1], 0, sizeof want[1]); /* training: flushed */
+    memcpy(&want[0], &twice, sizeof twice);
+    const EngineOps *ops[2] = {&engine_interp, &engine_llvm};
+    for (int b = 0; b < 2; b++) {
+        Engine e = {0};
+        CU_ASSERT_EQUAL_FATAL(engine_open(&e, ops[b], g, err, sizeof err), 0);
+        for (int training = 0; training < 2; training++) {
+            float *x = engine_f32(&e, in[0]), *c = engine_f32(&e, in[1]);
+            for (int64_t i = 0; i < t.shape.dim[0]; i++) x[i] = tiny, c[i] = two;
+            FpMode before = fp_mode();
+            CU_ASSERT_EQUAL_FATAL(e.ops->run(e.impl, training, 1, 0, err, sizeof err), 0);
+            CU_ASSERT_EQUAL(fp_mode(), before);
+            const float *ys = engine_f32(&e, y);
+            int64_t bad = 0;
+            for (int64_t i = 0; i < t.shape.dim[0]; i++) {
+                uint32_t bits;
+                memcpy(&bits, &ys[i], sizeof bits);
+                bad += bits != want[training];
+            }
+            if (bad) fprintf(stderr, "\n%s, training %d: %" PRId64 " of y not as wanted\n", ops[b]->name, training, bad);
+            CU_ASSERT_EQUAL(bad, 0);
+        }
+        engine_close(&e);
+    }
+    ir_graph_free(g);
 }
 
 /* A bad gather index: the step fails with the interpreter's message. */
@@ -689,6 +737,7 @@ static CU_TestInfo tests[] = {
     {"a bad gather index fails the step with the interpreter's message", test_bad_index},
     {"bind takes external sources only", test_bind},
     {"a step with a NaN or infinite loss changes no parameter or state", test_nonfinite_loss},
+    {"training flushes denormals to zero, evaluation keeps them", test_denormals},
     {"one training step of every model, llvm vs interpreter", test_every_model},
     {"a step compiled as two modules on two threads: the bits of one module", test_split_modules},
     {"quick code: the optimized code's bits, every model", test_quick_code},

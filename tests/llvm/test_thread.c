@@ -10,7 +10,8 @@
  * the second half of two), so consecutive kernels keep their halves of a
  * tensor on one core. A task's scratch is its
  * thread's own and kept, so two tasks running at once never share one,
- * and a nested call gets a buffer of its own.
+ * and a nested call gets a buffer of its own. Every task runs in its
+ * caller's floating-point mode: denormals flushed or not (fpmode.h).
  */
 #include <dirent.h>
 #include <pthread.h>
@@ -19,6 +20,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "fpmode.h"
 #include "harness.h"
 #include "rt_thread.h"
 
@@ -191,6 +193,54 @@ static void test_scratch(void) {
     rt_scratch_give(&a);
 }
 
+/* Mode: each task doubles a denormal (0 when flushed) and says where it
+ * ran; the caller's first task waits (up to 20 s) for one on a worker.
+ * The results are compared as bits: a flushing caller reads a denormal
+ * as 0. */
+typedef struct {
+    uint32_t doubled[MAXN];
+    atomic_int on_worker;
+    pthread_t caller;
+} Mode;
+
+static void mode_task(void *arg, int64_t i) {
+    Mode *m = arg;
+    volatile float tiny = 1e-40f;
+    float d = tiny * 2.0f;
+    memcpy(&m->doubled[i], &d, sizeof d);
+    if (!pthread_equal(pthread_self(), m->caller)) atomic_fetch_add(&m->on_worker, 1);
+    struct timespec t0, t;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    if (i == 0)
+        do clock_gettime(CLOCK_MONOTONIC, &t);
+        while (atomic_load(&m->on_worker) == 0 && t.tv_sec - t0.tv_sec < 20);
+}
+
+/* How many of a job's tasks saw the denormal flushed; 1 in *worker if one
+ * ran on a worker. */
+static int flushed_tasks(int64_t n, int *worker) {
+    Mode m;
+    memset(&m, 0, sizeof m);
+    m.caller = pthread_self();
+    rt_parallel(n, mode_task, &m);
+    int flushed = 0;
+    for (int64_t i = 0; i < n; i++) flushed += m.doubled[i] == 0;
+    *worker = atomic_load(&m.on_worker) > 0;
+    return flushed;
+}
+
+static void test_caller_mode(void) {
+    rt_set_threads(2);
+    int worker;
+    FpMode before = fp_flush_denormals();
+    CU_ASSERT_EQUAL(flushed_tasks(MAXN, &worker), MAXN);
+    CU_ASSERT_TRUE(worker);
+    fp_set_mode(before);
+    CU_ASSERT_EQUAL(fp_mode(), before);
+    CU_ASSERT_EQUAL(flushed_tasks(MAXN, &worker), 0); /* the workers went back too */
+    CU_ASSERT_TRUE(worker);
+}
+
 static CU_TestInfo tests[] = {
     {"OpenBLAS's own workers are stopped", test_openblas_workers_stopped},
     {"every task of every job runs once", test_every_task_once},
@@ -198,6 +248,7 @@ static CU_TestInfo tests[] = {
     {"two threads starting jobs at once", test_two_callers},
     {"each thread starts on its own share of a job", test_shares},
     {"each task's scratch is its thread's own", test_scratch},
+    {"tasks run in the caller's floating-point mode", test_caller_mode},
     CU_TEST_INFO_NULL,
 };
 
