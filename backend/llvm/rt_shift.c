@@ -8,17 +8,20 @@
  * two 512-bit FMA units (Intel Xeon, Ice Lake) could not feed: Conv1Net's
  * second layer there 50-64 -> 41-53 ms forward, 50-62 -> 37-48 ms input
  * gradient (one thread, least of 9 runs, alternated three times); each
- * sum keeps its order, so the bits do not change. A whole AVX-512 block of
- * a product that keeps every column goes from its registers to out's rows
- * (a transpose in registers, a masked store of 12 floats a row) where the
- * others go through a buffer, a float at a time: those 384 scalar stores
- * a block filled the store buffer with misses on out's lines. On the Xeon
+ * sum keeps its order, so the bits do not change. An AVX-512 block of 32
+ * whole rows goes from its registers to out's rows (a transpose in
+ * registers, the kept columns packed, a masked store a row: a wrapped
+ * product's kept columns are consecutive in out) where the others go
+ * through a buffer, a float at a time: those 384 scalar stores a block
+ * filled the store buffer with misses on out's lines. On the Xeon
  * (one thread pinned, least of 9 runs over six alternations): Conv1Net's
  * first layer forward 9.7 -> 7.9 ms, its second 31.6 -> 30.8 and its input
  * gradient 33.4 -> 32.1, where the weight gradient, unchanged, moved
  * 35.2 -> 34.1 with the machine; perf in multimodal_gated's step put the
  * forward and input-gradient products at 1.84 times the weight
- * gradient's time before, 1.73 after.
+ * gradient's time before, 1.73 after; with the wrapped products too,
+ * Conv2Net's forward products 1.42 times its weight gradient's before,
+ * 1.23 after (perf, twice each).
  * The packed a is read in order and x a float at a time, so no load
  * crosses a cache line. A 4 x 24 block with 8-wide loads of x at every
  * shift (half of them split across two lines) ran 600-1000 us a sample of
@@ -110,22 +113,27 @@ __attribute__((target("avx512f"), always_inline)) static inline void transpose16
 }
 
 /* Sixteen rows of a block's twelve columns (c[j]: column j) into out, ldo
- * apart: a transpose in registers and a masked store a row. */
-__attribute__((target("avx512f"), always_inline)) static inline void store_rows16(__m512 *c, float *out, int64_t ldo) {
+ * apart: a transpose in registers, then a row's columns in `kept` (a bit
+ * for each) packed together and stored from out on. */
+__attribute__((target("avx512f"), always_inline)) static inline void store_rows16(__m512 *c, float *out, int64_t ldo,
+                                                                                  __mmask16 kept) {
     transpose16(c);
-    for (int r = 0; r < 16; r++) _mm512_mask_storeu_ps(out + r * ldo, 0x0fff, c[r]);
+    int n = __builtin_popcount(kept);
+    __mmask16 first = (__mmask16)((1u << n) - 1);
+    for (int r = 0; r < 16; r++)
+        _mm512_mask_storeu_ps(out + r * ldo, first, kept == first ? c[r] : _mm512_maskz_compress_ps(kept, c[r]));
 }
 
 /* The AVX-512 block: 32 rows (two vectors) by 12 columns, 24
  * accumulators of the 32 registers; stored column-major into buf or, with
- * out, as the rows of out they are (ldo apart). */
+ * out, the columns in `kept` packed into out's rows (ldo apart). */
 #define COL12(j)                                                                                   \
     b = _mm512_set1_ps(xr[j]);                                                                     \
     c##j##a = _mm512_fmadd_ps(a0, b, c##j##a), c##j##b = _mm512_fmadd_ps(a1, b, c##j##b)
 #define STORE12(j) _mm512_storeu_ps(buf + 32 * (j), c##j##a), _mm512_storeu_ps(buf + 32 * (j) + 16, c##j##b)
 __attribute__((target("avx512f"), always_inline)) static inline void
 block_avx512_sums(const Shift *s, int64_t r0, const float *ap, const float *x, int64_t ldx, int64_t p0, float *buf,
-                  float *out, int64_t ldo) {
+                  float *out, int64_t ldo, __mmask16 kept) {
     __m512 c0a = _mm512_setzero_ps(), c0b = c0a, c1a = c0a, c1b = c0a, c2a = c0a, c2b = c0a;
     __m512 c3a = c0a, c3b = c0a, c4a = c0a, c4b = c0a, c5a = c0a, c5b = c0a;
     __m512 c6a = c0a, c6b = c0a, c7a = c0a, c7b = c0a, c8a = c0a, c8b = c0a;
@@ -144,8 +152,8 @@ block_avx512_sums(const Shift *s, int64_t r0, const float *ap, const float *x, i
         __m512 z = _mm512_setzero_ps();
         __m512 lo[16] = {c0a, c1a, c2a, c3a, c4a, c5a, c6a, c7a, c8a, c9a, c10a, c11a, z, z, z, z};
         __m512 hi[16] = {c0b, c1b, c2b, c3b, c4b, c5b, c6b, c7b, c8b, c9b, c10b, c11b, z, z, z, z};
-        store_rows16(lo, out, ldo);
-        store_rows16(hi, out + 16 * ldo, ldo);
+        store_rows16(lo, out, ldo, kept);
+        store_rows16(hi, out + 16 * ldo, ldo, kept);
         return;
     }
     STORE12(0); STORE12(1); STORE12(2); STORE12(3); STORE12(4); STORE12(5);
@@ -155,17 +163,17 @@ block_avx512_sums(const Shift *s, int64_t r0, const float *ap, const float *x, i
 __attribute__((target("avx512f"))) static void block_avx512(const Shift *s, int64_t r0, const float *ap,
                                                              const float *x, int64_t ldx, int64_t p0,
                                                              float *buf) {
-    block_avx512_sums(s, r0, ap, x, ldx, p0, buf, NULL, 0);
+    block_avx512_sums(s, r0, ap, x, ldx, p0, buf, NULL, 0, 0);
 }
 
-/* A whole block of a product that keeps every column, stored straight
- * into out's rows from r0, columns from p0: the 384 scalar copies from
- * buf stalled the core on out's lines (perf: 15% of the products' time on
- * an Intel Xeon). */
+/* A block of 32 whole rows stored straight into out's rows from r0, its
+ * kept columns (a bit each) packed from out's column `to` on: the 384
+ * scalar copies from buf stalled the core on out's lines (perf: 15% of
+ * the products' time on an Intel Xeon). */
 __attribute__((target("avx512f"))) static void block_avx512_out(const Shift *s, int64_t r0, const float *ap,
                                                                  const float *x, int64_t ldx, int64_t p0,
-                                                                 float *out, int64_t ldo) {
-    block_avx512_sums(s, r0, ap, x, ldx, p0, NULL, out, ldo);
+                                                                 float *out, int64_t ldo, unsigned kept) {
+    block_avx512_sums(s, r0, ap, x, ldx, p0, NULL, out, ldo, (__mmask16)kept);
 }
 #undef COL12
 #undef STORE12
@@ -250,6 +258,22 @@ static BlockFn block_fn(void) {
     return block_base;
 }
 
+/* The columns of block p0 (cols of them) that out keeps: a bit for each
+ * (bit j: column p0 + j), their count, and out's column of the first
+ * (the kept columns of a wrapped product are consecutive in out:
+ * column p goes to (p / wrap) * keep + p % wrap). */
+static unsigned kept_columns(const Shift *s, int64_t p0, int64_t cols, int64_t *count, int64_t *first) {
+    unsigned bits = 0;
+    *count = 0, *first = p0;
+    for (int64_t j = 0; j < cols; j++) {
+        int64_t p = p0 + j, q = s->wrap ? p / s->wrap : 0, w = p - q * s->wrap;
+        if (s->wrap && w >= s->keep) continue;
+        if (*count == 0) *first = s->wrap ? q * s->keep + w : p;
+        bits |= 1u << j, ++*count;
+    }
+    return bits;
+}
+
 void rt_shift(const Shift *s, const float *packed, const float *x, int64_t ldx, float *out,
               int64_t ldo) {
     BlockFn block = block_fn();
@@ -259,28 +283,19 @@ void rt_shift(const Shift *s, const float *packed, const float *x, int64_t ldx, 
         int64_t rows = s->R - r0 < mr ? s->R - r0 : mr;
         for (int64_t p0 = 0; p0 < s->P; p0 += nr) {
             float buf[RT_SHIFT_NR_MAX * RT_SHIFT_MR_MAX];
-            int64_t cols = s->P - p0 < nr ? s->P - p0 : nr;
-            if (s->wrap == 0) {
+            int64_t cols = s->P - p0 < nr ? s->P - p0 : nr, kept, to;
+            unsigned bits = kept_columns(s, p0, cols, &kept, &to);
+            if (kept == 0) continue;
 #if defined(__x86_64__) && defined(__GNUC__)
-                if (rt_shift_isa == RT_SHIFT_AVX512 && rows == mr && cols == nr) {
-                    block_avx512_out(s, r0, ap, x, ldx, p0, out + r0 * ldo + p0, ldo);
-                    continue;
-                }
-#endif
-                block(s, r0, ap, x, ldx, p0, buf);
-                for (int64_t r = 0; r < rows; r++)
-                    for (int64_t j = 0; j < cols; j++) out[(r0 + r) * ldo + p0 + j] = buf[j * mr + r];
+            if (rt_shift_isa == RT_SHIFT_AVX512 && rows == mr) {
+                block_avx512_out(s, r0, ap, x, ldx, p0, out + r0 * ldo + to, ldo, bits);
                 continue;
             }
-            int64_t to[RT_SHIFT_NR_MAX], from[RT_SHIFT_NR_MAX], kept = 0;
-            for (int64_t j = 0; j < cols; j++) { /* out's column of each kept one */
-                int64_t p = p0 + j, q = p / s->wrap, w = p - q * s->wrap;
-                if (w < s->keep) from[kept] = j, to[kept++] = q * s->keep + w;
-            }
-            if (kept == 0) continue;
+#endif
             block(s, r0, ap, x, ldx, p0, buf);
             for (int64_t r = 0; r < rows; r++)
-                for (int64_t k = 0; k < kept; k++) out[(r0 + r) * ldo + to[k]] = buf[from[k] * mr + r];
+                for (int64_t j = 0, k = 0; j < cols; j++)
+                    if (bits >> j & 1) out[(r0 + r) * ldo + to + k] = buf[j * mr + r], k++;
         }
         ap += piece_floats(s, r0, mr);
     }
