@@ -242,6 +242,78 @@ static void plane(const Conv *c, const Layout *p, const float *x, float *xp, int
         }
 }
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+
+/* Strides 2 and 4 with AVX-512, 16 columns m at a time: S vectors of x
+ * (16*S floats from x's column S*m) split into the S phases' 16 floats
+ * (split_run), or put back (join_run). Two-source permutes: phase r of
+ * stride 4 takes lanes 4k + r of each pair of vectors, so one index
+ * serves both pairs ((4k + r) mod 32); joining interleaves pairs of
+ * phases first, then the pairs. The same floats move as in the scalar
+ * loops, so nothing else changes. */
+__attribute__((target("avx512f"), always_inline)) static inline void split_run(const int S, const float *in, float *row,
+                                                                                  int64_t rs) {
+    __m512 v0 = _mm512_loadu_ps(in), v1 = _mm512_loadu_ps(in + 16);
+    for (int r = 0; r < S; r++) {
+        int idx[16];
+        for (int k = 0; k < 16; k++) idx[k] = (S * k + r) % 32;
+        __m512i ix = _mm512_loadu_si512(idx);
+        __m512 p = _mm512_permutex2var_ps(v0, ix, v1);
+        if (S == 4) p = _mm512_mask_blend_ps(0xff00, p, _mm512_permutex2var_ps(_mm512_loadu_ps(in + 32), ix,
+                                                                              _mm512_loadu_ps(in + 48)));
+        _mm512_storeu_ps(row + r * rs, p);
+    }
+}
+
+__attribute__((target("avx512f"), always_inline)) static inline void join_run(const int S, const float *row, int64_t rs,
+                                                                                 float *out) {
+    int lo[16], hi[16]; /* pairs of two phases: lanes 2k, 2k + 1 from lane k (lo: k < 8, hi: k >= 8) */
+    for (int k = 0; k < 8; k++) lo[2 * k] = k, lo[2 * k + 1] = 16 + k, hi[2 * k] = 8 + k, hi[2 * k + 1] = 24 + k;
+    __m512i il = _mm512_loadu_si512(lo), ih = _mm512_loadu_si512(hi);
+    __m512 p0 = _mm512_loadu_ps(row), p1 = _mm512_loadu_ps(row + rs);
+    __m512 a = _mm512_permutex2var_ps(p0, il, p1), a2 = _mm512_permutex2var_ps(p0, ih, p1);
+    if (S == 2) {
+        _mm512_storeu_ps(out, a), _mm512_storeu_ps(out + 16, a2);
+        return;
+    }
+    __m512 p2 = _mm512_loadu_ps(row + 2 * rs), p3 = _mm512_loadu_ps(row + 3 * rs);
+    __m512 b = _mm512_permutex2var_ps(p2, il, p3), b2 = _mm512_permutex2var_ps(p2, ih, p3);
+    int j0[16], j1[16]; /* column 4k + s: the pair (a, or b from 16) at 2k + s % 2 */
+    for (int k = 0; k < 4; k++)
+        for (int t = 0; t < 4; t++)
+            j0[4 * k + t] = (t < 2 ? 0 : 16) + 2 * k + t % 2, j1[4 * k + t] = (t < 2 ? 0 : 16) + 2 * (k + 4) + t % 2;
+    __m512i x0 = _mm512_loadu_si512(j0), x1 = _mm512_loadu_si512(j1);
+    _mm512_storeu_ps(out, _mm512_permutex2var_ps(a, x0, b)), _mm512_storeu_ps(out + 16, _mm512_permutex2var_ps(a, x1, b));
+    _mm512_storeu_ps(out + 32, _mm512_permutex2var_ps(a2, x0, b2)), _mm512_storeu_ps(out + 48, _mm512_permutex2var_ps(a2, x1, b2));
+}
+
+/* Runs of 16 columns m from lo to end: the phases of stride S (2 or 4). */
+__attribute__((target("avx512f"))) static void split_runs(int64_t S, const float *in, float *row, int64_t rs,
+                                                           int64_t n) {
+    for (int64_t k = 0; k < n; k += 16)
+        if (S == 4) split_run(4, in + 4 * k, row + k, rs);
+        else split_run(2, in + 2 * k, row + k, rs);
+}
+
+__attribute__((target("avx512f"))) static void join_runs(int64_t S, const float *row, int64_t rs, float *out,
+                                                          int64_t n) {
+    for (int64_t k = 0; k < n; k += 16)
+        if (S == 4) join_run(4, row + k, rs, out + 4 * k);
+        else join_run(2, row + k, rs, out + 2 * k);
+}
+#endif
+
+/* The end of the interior's columns from m on that split_runs and
+ * join_runs take (whole runs of 16; m where they do not apply). */
+static int64_t runs_end(int64_t S, int64_t m, int64_t hi) {
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (rt_shift_isa == RT_SHIFT_AVX512 && (S == 2 || S == 4)) return m + (hi - m) / 16 * 16;
+#endif
+    (void)S, (void)hi;
+    return m;
+}
+
 /* xp [R, ld] = the phases of one sample x [Ci, W], or its plane; ld >= Lp
  * columns (0 past the input). */
 static void phases(const Conv *c, const Layout *p, const float *x, float *xp, int64_t ld) {
@@ -254,7 +326,11 @@ static void phases(const Conv *c, const Layout *p, const float *x, float *xp, in
     for (int64_t ci = 0; ci < c->Ci; ci++) {
         const float *s = x + ci * c->W;
         float *rows = xp + ci * ld;
-        for (int64_t m = lo; m < hi; m++) {
+        int64_t m = runs_end(S, lo, hi);
+#if defined(__x86_64__) && defined(__GNUC__)
+        if (m > lo) split_runs(S, s + S * lo - c->pw, rows + lo, rs, m - lo);
+#endif
+        for (; m < hi; m++) {
             const float *in = s + S * m - c->pw;
             for (int64_t r = 0; r < S; r++) rows[r * rs + m] = in[r];
         }
@@ -320,7 +396,11 @@ static void unphase(const Conv *c, const Layout *p, const float *dxp, float *dx)
     for (int64_t ci = 0; ci < c->Ci; ci++) {
         float *d = dx + ci * c->W;
         const float *rows = dxp + ci * p->Lp;
-        for (int64_t m = lo; m < hi; m++) {
+        int64_t m = runs_end(S, lo, hi);
+#if defined(__x86_64__) && defined(__GNUC__)
+        if (m > lo) join_runs(S, rows + lo, rs, d + S * lo - c->pw, m - lo);
+#endif
+        for (; m < hi; m++) {
             float *o = d + S * m - c->pw;
             for (int64_t r = 0; r < S; r++) o[r] = rows[r * rs + m];
         }
