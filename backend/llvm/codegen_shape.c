@@ -85,18 +85,37 @@ static void kept_axes_outside(Nest *n, int lanes) {
  * the bias gradients of Conv1Net's convolutions, sums over 64 x 2000 and
  * 64 x 500 positions a channel, were one chain of 4-wide double adds each
  * (one thread: 2.9 -> 2.0 ms and 1.3 -> 1.0 ms with the ReLU's gradient
- * they are fused with; Conv2Net's first layer 0.28 -> 0.11 ms). Only with
- * lanes: each copy then adds a contiguous vector. Without them (a run
- * not a multiple of IR_SUM_LANES, such as Conv2Net's 11 x 11 positions)
- * the copies' loads are a row apart each, and LLVM made them one gather,
- * which took 0.33 -> 0.57 ms there. */
+ * they are fused with; Conv2Net's first layer 0.28 -> 0.11 ms). With
+ * lanes each copy adds a contiguous vector. Without them (a run not a
+ * multiple of IR_SUM_LANES, such as the 11 x 11 positions of Conv2Net's
+ * second layer) the u copies are the body's, innermost, each a scalar
+ * add, and the block takes every (dim / u)-th element, not u neighbours:
+ * neighbours' partial sums sit side by side in the scratch, and LLVM's
+ * SLP vectorizer joined their adds into one, loading the inputs, a row
+ * apart, with gathers (0.33 -> 0.57 ms there). Spread out, the four
+ * chains stay scalar: 0.64-0.86 -> 0.23-0.27 ms a step there, one thread
+ * (--profile, three runs each). The same bits: every sum keeps its order. */
+static void jam_spread(Nest *n, int k, int64_t u) {
+    Nest m = *n;
+    m.rank = n->rank + 1;
+    m.dim[k] = n->dim[k] / u;
+    m.dim[n->rank] = u;
+    m.unroll[n->rank] = 1;
+    for (int o = 0; o < n->nops; o++) m.st[o][n->rank] = n->st[o][k] * m.dim[k];
+    *n = m;
+}
+
 static void jam_kept_axis(Nest *n, int lanes) {
     int last = n->rank - 1, k = -1;
     for (int d = 0; d < last; d++)
         if (n->st[0][d] != 0) k = d;
-    if (lanes == 1 || k < 0 || k == last - 1 || n->rank >= IR_MAX_RANK) return;
+    if (k < 0 || k == last - 1 || n->rank >= IR_MAX_RANK) return;
     int64_t u = n->dim[k] % 4 == 0 ? 4 : n->dim[k] % 2 == 0 ? 2 : 1;
     if (u == 1) return;
+    if (lanes == 1) {
+        jam_spread(n, k, u);
+        return;
+    }
     Nest m = *n;
     m.rank = n->rank + 1;
     m.dim[k] = n->dim[k] / u;

@@ -324,6 +324,51 @@ static void test_sum_chunks(void) {
     }
 }
 
+/* A convolution's bias gradient whose positions are no multiple of four
+ * (no lanes): x [B, C, n, n] summed over axes 0, 2 and 3, the channels
+ * jammed four at a time, every (C / 4)-th together (codegen_shape.c). The
+ * first sample's channel c starts [1e20, 1, -1e20, c + 1], the rest 0: in
+ * order ((1e20 + 1) - 1e20) + (c + 1) is c + 1 in double, and a channel
+ * taking another's elements gets another value. Both engines; the second
+ * case is Conv2Net's second layer, large enough for the thread pool. */
+static void test_sum_jam(void) {
+    static const int64_t cases[][3] = {{32, 8, 3}, {64, 64, 11}};
+    for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
+        int64_t B = cases[k][0], C = cases[k][1], n = cases[k][2];
+        Graph *g = ir_graph_new("sum_jam");
+        char err[512];
+        Loc loc = {0, 0, 0};
+        TType t = {DT_F32, {4, {B, C, n, n}}};
+        int x = ir_build(g, OP_INPUT, NULL, 0, NULL, 0, 0, &t, loc, err, sizeof err);
+        int64_t attr[4] = {0, 0, 2, 3};
+        int y = ir_build(g, OP_REDUCE_SUM, &x, 1, attr, 4, 0, NULL, loc, err, sizeof err);
+        CU_ASSERT_TRUE_FATAL(x >= 0 && y >= 0);
+        ir_add_output(g, "y", y);
+        Engine e[2] = {{0}, {0}};
+        const EngineOps *ops[2] = {&engine_interp, &engine_llvm};
+        for (int b = 0; b < 2; b++) {
+            CU_ASSERT_EQUAL_FATAL(engine_open(&e[b], ops[b], g, err, sizeof err), 0);
+            float *xs = engine_f32(&e[b], x);
+            memset(xs, 0, (size_t)(B * C * n * n) * sizeof *xs);
+            for (int64_t c = 0; c < C; c++) {
+                float *row = xs + c * n * n;
+                row[0] = 1e20f, row[1] = 1, row[2] = -1e20f, row[3] = (float)(c + 1);
+            }
+            CU_ASSERT_EQUAL_FATAL(e[b].ops->run(e[b].impl, 0, 1, 0, err, sizeof err), 0);
+            const float *ys = engine_f32(&e[b], y);
+            for (int64_t c = 0; c < C; c++)
+                if (ys[c] != (float)(c + 1)) {
+                    fprintf(stderr, "\nreduce_sum jam case %zu, %s: y[%" PRId64 "] = %g, want %g\n", k, ops[b]->name,
+                            c, (double)ys[c], (double)(c + 1));
+                    CU_FAIL("reduce_sum's jammed channels");
+                    break;
+                }
+            engine_close(&e[b]);
+        }
+        ir_graph_free(g);
+    }
+}
+
 /* y = x * c over 2^16 elements (enough for the pool's threads) with x a
  * denormal (1e-40) and c = 2: y is 0 in training (flushed), 2e-40 in
  * evaluation, on both engines; compared as bits, as this thread may not
@@ -734,6 +779,7 @@ static CU_TestInfo tests[] = {
     {"loops on the thread pool: llvm vs interpreter, same bits on 1 and 2 threads", test_parallel_loops},
     {"reduce_sum's order: four partial sums along a trailing run of a multiple of four", test_sum_order},
     {"reduce_sum's order: sixteen chunks of a first axis that is a multiple of sixteen", test_sum_chunks},
+    {"reduce_sum's order: a bias gradient's channels jammed four at a time over runs of no lanes", test_sum_jam},
     {"a bad gather index fails the step with the interpreter's message", test_bad_index},
     {"bind takes external sources only", test_bind},
     {"a step with a NaN or infinite loss changes no parameter or state", test_nonfinite_loss},
