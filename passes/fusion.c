@@ -187,6 +187,87 @@ static int cmp_group(const void *a, const void *b) {
     return last_of(&sort_groups[*(const int *)a]) - last_of(&sort_groups[*(const int *)b]);
 }
 
+/* ---- convolution epilogues ------------------------------------------------------ */
+
+/* 1 if b, right-aligned against a convolution's output y [B, C, ...],
+ * has C at y's axis 1 and 1 everywhere else: one bias a channel. */
+static int per_channel(const Shape *b, const Shape *y) {
+    int lead = y->rank - b->rank, channel = 0;
+    if (y->rank < 3 || lead < 0) return 0;
+    for (int d = 0; d < b->rank; d++) {
+        if (d + lead == 1) channel = b->dim[d] == y->dim[1];
+        else if (b->dim[d] != 1) return 0;
+    }
+    return channel;
+}
+
+static int is_output(const Graph *g, int id) {
+    for (int o = 0; o < g->nouts; o++)
+        if (g->outs[o].node == id) return 1;
+    return 0;
+}
+
+/* The loop kernel convolution kernel k's helper can compute (fusion.h):
+ * its members, the add and then the ReLU if any, in add[0] and add[1]
+ * (-1), the bias in *bias; -1 if there is none. reader[v] is v's one
+ * reader among the planned nodes, -1 for none, -2 for several. */
+static int epilogue_of(const Graph *g, const KernelPlan *p, int k, const int *reader, int add[2], int *bias) {
+    const FusedKernel *fk = &p->k[k];
+    int c = fk->nodes[0];
+    Op op = g->nodes[c].op;
+    if (fk->loop || fk->n != 1 || (op != OP_CONV1D && op != OP_CONV2D) || g->nodes[c].type.dtype != DT_F32 ||
+        is_output(g, c) || (p->view_of && p->view_of[c] >= 0))
+        return -1;
+    int a = reader[c];
+    if (a < 0 || g->nodes[a].op != OP_ADD || g->nodes[a].nin != 2) return -1;
+    int l = p->kernel_of[a];
+    const FusedKernel *lk = &p->k[l];
+    if (l <= k || !lk->loop || lk->reduce >= 0 || lk->nodes[0] != a || lk->n > 2) return -1;
+    int r = lk->n == 2 ? lk->nodes[1] : -1, last = r >= 0 ? r : a;
+    if (r >= 0 && (g->nodes[r].op != OP_RELU || g->nodes[r].in[0] != a || p->kept[a] || reader[a] != r)) return -1;
+    int b = g->nodes[a].in[0] == c ? g->nodes[a].in[1] : g->nodes[a].in[0];
+    const TType *tb = &g->nodes[b].type, *tc = &g->nodes[c].type;
+    if (b == c || !p->kept[b] || tb->dtype != DT_F32 || !per_channel(&tb->shape, &tc->shape) ||
+        !ir_shape_eq(&g->nodes[last].type.shape, &tc->shape) || !p->kept[last] || fusion_update_into(p, last) >= 0 ||
+        !p->over || p->over[last] != c)
+        return -1;
+    add[0] = a, add[1] = r, *bias = b;
+    return l;
+}
+
+/* Fills p->in_call (fusion.h). */
+static void plan_epilogues(const Graph *g, KernelPlan *p) {
+    int *reader = xmalloc(((size_t)g->nnodes + 1) * sizeof *reader);
+    p->in_call = xmalloc(((size_t)g->nnodes + 1) * sizeof *p->in_call);
+    for (int id = 0; id < g->nnodes; id++) reader[id] = -1, p->in_call[id] = -1;
+    for (int id = 0; id < g->nnodes; id++)
+        for (int j = 0; p->kernel_of[id] >= 0 && j < g->nodes[id].nin; j++) {
+            int in = g->nodes[id].in[j];
+            reader[in] = reader[in] == -1 || reader[in] == id ? id : -2;
+        }
+    for (int k = 0; k < p->nk; k++) {
+        int add[2], bias;
+        if (epilogue_of(g, p, k, reader, add, &bias) < 0) continue;
+        for (int m = 0; m < 2; m++)
+            if (add[m] >= 0) p->in_call[add[m]] = p->k[k].nodes[0];
+    }
+    free(reader);
+}
+
+/* See fusion.h. */
+int fusion_epilogue(const Graph *g, const KernelPlan *p, int conv, int *bias, int *relu) {
+    if (!p->in_call) return -1;
+    int l = -1;
+    *bias = -1, *relu = 0;
+    for (int id = 0; id < g->nnodes; id++) {
+        if (p->in_call[id] != conv) continue;
+        const Node *n = &g->nodes[id];
+        if (n->op == OP_RELU) *relu = 1;
+        else *bias = n->in[0] == conv ? n->in[1] : n->in[0], l = p->kernel_of[id];
+    }
+    return l;
+}
+
 /* See fusion.h. */
 void fusion_plan(const Graph *g, KernelPlan *out) {
     Planner p = {g, xcalloc((size_t)g->nnodes + 1, sizeof(Group)), 0, xmalloc(((size_t)g->nnodes + 1) * sizeof(int)),
@@ -238,6 +319,7 @@ void fusion_plan(const Graph *g, KernelPlan *out) {
             out->view_of[id] = out->view_of[in] >= 0 ? out->view_of[in] : in;
     }
     fusion_plan_in_place(g, out);
+    plan_epilogues(g, out);
     free(order);
     free(live);
     free(p.grp);
@@ -253,12 +335,13 @@ void fusion_plan_free(KernelPlan *p) {
     free(p->view_of);
     free(p->update_into);
     free(p->over);
+    free(p->in_call);
     memset(p, 0, sizeof *p);
 }
 
 /* See fusion.h. */
 void fusion_print(const Graph *g, const KernelPlan *p, FILE *out) {
-    int computed = 0, fused = 0, loops = 0, kept = 0, into = 0, over = 0;
+    int computed = 0, fused = 0, loops = 0, kept = 0, into = 0, over = 0, epi = 0;
     for (int i = 0; i < p->nk; i++) {
         const FusedKernel *k = &p->k[i];
         const Node *first = &g->nodes[k->nodes[0]];
@@ -275,6 +358,9 @@ void fusion_print(const Graph *g, const KernelPlan *p, FILE *out) {
         }
         if (!k->loop && p->view_of && p->view_of[k->nodes[0]] >= 0)
             fprintf(out, " (a view of %s: no copy)", ir_node_label(g, p->view_of[k->nodes[0]], buf, sizeof buf));
+        int bias, relu, l = k->loop ? -1 : fusion_epilogue(g, p, k->nodes[0], &bias, &relu);
+        if (l >= 0) fprintf(out, " (and kernel %d's bias%s, in its call)", l, relu ? " and ReLU" : ""), epi++;
+        if (fusion_in_call(p, i)) fprintf(out, " (in the call of kernel %d)", p->kernel_of[p->in_call[k->nodes[0]]]);
         fputc('\n', out);
         computed += k->n;
         if (k->loop && k->n > 1) loops++, fused += k->n;
@@ -284,5 +370,6 @@ void fusion_print(const Graph *g, const KernelPlan *p, FILE *out) {
             computed, loops, fused, kept);
     if (into) fprintf(out, ", %d of them updates computed into their parameter or state (->)", into);
     if (over) fprintf(out, ", %d computed over a value their kernel reads last (=>)", over);
+    if (epi) fprintf(out, "; %d convolutions add their bias in their call", epi);
     fputc('\n', out);
 }

@@ -31,6 +31,15 @@
  * then writes where it reads, not to memory no cache holds. So is a
  * pooling's gradient, over the forward input it reads last.
  *
+ * A convolution whose output only a loop kernel of a bias add, or a bias
+ * add and a ReLU, reads (the loop computed over the convolution's
+ * output: KernelPlan.over) computes that loop in its helper's call
+ * (KernelPlan.in_call, fusion_epilogue): each sample's output gets its
+ * bias and ReLU while the cache still holds it, instead of a pass over
+ * the whole output from memory after the last sample. The loop kernel
+ * stays in the plan, where it was, with its nodes and values; no code
+ * runs for it.
+ *
  * A reduce_sum of a member of an open loop kernel joins it as its last
  * node (FusedKernel.reduce) and closes it: the loop nest is then the
  * reduction's, visiting the elements in the order reduce_sum adds them,
@@ -80,6 +89,9 @@ typedef struct {
                           * its kernel reads last (see in_place.c), that value (the node its
                           * kernel reads; perhaps a view, or itself over another); else -1.
                           * NULL in a plan made by hand: none */
+    int *in_call;        /* in_call[node]: for a member of a loop kernel a convolution's helper
+                          * computes as its epilogue (see above), that convolution; else -1.
+                          * NULL in a plan made by hand: none */
 } KernelPlan;
 
 /* Plans g's kernels (g must be verified). The plan is owned by the caller:
@@ -122,6 +134,15 @@ static inline int fusion_owner(const int *view_of, const int *over, int node) {
 }
 static inline int fusion_memory_of(const KernelPlan *p, int node) { return fusion_owner(p->view_of, p->over, node); }
 void fusion_plan_free(KernelPlan *p);
+
+/* A convolution's epilogue (KernelPlan.in_call): for node conv, the loop
+ * kernel its helper computes, with the bias it adds in *bias and 1 in
+ * *relu if a ReLU follows; -1 when it has none. */
+int fusion_epilogue(const Graph *g, const KernelPlan *p, int conv, int *bias, int *relu);
+/* 1 if kernel k runs in a convolution's helper call (fusion_epilogue). */
+static inline int fusion_in_call(const KernelPlan *p, int k) {
+    return p->in_call && p->in_call[p->k[k].nodes[0]] >= 0;
+}
 
 /* Prints the plan: one line per kernel with its nodes (kept ones marked
  * '*', updates computed in place "->" and their node), then the counts

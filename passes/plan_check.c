@@ -65,6 +65,25 @@ static int over_ok(const Graph *g, const KernelPlan *p, int u, int x) {
     return 1;
 }
 
+/* Member v of a loop kernel computed in convolution c's call
+ * (KernelPlan.in_call): c is a kernel of its own before the loop, which
+ * only the loop's nodes read; every member of the loop is in c's call,
+ * and its last is computed over c. */
+static int epilogue_ok(const Graph *g, const KernelPlan *p, int v) {
+    int c = p->in_call[v], l = p->kernel_of[v], kc = c >= 0 && c < g->nnodes ? p->kernel_of[c] : -1;
+    if (l < 0 || kc < 0 || kc >= l || !p->k[l].loop || p->k[l].reduce >= 0 || p->k[kc].loop ||
+        (g->nodes[c].op != OP_CONV1D && g->nodes[c].op != OP_CONV2D))
+        return 0;
+    const FusedKernel *k = &p->k[l];
+    for (int i = 0; i < k->n; i++)
+        if (p->in_call[k->nodes[i]] != c) return 0;
+    if (!p->over || p->over[k->nodes[k->n - 1]] != c) return 0;
+    for (int id = 0; id < g->nnodes; id++)
+        for (int j = 0; p->kernel_of[id] >= 0 && j < g->nodes[id].nin; j++)
+            if (g->nodes[id].in[j] == c && p->kernel_of[id] != l) return 0;
+    return 1;
+}
+
 /* The schedule half of plan_check. */
 static int check_schedule(const Graph *g, const KernelPlan *p, char *err, size_t errlen) {
     int ok = 1;
@@ -129,6 +148,9 @@ static int check_schedule(const Graph *g, const KernelPlan *p, char *err, size_t
     for (int u = 0; u < g->nnodes && ok && p->over; u++)
         if (p->over[u] >= 0 && !over_ok(g, p, u, p->over[u]))
             snprintf(err, errlen, "node %d is not safely computed over node %d", u, p->over[u]), ok = 0;
+    for (int u = 0; u < g->nnodes && ok && p->in_call; u++)
+        if (p->in_call[u] >= 0 && !epilogue_ok(g, p, u))
+            snprintf(err, errlen, "node %d is not safely computed in the call of node %d", u, p->in_call[u]), ok = 0;
     free(seen);
     free(live);
     return ok;

@@ -63,6 +63,7 @@ void code_cache_key(const Graph *g, const KernelPlan *plan, const CodeCacheTarge
         put_i64(&c, plan->view_of ? plan->view_of[i] : -1);
         put_i64(&c, fusion_update_into(plan, i));
         put_i64(&c, plan->over ? plan->over[i] : -1);
+        put_i64(&c, plan->in_call ? plan->in_call[i] : -1);
     }
     put_i64(&c, plan->update_into ? plan->guard : -1);
     sha256_final(&c, key);

@@ -119,7 +119,7 @@ LLVMAttributeRef cg_attr(Cg *cg, const char *name) {
  * count; ids go to nodes[] (room for all). */
 static int kernel_buffers(const Cg *cg, const FusedKernel *k, int *nodes, char *seen) {
     const Graph *g = cg->g;
-    int n = 0;
+    int n = 0, bias, relu;
     for (int i = 0; i < k->n; i++) {
         const Node *nd = &g->nodes[k->nodes[i]];
         for (int j = -1; j < nd->nin; j++) {
@@ -129,6 +129,9 @@ static int kernel_buffers(const Cg *cg, const FusedKernel *k, int *nodes, char *
             if (!seen[id]) seen[id] = 1, nodes[n++] = id;
         }
     }
+    /* a convolution's epilogue reads its bias (and writes where the convolution does) */
+    if (!k->loop && fusion_epilogue(g, cg->plan, k->nodes[0], &bias, &relu) >= 0 && !seen[storage_of(cg, bias)])
+        seen[storage_of(cg, bias)] = 1, nodes[n++] = storage_of(cg, bias);
     for (int i = 0; i < n; i++) seen[nodes[i]] = 0;
     return n;
 }
@@ -326,6 +329,7 @@ static void build_module(Cg *cg) {
     LLVMValueRef fail_node = NULL, step = cg->part == 0 ? step_function(cg, &fail_node) : NULL;
     LLVMBasicBlockRef body = step ? LLVMAppendBasicBlockInContext(cg->ctx, step, "entry") : NULL;
     for (int i = 0; i < nk; i++) {
+        if (fusion_in_call(cg->plan, i)) continue; /* computed in a convolution's call */
         if (!step && part[i] != cg->part) continue;
         int nbuf = kernel_buffers(cg, &ks[i], bufs, seen);
         LLVMValueRef fn = kernel_function(cg, &ks[i], nbuf, part[i]);

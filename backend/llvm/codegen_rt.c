@@ -78,18 +78,27 @@ static LLVMValueRef desc_global(Cg *cg, int id, const RtDesc *d) {
     return g;
 }
 
-/* One helper call for node id; returns its i32 status. */
+/* One helper call for node id; returns its i32 status. A convolution
+ * with an epilogue (fusion_epilogue) passes its bias as a third input
+ * and says in attr[RT_ATTR_EPILOGUE] whether a ReLU follows. */
 LLVMValueRef cg_rt_call(Cg *cg, int id) {
     const Node *n = &cg->g->nodes[id];
     RtDesc d;
+    int in[RT_MAX_IN], nin = n->nin, bias, relu;
     if (rt_desc_of(cg->g, id, &d)) die("node %%%d: %d inputs do not fit an RtDesc", id, n->nin);
+    for (int k = 0; k < nin; k++) in[k] = n->in[k];
+    if (fusion_epilogue(cg->g, cg->plan, id, &bias, &relu) >= 0) {
+        if (rt_desc_add_epilogue(&d, &cg->g->nodes[bias].type.shape, relu))
+            die("node %%%d: no room for its epilogue in an RtDesc", id);
+        in[nin++] = bias;
+    }
     cg_need_scratch(cg, rt_scratch_floats(&d));
     LLVMValueRef ins = LLVMConstNull(cg->ptr);
-    if (n->nin > 0) {
-        ins = cg_entry_alloca(cg, LLVMArrayType2(cg->ptr, (uint64_t)n->nin), "ins");
-        for (int k = 0; k < n->nin; k++) {
+    if (nin > 0) {
+        ins = cg_entry_alloca(cg, LLVMArrayType2(cg->ptr, (uint64_t)nin), "ins");
+        for (int k = 0; k < nin; k++) {
             LLVMValueRef at = LLVMBuildInBoundsGEP2(cg->b, cg->ptr, ins, (LLVMValueRef[]){cg_i64(cg, k)}, 1, "");
-            LLVMBuildStore(cg->b, cg_buffer(cg, n->in[k]), at);
+            LLVMBuildStore(cg->b, cg_buffer(cg, in[k]), at);
         }
     }
     LLVMTypeRef params[5] = {cg->ptr, cg->ptr, cg->ptr, cg->ptr, cg->ptr};

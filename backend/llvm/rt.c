@@ -27,6 +27,20 @@ int rt_desc_of(const Graph *g, int id, RtDesc *d) {
     return 0;
 }
 
+/* See rt_desc.h. */
+int rt_desc_add_epilogue(RtDesc *d, const Shape *b, int relu) {
+    if (d->nin >= RT_MAX_IN || d->nattr > RT_ATTR_EPILOGUE || b->rank > RT_MAX_RANK) return -1;
+    int out = d->nin;
+    d->rank[out + 1] = d->rank[out]; /* the output's shape goes last */
+    memcpy(d->shape[out + 1], d->shape[out], sizeof d->shape[out]);
+    d->rank[out] = b->rank;
+    memset(d->shape[out], 0, sizeof d->shape[out]);
+    for (int i = 0; i < b->rank; i++) d->shape[out][i] = b->dim[i];
+    d->nin++;
+    d->attr[RT_ATTR_EPILOGUE] = relu ? RT_EPILOGUE_BIAS_RELU : RT_EPILOGUE_BIAS;
+    return 0;
+}
+
 /* Scratch floats for d: the convolutions' (rt_conv_scratch) and deep
  * matmuls' partial sums, else 0. */
 int64_t rt_scratch_floats(const RtDesc *d) {
@@ -49,7 +63,7 @@ int32_t mmgc_rt_call(const RtDesc *d, void *out, void *const *in, float *scratch
     case OP_RANDOM_NORMAL: rt_random_normal(d, y, rnd); return RT_OK;
     case OP_IOTA: rt_iota(d, y); return RT_OK;
     case OP_MATMUL: return rt_matmul(d, y, in[0], in[1], scratch);
-    case OP_CONV1D: case OP_CONV2D: return rt_conv(d, y, in[0], in[1], scratch);
+    case OP_CONV1D: case OP_CONV2D: return rt_conv(d, y, in[0], in[1], d->nin > 2 ? in[2] : NULL, scratch);
     case OP_CONV1D_GRAD_INPUT: case OP_CONV2D_GRAD_INPUT:
         return rt_conv_grad_input(d, y, in[0], in[1], scratch);
     case OP_CONV1D_GRAD_WEIGHT: case OP_CONV2D_GRAD_WEIGHT:

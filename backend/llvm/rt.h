@@ -35,6 +35,13 @@ typedef struct {
     double value;                          /* the node's float attribute (dropout p) */
 } RtDesc;
 
+/* A convolution's epilogue (KernelPlan.in_call): with a third input, the
+ * bias (one a channel), attr[RT_ATTR_EPILOGUE] says what follows the
+ * convolution: y = conv + bias (RT_EPILOGUE_BIAS), or ReLU(conv + bias)
+ * (RT_EPILOGUE_BIAS_RELU), each in float as the loop it replaces. */
+#define RT_ATTR_EPILOGUE 7
+enum { RT_EPILOGUE_BIAS = 1, RT_EPILOGUE_BIAS_RELU = 2 };
+
 /* The step's random state, passed to the random helpers. */
 typedef struct {
     uint64_t seed, step;

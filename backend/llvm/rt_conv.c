@@ -45,6 +45,7 @@
 #include "ir.h"
 #include "rt_conv.h"
 #include "rt_impl.h"
+#include "rt_shift.h"
 #include "rt_thread.h"
 
 /* Tiling (measured with bench/rt_kernels, one thread, CPU time). A sample
@@ -67,7 +68,8 @@ static void conv_geom(const RtDesc *d, Conv *c) {
     Op op = (Op)d->op;
     int gi = op == OP_CONV1D_GRAD_INPUT || op == OP_CONV2D_GRAD_INPUT;
     int gw = op == OP_CONV1D_GRAD_WEIGHT || op == OP_CONV2D_GRAD_WEIGHT;
-    int xs = gi ? 2 : 0, ws = gw ? 2 : 1, ys = gi ? 0 : gw ? 1 : 2;
+    int out = d->nin; /* the output's shape follows the inputs' (an epilogue's bias among them) */
+    int xs = gi ? out : 0, ws = gw ? out : 1, ys = gi ? 0 : gw ? 1 : out;
     const int64_t *xd = d->shape[xs], *wd = d->shape[ws], *yd = d->shape[ys];
     int two = d->rank[xs] == 4;
     c->B = xd[0], c->Ci = xd[1], c->Co = wd[0];
@@ -78,6 +80,7 @@ static void conv_geom(const RtDesc *d, Conv *c) {
     c->ph = two ? d->attr[2] : 0, c->pw = two ? d->attr[3] : d->attr[1];
     c->ckk = c->Ci * c->Kh * c->Kw, c->hw = c->Ho * c->Wo, c->chw = c->Ci * c->H * c->W;
     c->pos = c->sw > 1;
+    c->bias = NULL, c->relu = 0; /* rt_conv sets the epilogue */
     int64_t per = c->ckk * c->hw; /* col floats of one sample */
     c->G = 1;
     if (c->hw > 0 && c->hw < RT_GROUP_N && per > 0) {
@@ -339,6 +342,42 @@ static void swap_axes(const Conv *c, int64_t g, const float *src, float *dst, in
         }
 }
 
+/* ---- the forward pass's epilogue -------------------------------------------- */
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+
+/* row[0..n) = ReLU(row + b) (relu) or row + b: _mm512_max_ps(v, 0) is
+ * v > 0 ? v : 0, NaN and -0 included, as the generated loop's select. */
+__attribute__((target("avx512f"))) static void bias_row_avx512(float *row, int64_t n, float b, int relu) {
+    __m512 vb = _mm512_set1_ps(b), z = _mm512_setzero_ps();
+    for (int64_t i = 0; i < n; i += 16) {
+        __mmask16 m = n - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - i)) - 1);
+        __m512 v = _mm512_add_ps(_mm512_maskz_loadu_ps(m, row + i), vb);
+        _mm512_mask_storeu_ps(row + i, m, relu ? _mm512_max_ps(v, z) : v);
+    }
+}
+#endif
+
+/* See rt_conv.h. The loop it replaces adds in float and takes
+ * v > 0 ? v : 0; so does this, so the values are the same bits. */
+void rt_conv_epilogue(const Conv *c, float *y, int64_t g) {
+    if (!c->bias) return;
+    for (int64_t r = 0; r < g * c->Co; r++) {
+        float b = c->bias[r % c->Co], *row = y + r * c->hw;
+#if defined(__x86_64__) && defined(__GNUC__)
+        if (rt_shift_isa == RT_SHIFT_AVX512) {
+            bias_row_avx512(row, c->hw, b, c->relu);
+            continue;
+        }
+#endif
+        for (int64_t i = 0; i < c->hw; i++) {
+            float v = row[i] + b;
+            row[i] = c->relu && !(v > 0.0f) ? 0.0f : v;
+        }
+    }
+}
+
 /* What a task needs: the geometry, the buffers, the scratch. */
 typedef struct {
     Conv c;
@@ -374,6 +413,7 @@ static void conv_task(void *arg, int64_t i) {
             tile_im2col(c, x, 1, p0, n, col);
             tile_forward(c, w, col, n, y + p0, c->hw);
         }
+    rt_conv_epilogue(c, y, g);
     rt_scratch_give(&sc);
 }
 
@@ -438,10 +478,13 @@ static void grad_weight_task(void *arg, int64_t k) {
 }
 
 /* conv1d / conv2d: x, w -> y [B, Co, (Ho,) Wo]. */
-int32_t rt_conv(const RtDesc *d, float *y, const float *x, const float *w, float *scratch) {
+int32_t rt_conv(const RtDesc *d, float *y, const float *x, const float *w, const float *bias, float *scratch) {
     Job j = {.out = y, .a = x, .b = w};
     conv_geom(d, &j.c);
     if (!conv_blas_ok(&j.c)) return RT_ERR_SIZE;
+    j.c.bias = bias;
+    j.c.relu = bias && d->attr[RT_ATTR_EPILOGUE] == RT_EPILOGUE_BIAS_RELU;
+    rt_shift_choose(); /* the epilogue's variant, as the products' */
     if (rt_conv_shift_takes(&j.c, d->op)) rt_conv_shift_forward(&j.c, y, x, w, scratch);
     else rt_parallel(j.c.B > 0 ? j.c.ngroups : 0, conv_task, &j);
     return RT_OK;

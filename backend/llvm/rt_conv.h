@@ -20,7 +20,13 @@ typedef struct {
     int64_t ngroups;        /* tasks: ceil(B / G)    */
     int64_t P;              /* weight-gradient partial sums */
     int64_t slot;           /* a task's scratch floats (rt_scratch_take) */
+    const float *bias;      /* forward: the epilogue's bias, one a channel (rt.h), or NULL */
+    int relu;               /* forward: a ReLU after the bias */
 } Conv;
+
+/* The forward pass's epilogue on g samples of y [g, Co, Ho*Wo], just
+ * computed: y + bias, then ReLU if asked; nothing without a bias. */
+void rt_conv_epilogue(const Conv *c, float *y, int64_t g);
 
 /* ---- shifted products (rt_conv_shift.c) -----------------------------------
  * 1 if the shifted-product lowering takes op (an Op: the forward pass or

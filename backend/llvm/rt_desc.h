@@ -10,5 +10,9 @@
  * inputs and itself. Returns 0, or -1 if the node has more than RT_MAX_IN
  * inputs (concat) and so no desc. */
 int rt_desc_of(const Graph *g, int id, RtDesc *d);
+/* Adds a convolution's epilogue to its desc (fusion_epilogue): the bias,
+ * of shape b, as one more input, and attr[RT_ATTR_EPILOGUE]. Returns 0,
+ * or -1 if the desc has no room. */
+int rt_desc_add_epilogue(RtDesc *d, const Shape *b, int relu);
 
 #endif

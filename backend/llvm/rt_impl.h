@@ -44,7 +44,7 @@ int32_t rt_matmul(const RtDesc *d, float *y, const float *a, const float *b, flo
 int64_t rt_matmul_scratch(const RtDesc *d);
 
 int64_t rt_conv_scratch(const RtDesc *d);
-int32_t rt_conv(const RtDesc *d, float *y, const float *x, const float *w, float *scratch);
+int32_t rt_conv(const RtDesc *d, float *y, const float *x, const float *w, const float *bias, float *scratch);
 int32_t rt_conv_grad_input(const RtDesc *d, float *dx, const float *dy, const float *w,
                            float *scratch);
 int32_t rt_conv_grad_weight(const RtDesc *d, float *dw, const float *x, const float *dy,

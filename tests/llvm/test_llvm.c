@@ -34,6 +34,7 @@
 #include "llvm_backend.h"
 #include "params.h"
 #include "passes.h"
+#include "rt_shift.h"
 #include "rt_thread.h"
 
 #define TOL 1e-4
@@ -367,6 +368,94 @@ static void test_sum_jam(void) {
         }
         ir_graph_free(g);
     }
+}
+
+/* A convolution's bias and ReLU computed in its helper's call
+ * (KernelPlan.in_call) against the same graph that also outputs the
+ * convolution, which keeps them a loop of their own: the same bits (of
+ * their transpose, the graph's output), NaN included (the input's first
+ * element is one). Cases: conv2d through
+ * im2col with samples grouped, conv2d through the shifted product,
+ * strided conv1d through its phases, with ReLU and with the bias only;
+ * each on every block variant the CPU runs (rt_shift_isa). */
+static int conv_epilogue_graph(Graph *g, int two, int64_t B, int64_t Ci, int64_t Co, int64_t L, int64_t k,
+                               int64_t stride, int relu, int keep_conv, int *conv, int *x, int *w, int *b) {
+    char err[256];
+    Loc loc = {0, 0, 0};
+    TType tx = {DT_F32, {two ? 4 : 3, {B, Ci, L, L}}}, tw = {DT_F32, {two ? 4 : 3, {Co, Ci, k, k}}};
+    TType tb = {DT_F32, {two ? 3 : 2, {Co, 1, 1}}};
+    if (!two) tx.shape.dim[2] = L, tw.shape.dim[2] = k;
+    *x = ir_build(g, OP_INPUT, NULL, 0, NULL, 0, 0, &tx, loc, err, sizeof err);
+    *w = ir_build(g, OP_INPUT, NULL, 0, NULL, 0, 0, &tw, loc, err, sizeof err);
+    *b = ir_build(g, OP_INPUT, NULL, 0, NULL, 0, 0, &tb, loc, err, sizeof err);
+    int64_t attr2[4] = {stride, stride, 0, 0}, attr1[3] = {stride, k / 2, k / 2};
+    int in[2] = {*x, *w};
+    *conv = ir_build(g, two ? OP_CONV2D : OP_CONV1D, in, 2, two ? attr2 : attr1, two ? 4 : 3, 0, NULL, loc, err,
+                     sizeof err);
+    int sum[2] = {*conv, *b};
+    int h = ir_build(g, OP_ADD, sum, 2, NULL, 0, 0, NULL, loc, err, sizeof err);
+    if (relu) h = ir_build(g, OP_RELU, &h, 1, NULL, 0, 0, NULL, loc, err, sizeof err);
+    /* read by a copy, not a graph output itself: an output is never computed over another value */
+    int64_t perm[4] = {1, 0, 2, 3};
+    int t = ir_build(g, OP_TRANSPOSE, &h, 1, perm, two ? 4 : 3, 0, NULL, loc, err, sizeof err);
+    if (*x < 0 || *w < 0 || *b < 0 || *conv < 0 || h < 0 || t < 0) return -1;
+    ir_add_output(g, "h", t);
+    if (keep_conv) ir_add_output(g, "conv", *conv);
+    return h;
+}
+
+static void test_conv_epilogue(void) {
+    static const struct {
+        int two;
+        int64_t B, Ci, Co, L, k, stride;
+        int relu;
+    } cases[] = {{1, 4, 1, 8, 10, 3, 1, 1}, {1, 3, 8, 16, 13, 3, 1, 1}, {0, 2, 4, 8, 64, 5, 2, 1}, {0, 2, 4, 8, 64, 5, 2, 0}};
+    int best = rt_shift_best_isa();
+    for (size_t c = 0; c < (best + 1) * sizeof cases / sizeof *cases; c++) {
+        rt_shift_isa = (int)(c / (sizeof cases / sizeof *cases)); /* each variant the CPU runs, epilogue included */
+        float *got[2] = {NULL, NULL};
+        int64_t n = 0;
+        for (int keep = 0; keep < 2; keep++) { /* keep 0: in the call; keep 1: a loop of its own */
+            Graph *g = ir_graph_new("conv_epilogue");
+            int conv, x, w, b, bias, relu;
+            int h = conv_epilogue_graph(g, cases[c % 4].two, cases[c % 4].B, cases[c % 4].Ci, cases[c % 4].Co,
+                                        cases[c % 4].L, cases[c % 4].k, cases[c % 4].stride, cases[c % 4].relu, keep,
+                                        &conv, &x, &w, &b);
+            CU_ASSERT_TRUE_FATAL(h >= 0);
+            char err[512];
+            KernelPlan plan;
+            CU_ASSERT_EQUAL_FATAL(pipeline_plan(g, &plan, NULL, err, sizeof err), 0);
+            int l = fusion_epilogue(g, &plan, conv, &bias, &relu);
+            CU_ASSERT_EQUAL(l >= 0, !keep);
+            if (l >= 0) CU_ASSERT_TRUE(bias == b && relu == cases[c % 4].relu && fusion_in_call(&plan, l));
+            fusion_plan_free(&plan);
+            Engine e = {0};
+            CU_ASSERT_EQUAL_FATAL(engine_open(&e, &engine_llvm, g, err, sizeof err), 0);
+            int ids[3] = {x, w, b};
+            for (int v = 0; v < 3; v++) {
+                float *p = engine_f32(&e, ids[v]);
+                for (int64_t i = 0; i < ir_numel(&g->nodes[ids[v]].type.shape); i++)
+                    p[i] = (float)((i * 7 + v * 3) % 17 - 8) * 0.125f;
+            }
+            engine_f32(&e, x)[0] = NAN;
+            CU_ASSERT_EQUAL_FATAL(e.ops->run(e.impl, 0, 1, 0, err, sizeof err), 0);
+            n = ir_numel(&g->nodes[h].type.shape);
+            got[keep] = malloc((size_t)n * sizeof(float));
+            memcpy(got[keep], engine_f32(&e, h), (size_t)n * sizeof(float));
+            engine_close(&e);
+            ir_graph_free(g);
+        }
+        int64_t zeros = 0, nans = 0;
+        for (int64_t i = 0; i < n; i++) zeros += got[0][i] == 0.0f, nans += isnan(got[0][i]);
+        CU_ASSERT_TRUE(cases[c % 4].relu ? zeros > 0 && nans == 0 : nans > 0); /* the ReLU took the NaNs and negatives */
+        if (memcmp(got[0], got[1], (size_t)n * sizeof(float)) != 0) {
+            fprintf(stderr, "\nconv epilogue case %zu, variant %d: not the separate loop's bits\n", c % 4, rt_shift_isa);
+            CU_FAIL("a convolution's epilogue");
+        }
+        free(got[0]);
+        free(got[1]);
+    }
+    rt_shift_isa = -1;
 }
 
 /* y = x * c over 2^16 elements (enough for the pool's threads) with x a
@@ -780,6 +869,7 @@ static CU_TestInfo tests[] = {
     {"reduce_sum's order: four partial sums along a trailing run of a multiple of four", test_sum_order},
     {"reduce_sum's order: sixteen chunks of a first axis that is a multiple of sixteen", test_sum_chunks},
     {"reduce_sum's order: a bias gradient's channels jammed four at a time over runs of no lanes", test_sum_jam},
+    {"a convolution's bias and ReLU in its call: the separate loop's bits", test_conv_epilogue},
     {"a bad gather index fails the step with the interpreter's message", test_bad_index},
     {"bind takes external sources only", test_bind},
     {"a step with a NaN or infinite loss changes no parameter or state", test_nonfinite_loss},

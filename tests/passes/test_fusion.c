@@ -208,6 +208,91 @@ static void test_shape_limit(void) {
                "2 kernels for 5 computed nodes (2 loops fuse 5 nodes); 2 values kept in memory (*)\n");
 }
 
+/* A convolution's bias and ReLU go into its call (KernelPlan.in_call)
+ * when only they read its output and the ReLU is computed over it; not
+ * when another node reads the convolution, the bias is no one-a-channel
+ * value, or the ReLU's value is a graph output (never computed over
+ * another). A bias alone goes in too. */
+static const char *conv_graph_pre(const char *bias_shape, const char *pre, const char *tail) {
+    static char text[1024];
+    snprintf(text, sizeof text,
+             "graph g {\n"
+             "  %%x = input f32[2, 1, 5, 5]\n"
+             "  %%w = param f32[4, 1, 3, 3] init=zeros\n"
+             "  %%b = param f32%s init=zeros\n"
+             "  %%c = conv2d(%%x, %%w) {stride_h=1, stride_w=1, pad_h=0, pad_w=0} f32[2, 4, 3, 3]\n"
+             "%s"
+             "  %%a = add(%%c, %%b) f32[2, 4, 3, 3]\n"
+             "%s}\n",
+             bias_shape, pre, tail);
+    return text;
+}
+
+static const char *conv_graph(const char *bias_shape, const char *tail) { return conv_graph_pre(bias_shape, "", tail); }
+
+static void test_conv_epilogue(void) {
+    const char *pool = "  %h = max_pool2d(%r) {kernel_h=2, kernel_w=2, stride_h=1, stride_w=1} f32[2, 4, 2, 2]\n"
+                       "  output y = %h\n";
+    char tail[512];
+    snprintf(tail, sizeof tail, "  %%r = relu(%%a) f32[2, 4, 3, 3]\n%s", pool);
+    ASSERT_STR(plan_of(conv_graph("[4, 1, 1]", tail)),
+               "kernel 0: conv2d: %c* (and kernel 1's bias and ReLU, in its call)\n"
+               "kernel 1: loop f32[2, 4, 3, 3]: %a %r*=>%c (in the call of kernel 0)\n"
+               "kernel 2: max_pool2d: %h*\n"
+               "3 kernels for 4 computed nodes (1 loops fuse 2 nodes); 3 values kept in memory (*), 1 computed over "
+               "a value their kernel reads last (=>); 1 convolutions add their bias in their call\n");
+    /* the bias alone */
+    ASSERT_STR(plan_of(conv_graph("[4, 1, 1]", "  %h = max_pool2d(%a) {kernel_h=2, kernel_w=2, stride_h=1, stride_w=1} "
+                                                "f32[2, 4, 2, 2]\n  output y = %h\n")),
+               "kernel 0: conv2d: %c* (and kernel 1's bias, in its call)\n"
+               "kernel 1: loop f32[2, 4, 3, 3]: %a*=>%c (in the call of kernel 0)\n"
+               "kernel 2: max_pool2d: %h*\n"
+               "3 kernels for 3 computed nodes (0 loops fuse 0 nodes); 3 values kept in memory (*), 1 computed over "
+               "a value their kernel reads last (=>); 1 convolutions add their bias in their call\n");
+    /* the convolution read by another node too */
+    snprintf(tail, sizeof tail, "  %%r = relu(%%a) f32[2, 4, 3, 3]\n"
+                                "  %%m = max_pool2d(%%c) {kernel_h=2, kernel_w=2, stride_h=1, stride_w=1} f32[2, 4, 2, 2]\n%s"
+                                "  output z = %%m\n", pool);
+    CU_ASSERT_PTR_NULL(strstr(plan_of(conv_graph("[4, 1, 1]", tail)), "in its call"));
+    /* ... also when that node's kernel runs before the loop's (the ReLU
+     * may then be computed over the convolution, which the call must not
+     * overwrite before the other kernel has read it) */
+    snprintf(tail, sizeof tail, "  %%r = relu(%%a) f32[2, 4, 3, 3]\n%s  output z = %%m\n", pool);
+    const char *early = plan_of(conv_graph_pre(
+        "[4, 1, 1]", "  %m = max_pool2d(%c) {kernel_h=2, kernel_w=2, stride_h=1, stride_w=1} f32[2, 4, 2, 2]\n", tail));
+    CU_ASSERT_PTR_NOT_NULL(strstr(early, "=>%c"));
+    CU_ASSERT_PTR_NULL(strstr(early, "in its call"));
+    /* ... and plan_check refuses that plan made by hand (node ids: x 0, w 1,
+     * b 2, c 3, m 4, a 5, r 6), where it takes the planned one */
+    char err[256] = "";
+    for (int hand = 0; hand < 2; hand++) {
+        Graph *g = ir_parse(conv_graph_pre("[4, 1, 1]",
+                                           hand ? "  %m = max_pool2d(%c) {kernel_h=2, kernel_w=2, stride_h=1, "
+                                                  "stride_w=1} f32[2, 4, 2, 2]\n"
+                                                : "",
+                                           hand ? tail : "  %r = relu(%a) f32[2, 4, 3, 3]\n  %h = max_pool2d(%r) "
+                                                         "{kernel_h=2, kernel_w=2, stride_h=1, stride_w=1} f32[2, 4, 2, "
+                                                         "2]\n  output y = %h\n"),
+                            "t.ir", err, sizeof err);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(g);
+        KernelPlan p;
+        fusion_plan(g, &p);
+        if (hand) p.in_call[5] = p.in_call[6] = 3;
+        CU_ASSERT_EQUAL(p.in_call[4], hand ? -1 : 3); /* without m, node 4 is the add */
+        CU_ASSERT_EQUAL(plan_check(g, &p, NULL, err, sizeof err), !hand);
+        if (hand) CU_ASSERT_STRING_EQUAL(err, "node 5 is not safely computed in the call of node 3");
+        fusion_plan_free(&p);
+        ir_graph_free(g);
+    }
+    /* a bias for every position, not one a channel */
+    snprintf(tail, sizeof tail, "  %%r = relu(%%a) f32[2, 4, 3, 3]\n%s", pool);
+    CU_ASSERT_PTR_NULL(strstr(plan_of(conv_graph("[4, 3, 3]", tail)), "in its call"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(plan_of(conv_graph("[4, 1, 1]", tail)), "in its call"));
+    /* the ReLU an output */
+    CU_ASSERT_PTR_NULL(strstr(plan_of(conv_graph("[4, 1, 1]", "  %r = relu(%a) f32[2, 4, 3, 3]\n  output y = %r\n")),
+                              "in its call"));
+}
+
 /* Adam: the whole update of w (moments, bias correction, step) is one loop. */
 static void test_adam_one_loop(void) {
     Graph *g = adam_graph(1e-3);
@@ -257,6 +342,7 @@ static CU_TestInfo tests[] = {
     {"open chains merge; outputs are kept", test_merge},
     {"constants: inlined, or a kernel when a matmul reads them", test_consts_and_shapes},
     {"a loop kernel reads at most FUSION_MAX_SHAPES shapes", test_shape_limit},
+    {"a convolution's bias and ReLU in its call, only where nothing else reads it", test_conv_epilogue},
     {"Adam's update of a parameter is one loop", test_adam_one_loop},
     {"every model's training step: a valid schedule and a sound memory plan", test_every_model},
     CU_TEST_INFO_NULL,
