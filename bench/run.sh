@@ -7,6 +7,9 @@
 #   e.g. bash bench/run.sh 20 "interp llvm aot" 3 "1 2"
 #        bash bench/run.sh 20 llvm 3 2 eval
 #
+# MODELS="image_conv2net audio_conv1net" in the environment limits the
+# tables to those models (default: every study model).
+#
 # STEP is "train" (default: forward, loss, backward, Adam) or "eval" (the
 # evaluation step: forward and loss, dropout off, no gradients; PyTorch in
 # eval mode under no_grad).
@@ -64,6 +67,12 @@ py=/usr/bin/python3
 bash scripts/install-deps.sh bench
 models=(image_conv2net audio_conv1net multimodal_concat multimodal_add multimodal_mul multimodal_max
         multimodal_attention multimodal_gated multimodal_bilinear multimodal_factorized_bilinear)
+if [ -n "${MODELS:-}" ]; then # MODELS="image_conv2net audio_conv1net": those rows only
+    for m in $MODELS; do
+        [ -f "models/$m.mmg" ] || { echo "run.sh: no model models/$m.mmg (MODELS)" >&2; exit 2; }
+    done
+    read -r -a models <<< "$MODELS"
+fi
 
 # commands run without the OpenBLAS overrides of the caller's environment
 clean=(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE)
