@@ -209,8 +209,9 @@ static int is_output(const Graph *g, int id) {
 
 /* The loop kernel convolution kernel k's helper can compute (fusion.h):
  * its members, the add and then the ReLU if any, in add[0] and add[1]
- * (-1), the bias in *bias; -1 if there is none. reader[v] is v's one
- * reader among the planned nodes, -1 for none, -2 for several. */
+ * (-1), the bias in *bias (in memory before kernel k runs); -1 if there
+ * is none. reader[v] is v's one reader among the planned nodes, -1 for
+ * none, -2 for several. */
 static int epilogue_of(const Graph *g, const KernelPlan *p, int k, const int *reader, int add[2], int *bias) {
     const FusedKernel *fk = &p->k[k];
     int c = fk->nodes[0];
@@ -227,7 +228,7 @@ static int epilogue_of(const Graph *g, const KernelPlan *p, int k, const int *re
     if (r >= 0 && (g->nodes[r].op != OP_RELU || g->nodes[r].in[0] != a || p->kept[a] || reader[a] != r)) return -1;
     int b = g->nodes[a].in[0] == c ? g->nodes[a].in[1] : g->nodes[a].in[0];
     const TType *tb = &g->nodes[b].type, *tc = &g->nodes[c].type;
-    if (b == c || !p->kept[b] || tb->dtype != DT_F32 || !per_channel(&tb->shape, &tc->shape) ||
+    if (b == c || !p->kept[b] || p->kernel_of[b] >= k || tb->dtype != DT_F32 || !per_channel(&tb->shape, &tc->shape) ||
         !ir_shape_eq(&g->nodes[last].type.shape, &tc->shape) || !p->kept[last] || fusion_update_into(p, last) >= 0 ||
         !p->over || p->over[last] != c)
         return -1;

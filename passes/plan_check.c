@@ -68,15 +68,20 @@ static int over_ok(const Graph *g, const KernelPlan *p, int u, int x) {
 /* Member v of a loop kernel computed in convolution c's call
  * (KernelPlan.in_call): c is a kernel of its own before the loop, which
  * only the loop's nodes read; every member of the loop is in c's call,
- * and its last is computed over c. */
+ * reads nothing computed after c's kernel, and the last is computed over
+ * c. */
 static int epilogue_ok(const Graph *g, const KernelPlan *p, int v) {
     int c = p->in_call[v], l = p->kernel_of[v], kc = c >= 0 && c < g->nnodes ? p->kernel_of[c] : -1;
     if (l < 0 || kc < 0 || kc >= l || !p->k[l].loop || p->k[l].reduce >= 0 || p->k[kc].loop ||
         (g->nodes[c].op != OP_CONV1D && g->nodes[c].op != OP_CONV2D))
         return 0;
     const FusedKernel *k = &p->k[l];
-    for (int i = 0; i < k->n; i++)
+    for (int i = 0; i < k->n; i++) {
+        const Node *n = &g->nodes[k->nodes[i]];
         if (p->in_call[k->nodes[i]] != c) return 0;
+        for (int j = 0; j < n->nin; j++)
+            if (p->kernel_of[n->in[j]] > kc && p->kernel_of[n->in[j]] != l) return 0;
+    }
     if (!p->over || p->over[k->nodes[k->n - 1]] != c) return 0;
     for (int id = 0; id < g->nnodes; id++)
         for (int j = 0; p->kernel_of[id] >= 0 && j < g->nodes[id].nin; j++)

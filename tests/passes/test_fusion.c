@@ -213,7 +213,7 @@ static void test_shape_limit(void) {
  * when another node reads the convolution, the bias is no one-a-channel
  * value, or the ReLU's value is a graph output (never computed over
  * another). A bias alone goes in too. */
-static const char *conv_graph_pre(const char *bias_shape, const char *pre, const char *tail) {
+static const char *conv_graph_pre(const char *bias_shape, const char *pre, const char *addend, const char *tail) {
     static char text[1024];
     snprintf(text, sizeof text,
              "graph g {\n"
@@ -222,13 +222,15 @@ static const char *conv_graph_pre(const char *bias_shape, const char *pre, const
              "  %%b = param f32%s init=zeros\n"
              "  %%c = conv2d(%%x, %%w) {stride_h=1, stride_w=1, pad_h=0, pad_w=0} f32[2, 4, 3, 3]\n"
              "%s"
-             "  %%a = add(%%c, %%b) f32[2, 4, 3, 3]\n"
+             "  %%a = add(%%c, %s) f32[2, 4, 3, 3]\n"
              "%s}\n",
-             bias_shape, pre, tail);
+             bias_shape, pre, addend, tail);
     return text;
 }
 
-static const char *conv_graph(const char *bias_shape, const char *tail) { return conv_graph_pre(bias_shape, "", tail); }
+static const char *conv_graph(const char *bias_shape, const char *tail) {
+    return conv_graph_pre(bias_shape, "", "%b", tail);
+}
 
 static void test_conv_epilogue(void) {
     const char *pool = "  %h = max_pool2d(%r) {kernel_h=2, kernel_w=2, stride_h=1, stride_w=1} f32[2, 4, 2, 2]\n"
@@ -259,7 +261,8 @@ static void test_conv_epilogue(void) {
      * overwrite before the other kernel has read it) */
     snprintf(tail, sizeof tail, "  %%r = relu(%%a) f32[2, 4, 3, 3]\n%s  output z = %%m\n", pool);
     const char *early = plan_of(conv_graph_pre(
-        "[4, 1, 1]", "  %m = max_pool2d(%c) {kernel_h=2, kernel_w=2, stride_h=1, stride_w=1} f32[2, 4, 2, 2]\n", tail));
+        "[4, 1, 1]", "  %m = max_pool2d(%c) {kernel_h=2, kernel_w=2, stride_h=1, stride_w=1} f32[2, 4, 2, 2]\n", "%b",
+        tail));
     CU_ASSERT_PTR_NOT_NULL(strstr(early, "=>%c"));
     CU_ASSERT_PTR_NULL(strstr(early, "in its call"));
     /* ... and plan_check refuses that plan made by hand (node ids: x 0, w 1,
@@ -270,7 +273,7 @@ static void test_conv_epilogue(void) {
                                            hand ? "  %m = max_pool2d(%c) {kernel_h=2, kernel_w=2, stride_h=1, "
                                                   "stride_w=1} f32[2, 4, 2, 2]\n"
                                                 : "",
-                                           hand ? tail : "  %r = relu(%a) f32[2, 4, 3, 3]\n  %h = max_pool2d(%r) "
+                                           "%b", hand ? tail : "  %r = relu(%a) f32[2, 4, 3, 3]\n  %h = max_pool2d(%r) "
                                                          "{kernel_h=2, kernel_w=2, stride_h=1, stride_w=1} f32[2, 4, 2, "
                                                          "2]\n  output y = %h\n"),
                             "t.ir", err, sizeof err);
@@ -284,6 +287,20 @@ static void test_conv_epilogue(void) {
         fusion_plan_free(&p);
         ir_graph_free(g);
     }
+    /* a bias computed after the convolution: not there yet when its call runs */
+    snprintf(tail, sizeof tail, "  %%r = relu(%%a) f32[2, 4, 3, 3]\n%s", pool);
+    const char *late = plan_of(conv_graph_pre("[4, 1, 1]", "  %e = exp(%b) f32[4, 1, 1]\n", "%e", tail));
+    CU_ASSERT_PTR_NOT_NULL(strstr(late, "kernel 1: loop f32[4, 1, 1]: %e*"));
+    CU_ASSERT_PTR_NULL(strstr(late, "in its call"));
+    Graph *g = ir_parse(conv_graph_pre("[4, 1, 1]", "  %e = exp(%b) f32[4, 1, 1]\n", "%e", tail), "t.ir", err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(g);
+    KernelPlan p;
+    fusion_plan(g, &p);
+    p.in_call[5] = p.in_call[6] = 3; /* by hand (e 4, a 5, r 6): refused */
+    CU_ASSERT_FALSE(plan_check(g, &p, NULL, err, sizeof err));
+    CU_ASSERT_STRING_EQUAL(err, "node 5 is not safely computed in the call of node 3");
+    fusion_plan_free(&p);
+    ir_graph_free(g);
     /* a bias for every position, not one a channel */
     snprintf(tail, sizeof tail, "  %%r = relu(%%a) f32[2, 4, 3, 3]\n%s", pool);
     CU_ASSERT_PTR_NULL(strstr(plan_of(conv_graph("[4, 3, 3]", tail)), "in its call"));
