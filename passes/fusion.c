@@ -371,6 +371,7 @@ void fusion_print(const Graph *g, const KernelPlan *p, FILE *out) {
             computed, loops, fused, kept);
     if (into) fprintf(out, ", %d of them updates computed into their parameter or state (->)", into);
     if (over) fprintf(out, ", %d computed over a value their kernel reads last (=>)", over);
-    if (epi) fprintf(out, "; %d convolutions add their bias in their call", epi);
+    if (epi) fprintf(out, "; %d convolution%s bias in %s call", epi, epi == 1 ? " adds its" : "s add their",
+                     epi == 1 ? "its" : "their");
     fputc('\n', out);
 }

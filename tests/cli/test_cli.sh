@@ -105,7 +105,9 @@ else
 fi
 tiny_early=tests/runtime/tiny.mmg
 expect 0 "emit kernels" -- models/image_conv2net.mmg --emit=kernels --stage=train
-contains out "kernel 1: loop f32[64, 32, 26, 26]: %5 %6*=>%4" "kernels: bias and relu fused after the convolution, only the relu kept, over the convolution's output"
+contains out "kernel 1: loop f32[64, 32, 26, 26]: %5 %6*=>%4 (in the call of kernel 0)" "kernels: bias and relu fused after the convolution, only the relu kept, over the convolution's output, in its call"
+contains out "kernel 0: conv2d: %4* (and kernel 1's bias and ReLU, in its call)" "kernels: the convolution adds its bias and takes the ReLU"
+contains out "; 2 convolutions add their bias in their call" "kernels: both of Conv2Net's convolutions take their epilogue"
 contains out "kernel 51: loop f32[64, 32, 13, 13]: %87 %88*" "kernels: the first layer's ReLU gradient masks the pooled gradient, before the scatter"
 contains out "kernel 52: max_pool2d_grad: %89*=>%6" "kernels: the pool's gradient then is the ReLU's input gradient, over the pool's input"
 contains out "65 kernels for 194 computed nodes (22 loops fuse 151 nodes); 91 values kept in memory (*), 25 of them updates computed into their parameter or state (->), 17 computed over a value their kernel reads last (=>)" "kernels: the counts"

@@ -242,7 +242,7 @@ static void test_conv_epilogue(void) {
                "kernel 1: loop f32[2, 4, 3, 3]: %a %r*=>%c (in the call of kernel 0)\n"
                "kernel 2: max_pool2d: %h*\n"
                "3 kernels for 4 computed nodes (1 loops fuse 2 nodes); 3 values kept in memory (*), 1 computed over "
-               "a value their kernel reads last (=>); 1 convolutions add their bias in their call\n");
+               "a value their kernel reads last (=>); 1 convolution adds its bias in its call\n");
     /* the bias alone */
     ASSERT_STR(plan_of(conv_graph("[4, 1, 1]", "  %h = max_pool2d(%a) {kernel_h=2, kernel_w=2, stride_h=1, stride_w=1} "
                                                 "f32[2, 4, 2, 2]\n  output y = %h\n")),
@@ -250,7 +250,7 @@ static void test_conv_epilogue(void) {
                "kernel 1: loop f32[2, 4, 3, 3]: %a*=>%c (in the call of kernel 0)\n"
                "kernel 2: max_pool2d: %h*\n"
                "3 kernels for 3 computed nodes (0 loops fuse 0 nodes); 3 values kept in memory (*), 1 computed over "
-               "a value their kernel reads last (=>); 1 convolutions add their bias in their call\n");
+               "a value their kernel reads last (=>); 1 convolution adds its bias in its call\n");
     /* the convolution read by another node too */
     snprintf(tail, sizeof tail, "  %%r = relu(%%a) f32[2, 4, 3, 3]\n"
                                 "  %%m = max_pool2d(%%c) {kernel_h=2, kernel_w=2, stride_h=1, stride_w=1} f32[2, 4, 2, 2]\n%s"
