@@ -257,9 +257,10 @@ static void plan_epilogues(const Graph *g, KernelPlan *p) {
 
 /* See fusion.h. */
 int fusion_epilogue(const Graph *g, const KernelPlan *p, int conv, int *bias, int *relu) {
-    if (!p->in_call) return -1;
     int l = -1;
     *bias = -1, *relu = 0;
+    /* the code generator asks for every helper's kernel: only a convolution scans */
+    if (!p->in_call || (g->nodes[conv].op != OP_CONV1D && g->nodes[conv].op != OP_CONV2D)) return -1;
     for (int id = 0; id < g->nnodes; id++) {
         if (p->in_call[id] != conv) continue;
         const Node *n = &g->nodes[id];
