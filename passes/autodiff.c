@@ -28,7 +28,6 @@ typedef struct {
 #define scalar(ad, v) b_scalar(&(ad)->b, v)
 #define reshape(ad, ...) b_reshape(&(ad)->b, __VA_ARGS__)
 #define broadcast(ad, ...) b_broadcast(&(ad)->b, __VA_ARGS__)
-#define sum_to(ad, ...) b_sum_to(&(ad)->b, __VA_ARGS__)
 #define type_of(ad, id) b_type(&(ad)->b, id)
 #define shape_of(ad, id) b_shape(&(ad)->b, id)
 
@@ -47,6 +46,25 @@ static int attrs_of(AD *ad, int y, int64_t *out) {
     const Node *n = &ad->b.g->nodes[y];
     memcpy(out, n->attr, sizeof *out * (size_t)n->nattr);
     return n->nattr;
+}
+
+/* x summed to shape s (b_sum_to). A max pool's gradient puts each pooled
+ * gradient at one input position (its window's first maximum) and 0
+ * elsewhere, so its sum over the pooled axes is the pooled gradient's sum
+ * over them: the bias gradient of a convolution followed by ReLU and a
+ * pool (dy = max_pool_grad(y, g), vjp_relu) sums g, a quarter of the
+ * values for 2 x 2 windows, and fusion then takes that sum into the loop
+ * that computes g, where it was a pass of its own over the input's size.
+ * The same real sum in another order; reduce_sum adds in double, so the
+ * float it rounds to rarely differs (the study models' did not). */
+static int sum_to(AD *ad, int x, Shape s) {
+    const Node *n = &ad->b.g->nodes[x];
+    int pooled = n->op == OP_MAX_POOL2D_GRAD ? 2 : n->op == OP_MAX_POOL1D_GRAD ? 1 : 0;
+    const Shape *xs = shape_of(ad, x);
+    int lead = xs->rank - s.rank, summed = pooled > 0;
+    for (int i = xs->rank - pooled; i < xs->rank && summed; i++)
+        summed = i < lead || s.dim[i - lead] == 1;
+    return b_sum_to(&ad->b, summed ? n->in[1] : x, s);
 }
 
 #define IN(k) (ad->b.g->nodes[y].in[k])

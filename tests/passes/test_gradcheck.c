@@ -253,7 +253,106 @@ static void test_relu_pool(void) {
     }
 }
 
+/* A bias, ReLU and a max pool: the bias gradient sums the pooled
+ * gradient (autodiff.c, sum_to: reshape(reduce_sum(m)) with m of the
+ * pooled size), each channel's sum of r over the windows whose maximum
+ * is positive, as worked out here; windows apart (2-D, 2 x 2), windows
+ * that overlap (1-D, 3 wide, stride 2) and a tail no window reads (1-D,
+ * 4 wide, stride 4 over 6). */
+static void test_bias_pool(void) {
+    static const struct {
+        const char *shape, *bias, *pooled, *attrs;
+        int two, len, kernel, stride, out;
+    } cases[] = {
+        {"2, 3, 6, 6", "3, 1, 1", "2, 3, 3, 3", "kernel_h=2, kernel_w=2, stride_h=2, stride_w=2", 1, 6, 2, 2, 3},
+        {"2, 3, 7", "3, 1", "2, 3, 3", "kernel=3, stride=2", 0, 7, 3, 2, 3},
+        {"2, 3, 6", "3, 1", "2, 3, 1", "kernel=4, stride=4", 0, 6, 4, 4, 1},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        char text[1024], err[256];
+        int two = cases[c].two;
+        snprintf(text, sizeof text,
+                 "graph g {\n"
+                 "  %%b = param f32[%s] init=zeros\n"
+                 "  %%x = input f32[%s]\n"
+                 "  %%r = input f32[%s]\n"
+                 "  %%a = add(%%x, %%b) f32[%s]\n"
+                 "  %%y = relu(%%a) f32[%s]\n"
+                 "  %%z = max_pool%dd(%%y) {%s} f32[%s]\n"
+                 "  %%m = mul(%%z, %%r) f32[%s]\n"
+                 "  %%l = reduce_sum(%%m) {keepdims=0, axes=[]} f32[]\n"
+                 "  output loss = %%l\n"
+                 "}\n",
+                 cases[c].bias, cases[c].shape, cases[c].pooled, cases[c].shape, cases[c].shape, two ? 2 : 1,
+                 cases[c].attrs, cases[c].pooled, cases[c].pooled);
+        Graph *g = ir_parse(text, "t.ir", err, sizeof err);
+        if (!g) fprintf(stderr, "\n%s\n", err);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(g);
+        PassConfig cfg = {STAGE_GRAD, {.kind = OPT_SGD, .lr = 0.1}, 0, NULL, NULL};
+        PassError perr;
+        CU_ASSERT_EQUAL_FATAL(pass_autodiff(g, &cfg, &perr), 0);
+        int d = ir_output(g, "grad:b");
+        CU_ASSERT_FATAL(d >= 0);
+        const Node *dn = &g->nodes[d];
+        CU_ASSERT_EQUAL_FATAL(dn->op, OP_RESHAPE);
+        const Node *sum = &g->nodes[dn->in[0]];
+        CU_ASSERT_EQUAL_FATAL(sum->op, OP_REDUCE_SUM);
+        int64_t L = cases[c].len, K = cases[c].kernel, S = cases[c].stride, O = cases[c].out;
+        int64_t plane = two ? L * L : L, pooled = two ? O * O : O;
+        CU_ASSERT_EQUAL(ir_numel(&g->nodes[sum->in[0]].type.shape), 2 * 3 * pooled);
+        Interp *in = interp_new(g, err, sizeof err);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(in);
+        int b = -1, x = ir_input(g, "x"), r = ir_input(g, "r");
+        for (int id = 0; id < g->nnodes; id++)
+            if (g->nodes[id].op == OP_PARAM) b = id;
+        float *bb = interp_f32(in, b), *xx = interp_f32(in, x), *rr = interp_f32(in, r);
+        for (int ch = 0; ch < 3; ch++) bb[ch] = 0.3f * (float)ch - 0.2f;
+        for (int64_t i = 0; i < 6 * plane; i++) xx[i] = (float)((i * 7919 % 23) - 11) * 0.25f + 0.1f;
+        for (int64_t i = 0; i < 6 * pooled; i++) rr[i] = 1.0f + (float)i;
+        CU_ASSERT_EQUAL_FATAL(interp_run(in, 1, 1, 0, err, sizeof err), 0);
+        const float *grad = interp_f32(in, d);
+        for (int ch = 0; ch < 3; ch++) {
+            float want = 0.0f;
+            for (int n = 0; n < 2; n++)
+                for (int64_t w = 0; w < pooled; w++) { /* window w's largest x + b */
+                    const float *xp = xx + (n * 3 + ch) * plane;
+                    float best = -1e30f;
+                    for (int64_t u = 0; u < (two ? K : 1); u++)
+                        for (int64_t v = 0; v < K; v++) {
+                            int64_t at = two ? (w / O * S + u) * L + w % O * S + v : w * S + v;
+                            if (xp[at] + bb[ch] > best) best = xp[at] + bb[ch];
+                        }
+                    if (best > 0) want += rr[(n * 3 + ch) * pooled + w];
+                }
+            CU_ASSERT_EQUAL(grad[ch], want);
+        }
+        interp_free(in);
+        ir_graph_free(g);
+    }
+    /* a bias along the pooled axis: its gradient sums the pool's gradient */
+    char err[256];
+    Graph *g = ir_parse("graph g {\n"
+                        "  %b = param f32[7] init=zeros\n"
+                        "  %x = input f32[2, 3, 7]\n"
+                        "  %a = add(%x, %b) f32[2, 3, 7]\n"
+                        "  %y = relu(%a) f32[2, 3, 7]\n"
+                        "  %z = max_pool1d(%y) {kernel=3, stride=2} f32[2, 3, 3]\n"
+                        "  %l = reduce_sum(%z) {keepdims=0, axes=[]} f32[]\n"
+                        "  output loss = %l\n"
+                        "}\n",
+                        "t.ir", err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(g);
+    PassConfig cfg = {STAGE_GRAD, {.kind = OPT_SGD, .lr = 0.1}, 0, NULL, NULL};
+    PassError perr;
+    CU_ASSERT_EQUAL_FATAL(pass_autodiff(g, &cfg, &perr), 0);
+    const Node *dn = &g->nodes[ir_output(g, "grad:b")];
+    CU_ASSERT_EQUAL_FATAL(dn->op, OP_RESHAPE);
+    CU_ASSERT_EQUAL(g->nodes[g->nodes[dn->in[0]].in[0]].op, OP_MAX_POOL1D_GRAD);
+    ir_graph_free(g);
+}
+
 static CU_TestInfo tests[] = {
+    {"bias, relu, max pool: the bias gradient sums the pooled gradient", test_bias_pool},
     {"relu then max pool: the mask before the scatter, the same gradient", test_relu_pool},
     {"every op's gradient against finite differences", test_every_op},
     {"stop_gradient cuts the gradient", test_stop_gradient},
