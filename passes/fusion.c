@@ -132,7 +132,7 @@ static int run_flat(const Shape *s, const Shape *x, int lead) {
 static int reduce_joins(const Planner *p, int id, const Group *k) {
     const Node *n = &p->g->nodes[id];
     const Shape *x = &p->g->nodes[n->in[0]].type.shape;
-    if (!k->loop || k->reduce >= 0 || k->nread >= FUSION_MAX_SHAPES || !ir_shape_eq(&k->shape, x) ||
+    if (!k->loop || k->closed || k->nread >= FUSION_MAX_SHAPES || !ir_shape_eq(&k->shape, x) ||
         n->type.dtype != DT_F32 || ir_numel(x) == 0 || ir_numel(&n->type.shape) == 0)
         return 0;
     int red[IR_MAX_RANK];
@@ -179,9 +179,8 @@ static void place(Planner *p, int id) {
     }
 }
 
-/* A group's place in the execution order: its last member other than a
- * reduce_sum, which runs there (fusion.h). */
-static int last_of(const Group *k) { return k->nodes[k->n - 1 - (k->reduce >= 0 && k->n > 1)]; }
+/* The last member of a group (its place in the execution order). */
+static int last_of(const Group *k) { return k->nodes[k->n - 1]; }
 
 static _Thread_local const Group *sort_groups; /* qsort's context: engines are planned on several threads at once */
 static int cmp_group(const void *a, const void *b) {

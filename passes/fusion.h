@@ -40,17 +40,12 @@
  * stays in the plan, where it was, with its nodes and values; no code
  * runs for it.
  *
- * A reduce_sum of a member of a loop kernel joins it as its last node
- * (FusedKernel.reduce) and closes it: the loop nest is then the
+ * A reduce_sum of a member of an open loop kernel joins it as its last
+ * node (FusedKernel.reduce) and closes it: the loop nest is then the
  * reduction's, visiting the elements in the order reduce_sum adds them,
  * and the member's values are summed where they are computed instead of
  * being read back from memory (a convolution's or a linear layer's bias
- * gradient, summed in the loop of the ReLU gradient it sums). The kernel
- * keeps its place in the order, that of its last other member: the sum
- * reads only the kernel's own values, and whatever reads the sum comes
- * after it, so it joins even a kernel that another kernel has read from
- * since (a max pool's gradient reads the masked pooled gradient whose
- * sum is the bias gradient before that sum, in node order). It joins
+ * gradient, summed in the loop of the ReLU gradient it sums). It joins
  * only where that nest can read all of the kernel's inputs: at most
  * FUSION_MAX_SHAPES - 1 shapes (the partial sums take the last operand),
  * and, when the additions run in partial sums (ir_sum_lanes), inputs that
