@@ -53,10 +53,10 @@ static int attrs_of(AD *ad, int y, int64_t *out) {
  * elsewhere, so its sum over the pooled axes is the pooled gradient's sum
  * over them: the bias gradient of a convolution followed by ReLU and a
  * pool (dy = max_pool_grad(y, g), vjp_relu) sums g, a quarter of the
- * values for 2 x 2 windows, and fusion then takes that sum into the loop
- * that computes g, where it was a pass of its own over the input's size.
- * The same real sum in another order; reduce_sum adds in double, so the
- * float it rounds to rarely differs (the study models' did not). */
+ * values for 2 x 2 windows, where it read the pool's input-sized
+ * gradient. The same real sum in another order; reduce_sum adds in
+ * double, so the float it rounds to rarely differs (the study models'
+ * did not). */
 static int sum_to(AD *ad, int x, Shape s) {
     const Node *n = &ad->b.g->nodes[x];
     int pooled = n->op == OP_MAX_POOL2D_GRAD ? 2 : n->op == OP_MAX_POOL1D_GRAD ? 1 : 0;
