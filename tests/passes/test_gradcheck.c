@@ -188,6 +188,25 @@ static void test_missing_rule(void) {
     ir_graph_free(g);
 }
 
+/* The graph of text (the text IR) after autodiff, and in *d its output
+ * "grad:NAME" (NULL and a test failure if either step fails). */
+static Graph *differentiate(const char *text, const char *name, int *d) {
+    char err[256], out[64];
+    Graph *g = ir_parse(text, "t.ir", err, sizeof err);
+    if (!g) fprintf(stderr, "\n%s\n", err);
+    CU_ASSERT_PTR_NOT_NULL(g);
+    if (!g) return NULL;
+    PassConfig cfg = {STAGE_GRAD, {.kind = OPT_SGD, .lr = 0.1}, 0, NULL, NULL};
+    PassError perr;
+    snprintf(out, sizeof out, "grad:%s", name);
+    if (pass_autodiff(g, &cfg, &perr) || (*d = ir_output(g, out)) < 0) {
+        CU_FAIL("autodiff");
+        ir_graph_free(g);
+        return NULL;
+    }
+    return g;
+}
+
 /* relu, then a max pool (2 x 2 or 2 wide, stride 2): the gradient of the
  * relu's input is the pool's gradient of the masked pooled gradient
  * (autodiff.c, vjp_relu), with no multiply at the input's size, and its
@@ -209,14 +228,9 @@ static void test_relu_pool(void) {
                  "}\n",
                  shape, pooled, shape, two ? 2 : 1,
                  two ? "kernel_h=2, kernel_w=2, stride_h=2, stride_w=2" : "kernel=2, stride=2", pooled, pooled);
-        Graph *g = ir_parse(text, "t.ir", err, sizeof err);
-        if (!g) fprintf(stderr, "\n%s\n", err);
-        CU_ASSERT_PTR_NOT_NULL_FATAL(g);
-        PassConfig cfg = {STAGE_GRAD, {.kind = OPT_SGD, .lr = 0.1}, 0, NULL, NULL};
-        PassError perr;
-        CU_ASSERT_EQUAL_FATAL(pass_autodiff(g, &cfg, &perr), 0);
-        int d = ir_output(g, "grad:p");
-        CU_ASSERT_FATAL(d >= 0);
+        int d = -1;
+        Graph *g = differentiate(text, "p", &d);
+        if (!g) return;
         const Node *dn = &g->nodes[d];
         CU_ASSERT_EQUAL(dn->op, two ? OP_MAX_POOL2D_GRAD : OP_MAX_POOL1D_GRAD);
         CU_ASSERT_EQUAL(g->nodes[dn->in[1]].op, OP_MUL);
@@ -285,14 +299,9 @@ static void test_bias_pool(void) {
                  "}\n",
                  cases[c].bias, cases[c].shape, cases[c].pooled, cases[c].shape, cases[c].shape, two ? 2 : 1,
                  cases[c].attrs, cases[c].pooled, cases[c].pooled);
-        Graph *g = ir_parse(text, "t.ir", err, sizeof err);
-        if (!g) fprintf(stderr, "\n%s\n", err);
-        CU_ASSERT_PTR_NOT_NULL_FATAL(g);
-        PassConfig cfg = {STAGE_GRAD, {.kind = OPT_SGD, .lr = 0.1}, 0, NULL, NULL};
-        PassError perr;
-        CU_ASSERT_EQUAL_FATAL(pass_autodiff(g, &cfg, &perr), 0);
-        int d = ir_output(g, "grad:b");
-        CU_ASSERT_FATAL(d >= 0);
+        int d = -1;
+        Graph *g = differentiate(text, "b", &d);
+        if (!g) return;
         const Node *dn = &g->nodes[d];
         CU_ASSERT_EQUAL_FATAL(dn->op, OP_RESHAPE);
         const Node *sum = &g->nodes[dn->in[0]];
@@ -330,8 +339,8 @@ static void test_bias_pool(void) {
         ir_graph_free(g);
     }
     /* a bias along the pooled axis: its gradient sums the pool's gradient */
-    char err[256];
-    Graph *g = ir_parse("graph g {\n"
+    int d = -1;
+    Graph *g = differentiate("graph g {\n"
                         "  %b = param f32[7] init=zeros\n"
                         "  %x = input f32[2, 3, 7]\n"
                         "  %a = add(%x, %b) f32[2, 3, 7]\n"
@@ -340,12 +349,9 @@ static void test_bias_pool(void) {
                         "  %l = reduce_sum(%z) {keepdims=0, axes=[]} f32[]\n"
                         "  output loss = %l\n"
                         "}\n",
-                        "t.ir", err, sizeof err);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(g);
-    PassConfig cfg = {STAGE_GRAD, {.kind = OPT_SGD, .lr = 0.1}, 0, NULL, NULL};
-    PassError perr;
-    CU_ASSERT_EQUAL_FATAL(pass_autodiff(g, &cfg, &perr), 0);
-    const Node *dn = &g->nodes[ir_output(g, "grad:b")];
+                        "b", &d);
+    if (!g) return;
+    const Node *dn = &g->nodes[d];
     CU_ASSERT_EQUAL_FATAL(dn->op, OP_RESHAPE);
     CU_ASSERT_EQUAL(g->nodes[g->nodes[dn->in[0]].in[0]].op, OP_MAX_POOL1D_GRAD);
     ir_graph_free(g);
