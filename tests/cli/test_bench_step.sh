@@ -1,7 +1,9 @@
 #!/bin/sh
 # test_bench_step.sh BENCH — the step benchmark's command line: --help,
 # each usage error's message and exit status, a MMGC_THREADS that is not a
-# thread count (said on stderr, the step still runs), and one timed step.
+# thread count (said on stderr, the step still runs), and one timed step;
+# then bench/ab_report.py (bench/ab.sh's tables) on profiles made up here,
+# whose ratios are worked out below, and on the benchmark's own --profile.
 # Prints "N passed, N failed" and exits non-zero on any failure.
 bench=$1
 . "$(dirname "$0")/../checks.sh"
@@ -44,5 +46,34 @@ if [ -s "$tmp/err" ]; then bad "MMGC_THREADS=2: a message on stderr"; cat "$tmp/
 check "one step" "$bench" models/image_conv2net.mmg --set batch=2 --steps 1
 if grep -qE '^[0-9.]+ ms/step  [0-9]+ MiB peak  \(interp, batch 2, 1 steps\)$' "$tmp/out"; then ok; else
     bad "one step: no time line"; cat "$tmp/out"; fi
+
+# ab_report.py: A's step is 4 ms against a 2 ms reference (2.0), B's 3 ms
+# against 2 (1.5): -25%; line x.mmg:2 0.5 -> 0.25 of the reference (-50%)
+profile() { # FILE STEP REF LOOP
+    cat >"$1" <<JSON
+{"steps": 1, "step_ms": $2, "lines": [
+ {"where": "x.mmg:1", "text": "conv", "ms_per_step": $3, "kernels": [{"name": "k3 conv2d_grad_weight", "ms_per_step": $3}, {"name": "k1 conv2d", "ms_per_step": 0.1}]},
+ {"where": "x.mmg:2", "text": "relu", "ms_per_step": $4, "kernels": [{"name": "k2 loop", "ms_per_step": $4}]}]}
+JSON
+}
+profile "$tmp/a.json" 4 2 1
+profile "$tmp/b.json" 3 2 0.5
+check "ab_report.py" python3 bench/ab_report.py m grad_weight "A=$tmp/a.json" "B=$tmp/b.json"
+has out "whole step over the reference: A 2.000 (2.000-2.000) -> B 1.500 (1.500-1.500), -25.0%" \
+    "ab_report.py: the whole step's ratios"
+has out "  x.mmg:2            0.500 (0.500-0.500) -> 0.250 (0.250-0.250)   -50%  relu" \
+    "ab_report.py: a line's ratios"
+has out "A1        4.000   k3 conv2d_grad_weight               2.000      2.000" \
+    "ab_report.py: a run's reference"
+expect 1 "ab_report.py: no kernel whose op ends with 'nosuch' in $tmp/a.json" "ab_report.py: no such reference" \
+    python3 bench/ab_report.py m nosuch "A=$tmp/a.json" "B=$tmp/b.json"
+expect 1 "ab_report.py: needs runs of both A and B" "ab_report.py: one side only" \
+    python3 bench/ab_report.py m grad_weight "A=$tmp/a.json"
+check "a profile to report on" "$bench" models/image_conv2net.mmg --backend=llvm --set batch=2 --steps 1 \
+    --profile="$tmp/real.json"
+check "ab_report.py on the benchmark's profile" python3 bench/ab_report.py image_conv2net grad_weight \
+    "A=$tmp/real.json" "B=$tmp/real.json"
+if grep -qE '^whole step over the reference: A [0-9.]+ \([0-9.-]+\) -> B [0-9.]+ \([0-9.-]+\), \+0\.0%$' "$tmp/out"; then ok; else
+    bad "ab_report.py on the benchmark's profile: no whole-step line"; cat "$tmp/out"; fi
 
 finish
