@@ -33,10 +33,12 @@ steps=${4:-40}
 ref=${5:-grad_weight}
 threads=${6:-1}
 [ -f "models/$model.mmg" ] || { echo "ab.sh: no model models/$model.mmg" >&2; exit 2; }
-for pair in "ROUNDS $rounds" "STEPS $steps" "THREADS $threads"; do
-    set -- $pair
+count() { # NAME VALUE: a positive count, or the usage error
     case $2 in '' | *[!0-9]* | 0*) echo "ab.sh: $1 must be a positive count, not '$2'" >&2; exit 2 ;; esac
-done
+}
+count ROUNDS "$rounds"
+count STEPS "$steps"
+count THREADS "$threads"
 [ "$threads" -le "$(nproc)" ] || { echo "ab.sh: THREADS $threads is more than the $(nproc) CPUs" >&2; exit 2; }
 git rev-parse --verify --quiet "$rev^{commit}" >/dev/null || { echo "ab.sh: no revision $rev" >&2; exit 2; }
 tmp=$(mktemp -d)
