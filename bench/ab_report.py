@@ -13,9 +13,12 @@ import sys
 
 
 def load(path, ref):
-    with open(path) as f:
-        prof = json.load(f)
-    kernels = [k for line in prof["lines"] for k in line["kernels"]]
+    try:
+        with open(path) as f:
+            prof = json.load(f)
+        kernels = [k for line in prof["lines"] for k in line["kernels"]]
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        sys.exit(f"ab_report.py: {path} is not a readable --profile file ({e.__class__.__name__}: {e})")
     refs = [k for k in kernels if k["name"].split(" ", 1)[-1].endswith(ref)]
     if not refs:
         sys.exit(f"ab_report.py: no kernel whose op ends with '{ref}' in {path}")

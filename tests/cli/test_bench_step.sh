@@ -67,6 +67,11 @@ has out "A1        4.000   k3 conv2d_grad_weight               2.000      2.000"
     "ab_report.py: a run's reference"
 expect 1 "ab_report.py: no kernel whose op ends with 'nosuch' in $tmp/a.json" "ab_report.py: no such reference" \
     python3 bench/ab_report.py m nosuch "A=$tmp/a.json" "B=$tmp/b.json"
+echo '{"lines": [' >"$tmp/cut.json"
+expect 1 "ab_report.py: $tmp/cut.json is not a readable --profile file (JSONDecodeError:" "ab_report.py: a cut profile" \
+    python3 bench/ab_report.py m grad_weight "A=$tmp/cut.json" "B=$tmp/b.json"
+expect 1 "ab_report.py: $tmp/none.json is not a readable --profile file (FileNotFoundError:" "ab_report.py: a missing profile" \
+    python3 bench/ab_report.py m grad_weight "A=$tmp/none.json" "B=$tmp/b.json"
 expect 1 "ab_report.py: needs runs of both A and B" "ab_report.py: one side only" \
     python3 bench/ab_report.py m grad_weight "A=$tmp/a.json"
 check "a profile to report on" "$bench" models/image_conv2net.mmg --backend=llvm --set batch=2 --steps 1 \
