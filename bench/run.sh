@@ -22,10 +22,11 @@
 # beside the most the cores allow (each core's own speed at
 # multimodal_gated's step, measured before and after the tables: cores
 # may differ); with 1 and every core among them, a last table times each
-# model on one thread pinned to each CPU and then on all cores, one right
-# after the other, and gives the speedup over the first CPU and over the
-# fastest, and the share of a perfect split over the cores at the speeds
-# just measured.
+# model on one thread pinned to each CPU, then on all cores, then on each
+# CPU again, one right after the other, keeps the rounds in which each
+# CPU's two times agree, and gives the speedup over the first CPU and
+# over the fastest, and the share of a perfect split over the cores at
+# the speeds just measured (bench/scaling_report.py).
 #
 # Backend "aot" is the model compiled into a standalone program (mmgc --aot,
 # built once per model before timing) running `PROGRAM bench`: the same
@@ -191,46 +192,43 @@ fi
 
 # Scaling at one moment: the speedups above divide runs minutes apart,
 # and a core's speed may change in between. Here each round times every
-# backend's one-thread step pinned to each CPU and then its step on all
-# cores, one right after the other; the speedup is over the first CPU
-# and over the fastest one (the cores may run at different speeds: over
-# the first alone, a slow first core flatters the all-core step), and
-# "of the cores" sets the all-core step against a perfect split of
-# the work over the cores at the speeds just measured (1 / the sum of
-# 1 / each core's time). Medians over the rounds. Only with "1" and the
-# core count among THREADS, and taskset.
+# backend's one-thread step pinned to each CPU, then its step on all
+# cores, then each CPU again, one right after the other; a round counts
+# only if each CPU's two times agree within a tenth (the all-core run
+# then ran on cores at the speeds around it), and rounds go on, up to
+# twice ROUNDS, until ROUNDS of them are steady. bench/scaling_report.py
+# makes the row: the speedup over the first CPU and over the fastest one
+# (over the first alone, a slow first core flatters the all-core step),
+# and "of cores", the all-core step against a perfect split of the work
+# over the cores at the speeds just measured (1 / the sum of 1 / each
+# core's time), medians over the steady rounds, and how many were
+# steady. Only with "1" and the core count among THREADS, and taskset.
 if [ "$cores" -gt 1 ] && command -v taskset >/dev/null && [[ " $thread_counts " == *" 1 "* ]] &&
    [[ " $thread_counts " == *" $cores "* ]]; then
     echo
-    echo "scaling at one moment (each round: one thread pinned to each CPU, then $cores threads, one after the other; medians of $rounds rounds)"
-    printf '%-32s %8s %20s %11s %8s %9s %10s
-' model backend "1 thread ms by CPU" "$cores threads" speedup "fastest" "of cores"
+    echo "scaling at one moment (each round: one thread pinned to each CPU, then $cores threads, then each CPU again; medians of the steady rounds: each CPU's two times within 10%)"
+    printf '%-32s %8s %20s %11s %8s %9s %10s %9s\n' model backend "1 thread ms by CPU" "$cores threads" speedup "fastest" "of cores" "steady"
+    # each CPU's one-thread step time, one after the other
+    per_cpu() {
+        local c out
+        for ((c = 0; c < cores; c++)); do
+            out=$(pin="taskset -c $c" threads=1; step "$1" "$2")
+            printf '%s ' "${out%% *}"
+        done
+    }
     for m in "${models[@]}"; do
         for b in $backends; do
             [ "$b" = interp ] && continue
-            sp="" fast="" eff="" all="" per=()
-            for ((r = 0; r < rounds; r++)); do
-                one=()
-                for ((c = 0; c < cores; c++)); do
-                    out=$(pin="taskset -c $c" threads=1; step "$b" "$m")
-                    one+=("${out%% *}")
-                done
+            log="" steady=0
+            for ((r = 0; r < 2 * rounds && steady < rounds; r++)); do
+                before=$(per_cpu "$b" "$m")
                 out=$(pin="" threads=$cores; step "$b" "$m")
-                tn=${out%% *}
-                all+="$tn "
-                for ((c = 0; c < cores; c++)); do per[c]+="${one[c]} "; done
-                sp+="$(awk -v a="${one[0]}" -v b="$tn" 'BEGIN {printf "%.4f", a / b}') "
-                fast+="$(printf '%s\n' "${one[@]}" | awk -v t="$tn" 'NR == 1 || $1 < m {m = $1} END {printf "%.4f", m / t}') "
-                eff+="$(printf '%s\n' "${one[@]}" | awk -v t="$tn" '{s += 1 / $1} END {printf "%.4f", 1 / s / t}') "
+                after=$(per_cpu "$b" "$m")
+                log+="$before| ${out%% *} | $after"$'\n'
+                # shellcheck disable=SC2086 # one word per time
+                if $py bench/scaling_report.py steady $before -- $after; then steady=$((steady + 1)); fi
             done
-            cells=""
-            for ((c = 0; c < cores; c++)); do
-                cells+="$(tr ' ' '\n' <<<"${per[c]}" | grep . | median | awk '{printf "%.2f", $1}')/"
-            done
-            printf '%-32s %8s %20s %11.2f %7.2fx %8.2fx %9.0f%%\n' "$m" "$b" "${cells%/}" \
-                "$(tr ' ' '\n' <<<"$all" | grep . | median)" "$(tr ' ' '\n' <<<"$sp" | grep . | median)" \
-                "$(tr ' ' '\n' <<<"$fast" | grep . | median)" \
-                "$(tr ' ' '\n' <<<"$eff" | grep . | median | awk '{print 100 * $1}')"
+            printf '%s' "$log" | $py bench/scaling_report.py row "$m" "$b"
         done
     done
 fi

@@ -3,7 +3,9 @@
 # each usage error's message and exit status, a MMGC_THREADS that is not a
 # thread count (said on stderr, the step still runs), and one timed step;
 # then bench/ab_report.py (bench/ab.sh's tables) on profiles made up here,
-# whose ratios are worked out below, and on the benchmark's own --profile.
+# whose ratios are worked out below, and on the benchmark's own --profile;
+# then bench/scaling_report.py (bench/run.sh's scaling table) on rounds
+# made up here.
 # Prints "N passed, N failed" and exits non-zero on any failure.
 bench=$1
 . "$(dirname "$0")/../checks.sh"
@@ -80,5 +82,28 @@ check "ab_report.py on the benchmark's profile" python3 bench/ab_report.py image
     "A=$tmp/real.json" "B=$tmp/real.json"
 if grep -qE '^whole step over the reference: A [0-9.]+ \([0-9.-]+\) -> B [0-9.]+ \([0-9.-]+\), \+0\.0%$' "$tmp/out"; then ok; else
     bad "ab_report.py on the benchmark's profile: no whole-step line"; cat "$tmp/out"; fi
+
+# scaling_report.py (run.sh's scaling at one moment) on rounds made up
+# here. Round 1: CPUs 20 and 22 ms before, 21 and 22 after (within a tenth:
+# steady), 11 ms on both: CPU 0 at 20.5, speedup 20.5 / 11 = 1.86, and a
+# perfect split 1 / (1/20.5 + 1/22) = 10.61 ms, 96% of 11. Round 2: CPU 0
+# went from 20 to 30 ms around the all-core run (not steady), so its 16 ms
+# is left out.
+printf '20 22 | 11 | 21 22\n20 22 | 16 | 30 22\n' >"$tmp/rounds"
+check "scaling_report.py row" sh -c 'python3 bench/scaling_report.py row m llvm <"$1"' _ "$tmp/rounds"
+has out "m                                    llvm          20.50/22.00       11.00    1.86x     1.86x        96%    1 of 2" \
+    "scaling_report.py: the steady round's figures"
+check "scaling_report.py steady" python3 bench/scaling_report.py steady 20 22 -- 21 22
+python3 bench/scaling_report.py steady 20 22 -- 23 22 >"$tmp/out" 2>&1
+if [ $? -eq 1 ] && [ ! -s "$tmp/out" ]; then ok; else bad "scaling_report.py: a CPU 15% slower after is steady"; fi
+printf '20 22 | 11 | 30 22\n' >"$tmp/rounds"
+check "scaling_report.py, no steady round" sh -c 'python3 bench/scaling_report.py row m llvm <"$1"' _ "$tmp/rounds"
+has out "m                                    llvm          25.00/22.00       11.00    2.27x     2.00x       106%  unsteady" \
+    "scaling_report.py: no steady round is said"
+expect 2 "scaling_report.py: before: not a time in ms: 20 x" "scaling_report.py: a word that is no time" \
+    python3 bench/scaling_report.py steady 20 x -- 21 22
+printf '20 22 | 11 21 22\n' >"$tmp/rounds"
+expect 2 "scaling_report.py: round 1: expected 'BEFORE... | ALL | AFTER...', got: 20 22 | 11 21 22" \
+    "scaling_report.py: a round without its second bar" sh -c 'python3 bench/scaling_report.py row m llvm <"$1"' _ "$tmp/rounds"
 
 finish
