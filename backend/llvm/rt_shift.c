@@ -37,22 +37,16 @@
  * OpenBLAS, whose kernel is chosen the same way. The packing follows the
  * block's rows (rt_shift_mr); its size, asked before the variant may be
  * known (scratch is planned at compile time), is the larger layout's.
+ * Taps with consecutive offsets (5 to 7 of them, with AVX-512) go to
+ * rt_shift_runs.c's block instead, which broadcasts each x value once
+ * for all its taps; the same sums.
  */
 #include <string.h>
 
 #include "rt_shift.h"
+#include "rt_shift_impl.h"
 
 #define NR RT_SHIFT_NR
-
-/* The taps that take part at row block r0 and x row i: a prefix, as
- * depth and reach do not grow with t; nt is the count for row i - 1. */
-static inline int64_t taps_at(const Shift *s, int64_t r0, int64_t i, int64_t nt) {
-    while (nt > 0 && (i >= s->depth[nt - 1] || r0 >= s->reach[nt - 1])) nt--;
-    return nt;
-}
-
-/* Rows of x any tap reads. */
-static int64_t depth_max(const Shift *s) { return s->T > 0 ? s->depth[0] : 0; }
 
 /* Packed floats of row block r0 of mr rows. */
 static int64_t piece_floats(const Shift *s, int64_t r0, int64_t mr) {
@@ -78,7 +72,7 @@ int64_t rt_shift_packed_floats(const Shift *s) { return packed_floats(s, RT_SHIF
  * block variant is chosen here, not by racing tasks. */
 void rt_shift_pack(const Shift *s, const float *a, int64_t st, int64_t sr, int64_t si, float *packed) {
     rt_shift_choose();
-    int64_t mr = rt_shift_mr();
+    int64_t mr = rt_shift_runs_suit(s) ? 16 : rt_shift_mr();
     float *d = packed;
     for (int64_t r0 = 0; r0 < s->R; r0 += mr)
         for (int64_t i = 0, nt = s->T; i < depth_max(s); i++) {
@@ -95,34 +89,6 @@ void rt_shift_pack(const Shift *s, const float *a, int64_t st, int64_t sr, int64
  * order: i, then t. */
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
-
-/* x[i] = column i of the 16 x 16 matrix whose rows were x[0..15]. */
-__attribute__((target("avx512f"), always_inline)) static inline void transpose16(__m512 *x) {
-    __m512 t[16];
-    for (int i = 0; i < 16; i += 2) t[i] = _mm512_unpacklo_ps(x[i], x[i + 1]), t[i + 1] = _mm512_unpackhi_ps(x[i], x[i + 1]);
-    for (int i = 0; i < 16; i += 4) {
-        x[i] = _mm512_shuffle_ps(t[i], t[i + 2], 0x44), x[i + 1] = _mm512_shuffle_ps(t[i], t[i + 2], 0xee);
-        x[i + 2] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0x44), x[i + 3] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0xee);
-    }
-    for (int h = 0; h < 16; h += 8)
-        for (int i = 0; i < 4; i++)
-            t[h + i] = _mm512_shuffle_f32x4(x[h + i], x[h + i + 4], 0x88),
-                  t[h + i + 4] = _mm512_shuffle_f32x4(x[h + i], x[h + i + 4], 0xdd);
-    for (int i = 0; i < 8; i++)
-        x[i] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0x88), x[i + 8] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0xdd);
-}
-
-/* Sixteen rows of a block's twelve columns (c[j]: column j) into out, ldo
- * apart: a transpose in registers, then a row's columns in `kept` (a bit
- * for each) packed together and stored from out on. */
-__attribute__((target("avx512f"), always_inline)) static inline void store_rows16(__m512 *c, float *out, int64_t ldo,
-                                                                                  __mmask16 kept) {
-    transpose16(c);
-    int n = __builtin_popcount(kept);
-    __mmask16 first = (__mmask16)((1u << n) - 1);
-    for (int r = 0; r < 16; r++)
-        _mm512_mask_storeu_ps(out + r * ldo, first, kept == first ? c[r] : _mm512_maskz_compress_ps(kept, c[r]));
-}
 
 /* The AVX-512 block: 32 rows (two vectors) by 12 columns, 24
  * accumulators of the 32 registers; stored column-major into buf or, with
@@ -258,24 +224,12 @@ static BlockFn block_fn(void) {
     return block_base;
 }
 
-/* The columns of block p0 (cols of them) that out keeps: a bit for each
- * (bit j: column p0 + j), their count, and out's column of the first
- * (the kept columns of a wrapped product are consecutive in out:
- * column p goes to (p / wrap) * keep + p % wrap). */
-static unsigned kept_columns(const Shift *s, int64_t p0, int64_t cols, int64_t *count, int64_t *first) {
-    unsigned bits = 0;
-    *count = 0, *first = p0;
-    for (int64_t j = 0; j < cols; j++) {
-        int64_t p = p0 + j, q = s->wrap ? p / s->wrap : 0, w = p - q * s->wrap;
-        if (s->wrap && w >= s->keep) continue;
-        if (*count == 0) *first = s->wrap ? q * s->keep + w : p;
-        bits |= 1u << j, ++*count;
-    }
-    return bits;
-}
-
 void rt_shift(const Shift *s, const float *packed, const float *x, int64_t ldx, float *out,
               int64_t ldo) {
+    if (rt_shift_runs_suit(s)) {
+        rt_shift_runs(s, packed, x, ldx, out, ldo);
+        return;
+    }
     BlockFn block = block_fn();
     int64_t mr = rt_shift_mr(), nr = rt_shift_nr();
     const float *ap = packed;

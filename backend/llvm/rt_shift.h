@@ -83,11 +83,30 @@ int64_t rt_shift_nr(void);
  * copy). */
 void rt_shift_transpose(const float *x, int64_t ldx, int64_t rows, int64_t n, float *xt, int64_t ldt);
 
+/* Consecutive taps (rt_shift_runs.c): with AVX-512 and 5 to 7 taps whose
+ * offsets step by 1 or by -1, rt_shift runs a block of 16 rows by
+ * RT_SHIFT_RUN_COLS columns that broadcasts each x value once for all
+ * its taps, and rt_shift_pack lays a out in blocks of 16 rows for it
+ * (rt_shift_runs_suit says whether); with the offsets ascending, so do
+ * rt_shift_grad and rt_shift_grad_pack (rt_shift_runs_grad_suit). The
+ * same bits either way. Tests set rt_shift_tap_runs to 0 to run the other
+ * blocks instead; like rt_shift_isa, it must not change between a packing
+ * and its products. */
+#define RT_SHIFT_RUN_COLS 24
+extern int rt_shift_tap_runs;
+int rt_shift_runs_suit(const Shift *s);
+int rt_shift_runs_grad_suit(const Shift *s);
+void rt_shift_runs(const Shift *s, const float *packed, const float *x, int64_t ldx, float *out, int64_t ldo);
+/* The same for rt_shift_grad (its packing: rt_shift_runs_grad_packed_floats). */
+int64_t rt_shift_runs_grad_packed_floats(const Shift *s);
+void rt_shift_runs_grad(const Shift *s, const float *gp, const float *x, int64_t ldp, int add, float *out, int64_t ot,
+                        int64_t oi);
+
 /* The columns rt_shift reads of x before a tap's offset: P rounded up to
- * RT_SHIFT_NR_MAX, a whole block of every variant (a row of x must hold
+ * RT_SHIFT_RUN_COLS, a whole block of every variant (a row of x must hold
  * this plus the largest offset). */
 static inline int64_t rt_shift_cols(int64_t P) {
-    return (P + RT_SHIFT_NR_MAX - 1) / RT_SHIFT_NR_MAX * RT_SHIFT_NR_MAX;
+    return (P + RT_SHIFT_RUN_COLS - 1) / RT_SHIFT_RUN_COLS * RT_SHIFT_RUN_COLS;
 }
 
 #endif

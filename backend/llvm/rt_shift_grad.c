@@ -22,6 +22,9 @@
  * (first layer, whose four-row tap groups were too thin for the sgemms).
  * Walking the positions in chunks that keep the packed g in L1 was
  * slower at every chunk size tried (128 to 1024 positions) than one pass.
+ * With AVX-512 and consecutive offsets ascending (a strided
+ * convolution's phases), rt_shift_runs.c's block takes over, with the
+ * same sums.
  */
 #include <string.h>
 
@@ -29,21 +32,28 @@
 
 #define NR RT_SHIFT_NR
 
-/* The larger layout's (rt_shift_packed_floats says why). */
+/* The larger layout's (rt_shift_packed_floats says why), or the
+ * consecutive taps' (rt_shift_runs.c), if larger. */
 int64_t rt_shift_grad_packed_floats(const Shift *s) {
-    return (s->R + RT_SHIFT_MR_MAX - 1) / RT_SHIFT_MR_MAX * RT_SHIFT_MR_MAX * s->P;
+    int64_t blocks = (s->R + RT_SHIFT_MR_MAX - 1) / RT_SHIFT_MR_MAX * RT_SHIFT_MR_MAX * s->P;
+    int64_t runs = rt_shift_runs_grad_packed_floats(s);
+    return runs > blocks ? runs : blocks;
 }
 
 /* Packed order: row block r0, position p, the block's mr rows (0 past R
- * and at the columns wrap drops). */
+ * and at the columns wrap drops); for consecutive taps (rt_shift_runs_grad_suit)
+ * blocks of 16 rows with T - 1 zero columns before and after each. */
 void rt_shift_grad_pack(const Shift *s, const float *g, int64_t ldg, float *gp) {
-    int64_t mr = rt_shift_mr();
+    int runs = rt_shift_runs_grad_suit(s);
+    int64_t mr = runs ? 16 : rt_shift_mr(), pad = runs ? s->T - 1 : 0;
     for (int64_t r0 = 0; r0 < s->R; r0 += mr) {
+        memset(gp, 0, (size_t)(pad * mr) * sizeof *gp), gp += pad * mr;
         if (s->wrap == 0) { /* g's rows r0 .. r0 + mr turned; 0 past R (their sums are dropped) */
             int64_t rows = s->R - r0 < mr ? s->R - r0 : mr;
             if (rows < mr) memset(gp, 0, (size_t)(s->P * mr) * sizeof *gp);
             rt_shift_transpose(g + r0 * ldg, ldg, rows, s->P, gp, mr);
             gp += s->P * mr;
+            memset(gp, 0, (size_t)(pad * mr) * sizeof *gp), gp += pad * mr;
             continue;
         }
         for (int64_t p = 0, w = 0, col = 0; p < s->P; p++, w = w + 1 == s->wrap ? 0 : w + 1) {
@@ -54,6 +64,7 @@ void rt_shift_grad_pack(const Shift *s, const float *g, int64_t ldg, float *gp) 
             for (int64_t r = r0; r < r0 + mr; r++) *gp++ = r < s->R ? g[r * ldg + col] : 0.0f;
             col++;
         }
+        memset(gp, 0, (size_t)(pad * mr) * sizeof *gp), gp += pad * mr;
     }
 }
 
@@ -185,6 +196,10 @@ static int64_t reach_in(const Shift *s, int64_t t, int64_t r0, int64_t mr) {
 
 void rt_shift_grad(const Shift *s, const float *gp, const float *x, int64_t ldp, int add, float *out,
                    int64_t ot, int64_t oi) {
+    if (rt_shift_runs_grad_suit(s)) {
+        rt_shift_runs_grad(s, gp, x, ldp, add, out, ot, oi);
+        return;
+    }
     GradBlockFn block = grad_block_fn();
     int64_t mr = rt_shift_mr();
     int nr = (int)rt_shift_nr();

@@ -344,6 +344,88 @@ static void test_conv2d(void) {
 }
 
 
+/* One shifted product with consecutive offsets (step d, from off0) on
+ * the block of consecutive taps (rt_shift_runs.c) and on the 32 x 12
+ * block: the same bits. depth_last and reach_last are the last tap's (a
+ * strided convolution's last tap group has fewer rows); wrap, keep as in
+ * rt_shift.h. Buffers are allocated at exactly the size rt_shift.h
+ * promises to stay within. */
+static void shift_runs_case(int64_t R, int64_t P, int64_t T, int64_t depth, int64_t depth_last, int64_t reach_last,
+                            int64_t d, int64_t wrap, int64_t keep) {
+    Shift s = {.R = R, .P = P, .T = T, .wrap = wrap, .keep = keep};
+    int64_t off0 = d > 0 ? 0 : T - 1;
+    for (int64_t t = 0; t < T; t++) {
+        s.depth[t] = t == T - 1 ? depth_last : depth;
+        s.reach[t] = t == T - 1 ? reach_last : R;
+        s.off[t] = off0 + d * t;
+    }
+    int64_t ldx = rt_shift_cols(P) + T - 1, outs = wrap ? (P / wrap) * keep + (P % wrap < keep ? P % wrap : keep) : P;
+    float *x = malloc((size_t)(depth * ldx) * sizeof *x), *a = malloc((size_t)(T * R * depth) * sizeof *a);
+    float *packed = malloc((size_t)rt_shift_packed_floats(&s) * sizeof *packed);
+    float *o[2] = {calloc((size_t)(R * outs), sizeof(float)), calloc((size_t)(R * outs), sizeof(float))};
+    for (int64_t i = 0; i < depth * ldx; i++) x[i] = rng_uniform(11, 1, 0, (uint64_t)i) * 2 - 1;
+    for (int64_t i = 0; i < T * R * depth; i++) a[i] = rng_uniform(12, 1, 0, (uint64_t)i) * 2 - 1;
+    for (int runs = 1; runs >= 0; runs--) {
+        rt_shift_tap_runs = runs;
+        CU_ASSERT_EQUAL(rt_shift_runs_suit(&s), runs && T <= 7);
+        rt_shift_pack(&s, a, R * depth, depth, 1, packed);
+        rt_shift(&s, packed, x, ldx, o[runs], outs);
+    }
+    rt_shift_tap_runs = 1;
+    int same = memcmp(o[0], o[1], (size_t)(R * outs) * sizeof(float)) == 0;
+    if (!same)
+        fprintf(stderr, "\nR %" PRId64 " P %" PRId64 " T %" PRId64 " step %" PRId64 ": not the 32 x 12 block's bits\n", R, P,
+                T, d);
+    CU_ASSERT(same);
+    if (d > 0) { /* the taps' gradient, from 0 and then added to: g = o[0], x position-major */
+        int64_t ldp = depth, nx = (P + T) * ldp, no = T * depth * R; /* the second call reads one position on */
+        float *xt = malloc((size_t)nx * sizeof *xt), *gp = malloc((size_t)rt_shift_grad_packed_floats(&s) * sizeof *gp);
+        float *w[2] = {calloc((size_t)no, sizeof(float)), calloc((size_t)no, sizeof(float))};
+        for (int64_t i = 0; i < nx; i++) xt[i] = rng_uniform(13, 1, 0, (uint64_t)i) * 2 - 1;
+        for (int runs = 1; runs >= 0; runs--) {
+            rt_shift_tap_runs = runs;
+            CU_ASSERT_EQUAL(rt_shift_runs_grad_suit(&s), runs);
+            rt_shift_grad_pack(&s, o[0], outs, gp);
+            rt_shift_grad(&s, gp, xt, ldp, 0, w[runs], depth * R, R);
+            rt_shift_grad(&s, gp, xt + ldp, ldp, 1, w[runs], depth * R, R);
+        }
+        rt_shift_tap_runs = 1;
+        same = memcmp(w[0], w[1], (size_t)no * sizeof(float)) == 0;
+        if (!same) fprintf(stderr, "\nR %" PRId64 " P %" PRId64 " T %" PRId64 ": not the 12-pair block's gradient\n", R, P, T);
+        CU_ASSERT(same);
+        free(xt), free(gp), free(w[0]), free(w[1]);
+    }
+    free(x), free(a), free(packed), free(o[0]), free(o[1]);
+}
+
+/* The blocks of consecutive taps against the 32 x 12 and 12-pair blocks,
+ * bit for bit (the taps' gradient where the offsets ascend, also for
+ * more than seven taps: Conv1Net's first layer):
+ * Conv1Net's second layer forward (seven taps, the last of 32 rows of
+ * 128) and input gradient (offsets descending, the last tap reaching 32
+ * of 128 rows), rows past whole blocks of 16, columns past blocks of 24,
+ * five and six taps, a wrapped product (a 1 x K convolution's plane);
+ * and which products it takes. AVX-512 only. */
+static void test_shift_runs(void) {
+    if (rt_shift_best_isa() != RT_SHIFT_AVX512) return;
+    rt_shift_isa = RT_SHIFT_AVX512;
+    shift_runs_case(64, 500, 7, 128, 32, 64, 1, 0, 0);
+    shift_runs_case(128, 506, 7, 64, 64, 32, -1, 0, 0);
+    shift_runs_case(40, 31, 6, 9, 3, 40, 1, 0, 0);
+    shift_runs_case(21, 7, 5, 4, 4, 5, -1, 0, 0);
+    shift_runs_case(16, 49, 5, 3, 1, 16, 1, 0, 0);
+    shift_runs_case(33, 60, 7, 5, 5, 33, 1, 15, 10); /* columns 10..14 of each 15 dropped */
+    shift_runs_case(48, 40, 7, 6, 2, 20, 1, 0, 0);    /* the last tap reaches 20 rows: 16 and 4 */
+    shift_runs_case(32, 2000, 25, 4, 4, 32, 1, 0, 0); /* Conv1Net's first layer: gradient only */
+    shift_runs_case(20, 50, 12, 5, 2, 7, 1, 0, 0);    /* 7 + 5 taps, the last reaching 7 rows */
+    Shift few = {.R = 32, .P = 24, .T = 4}, apart = {.R = 32, .P = 24, .T = 5};
+    for (int64_t t = 0; t < 5; t++)
+        few.depth[t] = apart.depth[t] = 8, few.reach[t] = apart.reach[t] = 32, few.off[t] = t, apart.off[t] = 2 * t;
+    CU_ASSERT_FALSE(rt_shift_runs_suit(&few));   /* four taps: the 32 x 12 block */
+    CU_ASSERT_FALSE(rt_shift_runs_suit(&apart)); /* offsets two apart */
+    rt_shift_isa = -1;
+}
+
 /* ---- pooling ---------------------------------------------------------------------- */
 
 /* The gradient of a pooling computed over its input x (KernelPlan.over):
@@ -673,6 +755,7 @@ static CU_TestInfo tests[] = {
     {"matmul: ta/tb, broadcast batches, blocks", test_matmul},
     {"conv1d and its gradients", test_conv1d},
     {"conv2d and its gradients", test_conv2d},
+    {"shifted product and its taps' gradient: the blocks of consecutive taps are bit-identical", test_shift_runs},
     {"max pooling and its gradient (ties, NaN; over its input too; each vector variant)", test_pool},
     {"gather and scatter; bad indices", test_gather_scatter},
     {"random_uniform, dropout_mask and random_normal bit for bit", test_random},
