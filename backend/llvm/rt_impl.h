@@ -35,6 +35,12 @@ enum {
  * Sizes must fit an int (callers check with rt_blas_ok). */
 void rt_gemm(int ta, int tb, int64_t m, int64_t n, int64_t k, const float *a, int64_t lda,
              const float *b, int64_t ldb, float beta, float *c, int64_t ldc);
+/* C [m, 128] = A^T @ B (A [k, m], B [k, 128], k <= 256, beta 0) with
+ * AVX-512, bit for bit OpenBLAS SkylakeX's sum (rt_gemm_tn.c): rt_gemm
+ * takes it where rt_gemm_tn_takes. */
+int rt_gemm_tn_takes(int ta, int tb, int64_t n, int64_t k, float beta);
+void rt_gemm_tn(int64_t m, int64_t k, const float *a, int64_t lda, const float *b, int64_t ldb, float *c,
+                int64_t ldc);
 /* 1 if each of the n sizes fits BLAS's int. */
 int rt_blas_ok(const int64_t *d, int n);
 

@@ -62,6 +62,10 @@ void rt_gemm(int ta, int tb, int64_t m, int64_t n, int64_t k, const float *a, in
         small_gemm(ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc);
         return;
     }
+    if (rt_gemm_tn_takes(ta, tb, n, k, beta)) {
+        rt_gemm_tn(m, k, a, lda, b, ldb, c, ldc);
+        return;
+    }
     cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
                 (int)m, (int)n, (int)k, 1.0f, a, (int)lda, b, (int)ldb, beta, c, (int)ldc);
 }

@@ -10,11 +10,13 @@
  * Scratch is allocated at exactly rt_scratch_floats floats (NULL when 0),
  * so the sanitizer build catches a helper that writes past it.
  */
+#include <cblas.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "harness.h"
 #include "interp.h"
@@ -221,6 +223,43 @@ static void test_matmul(void) {
         int64_t bb[2] = {pick(0, 1) ? ba[0] : 1, pick(0, 1) ? ba[1] : 1};
         matmul_case((int)pick(0, 2), ba, 2, bb, pick(1, 40), pick(1, 40), pick(1, 40));
     }
+}
+
+/* A linear layer's weight gradient, C [m, 128] = A^T @ B with A [k, m]:
+ * rt_gemm_tn against cblas_sgemm, bit for bit, wherever OpenBLAS runs
+ * SkylakeX's sgemm kernels (its SkylakeX and Cooperlake cores), with rows
+ * past whole blocks of four and copies of 32 columns, k from 1 to 256, and
+ * strides wider than the matrices; and when rt_gemm takes it. */
+static void tn_case(int64_t m, int64_t k, int64_t lda, int64_t ldb, int64_t ldc) {
+    float *a = malloc((size_t)(k * lda) * sizeof *a), *b = malloc((size_t)(k * ldb) * sizeof *b);
+    float *c[2] = {calloc((size_t)(m * ldc), sizeof(float)), calloc((size_t)(m * ldc), sizeof(float))};
+    for (int64_t i = 0; i < k * lda; i++) a[i] = rng_uniform(21, 1, 0, (uint64_t)i) * 2 - 1;
+    for (int64_t i = 0; i < k * ldb; i++) b[i] = rng_uniform(22, 1, 0, (uint64_t)i) * 2 - 1;
+    rt_gemm_tn(m, k, a, lda, b, ldb, c[0], ldc);
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)m, 128, (int)k, 1.0f, a, (int)lda, b, (int)ldb, 0.0f,
+                c[1], (int)ldc);
+    int same = memcmp(c[0], c[1], (size_t)(m * ldc) * sizeof(float)) == 0;
+    if (!same) fprintf(stderr, "\nm %" PRId64 " k %" PRId64 ": not OpenBLAS's bits\n", m, k);
+    CU_ASSERT(same);
+    free(a), free(b), free(c[0]), free(c[1]);
+}
+
+static void test_gemm_tn(void) {
+    rt_shift_choose();
+    int avx512 = rt_shift_isa == RT_SHIFT_AVX512;
+    int skx = avx512 && strcasecmp(blas_core(), "SkylakeX") == 0;
+    CU_ASSERT_EQUAL(rt_gemm_tn_takes(1, 0, 128, 64, 0.0f), skx); /* else OpenBLAS's own */
+    CU_ASSERT_FALSE(rt_gemm_tn_takes(1, 0, 64, 64, 0.0f));        /* not 128 columns */
+    CU_ASSERT_FALSE(rt_gemm_tn_takes(1, 0, 128, 257, 0.0f));      /* too deep */
+    CU_ASSERT_FALSE(rt_gemm_tn_takes(1, 1, 128, 64, 0.0f));       /* B transposed */
+    CU_ASSERT_FALSE(rt_gemm_tn_takes(0, 0, 128, 64, 0.0f));       /* A not transposed */
+    CU_ASSERT_FALSE(rt_gemm_tn_takes(1, 0, 128, 64, 1.0f));       /* adds to C */
+    if (!skx && !(avx512 && strcasecmp(blas_core(), "Cooperlake") == 0)) return;
+    tn_case(1600, 64, 1600, 128, 128); /* Conv2Net's hidden layer */
+    tn_case(37, 64, 40, 133, 130);     /* a copy of 5 columns; blocks of 4 and 1 */
+    tn_case(70, 1, 70, 128, 128);
+    tn_case(34, 256, 35, 128, 129);
+    tn_case(6, 255, 9, 140, 128);
 }
 
 /* The random draws' paths the CPU runs (rng_lanes_isa): the portable
@@ -753,6 +792,7 @@ static void test_coretype(void) {
 
 static CU_TestInfo tests[] = {
     {"matmul: ta/tb, broadcast batches, blocks", test_matmul},
+    {"a linear layer's weight gradient (A^T @ B, 128 columns): OpenBLAS's bits", test_gemm_tn},
     {"conv1d and its gradients", test_conv1d},
     {"conv2d and its gradients", test_conv2d},
     {"shifted product and its taps' gradient: the blocks of consecutive taps are bit-identical", test_shift_runs},
