@@ -4,6 +4,11 @@
  * in milliseconds per call (median), with the normwise relative difference.
  *
  *   rt_kernels [--reps N] [--threads N] [--only SUBSTRING] [--cpu] [--rt-only]
+ *              [--tap-runs | --no-tap-runs]
+ *
+ * --tap-runs / --no-tap-runs: the shifted products' blocks of consecutive
+ * taps (rt_shift_runs.c) on any AVX-512 core / never, rather than on
+ * Intel's only, to weigh the two on a machine.
  *
  * Built with the project, not run by the tests.
  */
@@ -19,6 +24,7 @@
 #include "rt.h"
 #include "blas.h"
 #include "rt_desc.h"
+#include "rt_shift.h"
 #include "rt_thread.h"
 
 /* One benchmark case: a node of op with inputs of the given types. */
@@ -211,6 +217,14 @@ static void run_case(const Case *c, int reps, double *tot_i, double *tot_r) {
     ir_graph_free(g);
 }
 
+/* Whether the shifted products take the blocks of consecutive taps. */
+static int tap_runs_taken(void) {
+    Shift s = {.R = 64, .P = 500, .T = 7};
+    for (int64_t t = 0; t < s.T; t++) s.depth[t] = 32, s.reach[t] = 64, s.off[t] = t;
+    rt_shift_choose();
+    return rt_shift_runs_suit(&s);
+}
+
 int main(int argc, char **argv) {
     blas_configure(argc, argv);
     interp_blas_threads = blas_threads();
@@ -219,8 +233,12 @@ int main(int argc, char **argv) {
     for (int i = 1; i < argc; i++)
         if (strcmp(argv[i], "--cpu") == 0) clock_id = CLOCK_PROCESS_CPUTIME_ID;
         else if (strcmp(argv[i], "--rt-only") == 0) rt_only = 1;
+        else if (strcmp(argv[i], "--tap-runs") == 0) rt_shift_tap_runs = 1;
+        else if (strcmp(argv[i], "--no-tap-runs") == 0) rt_shift_tap_runs = 0;
     for (int i = 1; i + 1 < argc; i += 2) {
-        if (strcmp(argv[i], "--cpu") == 0 || strcmp(argv[i], "--rt-only") == 0) i--;
+        if (strcmp(argv[i], "--cpu") == 0 || strcmp(argv[i], "--rt-only") == 0 ||
+            strcmp(argv[i], "--tap-runs") == 0 || strcmp(argv[i], "--no-tap-runs") == 0)
+            i--;
         else if (strcmp(argv[i], "--reps") == 0) reps = atoi(argv[i + 1]);
         else if (strcmp(argv[i], "--threads") == 0) threads = atoi(argv[i + 1]);
         else if (strcmp(argv[i], "--only") == 0) only = argv[i + 1];
@@ -228,8 +246,9 @@ int main(int argc, char **argv) {
     if (reps < 1) reps = 1;
     if (threads > 0) rt_set_threads(threads);
     printf("OpenBLAS core %s; interpreter: OpenBLAS with %d threads; helpers: %d threads, "
-           "OpenBLAS with 1; median of %d runs\n",
-           blas_core(), interp_blas_threads, rt_threads(), reps);
+           "OpenBLAS with 1, %s; median of %d runs\n",
+           blas_core(), interp_blas_threads, rt_threads(),
+           tap_runs_taken() ? "runs of consecutive taps" : "one tap at a time", reps);
     FILE *la = fopen("/proc/loadavg", "r");
     char load[64] = "?";
     if (la && fgets(load, sizeof load, la)) load[strcspn(load, "\n")] = 0;

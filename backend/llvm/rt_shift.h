@@ -89,9 +89,10 @@ void rt_shift_transpose(const float *x, int64_t ldx, int64_t rows, int64_t n, fl
  * its taps, and rt_shift_pack lays a out in blocks of 16 rows for it
  * (rt_shift_runs_suit says whether); with the offsets ascending, so do
  * rt_shift_grad and rt_shift_grad_pack (rt_shift_runs_grad_suit). The
- * same bits either way. Tests set rt_shift_tap_runs to 0 to run the other
- * blocks instead; like rt_shift_isa, it must not change between a packing
- * and its products. */
+ * same bits either way. rt_shift_tap_runs picks: -1 (the default) on
+ * Intel's cores only, where they are faster; 1 wherever AVX-512 is; 0
+ * never (tests and build/rt_kernels set it). Like rt_shift_isa, it must
+ * not change between a packing and its products. */
 #define RT_SHIFT_RUN_COLS 24
 extern int rt_shift_tap_runs;
 int rt_shift_runs_suit(const Shift *s);

@@ -55,13 +55,22 @@
  * Conv1Net's second layer forward 0.80-0.82 of its time before, input
  * gradient 0.84-0.86, weight gradient 0.71-0.77, the first layer's weight
  * gradient 0.90, the whole step 0.87-0.89 (146-148 -> 128-130 ms).
+ *
+ * On an AMD EPYC (Zen 4, whose 512-bit FMAs run as two halves and whose
+ * broadcasts from memory take no FMA slot) the 32 x 12 block already
+ * runs at about nine tenths of the peak, and these blocks are slower
+ * (build/rt_kernels, one thread pinned, two runs each way: the second
+ * layer's forward 17.6 ms against 16.4, input gradient 17.9 against
+ * 16.7, weight gradient 17.3 against 17.5, the first layer's 5.2 both;
+ * multimodal_gated's step 1.03x as long). So by default they run on
+ * Intel's AVX-512 cores only (rt_shift_tap_runs).
  */
 #include <string.h>
 
 #include "rt_shift.h"
 #include "rt_shift_impl.h"
 
-int rt_shift_tap_runs = 1;
+int rt_shift_tap_runs = -1;
 
 #define NC RT_SHIFT_RUN_COLS
 #define RUN_MAX 7 /* taps in registers: 24 accumulators + 7 + the broadcast = 32 */
@@ -76,10 +85,14 @@ static int64_t step_of(const Shift *s) {
     return d;
 }
 
-/* Whether the blocks of consecutive taps can run at all. */
+/* Whether the blocks of consecutive taps run at all: with AVX-512, and
+ * by default on Intel's cores, whose broadcasts take an FMA port's slot. */
 static int runs_on(void) {
 #if defined(__x86_64__) && defined(__GNUC__)
-    return rt_shift_tap_runs && rt_shift_isa == RT_SHIFT_AVX512;
+    if (rt_shift_isa != RT_SHIFT_AVX512 || rt_shift_tap_runs == 0) return 0;
+    if (rt_shift_tap_runs > 0) return 1;
+    __builtin_cpu_init();
+    return __builtin_cpu_is("intel");
 #else
     return 0;
 #endif

@@ -410,7 +410,7 @@ static void shift_runs_case(int64_t R, int64_t P, int64_t T, int64_t depth, int6
         rt_shift_pack(&s, a, R * depth, depth, 1, packed);
         rt_shift(&s, packed, x, ldx, o[runs], outs);
     }
-    rt_shift_tap_runs = 1;
+    rt_shift_tap_runs = -1;
     int same = memcmp(o[0], o[1], (size_t)(R * outs) * sizeof(float)) == 0;
     if (!same)
         fprintf(stderr, "\nR %" PRId64 " P %" PRId64 " T %" PRId64 " step %" PRId64 ": not the 32 x 12 block's bits\n", R, P,
@@ -428,7 +428,7 @@ static void shift_runs_case(int64_t R, int64_t P, int64_t T, int64_t depth, int6
             rt_shift_grad(&s, gp, xt, ldp, 0, w[runs], depth * R, R);
             rt_shift_grad(&s, gp, xt + ldp, ldp, 1, w[runs], depth * R, R);
         }
-        rt_shift_tap_runs = 1;
+        rt_shift_tap_runs = -1;
         same = memcmp(w[0], w[1], (size_t)no * sizeof(float)) == 0;
         if (!same) fprintf(stderr, "\nR %" PRId64 " P %" PRId64 " T %" PRId64 ": not the 12-pair block's gradient\n", R, P, T);
         CU_ASSERT(same);
@@ -460,8 +460,14 @@ static void test_shift_runs(void) {
     Shift few = {.R = 32, .P = 24, .T = 4}, apart = {.R = 32, .P = 24, .T = 5};
     for (int64_t t = 0; t < 5; t++)
         few.depth[t] = apart.depth[t] = 8, few.reach[t] = apart.reach[t] = 32, few.off[t] = t, apart.off[t] = 2 * t;
+    rt_shift_tap_runs = 1;
     CU_ASSERT_FALSE(rt_shift_runs_suit(&few));   /* four taps: the 32 x 12 block */
     CU_ASSERT_FALSE(rt_shift_runs_suit(&apart)); /* offsets two apart */
+    rt_shift_tap_runs = -1;
+    Shift seven = apart;
+    for (int64_t t = 0; t < 5; t++) seven.off[t] = t;
+    __builtin_cpu_init(); /* by default, on Intel's cores only */
+    CU_ASSERT_EQUAL(rt_shift_runs_suit(&seven), __builtin_cpu_is("intel") != 0);
     rt_shift_isa = -1;
 }
 
