@@ -56,9 +56,9 @@
  * gradient 0.84-0.86, weight gradient 0.71-0.77, the first layer's weight
  * gradient 0.90, the whole step 0.87-0.89 (146-148 -> 128-130 ms).
  *
- * On an AMD EPYC (Zen 4, whose 512-bit FMAs run as two halves and whose
- * broadcasts from memory take no FMA slot) the 32 x 12 block already
- * runs at about nine tenths of the peak, and these blocks are slower
+ * On an AMD EPYC (Zen 5, family 26, whose broadcasts from memory do not
+ * seem to take an FMA slot) the 32 x 12 block already runs Conv1Net's
+ * second layer at about nine tenths of the peak, and these blocks are slower
  * (build/rt_kernels, one thread pinned, two runs each way: the second
  * layer's forward 17.6 ms against 16.4, input gradient 17.9 against
  * 16.7, weight gradient 17.3 against 17.5, the first layer's 5.2 both;
