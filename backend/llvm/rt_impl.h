@@ -1,7 +1,10 @@
 /* rt_impl.h — what the runtime helpers' files share (not part of the ABI).
  *
  * rt.c         the dispatch (mmgc_rt_call) and the scratch sizes
- * rt_matmul.c  matmul and the one sgemm wrapper every contraction uses
+ * rt_matmul.c  matmul and the one sgemm wrapper every contraction uses,
+ *              which hands a linear layer's products to rt_gemm_nn.c
+ *              (A @ B, A @ B^T) and rt_gemm_tn.c (A^T @ B) where those
+ *              make OpenBLAS's own sums
  * rt_conv.c    conv1d / conv2d and their gradients (im2col + sgemm;
  *              strided 1-D ones by phases and deep stride-1 ones over
  *              their flattened plane: rt_conv_shift.c, whose shifted
@@ -41,6 +44,17 @@ void rt_gemm(int ta, int tb, int64_t m, int64_t n, int64_t k, const float *a, in
 int rt_gemm_tn_takes(int ta, int tb, int64_t n, int64_t k, float beta);
 void rt_gemm_tn(int64_t m, int64_t k, const float *a, int64_t lda, const float *b, int64_t ldb, float *c,
                 int64_t ldc);
+/* C [m, n] = A @ B (n a multiple of 64, beta 0) with AVX-512, bit for
+ * bit the sums of OpenBLAS's SkylakeX sgemm kernels (rt_gemm_nn.c):
+ * rt_gemm takes it where rt_gemm_nn_takes. */
+int rt_gemm_nn_takes(int ta, int tb, int64_t m, int64_t n, int64_t k, float beta);
+void rt_gemm_nn(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, const float *b, int64_t ldb,
+                float *c, int64_t ldc);
+/* C [m, n] = A @ B^T (m a multiple of 64, A small, beta 0), the same way:
+ * a linear layer's input gradient (rt_gemm_nn.c). */
+int rt_gemm_nt_takes(int ta, int tb, int64_t m, int64_t n, int64_t k, float beta);
+void rt_gemm_nt(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, const float *b, int64_t ldb,
+                float *c, int64_t ldc);
 /* 1 if each of the n sizes fits BLAS's int. */
 int rt_blas_ok(const int64_t *d, int n);
 

@@ -62,6 +62,14 @@ void rt_gemm(int ta, int tb, int64_t m, int64_t n, int64_t k, const float *a, in
         small_gemm(ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc);
         return;
     }
+    if (rt_gemm_nn_takes(ta, tb, m, n, k, beta)) {
+        rt_gemm_nn(m, n, k, a, lda, b, ldb, c, ldc);
+        return;
+    }
+    if (rt_gemm_nt_takes(ta, tb, m, n, k, beta)) {
+        rt_gemm_nt(m, n, k, a, lda, b, ldb, c, ldc);
+        return;
+    }
     if (rt_gemm_tn_takes(ta, tb, n, k, beta)) {
         rt_gemm_tn(m, k, a, lda, b, ldb, c, ldc);
         return;

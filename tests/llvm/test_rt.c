@@ -262,6 +262,84 @@ static void test_gemm_tn(void) {
     tn_case(6, 255, 9, 140, 128);
 }
 
+/* A linear layer's forward product, C [m, n] = A @ B with n a multiple
+ * of 64: rt_gemm_nn against cblas_sgemm, bit for bit, wherever OpenBLAS
+ * runs SkylakeX's sgemm kernels, with k cut into OpenBLAS's blocks in
+ * each of its three ways (320 deep, halves rounded up to 16, the rest),
+ * rows past whole tiles of six, and strides wider than the matrices;
+ * and the products it leaves to OpenBLAS. */
+static void nn_case(int64_t m, int64_t n, int64_t k, int64_t lda, int64_t ldb, int64_t ldc) {
+    float *a = malloc((size_t)(m * lda) * sizeof *a), *b = malloc((size_t)(k * ldb) * sizeof *b);
+    float *c[2] = {calloc((size_t)(m * ldc), sizeof(float)), calloc((size_t)(m * ldc), sizeof(float))};
+    for (int64_t i = 0; i < m * lda; i++) a[i] = rng_uniform(23, 1, 0, (uint64_t)i) * 2 - 1;
+    for (int64_t i = 0; i < k * ldb; i++) b[i] = rng_uniform(24, 1, 0, (uint64_t)i) * 2 - 1;
+    CU_ASSERT(rt_gemm_nn_takes(0, 0, m, n, k, 0.0f));
+    rt_gemm(0, 0, m, n, k, a, lda, b, ldb, 0.0f, c[0], ldc);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)m, (int)n, (int)k, 1.0f, a, (int)lda, b, (int)ldb,
+                0.0f, c[1], (int)ldc);
+    int same = memcmp(c[0], c[1], (size_t)(m * ldc) * sizeof(float)) == 0;
+    if (!same) fprintf(stderr, "\nm %" PRId64 " n %" PRId64 " k %" PRId64 ": not OpenBLAS's bits\n", m, n, k);
+    CU_ASSERT(same);
+    free(a), free(b), free(c[0]), free(c[1]);
+}
+
+static void test_gemm_nn(void) {
+    rt_shift_choose();
+    int mine = rt_shift_isa == RT_SHIFT_AVX512 &&
+               (strcasecmp(blas_core(), "SkylakeX") == 0 || strcasecmp(blas_core(), "Cooperlake") == 0);
+    CU_ASSERT_EQUAL(rt_gemm_nn_takes(0, 0, 64, 128, 4000, 0.0f), mine); /* else OpenBLAS's own */
+    CU_ASSERT_FALSE(rt_gemm_nn_takes(0, 0, 64, 96, 4000, 0.0f));        /* not whole 64 columns */
+    CU_ASSERT_FALSE(rt_gemm_nn_takes(0, 0, 8, 64, 1953, 0.0f));         /* OpenBLAS's small sizes */
+    CU_ASSERT_FALSE(rt_gemm_nn_takes(1, 0, 64, 128, 4000, 0.0f));       /* A transposed */
+    CU_ASSERT_FALSE(rt_gemm_nn_takes(0, 1, 64, 128, 4000, 0.0f));       /* B transposed */
+    CU_ASSERT_FALSE(rt_gemm_nn_takes(0, 0, 64, 128, 4000, 1.0f));       /* adds to C */
+    if (!mine) return;
+    nn_case(64, 128, 4000, 4000, 128, 128);  /* a part of Conv1Net's: 11 blocks of 320, 240, 240 */
+    nn_case(64, 64, 1600, 1600, 128, 128);   /* Conv2Net's: a block of 64 columns, five of 320 */
+    nn_case(37, 192, 700, 703, 200, 195);    /* 320, then 192 and 188; tiles of 6 and 1 */
+    nn_case(11, 128, 1000, 1000, 128, 128);  /* 320, 320, then 192 and 168 */
+    nn_case(100, 64, 333, 340, 64, 70);      /* 176 and 157 */
+    nn_case(200, 64, 90, 90, 64, 64);        /* one block */
+}
+
+/* A linear layer's input gradient, C [m, n] = A @ B^T with m a multiple
+ * of 64: rt_gemm_nt against cblas_sgemm, bit for bit, where OpenBLAS runs
+ * SkylakeX's sgemm kernels, with column blocks past whole tiles of six
+ * and past whole blocks of 64, and strides wider than the matrices; and
+ * the products it leaves to OpenBLAS. */
+static void nt_case(int64_t m, int64_t n, int64_t k, int64_t lda, int64_t ldb, int64_t ldc) {
+    float *a = malloc((size_t)(m * lda) * sizeof *a), *b = malloc((size_t)(n * ldb) * sizeof *b);
+    float *c[2] = {calloc((size_t)(m * ldc), sizeof(float)), calloc((size_t)(m * ldc), sizeof(float))};
+    for (int64_t i = 0; i < m * lda; i++) a[i] = rng_uniform(25, 1, 0, (uint64_t)i) * 2 - 1;
+    for (int64_t i = 0; i < n * ldb; i++) b[i] = rng_uniform(26, 1, 0, (uint64_t)i) * 2 - 1;
+    CU_ASSERT(rt_gemm_nt_takes(0, 1, m, n, k, 0.0f));
+    rt_gemm(0, 1, m, n, k, a, lda, b, ldb, 0.0f, c[0], ldc);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, (int)n, (int)k, 1.0f, a, (int)lda, b, (int)ldb,
+                0.0f, c[1], (int)ldc);
+    int same = memcmp(c[0], c[1], (size_t)(m * ldc) * sizeof(float)) == 0;
+    if (!same) fprintf(stderr, "\nm %" PRId64 " n %" PRId64 " k %" PRId64 ": not OpenBLAS's bits\n", m, n, k);
+    CU_ASSERT(same);
+    free(a), free(b), free(c[0]), free(c[1]);
+}
+
+static void test_gemm_nt(void) {
+    rt_shift_choose();
+    int mine = rt_shift_isa == RT_SHIFT_AVX512 &&
+               (strcasecmp(blas_core(), "SkylakeX") == 0 || strcasecmp(blas_core(), "Cooperlake") == 0);
+    CU_ASSERT_EQUAL(rt_gemm_nt_takes(0, 1, 64, 4000, 128, 0.0f), mine); /* else OpenBLAS's own */
+    CU_ASSERT_FALSE(rt_gemm_nt_takes(0, 1, 48, 4000, 128, 0.0f));       /* not whole 64 rows */
+    CU_ASSERT_FALSE(rt_gemm_nt_takes(0, 1, 64, 4000, 512, 0.0f));       /* A^T past the stack's buffer */
+    CU_ASSERT_FALSE(rt_gemm_nt_takes(0, 1, 64, 122, 128, 0.0f));        /* OpenBLAS's small sizes */
+    CU_ASSERT_FALSE(rt_gemm_nt_takes(0, 0, 64, 4000, 128, 0.0f));       /* B not transposed */
+    CU_ASSERT_FALSE(rt_gemm_nt_takes(0, 1, 64, 4000, 128, 1.0f));       /* adds to C */
+    if (!mine) return;
+    nt_case(64, 4000, 128, 128, 128, 32000); /* a block of Conv1Net's: 62 blocks of 64 and one of 32 */
+    nt_case(128, 90, 96, 100, 97, 95);       /* two blocks of rows; 64 + 26 columns */
+    nt_case(64, 200, 250, 250, 256, 200);    /* one block of k, columns 64 x 3 + 8 */
+    nt_case(64, 100, 200, 201, 200, 100);
+    nt_case(64, 70, 256, 256, 260, 71);      /* 64 + 6 columns, the deepest k */
+}
+
 /* The random draws' paths the CPU runs (rng_lanes_isa): the portable
  * one, AVX2 and AVX-512 where the CPU has them. */
 static int simd_paths(void) {
@@ -799,6 +877,8 @@ static void test_coretype(void) {
 static CU_TestInfo tests[] = {
     {"matmul: ta/tb, broadcast batches, blocks", test_matmul},
     {"a linear layer's weight gradient (A^T @ B, 128 columns): OpenBLAS's bits", test_gemm_tn},
+    {"a linear layer's forward product (A @ B, 64 columns at a time): OpenBLAS's bits", test_gemm_nn},
+    {"a linear layer's input gradient (A @ B^T, 64 rows at a time): OpenBLAS's bits", test_gemm_nt},
     {"conv1d and its gradients", test_conv1d},
     {"conv2d and its gradients", test_conv2d},
     {"shifted product and its taps' gradient: the blocks of consecutive taps are bit-identical", test_shift_runs},
