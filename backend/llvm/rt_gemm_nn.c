@@ -35,7 +35,6 @@
  * into a k-major panel first: 4.1-4.4 ms; without the fetch of B ahead:
  * 3.0; also fetching the next tile's rows of A: 2.8 against 2.7.
  */
-#include <string.h>
 #include <strings.h>
 
 #include "blas.h"
@@ -59,8 +58,9 @@ static int64_t block_depth(int64_t left) {
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 
-/* Rows 0 .. R of a tile (R <= MR), 64 columns: ap packed k-major (MR a
- * step), b's rows ldb apart; C = acc (first) or C + acc. */
+/* Rows 0 .. R of a tile (R <= MR), 64 columns, over k: A's rows read in
+ * place from ap on (lda apart, k along each), B's rows ldb apart, C's ldc
+ * apart; C = acc (first) or C + acc. pf: fetch B PF_ROWS rows ahead. */
 __attribute__((target("avx512f"), always_inline)) static inline void tile(const int R, int64_t k, const float *ap,
                                                                           int64_t lda, const float *b, int64_t ldb,
                                                                           float *c, int64_t ldc, int first, int pf) {
