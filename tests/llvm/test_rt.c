@@ -225,36 +225,65 @@ static void test_matmul(void) {
     }
 }
 
-/* A linear layer's weight gradient, C [m, 128] = A^T @ B with A [k, m]:
- * rt_gemm_tn against cblas_sgemm, bit for bit, wherever OpenBLAS runs
- * SkylakeX's sgemm kernels (its SkylakeX and Cooperlake cores), with rows
- * past whole blocks of four and copies of 32 columns, k from 1 to 256, and
- * strides wider than the matrices; and when rt_gemm takes it. */
-static void tn_case(int64_t m, int64_t k, int64_t lda, int64_t ldb, int64_t ldc) {
-    float *a = malloc((size_t)(k * lda) * sizeof *a), *b = malloc((size_t)(k * ldb) * sizeof *b);
+/* The linear layers' own kernels (rt_gemm_tn.c, rt_gemm_nn.c) against
+ * cblas_sgemm, bit for bit: C [m, n] = op(A) @ op(B) (ta, tb as rt_gemm)
+ * by `kernel` (NULL: through rt_gemm), on U[-1, 1) inputs with the given
+ * strides. */
+typedef void (*GemmKernel)(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, const float *b, int64_t ldb,
+                           float *c, int64_t ldc);
+
+static void own_gemm_case(GemmKernel kernel, int ta, int tb, int64_t m, int64_t n, int64_t k, int64_t lda,
+                          int64_t ldb, int64_t ldc) {
+    int64_t na = (ta ? k : m) * lda, nb = (tb ? n : k) * ldb;
+    float *a = malloc((size_t)na * sizeof *a), *b = malloc((size_t)nb * sizeof *b);
     float *c[2] = {calloc((size_t)(m * ldc), sizeof(float)), calloc((size_t)(m * ldc), sizeof(float))};
-    for (int64_t i = 0; i < k * lda; i++) a[i] = rng_uniform(21, 1, 0, (uint64_t)i) * 2 - 1;
-    for (int64_t i = 0; i < k * ldb; i++) b[i] = rng_uniform(22, 1, 0, (uint64_t)i) * 2 - 1;
-    rt_gemm_tn(m, k, a, lda, b, ldb, c[0], ldc);
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)m, 128, (int)k, 1.0f, a, (int)lda, b, (int)ldb, 0.0f,
-                c[1], (int)ldc);
+    for (int64_t i = 0; i < na; i++) a[i] = rng_uniform(21, 1, 0, (uint64_t)i) * 2 - 1;
+    for (int64_t i = 0; i < nb; i++) b[i] = rng_uniform(22, 1, 0, (uint64_t)i) * 2 - 1;
+    if (kernel) kernel(m, n, k, a, lda, b, ldb, c[0], ldc);
+    else rt_gemm(ta, tb, m, n, k, a, lda, b, ldb, 0.0f, c[0], ldc);
+    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)m, (int)n, (int)k,
+                1.0f, a, (int)lda, b, (int)ldb, 0.0f, c[1], (int)ldc);
     int same = memcmp(c[0], c[1], (size_t)(m * ldc) * sizeof(float)) == 0;
-    if (!same) fprintf(stderr, "\nm %" PRId64 " k %" PRId64 ": not OpenBLAS's bits\n", m, k);
+    if (!same)
+        fprintf(stderr, "\nta %d tb %d m %" PRId64 " n %" PRId64 " k %" PRId64 ": not OpenBLAS's bits\n", ta, tb, m, n,
+                k);
     CU_ASSERT(same);
     free(a), free(b), free(c[0]), free(c[1]);
 }
 
-static void test_gemm_tn(void) {
+/* 1 if OpenBLAS runs SkylakeX's sgemm kernels (its SkylakeX and
+ * Cooperlake cores) and the helpers AVX-512: the sums the own kernels
+ * make. */
+static int skylakex_sums(void) {
     rt_shift_choose();
-    int avx512 = rt_shift_isa == RT_SHIFT_AVX512;
-    int skx = avx512 && strcasecmp(blas_core(), "SkylakeX") == 0;
+    return rt_shift_isa == RT_SHIFT_AVX512 &&
+           (strcasecmp(blas_core(), "SkylakeX") == 0 || strcasecmp(blas_core(), "Cooperlake") == 0);
+}
+
+/* A linear layer's weight gradient, C [m, 128] = A^T @ B with A [k, m]:
+ * rt_gemm_tn wherever OpenBLAS makes its sums, with rows past whole
+ * blocks of four and copies of 32 columns, k from 1 to 256, and strides
+ * wider than the matrices; and when rt_gemm takes it (the SkylakeX core
+ * only). */
+static void gemm_tn(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, const float *b, int64_t ldb,
+                    float *c, int64_t ldc) {
+    (void)n;
+    rt_gemm_tn(m, k, a, lda, b, ldb, c, ldc);
+}
+
+static void tn_case(int64_t m, int64_t k, int64_t lda, int64_t ldb, int64_t ldc) {
+    own_gemm_case(gemm_tn, 1, 0, m, 128, k, lda, ldb, ldc);
+}
+
+static void test_gemm_tn(void) {
+    int skx = skylakex_sums() && strcasecmp(blas_core(), "SkylakeX") == 0;
     CU_ASSERT_EQUAL(rt_gemm_tn_takes(1, 0, 128, 64, 0.0f), skx); /* else OpenBLAS's own */
     CU_ASSERT_FALSE(rt_gemm_tn_takes(1, 0, 64, 64, 0.0f));        /* not 128 columns */
     CU_ASSERT_FALSE(rt_gemm_tn_takes(1, 0, 128, 257, 0.0f));      /* too deep */
     CU_ASSERT_FALSE(rt_gemm_tn_takes(1, 1, 128, 64, 0.0f));       /* B transposed */
     CU_ASSERT_FALSE(rt_gemm_tn_takes(0, 0, 128, 64, 0.0f));       /* A not transposed */
     CU_ASSERT_FALSE(rt_gemm_tn_takes(1, 0, 128, 64, 1.0f));       /* adds to C */
-    if (!skx && !(avx512 && strcasecmp(blas_core(), "Cooperlake") == 0)) return;
+    if (!skylakex_sums()) return;
     tn_case(1600, 64, 1600, 128, 128); /* Conv2Net's hidden layer */
     tn_case(37, 64, 40, 133, 130);     /* a copy of 5 columns; blocks of 4 and 1 */
     tn_case(70, 1, 70, 128, 128);
@@ -263,30 +292,18 @@ static void test_gemm_tn(void) {
 }
 
 /* A linear layer's forward product, C [m, n] = A @ B with n a multiple
- * of 64: rt_gemm_nn against cblas_sgemm, bit for bit, wherever OpenBLAS
- * runs SkylakeX's sgemm kernels, with k cut into OpenBLAS's blocks in
- * each of its three ways (320 deep, halves rounded up to 16, the rest),
- * rows past whole tiles of six, and strides wider than the matrices;
- * and the products it leaves to OpenBLAS. */
+ * of 64: rt_gemm_nn through rt_gemm wherever OpenBLAS makes its sums,
+ * with k cut into OpenBLAS's blocks in each of its three ways (320 deep,
+ * halves rounded up to 16, the rest), rows past whole tiles of six, and
+ * strides wider than the matrices; and the products it leaves to
+ * OpenBLAS. */
 static void nn_case(int64_t m, int64_t n, int64_t k, int64_t lda, int64_t ldb, int64_t ldc) {
-    float *a = malloc((size_t)(m * lda) * sizeof *a), *b = malloc((size_t)(k * ldb) * sizeof *b);
-    float *c[2] = {calloc((size_t)(m * ldc), sizeof(float)), calloc((size_t)(m * ldc), sizeof(float))};
-    for (int64_t i = 0; i < m * lda; i++) a[i] = rng_uniform(23, 1, 0, (uint64_t)i) * 2 - 1;
-    for (int64_t i = 0; i < k * ldb; i++) b[i] = rng_uniform(24, 1, 0, (uint64_t)i) * 2 - 1;
     CU_ASSERT(rt_gemm_nn_takes(0, 0, m, n, k, 0.0f));
-    rt_gemm(0, 0, m, n, k, a, lda, b, ldb, 0.0f, c[0], ldc);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)m, (int)n, (int)k, 1.0f, a, (int)lda, b, (int)ldb,
-                0.0f, c[1], (int)ldc);
-    int same = memcmp(c[0], c[1], (size_t)(m * ldc) * sizeof(float)) == 0;
-    if (!same) fprintf(stderr, "\nm %" PRId64 " n %" PRId64 " k %" PRId64 ": not OpenBLAS's bits\n", m, n, k);
-    CU_ASSERT(same);
-    free(a), free(b), free(c[0]), free(c[1]);
+    own_gemm_case(NULL, 0, 0, m, n, k, lda, ldb, ldc);
 }
 
 static void test_gemm_nn(void) {
-    rt_shift_choose();
-    int mine = rt_shift_isa == RT_SHIFT_AVX512 &&
-               (strcasecmp(blas_core(), "SkylakeX") == 0 || strcasecmp(blas_core(), "Cooperlake") == 0);
+    int mine = skylakex_sums();
     CU_ASSERT_EQUAL(rt_gemm_nn_takes(0, 0, 64, 128, 4000, 0.0f), mine); /* else OpenBLAS's own */
     CU_ASSERT_FALSE(rt_gemm_nn_takes(0, 0, 64, 96, 4000, 0.0f));        /* not whole 64 columns */
     CU_ASSERT_FALSE(rt_gemm_nn_takes(0, 0, 8, 64, 1953, 0.0f));         /* OpenBLAS's small sizes */
@@ -303,29 +320,17 @@ static void test_gemm_nn(void) {
 }
 
 /* A linear layer's input gradient, C [m, n] = A @ B^T with m a multiple
- * of 64: rt_gemm_nt against cblas_sgemm, bit for bit, where OpenBLAS runs
- * SkylakeX's sgemm kernels, with column blocks past whole tiles of six
- * and past whole blocks of 64, and strides wider than the matrices; and
- * the products it leaves to OpenBLAS. */
+ * of 64: rt_gemm_nt through rt_gemm wherever OpenBLAS makes its sums,
+ * with column blocks past whole tiles of six and past whole blocks of 64,
+ * and strides wider than the matrices; and the products it leaves to
+ * OpenBLAS. */
 static void nt_case(int64_t m, int64_t n, int64_t k, int64_t lda, int64_t ldb, int64_t ldc) {
-    float *a = malloc((size_t)(m * lda) * sizeof *a), *b = malloc((size_t)(n * ldb) * sizeof *b);
-    float *c[2] = {calloc((size_t)(m * ldc), sizeof(float)), calloc((size_t)(m * ldc), sizeof(float))};
-    for (int64_t i = 0; i < m * lda; i++) a[i] = rng_uniform(25, 1, 0, (uint64_t)i) * 2 - 1;
-    for (int64_t i = 0; i < n * ldb; i++) b[i] = rng_uniform(26, 1, 0, (uint64_t)i) * 2 - 1;
     CU_ASSERT(rt_gemm_nt_takes(0, 1, m, n, k, 0.0f));
-    rt_gemm(0, 1, m, n, k, a, lda, b, ldb, 0.0f, c[0], ldc);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, (int)n, (int)k, 1.0f, a, (int)lda, b, (int)ldb,
-                0.0f, c[1], (int)ldc);
-    int same = memcmp(c[0], c[1], (size_t)(m * ldc) * sizeof(float)) == 0;
-    if (!same) fprintf(stderr, "\nm %" PRId64 " n %" PRId64 " k %" PRId64 ": not OpenBLAS's bits\n", m, n, k);
-    CU_ASSERT(same);
-    free(a), free(b), free(c[0]), free(c[1]);
+    own_gemm_case(NULL, 0, 1, m, n, k, lda, ldb, ldc);
 }
 
 static void test_gemm_nt(void) {
-    rt_shift_choose();
-    int mine = rt_shift_isa == RT_SHIFT_AVX512 &&
-               (strcasecmp(blas_core(), "SkylakeX") == 0 || strcasecmp(blas_core(), "Cooperlake") == 0);
+    int mine = skylakex_sums();
     CU_ASSERT_EQUAL(rt_gemm_nt_takes(0, 1, 64, 4000, 128, 0.0f), mine); /* else OpenBLAS's own */
     CU_ASSERT_FALSE(rt_gemm_nt_takes(0, 1, 48, 4000, 128, 0.0f));       /* not whole 64 rows */
     CU_ASSERT_FALSE(rt_gemm_nt_takes(0, 1, 64, 4000, 512, 0.0f));       /* A^T past the stack's buffer */
