@@ -8,8 +8,10 @@
  *
  * OpenBLAS's SkylakeX sgemm kernels (its SkylakeX and Cooperlake cores)
  * compute such a product, past its small-matrix sizes (m n k up to 10^6),
- * in blocks of k: 320 deep while at least 640 remain, else half of what
- * remains rounded up to 16 when more than 320 do, else the rest. Each
+ * in blocks of k: Q deep while at least 2Q remain, else half of what
+ * remains rounded up to 16 when more than Q do, else the rest, Q being
+ * 320 with the Cooperlake core and 448 with the SkylakeX one (0.3.21;
+ * found against cblas_sgemm with each core forced on the EPYC). Each
  * block's sum is one chain of fused multiply-adds in k's order from 0,
  * then added to C. These kernels make the very same sums
  * (tests/llvm/test_rt.c compares them bit for bit), so they replace
@@ -35,28 +37,27 @@
  * into a k-major panel first: 4.1-4.4 ms; without the fetch of B ahead:
  * 3.0; also fetching the next tile's rows of A: 2.8 against 2.7.
  */
-#include <strings.h>
-
-#include "blas.h"
 #include "rt_impl.h"
 #include "rt_shift.h"
 
-#define KQ 320     /* OpenBLAS SkylakeX's depth of a block of k (SGEMM_Q) */
-#define KU 16      /* ... and the multiple its halves round up to        */
+#define KQ_COOPERLAKE 320 /* OpenBLAS's depth of a block of k (SGEMM_Q): Cooperlake core */
+#define KQ_SKYLAKEX 448   /* ... SkylakeX core                                        */
+#define KU 16             /* the multiple a block's halves round up to                */
 #define MR 6       /* rows of a tile                                      */
 #define SMALL 1e6  /* OpenBLAS's small-matrix kernels take m n k up to this */
 #define NT_AT 16384 /* floats of A^T that rt_gemm_nt keeps on its stack: k <= 256 */
 #define PF_ROWS 24 /* the first tile of a block fetches B this many rows ahead */
 
-/* The depth of the block of k that starts with `left` still to go. */
-static int64_t block_depth(int64_t left) {
-    if (left >= 2 * KQ) return KQ;
-    if (left > KQ) return (left / 2 + KU - 1) / KU * KU;
-    return left;
-}
-
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
+
+/* The depth of the block of k that starts with `left` still to go, in
+ * blocks kq deep. */
+static int64_t block_depth(int64_t left, int64_t kq) {
+    if (left >= 2 * kq) return kq;
+    if (left > kq) return (left / 2 + KU - 1) / KU * KU;
+    return left;
+}
 
 /* Rows 0 .. R of a tile (R <= MR), 64 columns, over k: A's rows read in
  * place from ap on (lda apart, k along each), B's rows ldb apart, C's ldc
@@ -100,26 +101,14 @@ TILE(1) TILE(2) TILE(3) TILE(4) TILE(5) TILE(6)
 #undef TILE
 static const TileFn tile_fn[MR + 1] = {0, tile1, tile2, tile3, tile4, tile5, tile6};
 
-/* 1 if OpenBLAS runs SkylakeX's sgemm kernels (its SkylakeX and
- * Cooperlake cores), whose sums these are. Asked once. */
-static int skylakex_sums(void) {
-    static int is = -1;
-    if (is < 0) is = strcasecmp(blas_core(), "SkylakeX") == 0 || strcasecmp(blas_core(), "Cooperlake") == 0;
-    return is;
-}
-
 int rt_gemm_nn_takes(int ta, int tb, int64_t m, int64_t n, int64_t k, float beta) {
     if (ta || tb || n % 64 != 0 || m <= 0 || n <= 0 || k <= 0 || beta != 0.0f) return 0;
-    if ((double)m * (double)n * (double)k <= SMALL) return 0;
-    rt_shift_choose();
-    return rt_shift_isa == RT_SHIFT_AVX512 && skylakex_sums();
+    return (double)m * (double)n * (double)k > SMALL && rt_gemm_own_sums();
 }
 
 int rt_gemm_nt_takes(int ta, int tb, int64_t m, int64_t n, int64_t k, float beta) {
     if (ta || !tb || m % 64 != 0 || m <= 0 || n <= 0 || k <= 0 || m * k > NT_AT || beta != 0.0f) return 0;
-    if ((double)m * (double)n * (double)k <= SMALL) return 0;
-    rt_shift_choose();
-    return rt_shift_isa == RT_SHIFT_AVX512 && skylakex_sums();
+    return (double)m * (double)n * (double)k > SMALL && rt_gemm_own_sums();
 }
 
 void rt_gemm_nt(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, const float *b, int64_t ldb,
@@ -129,7 +118,7 @@ void rt_gemm_nt(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, co
     for (int64_t i0 = 0; i0 < m; i0 += 64)
         for (int64_t j0 = 0; j0 < n; j0 += 64) {
             int64_t nb = n - j0 < 64 ? n - j0 : 64;
-            for (int64_t j = 0; j < nb; j += MR) { /* k <= 256: one block of OpenBLAS's */
+            for (int64_t j = 0; j < nb; j += MR) { /* k <= 256: one block of OpenBLAS's (Q >= 320) */
                 int R = nb - j < MR ? (int)(nb - j) : MR;
                 for (int64_t r = j0 + j + MR; r < j0 + j + 2 * MR && r < n; r++) /* the next tile's rows of B */
                     for (int64_t p = 0; p < k; p += 16) _mm_prefetch((const char *)(b + r * ldb + p), _MM_HINT_T0);
@@ -141,8 +130,9 @@ void rt_gemm_nt(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, co
 
 void rt_gemm_nn(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, const float *b, int64_t ldb,
                 float *c, int64_t ldc) {
+    int64_t kq = rt_gemm_own_sums() == RT_SUMS_SKYLAKEX ? KQ_SKYLAKEX : KQ_COOPERLAKE;
     for (int64_t ls = 0, kb; ls < k; ls += kb) {
-        kb = block_depth(k - ls);
+        kb = block_depth(k - ls, kq);
         for (int64_t i = 0; i < m; i += MR) {
             int R = m - i < MR ? (int)(m - i) : MR;
             for (int64_t j = 0; j < n; j += 64)
@@ -157,7 +147,8 @@ int rt_gemm_nn_takes(int ta, int tb, int64_t m, int64_t n, int64_t k, float beta
 }
 
 int rt_gemm_nt_takes(int ta, int tb, int64_t m, int64_t n, int64_t k, float beta) {
-    return rt_gemm_nn_takes(ta, tb, m, n, k, beta);
+    (void)ta, (void)tb, (void)m, (void)n, (void)k, (void)beta;
+    return 0;
 }
 
 void rt_gemm_nt(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, const float *b, int64_t ldb,
@@ -168,6 +159,5 @@ void rt_gemm_nt(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, co
 void rt_gemm_nn(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, const float *b, int64_t ldb,
                 float *c, int64_t ldc) {
     (void)m, (void)n, (void)k, (void)a, (void)lda, (void)b, (void)ldb, (void)c, (void)ldc;
-    (void)block_depth;
 }
 #endif

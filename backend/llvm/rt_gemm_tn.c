@@ -28,11 +28,8 @@
  * core: with any other the product stays OpenBLAS's and so do the results.
  */
 #include <string.h>
-#include <strings.h>
 
-#include "blas.h"
 #include "rt_impl.h"
-#include "rt_shift.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
@@ -69,19 +66,12 @@ ROWS(1) ROWS(2) ROWS(3) ROWS(4)
 #undef ROWS
 static const RowsFn rows_fn[5] = {0, rows1, rows2, rows3, rows4};
 
-/* 1 if OpenBLAS runs its SkylakeX kernels, whose sums this kernel's are
- * (its other kernels sum these products in other orders: Haswell's, Zen's
- * and Prescott's differ in the last bits). Asked once. */
-static int skylakex(void) {
-    static int is = -1;
-    if (is < 0) is = strcasecmp(blas_core(), "SkylakeX") == 0;
-    return is;
-}
-
+/* Only with OpenBLAS's SkylakeX core (its other kernels sum these
+ * products in other orders: Haswell's, Zen's and Prescott's differ in the
+ * last bits; Cooperlake's is the same but faster, above). */
 int rt_gemm_tn_takes(int ta, int tb, int64_t n, int64_t k, float beta) {
     if (!ta || tb || n != 128 || k <= 0 || k > 256 || beta != 0.0f) return 0;
-    rt_shift_choose();
-    return rt_shift_isa == RT_SHIFT_AVX512 && skylakex();
+    return rt_gemm_own_sums() == RT_SUMS_SKYLAKEX;
 }
 
 #define CHUNK 32 /* columns of A copied together: k x 32 floats */

@@ -38,6 +38,12 @@ enum {
  * Sizes must fit an int (callers check with rt_blas_ok). */
 void rt_gemm(int ta, int tb, int64_t m, int64_t n, int64_t k, const float *a, int64_t lda,
              const float *b, int64_t ldb, float beta, float *c, int64_t ldc);
+/* Whether rt_gemm's own kernels make OpenBLAS's sums here: 0 where the
+ * helpers lack AVX-512 (rt_shift_isa) or OpenBLAS runs other kernels than
+ * SkylakeX's; RT_SUMS_SKYLAKEX with its SkylakeX core, RT_SUMS_COOPERLAKE
+ * with its Cooperlake core (the same sgemm kernels) (rt_matmul.c). */
+enum { RT_SUMS_COOPERLAKE = 1, RT_SUMS_SKYLAKEX = 2 };
+int rt_gemm_own_sums(void);
 /* C [m, 128] = A^T @ B (A [k, m], B [k, 128], k <= 256, beta 0) with
  * AVX-512, bit for bit OpenBLAS SkylakeX's sum (rt_gemm_tn.c): rt_gemm
  * takes it where rt_gemm_tn_takes. */

@@ -23,8 +23,12 @@
  */
 #include <cblas.h>
 #include <limits.h>
+#include <strings.h>
+
+#include "blas.h"
 
 #include "rt_impl.h"
+#include "rt_shift.h"
 #include "rt_thread.h"
 
 /* Below this many multiply-adds a plain loop beats the cost of calling
@@ -51,6 +55,18 @@ static void small_gemm(int ta, int tb, int64_t m, int64_t n, int64_t k, const fl
             for (int64_t p = 0; p < k; p++) s += a[i * ai + p * ap] * b[p * bp + j * bj];
             c[i * ldc + j] = beta == 0.0f ? s : s + beta * c[i * ldc + j];
         }
+}
+
+/* See rt_impl.h. OpenBLAS's core is asked once; the helpers' vector
+ * variant each time (tests switch it). */
+int rt_gemm_own_sums(void) {
+    static int core = -1;
+    if (core < 0)
+        core = strcasecmp(blas_core(), "SkylakeX") == 0     ? RT_SUMS_SKYLAKEX
+               : strcasecmp(blas_core(), "Cooperlake") == 0 ? RT_SUMS_COOPERLAKE
+                                                             : 0;
+    rt_shift_choose();
+    return rt_shift_isa == RT_SHIFT_AVX512 ? core : 0;
 }
 
 /* See rt_impl.h. */

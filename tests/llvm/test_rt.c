@@ -293,8 +293,10 @@ static void test_gemm_tn(void) {
 
 /* A linear layer's forward product, C [m, n] = A @ B with n a multiple
  * of 64: rt_gemm_nn through rt_gemm wherever OpenBLAS makes its sums,
- * with k cut into OpenBLAS's blocks in each of its three ways (320 deep,
- * halves rounded up to 16, the rest), rows past whole tiles of six, and
+ * with k cut into OpenBLAS's blocks in each of its three ways (Q deep,
+ * halves rounded up to 16, the rest; Q is 320 with its Cooperlake core,
+ * as the cases' comments count, and 448 with its SkylakeX one, where
+ * 4000 and 1000 end in halves too), rows past whole tiles of six, and
  * strides wider than the matrices; and the products it leaves to
  * OpenBLAS. */
 static void nn_case(int64_t m, int64_t n, int64_t k, int64_t lda, int64_t ldb, int64_t ldc) {
