@@ -4,11 +4,14 @@
  * in milliseconds per call (median), with the normwise relative difference.
  *
  *   rt_kernels [--reps N] [--threads N] [--only SUBSTRING] [--cpu] [--rt-only]
- *              [--tap-runs | --no-tap-runs]
+ *              [--tap-runs | --no-tap-runs] [--scatter | --no-scatter]
  *
  * --tap-runs / --no-tap-runs: the shifted products' blocks of consecutive
  * taps (rt_shift_runs.c) on any AVX-512 core / never, rather than on
- * Intel's only, to weigh the two on a machine.
+ * Intel's only, to weigh the two on a machine. --scatter / --no-scatter:
+ * Conv2Net's second input gradient in one pass (rt_conv_scatter.c) on
+ * any AVX-512 core / never (im2col and OpenBLAS), rather than where the
+ * two make the same sums.
  *
  * Built with the project, not run by the tests.
  */
@@ -23,6 +26,7 @@
 #include "rng.h"
 #include "rt.h"
 #include "blas.h"
+#include "rt_conv.h"
 #include "rt_desc.h"
 #include "rt_shift.h"
 #include "rt_thread.h"
@@ -230,18 +234,23 @@ int main(int argc, char **argv) {
     interp_blas_threads = blas_threads();
     int reps = 15, threads = 0;
     const char *only = NULL;
-    for (int i = 1; i < argc; i++)
-        if (strcmp(argv[i], "--cpu") == 0) clock_id = CLOCK_PROCESS_CPUTIME_ID;
-        else if (strcmp(argv[i], "--rt-only") == 0) rt_only = 1;
-        else if (strcmp(argv[i], "--tap-runs") == 0) rt_shift_tap_runs = 1;
-        else if (strcmp(argv[i], "--no-tap-runs") == 0) rt_shift_tap_runs = 0;
-    for (int i = 1; i + 1 < argc; i += 2) {
-        if (strcmp(argv[i], "--cpu") == 0 || strcmp(argv[i], "--rt-only") == 0 ||
-            strcmp(argv[i], "--tap-runs") == 0 || strcmp(argv[i], "--no-tap-runs") == 0)
-            i--;
-        else if (strcmp(argv[i], "--reps") == 0) reps = atoi(argv[i + 1]);
-        else if (strcmp(argv[i], "--threads") == 0) threads = atoi(argv[i + 1]);
-        else if (strcmp(argv[i], "--only") == 0) only = argv[i + 1];
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(a, "--cpu") == 0) clock_id = CLOCK_PROCESS_CPUTIME_ID;
+        else if (strcmp(a, "--rt-only") == 0) rt_only = 1;
+        else if (strcmp(a, "--tap-runs") == 0) rt_shift_tap_runs = 1;
+        else if (strcmp(a, "--no-tap-runs") == 0) rt_shift_tap_runs = 0;
+        else if (strcmp(a, "--scatter") == 0) rt_conv_scatter_mode = 1;
+        else if (strcmp(a, "--no-scatter") == 0) rt_conv_scatter_mode = 0;
+        else if (v && strcmp(a, "--reps") == 0) reps = atoi(v), i++;
+        else if (v && strcmp(a, "--threads") == 0) threads = atoi(v), i++;
+        else if (v && strcmp(a, "--only") == 0) only = v, i++;
+        else {
+            fprintf(stderr, "rt_kernels: unknown or incomplete option %s\n"
+                            "usage: rt_kernels [--reps N] [--threads N] [--only SUBSTRING] [--cpu] [--rt-only]\n"
+                            "                  [--tap-runs | --no-tap-runs] [--scatter | --no-scatter]\n", a);
+            return 2;
+        }
     }
     if (reps < 1) reps = 1;
     if (threads > 0) rt_set_threads(threads);

@@ -384,6 +384,7 @@ typedef struct {
     float *out;           /* y, dx or dw */
     const float *a, *b;   /* (x, w), (dy, w) or (x, dy) */
     float *partials;      /* grad weight: partial sums 1..P-1 */
+    int scatter;          /* grad input: rt_conv_scatter_sample, sample by sample */
 } Job;
 
 /* The samples of group i: the first and the count. */
@@ -422,11 +423,17 @@ static void grad_input_task(void *arg, int64_t i) {
     const Job *j = arg;
     const Conv *c = &j->c;
     RtScratch sc;
-    float *dcol = rt_scratch_take(&sc, c->slot), *t = dcol + c->ckk * c->G * c->tile;
     int64_t b0, g;
     group(c, i, &b0, &g);
     const float *dy = j->a + b0 * c->Co * c->hw, *w = j->b;
     float *dx = j->out + b0 * c->chw;
+    if (j->scatter) {
+        float *dyw = rt_scratch_take(&sc, rt_conv_scatter_floats(c));
+        for (int64_t s = 0; s < g; s++) rt_conv_scatter_sample(c, w, dy + s * c->Co * c->hw, dyw, dx + s * c->chw);
+        rt_scratch_give(&sc);
+        return;
+    }
+    float *dcol = rt_scratch_take(&sc, c->slot), *t = dcol + c->ckk * c->G * c->tile;
     memset(dx, 0, (size_t)(g * c->chw) * sizeof *dx);
     if (c->G > 1) {
         int64_t m = g * c->hw;
@@ -490,14 +497,25 @@ int32_t rt_conv(const RtDesc *d, float *y, const float *x, const float *w, const
     return RT_OK;
 }
 
+/* See rt_impl.h. */
+int rt_conv_grad_input_scatters(const RtDesc *d) {
+    Conv c;
+    conv_geom(d, &c);
+    return conv_blas_ok(&c) && !rt_conv_shift_takes(&c, d->op) && rt_conv_scatter_takes(&c);
+}
+
 /* conv*_grad_input: dy, w -> dx (x's shape). */
 int32_t rt_conv_grad_input(const RtDesc *d, float *dx, const float *dy, const float *w,
                            float *scratch) {
     Job j = {.out = dx, .a = dy, .b = w};
     conv_geom(d, &j.c);
     if (!conv_blas_ok(&j.c)) return RT_ERR_SIZE;
-    if (rt_conv_shift_takes(&j.c, d->op)) rt_conv_shift_grad_input(&j.c, dx, dy, w, scratch);
-    else rt_parallel(j.c.B > 0 ? j.c.ngroups : 0, grad_input_task, &j);
+    if (rt_conv_shift_takes(&j.c, d->op)) {
+        rt_conv_shift_grad_input(&j.c, dx, dy, w, scratch);
+        return RT_OK;
+    }
+    j.scatter = rt_conv_scatter_takes(&j.c);
+    rt_parallel(j.c.B > 0 ? j.c.ngroups : 0, grad_input_task, &j);
     return RT_OK;
 }
 

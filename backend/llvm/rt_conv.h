@@ -38,4 +38,20 @@ void rt_conv_shift_forward(const Conv *c, float *y, const float *x, const float 
 void rt_conv_shift_grad_input(const Conv *c, float *dx, const float *dy, const float *w, float *scratch);
 void rt_conv_shift_grad_weight(const Conv *c, float *dw, const float *x, const float *dy, float *scratch);
 
+/* ---- the input gradient scattered (rt_conv_scatter.c) ---------------------
+ * Small unpadded stride-1 convolutions (Conv2Net's second layer): 1 if c's
+ * shape suits; 1 if rt_conv_grad_input takes it here, which
+ * rt_conv_scatter_mode picks: -1 (the default) with AVX-512 where OpenBLAS
+ * sums as rt_gemm's own kernels do (rt_gemm_own_sums: the same bits as
+ * im2col and OpenBLAS), 1 wherever AVX-512 is, 0 never (tests and
+ * build/rt_kernels set it). */
+extern int rt_conv_scatter_mode;
+int rt_conv_scatter_geometry(const Conv *c);
+int rt_conv_scatter_takes(const Conv *c);
+/* Floats of a task's scratch (dy of one sample, W wide). */
+int64_t rt_conv_scatter_floats(const Conv *c);
+/* dx_b [Ci, H, W] = the input gradient of one sample, dy_b [Co, Ho*Wo],
+ * with w [Co, CKK]; dyw is the task's scratch. */
+void rt_conv_scatter_sample(const Conv *c, const float *w, const float *dy, float *dyw, float *dx);
+
 #endif

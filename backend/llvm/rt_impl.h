@@ -9,7 +9,8 @@
  *              strided 1-D ones by phases and deep stride-1 ones over
  *              their flattened plane: rt_conv_shift.c, whose shifted
  *              products are rt_shift.c, their weight gradients
- *              rt_shift_grad.c)
+ *              rt_shift_grad.c; the input gradient of small unpadded
+ *              stride-1 ones in one pass: rt_conv_scatter.c)
  * rt_pool.c    max pooling and its gradient; gather and scatter
  * rt_random.c  random_uniform and dropout_mask (Philox, as support/rng.h)
  *
@@ -75,6 +76,9 @@ int32_t rt_conv_grad_input(const RtDesc *d, float *dx, const float *dy, const fl
                            float *scratch);
 int32_t rt_conv_grad_weight(const RtDesc *d, float *dw, const float *x, const float *dy,
                             float *scratch);
+/* 1 if rt_conv_grad_input runs d in one pass (rt_conv_scatter.c, as
+ * rt_conv_scatter_mode picks). */
+int rt_conv_grad_input_scatters(const RtDesc *d);
 
 void rt_max_pool(const RtDesc *d, float *y, const float *x);
 void rt_max_pool_grad(const RtDesc *d, float *dx, const float *x, const float *dy);

@@ -25,6 +25,7 @@
 #include "rng.h"
 #include "rt.h"
 #include "blas.h"
+#include "rt_conv.h"
 #include "rt_desc.h"
 #include "rt_impl.h"
 #include "rt_shift.h"
@@ -468,6 +469,80 @@ static void test_conv2d(void) {
 }
 
 
+/* The input gradient in one pass (rt_conv_scatter.c) of x [B, Ci, H, W]
+ * (conv1d's [B, Ci, W] when H is 0) with Co channels of Kh x Kw taps,
+ * stride 1, no padding: taken as `takes` says (1: wherever OpenBLAS sums
+ * as the own kernels do); forced, against the interpreter wherever
+ * AVX-512 is; and bit for bit against im2col and OpenBLAS where it
+ * makes their sums, on U[-1, 1) inputs and on inputs with NaNs. */
+static void scatter_case(int64_t B, int64_t Ci, int64_t H, int64_t W, int64_t Co, int64_t Kh, int64_t Kw, int takes) {
+    int two = H > 0;
+    int64_t Ho = two ? H - Kh + 1 : 1, Wo = W - Kw + 1;
+    TType w = two ? F32(Co, Ci, Kh, Kw) : F32(Co, Ci, Kw);
+    TType dy = two ? F32(B, Co, Ho, Wo) : F32(B, Co, Wo), x = two ? F32(B, Ci, H, W) : F32(B, Ci, W);
+    for (int fill_mode = FILL_UNIFORM; fill_mode <= FILL_NAN; fill_mode += FILL_NAN - FILL_UNIFORM) {
+        Run r;
+        static const int64_t at[4] = {1, 1, 0, 0};
+        build(&r, two ? OP_CONV2D_GRAD_INPUT : OP_CONV1D_GRAD_INPUT, (TType[]){dy, w}, 2, at + (two ? 0 : 1),
+              two ? 4 : 3, 0, &x);
+        CU_ASSERT_EQUAL(rt_conv_grad_input_scatters(&r.d), takes && skylakex_sums());
+        fill(&r, fill_mode, 77);
+        rt_shift_choose();
+        if (rt_shift_isa == RT_SHIFT_AVX512 && fill_mode == FILL_UNIFORM) {
+            rt_conv_scatter_mode = 1;
+            CU_ASSERT_EQUAL(rt_conv_grad_input_scatters(&r.d), takes);
+            run_both(&r);
+            agree(&r, TOL);
+        }
+        if (takes && skylakex_sums()) {
+            float *one = malloc((size_t)r.n * sizeof *one);
+            rt_conv_scatter_mode = -1;
+            call(&r, NULL);
+            memcpy(one, r.out, (size_t)r.n * sizeof *one);
+            rt_conv_scatter_mode = 0;
+            CU_ASSERT_FALSE(rt_conv_grad_input_scatters(&r.d));
+            call(&r, NULL);
+            int same = memcmp(one, r.out, (size_t)r.n * sizeof *one) == 0;
+            if (!same)
+                fprintf(stderr, "\nCi %" PRId64 " %" PRId64 " x %" PRId64 " Co %" PRId64 " taps %" PRId64 " x %" PRId64
+                                " fill %d: not im2col's bits\n", Ci, H, W, Co, Kh, Kw, fill_mode);
+            CU_ASSERT(same);
+            free(one);
+        }
+        rt_conv_scatter_mode = -1;
+        done(&r);
+    }
+}
+
+/* Conv2Net's second layer (vectors of 16 W-wide positions: 9, three
+ * rows a tile), 14 vectors (two rows a tile, and one left over), one
+ * (groups of 10 samples: 10 + 3), conv1d, a row left over past tiles of
+ * three; and the shapes it leaves: 1 x 1 taps (the shifted product's), 15
+ * vectors, too deep a sum for one block of k, OpenBLAS's small sizes,
+ * padding, strides. */
+static void test_conv_scatter(void) {
+    scatter_case(64, 32, 13, 13, 64, 3, 3, 1);
+    scatter_case(2, 7, 17, 14, 90, 3, 3, 1);
+    scatter_case(13, 256, 3, 4, 192, 2, 2, 1);
+    scatter_case(3, 16, 0, 124, 32, 1, 25, 1);
+    scatter_case(2, 256, 4, 4, 256, 1, 1, 0);   /* 1 x 1: the shifted product's */
+    scatter_case(2, 23, 10, 9, 110, 2, 4, 1);
+    scatter_case(2, 7, 17, 15, 90, 3, 3, 0);  /* 15 x 15 positions: 15 vectors */
+    scatter_case(2, 32, 13, 13, 330, 3, 3, 0); /* Co past one block of k */
+    scatter_case(2, 23, 10, 9, 70, 2, 4, 0);  /* 695K products: OpenBLAS's small kernels */
+    Run r;
+    build(&r, OP_CONV2D_GRAD_INPUT, (TType[]){F32(2, 64, 13, 13), F32(64, 32, 3, 3)}, 2, AT(1, 1, 1, 1), 0,
+          (TType[]){F32(2, 32, 13, 13)});
+    rt_conv_scatter_mode = 1;
+    CU_ASSERT_FALSE(rt_conv_grad_input_scatters(&r.d)); /* padded */
+    done(&r);
+    build(&r, OP_CONV2D_GRAD_INPUT, (TType[]){F32(2, 64, 6, 6), F32(64, 32, 3, 3)}, 2, AT(2, 2, 0, 0), 0,
+          (TType[]){F32(2, 32, 13, 13)});
+    CU_ASSERT_FALSE(rt_conv_grad_input_scatters(&r.d)); /* strided */
+    done(&r);
+    rt_conv_scatter_mode = -1;
+}
+
 /* One shifted product with consecutive offsets (step d, from off0) on
  * the block of consecutive taps (rt_shift_runs.c) and on the 32 x 12
  * block: the same bits. depth_last and reach_last are the last tap's (a
@@ -888,6 +963,7 @@ static CU_TestInfo tests[] = {
     {"a linear layer's input gradient (A @ B^T, 64 rows at a time): OpenBLAS's bits", test_gemm_nt},
     {"conv1d and its gradients", test_conv1d},
     {"conv2d and its gradients", test_conv2d},
+    {"a small convolution's input gradient in one pass: im2col's bits", test_conv_scatter},
     {"shifted product and its taps' gradient: the blocks of consecutive taps are bit-identical", test_shift_runs},
     {"max pooling and its gradient (ties, NaN; over its input too; each vector variant)", test_pool},
     {"gather and scatter; bad indices", test_gather_scatter},
