@@ -54,7 +54,8 @@ void rt_shift(const Shift *s, const float *packed, const float *x, int64_t ldx, 
  *
  *   out[t*ot + i*oi + r] = (add ? out[...] : 0) + sum over p < P of g[r, p] * x[(p + off[t])*ldp + i]
  *
- * each one chain over p in order (rt_shift_grad.c). x is read at
+ * each one chain over p in order (rt_shift_grad.c; with wrap, over the
+ * p it keeps only). x is read at
  * positions up to P plus max off. gp is g packed by rt_shift_grad_pack;
  * call rt_shift_choose first, on the thread that starts the products. */
 int64_t rt_shift_grad_packed_floats(const Shift *s);
