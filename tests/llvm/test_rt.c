@@ -667,7 +667,8 @@ static void pool_case(int two, const TType *x, const int64_t *attr, int nattr) {
 }
 
 /* Conv2Net's poolings, 2x2 windows over rows of whole and partial
- * vectors of windows (16 a vector), overlapping windows, random shapes;
+ * vectors of windows (16 a vector; two rows of 4 to 8 a vector),
+ * overlapping windows, random shapes;
  * on each vector variant of the helpers (rt_shift_isa). */
 static void test_pool(void) {
     for (int isa = RT_SHIFT_PORTABLE; isa <= rt_shift_best_isa(); isa++) {
@@ -679,6 +680,8 @@ static void test_pool(void) {
         pool_case(1, (TType[]){F32(2, 3, 4, 34)}, AT(2, 2, 2, 2));  /* 16 windows and 1 */
         pool_case(1, (TType[]){F32(2, 3, 4, 40)}, AT(2, 2, 2, 2));  /* 16 and 4 */
         pool_case(1, (TType[]){F32(2, 3, 5, 7)}, AT(2, 2, 2, 2));   /* 3: the scalar row */
+        pool_case(1, (TType[]){F32(2, 3, 8, 16)}, AT(2, 2, 2, 2));  /* 8 windows: two rows a vector */
+        pool_case(1, (TType[]){F32(2, 3, 6, 9)}, AT(2, 2, 2, 2));   /* 4, three rows: two and one */
         pool_case(1, (TType[]){F32(2, 3, 9, 8)}, AT(3, 2, 1, 1));
         pool_case(0, (TType[]){F32(3, 4, 50)}, AT(5, 2));
         for (int i = 0; i < 15; i++) {
