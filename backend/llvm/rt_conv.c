@@ -25,7 +25,10 @@
  * contiguous inputs (Conv2Net's second layer: 5.7 ms, 11.8 position-major).
  * Strided 1-D convolutions (both of Conv1Net's layers) and stride-1 ones
  * that sum at least 64 products an output (Conv2Net's second layer) skip
- * im2col altogether: rt_conv_shift.c.
+ * im2col altogether: rt_conv_shift.c. The input gradient of a small
+ * unpadded stride-1 one (Conv2Net's second layer again) makes the im2col
+ * product's sums in one pass where OpenBLAS makes them as rt_gemm's own
+ * kernels do: rt_conv_scatter.c.
  *
  * A one-sample tile reads and writes y and dy in place (row stride Ho*Wo);
  * a G-sample tile goes through a copy t [Co, G*Ho*Wo] with the sample and
