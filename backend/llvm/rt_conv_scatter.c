@@ -27,8 +27,6 @@
  * way rt_conv_scatter_mode keeps im2col (tests/llvm/test_rt.c compares
  * the two bit for bit).
  */
-#include <string.h>
-
 #include "rt_conv.h"
 #include "rt_impl.h"
 #include "rt_shift.h"

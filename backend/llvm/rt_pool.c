@@ -116,18 +116,26 @@ static void pool_grad_row_2x2(const Pool *p, const float *x, const float *dy, in
 }
 
 #ifdef POOL_AVX512
-/* Windows [ow0, ow0 + n) (n <= 16) of the row pair r0, r1: their
- * elements a b / c e, one window to a lane. */
+/* Sixteen windows' elements a b / c e, one window to a lane: lanes 0-7
+ * from the 16 floats at p0 (top row) and p1 (bottom row), lanes 8-15 from
+ * those at q0 and q1 (masked to lo and hi: floats past them read as 0). */
+__attribute__((target("avx512f"))) static inline void split16(const float *p0, const float *q0, const float *p1,
+                                                                const float *q1, __mmask16 lo, __mmask16 hi,
+                                                                __m512 *a, __m512 *b, __m512 *c, __m512 *e) {
+    const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+    const __m512i odd = _mm512_set_epi32(31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1);
+    __m512 p = _mm512_maskz_loadu_ps(lo, p0), q = _mm512_maskz_loadu_ps(hi, q0);
+    *a = _mm512_permutex2var_ps(p, even, q), *b = _mm512_permutex2var_ps(p, odd, q);
+    p = _mm512_maskz_loadu_ps(lo, p1), q = _mm512_maskz_loadu_ps(hi, q1);
+    *c = _mm512_permutex2var_ps(p, even, q), *e = _mm512_permutex2var_ps(p, odd, q);
+}
+
+/* Windows [ow0, ow0 + n) (n <= 16) of the row pair r0, r1. */
 __attribute__((target("avx512f"))) static inline void windows16(const float *r0, const float *r1, int64_t ow0,
                                                                   int n, __m512 *a, __m512 *b, __m512 *c,
                                                                   __m512 *e) {
-    const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
-    const __m512i odd = _mm512_set_epi32(31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1);
     __mmask16 lo = (__mmask16)(n >= 8 ? 0xffffu : (1u << 2 * n) - 1), hi = (__mmask16)(n > 8 ? (1u << (2 * n - 16)) - 1 : 0);
-    __m512 p = _mm512_maskz_loadu_ps(lo, r0 + 2 * ow0), q = _mm512_maskz_loadu_ps(hi, r0 + 2 * ow0 + 16);
-    *a = _mm512_permutex2var_ps(p, even, q), *b = _mm512_permutex2var_ps(p, odd, q);
-    p = _mm512_maskz_loadu_ps(lo, r1 + 2 * ow0), q = _mm512_maskz_loadu_ps(hi, r1 + 2 * ow0 + 16);
-    *c = _mm512_permutex2var_ps(p, even, q), *e = _mm512_permutex2var_ps(p, odd, q);
+    split16(r0 + 2 * ow0, r0 + 2 * ow0 + 16, r1 + 2 * ow0, r1 + 2 * ow0 + 16, lo, hi, a, b, c, e);
 }
 
 /* m = a; m = b > m ? b : m; ... as pool_row_2x2, lane by lane. */
@@ -136,6 +144,22 @@ __attribute__((target("avx512f"))) static inline __m512 window_max16(__m512 a, _
     m = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(b, m, _CMP_GT_OQ), m, b);
     m = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(c, m, _CMP_GT_OQ), m, c);
     return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(e, m, _CMP_GT_OQ), m, e);
+}
+
+/* pool_grad_row_2x2's selects, lane by lane (k ? x : y is
+ * _mm512_mask_blend_ps(k, y, x)): each window's dy (g, already 0 + dy) to
+ * its first maximum, 0 to the other three elements: *oa *ob *oc *oe. */
+__attribute__((target("avx512f"))) static inline void window_grads16(__m512 a, __m512 b, __m512 c, __m512 e, __m512 g,
+                                                                       __m512 *oa, __m512 *ob, __m512 *oc,
+                                                                       __m512 *oe) {
+    const __m512 z = _mm512_setzero_ps();
+    __m512 m = window_max16(a, b, c, e);
+    __mmask16 ka = _mm512_cmp_ps_mask(a, m, _CMP_EQ_OQ) | _mm512_cmp_ps_mask(m, m, _CMP_UNORD_Q);
+    __mmask16 kb = _mm512_cmp_ps_mask(b, m, _CMP_EQ_OQ), kc = _mm512_cmp_ps_mask(c, m, _CMP_EQ_OQ);
+    __m512 left = _mm512_mask_blend_ps(ka, g, z); /* dy not yet placed */
+    *oa = _mm512_mask_blend_ps(ka, z, g), *ob = _mm512_mask_blend_ps(kb, z, left);
+    left = _mm512_mask_blend_ps(kb, left, z);
+    *oc = _mm512_mask_blend_ps(kc, z, left), *oe = _mm512_mask_blend_ps(kc, left, z);
 }
 
 /* Stores the first n lanes of u and v interleaved (u0 v0 u1 v1 ...): 2n
@@ -164,8 +188,7 @@ __attribute__((target("avx512f"))) static inline void store_pairs(float *d, int 
     }
 }
 
-/* pool_grad_row_2x2, 16 windows at a time: the same selects, lane by lane
- * (k ? x : y is _mm512_mask_blend_ps(k, y, x)). */
+/* pool_grad_row_2x2, 16 windows at a time. */
 __attribute__((target("avx512f"), always_inline)) static inline void pool_grad_row_2x2_avx512(const Pool *p, const float *x,
                                                                          const float *dy, int64_t oh, float *dx) {
     const float *r0 = x + 2 * oh * p->W, *r1 = r0 + p->W;
@@ -177,17 +200,12 @@ __attribute__((target("avx512f"), always_inline)) static inline void pool_grad_r
             pool_grad_row_2x2(p, x, dy, oh, dx, ow0);
             return;
         }
-        __m512 a, b, c, e;
+        __m512 a, b, c, e, oa, ob, oc, oe;
         windows16(r0, r1, ow0, n, &a, &b, &c, &e);
-        __m512 m = window_max16(a, b, c, e);
         __m512 g = _mm512_add_ps(z, _mm512_maskz_loadu_ps((__mmask16)((1u << n) - 1), dy + ow0));
-        __mmask16 ka = _mm512_cmp_ps_mask(a, m, _CMP_EQ_OQ) | _mm512_cmp_ps_mask(m, m, _CMP_UNORD_Q);
-        __mmask16 kb = _mm512_cmp_ps_mask(b, m, _CMP_EQ_OQ), kc = _mm512_cmp_ps_mask(c, m, _CMP_EQ_OQ);
-        __m512 left = _mm512_mask_blend_ps(ka, g, z);
-        __m512 ob = _mm512_mask_blend_ps(kb, z, left);
-        left = _mm512_mask_blend_ps(kb, left, z);
-        store_pairs(d0 + 2 * ow0, n, _mm512_mask_blend_ps(ka, z, g), ob);
-        store_pairs(d1 + 2 * ow0, n, _mm512_mask_blend_ps(kc, z, left), _mm512_mask_blend_ps(kc, left, z));
+        window_grads16(a, b, c, e, g, &oa, &ob, &oc, &oe);
+        store_pairs(d0 + 2 * ow0, n, oa, ob);
+        store_pairs(d1 + 2 * ow0, n, oc, oe);
     }
 }
 #endif
@@ -196,31 +214,20 @@ __attribute__((target("avx512f"), always_inline)) static inline void pool_grad_r
 #define UPPER _MM_SHUFFLE(3, 2, 3, 2) /* a vector's lanes 8-15 down to 0-7 */
 /* Rows oh and oh + 1 of windows at once, 4 to 8 windows a row (Conv2Net's
  * second pooling: 5): lanes 0-7 row oh's, 8-15 row oh + 1's, the same
- * selects as pool_grad_row_2x2_avx512, which would leave half of every
- * vector empty. */
+ * selects as pool_grad_row_2x2_avx512 (window_grads16), which would leave
+ * half of every vector empty. */
 __attribute__((target("avx512f"), always_inline)) static inline void pool_grad_rows2_2x2_avx512(const Pool *p,
                                                                                               const float *x,
                                                                                               const float *dy,
                                                                                               int64_t oh, float *dx) {
-    const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
-    const __m512i odd = _mm512_set_epi32(31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1);
     const __m512 z = _mm512_setzero_ps();
     int n = (int)p->Wo;
     int64_t W = p->W, at = 2 * oh * W;
     __mmask16 k = (__mmask16)((1u << 2 * n) - 1), kn = (__mmask16)((1u << n) - 1);
-    __m512 u = _mm512_maskz_loadu_ps(k, x + at), v = _mm512_maskz_loadu_ps(k, x + at + 2 * W);
-    __m512 a = _mm512_permutex2var_ps(u, even, v), b = _mm512_permutex2var_ps(u, odd, v);
-    u = _mm512_maskz_loadu_ps(k, x + at + W), v = _mm512_maskz_loadu_ps(k, x + at + 3 * W);
-    __m512 c = _mm512_permutex2var_ps(u, even, v), e = _mm512_permutex2var_ps(u, odd, v);
-    __m512 m = window_max16(a, b, c, e);
+    __m512 a, b, c, e, oa, ob, oc, oe;
+    split16(x + at, x + at + 2 * W, x + at + W, x + at + 3 * W, k, k, &a, &b, &c, &e);
     __m512 g = _mm512_mask_loadu_ps(_mm512_maskz_loadu_ps(kn, dy), (__mmask16)(kn << 8), dy + n - 8);
-    g = _mm512_add_ps(z, g);
-    __mmask16 ka = _mm512_cmp_ps_mask(a, m, _CMP_EQ_OQ) | _mm512_cmp_ps_mask(m, m, _CMP_UNORD_Q);
-    __mmask16 kb = _mm512_cmp_ps_mask(b, m, _CMP_EQ_OQ), kc = _mm512_cmp_ps_mask(c, m, _CMP_EQ_OQ);
-    __m512 left = _mm512_mask_blend_ps(ka, g, z);
-    __m512 oa = _mm512_mask_blend_ps(ka, z, g), ob = _mm512_mask_blend_ps(kb, z, left);
-    left = _mm512_mask_blend_ps(kb, left, z);
-    __m512 oc = _mm512_mask_blend_ps(kc, z, left), oe = _mm512_mask_blend_ps(kc, left, z);
+    window_grads16(a, b, c, e, _mm512_add_ps(z, g), &oa, &ob, &oc, &oe);
     store_pairs(dx + at, n, oa, ob);
     store_pairs(dx + at + W, n, oc, oe);
     store_pairs(dx + at + 2 * W, n, _mm512_shuffle_f32x4(oa, oa, UPPER), _mm512_shuffle_f32x4(ob, ob, UPPER));
