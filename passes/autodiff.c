@@ -259,10 +259,45 @@ static int vjp_pad(AD *ad, int y, int k, int dy) {
     return build(ad, OP_SLICE, &dy, 1, attr, 3, 0, NULL);
 }
 
+/* A matrix [rows, cols]. */
+static Shape matrix(int64_t rows, int64_t cols) { return (Shape){.rank = 2, .dim = {rows, cols}}; }
+
+/* dB of C = A @ op(B) where one B serves a batch of A's (a weight applied
+ * to a batch of sequences: x [B, t, n] @ w [n, m]): the batch's products
+ * summed are one product over the batch's rows laid end to end,
+ *   dB = sum_b A_b^T @ dC_b = A'^T @ dC'  (tb: dC'^T @ A'),
+ * A' and dC' the rows of A and dC, [B * t, n] and [B * t, m]. One product
+ * instead of B products of depth t whose [B, n, m] results a reduce_sum
+ * then adds: a fraction of the memory traffic, and a product that splits
+ * across threads like any other. Returns -1 where A is transposed or
+ * broadcast, or B has a batch of its own. */
+static int matmul_rows_grad(AD *ad, int y, int dy) {
+    const Node *n = &ad->b.g->nodes[y];
+    int64_t ta = n->attr[0], tb = n->attr[1];
+    Shape a = SHAPE_IN(0), b = SHAPE_IN(1), c = *shape_of(ad, y);
+    if (ta || a.rank < 3 || a.rank != c.rank) return -1;
+    for (int i = 0; i < b.rank - 2; i++)
+        if (b.dim[i] != 1) return -1;
+    int64_t rows = 1;
+    for (int i = 0; i < a.rank - 1; i++) {
+        if (a.dim[i] != c.dim[i]) return -1;
+        rows *= a.dim[i];
+    }
+    int a2 = reshape(ad, IN(0), matrix(rows, a.dim[a.rank - 1]));
+    int dc2 = reshape(ad, dy, matrix(rows, c.dim[c.rank - 1]));
+    int in[2] = {tb ? dc2 : a2, tb ? a2 : dc2};
+    int64_t attr[2] = {1, 0};
+    return reshape(ad, build(ad, OP_MATMUL, in, 2, attr, 2, 0, NULL), b);
+}
+
 /* C = op(A) @ op(B), op transposing when ta / tb is set:
  *   dA = dC @ op(B)^T  (ta: op(B) @ dC^T)     dB = op(A)^T @ dC  (tb: dC^T @ op(A))
  * then summed over batch dimensions that broadcasting added. */
 static int vjp_matmul(AD *ad, int y, int k, int dy) {
+    if (k == 1) {
+        int rows = matmul_rows_grad(ad, y, dy);
+        if (rows >= 0) return rows;
+    }
     const Node *n = &ad->b.g->nodes[y];
     int64_t ta = n->attr[0], tb = n->attr[1];
     int in[2];

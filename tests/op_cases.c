@@ -100,11 +100,18 @@ const OpCase op_cases[] = {
     {OP_ARGMAX, {IN(S2(5, 6), R_INT)}, 1, {0}, 1, 0, 0, {0}, 0, "i64[6]", 0},
     {OP_SCATTER, {IN(S1(5), R_ANY), IDX(S1(5), 7)}, 2, {0}, 0, 0, 2, {5, 7}, 0, "f32[5, 7]", 0},
     /* variants: stride-4 convolutions as in Conv1Net, padded strided conv2d,
-     * reductions over all axes kept, batched transposed matmul */
+     * reductions over all axes kept, batched transposed matmul; one
+     * matrix against a batch (its gradient one product over the batch's
+     * rows): transposed, with a batch dim of 1, under two batch dims, and
+     * the batch transposed (a product per item, then summed) */
     {OP_CONV1D, {IN(S3(2, 2, 23), R_ANY), IN(S3(3, 2, 5), R_ANY)}, 2, {4, 2, 2}, 3, 0, 0, {0}, 0, "f32[2, 3, 6]", 2e-3},
     {OP_CONV2D, {IN(S4(1, 2, 7, 7), R_ANY), IN(S4(2, 2, 3, 3), R_ANY)}, 2, {2, 2, 1, 1}, 4, 0, 0, {0}, 0, "f32[1, 2, 4, 4]", 2e-3},
     {OP_REDUCE_SUM, {IN(S3(2, 3, 5), R_ANY)}, 1, {1}, 1, 0, 0, {0}, 0, "f32[1, 1, 1]", 0},
     {OP_MATMUL, {IN(S3(2, 4, 3), R_ANY), IN(S3(2, 4, 5), R_ANY)}, 2, {1, 0}, 2, 0, 0, {0}, 0, "f32[2, 3, 5]", 2e-3},
+    {OP_MATMUL, {IN(S3(2, 5, 7), R_ANY), IN(S2(9, 7), R_ANY)}, 2, {0, 1}, 2, 0, 0, {0}, 0, "f32[2, 5, 9]", 2e-3},
+    {OP_MATMUL, {IN(S3(2, 5, 7), R_ANY), IN(S3(1, 7, 9), R_ANY)}, 2, {0, 0}, 2, 0, 0, {0}, 0, "f32[2, 5, 9]", 2e-3},
+    {OP_MATMUL, {IN(S4(2, 3, 5, 7), R_ANY), IN(S2(7, 9), R_ANY)}, 2, {0, 0}, 2, 0, 0, {0}, 0, "f32[2, 3, 5, 9]", 2e-3},
+    {OP_MATMUL, {IN(S3(2, 7, 5), R_ANY), IN(S2(7, 9), R_ANY)}, 2, {1, 0}, 2, 0, 0, {0}, 0, "f32[2, 5, 9]", 2e-3},
 };
 
 const int op_ncases = (int)(sizeof op_cases / sizeof op_cases[0]);
