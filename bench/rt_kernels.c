@@ -246,10 +246,16 @@ int main(int argc, char **argv) {
         else if (v && strcmp(a, "--threads") == 0) threads = atoi(v), i++;
         else if (v && strcmp(a, "--only") == 0) only = v, i++;
         else {
-            fprintf(stderr, "rt_kernels: unknown or incomplete option %s\n"
-                            "usage: rt_kernels [--reps N] [--threads N] [--only SUBSTRING] [--cpu] [--rt-only]\n"
-                            "                  [--tap-runs | --no-tap-runs] [--scatter | --no-scatter]\n", a);
-            return 2;
+            int help = strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0;
+            if (!help) fprintf(stderr, "rt_kernels: unknown or incomplete option %s\n", a);
+            fprintf(help ? stdout : stderr,
+                    "usage: rt_kernels [--reps N] [--threads N] [--only SUBSTRING] [--cpu] [--rt-only]\n"
+                    "                  [--tap-runs | --no-tap-runs] [--scatter | --no-scatter]\n"
+                    "times each Conv2Net and Conv1Net contraction, the interpreter against the LLVM\n"
+                    "backend's helpers (least and median of --reps runs, default 15); --cpu: CPU time\n"
+                    "instead of the wall clock; --rt-only: the helpers alone; the last four force\n"
+                    "kernels on or off\n");
+            return help ? 0 : 2;
         }
     }
     if (reps < 1) reps = 1;
