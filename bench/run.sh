@@ -64,6 +64,15 @@ train) eval_flag= flop_factor=3 ;;
 eval) eval_flag=--eval flop_factor=1 ;;
 *) echo "run.sh: STEP is train or eval, not '$stage'" >&2; exit 2 ;;
 esac
+# the arguments checked before anything is measured
+count() { [[ $2 =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: $1 must be a positive count, not '$2'" >&2; exit 2; }; }
+count STEPS "$steps"
+count ROUNDS "$rounds"
+for t in $thread_counts; do count THREADS "$t"; done
+[ -n "${thread_counts// /}" ] || { echo "run.sh: THREADS lists no thread count" >&2; exit 2; }
+for b in $backends; do
+    case $b in llvm | interp) ;; *) echo "run.sh: BACKENDS are llvm and interp, not '$b'" >&2; exit 2 ;; esac
+done
 py=/usr/bin/python3
 bash scripts/install-deps.sh bench
 models=(image_conv2net audio_conv1net multimodal_concat multimodal_add multimodal_mul multimodal_max
